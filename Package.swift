@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The module graph mirrors the compiler pipeline; data flows one way:
+// DSL -> IR -> Passes (autodiff, memory plan) -> Codegen -> Toolchain -> Runtime.
+// `SimSiamC` is the driver that strings the stages together; `SimSiamCLI`
+// holds one file per subcommand; `simsiamc` is the thin executable.
+let package = Package(
+    name: "simsiamc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SimSiamC", targets: ["SimSiamC"]),
+        .executable(name: "simsiamc", targets: ["simsiamc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .target(name: "SimSiamIR"),
+        .target(name: "SimSiamDSL", dependencies: ["SimSiamIR"]),
+        .target(name: "SimSiamPasses", dependencies: ["SimSiamIR"]),
+        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"]),
+        .target(name: "SimSiamToolchain"),
+        .target(name: "SimSiamRuntime"),
+        .target(name: "SimSiamData"),
+        .target(
+            name: "SimSiamC",
+            dependencies: [
+                "SimSiamIR", "SimSiamDSL", "SimSiamPasses", "SimSiamCodegen",
+                "SimSiamToolchain", "SimSiamRuntime", "SimSiamData",
+            ]),
+        .target(
+            name: "SimSiamCLI",
+            dependencies: [
+                "SimSiamC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "simsiamc", dependencies: ["SimSiamCLI"]),
+
+        .testTarget(name: "SimSiamIRTests", dependencies: ["SimSiamIR"]),
+        .testTarget(name: "SimSiamDSLTests", dependencies: ["SimSiamDSL"]),
+        .testTarget(name: "SimSiamPassesTests", dependencies: ["SimSiamPasses", "SimSiamDSL"]),
+        .testTarget(name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL"]),
+        .testTarget(name: "SimSiamToolchainTests", dependencies: ["SimSiamToolchain"]),
+        .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
+        .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),
+        .testTarget(
+            name: "SimSiamCTests", dependencies: ["SimSiamC", "SimSiamCLI"],
+            resources: [.copy("Fixtures")]),
+    ]
+)

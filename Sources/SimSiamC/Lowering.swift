@@ -1,0 +1,50 @@
+import Foundation
+@_exported import SimSiamCodegen
+@_exported import SimSiamDSL
+@_exported import SimSiamIR
+@_exported import SimSiamPasses
+
+/// A model lowered to C: the graphs after every pass, the emitted source, and
+/// the numbers the compile summary prints.
+public struct LoweredProgram: Sendable {
+    /// Forward (both views), backward and gradient accumulation.
+    public let training: Graph
+    /// The eval-mode backbone.
+    public let features: Graph
+    public let autodiff: AutodiffSummary
+    public let generated: GeneratedC
+    public let batch: Int
+    public let precision: Precision
+    /// Wall time of the Swift passes (tracing, autodiff, code generation).
+    public let seconds: Double
+}
+
+/// The Swift half of the compiler: trace the DSL, differentiate, plan and emit C.
+public enum Lowering {
+    /// Lowers one SimSiam model at a batch size per view.
+    public static func lower(_ model: SimSiam, name: String, batch: Int, precision: Precision = .float32) throws -> LoweredProgram {
+        guard batch >= 2 else {
+            throw CompileError("batch \(batch) is too small: training-mode batch norm needs at least 2 samples per view")
+        }
+        let start = Date()
+        let forward = try model.trainingGraph(name: name, batch: batch)
+        let (training, summary) = try Autodiff.differentiate(forward)
+        let features = try model.featureGraph(name: name + "-features", batch: batch)
+        let generated = ProgramEmitter(training: training, features: features, precision: precision)
+            .emit(baseName: cFileStem(name, precision: precision))
+        return LoweredProgram(training: training, features: features, autodiff: summary, generated: generated,
+                              batch: batch, precision: precision, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// `fmnist-resnet-mini` -> `fmnist_resnet_mini` (`_f64` for double builds).
+    public static func cFileStem(_ name: String, precision: Precision) -> String {
+        let stem = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return precision == .float32 ? stem : stem + "_f64"
+    }
+}
+
+/// A compile error meant for the user: says what is wrong and what to do.
+public struct CompileError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,93 @@
+import SimSiamIR
+
+/// Extra state a kernel touches besides its operands and results.
+enum KernelState: Hashable {
+    /// BN running mean and variance (written in training mode) and `num_batches_tracked`.
+    case batchNormRunning(mean: Int, variance: Int, counter: Int?)
+    /// The gradient slot of a parameter.
+    case gradient(parameter: Int)
+}
+
+/// Emits the kernel of one node. One method per op family lives in the
+/// `*Kernels.swift` files; this type holds what they share.
+struct KernelEmitter {
+    let node: Node
+    let graph: Graph
+    let precision: Precision
+    /// The scalar type.
+    var t: String { precision.cType }
+
+    func shape(operand index: Int) -> Shape { graph.shape(of: node.operands[index]) }
+    func shape(result index: Int) -> Shape { graph.shape(of: node.results[index]) }
+
+    /// The state pointers the kernel of this node takes after operands and results.
+    var state: KernelState? {
+        switch node.op {
+        case .batchNorm(let a): .batchNormRunning(mean: a.runningMean, variance: a.runningVar, counter: a.training ? a.counter : nil)
+        case .accumulateGradient(let p): .gradient(parameter: p)
+        default: nil
+        }
+    }
+
+    /// `conv2d_fwd__backbone_layer1_0_conv1`: forward ops get `_fwd`, backward
+    /// mnemonics already say `_bwd`; gradient accumulation is named after the parameter.
+    var name: String {
+        switch node.op {
+        case .accumulateGradient(let p): return "accumulate_grad__" + cIdentifier(graph.state.parameters[p].name)
+        default:
+            let stem = node.phase == .forward ? node.op.mnemonic + "_fwd" : node.op.mnemonic
+            return node.label.isEmpty ? stem : stem + "__" + cIdentifier(node.label)
+        }
+    }
+
+    func kernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines) -> Kernel {
+        var parameters = inputs.map { "const \(t)* restrict \($0)" } + outputs.map { "\(t)* restrict \($0)" }
+        switch state {
+        case .batchNormRunning(_, _, let counter?):
+            _ = counter
+            parameters += ["\(t)* restrict running_mean", "\(t)* restrict running_var", "int64_t* restrict num_batches_tracked"]
+        case .batchNormRunning(_, _, nil):
+            parameters += ["const \(t)* restrict running_mean", "const \(t)* restrict running_var"]
+        case .gradient:
+            parameters += ["\(t)* restrict grad"]
+        case nil:
+            break
+        }
+        let phase = node.phase == .forward ? "forward" : "backward"
+        var origin = node.label.isEmpty ? "" : "layer \(node.label)"
+        if let location = node.origin { origin += origin.isEmpty ? "DSL \(location)" : ", DSL \(location)" }
+        return Kernel(name: name, comment: "\(node.op.mnemonic) (\(phase)): \(origin)\n\(summary)",
+                      parameters: parameters, body: body.text)
+    }
+
+    /// The kernel for the node, or nil for nodes that compute nothing
+    /// (sources, stop-gradient).
+    func emit() -> Kernel? {
+        switch node.op {
+        case .input, .parameter, .stopGradient: nil
+        case .fill(let value, let shape): fill(value, shape)
+        case .conv2d(let stride, let padding): conv2dForward(stride: stride, padding: padding)
+        case .conv2dBackwardData(let stride, let padding, _, _): conv2dBackwardData(stride: stride, padding: padding)
+        case .conv2dBackwardWeight(let stride, let padding, _): conv2dBackwardWeight(stride: stride, padding: padding)
+        case .batchNorm(let a): a.training ? batchNormTrainForward(a) : batchNormEvalForward(a)
+        case .batchNormBackwardData(let affine): batchNormBackwardData(affine: affine)
+        case .batchNormBackwardGamma: batchNormBackwardGamma()
+        case .batchNormBackwardBeta: batchNormBackwardBeta()
+        case .relu: relu()
+        case .reluBackward: reluBackward()
+        case .add: add()
+        case .scale(let factor): scale(factor)
+        case .accumulateGradient: accumulateGradient()
+        case .globalAveragePool: globalAveragePool()
+        case .globalAveragePoolBackward: globalAveragePoolBackward()
+        case .linear: linearForward(hasBias: node.operands.count == 3)
+        case .linearBackwardData: linearBackwardData()
+        case .linearBackwardWeight: linearBackwardWeight()
+        case .linearBackwardBias: linearBackwardBias()
+        case .cosineSimilarity(let eps): cosineSimilarity(eps)
+        case .cosineSimilarityBackward(let eps, let wrt): cosineSimilarityBackward(eps, wrt: wrt)
+        case .mean: mean()
+        case .meanBackward: meanBackward()
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import SimSiamIR
+
+/// Batch normalisation over [N,C] or [N,C,H,W]. Each thread owns whole
+/// channels and sums them in a fixed order (double accumulators), so results
+/// do not depend on the thread count.
+extension KernelEmitter {
+    private var layout: (n: Int, c: Int, plane: Int) {
+        let x = shape(operand: node.op.isBatchNormBackward ? 1 : 0)
+        return (x[0], x[1], x.rank == 4 ? x[2] * x[3] : 1)
+    }
+
+    /// `for n, i` over the elements of channel `c`, binding `v` to the flat index.
+    private func channelLoop(_ c: inout CLines, _ body: (inout CLines) -> Void) {
+        let (_, channels, plane) = layout
+        c.block("for (int64_t n = 0; n < N; n++)") { c in
+            c.block("for (int64_t i = 0; i < \(plane); i++)") { c in
+                c.line("const int64_t v = (n * \(channels) + c) * \(plane) + i;")
+                body(&c)
+            }
+        }
+    }
+
+    private func prologue(usesCount: Bool = true) -> CLines {
+        let (batch, channels, plane) = layout
+        var c = CLines()
+        c.line("const int64_t N = \(batch), C = \(channels);")
+        if usesCount { c.line("const double count = \(batch * plane).0;") }
+        c.line("#pragma omp parallel for schedule(static)")
+        return c
+    }
+
+    func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
+        var c = prologue()
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("double sum = 0, squares = 0;")
+            channelLoop(&c) { $0.line("sum += x[v];") }
+            c.line("const double mean = sum / count;")
+            channelLoop(&c) { $0.line("const double d = x[v] - mean; squares += d * d;") }
+            c.line("const double var = squares / count;  /* biased: what the batch is normalised with */")
+            c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
+            c.line("saved[c] = (\(t))mean;")
+            c.line("saved[C + c] = (\(t))invstd;")
+            c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
+            c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")mean * invstd\(a.affine ? " * gamma[c]" : ""));")
+            channelLoop(&c) { $0.line("y[v] = x[v] * scale + shift;") }
+            c.line("/* running estimates use the unbiased variance, as PyTorch does */")
+            c.line("running_mean[c] = (\(t))(\(1 - a.momentum) * running_mean[c] + \(a.momentum) * mean);")
+            c.line("running_var[c] = (\(t))(\(1 - a.momentum) * running_var[c] + \(a.momentum) * var * count / (count - 1));")
+        }
+        c.line("*num_batches_tracked += 1;")
+        let x = shape(operand: 0)
+        return kernel("x \(x) -> y \(x), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
+                      + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")",
+                      ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y", "saved"], body: c)
+    }
+
+    func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
+        var c = prologue(usesCount: false)
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
+            c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
+            c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")running_mean[c] * invstd\(a.affine ? " * gamma[c]" : ""));")
+            channelLoop(&c) { $0.line("y[v] = x[v] * scale + shift;") }
+        }
+        let x = shape(operand: 0)
+        return kernel("x \(x) -> y \(x) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
+                      ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y"], body: c)
+    }
+
+    /// dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
+    /// gradient through the batch statistics as well as the normalisation.
+    func batchNormBackwardData(affine: Bool) -> Kernel {
+        var c = prologue()
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            c.line("double sum_dy = 0, sum_dy_xhat = 0;")
+            channelLoop(&c) { $0.line("sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;") }
+            c.line("const double a = \(affine ? "gamma[c] * " : "")invstd;")
+            c.line("const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
+            channelLoop(&c) { $0.line("dx[v] = (\(t))(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
+        }
+        let x = shape(operand: 1)
+        return kernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
+                      ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c)
+    }
+
+    func batchNormBackwardGamma() -> Kernel {
+        var c = prologue(usesCount: false)
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            c.line("double sum = 0;")
+            channelLoop(&c) { $0.line("sum += dy[v] * (x[v] - mean) * invstd;") }
+            c.line("dgamma[c] = (\(t))sum;")
+        }
+        let x = shape(operand: 1)
+        return kernel("dy \(x), x \(x), saved -> dgamma [\(x[1])] = sum(dy * xhat)", ["dy", "x", "saved"], ["dgamma"], body: c)
+    }
+
+    func batchNormBackwardBeta() -> Kernel {
+        var c = prologue(usesCount: false)
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("double sum = 0;")
+            channelLoop(&c) { $0.line("sum += dy[v];") }
+            c.line("dbeta[c] = (\(t))sum;")
+        }
+        let dy = shape(operand: 0)
+        return kernel("dy \(dy) -> dbeta [\(dy[1])] = sum(dy)", ["dy"], ["dbeta"], body: c)
+    }
+}
+
+extension Op {
+    var isBatchNormBackward: Bool {
+        switch self {
+        case .batchNormBackwardData, .batchNormBackwardGamma: true
+        default: false
+        }
+    }
+}

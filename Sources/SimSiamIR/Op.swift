@@ -1,0 +1,136 @@
+/// Batch normalisation settings of one BN application.
+public struct BatchNormAttributes: Hashable, Sendable {
+    /// Training mode normalises with the batch's own statistics (biased
+    /// variance) and updates the running estimates; eval mode uses them.
+    public var training: Bool
+    public var epsilon: Double
+    /// Running-estimate momentum (PyTorch convention: new = (1-m) old + m batch).
+    public var momentum: Double
+    /// Index into `StateDecls.buffers`.
+    public var runningMean: Int
+    public var runningVar: Int
+    /// Index into `StateDecls.counters` (`num_batches_tracked`).
+    public var counter: Int
+    /// Whether gamma and beta are operands 1 and 2.
+    public var affine: Bool
+
+    public init(
+        training: Bool, epsilon: Double = 1e-5, momentum: Double = 0.1,
+        runningMean: Int, runningVar: Int, counter: Int, affine: Bool
+    ) {
+        self.training = training
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.runningMean = runningMean
+        self.runningVar = runningVar
+        self.counter = counter
+        self.affine = affine
+    }
+}
+
+/// Every operation the IR knows. Forward ops come from the DSL; the
+/// backward ops are only ever created by autodiff from the VJP rules.
+///
+/// Operand and result conventions are listed per case; `ShapeInference`
+/// enforces them.
+public enum Op: Hashable, Sendable {
+    // MARK: Sources
+    /// Graph input `index` (into `Graph.inputs`). No operands.
+    case input(Int)
+    /// Parameter `index` (into `StateDecls.parameters`). No operands.
+    case parameter(Int)
+    /// A tensor of the given shape filled with a value (the loss seed 1.0).
+    case fill(Double, Shape)
+
+    // MARK: Forward
+    /// (x [N,C,H,W], w [O,C,k,k]) -> y [N,O,Ho,Wo]; no bias.
+    case conv2d(stride: Int, padding: Int)
+    /// Training: (x, gamma?, beta?) -> (y, saved [2,C] = batch mean, 1/sqrt(var+eps)).
+    /// Eval: (x, gamma?, beta?) -> y. x is [N,C] or [N,C,H,W].
+    case batchNorm(BatchNormAttributes)
+    /// x -> max(x, 0)
+    case relu
+    /// (a, b) -> a + b, same shapes.
+    case add
+    /// x -> factor * x
+    case scale(Double)
+    /// [N,C,H,W] -> [N,C]
+    case globalAveragePool
+    /// (x [N,I], w [O,I], b [O]?) -> [N,O]
+    case linear
+    /// x -> x; gradients do not flow back through it (detach).
+    case stopGradient
+    /// (a [N,D], b [N,D]) -> [N]: a.b / (max(|a|,eps) * max(|b|,eps)).
+    case cosineSimilarity(epsilon: Double)
+    /// x -> scalar mean of all elements.
+    case mean
+
+    // MARK: Backward (created by autodiff only)
+    /// (dy [N,O,Ho,Wo], w [O,C,k,k]) -> dx [N,C,H,W]; H and W are given because
+    /// a strided convolution maps several input sizes to one output size.
+    case conv2dBackwardData(stride: Int, padding: Int, inputHeight: Int, inputWidth: Int)
+    /// (dy [N,O,Ho,Wo], x [N,C,H,W]) -> dw [O,C,k,k]
+    case conv2dBackwardWeight(stride: Int, padding: Int, kernel: Int)
+    /// Training-mode BN: (dy, x, saved, gamma?) -> dx (through the batch statistics).
+    case batchNormBackwardData(affine: Bool)
+    /// (dy, x, saved) -> dgamma [C] = sum(dy * xhat)
+    case batchNormBackwardGamma
+    /// dy -> dbeta [C] = sum(dy)
+    case batchNormBackwardBeta
+    /// (dy, y) -> dy where y > 0, else 0
+    case reluBackward
+    /// dy [N,C] -> dx [N,C,H,W] = dy / (H*W)
+    case globalAveragePoolBackward(height: Int, width: Int)
+    /// (dy [N,O], w [O,I]) -> dx [N,I]
+    case linearBackwardData
+    /// (dy [N,O], x [N,I]) -> dw [O,I]
+    case linearBackwardWeight
+    /// dy [N,O] -> db [O]
+    case linearBackwardBias
+    /// (dc [N], a [N,D], b [N,D]) -> gradient for operand `wrt` (0: a, 1: b) of the cosine.
+    case cosineSimilarityBackward(epsilon: Double, wrt: Int)
+    /// (dscalar, ) -> [shape] filled with dscalar / count
+    case meanBackward(Shape)
+    /// (g) -> nothing: adds g into the gradient of parameter `index`.
+    case accumulateGradient(parameter: Int)
+
+    /// The op's IR spelling, also the stem of generated kernel names.
+    public var mnemonic: String {
+        switch self {
+        case .input: "input"
+        case .parameter: "parameter"
+        case .fill: "fill"
+        case .conv2d: "conv2d"
+        case .batchNorm(let a): a.training ? "batch_norm_train" : "batch_norm_eval"
+        case .relu: "relu"
+        case .add: "add"
+        case .scale: "scale"
+        case .globalAveragePool: "global_avg_pool"
+        case .linear: "linear"
+        case .stopGradient: "stop_gradient"
+        case .cosineSimilarity: "cosine_similarity"
+        case .mean: "mean"
+        case .conv2dBackwardData: "conv2d_bwd_data"
+        case .conv2dBackwardWeight: "conv2d_bwd_weight"
+        case .batchNormBackwardData: "batch_norm_bwd_data"
+        case .batchNormBackwardGamma: "batch_norm_bwd_gamma"
+        case .batchNormBackwardBeta: "batch_norm_bwd_beta"
+        case .reluBackward: "relu_bwd"
+        case .globalAveragePoolBackward: "global_avg_pool_bwd"
+        case .linearBackwardData: "linear_bwd_data"
+        case .linearBackwardWeight: "linear_bwd_weight"
+        case .linearBackwardBias: "linear_bwd_bias"
+        case .cosineSimilarityBackward(_, let wrt): wrt == 0 ? "cosine_similarity_bwd_a" : "cosine_similarity_bwd_b"
+        case .meanBackward: "mean_bwd"
+        case .accumulateGradient: "accumulate_grad"
+        }
+    }
+
+    /// Sources produce values without computing anything.
+    public var isSource: Bool {
+        switch self {
+        case .input, .parameter: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import SimSiamIR
+
+/// The local derivative rules, one per differentiable op: given the cotangent
+/// of a node's first result, the cotangent of one operand, expressed with
+/// backward ops. Autodiff never sees a model, only these rules.
+enum VJPRules {
+    /// Whether the op has a derivative with respect to operand `index`.
+    /// Stop-gradient has none: that is the whole cut.
+    static func isDifferentiable(_ op: Op, operand index: Int) -> Bool {
+        switch op {
+        case .conv2d, .relu, .add, .scale, .globalAveragePool, .linear, .cosineSimilarity, .mean:
+            true
+        case .batchNorm(let attributes):
+            attributes.training
+        default:
+            false
+        }
+    }
+
+    /// The cotangent of operand `index` of `node`, given `dy`, the cotangent of
+    /// the node's first result. `emit` appends a backward op and returns its result.
+    static func operandCotangent(
+        of node: Node, operand index: Int, dy: ValueID, graph: Graph, emit: (Op, [ValueID]) -> ValueID
+    ) -> ValueID {
+        let operands = node.operands
+        switch node.op {
+        case .conv2d(let stride, let padding):
+            let x = graph.shape(of: operands[0]), w = graph.shape(of: operands[1])
+            return index == 0
+                ? emit(.conv2dBackwardData(stride: stride, padding: padding, inputHeight: x[2], inputWidth: x[3]), [dy, operands[1]])
+                : emit(.conv2dBackwardWeight(stride: stride, padding: padding, kernel: w[2]), [dy, operands[0]])
+        case .batchNorm(let attributes):
+            let saved = node.results[1]
+            switch index {
+            case 0:
+                let gamma = attributes.affine ? [operands[1]] : []
+                return emit(.batchNormBackwardData(affine: attributes.affine), [dy, operands[0], saved] + gamma)
+            case 1: return emit(.batchNormBackwardGamma, [dy, operands[0], saved])
+            default: return emit(.batchNormBackwardBeta, [dy])
+            }
+        case .relu:
+            return emit(.reluBackward, [dy, node.results[0]])
+        case .add:
+            return dy
+        case .scale(let factor):
+            return emit(.scale(factor), [dy])
+        case .globalAveragePool:
+            let x = graph.shape(of: operands[0])
+            return emit(.globalAveragePoolBackward(height: x[2], width: x[3]), [dy])
+        case .linear:
+            switch index {
+            case 0: return emit(.linearBackwardData, [dy, operands[1]])
+            case 1: return emit(.linearBackwardWeight, [dy, operands[0]])
+            default: return emit(.linearBackwardBias, [dy])
+            }
+        case .cosineSimilarity(let epsilon):
+            return emit(.cosineSimilarityBackward(epsilon: epsilon, wrt: index), [dy, operands[0], operands[1]])
+        case .mean:
+            return emit(.meanBackward(graph.shape(of: operands[0])), [dy])
+        case .stopGradient:
+            // Only reached when stop-gradient is treated as the identity (to count what it prunes).
+            return dy
+        default:
+            preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable should have excluded it")
+        }
+    }
+}

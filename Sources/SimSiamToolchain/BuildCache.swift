@@ -1,0 +1,168 @@
+import Foundation
+
+/// Content-addressed builds of one C translation unit into a shared library.
+///
+/// Layout: `<directory>/<first 16 hex of key>/<libraryName>.so`, with the `.c`,
+/// the `.h` and `build.log` beside it. A library file, once published, is never
+/// written again, so a process that has it loaded is safe; concurrent builders of
+/// the same key each compile to a private name and the first to publish wins.
+public struct BuildCache: Sendable {
+    /// Bumped whenever the layout or the key recipe changes, so old entries stop matching.
+    public static let formatVersion = "simsiamc-build-cache-v1"
+    /// Overrides the cache directory.
+    public static let directoryVariable = "SIMSIAMC_CACHE_DIR"
+    /// Libraries linked after the source; generated code calls libm (expf, sqrtf, ...).
+    public static let linkLibraries = ["-lm"]
+
+    /// Root of the cache.
+    public let directory: URL
+    /// The compiler every library of this cache is built with.
+    public let compiler: CCompiler
+
+    /// A cache rooted at `directory` that builds with `compiler`.
+    public init(directory: URL, compiler: CCompiler) {
+        self.directory = directory
+        self.compiler = compiler
+    }
+
+    /// A cache at `defaultDirectory(environment:)` with `CompilerProbe.resolve(environment:)`.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.init(directory: Self.defaultDirectory(environment: environment),
+                  compiler: try CompilerProbe.resolve(environment: environment))
+    }
+
+    /// `SIMSIAMC_CACHE_DIR`, else `$XDG_CACHE_HOME/simsiamc`, else `~/.cache/simsiamc`.
+    public static func defaultDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
+        if let explicit = environment[directoryVariable], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit, isDirectory: true)
+        }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("simsiamc", isDirectory: true)
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return URL(fileURLWithPath: home, isDirectory: true)
+            .appendingPathComponent(".cache/simsiamc", isDirectory: true)
+    }
+
+    /// The hex SHA-256 that names a build: format version, source, header, file
+    /// names, compiler path and version, every flag, and the CPU identity
+    /// (`-march=native` ties the code to this CPU).
+    public func key(source: String, header: String?, headerName: String?, libraryName: String) -> String {
+        var hasher = SHA256()
+        // Length-prefixed fields so that no two different inputs serialise alike.
+        func field(_ name: String, _ value: String) {
+            hasher.update("\(name):\(value.utf8.count):")
+            hasher.update(value)
+            hasher.update("\n")
+        }
+        field("format", Self.formatVersion)
+        field("library", libraryName)
+        field("header-name", headerName ?? "")
+        field("header", header.map { "present\n" + $0 } ?? "absent")
+        field("source", source)
+        field("compiler-path", compiler.path)
+        field("compiler-version", compiler.version)
+        for flag in compiler.flags { field("flag", flag) }
+        for library in Self.linkLibraries { field("link", library) }
+        field("cpu", CPUIdentity.current)
+        return hasher.hexDigest()
+    }
+
+    /// Returns the library for this source, compiling it only if no build with the same key exists.
+    ///
+    /// - Parameters:
+    ///   - source: the full C translation unit.
+    ///   - header: text written beside the source as `headerName`, so the source can `#include` it.
+    ///   - headerName: defaults to `<libraryName>.h`.
+    ///   - libraryName: base name of the `.c`, `.so` (no `lib` prefix added).
+    /// - Throws: `ToolchainError.compileFailed` with the log path and error lines,
+    ///   `ToolchainError.invalidFileName`, or file-system errors.
+    public func build(
+        source: String, header: String? = nil, headerName: String? = nil, libraryName: String
+    ) throws -> BuiltLibrary {
+        let start = ContinuousClock.now
+        try Self.validateFileName(libraryName)
+        let headerFile = headerName ?? "\(libraryName).h"
+        if header != nil { try Self.validateFileName(headerFile) }
+        let key = key(source: source, header: header, headerName: headerFile, libraryName: libraryName)
+        let entry = directory.appendingPathComponent(String(key.prefix(16)), isDirectory: true)
+        let paths = EntryPaths(entry: entry, libraryName: libraryName, headerName: header == nil ? nil : headerFile)
+
+        func result(hit: Bool) -> BuiltLibrary {
+            BuiltLibrary(path: paths.library, key: key, cacheHit: hit, seconds: Self.seconds(since: start),
+                         sourcePath: paths.source, headerPath: paths.header, logPath: paths.log,
+                         compilerName: compiler.name)
+        }
+        // Publication is atomic, so an existing .so is always complete.
+        if FileManager.default.fileExists(atPath: paths.library) { return result(hit: true) }
+
+        try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
+        try Self.write(source, to: paths.source)
+        if let header, let headerPath = paths.header { try Self.write(header, to: headerPath) }
+        try compile(paths)
+        return result(hit: false)
+    }
+
+    private func compile(_ paths: EntryPaths) throws {
+        let temporary = LibraryPublisher.temporaryPath(for: paths.library)
+        let arguments = compiler.flags + ["-o", temporary, paths.source] + Self.linkLibraries
+        let output: ProcessOutput
+        do {
+            output = try ProcessRunner.run(compiler.path, arguments, in: URL(fileURLWithPath: paths.entry))
+        } catch {
+            unlink(temporary)
+            throw ToolchainError.fileSystem("cannot run \(compiler.path): \(error)")
+        }
+        let log = "$ \(([compiler.path] + arguments).joined(separator: " "))\n\(output.output)"
+        try Self.write(log, to: paths.log)
+        guard output.succeeded else {
+            unlink(temporary)
+            throw ToolchainError.compileFailed(
+                compiler: compiler.description, sourcePath: paths.source, logPath: paths.log,
+                errorLines: Self.errorLines(of: output))
+        }
+        _ = try LibraryPublisher.publish(temporary: temporary, final: paths.library)
+    }
+
+    /// Up to 20 log lines mentioning "error", or the log's first lines if none do.
+    static func errorLines(of output: ProcessOutput) -> [String] {
+        let errors = output.lines.filter { $0.localizedCaseInsensitiveContains("error") }
+        let exit = "(compiler exit status \(output.status))"
+        return Array((errors.isEmpty ? output.lines : errors).prefix(20)) + [exit]
+    }
+
+    static func validateFileName(_ name: String) throws {
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
+            throw ToolchainError.invalidFileName(name)
+        }
+    }
+
+    // Atomic (temp + rename) so a concurrent compiler reading the file sees a whole one.
+    private static func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
+
+/// Where the files of one cache entry live.
+private struct EntryPaths {
+    let entry: String
+    let library: String
+    let source: String
+    let header: String?
+    let log: String
+
+    init(entry: URL, libraryName: String, headerName: String?) {
+        self.entry = entry.path
+        library = entry.appendingPathComponent("\(libraryName).so").path
+        source = entry.appendingPathComponent("\(libraryName).c").path
+        header = headerName.map { entry.appendingPathComponent($0).path }
+        log = entry.appendingPathComponent("build.log").path
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Exit status and merged stdout+stderr of a finished child process.
+struct ProcessOutput: Sendable {
+    let status: Int32
+    let output: String
+
+    var succeeded: Bool { status == 0 }
+    var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+}
+
+enum ProcessRunner {
+    /// Runs `executable` to completion with stdout and stderr merged into one log.
+    static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Drain before waiting: a compiler whose log outgrows the pipe buffer would block forever.
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProcessOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,41 @@
+import Testing
+@testable import SimSiamIR
+
+@Suite struct ShapeInferenceTests {
+    let state = StateDecls()
+
+    func shapes(_ op: Op, _ operands: [Shape]) throws -> [Shape] {
+        try ShapeInference.resultShapes(of: op, operands: operands, state: state, inputs: [])
+    }
+
+    @Test func convolutionOutputSizeFollowsStrideAndPadding() throws {
+        #expect(try shapes(.conv2d(stride: 1, padding: 1), [[2, 3, 32, 32], [64, 3, 3, 3]]) == [[2, 64, 32, 32]])
+        #expect(try shapes(.conv2d(stride: 2, padding: 1), [[2, 32, 28, 28], [64, 32, 3, 3]]) == [[2, 64, 14, 14]])
+        #expect(try shapes(.conv2d(stride: 2, padding: 0), [[2, 32, 28, 28], [64, 32, 1, 1]]) == [[2, 64, 14, 14]])
+    }
+
+    @Test func channelMismatchNamesBothShapes() {
+        #expect {
+            try shapes(.conv2d(stride: 1, padding: 1), [[2, 3, 32, 32], [64, 1, 3, 3]])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("conv2d") && text.contains("[64,1,3,3]") && text.contains("[2,3,32,32]")
+        }
+    }
+
+    @Test func backwardShapesInvertForwardShapes() throws {
+        #expect(try shapes(.conv2dBackwardData(stride: 2, padding: 1, inputHeight: 28, inputWidth: 28), [[2, 64, 14, 14], [64, 32, 3, 3]]) == [[2, 32, 28, 28]])
+        #expect(try shapes(.conv2dBackwardWeight(stride: 2, padding: 1, kernel: 3), [[2, 64, 14, 14], [2, 32, 28, 28]]) == [[64, 32, 3, 3]])
+        #expect(try shapes(.linearBackwardWeight, [[8, 16], [8, 4]]) == [[16, 4]])
+        #expect(throws: ShapeError.self) {
+            try shapes(.conv2dBackwardData(stride: 2, padding: 1, inputHeight: 30, inputWidth: 28), [[2, 64, 14, 14], [64, 32, 3, 3]])
+        }
+    }
+
+    @Test func linearAndCosineRules() throws {
+        #expect(try shapes(.linear, [[4, 8], [16, 8], [16]]) == [[4, 16]])
+        #expect(throws: ShapeError.self) { try shapes(.linear, [[4, 8], [16, 7]]) }
+        #expect(try shapes(.cosineSimilarity(epsilon: 1e-8), [[4, 8], [4, 8]]) == [[4]])
+        #expect(try shapes(.mean, [[4]]) == [[]])
+    }
+}
