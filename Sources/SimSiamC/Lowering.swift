@@ -9,8 +9,8 @@ import Foundation
 public struct LoweredProgram: Sendable {
     /// Forward (both views), backward and gradient accumulation.
     public let training: Graph
-    /// The eval-mode backbone.
-    public let features: Graph
+    /// The eval-mode backbone, when the model has one.
+    public let features: Graph?
     public let autodiff: AutodiffSummary
     public let generated: GeneratedC
     public let batch: Int
@@ -28,12 +28,20 @@ public enum Lowering {
         }
         let start = Date()
         let forward = try model.trainingGraph(name: name, batch: batch)
-        let (training, summary) = try Autodiff.differentiate(forward)
         let features = try model.featureGraph(name: name + "-features", batch: batch)
+        return try lower(forward: forward, features: features, precision: precision, started: start)
+    }
+
+    /// Lowers any forward graph with a scalar output "loss" (and optionally a
+    /// feature graph over the same state): differentiate, plan, emit.
+    public static func lower(forward: Graph, features: Graph?, precision: Precision = .float32,
+                             started: Date = Date()) throws -> LoweredProgram {
+        let (training, summary) = try Autodiff.differentiate(forward)
         let generated = ProgramEmitter(training: training, features: features, precision: precision)
-            .emit(baseName: cFileStem(name, precision: precision))
+            .emit(baseName: cFileStem(forward.name, precision: precision))
         return LoweredProgram(training: training, features: features, autodiff: summary, generated: generated,
-                              batch: batch, precision: precision, seconds: Date().timeIntervalSince(start))
+                              batch: forward.inputs.first?.shape[0] ?? 0, precision: precision,
+                              seconds: Date().timeIntervalSince(started))
     }
 
     /// `fmnist-resnet-mini` -> `fmnist_resnet_mini` (`_f64` for double builds).

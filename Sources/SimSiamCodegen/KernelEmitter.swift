@@ -61,10 +61,10 @@ struct KernelEmitter {
     }
 
     /// The kernel for the node, or nil for nodes that compute nothing
-    /// (sources, stop-gradient).
+    /// (sources, stop-gradient, reshape).
     func emit() -> Kernel? {
         switch node.op {
-        case .input, .parameter, .stopGradient: nil
+        case .input, .parameter, .stopGradient, .reshape: nil
         case .fill(let value, let shape): fill(value, shape)
         case .conv2d(let stride, let padding): conv2dForward(stride: stride, padding: padding)
         case .conv2dBackwardData(let stride, let padding, _, _): conv2dBackwardData(stride: stride, padding: padding)

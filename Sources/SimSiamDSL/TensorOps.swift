@@ -34,6 +34,11 @@ extension Tensor {
         apply(.linear, [weight] + (bias.map { [$0] } ?? []), label: label, file: file, line: line)
     }
 
+    /// [N, ...] -> [N, product of the rest], sharing memory.
+    public func flattened(label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
+        apply(.reshape([shape.dims.first ?? 1, shape.dims.dropFirst().reduce(1, *)]), label: label, file: file, line: line)
+    }
+
     /// The identity forward; no gradient flows back through it (PyTorch's `detach`).
     public func stopGradient(label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
         apply(.stopGradient, label: label, file: file, line: line)

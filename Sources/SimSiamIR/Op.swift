@@ -58,6 +58,8 @@ public enum Op: Hashable, Sendable {
     case globalAveragePool
     /// (x [N,I], w [O,I], b [O]?) -> [N,O]
     case linear
+    /// x -> the same elements viewed with another shape (row-major, no copy).
+    case reshape(Shape)
     /// x -> x; gradients do not flow back through it (detach).
     case stopGradient
     /// (a [N,D], b [N,D]) -> [N]: a.b / (max(|a|,eps) * max(|b|,eps)).
@@ -107,6 +109,7 @@ public enum Op: Hashable, Sendable {
         case .scale: "scale"
         case .globalAveragePool: "global_avg_pool"
         case .linear: "linear"
+        case .reshape: "reshape"
         case .stopGradient: "stop_gradient"
         case .cosineSimilarity: "cosine_similarity"
         case .mean: "mean"

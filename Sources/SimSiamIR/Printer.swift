@@ -60,6 +60,7 @@ public enum Printer {
         case .batchNorm(let a):
             "eps=\(a.epsilon), momentum=\(a.momentum), affine=\(a.affine), running=\(graph.state.buffers[a.runningMean].name.dropLast("running_mean".count))*"
         case .scale(let factor): "factor=\(factor)"
+        case .reshape(let shape): "shape=\(shape)"
         case .cosineSimilarity(let eps): "eps=\(eps)"
         case .conv2dBackwardData(let stride, let padding, let h, let w): "stride=\(stride), padding=\(padding), input=\(h)x\(w)"
         case .conv2dBackwardWeight(let stride, let padding, let kernel): "stride=\(stride), padding=\(padding), kernel=\(kernel)"

@@ -74,6 +74,12 @@ public enum ShapeInference {
         case .relu, .scale, .stopGradient:
             try expectOperands(1...1)
             return [operands[0]]
+        case .reshape(let shape):
+            try expectOperands(1...1)
+            guard shape.elementCount == operands[0].elementCount else {
+                throw ShapeError("reshape: \(operands[0]) has \(operands[0].elementCount) elements, \(shape) has \(shape.elementCount)")
+            }
+            return [shape]
         case .add:
             try expectOperands(2...2)
             try expectSame(operands[0], operands[1], "operand shapes")

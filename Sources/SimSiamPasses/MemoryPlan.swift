@@ -8,7 +8,7 @@ public enum Storage: Hashable, Sendable {
     case parameter(Int)
     /// The caller's input buffer.
     case input(Int)
-    /// The same memory as another value (stop-gradient is a no-op forward).
+    /// The same memory as another value (stop-gradient and reshape move no data).
     case alias(ValueID)
     /// Produces nothing (accumulate_grad).
     case none
@@ -76,7 +76,7 @@ public struct MemoryPlan: Hashable, Sendable {
                 switch node.op {
                 case .input(let index): storage[result.index] = .input(index)
                 case .parameter(let index): storage[result.index] = .parameter(index)
-                case .stopGradient: storage[result.index] = .alias(node.operands[0])
+                case .stopGradient, .reshape: storage[result.index] = .alias(node.operands[0])
                 default:
                     storage[result.index] = .workspace(offset: cursor)
                     cursor += ArenaLayout.aligned(graph.shape(of: result).elementCount)

@@ -8,7 +8,7 @@ enum VJPRules {
     /// Stop-gradient has none: that is the whole cut.
     static func isDifferentiable(_ op: Op, operand index: Int) -> Bool {
         switch op {
-        case .conv2d, .relu, .add, .scale, .globalAveragePool, .linear, .cosineSimilarity, .mean:
+        case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .mean:
             true
         case .batchNorm(let attributes):
             attributes.training
@@ -44,6 +44,8 @@ enum VJPRules {
             return dy
         case .scale(let factor):
             return emit(.scale(factor), [dy])
+        case .reshape:
+            return emit(.reshape(graph.shape(of: operands[0])), [dy])
         case .globalAveragePool:
             let x = graph.shape(of: operands[0])
             return emit(.globalAveragePoolBackward(height: x[2], width: x[3]), [dy])

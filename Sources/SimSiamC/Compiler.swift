@@ -1,0 +1,55 @@
+import Foundation
+@_exported import SimSiamData
+@_exported import SimSiamRuntime
+@_exported import SimSiamToolchain
+
+/// A model compiled into a loaded native library.
+public struct CompiledModel: @unchecked Sendable {
+    public let lowered: LoweredProgram
+    public let build: BuiltLibrary
+    public let library: ModelLibrary
+
+    /// The compile summary a user reads: ops, pruning, kernels, arenas, timings.
+    public var summary: String {
+        let g = lowered.generated
+        let bytes = lowered.precision.bytes
+        let ad = lowered.autodiff
+        return """
+            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue)
+              ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
+              kernels: \(g.kernelCount) C functions (views share kernels)
+              arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes))
+              passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
+              clang:   \(build.summary)
+            """
+    }
+
+    private func megabytes(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }
+}
+
+/// The whole pipeline: DSL model -> lowered C -> cached native library -> loaded.
+public enum Compiler {
+    /// Compiles a workload at a batch size per view (the workload's reference batch by default).
+    public static func compile(_ workload: Workload, batch: Int? = nil, precision: Precision = .float32,
+                               stopGradient: Bool = true, cache: BuildCache? = nil) throws -> CompiledModel {
+        var model = workload.makeModel()
+        model.stopGradient = stopGradient
+        return try compile(model, name: workload.name, batch: batch ?? workload.defaultBatch, precision: precision, cache: cache)
+    }
+
+    /// Compiles any SimSiam model described with the DSL.
+    public static func compile(_ model: SimSiam, name: String, batch: Int, precision: Precision = .float32,
+                               cache: BuildCache? = nil) throws -> CompiledModel {
+        try build(Lowering.lower(model, name: name, batch: batch, precision: precision), cache: cache)
+    }
+
+    /// Builds and loads an already lowered program.
+    public static func build(_ lowered: LoweredProgram, cache: BuildCache? = nil) throws -> CompiledModel {
+        let cache = try cache ?? BuildCache()
+        let stem = lowered.generated.baseName
+        let build = try cache.build(source: lowered.generated.source, header: lowered.generated.header,
+                                    headerName: stem + ".h", libraryName: stem)
+        let library = try ModelLibrary.load(path: build.path)
+        return CompiledModel(lowered: lowered, build: build, library: library)
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// Options every command that compiles a workload shares.
+struct WorkloadOptions: ParsableArguments {
+    @Option(help: "The model: \(Workload.all.map(\.name).joined(separator: ", ")).")
+    var workload: String = Workload.fmnistResNetMini.name
+
+    @Option(help: "Batch size per view (default: the workload's reference batch).")
+    var batch: Int?
+
+    @Option(help: "OpenMP threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard Workload.named(workload) != nil else {
+            throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.all.map(\.name).joined(separator: ", "))")
+        }
+        if let batch, batch < 2 { throw ValidationError("--batch \(batch): training-mode batch norm needs at least 2 samples per view") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var resolvedWorkload: Workload { Workload.named(workload)! }
+    var resolvedBatch: Int { batch ?? resolvedWorkload.defaultBatch }
+
+    /// Pins the OpenMP thread count; must run before the first generated kernel.
+    func applyThreads() {
+        if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
+    }
+}
+
+/// Prints to standard error, for progress and diagnostics.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc compile`: writes the C, header and library of a workload and prints the summary.
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile", abstract: "Compile a workload to C and a native library.")
+
+    @OptionGroup var options: WorkloadOptions
+
+    @Option(help: "Directory for the .c, .h and .so (created if missing).")
+    var out: String
+
+    @Flag(help: "Print the IR of the training graph (forward and backward) and the feature graph.")
+    var printIR = false
+
+    @Option(help: "Scalar type of the generated code: float32 or float64.")
+    var precision: String = "float32"
+
+    func validate() throws {
+        guard Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be float32 or float64, not \(precision)") }
+    }
+
+    func run() throws {
+        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch,
+                                            precision: Precision(rawValue: precision)!)
+        if printIR {
+            print(Printer.print(compiled.lowered.training))
+            if let features = compiled.lowered.features { print(Printer.print(features)) }
+        }
+        let directory = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let stem = compiled.lowered.generated.baseName
+        try writeAtomically(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
+        try writeAtomically(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
+        // A fresh file renamed into place: a process that loaded an older copy keeps its own.
+        try writeAtomically(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
+                            to: directory.appendingPathComponent(stem + ".so"))
+        print(compiled.summary)
+        print("  wrote:   \(directory.path)/\(stem).{c,h,so}")
+    }
+}
+
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+    try data.write(to: temporary)
+    guard rename(temporary.path, url.path) == 0 else {
+        throw CompileError("cannot move \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `simsiamc`: compile SimSiam training to native code and run it.
+public struct SimSiamCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "simsiamc",
+        abstract: "Compile SimSiam self-supervised training to OpenMP C and run it.",
+        subcommands: [CompileCommand.self, StepCommand.self, DemoCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc step`: exactly one training step on given views, every result
+/// written out, for checking against another framework and for debugging.
+struct StepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Run one training step on x1/x2 and write the loss, every gradient and the updated state.",
+        discussion: """
+            Reads parameters and BN buffers (PyTorch state_dict names) from --params, or initialises them
+            with --seed when --params is absent; reads `x1` and `x2` (augmented, normalised, NCHW float32)
+            from --views. Writes `loss`, `grad.<name>` for every trainable parameter, and the updated
+            parameters, BN running statistics and num_batches_tracked to --out.
+            """)
+
+    @OptionGroup var options: WorkloadOptions
+
+    @Option(help: "Parameters and BN buffers (safetensors). Absent: initialise with --seed.")
+    var params: String?
+
+    @Option(help: "Safetensors file with tensors x1 and x2, each [batch, C, H, W] float32.")
+    var views: String
+
+    @Option(help: "Where to write the results (safetensors).")
+    var out: String
+
+    @Option(help: "Learning rate of this step for every group (default: base lr x batch / 256).")
+    var lr: Double?
+
+    @Option(help: "Weight decay (default: the workload's).")
+    var weightDecay: Double?
+
+    @Option(help: "SGD momentum.")
+    var momentum: Double = 0.9
+
+    @Option(help: "Seed for initialisation when --params is absent.")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        options.applyThreads()
+        let workload = options.resolvedWorkload
+        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch)
+        printError(compiled.summary)
+        let state = ModelState(library: compiled.library)
+        if let params {
+            try state.loadSafetensors(url: URL(fileURLWithPath: params), strict: true)
+        } else {
+            state.initialize(seed: seed)
+        }
+        let viewFile = try SafeTensors.read(url: URL(fileURLWithPath: views))
+        let inputs = try compiled.library.inputs.map { symbol -> [Float] in
+            guard let tensor = viewFile.tensor(named: symbol.name) else {
+                throw ValidationError("\(views) has no tensor \"\(symbol.name)\" (it holds: \(viewFile.names.joined(separator: ", ")))")
+            }
+            guard tensor.shape == symbol.shape else {
+                throw ValidationError("\(views): \(symbol.name) has shape \(tensor.shape), the compiled graph expects \(symbol.shape); pass --batch \(tensor.shape.first ?? 0) or fix the file")
+            }
+            return tensor.floats
+        }
+        let rate = lr ?? workload.baseLR * Double(options.resolvedBatch) / 256
+        let start = Date()
+        let loss = try state.trainStep(inputs: inputs, groupLR: Array(repeating: rate, count: compiled.library.groupNames.count),
+                                       weightDecay: weightDecay ?? workload.weightDecay, momentum: momentum)
+        let seconds = Date().timeIntervalSince(start)
+        let results = [(name: "loss", tensor: HostTensor(shape: [], floats: [Float(loss)]))]
+            + state.exportTensors(includeGradients: true)
+        try SafeTensors.write(results, metadata: ["workload": workload.name, "lr": "\(rate)"], to: URL(fileURLWithPath: out))
+        print(String(format: "loss %.7f  (step %.3f s, lr %g)  -> %@", loss, seconds, rate, out))
+    }
+}

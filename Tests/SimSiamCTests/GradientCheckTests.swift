@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+@testable import SimSiamDSL
+
+/// Every op's VJP against central finite differences, in double precision.
+@Suite(.serialized) struct GradientCheckTests {
+    /// One graph exercising every differentiable op: each op reads its own
+    /// parameters, and each term reaches the loss through cos(flatten(y), t)
+    /// with a random target t, so every output element matters. A wrong VJP
+    /// shows up as wrong gradients of exactly that op's parameters.
+    static func opGallery() throws -> Graph {
+        let m = Model()
+        func p(_ name: String, _ shape: Shape) -> Int { m.declareParameter(name, shape, .uniformFanIn(fanIn: 1)) }
+        let conv = (x: p("conv_s1.x", [3, 2, 5, 5]), w: p("conv_s1.w", [4, 2, 3, 3]))
+        let stridedConv = (x: p("conv_s2.x", [3, 2, 6, 7]), w: p("conv_s2.w", [3, 2, 3, 3]))
+        let pointwiseConv = (x: p("conv_1x1_s2.x", [3, 2, 5, 5]), w: p("conv_1x1_s2.w", [3, 2, 1, 1]))
+        let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
+        let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
+        let relu = p("relu.x", [3, 6])
+        let add = (a: p("add.a", [3, 6]), b: p("add.b", [3, 6]))
+        let pool = p("gap.x", [3, 4, 3, 3])
+        let linear = (x: p("linear.x", [3, 5]), w: p("linear.w", [4, 5]), b: p("linear.b", [4]))
+        let linearNoBias = (x: p("linear_nobias.x", [3, 5]), w: p("linear_nobias.w", [2, 5]))
+        let cosine = (a: p("cos.a", [3, 4]), b: p("cos.b", [3, 4]))
+        let scale = p("scale.x", [3, 4])
+
+        let g = GraphBuilder(name: "op-gallery", model: m, training: true)
+        func v(_ index: Int) -> Tensor { g.parameter(index) }
+        var terms: [Tensor] = []
+        func term(_ name: String, _ y: Tensor) {
+            let flat = y.flattened()
+            let target = g.input("t_\(name)", flat.shape)
+            terms.append(flat.cosineSimilarity(target, label: name).mean())
+        }
+        term("conv_s1", v(conv.x).conv2d(v(conv.w), stride: 1, padding: 1))
+        term("conv_s2", v(stridedConv.x).conv2d(v(stridedConv.w), stride: 2, padding: 1))
+        term("conv_1x1_s2", v(pointwiseConv.x).conv2d(v(pointwiseConv.w), stride: 2, padding: 0))
+        term("bn2d", bn2d.layer(v(bn2d.x)))
+        term("bn1d", bn1d.layer(v(bn1d.x)))
+        term("relu", v(relu).relu())
+        term("add", v(add.a).adding(v(add.b)))
+        term("gap", v(pool).globalAveragePool())
+        term("linear", v(linear.x).linear(v(linear.w), bias: v(linear.b)))
+        term("linear_nobias", v(linearNoBias.x).linear(v(linearNoBias.w)))
+        terms.append(v(cosine.a).cosineSimilarity(v(cosine.b)).mean())
+        term("scale", v(scale).scaled(by: -1.7))
+        g.output("loss", terms.dropFirst().reduce(terms[0]) { $0.adding($1) })
+        return try g.finish()
+    }
+
+    @Test func everyOpVJPMatchesFiniteDifferences() throws {
+        let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil, precision: .float64)
+        let compiled = try Compiler.build(lowered, cache: testCache)
+        let state = ModelState(library: compiled.library)
+        state.initialize(seed: 7)
+        var random = TestRandom(seed: 11)
+        try state.randomizeBatchNormAffine(&random)
+        let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+        let errors = try finiteDifferenceErrors(state, inputs: inputs)
+        #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
+        for (name, error) in errors {
+            #expect(error < 1e-6, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        }
+    }
+
+    /// With stop-gradient on, the step's "gradient" is by design not the loss's
+    /// derivative, so the whole-graph check runs on the variant without the
+    /// cut (every backward op of the default graph, plus the target branch).
+    @Test func wholeSimSiamGradientMatchesFiniteDifferences() throws {
+        let errors = try tinyFiniteDifferenceErrors(stopGradient: false)
+        #expect(errors.count == 30)  // every trainable tensor of the tiny model; the frozen bias is excluded
+        for (name, error) in errors {
+            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        }
+    }
+
+    /// With the cut, the predictor's gradients are still true derivatives (the
+    /// targets do not depend on it); the encoder's are not.
+    @Test func stopGradientChangesOnlyTheEncoderGradient() throws {
+        let errors = try tinyFiniteDifferenceErrors(stopGradient: true)
+        for (name, error) in errors where name.hasPrefix("predictor.") {
+            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        }
+        for (name, error) in errors where name.hasPrefix("projector.") {
+            #expect(error > 1e-3, "gradient of \(name) should ignore the target branch but matches the full derivative")
+        }
+    }
+
+    func tinyFiniteDifferenceErrors(stopGradient: Bool) throws -> [(name: String, error: Double)] {
+        let compiled = try Compiler.compile(Workload.tiny, precision: .float64, stopGradient: stopGradient, cache: testCache)
+        let state = ModelState(library: compiled.library)
+        state.initialize(seed: 3)
+        var random = TestRandom(seed: 5)
+        try state.randomizeBatchNormAffine(&random)
+        let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
+        return try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 12)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+
+/// One build cache for the whole test process: tests that compile the same
+/// graph share the library, as users' processes do.
+let testCache: BuildCache = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-test-cache")
+    return BuildCache(directory: directory, compiler: try! CompilerProbe.resolve())
+}()
+
+/// Deterministic pseudo-random numbers for test data.
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    mutating func next() -> Double {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return Double(state >> 11) / Double(1 << 53)
+    }
+
+    /// Uniform in [low, high).
+    mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * next() }
+
+    mutating func array(_ count: Int, _ low: Double = -1, _ high: Double = 1) -> [Double] {
+        (0..<count).map { _ in uniform(low, high) }
+    }
+}
+
+/// max|a - b| / max|b|: the relative error the tolerances are stated in.
+func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count, "sizes differ: \(a.count) vs \(b.count)")
+    let difference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    let scale = b.map(abs).max() ?? 0
+    return scale == 0 ? difference : difference / scale
+}
+
+extension ModelState {
+    /// Gives every BN gamma and beta random values, so that no branch (e.g. a
+    /// zero-init residual) has an all-zero gradient that would hide errors.
+    func randomizeBatchNormAffine(_ random: inout TestRandom) throws {
+        for symbol in library.symbols where symbol.kind == .trainable && symbol.shape.count == 1 {
+            let values = symbol.name.hasSuffix(".weight") ? random.array(symbol.numel, 0.5, 1.5) : random.array(symbol.numel, -0.3, 0.3)
+            try setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
+        }
+    }
+
+    /// Runs a step that changes no parameter (lr 0) and returns the loss; gradients land in GRADS.
+    func lossAndGradients(_ inputs: [[Float]]) throws -> Double {
+        try trainStep(inputs: inputs, groupLR: Array(repeating: 0, count: library.groupNames.count), weightDecay: 0, momentum: 0)
+    }
+}
+
+/// Compares every trainable parameter's gradient with central finite
+/// differences of the loss; returns the relative error per parameter.
+func finiteDifferenceErrors(_ state: ModelState, inputs: [[Float]], step: Double = 1e-6, elementsPerTensor: Int = .max)
+    throws -> [(name: String, error: Double)]
+{
+    _ = try state.lossAndGradients(inputs)
+    var analytic: [String: [Double]] = [:]
+    for symbol in state.library.symbols where symbol.kind == .trainable {
+        analytic[symbol.name] = state.gradient(named: symbol.name)!.doubles
+    }
+    var results: [(String, Double)] = []
+    for symbol in state.library.symbols where symbol.kind == .trainable {
+        var values = state.tensor(named: symbol.name)!.doubles
+        let stride = max(1, values.count / min(values.count, elementsPerTensor))
+        var numeric: [Double] = [], expected: [Double] = []
+        for index in Swift.stride(from: 0, to: values.count, by: stride) {
+            let original = values[index]
+            values[index] = original + step
+            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
+            let plus = try state.lossAndGradients(inputs)
+            values[index] = original - step
+            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
+            let minus = try state.lossAndGradients(inputs)
+            values[index] = original
+            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
+            numeric.append((plus - minus) / (2 * step))
+            expected.append(analytic[symbol.name]![index])
+        }
+        results.append((symbol.name, relativeError(numeric, expected)))
+    }
+    return results
+}
+
+/// The directory holding the built products (`simsiamc` next to the test bundle).
+var productsDirectory: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}
+
+/// The package root (for `Generated/` and fixtures).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
