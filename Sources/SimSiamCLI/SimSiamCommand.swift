@@ -5,7 +5,7 @@ public struct SimSiamCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "simsiamc",
         abstract: "Compile SimSiam self-supervised training to OpenMP C and run it.",
-        subcommands: [CompileCommand.self, StepCommand.self, DemoCommand.self])
+        subcommands: [CompileCommand.self, StepCommand.self, DemoCommand.self, GenerateCommand.self])
 
     public init() {}
 }

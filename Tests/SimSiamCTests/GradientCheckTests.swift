@@ -51,7 +51,7 @@ import Testing
 
     @Test func everyOpVJPMatchesFiniteDifferences() throws {
         let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil, precision: .float64)
-        let compiled = try Compiler.build(lowered, cache: testCache)
+        let compiled = try Compiler.build(lowered, cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 7)
         var random = TestRandom(seed: 11)
@@ -88,7 +88,7 @@ import Testing
     }
 
     func tinyFiniteDifferenceErrors(stopGradient: Bool) throws -> [(name: String, error: Double)] {
-        let compiled = try Compiler.compile(Workload.tiny, precision: .float64, stopGradient: stopGradient, cache: testCache)
+        let compiled = try Compiler.compile(Workload.tiny, precision: .float64, stopGradient: stopGradient, cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 3)
         var random = TestRandom(seed: 5)

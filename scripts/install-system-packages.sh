@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs what simsiamc needs beyond the Swift toolchain, if it is missing:
+# clang-14 with LLVM's OpenMP runtime (the compiler the generated C is built
+# with) and Debian's Fashion-MNIST files (the default training data).
+set -eu
+
+wanted="clang libomp-dev"
+[ "${1:-}" = "--with-data" ] && wanted="$wanted dataset-fashion-mnist"
+missing=""
+for package in $wanted; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing" >&2
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq $missing >/dev/null
