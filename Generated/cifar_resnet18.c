@@ -3,7 +3,8 @@
 
    Training step: 158 forward and 430 backward ops in 319 kernels.
    Arenas (float elements): params 18518080 (grads and momentum alike),
-   buffers 18816, workspace 4344622048. Every kernel's threads own
+   buffers 18816, workspace 1218744096 (values share it by liveness).
+   Every kernel's threads own
    disjoint outputs, so results repeat exactly for a fixed thread count. */
 #include "cifar_resnet18.h"
 
@@ -5882,591 +5883,591 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0);  /* %3 = conv2d(%0, %2) {stride=1, padding=1} : [512,64,32,32] */
   batch_norm_train_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 33554432, ws + 67108864, buffers + 0, buffers + 64, counters + 0);  /* %6, %7 = batch_norm_train(%3, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
   relu_fwd__backbone_relu(ws + 33554432, ws + 67108992);  /* %8 = relu(%6) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 67108992, params + 1856, ws + 100663424);  /* %10 = conv2d(%8, %9) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 100663424, params + 38720, params + 38784, ws + 134217856, ws + 167772288, buffers + 128, buffers + 192, counters + 1);  /* %13, %14 = batch_norm_train(%10, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 134217856, ws + 167772416);  /* %15 = relu(%13) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 167772416, params + 38848, ws + 201326848);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 201326848, params + 75712, params + 75776, ws + 234881280, ws + 268435712, buffers + 256, buffers + 320, counters + 2);  /* %20, %21 = batch_norm_train(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  add_fwd__backbone_layer1_0_residual(ws + 234881280, ws + 67108992, ws + 268435840);  /* %22 = add(%20, %8) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 268435840, ws + 301990272);  /* %23 = relu(%22) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 301990272, params + 75840, ws + 335544704);  /* %25 = conv2d(%23, %24) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_1_bn1(ws + 335544704, params + 112704, params + 112768, ws + 369099136, ws + 402653568, buffers + 384, buffers + 448, counters + 3);  /* %28, %29 = batch_norm_train(%25, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  relu_fwd__backbone_layer1_1_relu1(ws + 369099136, ws + 402653696);  /* %30 = relu(%28) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 402653696, params + 112832, ws + 436208128);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_1_bn2(ws + 436208128, params + 149696, params + 149760, ws + 469762560, ws + 503316992, buffers + 512, buffers + 576, counters + 4);  /* %35, %36 = batch_norm_train(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  add_fwd__backbone_layer1_1_residual(ws + 469762560, ws + 301990272, ws + 503317120);  /* %37 = add(%35, %23) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_1_relu2(ws + 503317120, ws + 536871552);  /* %38 = relu(%37) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 536871552, params + 149824, ws + 570425984);  /* %40 = conv2d(%38, %39) {stride=2, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 570425984, params + 223552, params + 223680, ws + 587203200, ws + 603980416, buffers + 640, buffers + 768, counters + 5);  /* %43, %44 = batch_norm_train(%40, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 587203200, ws + 603980672);  /* %45 = relu(%43) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 603980672, params + 223808, ws + 620757888);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 620757888, params + 371264, params + 371392, ws + 637535104, ws + 654312320, buffers + 896, buffers + 1024, counters + 6);  /* %50, %51 = batch_norm_train(%47, %48, %49) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 536871552, params + 371520, ws + 654312576);  /* %53 = conv2d(%38, %52) {stride=2, padding=0} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 654312576, params + 379712, params + 379840, ws + 671089792, ws + 687867008, buffers + 1152, buffers + 1280, counters + 7);  /* %56, %57 = batch_norm_train(%53, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  add_fwd__backbone_layer2_0_residual(ws + 637535104, ws + 671089792, ws + 687867264);  /* %58 = add(%50, %56) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 687867264, ws + 704644480);  /* %59 = relu(%58) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 704644480, params + 379968, ws + 721421696);  /* %61 = conv2d(%59, %60) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_1_bn1(ws + 721421696, params + 527424, params + 527552, ws + 738198912, ws + 754976128, buffers + 1408, buffers + 1536, counters + 8);  /* %64, %65 = batch_norm_train(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  relu_fwd__backbone_layer2_1_relu1(ws + 738198912, ws + 754976384);  /* %66 = relu(%64) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 754976384, params + 527680, ws + 771753600);  /* %68 = conv2d(%66, %67) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_1_bn2(ws + 771753600, params + 675136, params + 675264, ws + 788530816, ws + 805308032, buffers + 1664, buffers + 1792, counters + 9);  /* %71, %72 = batch_norm_train(%68, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  add_fwd__backbone_layer2_1_residual(ws + 788530816, ws + 704644480, ws + 805308288);  /* %73 = add(%71, %59) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_1_relu2(ws + 805308288, ws + 822085504);  /* %74 = relu(%73) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 822085504, params + 675392, ws + 838862720);  /* %76 = conv2d(%74, %75) {stride=2, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 838862720, params + 970304, params + 970560, ws + 847251328, ws + 855639936, buffers + 1920, buffers + 2176, counters + 10);  /* %79, %80 = batch_norm_train(%76, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 847251328, ws + 855640448);  /* %81 = relu(%79) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 855640448, params + 970816, ws + 864029056);  /* %83 = conv2d(%81, %82) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 864029056, params + 1560640, params + 1560896, ws + 872417664, ws + 880806272, buffers + 2432, buffers + 2688, counters + 11);  /* %86, %87 = batch_norm_train(%83, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 822085504, params + 1561152, ws + 880806784);  /* %89 = conv2d(%74, %88) {stride=2, padding=0} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 880806784, params + 1593920, params + 1594176, ws + 889195392, ws + 897584000, buffers + 2944, buffers + 3200, counters + 12);  /* %92, %93 = batch_norm_train(%89, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  add_fwd__backbone_layer3_0_residual(ws + 872417664, ws + 889195392, ws + 897584512);  /* %94 = add(%86, %92) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 897584512, ws + 905973120);  /* %95 = relu(%94) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 905973120, params + 1594432, ws + 914361728);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_1_bn1(ws + 914361728, params + 2184256, params + 2184512, ws + 922750336, ws + 931138944, buffers + 3456, buffers + 3712, counters + 13);  /* %100, %101 = batch_norm_train(%97, %98, %99) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  relu_fwd__backbone_layer3_1_relu1(ws + 922750336, ws + 931139456);  /* %102 = relu(%100) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 931139456, params + 2184768, ws + 939528064);  /* %104 = conv2d(%102, %103) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_1_bn2(ws + 939528064, params + 2774592, params + 2774848, ws + 947916672, ws + 956305280, buffers + 3968, buffers + 4224, counters + 14);  /* %107, %108 = batch_norm_train(%104, %105, %106) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  add_fwd__backbone_layer3_1_residual(ws + 947916672, ws + 905973120, ws + 956305792);  /* %109 = add(%107, %95) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_1_relu2(ws + 956305792, ws + 964694400);  /* %110 = relu(%109) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 964694400, params + 2775104, ws + 973083008);  /* %112 = conv2d(%110, %111) {stride=2, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_bn1(ws + 973083008, params + 3954752, params + 3955264, ws + 977277312, ws + 981471616, buffers + 4480, buffers + 4992, counters + 15);  /* %115, %116 = batch_norm_train(%112, %113, %114) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  relu_fwd__backbone_layer4_0_relu1(ws + 977277312, ws + 981472640);  /* %117 = relu(%115) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 981472640, params + 3955776, ws + 985666944);  /* %119 = conv2d(%117, %118) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_bn2(ws + 985666944, params + 6315072, params + 6315584, ws + 989861248, ws + 994055552, buffers + 5504, buffers + 6016, counters + 16);  /* %122, %123 = batch_norm_train(%119, %120, %121) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 964694400, params + 6316096, ws + 994056576);  /* %125 = conv2d(%110, %124) {stride=2, padding=0} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 994056576, params + 6447168, params + 6447680, ws + 998250880, ws + 1002445184, buffers + 6528, buffers + 7040, counters + 17);  /* %128, %129 = batch_norm_train(%125, %126, %127) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  add_fwd__backbone_layer4_0_residual(ws + 989861248, ws + 998250880, ws + 1002446208);  /* %130 = add(%122, %128) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_0_relu2(ws + 1002446208, ws + 1006640512);  /* %131 = relu(%130) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1006640512, params + 6448192, ws + 1010834816);  /* %133 = conv2d(%131, %132) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_1_bn1(ws + 1010834816, params + 8807488, params + 8808000, ws + 1015029120, ws + 1019223424, buffers + 7552, buffers + 8064, counters + 18);  /* %136, %137 = batch_norm_train(%133, %134, %135) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  relu_fwd__backbone_layer4_1_relu1(ws + 1015029120, ws + 1019224448);  /* %138 = relu(%136) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1019224448, params + 8808512, ws + 1023418752);  /* %140 = conv2d(%138, %139) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_1_bn2(ws + 1023418752, params + 11167808, params + 11168320, ws + 1027613056, ws + 1031807360, buffers + 8576, buffers + 9088, counters + 19);  /* %143, %144 = batch_norm_train(%140, %141, %142) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  add_fwd__backbone_layer4_1_residual(ws + 1027613056, ws + 1006640512, ws + 1031808384);  /* %145 = add(%143, %131) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_1_relu2(ws + 1031808384, ws + 1036002688);  /* %146 = relu(%145) : [512,512,4,4] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1036002688, ws + 1040196992);  /* %147 = global_avg_pool(%146) : [512,512] */
-  linear_fwd__projector_0(ws + 1040196992, params + 11168832, ws + 1040459136);  /* %149 = linear(%147, %148) : [512,2048] */
-  batch_norm_train_fwd__projector_1(ws + 1040459136, params + 12217408, params + 12219456, ws + 1041507712, ws + 1042556288, buffers + 9600, buffers + 11648, counters + 20);  /* %152, %153 = batch_norm_train(%149, %150, %151) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [512,2048], [2,2048] */
-  relu_fwd__projector_2(ws + 1041507712, ws + 1042560384);  /* %154 = relu(%152) : [512,2048] */
-  linear_fwd__projector_3(ws + 1042560384, params + 12221504, params + 18516032, ws + 1043608960);  /* %157 = linear(%154, %155, %156) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1043608960, ws + 1044657536, ws + 1045706112, buffers + 13696, buffers + 15744, counters + 21);  /* %158, %159 = batch_norm_train(%157) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 1045710208);  /* %160 = conv2d(%1, %2) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_bn1(ws + 1045710208, params + 1728, params + 1792, ws + 1079264640, ws + 1112819072, buffers + 0, buffers + 64, counters + 0);  /* %161, %162 = batch_norm_train(%160, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  relu_fwd__backbone_relu(ws + 1079264640, ws + 1112819200);  /* %163 = relu(%161) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 1112819200, params + 1856, ws + 1146373632);  /* %164 = conv2d(%163, %9) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 1146373632, params + 38720, params + 38784, ws + 1179928064, ws + 1213482496, buffers + 128, buffers + 192, counters + 1);  /* %165, %166 = batch_norm_train(%164, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 1179928064, ws + 1213482624);  /* %167 = relu(%165) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 1213482624, params + 38848, ws + 1247037056);  /* %168 = conv2d(%167, %16) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 1247037056, params + 75712, params + 75776, ws + 1280591488, ws + 1314145920, buffers + 256, buffers + 320, counters + 2);  /* %169, %170 = batch_norm_train(%168, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  add_fwd__backbone_layer1_0_residual(ws + 1280591488, ws + 1112819200, ws + 1314146048);  /* %171 = add(%169, %163) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 1314146048, ws + 1347700480);  /* %172 = relu(%171) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 1347700480, params + 75840, ws + 1381254912);  /* %173 = conv2d(%172, %24) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_1_bn1(ws + 1381254912, params + 112704, params + 112768, ws + 1414809344, ws + 1448363776, buffers + 384, buffers + 448, counters + 3);  /* %174, %175 = batch_norm_train(%173, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  relu_fwd__backbone_layer1_1_relu1(ws + 1414809344, ws + 1448363904);  /* %176 = relu(%174) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 1448363904, params + 112832, ws + 1481918336);  /* %177 = conv2d(%176, %31) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_train_fwd__backbone_layer1_1_bn2(ws + 1481918336, params + 149696, params + 149760, ws + 1515472768, ws + 1549027200, buffers + 512, buffers + 576, counters + 4);  /* %178, %179 = batch_norm_train(%177, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  add_fwd__backbone_layer1_1_residual(ws + 1515472768, ws + 1347700480, ws + 1549027328);  /* %180 = add(%178, %172) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_1_relu2(ws + 1549027328, ws + 1582581760);  /* %181 = relu(%180) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 1582581760, params + 149824, ws + 1616136192);  /* %182 = conv2d(%181, %39) {stride=2, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 1616136192, params + 223552, params + 223680, ws + 1632913408, ws + 1649690624, buffers + 640, buffers + 768, counters + 5);  /* %183, %184 = batch_norm_train(%182, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 1632913408, ws + 1649690880);  /* %185 = relu(%183) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 1649690880, params + 223808, ws + 1666468096);  /* %186 = conv2d(%185, %46) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 1666468096, params + 371264, params + 371392, ws + 1683245312, ws + 1700022528, buffers + 896, buffers + 1024, counters + 6);  /* %187, %188 = batch_norm_train(%186, %48, %49) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 1582581760, params + 371520, ws + 1700022784);  /* %189 = conv2d(%181, %52) {stride=2, padding=0} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 1700022784, params + 379712, params + 379840, ws + 1716800000, ws + 1733577216, buffers + 1152, buffers + 1280, counters + 7);  /* %190, %191 = batch_norm_train(%189, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  add_fwd__backbone_layer2_0_residual(ws + 1683245312, ws + 1716800000, ws + 1733577472);  /* %192 = add(%187, %190) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 1733577472, ws + 1750354688);  /* %193 = relu(%192) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 1750354688, params + 379968, ws + 1767131904);  /* %194 = conv2d(%193, %60) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_1_bn1(ws + 1767131904, params + 527424, params + 527552, ws + 1783909120, ws + 1800686336, buffers + 1408, buffers + 1536, counters + 8);  /* %195, %196 = batch_norm_train(%194, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  relu_fwd__backbone_layer2_1_relu1(ws + 1783909120, ws + 1800686592);  /* %197 = relu(%195) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 1800686592, params + 527680, ws + 1817463808);  /* %198 = conv2d(%197, %67) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_train_fwd__backbone_layer2_1_bn2(ws + 1817463808, params + 675136, params + 675264, ws + 1834241024, ws + 1851018240, buffers + 1664, buffers + 1792, counters + 9);  /* %199, %200 = batch_norm_train(%198, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  add_fwd__backbone_layer2_1_residual(ws + 1834241024, ws + 1750354688, ws + 1851018496);  /* %201 = add(%199, %193) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_1_relu2(ws + 1851018496, ws + 1867795712);  /* %202 = relu(%201) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 1867795712, params + 675392, ws + 1884572928);  /* %203 = conv2d(%202, %75) {stride=2, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 1884572928, params + 970304, params + 970560, ws + 1892961536, ws + 1901350144, buffers + 1920, buffers + 2176, counters + 10);  /* %204, %205 = batch_norm_train(%203, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 1892961536, ws + 1901350656);  /* %206 = relu(%204) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 1901350656, params + 970816, ws + 1909739264);  /* %207 = conv2d(%206, %82) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 1909739264, params + 1560640, params + 1560896, ws + 1918127872, ws + 1926516480, buffers + 2432, buffers + 2688, counters + 11);  /* %208, %209 = batch_norm_train(%207, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 1867795712, params + 1561152, ws + 1926516992);  /* %210 = conv2d(%202, %88) {stride=2, padding=0} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1926516992, params + 1593920, params + 1594176, ws + 1934905600, ws + 1943294208, buffers + 2944, buffers + 3200, counters + 12);  /* %211, %212 = batch_norm_train(%210, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  add_fwd__backbone_layer3_0_residual(ws + 1918127872, ws + 1934905600, ws + 1943294720);  /* %213 = add(%208, %211) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 1943294720, ws + 1951683328);  /* %214 = relu(%213) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1951683328, params + 1594432, ws + 1960071936);  /* %215 = conv2d(%214, %96) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_1_bn1(ws + 1960071936, params + 2184256, params + 2184512, ws + 1968460544, ws + 1976849152, buffers + 3456, buffers + 3712, counters + 13);  /* %216, %217 = batch_norm_train(%215, %98, %99) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  relu_fwd__backbone_layer3_1_relu1(ws + 1968460544, ws + 1976849664);  /* %218 = relu(%216) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1976849664, params + 2184768, ws + 1985238272);  /* %219 = conv2d(%218, %103) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_train_fwd__backbone_layer3_1_bn2(ws + 1985238272, params + 2774592, params + 2774848, ws + 1993626880, ws + 2002015488, buffers + 3968, buffers + 4224, counters + 14);  /* %220, %221 = batch_norm_train(%219, %105, %106) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  add_fwd__backbone_layer3_1_residual(ws + 1993626880, ws + 1951683328, ws + 2002016000);  /* %222 = add(%220, %214) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_1_relu2(ws + 2002016000, ws + 2010404608);  /* %223 = relu(%222) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 2010404608, params + 2775104, ws + 2018793216);  /* %224 = conv2d(%223, %111) {stride=2, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_bn1(ws + 2018793216, params + 3954752, params + 3955264, ws + 2022987520, ws + 2027181824, buffers + 4480, buffers + 4992, counters + 15);  /* %225, %226 = batch_norm_train(%224, %113, %114) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  relu_fwd__backbone_layer4_0_relu1(ws + 2022987520, ws + 2027182848);  /* %227 = relu(%225) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 2027182848, params + 3955776, ws + 2031377152);  /* %228 = conv2d(%227, %118) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_bn2(ws + 2031377152, params + 6315072, params + 6315584, ws + 2035571456, ws + 2039765760, buffers + 5504, buffers + 6016, counters + 16);  /* %229, %230 = batch_norm_train(%228, %120, %121) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 2010404608, params + 6316096, ws + 2039766784);  /* %231 = conv2d(%223, %124) {stride=2, padding=0} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 2039766784, params + 6447168, params + 6447680, ws + 2043961088, ws + 2048155392, buffers + 6528, buffers + 7040, counters + 17);  /* %232, %233 = batch_norm_train(%231, %126, %127) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  add_fwd__backbone_layer4_0_residual(ws + 2035571456, ws + 2043961088, ws + 2048156416);  /* %234 = add(%229, %232) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_0_relu2(ws + 2048156416, ws + 2052350720);  /* %235 = relu(%234) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 2052350720, params + 6448192, ws + 2056545024);  /* %236 = conv2d(%235, %132) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_1_bn1(ws + 2056545024, params + 8807488, params + 8808000, ws + 2060739328, ws + 2064933632, buffers + 7552, buffers + 8064, counters + 18);  /* %237, %238 = batch_norm_train(%236, %134, %135) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  relu_fwd__backbone_layer4_1_relu1(ws + 2060739328, ws + 2064934656);  /* %239 = relu(%237) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 2064934656, params + 8808512, ws + 2069128960);  /* %240 = conv2d(%239, %139) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_train_fwd__backbone_layer4_1_bn2(ws + 2069128960, params + 11167808, params + 11168320, ws + 2073323264, ws + 2077517568, buffers + 8576, buffers + 9088, counters + 19);  /* %241, %242 = batch_norm_train(%240, %141, %142) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  add_fwd__backbone_layer4_1_residual(ws + 2073323264, ws + 2052350720, ws + 2077518592);  /* %243 = add(%241, %235) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_1_relu2(ws + 2077518592, ws + 2081712896);  /* %244 = relu(%243) : [512,512,4,4] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 2081712896, ws + 2085907200);  /* %245 = global_avg_pool(%244) : [512,512] */
-  linear_fwd__projector_0(ws + 2085907200, params + 11168832, ws + 2086169344);  /* %246 = linear(%245, %148) : [512,2048] */
-  batch_norm_train_fwd__projector_1(ws + 2086169344, params + 12217408, params + 12219456, ws + 2087217920, ws + 2088266496, buffers + 9600, buffers + 11648, counters + 20);  /* %247, %248 = batch_norm_train(%246, %150, %151) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [512,2048], [2,2048] */
-  relu_fwd__projector_2(ws + 2087217920, ws + 2088270592);  /* %249 = relu(%247) : [512,2048] */
-  linear_fwd__projector_3(ws + 2088270592, params + 12221504, params + 18516032, ws + 2089319168);  /* %250 = linear(%249, %155, %156) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 2089319168, ws + 2090367744, ws + 2091416320, buffers + 13696, buffers + 15744, counters + 21);  /* %251, %252 = batch_norm_train(%250) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  linear_fwd__predictor_0(ws + 1044657536, params + 16415808, ws + 2091420416);  /* %254 = linear(%158, %253) : [512,512] */
-  batch_norm_train_fwd__predictor_1(ws + 2091420416, params + 17464384, params + 17464896, ws + 2091682560, ws + 2091944704, buffers + 17792, buffers + 18304, counters + 22);  /* %257, %258 = batch_norm_train(%254, %255, %256) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [512,512], [2,512] */
-  relu_fwd__predictor_2(ws + 2091682560, ws + 2091945728);  /* %259 = relu(%257) : [512,512] */
-  linear_fwd__predictor_3(ws + 2091945728, params + 17465408, params + 18513984, ws + 2092207872);  /* %262 = linear(%259, %260, %261) : [512,2048] */
-  linear_fwd__predictor_0(ws + 2090367744, params + 16415808, ws + 2093256448);  /* %263 = linear(%251, %253) : [512,512] */
-  batch_norm_train_fwd__predictor_1(ws + 2093256448, params + 17464384, params + 17464896, ws + 2093518592, ws + 2093780736, buffers + 17792, buffers + 18304, counters + 22);  /* %264, %265 = batch_norm_train(%263, %255, %256) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [512,512], [2,512] */
-  relu_fwd__predictor_2(ws + 2093518592, ws + 2093781760);  /* %266 = relu(%264) : [512,512] */
-  linear_fwd__predictor_3(ws + 2093781760, params + 17465408, params + 18513984, ws + 2094043904);  /* %267 = linear(%266, %260, %261) : [512,2048] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 2092207872, ws + 2090367744, ws + 2095092480);  /* %270 = cosine_similarity(%262, %269) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p1_z2(ws + 2095092480, ws + 2095092992);  /* %271 = mean(%270) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 2094043904, ws + 1044657536, ws + 2095093008);  /* %272 = cosine_similarity(%267, %268) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p2_z1(ws + 2095093008, ws + 2095093520);  /* %273 = mean(%272) : [] */
-  add_fwd__loss_sum(ws + 2095092992, ws + 2095093520, ws + 2095093536);  /* %274 = add(%271, %273) : [] */
-  scale_fwd__loss_negate_half(ws + 2095093536, ws + 2095093552);  /* %275 = scale(%274) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 67108992, params + 1856, ws + 33554432);  /* %10 = conv2d(%8, %9) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 33554432, params + 38720, params + 38784, ws + 100663424, ws + 134217856, buffers + 128, buffers + 192, counters + 1);  /* %13, %14 = batch_norm_train(%10, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 100663424, ws + 134217984);  /* %15 = relu(%13) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 134217984, params + 38848, ws + 100663424);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 100663424, params + 75712, params + 75776, ws + 167772416, ws + 201326848, buffers + 256, buffers + 320, counters + 2);  /* %20, %21 = batch_norm_train(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  add_fwd__backbone_layer1_0_residual(ws + 167772416, ws + 67108992, ws + 201326976);  /* %22 = add(%20, %8) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 201326976, ws + 167772416);  /* %23 = relu(%22) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772416, params + 75840, ws + 201326976);  /* %25 = conv2d(%23, %24) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_1_bn1(ws + 201326976, params + 112704, params + 112768, ws + 234881408, ws + 268435840, buffers + 384, buffers + 448, counters + 3);  /* %28, %29 = batch_norm_train(%25, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  relu_fwd__backbone_layer1_1_relu1(ws + 234881408, ws + 268435968);  /* %30 = relu(%28) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 268435968, params + 112832, ws + 234881408);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_1_bn2(ws + 234881408, params + 149696, params + 149760, ws + 301990400, ws + 335544832, buffers + 512, buffers + 576, counters + 4);  /* %35, %36 = batch_norm_train(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  add_fwd__backbone_layer1_1_residual(ws + 301990400, ws + 167772416, ws + 335544960);  /* %37 = add(%35, %23) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_1_relu2(ws + 335544960, ws + 301990400);  /* %38 = relu(%37) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 301990400, params + 149824, ws + 335544960);  /* %40 = conv2d(%38, %39) {stride=2, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 335544960, params + 223552, params + 223680, ws + 352322176, ws + 369099392, buffers + 640, buffers + 768, counters + 5);  /* %43, %44 = batch_norm_train(%40, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 352322176, ws + 369099648);  /* %45 = relu(%43) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 369099648, params + 223808, ws + 352322176);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 352322176, params + 371264, params + 371392, ws + 385876864, ws + 402654080, buffers + 896, buffers + 1024, counters + 6);  /* %50, %51 = batch_norm_train(%47, %48, %49) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301990400, params + 371520, ws + 402654336);  /* %53 = conv2d(%38, %52) {stride=2, padding=0} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 402654336, params + 379712, params + 379840, ws + 419431552, ws + 436208768, buffers + 1152, buffers + 1280, counters + 7);  /* %56, %57 = batch_norm_train(%53, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  add_fwd__backbone_layer2_0_residual(ws + 385876864, ws + 419431552, ws + 436209024);  /* %58 = add(%50, %56) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 436209024, ws + 385876864);  /* %59 = relu(%58) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 385876864, params + 379968, ws + 419431552);  /* %61 = conv2d(%59, %60) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_1_bn1(ws + 419431552, params + 527424, params + 527552, ws + 436209024, ws + 452986240, buffers + 1408, buffers + 1536, counters + 8);  /* %64, %65 = batch_norm_train(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  relu_fwd__backbone_layer2_1_relu1(ws + 436209024, ws + 452986496);  /* %66 = relu(%64) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 452986496, params + 527680, ws + 436209024);  /* %68 = conv2d(%66, %67) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_1_bn2(ws + 436209024, params + 675136, params + 675264, ws + 469763712, ws + 486540928, buffers + 1664, buffers + 1792, counters + 9);  /* %71, %72 = batch_norm_train(%68, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  add_fwd__backbone_layer2_1_residual(ws + 469763712, ws + 385876864, ws + 486541184);  /* %73 = add(%71, %59) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_1_relu2(ws + 486541184, ws + 469763712);  /* %74 = relu(%73) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 469763712, params + 675392, ws + 486541184);  /* %76 = conv2d(%74, %75) {stride=2, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 486541184, params + 970304, params + 970560, ws + 494929792, ws + 503318400, buffers + 1920, buffers + 2176, counters + 10);  /* %79, %80 = batch_norm_train(%76, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 494929792, ws + 503318912);  /* %81 = relu(%79) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 503318912, params + 970816, ws + 494929792);  /* %83 = conv2d(%81, %82) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 494929792, params + 1560640, params + 1560896, ws + 511707520, ws + 520096128, buffers + 2432, buffers + 2688, counters + 11);  /* %86, %87 = batch_norm_train(%83, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 469763712, params + 1561152, ws + 520096640);  /* %89 = conv2d(%74, %88) {stride=2, padding=0} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 520096640, params + 1593920, params + 1594176, ws + 528485248, ws + 536873856, buffers + 2944, buffers + 3200, counters + 12);  /* %92, %93 = batch_norm_train(%89, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  add_fwd__backbone_layer3_0_residual(ws + 511707520, ws + 528485248, ws + 536874368);  /* %94 = add(%86, %92) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 536874368, ws + 511707520);  /* %95 = relu(%94) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 511707520, params + 1594432, ws + 528485248);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_1_bn1(ws + 528485248, params + 2184256, params + 2184512, ws + 536874368, ws + 545262976, buffers + 3456, buffers + 3712, counters + 13);  /* %100, %101 = batch_norm_train(%97, %98, %99) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  relu_fwd__backbone_layer3_1_relu1(ws + 536874368, ws + 545263488);  /* %102 = relu(%100) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 545263488, params + 2184768, ws + 536874368);  /* %104 = conv2d(%102, %103) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_1_bn2(ws + 536874368, params + 2774592, params + 2774848, ws + 553652096, ws + 562040704, buffers + 3968, buffers + 4224, counters + 14);  /* %107, %108 = batch_norm_train(%104, %105, %106) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  add_fwd__backbone_layer3_1_residual(ws + 553652096, ws + 511707520, ws + 562041216);  /* %109 = add(%107, %95) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_1_relu2(ws + 562041216, ws + 553652096);  /* %110 = relu(%109) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 553652096, params + 2775104, ws + 562041216);  /* %112 = conv2d(%110, %111) {stride=2, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_bn1(ws + 562041216, params + 3954752, params + 3955264, ws + 566235520, ws + 570429824, buffers + 4480, buffers + 4992, counters + 15);  /* %115, %116 = batch_norm_train(%112, %113, %114) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  relu_fwd__backbone_layer4_0_relu1(ws + 566235520, ws + 570430848);  /* %117 = relu(%115) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 570430848, params + 3955776, ws + 566235520);  /* %119 = conv2d(%117, %118) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_bn2(ws + 566235520, params + 6315072, params + 6315584, ws + 574625152, ws + 578819456, buffers + 5504, buffers + 6016, counters + 16);  /* %122, %123 = batch_norm_train(%119, %120, %121) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 553652096, params + 6316096, ws + 578820480);  /* %125 = conv2d(%110, %124) {stride=2, padding=0} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 578820480, params + 6447168, params + 6447680, ws + 583014784, ws + 587209088, buffers + 6528, buffers + 7040, counters + 17);  /* %128, %129 = batch_norm_train(%125, %126, %127) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  add_fwd__backbone_layer4_0_residual(ws + 574625152, ws + 583014784, ws + 587210112);  /* %130 = add(%122, %128) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_0_relu2(ws + 587210112, ws + 574625152);  /* %131 = relu(%130) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 574625152, params + 6448192, ws + 583014784);  /* %133 = conv2d(%131, %132) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_1_bn1(ws + 583014784, params + 8807488, params + 8808000, ws + 587210112, ws + 591404416, buffers + 7552, buffers + 8064, counters + 18);  /* %136, %137 = batch_norm_train(%133, %134, %135) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  relu_fwd__backbone_layer4_1_relu1(ws + 587210112, ws + 591405440);  /* %138 = relu(%136) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 591405440, params + 8808512, ws + 587210112);  /* %140 = conv2d(%138, %139) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_1_bn2(ws + 587210112, params + 11167808, params + 11168320, ws + 595599744, ws + 599794048, buffers + 8576, buffers + 9088, counters + 19);  /* %143, %144 = batch_norm_train(%140, %141, %142) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  add_fwd__backbone_layer4_1_residual(ws + 595599744, ws + 574625152, ws + 599795072);  /* %145 = add(%143, %131) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_1_relu2(ws + 599795072, ws + 595599744);  /* %146 = relu(%145) : [512,512,4,4] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 595599744, ws + 599795072);  /* %147 = global_avg_pool(%146) : [512,512] */
+  linear_fwd__projector_0(ws + 599795072, params + 11168832, ws + 600057216);  /* %149 = linear(%147, %148) : [512,2048] */
+  batch_norm_train_fwd__projector_1(ws + 600057216, params + 12217408, params + 12219456, ws + 601105792, ws + 602154368, buffers + 9600, buffers + 11648, counters + 20);  /* %152, %153 = batch_norm_train(%149, %150, %151) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [512,2048], [2,2048] */
+  relu_fwd__projector_2(ws + 601105792, ws + 602158464);  /* %154 = relu(%152) : [512,2048] */
+  linear_fwd__projector_3(ws + 602158464, params + 12221504, params + 18516032, ws + 601105792);  /* %157 = linear(%154, %155, %156) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 601105792, ws + 603207040, ws + 604255616, buffers + 13696, buffers + 15744, counters + 21);  /* %158, %159 = batch_norm_train(%157) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 604259712);  /* %160 = conv2d(%1, %2) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_bn1(ws + 604259712, params + 1728, params + 1792, ws + 637814144, ws + 671368576, buffers + 0, buffers + 64, counters + 0);  /* %161, %162 = batch_norm_train(%160, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  relu_fwd__backbone_relu(ws + 637814144, ws + 671368704);  /* %163 = relu(%161) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 671368704, params + 1856, ws + 637814144);  /* %164 = conv2d(%163, %9) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 637814144, params + 38720, params + 38784, ws + 704923136, ws + 738477568, buffers + 128, buffers + 192, counters + 1);  /* %165, %166 = batch_norm_train(%164, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 704923136, ws + 738477696);  /* %167 = relu(%165) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 738477696, params + 38848, ws + 704923136);  /* %168 = conv2d(%167, %16) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 704923136, params + 75712, params + 75776, ws + 772032128, ws + 805586560, buffers + 256, buffers + 320, counters + 2);  /* %169, %170 = batch_norm_train(%168, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  add_fwd__backbone_layer1_0_residual(ws + 772032128, ws + 671368704, ws + 805586688);  /* %171 = add(%169, %163) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 805586688, ws + 772032128);  /* %172 = relu(%171) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 772032128, params + 75840, ws + 805586688);  /* %173 = conv2d(%172, %24) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_1_bn1(ws + 805586688, params + 112704, params + 112768, ws + 839141120, ws + 872695552, buffers + 384, buffers + 448, counters + 3);  /* %174, %175 = batch_norm_train(%173, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  relu_fwd__backbone_layer1_1_relu1(ws + 839141120, ws + 872695680);  /* %176 = relu(%174) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 872695680, params + 112832, ws + 839141120);  /* %177 = conv2d(%176, %31) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_train_fwd__backbone_layer1_1_bn2(ws + 839141120, params + 149696, params + 149760, ws + 906250112, ws + 939804544, buffers + 512, buffers + 576, counters + 4);  /* %178, %179 = batch_norm_train(%177, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  add_fwd__backbone_layer1_1_residual(ws + 906250112, ws + 772032128, ws + 939804672);  /* %180 = add(%178, %172) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_1_relu2(ws + 939804672, ws + 906250112);  /* %181 = relu(%180) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 906250112, params + 149824, ws + 939804672);  /* %182 = conv2d(%181, %39) {stride=2, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 939804672, params + 223552, params + 223680, ws + 956581888, ws + 973359104, buffers + 640, buffers + 768, counters + 5);  /* %183, %184 = batch_norm_train(%182, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 956581888, ws + 973359360);  /* %185 = relu(%183) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 973359360, params + 223808, ws + 956581888);  /* %186 = conv2d(%185, %46) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 956581888, params + 371264, params + 371392, ws + 990136576, ws + 1006913792, buffers + 896, buffers + 1024, counters + 6);  /* %187, %188 = batch_norm_train(%186, %48, %49) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 906250112, params + 371520, ws + 1006914048);  /* %189 = conv2d(%181, %52) {stride=2, padding=0} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 1006914048, params + 379712, params + 379840, ws + 1023691264, ws + 1040468480, buffers + 1152, buffers + 1280, counters + 7);  /* %190, %191 = batch_norm_train(%189, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  add_fwd__backbone_layer2_0_residual(ws + 990136576, ws + 1023691264, ws + 1040468736);  /* %192 = add(%187, %190) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 1040468736, ws + 990136576);  /* %193 = relu(%192) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 990136576, params + 379968, ws + 1023691264);  /* %194 = conv2d(%193, %60) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_1_bn1(ws + 1023691264, params + 527424, params + 527552, ws + 1040468736, ws + 1057245952, buffers + 1408, buffers + 1536, counters + 8);  /* %195, %196 = batch_norm_train(%194, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  relu_fwd__backbone_layer2_1_relu1(ws + 1040468736, ws + 1057246208);  /* %197 = relu(%195) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 1057246208, params + 527680, ws + 1040468736);  /* %198 = conv2d(%197, %67) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_train_fwd__backbone_layer2_1_bn2(ws + 1040468736, params + 675136, params + 675264, ws + 1074023424, ws + 1090800640, buffers + 1664, buffers + 1792, counters + 9);  /* %199, %200 = batch_norm_train(%198, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  add_fwd__backbone_layer2_1_residual(ws + 1074023424, ws + 990136576, ws + 1090800896);  /* %201 = add(%199, %193) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_1_relu2(ws + 1090800896, ws + 1074023424);  /* %202 = relu(%201) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 1074023424, params + 675392, ws + 1090800896);  /* %203 = conv2d(%202, %75) {stride=2, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 1090800896, params + 970304, params + 970560, ws + 1099189504, ws + 1107578112, buffers + 1920, buffers + 2176, counters + 10);  /* %204, %205 = batch_norm_train(%203, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 1099189504, ws + 1107578624);  /* %206 = relu(%204) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 1107578624, params + 970816, ws + 1099189504);  /* %207 = conv2d(%206, %82) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 1099189504, params + 1560640, params + 1560896, ws + 1115967232, ws + 1124355840, buffers + 2432, buffers + 2688, counters + 11);  /* %208, %209 = batch_norm_train(%207, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 1074023424, params + 1561152, ws + 1124356352);  /* %210 = conv2d(%202, %88) {stride=2, padding=0} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1124356352, params + 1593920, params + 1594176, ws + 1132744960, ws + 1141133568, buffers + 2944, buffers + 3200, counters + 12);  /* %211, %212 = batch_norm_train(%210, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  add_fwd__backbone_layer3_0_residual(ws + 1115967232, ws + 1132744960, ws + 1141134080);  /* %213 = add(%208, %211) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 1141134080, ws + 1115967232);  /* %214 = relu(%213) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 1115967232, params + 1594432, ws + 1132744960);  /* %215 = conv2d(%214, %96) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_1_bn1(ws + 1132744960, params + 2184256, params + 2184512, ws + 1141134080, ws + 1149522688, buffers + 3456, buffers + 3712, counters + 13);  /* %216, %217 = batch_norm_train(%215, %98, %99) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  relu_fwd__backbone_layer3_1_relu1(ws + 1141134080, ws + 1149523200);  /* %218 = relu(%216) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 1149523200, params + 2184768, ws + 1141134080);  /* %219 = conv2d(%218, %103) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_train_fwd__backbone_layer3_1_bn2(ws + 1141134080, params + 2774592, params + 2774848, ws + 1157911808, ws + 1166300416, buffers + 3968, buffers + 4224, counters + 14);  /* %220, %221 = batch_norm_train(%219, %105, %106) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  add_fwd__backbone_layer3_1_residual(ws + 1157911808, ws + 1115967232, ws + 1166300928);  /* %222 = add(%220, %214) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_1_relu2(ws + 1166300928, ws + 1157911808);  /* %223 = relu(%222) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 1157911808, params + 2775104, ws + 1166300928);  /* %224 = conv2d(%223, %111) {stride=2, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_bn1(ws + 1166300928, params + 3954752, params + 3955264, ws + 1170495232, ws + 1174689536, buffers + 4480, buffers + 4992, counters + 15);  /* %225, %226 = batch_norm_train(%224, %113, %114) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  relu_fwd__backbone_layer4_0_relu1(ws + 1170495232, ws + 1174690560);  /* %227 = relu(%225) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 1174690560, params + 3955776, ws + 1170495232);  /* %228 = conv2d(%227, %118) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_bn2(ws + 1170495232, params + 6315072, params + 6315584, ws + 1178884864, ws + 1183079168, buffers + 5504, buffers + 6016, counters + 16);  /* %229, %230 = batch_norm_train(%228, %120, %121) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1157911808, params + 6316096, ws + 1183080192);  /* %231 = conv2d(%223, %124) {stride=2, padding=0} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1183080192, params + 6447168, params + 6447680, ws + 1187274496, ws + 1191468800, buffers + 6528, buffers + 7040, counters + 17);  /* %232, %233 = batch_norm_train(%231, %126, %127) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  add_fwd__backbone_layer4_0_residual(ws + 1178884864, ws + 1187274496, ws + 1191469824);  /* %234 = add(%229, %232) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_0_relu2(ws + 1191469824, ws + 1178884864);  /* %235 = relu(%234) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 1178884864, params + 6448192, ws + 1187274496);  /* %236 = conv2d(%235, %132) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_1_bn1(ws + 1187274496, params + 8807488, params + 8808000, ws + 1191469824, ws + 1195664128, buffers + 7552, buffers + 8064, counters + 18);  /* %237, %238 = batch_norm_train(%236, %134, %135) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  relu_fwd__backbone_layer4_1_relu1(ws + 1191469824, ws + 1195665152);  /* %239 = relu(%237) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 1195665152, params + 8808512, ws + 1191469824);  /* %240 = conv2d(%239, %139) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_train_fwd__backbone_layer4_1_bn2(ws + 1191469824, params + 11167808, params + 11168320, ws + 1199859456, ws + 1204053760, buffers + 8576, buffers + 9088, counters + 19);  /* %241, %242 = batch_norm_train(%240, %141, %142) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  add_fwd__backbone_layer4_1_residual(ws + 1199859456, ws + 1178884864, ws + 1204054784);  /* %243 = add(%241, %235) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_1_relu2(ws + 1204054784, ws + 1199859456);  /* %244 = relu(%243) : [512,512,4,4] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 1199859456, ws + 1204054784);  /* %245 = global_avg_pool(%244) : [512,512] */
+  linear_fwd__projector_0(ws + 1204054784, params + 11168832, ws + 1204316928);  /* %246 = linear(%245, %148) : [512,2048] */
+  batch_norm_train_fwd__projector_1(ws + 1204316928, params + 12217408, params + 12219456, ws + 1205365504, ws + 1206414080, buffers + 9600, buffers + 11648, counters + 20);  /* %247, %248 = batch_norm_train(%246, %150, %151) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [512,2048], [2,2048] */
+  relu_fwd__projector_2(ws + 1205365504, ws + 1206418176);  /* %249 = relu(%247) : [512,2048] */
+  linear_fwd__projector_3(ws + 1206418176, params + 12221504, params + 18516032, ws + 1205365504);  /* %250 = linear(%249, %155, %156) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 1205365504, ws + 1207466752, ws + 1208515328, buffers + 13696, buffers + 15744, counters + 21);  /* %251, %252 = batch_norm_train(%250) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  linear_fwd__predictor_0(ws + 603207040, params + 16415808, ws + 1208519424);  /* %254 = linear(%158, %253) : [512,512] */
+  batch_norm_train_fwd__predictor_1(ws + 1208519424, params + 17464384, params + 17464896, ws + 1208781568, ws + 1209043712, buffers + 17792, buffers + 18304, counters + 22);  /* %257, %258 = batch_norm_train(%254, %255, %256) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [512,512], [2,512] */
+  relu_fwd__predictor_2(ws + 1208781568, ws + 1209044736);  /* %259 = relu(%257) : [512,512] */
+  linear_fwd__predictor_3(ws + 1209044736, params + 17465408, params + 18513984, ws + 1209306880);  /* %262 = linear(%259, %260, %261) : [512,2048] */
+  linear_fwd__predictor_0(ws + 1207466752, params + 16415808, ws + 1208781568);  /* %263 = linear(%251, %253) : [512,512] */
+  batch_norm_train_fwd__predictor_1(ws + 1208781568, params + 17464384, params + 17464896, ws + 1210355456, ws + 1210617600, buffers + 17792, buffers + 18304, counters + 22);  /* %264, %265 = batch_norm_train(%263, %255, %256) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [512,512], [2,512] */
+  relu_fwd__predictor_2(ws + 1210355456, ws + 1210618624);  /* %266 = relu(%264) : [512,512] */
+  linear_fwd__predictor_3(ws + 1210618624, params + 17465408, params + 18513984, ws + 1210880768);  /* %267 = linear(%266, %260, %261) : [512,2048] */
+  cosine_similarity_fwd__loss_cos_p1_z2(ws + 1209306880, ws + 1207466752, ws + 1210355456);  /* %270 = cosine_similarity(%262, %269) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p1_z2(ws + 1210355456, ws + 1210355968);  /* %271 = mean(%270) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(ws + 1210880768, ws + 603207040, ws + 1210355456);  /* %272 = cosine_similarity(%267, %268) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p2_z1(ws + 1210355456, ws + 1210355984);  /* %273 = mean(%272) : [] */
+  add_fwd__loss_sum(ws + 1210355968, ws + 1210355984, ws + 1210355456);  /* %274 = add(%271, %273) : [] */
+  scale_fwd__loss_negate_half(ws + 1210355456, ws + 1210355472);  /* %275 = scale(%274) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 2095093568);  /* %276 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 2095093568, ws + 2095093584);  /* %277 = scale(%276) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 2095093584, ws + 2095093600);  /* %278 = mean_bwd(%277) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 2095093600, ws + 2094043904, ws + 1044657536, ws + 2095094112);  /* %279 = cosine_similarity_bwd_a(%278, %267, %268) {eps=1e-08} : [512,2048] */
-  mean_bwd__loss_mean_p1_z2(ws + 2095093584, ws + 2096142688);  /* %280 = mean_bwd(%277) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 2096142688, ws + 2092207872, ws + 2090367744, ws + 2096143200);  /* %281 = cosine_similarity_bwd_a(%280, %262, %269) {eps=1e-08} : [512,2048] */
-  linear_bwd_data__predictor_3(ws + 2095094112, params + 17465408, ws + 2097191776);  /* %282 = linear_bwd_data(%279, %260) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 2095094112, ws + 2093781760, ws + 2097453920);  /* %283 = linear_bwd_weight(%279, %266) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 2097453920, grads + 17465408);  /* accumulate_grad(%283) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 2095094112, ws + 2098502496);  /* %284 = linear_bwd_bias(%279) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 2098502496, grads + 18513984);  /* accumulate_grad(%284) {predictor.3.bias} */
-  relu_bwd__predictor_2(ws + 2097191776, ws + 2093781760, ws + 2098504544);  /* %285 = relu_bwd(%282, %266) : [512,512] */
-  batch_norm_bwd_data__predictor_1(ws + 2098504544, ws + 2093256448, ws + 2093780736, params + 17464384, ws + 2098766688);  /* %286 = batch_norm_bwd_data(%285, %263, %265, %255) {affine=true} : [512,512] */
-  batch_norm_bwd_gamma__predictor_1(ws + 2098504544, ws + 2093256448, ws + 2093780736, ws + 2099028832);  /* %287 = batch_norm_bwd_gamma(%285, %263, %265) : [512] */
-  accumulate_grad__predictor_1_weight(ws + 2099028832, grads + 17464384);  /* accumulate_grad(%287) {predictor.1.weight} */
-  batch_norm_bwd_beta__predictor_1(ws + 2098504544, ws + 2099029344);  /* %288 = batch_norm_bwd_beta(%285) : [512] */
-  accumulate_grad__predictor_1_bias(ws + 2099029344, grads + 17464896);  /* accumulate_grad(%288) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 2098766688, params + 16415808, ws + 2099029856);  /* %289 = linear_bwd_data(%286, %253) : [512,2048] */
-  linear_bwd_weight__predictor_0(ws + 2098766688, ws + 2090367744, ws + 2100078432);  /* %290 = linear_bwd_weight(%286, %251) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 2100078432, grads + 16415808);  /* accumulate_grad(%290) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 2096143200, params + 17465408, ws + 2101127008);  /* %291 = linear_bwd_data(%281, %260) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 2096143200, ws + 2091945728, ws + 2101389152);  /* %292 = linear_bwd_weight(%281, %259) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 2101389152, grads + 17465408);  /* accumulate_grad(%292) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 2096143200, ws + 2102437728);  /* %293 = linear_bwd_bias(%281) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 2102437728, grads + 18513984);  /* accumulate_grad(%293) {predictor.3.bias} */
-  relu_bwd__predictor_2(ws + 2101127008, ws + 2091945728, ws + 2102439776);  /* %294 = relu_bwd(%291, %259) : [512,512] */
-  batch_norm_bwd_data__predictor_1(ws + 2102439776, ws + 2091420416, ws + 2091944704, params + 17464384, ws + 2102701920);  /* %295 = batch_norm_bwd_data(%294, %254, %258, %255) {affine=true} : [512,512] */
-  batch_norm_bwd_gamma__predictor_1(ws + 2102439776, ws + 2091420416, ws + 2091944704, ws + 2102964064);  /* %296 = batch_norm_bwd_gamma(%294, %254, %258) : [512] */
-  accumulate_grad__predictor_1_weight(ws + 2102964064, grads + 17464384);  /* accumulate_grad(%296) {predictor.1.weight} */
-  batch_norm_bwd_beta__predictor_1(ws + 2102439776, ws + 2102964576);  /* %297 = batch_norm_bwd_beta(%294) : [512] */
-  accumulate_grad__predictor_1_bias(ws + 2102964576, grads + 17464896);  /* accumulate_grad(%297) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 2102701920, params + 16415808, ws + 2102965088);  /* %298 = linear_bwd_data(%295, %253) : [512,2048] */
-  linear_bwd_weight__predictor_0(ws + 2102701920, ws + 1044657536, ws + 2104013664);  /* %299 = linear_bwd_weight(%295, %158) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 2104013664, grads + 16415808);  /* accumulate_grad(%299) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_4(ws + 2099029856, ws + 2089319168, ws + 2091416320, ws + 2105062240);  /* %300 = batch_norm_bwd_data(%289, %250, %252) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 2105062240, params + 12221504, ws + 2106110816);  /* %301 = linear_bwd_data(%300, %155) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 2105062240, ws + 2088270592, ws + 2107159392);  /* %302 = linear_bwd_weight(%300, %249) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 2107159392, grads + 12221504);  /* accumulate_grad(%302) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 2106110816, ws + 2088270592, ws + 2111353696);  /* %303 = relu_bwd(%301, %249) : [512,2048] */
-  batch_norm_bwd_data__projector_1(ws + 2111353696, ws + 2086169344, ws + 2088266496, params + 12217408, ws + 2112402272);  /* %304 = batch_norm_bwd_data(%303, %246, %248, %150) {affine=true} : [512,2048] */
-  batch_norm_bwd_gamma__projector_1(ws + 2111353696, ws + 2086169344, ws + 2088266496, ws + 2113450848);  /* %305 = batch_norm_bwd_gamma(%303, %246, %248) : [2048] */
-  accumulate_grad__projector_1_weight(ws + 2113450848, grads + 12217408);  /* accumulate_grad(%305) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 2111353696, ws + 2113452896);  /* %306 = batch_norm_bwd_beta(%303) : [2048] */
-  accumulate_grad__projector_1_bias(ws + 2113452896, grads + 12219456);  /* accumulate_grad(%306) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 2112402272, params + 11168832, ws + 2113454944);  /* %307 = linear_bwd_data(%304, %148) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 2112402272, ws + 2085907200, ws + 2113717088);  /* %308 = linear_bwd_weight(%304, %245) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 2113717088, grads + 11168832);  /* accumulate_grad(%308) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 2113454944, ws + 2114765664);  /* %309 = global_avg_pool_bwd(%307) {input=4x4} : [512,512,4,4] */
-  relu_bwd__backbone_layer4_1_relu2(ws + 2114765664, ws + 2081712896, ws + 2118959968);  /* %310 = relu_bwd(%309, %244) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 2118959968, ws + 2069128960, ws + 2077517568, params + 11167808, ws + 2123154272);  /* %311 = batch_norm_bwd_data(%310, %240, %242, %141) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 2118959968, ws + 2069128960, ws + 2077517568, ws + 2127348576);  /* %312 = batch_norm_bwd_gamma(%310, %240, %242) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 2127348576, grads + 11167808);  /* accumulate_grad(%312) {backbone.layer4.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 2118959968, ws + 2127349088);  /* %313 = batch_norm_bwd_beta(%310) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 2127349088, grads + 11168320);  /* accumulate_grad(%313) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 2123154272, params + 8808512, ws + 2127349600);  /* %314 = conv2d_bwd_data(%311, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 2123154272, ws + 2064934656, ws + 2131543904);  /* %315 = conv2d_bwd_weight(%311, %239) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 2131543904, grads + 8808512);  /* accumulate_grad(%315) {backbone.layer4.1.conv2.weight} */
-  relu_bwd__backbone_layer4_1_relu1(ws + 2127349600, ws + 2064934656, ws + 2133903200);  /* %316 = relu_bwd(%314, %239) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 2133903200, ws + 2056545024, ws + 2064933632, params + 8807488, ws + 2138097504);  /* %317 = batch_norm_bwd_data(%316, %236, %238, %134) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 2133903200, ws + 2056545024, ws + 2064933632, ws + 2142291808);  /* %318 = batch_norm_bwd_gamma(%316, %236, %238) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 2142291808, grads + 8807488);  /* accumulate_grad(%318) {backbone.layer4.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 2133903200, ws + 2142292320);  /* %319 = batch_norm_bwd_beta(%316) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 2142292320, grads + 8808000);  /* accumulate_grad(%319) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv1(ws + 2138097504, params + 6448192, ws + 2142292832);  /* %320 = conv2d_bwd_data(%317, %132) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  add__backbone_layer4_1_conv1(ws + 2118959968, ws + 2142292832, ws + 2146487136);  /* %321 = add(%310, %320) : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 2138097504, ws + 2052350720, ws + 2150681440);  /* %322 = conv2d_bwd_weight(%317, %235) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 2150681440, grads + 6448192);  /* accumulate_grad(%322) {backbone.layer4.1.conv1.weight} */
-  relu_bwd__backbone_layer4_0_relu2(ws + 2146487136, ws + 2052350720, ws + 2153040736);  /* %323 = relu_bwd(%321, %235) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_0_downsample_1(ws + 2153040736, ws + 2039766784, ws + 2048155392, params + 6447168, ws + 2157235040);  /* %324 = batch_norm_bwd_data(%323, %231, %233, %126) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 2153040736, ws + 2039766784, ws + 2048155392, ws + 2161429344);  /* %325 = batch_norm_bwd_gamma(%323, %231, %233) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 2161429344, grads + 6447168);  /* accumulate_grad(%325) {backbone.layer4.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 2153040736, ws + 2161429856);  /* %326 = batch_norm_bwd_beta(%323) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 2161429856, grads + 6447680);  /* accumulate_grad(%326) {backbone.layer4.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_downsample_0(ws + 2157235040, params + 6316096, ws + 2161430368);  /* %327 = conv2d_bwd_data(%324, %124) {stride=2, padding=0, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 2157235040, ws + 2010404608, ws + 2169818976);  /* %328 = conv2d_bwd_weight(%324, %223) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 2169818976, grads + 6316096);  /* accumulate_grad(%328) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer4_0_bn2(ws + 2153040736, ws + 2031377152, ws + 2039765760, params + 6315072, ws + 2169950048);  /* %329 = batch_norm_bwd_data(%323, %228, %230, %120) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 2153040736, ws + 2031377152, ws + 2039765760, ws + 2174144352);  /* %330 = batch_norm_bwd_gamma(%323, %228, %230) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 2174144352, grads + 6315072);  /* accumulate_grad(%330) {backbone.layer4.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 2153040736, ws + 2174144864);  /* %331 = batch_norm_bwd_beta(%323) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 2174144864, grads + 6315584);  /* accumulate_grad(%331) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 2169950048, params + 3955776, ws + 2174145376);  /* %332 = conv2d_bwd_data(%329, %118) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 2169950048, ws + 2027182848, ws + 2178339680);  /* %333 = conv2d_bwd_weight(%329, %227) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 2178339680, grads + 3955776);  /* accumulate_grad(%333) {backbone.layer4.0.conv2.weight} */
-  relu_bwd__backbone_layer4_0_relu1(ws + 2174145376, ws + 2027182848, ws + 2180698976);  /* %334 = relu_bwd(%332, %227) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_0_bn1(ws + 2180698976, ws + 2018793216, ws + 2027181824, params + 3954752, ws + 2184893280);  /* %335 = batch_norm_bwd_data(%334, %224, %226, %113) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 2180698976, ws + 2018793216, ws + 2027181824, ws + 2189087584);  /* %336 = batch_norm_bwd_gamma(%334, %224, %226) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 2189087584, grads + 3954752);  /* accumulate_grad(%336) {backbone.layer4.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 2180698976, ws + 2189088096);  /* %337 = batch_norm_bwd_beta(%334) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 2189088096, grads + 3955264);  /* accumulate_grad(%337) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 2184893280, params + 2775104, ws + 2189088608);  /* %338 = conv2d_bwd_data(%335, %111) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  add__backbone_layer4_0_conv1(ws + 2161430368, ws + 2189088608, ws + 2197477216);  /* %339 = add(%327, %338) : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 2184893280, ws + 2010404608, ws + 2205865824);  /* %340 = conv2d_bwd_weight(%335, %223) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 2205865824, grads + 2775104);  /* accumulate_grad(%340) {backbone.layer4.0.conv1.weight} */
-  relu_bwd__backbone_layer3_1_relu2(ws + 2197477216, ws + 2010404608, ws + 2207045472);  /* %341 = relu_bwd(%339, %223) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_1_bn2(ws + 2207045472, ws + 1985238272, ws + 2002015488, params + 2774592, ws + 2215434080);  /* %342 = batch_norm_bwd_data(%341, %219, %221, %105) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 2207045472, ws + 1985238272, ws + 2002015488, ws + 2223822688);  /* %343 = batch_norm_bwd_gamma(%341, %219, %221) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 2223822688, grads + 2774592);  /* accumulate_grad(%343) {backbone.layer3.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 2207045472, ws + 2223822944);  /* %344 = batch_norm_bwd_beta(%341) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 2223822944, grads + 2774848);  /* accumulate_grad(%344) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 2215434080, params + 2184768, ws + 2223823200);  /* %345 = conv2d_bwd_data(%342, %103) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 2215434080, ws + 1976849664, ws + 2232211808);  /* %346 = conv2d_bwd_weight(%342, %218) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 2232211808, grads + 2184768);  /* accumulate_grad(%346) {backbone.layer3.1.conv2.weight} */
-  relu_bwd__backbone_layer3_1_relu1(ws + 2223823200, ws + 1976849664, ws + 2232801632);  /* %347 = relu_bwd(%345, %218) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_1_bn1(ws + 2232801632, ws + 1960071936, ws + 1976849152, params + 2184256, ws + 2241190240);  /* %348 = batch_norm_bwd_data(%347, %215, %217, %98) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 2232801632, ws + 1960071936, ws + 1976849152, ws + 2249578848);  /* %349 = batch_norm_bwd_gamma(%347, %215, %217) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 2249578848, grads + 2184256);  /* accumulate_grad(%349) {backbone.layer3.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 2232801632, ws + 2249579104);  /* %350 = batch_norm_bwd_beta(%347) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 2249579104, grads + 2184512);  /* accumulate_grad(%350) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv1(ws + 2241190240, params + 1594432, ws + 2249579360);  /* %351 = conv2d_bwd_data(%348, %96) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  add__backbone_layer3_1_conv1(ws + 2207045472, ws + 2249579360, ws + 2257967968);  /* %352 = add(%341, %351) : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 2241190240, ws + 1951683328, ws + 2266356576);  /* %353 = conv2d_bwd_weight(%348, %214) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 2266356576, grads + 1594432);  /* accumulate_grad(%353) {backbone.layer3.1.conv1.weight} */
-  relu_bwd__backbone_layer3_0_relu2(ws + 2257967968, ws + 1951683328, ws + 2266946400);  /* %354 = relu_bwd(%352, %214) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 2266946400, ws + 1926516992, ws + 1943294208, params + 1593920, ws + 2275335008);  /* %355 = batch_norm_bwd_data(%354, %210, %212, %90) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 2266946400, ws + 1926516992, ws + 1943294208, ws + 2283723616);  /* %356 = batch_norm_bwd_gamma(%354, %210, %212) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 2283723616, grads + 1593920);  /* accumulate_grad(%356) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 2266946400, ws + 2283723872);  /* %357 = batch_norm_bwd_beta(%354) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 2283723872, grads + 1594176);  /* accumulate_grad(%357) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 2275335008, params + 1561152, ws + 2283724128);  /* %358 = conv2d_bwd_data(%355, %88) {stride=2, padding=0, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 2275335008, ws + 1867795712, ws + 2300501344);  /* %359 = conv2d_bwd_weight(%355, %202) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 2300501344, grads + 1561152);  /* accumulate_grad(%359) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 2266946400, ws + 1909739264, ws + 1926516480, params + 1560640, ws + 2300534112);  /* %360 = batch_norm_bwd_data(%354, %207, %209, %84) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 2266946400, ws + 1909739264, ws + 1926516480, ws + 2308922720);  /* %361 = batch_norm_bwd_gamma(%354, %207, %209) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 2308922720, grads + 1560640);  /* accumulate_grad(%361) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 2266946400, ws + 2308922976);  /* %362 = batch_norm_bwd_beta(%354) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 2308922976, grads + 1560896);  /* accumulate_grad(%362) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 2300534112, params + 970816, ws + 2308923232);  /* %363 = conv2d_bwd_data(%360, %82) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 2300534112, ws + 1901350656, ws + 2317311840);  /* %364 = conv2d_bwd_weight(%360, %206) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 2317311840, grads + 970816);  /* accumulate_grad(%364) {backbone.layer3.0.conv2.weight} */
-  relu_bwd__backbone_layer3_0_relu1(ws + 2308923232, ws + 1901350656, ws + 2317901664);  /* %365 = relu_bwd(%363, %206) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 2317901664, ws + 1884572928, ws + 1901350144, params + 970304, ws + 2326290272);  /* %366 = batch_norm_bwd_data(%365, %203, %205, %77) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 2317901664, ws + 1884572928, ws + 1901350144, ws + 2334678880);  /* %367 = batch_norm_bwd_gamma(%365, %203, %205) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 2334678880, grads + 970304);  /* accumulate_grad(%367) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 2317901664, ws + 2334679136);  /* %368 = batch_norm_bwd_beta(%365) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 2334679136, grads + 970560);  /* accumulate_grad(%368) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 2326290272, params + 675392, ws + 2334679392);  /* %369 = conv2d_bwd_data(%366, %75) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  add__backbone_layer3_0_conv1(ws + 2283724128, ws + 2334679392, ws + 2351456608);  /* %370 = add(%358, %369) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 2326290272, ws + 1867795712, ws + 2368233824);  /* %371 = conv2d_bwd_weight(%366, %202) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 2368233824, grads + 675392);  /* accumulate_grad(%371) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_1_relu2(ws + 2351456608, ws + 1867795712, ws + 2368528736);  /* %372 = relu_bwd(%370, %202) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_1_bn2(ws + 2368528736, ws + 1817463808, ws + 1851018240, params + 675136, ws + 2385305952);  /* %373 = batch_norm_bwd_data(%372, %198, %200, %69) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 2368528736, ws + 1817463808, ws + 1851018240, ws + 2402083168);  /* %374 = batch_norm_bwd_gamma(%372, %198, %200) : [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 2402083168, grads + 675136);  /* accumulate_grad(%374) {backbone.layer2.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_1_bn2(ws + 2368528736, ws + 2402083296);  /* %375 = batch_norm_bwd_beta(%372) : [128] */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 2402083296, grads + 675264);  /* accumulate_grad(%375) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 2385305952, params + 527680, ws + 2402083424);  /* %376 = conv2d_bwd_data(%373, %67) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 2385305952, ws + 1800686592, ws + 2418860640);  /* %377 = conv2d_bwd_weight(%373, %197) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 2418860640, grads + 527680);  /* accumulate_grad(%377) {backbone.layer2.1.conv2.weight} */
-  relu_bwd__backbone_layer2_1_relu1(ws + 2402083424, ws + 1800686592, ws + 2419008096);  /* %378 = relu_bwd(%376, %197) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_1_bn1(ws + 2419008096, ws + 1767131904, ws + 1800686336, params + 527424, ws + 2435785312);  /* %379 = batch_norm_bwd_data(%378, %194, %196, %62) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_1_bn1(ws + 2419008096, ws + 1767131904, ws + 1800686336, ws + 2452562528);  /* %380 = batch_norm_bwd_gamma(%378, %194, %196) : [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 2452562528, grads + 527424);  /* accumulate_grad(%380) {backbone.layer2.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_1_bn1(ws + 2419008096, ws + 2452562656);  /* %381 = batch_norm_bwd_beta(%378) : [128] */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 2452562656, grads + 527552);  /* accumulate_grad(%381) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv1(ws + 2435785312, params + 379968, ws + 2452562784);  /* %382 = conv2d_bwd_data(%379, %60) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  add__backbone_layer2_1_conv1(ws + 2368528736, ws + 2452562784, ws + 2469340000);  /* %383 = add(%372, %382) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 2435785312, ws + 1750354688, ws + 2486117216);  /* %384 = conv2d_bwd_weight(%379, %193) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 2486117216, grads + 379968);  /* accumulate_grad(%384) {backbone.layer2.1.conv1.weight} */
-  relu_bwd__backbone_layer2_0_relu2(ws + 2469340000, ws + 1750354688, ws + 2486264672);  /* %385 = relu_bwd(%383, %193) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 2486264672, ws + 1700022784, ws + 1733577216, params + 379712, ws + 2503041888);  /* %386 = batch_norm_bwd_data(%385, %189, %191, %54) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 2486264672, ws + 1700022784, ws + 1733577216, ws + 2519819104);  /* %387 = batch_norm_bwd_gamma(%385, %189, %191) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 2519819104, grads + 379712);  /* accumulate_grad(%387) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 2486264672, ws + 2519819232);  /* %388 = batch_norm_bwd_beta(%385) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 2519819232, grads + 379840);  /* accumulate_grad(%388) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 2503041888, params + 371520, ws + 2519819360);  /* %389 = conv2d_bwd_data(%386, %52) {stride=2, padding=0, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 2503041888, ws + 1582581760, ws + 2553373792);  /* %390 = conv2d_bwd_weight(%386, %181) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 2553373792, grads + 371520);  /* accumulate_grad(%390) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 2486264672, ws + 1666468096, ws + 1700022528, params + 371264, ws + 2553381984);  /* %391 = batch_norm_bwd_data(%385, %186, %188, %48) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 2486264672, ws + 1666468096, ws + 1700022528, ws + 2570159200);  /* %392 = batch_norm_bwd_gamma(%385, %186, %188) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 2570159200, grads + 371264);  /* accumulate_grad(%392) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 2486264672, ws + 2570159328);  /* %393 = batch_norm_bwd_beta(%385) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 2570159328, grads + 371392);  /* accumulate_grad(%393) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 2553381984, params + 223808, ws + 2570159456);  /* %394 = conv2d_bwd_data(%391, %46) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 2553381984, ws + 1649690880, ws + 2586936672);  /* %395 = conv2d_bwd_weight(%391, %185) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 2586936672, grads + 223808);  /* accumulate_grad(%395) {backbone.layer2.0.conv2.weight} */
-  relu_bwd__backbone_layer2_0_relu1(ws + 2570159456, ws + 1649690880, ws + 2587084128);  /* %396 = relu_bwd(%394, %185) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 2587084128, ws + 1616136192, ws + 1649690624, params + 223552, ws + 2603861344);  /* %397 = batch_norm_bwd_data(%396, %182, %184, %41) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 2587084128, ws + 1616136192, ws + 1649690624, ws + 2620638560);  /* %398 = batch_norm_bwd_gamma(%396, %182, %184) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 2620638560, grads + 223552);  /* accumulate_grad(%398) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 2587084128, ws + 2620638688);  /* %399 = batch_norm_bwd_beta(%396) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 2620638688, grads + 223680);  /* accumulate_grad(%399) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 2603861344, params + 149824, ws + 2620638816);  /* %400 = conv2d_bwd_data(%397, %39) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer2_0_conv1(ws + 2519819360, ws + 2620638816, ws + 2654193248);  /* %401 = add(%389, %400) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 2603861344, ws + 1582581760, ws + 2687747680);  /* %402 = conv2d_bwd_weight(%397, %181) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 2687747680, grads + 149824);  /* accumulate_grad(%402) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_1_relu2(ws + 2654193248, ws + 1582581760, ws + 2687821408);  /* %403 = relu_bwd(%401, %181) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_1_bn2(ws + 2687821408, ws + 1481918336, ws + 1549027200, params + 149696, ws + 2721375840);  /* %404 = batch_norm_bwd_data(%403, %177, %179, %33) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 2687821408, ws + 1481918336, ws + 1549027200, ws + 2754930272);  /* %405 = batch_norm_bwd_gamma(%403, %177, %179) : [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 2754930272, grads + 149696);  /* accumulate_grad(%405) {backbone.layer1.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_1_bn2(ws + 2687821408, ws + 2754930336);  /* %406 = batch_norm_bwd_beta(%403) : [64] */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 2754930336, grads + 149760);  /* accumulate_grad(%406) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 2721375840, params + 112832, ws + 2754930400);  /* %407 = conv2d_bwd_data(%404, %31) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 2721375840, ws + 1448363904, ws + 2788484832);  /* %408 = conv2d_bwd_weight(%404, %176) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 2788484832, grads + 112832);  /* accumulate_grad(%408) {backbone.layer1.1.conv2.weight} */
-  relu_bwd__backbone_layer1_1_relu1(ws + 2754930400, ws + 1448363904, ws + 2788521696);  /* %409 = relu_bwd(%407, %176) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_1_bn1(ws + 2788521696, ws + 1381254912, ws + 1448363776, params + 112704, ws + 2822076128);  /* %410 = batch_norm_bwd_data(%409, %173, %175, %26) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_1_bn1(ws + 2788521696, ws + 1381254912, ws + 1448363776, ws + 2855630560);  /* %411 = batch_norm_bwd_gamma(%409, %173, %175) : [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 2855630560, grads + 112704);  /* accumulate_grad(%411) {backbone.layer1.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_1_bn1(ws + 2788521696, ws + 2855630624);  /* %412 = batch_norm_bwd_beta(%409) : [64] */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 2855630624, grads + 112768);  /* accumulate_grad(%412) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv1(ws + 2822076128, params + 75840, ws + 2855630688);  /* %413 = conv2d_bwd_data(%410, %24) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer1_1_conv1(ws + 2687821408, ws + 2855630688, ws + 2889185120);  /* %414 = add(%403, %413) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 2822076128, ws + 1347700480, ws + 2922739552);  /* %415 = conv2d_bwd_weight(%410, %172) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 2922739552, grads + 75840);  /* accumulate_grad(%415) {backbone.layer1.1.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 2889185120, ws + 1347700480, ws + 2922776416);  /* %416 = relu_bwd(%414, %172) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 2922776416, ws + 1247037056, ws + 1314145920, params + 75712, ws + 2956330848);  /* %417 = batch_norm_bwd_data(%416, %168, %170, %18) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 2922776416, ws + 1247037056, ws + 1314145920, ws + 2989885280);  /* %418 = batch_norm_bwd_gamma(%416, %168, %170) : [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 2989885280, grads + 75712);  /* accumulate_grad(%418) {backbone.layer1.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 2922776416, ws + 2989885344);  /* %419 = batch_norm_bwd_beta(%416) : [64] */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 2989885344, grads + 75776);  /* accumulate_grad(%419) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 2956330848, params + 38848, ws + 2989885408);  /* %420 = conv2d_bwd_data(%417, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 2956330848, ws + 1213482624, ws + 3023439840);  /* %421 = conv2d_bwd_weight(%417, %167) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 3023439840, grads + 38848);  /* accumulate_grad(%421) {backbone.layer1.0.conv2.weight} */
-  relu_bwd__backbone_layer1_0_relu1(ws + 2989885408, ws + 1213482624, ws + 3023476704);  /* %422 = relu_bwd(%420, %167) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 3023476704, ws + 1146373632, ws + 1213482496, params + 38720, ws + 3057031136);  /* %423 = batch_norm_bwd_data(%422, %164, %166, %11) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 3023476704, ws + 1146373632, ws + 1213482496, ws + 3090585568);  /* %424 = batch_norm_bwd_gamma(%422, %164, %166) : [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 3090585568, grads + 38720);  /* accumulate_grad(%424) {backbone.layer1.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 3023476704, ws + 3090585632);  /* %425 = batch_norm_bwd_beta(%422) : [64] */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 3090585632, grads + 38784);  /* accumulate_grad(%425) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 3057031136, params + 1856, ws + 3090585696);  /* %426 = conv2d_bwd_data(%423, %9) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer1_0_conv1(ws + 2922776416, ws + 3090585696, ws + 3124140128);  /* %427 = add(%416, %426) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 3057031136, ws + 1112819200, ws + 3157694560);  /* %428 = conv2d_bwd_weight(%423, %163) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 3157694560, grads + 1856);  /* accumulate_grad(%428) {backbone.layer1.0.conv1.weight} */
-  relu_bwd__backbone_relu(ws + 3124140128, ws + 1112819200, ws + 3157731424);  /* %429 = relu_bwd(%427, %163) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_bn1(ws + 3157731424, ws + 1045710208, ws + 1112819072, params + 1728, ws + 3191285856);  /* %430 = batch_norm_bwd_data(%429, %160, %162, %4) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 3157731424, ws + 1045710208, ws + 1112819072, ws + 3224840288);  /* %431 = batch_norm_bwd_gamma(%429, %160, %162) : [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 3224840288, grads + 1728);  /* accumulate_grad(%431) {backbone.bn1.weight} */
-  batch_norm_bwd_beta__backbone_bn1(ws + 3157731424, ws + 3224840352);  /* %432 = batch_norm_bwd_beta(%429) : [64] */
-  accumulate_grad__backbone_bn1_bias(ws + 3224840352, grads + 1792);  /* accumulate_grad(%432) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 3191285856, input_x2, ws + 3224840416);  /* %433 = conv2d_bwd_weight(%430, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 3224840416, grads + 0);  /* accumulate_grad(%433) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_4(ws + 2102965088, ws + 1043608960, ws + 1045706112, ws + 3224842144);  /* %434 = batch_norm_bwd_data(%298, %157, %159) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 3224842144, params + 12221504, ws + 3225890720);  /* %435 = linear_bwd_data(%434, %155) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 3224842144, ws + 1042560384, ws + 3226939296);  /* %436 = linear_bwd_weight(%434, %154) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 3226939296, grads + 12221504);  /* accumulate_grad(%436) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 3225890720, ws + 1042560384, ws + 3231133600);  /* %437 = relu_bwd(%435, %154) : [512,2048] */
-  batch_norm_bwd_data__projector_1(ws + 3231133600, ws + 1040459136, ws + 1042556288, params + 12217408, ws + 3232182176);  /* %438 = batch_norm_bwd_data(%437, %149, %153, %150) {affine=true} : [512,2048] */
-  batch_norm_bwd_gamma__projector_1(ws + 3231133600, ws + 1040459136, ws + 1042556288, ws + 3233230752);  /* %439 = batch_norm_bwd_gamma(%437, %149, %153) : [2048] */
-  accumulate_grad__projector_1_weight(ws + 3233230752, grads + 12217408);  /* accumulate_grad(%439) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 3231133600, ws + 3233232800);  /* %440 = batch_norm_bwd_beta(%437) : [2048] */
-  accumulate_grad__projector_1_bias(ws + 3233232800, grads + 12219456);  /* accumulate_grad(%440) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 3232182176, params + 11168832, ws + 3233234848);  /* %441 = linear_bwd_data(%438, %148) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 3232182176, ws + 1040196992, ws + 3233496992);  /* %442 = linear_bwd_weight(%438, %147) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 3233496992, grads + 11168832);  /* accumulate_grad(%442) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 3233234848, ws + 3234545568);  /* %443 = global_avg_pool_bwd(%441) {input=4x4} : [512,512,4,4] */
-  relu_bwd__backbone_layer4_1_relu2(ws + 3234545568, ws + 1036002688, ws + 3238739872);  /* %444 = relu_bwd(%443, %146) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 3238739872, ws + 1023418752, ws + 1031807360, params + 11167808, ws + 3242934176);  /* %445 = batch_norm_bwd_data(%444, %140, %144, %141) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 3238739872, ws + 1023418752, ws + 1031807360, ws + 3247128480);  /* %446 = batch_norm_bwd_gamma(%444, %140, %144) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 3247128480, grads + 11167808);  /* accumulate_grad(%446) {backbone.layer4.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 3238739872, ws + 3247128992);  /* %447 = batch_norm_bwd_beta(%444) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 3247128992, grads + 11168320);  /* accumulate_grad(%447) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 3242934176, params + 8808512, ws + 3247129504);  /* %448 = conv2d_bwd_data(%445, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 3242934176, ws + 1019224448, ws + 3251323808);  /* %449 = conv2d_bwd_weight(%445, %138) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 3251323808, grads + 8808512);  /* accumulate_grad(%449) {backbone.layer4.1.conv2.weight} */
-  relu_bwd__backbone_layer4_1_relu1(ws + 3247129504, ws + 1019224448, ws + 3253683104);  /* %450 = relu_bwd(%448, %138) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 3253683104, ws + 1010834816, ws + 1019223424, params + 8807488, ws + 3257877408);  /* %451 = batch_norm_bwd_data(%450, %133, %137, %134) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 3253683104, ws + 1010834816, ws + 1019223424, ws + 3262071712);  /* %452 = batch_norm_bwd_gamma(%450, %133, %137) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 3262071712, grads + 8807488);  /* accumulate_grad(%452) {backbone.layer4.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 3253683104, ws + 3262072224);  /* %453 = batch_norm_bwd_beta(%450) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 3262072224, grads + 8808000);  /* accumulate_grad(%453) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv1(ws + 3257877408, params + 6448192, ws + 3262072736);  /* %454 = conv2d_bwd_data(%451, %132) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  add__backbone_layer4_1_conv1(ws + 3238739872, ws + 3262072736, ws + 3266267040);  /* %455 = add(%444, %454) : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 3257877408, ws + 1006640512, ws + 3270461344);  /* %456 = conv2d_bwd_weight(%451, %131) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 3270461344, grads + 6448192);  /* accumulate_grad(%456) {backbone.layer4.1.conv1.weight} */
-  relu_bwd__backbone_layer4_0_relu2(ws + 3266267040, ws + 1006640512, ws + 3272820640);  /* %457 = relu_bwd(%455, %131) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_0_downsample_1(ws + 3272820640, ws + 994056576, ws + 1002445184, params + 6447168, ws + 3277014944);  /* %458 = batch_norm_bwd_data(%457, %125, %129, %126) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 3272820640, ws + 994056576, ws + 1002445184, ws + 3281209248);  /* %459 = batch_norm_bwd_gamma(%457, %125, %129) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 3281209248, grads + 6447168);  /* accumulate_grad(%459) {backbone.layer4.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 3272820640, ws + 3281209760);  /* %460 = batch_norm_bwd_beta(%457) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 3281209760, grads + 6447680);  /* accumulate_grad(%460) {backbone.layer4.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_downsample_0(ws + 3277014944, params + 6316096, ws + 3281210272);  /* %461 = conv2d_bwd_data(%458, %124) {stride=2, padding=0, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 3277014944, ws + 964694400, ws + 3289598880);  /* %462 = conv2d_bwd_weight(%458, %110) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 3289598880, grads + 6316096);  /* accumulate_grad(%462) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer4_0_bn2(ws + 3272820640, ws + 985666944, ws + 994055552, params + 6315072, ws + 3289729952);  /* %463 = batch_norm_bwd_data(%457, %119, %123, %120) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 3272820640, ws + 985666944, ws + 994055552, ws + 3293924256);  /* %464 = batch_norm_bwd_gamma(%457, %119, %123) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 3293924256, grads + 6315072);  /* accumulate_grad(%464) {backbone.layer4.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 3272820640, ws + 3293924768);  /* %465 = batch_norm_bwd_beta(%457) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 3293924768, grads + 6315584);  /* accumulate_grad(%465) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 3289729952, params + 3955776, ws + 3293925280);  /* %466 = conv2d_bwd_data(%463, %118) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 3289729952, ws + 981472640, ws + 3298119584);  /* %467 = conv2d_bwd_weight(%463, %117) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 3298119584, grads + 3955776);  /* accumulate_grad(%467) {backbone.layer4.0.conv2.weight} */
-  relu_bwd__backbone_layer4_0_relu1(ws + 3293925280, ws + 981472640, ws + 3300478880);  /* %468 = relu_bwd(%466, %117) : [512,512,4,4] */
-  batch_norm_bwd_data__backbone_layer4_0_bn1(ws + 3300478880, ws + 973083008, ws + 981471616, params + 3954752, ws + 3304673184);  /* %469 = batch_norm_bwd_data(%468, %112, %116, %113) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 3300478880, ws + 973083008, ws + 981471616, ws + 3308867488);  /* %470 = batch_norm_bwd_gamma(%468, %112, %116) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 3308867488, grads + 3954752);  /* accumulate_grad(%470) {backbone.layer4.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 3300478880, ws + 3308868000);  /* %471 = batch_norm_bwd_beta(%468) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 3308868000, grads + 3955264);  /* accumulate_grad(%471) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 3304673184, params + 2775104, ws + 3308868512);  /* %472 = conv2d_bwd_data(%469, %111) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  add__backbone_layer4_0_conv1(ws + 3281210272, ws + 3308868512, ws + 3317257120);  /* %473 = add(%461, %472) : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 3304673184, ws + 964694400, ws + 3325645728);  /* %474 = conv2d_bwd_weight(%469, %110) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 3325645728, grads + 2775104);  /* accumulate_grad(%474) {backbone.layer4.0.conv1.weight} */
-  relu_bwd__backbone_layer3_1_relu2(ws + 3317257120, ws + 964694400, ws + 3326825376);  /* %475 = relu_bwd(%473, %110) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_1_bn2(ws + 3326825376, ws + 939528064, ws + 956305280, params + 2774592, ws + 3335213984);  /* %476 = batch_norm_bwd_data(%475, %104, %108, %105) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 3326825376, ws + 939528064, ws + 956305280, ws + 3343602592);  /* %477 = batch_norm_bwd_gamma(%475, %104, %108) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 3343602592, grads + 2774592);  /* accumulate_grad(%477) {backbone.layer3.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 3326825376, ws + 3343602848);  /* %478 = batch_norm_bwd_beta(%475) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 3343602848, grads + 2774848);  /* accumulate_grad(%478) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 3335213984, params + 2184768, ws + 3343603104);  /* %479 = conv2d_bwd_data(%476, %103) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 3335213984, ws + 931139456, ws + 3351991712);  /* %480 = conv2d_bwd_weight(%476, %102) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 3351991712, grads + 2184768);  /* accumulate_grad(%480) {backbone.layer3.1.conv2.weight} */
-  relu_bwd__backbone_layer3_1_relu1(ws + 3343603104, ws + 931139456, ws + 3352581536);  /* %481 = relu_bwd(%479, %102) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_1_bn1(ws + 3352581536, ws + 914361728, ws + 931138944, params + 2184256, ws + 3360970144);  /* %482 = batch_norm_bwd_data(%481, %97, %101, %98) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 3352581536, ws + 914361728, ws + 931138944, ws + 3369358752);  /* %483 = batch_norm_bwd_gamma(%481, %97, %101) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 3369358752, grads + 2184256);  /* accumulate_grad(%483) {backbone.layer3.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 3352581536, ws + 3369359008);  /* %484 = batch_norm_bwd_beta(%481) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 3369359008, grads + 2184512);  /* accumulate_grad(%484) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv1(ws + 3360970144, params + 1594432, ws + 3369359264);  /* %485 = conv2d_bwd_data(%482, %96) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  add__backbone_layer3_1_conv1(ws + 3326825376, ws + 3369359264, ws + 3377747872);  /* %486 = add(%475, %485) : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 3360970144, ws + 905973120, ws + 3386136480);  /* %487 = conv2d_bwd_weight(%482, %95) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 3386136480, grads + 1594432);  /* accumulate_grad(%487) {backbone.layer3.1.conv1.weight} */
-  relu_bwd__backbone_layer3_0_relu2(ws + 3377747872, ws + 905973120, ws + 3386726304);  /* %488 = relu_bwd(%486, %95) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 3386726304, ws + 880806784, ws + 897584000, params + 1593920, ws + 3395114912);  /* %489 = batch_norm_bwd_data(%488, %89, %93, %90) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 3386726304, ws + 880806784, ws + 897584000, ws + 3403503520);  /* %490 = batch_norm_bwd_gamma(%488, %89, %93) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 3403503520, grads + 1593920);  /* accumulate_grad(%490) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 3386726304, ws + 3403503776);  /* %491 = batch_norm_bwd_beta(%488) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 3403503776, grads + 1594176);  /* accumulate_grad(%491) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 3395114912, params + 1561152, ws + 3403504032);  /* %492 = conv2d_bwd_data(%489, %88) {stride=2, padding=0, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 3395114912, ws + 822085504, ws + 3420281248);  /* %493 = conv2d_bwd_weight(%489, %74) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 3420281248, grads + 1561152);  /* accumulate_grad(%493) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 3386726304, ws + 864029056, ws + 880806272, params + 1560640, ws + 3420314016);  /* %494 = batch_norm_bwd_data(%488, %83, %87, %84) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 3386726304, ws + 864029056, ws + 880806272, ws + 3428702624);  /* %495 = batch_norm_bwd_gamma(%488, %83, %87) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 3428702624, grads + 1560640);  /* accumulate_grad(%495) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 3386726304, ws + 3428702880);  /* %496 = batch_norm_bwd_beta(%488) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 3428702880, grads + 1560896);  /* accumulate_grad(%496) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 3420314016, params + 970816, ws + 3428703136);  /* %497 = conv2d_bwd_data(%494, %82) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 3420314016, ws + 855640448, ws + 3437091744);  /* %498 = conv2d_bwd_weight(%494, %81) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 3437091744, grads + 970816);  /* accumulate_grad(%498) {backbone.layer3.0.conv2.weight} */
-  relu_bwd__backbone_layer3_0_relu1(ws + 3428703136, ws + 855640448, ws + 3437681568);  /* %499 = relu_bwd(%497, %81) : [512,256,8,8] */
-  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 3437681568, ws + 838862720, ws + 855639936, params + 970304, ws + 3446070176);  /* %500 = batch_norm_bwd_data(%499, %76, %80, %77) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 3437681568, ws + 838862720, ws + 855639936, ws + 3454458784);  /* %501 = batch_norm_bwd_gamma(%499, %76, %80) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 3454458784, grads + 970304);  /* accumulate_grad(%501) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 3437681568, ws + 3454459040);  /* %502 = batch_norm_bwd_beta(%499) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 3454459040, grads + 970560);  /* accumulate_grad(%502) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 3446070176, params + 675392, ws + 3454459296);  /* %503 = conv2d_bwd_data(%500, %75) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  add__backbone_layer3_0_conv1(ws + 3403504032, ws + 3454459296, ws + 3471236512);  /* %504 = add(%492, %503) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 3446070176, ws + 822085504, ws + 3488013728);  /* %505 = conv2d_bwd_weight(%500, %74) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 3488013728, grads + 675392);  /* accumulate_grad(%505) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_1_relu2(ws + 3471236512, ws + 822085504, ws + 3488308640);  /* %506 = relu_bwd(%504, %74) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_1_bn2(ws + 3488308640, ws + 771753600, ws + 805308032, params + 675136, ws + 3505085856);  /* %507 = batch_norm_bwd_data(%506, %68, %72, %69) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 3488308640, ws + 771753600, ws + 805308032, ws + 3521863072);  /* %508 = batch_norm_bwd_gamma(%506, %68, %72) : [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 3521863072, grads + 675136);  /* accumulate_grad(%508) {backbone.layer2.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_1_bn2(ws + 3488308640, ws + 3521863200);  /* %509 = batch_norm_bwd_beta(%506) : [128] */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 3521863200, grads + 675264);  /* accumulate_grad(%509) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 3505085856, params + 527680, ws + 3521863328);  /* %510 = conv2d_bwd_data(%507, %67) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 3505085856, ws + 754976384, ws + 3538640544);  /* %511 = conv2d_bwd_weight(%507, %66) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 3538640544, grads + 527680);  /* accumulate_grad(%511) {backbone.layer2.1.conv2.weight} */
-  relu_bwd__backbone_layer2_1_relu1(ws + 3521863328, ws + 754976384, ws + 3538788000);  /* %512 = relu_bwd(%510, %66) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_1_bn1(ws + 3538788000, ws + 721421696, ws + 754976128, params + 527424, ws + 3555565216);  /* %513 = batch_norm_bwd_data(%512, %61, %65, %62) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_1_bn1(ws + 3538788000, ws + 721421696, ws + 754976128, ws + 3572342432);  /* %514 = batch_norm_bwd_gamma(%512, %61, %65) : [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 3572342432, grads + 527424);  /* accumulate_grad(%514) {backbone.layer2.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_1_bn1(ws + 3538788000, ws + 3572342560);  /* %515 = batch_norm_bwd_beta(%512) : [128] */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 3572342560, grads + 527552);  /* accumulate_grad(%515) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv1(ws + 3555565216, params + 379968, ws + 3572342688);  /* %516 = conv2d_bwd_data(%513, %60) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  add__backbone_layer2_1_conv1(ws + 3488308640, ws + 3572342688, ws + 3589119904);  /* %517 = add(%506, %516) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 3555565216, ws + 704644480, ws + 3605897120);  /* %518 = conv2d_bwd_weight(%513, %59) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 3605897120, grads + 379968);  /* accumulate_grad(%518) {backbone.layer2.1.conv1.weight} */
-  relu_bwd__backbone_layer2_0_relu2(ws + 3589119904, ws + 704644480, ws + 3606044576);  /* %519 = relu_bwd(%517, %59) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 3606044576, ws + 654312576, ws + 687867008, params + 379712, ws + 3622821792);  /* %520 = batch_norm_bwd_data(%519, %53, %57, %54) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 3606044576, ws + 654312576, ws + 687867008, ws + 3639599008);  /* %521 = batch_norm_bwd_gamma(%519, %53, %57) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 3639599008, grads + 379712);  /* accumulate_grad(%521) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 3606044576, ws + 3639599136);  /* %522 = batch_norm_bwd_beta(%519) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 3639599136, grads + 379840);  /* accumulate_grad(%522) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 3622821792, params + 371520, ws + 3639599264);  /* %523 = conv2d_bwd_data(%520, %52) {stride=2, padding=0, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 3622821792, ws + 536871552, ws + 3673153696);  /* %524 = conv2d_bwd_weight(%520, %38) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 3673153696, grads + 371520);  /* accumulate_grad(%524) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 3606044576, ws + 620757888, ws + 654312320, params + 371264, ws + 3673161888);  /* %525 = batch_norm_bwd_data(%519, %47, %51, %48) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 3606044576, ws + 620757888, ws + 654312320, ws + 3689939104);  /* %526 = batch_norm_bwd_gamma(%519, %47, %51) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 3689939104, grads + 371264);  /* accumulate_grad(%526) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 3606044576, ws + 3689939232);  /* %527 = batch_norm_bwd_beta(%519) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 3689939232, grads + 371392);  /* accumulate_grad(%527) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 3673161888, params + 223808, ws + 3689939360);  /* %528 = conv2d_bwd_data(%525, %46) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 3673161888, ws + 603980672, ws + 3706716576);  /* %529 = conv2d_bwd_weight(%525, %45) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 3706716576, grads + 223808);  /* accumulate_grad(%529) {backbone.layer2.0.conv2.weight} */
-  relu_bwd__backbone_layer2_0_relu1(ws + 3689939360, ws + 603980672, ws + 3706864032);  /* %530 = relu_bwd(%528, %45) : [512,128,16,16] */
-  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 3706864032, ws + 570425984, ws + 603980416, params + 223552, ws + 3723641248);  /* %531 = batch_norm_bwd_data(%530, %40, %44, %41) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 3706864032, ws + 570425984, ws + 603980416, ws + 3740418464);  /* %532 = batch_norm_bwd_gamma(%530, %40, %44) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 3740418464, grads + 223552);  /* accumulate_grad(%532) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 3706864032, ws + 3740418592);  /* %533 = batch_norm_bwd_beta(%530) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 3740418592, grads + 223680);  /* accumulate_grad(%533) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 3723641248, params + 149824, ws + 3740418720);  /* %534 = conv2d_bwd_data(%531, %39) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer2_0_conv1(ws + 3639599264, ws + 3740418720, ws + 3773973152);  /* %535 = add(%523, %534) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 3723641248, ws + 536871552, ws + 3807527584);  /* %536 = conv2d_bwd_weight(%531, %38) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 3807527584, grads + 149824);  /* accumulate_grad(%536) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_1_relu2(ws + 3773973152, ws + 536871552, ws + 3807601312);  /* %537 = relu_bwd(%535, %38) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_1_bn2(ws + 3807601312, ws + 436208128, ws + 503316992, params + 149696, ws + 3841155744);  /* %538 = batch_norm_bwd_data(%537, %32, %36, %33) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 3807601312, ws + 436208128, ws + 503316992, ws + 3874710176);  /* %539 = batch_norm_bwd_gamma(%537, %32, %36) : [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 3874710176, grads + 149696);  /* accumulate_grad(%539) {backbone.layer1.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_1_bn2(ws + 3807601312, ws + 3874710240);  /* %540 = batch_norm_bwd_beta(%537) : [64] */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 3874710240, grads + 149760);  /* accumulate_grad(%540) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 3841155744, params + 112832, ws + 3874710304);  /* %541 = conv2d_bwd_data(%538, %31) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 3841155744, ws + 402653696, ws + 3908264736);  /* %542 = conv2d_bwd_weight(%538, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 3908264736, grads + 112832);  /* accumulate_grad(%542) {backbone.layer1.1.conv2.weight} */
-  relu_bwd__backbone_layer1_1_relu1(ws + 3874710304, ws + 402653696, ws + 3908301600);  /* %543 = relu_bwd(%541, %30) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_1_bn1(ws + 3908301600, ws + 335544704, ws + 402653568, params + 112704, ws + 3941856032);  /* %544 = batch_norm_bwd_data(%543, %25, %29, %26) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_1_bn1(ws + 3908301600, ws + 335544704, ws + 402653568, ws + 3975410464);  /* %545 = batch_norm_bwd_gamma(%543, %25, %29) : [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 3975410464, grads + 112704);  /* accumulate_grad(%545) {backbone.layer1.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_1_bn1(ws + 3908301600, ws + 3975410528);  /* %546 = batch_norm_bwd_beta(%543) : [64] */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 3975410528, grads + 112768);  /* accumulate_grad(%546) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv1(ws + 3941856032, params + 75840, ws + 3975410592);  /* %547 = conv2d_bwd_data(%544, %24) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer1_1_conv1(ws + 3807601312, ws + 3975410592, ws + 4008965024);  /* %548 = add(%537, %547) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 3941856032, ws + 301990272, ws + 4042519456);  /* %549 = conv2d_bwd_weight(%544, %23) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 4042519456, grads + 75840);  /* accumulate_grad(%549) {backbone.layer1.1.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 4008965024, ws + 301990272, ws + 4042556320);  /* %550 = relu_bwd(%548, %23) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 4042556320, ws + 201326848, ws + 268435712, params + 75712, ws + 4076110752);  /* %551 = batch_norm_bwd_data(%550, %17, %21, %18) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 4042556320, ws + 201326848, ws + 268435712, ws + 4109665184);  /* %552 = batch_norm_bwd_gamma(%550, %17, %21) : [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 4109665184, grads + 75712);  /* accumulate_grad(%552) {backbone.layer1.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 4042556320, ws + 4109665248);  /* %553 = batch_norm_bwd_beta(%550) : [64] */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 4109665248, grads + 75776);  /* accumulate_grad(%553) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 4076110752, params + 38848, ws + 4109665312);  /* %554 = conv2d_bwd_data(%551, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 4076110752, ws + 167772416, ws + 4143219744);  /* %555 = conv2d_bwd_weight(%551, %15) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 4143219744, grads + 38848);  /* accumulate_grad(%555) {backbone.layer1.0.conv2.weight} */
-  relu_bwd__backbone_layer1_0_relu1(ws + 4109665312, ws + 167772416, ws + 4143256608);  /* %556 = relu_bwd(%554, %15) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 4143256608, ws + 100663424, ws + 167772288, params + 38720, ws + 4176811040);  /* %557 = batch_norm_bwd_data(%556, %10, %14, %11) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 4143256608, ws + 100663424, ws + 167772288, ws + 4210365472);  /* %558 = batch_norm_bwd_gamma(%556, %10, %14) : [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 4210365472, grads + 38720);  /* accumulate_grad(%558) {backbone.layer1.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 4143256608, ws + 4210365536);  /* %559 = batch_norm_bwd_beta(%556) : [64] */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 4210365536, grads + 38784);  /* accumulate_grad(%559) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 4176811040, params + 1856, ws + 4210365600);  /* %560 = conv2d_bwd_data(%557, %9) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  add__backbone_layer1_0_conv1(ws + 4042556320, ws + 4210365600, ws + 4243920032);  /* %561 = add(%550, %560) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 4176811040, ws + 67108992, ws + 4277474464);  /* %562 = conv2d_bwd_weight(%557, %8) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 4277474464, grads + 1856);  /* accumulate_grad(%562) {backbone.layer1.0.conv1.weight} */
-  relu_bwd__backbone_relu(ws + 4243920032, ws + 67108992, ws + 4277511328);  /* %563 = relu_bwd(%561, %8) : [512,64,32,32] */
-  batch_norm_bwd_data__backbone_bn1(ws + 4277511328, ws + 0, ws + 67108864, params + 1728, ws + 4311065760);  /* %564 = batch_norm_bwd_data(%563, %3, %7, %4) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 4277511328, ws + 0, ws + 67108864, ws + 4344620192);  /* %565 = batch_norm_bwd_gamma(%563, %3, %7) : [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 4344620192, grads + 1728);  /* accumulate_grad(%565) {backbone.bn1.weight} */
-  batch_norm_bwd_beta__backbone_bn1(ws + 4277511328, ws + 4344620256);  /* %566 = batch_norm_bwd_beta(%563) : [64] */
-  accumulate_grad__backbone_bn1_bias(ws + 4344620256, grads + 1792);  /* accumulate_grad(%566) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 4311065760, input_x1, ws + 4344620320);  /* %567 = conv2d_bwd_weight(%564, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 4344620320, grads + 0);  /* accumulate_grad(%567) {backbone.conv1.weight} */
-  *loss = (double)*(ws + 2095093552);
+  fill__loss_negate_half(ws + 1210355456);  /* %276 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(ws + 1210355456, ws + 1210355488);  /* %277 = scale(%276) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(ws + 1210355488, ws + 1210355504);  /* %278 = mean_bwd(%277) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 1210355504, ws + 1210880768, ws + 603207040, ws + 1211929344);  /* %279 = cosine_similarity_bwd_a(%278, %267, %268) {eps=1e-08} : [512,2048] */
+  mean_bwd__loss_mean_p1_z2(ws + 1210355488, ws + 1210355504);  /* %280 = mean_bwd(%277) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 1210355504, ws + 1209306880, ws + 1207466752, ws + 1210880768);  /* %281 = cosine_similarity_bwd_a(%280, %262, %269) {eps=1e-08} : [512,2048] */
+  linear_bwd_data__predictor_3(ws + 1211929344, params + 17465408, ws + 1209306880);  /* %282 = linear_bwd_data(%279, %260) : [512,512] */
+  linear_bwd_weight__predictor_3(ws + 1211929344, ws + 1210618624, ws + 1212977920);  /* %283 = linear_bwd_weight(%279, %266) : [2048,512] */
+  accumulate_grad__predictor_3_weight(ws + 1212977920, grads + 17465408);  /* accumulate_grad(%283) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 1211929344, ws + 1210355488);  /* %284 = linear_bwd_bias(%279) : [2048] */
+  accumulate_grad__predictor_3_bias(ws + 1210355488, grads + 18513984);  /* accumulate_grad(%284) {predictor.3.bias} */
+  relu_bwd__predictor_2(ws + 1209306880, ws + 1210618624, ws + 1209569024);  /* %285 = relu_bwd(%282, %266) : [512,512] */
+  batch_norm_bwd_data__predictor_1(ws + 1209569024, ws + 1208781568, ws + 1210617600, params + 17464384, ws + 1209306880);  /* %286 = batch_norm_bwd_data(%285, %263, %265, %255) {affine=true} : [512,512] */
+  batch_norm_bwd_gamma__predictor_1(ws + 1209569024, ws + 1208781568, ws + 1210617600, ws + 1210355488);  /* %287 = batch_norm_bwd_gamma(%285, %263, %265) : [512] */
+  accumulate_grad__predictor_1_weight(ws + 1210355488, grads + 17464384);  /* accumulate_grad(%287) {predictor.1.weight} */
+  batch_norm_bwd_beta__predictor_1(ws + 1209569024, ws + 1208781568);  /* %288 = batch_norm_bwd_beta(%285) : [512] */
+  accumulate_grad__predictor_1_bias(ws + 1208781568, grads + 17464896);  /* accumulate_grad(%288) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1209306880, params + 16415808, ws + 1211929344);  /* %289 = linear_bwd_data(%286, %253) : [512,2048] */
+  linear_bwd_weight__predictor_0(ws + 1209306880, ws + 1207466752, ws + 1212977920);  /* %290 = linear_bwd_weight(%286, %251) : [512,2048] */
+  accumulate_grad__predictor_0_weight(ws + 1212977920, grads + 16415808);  /* accumulate_grad(%290) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 1210880768, params + 17465408, ws + 1208781568);  /* %291 = linear_bwd_data(%281, %260) : [512,512] */
+  linear_bwd_weight__predictor_3(ws + 1210880768, ws + 1209044736, ws + 1207466752);  /* %292 = linear_bwd_weight(%281, %259) : [2048,512] */
+  accumulate_grad__predictor_3_weight(ws + 1207466752, grads + 17465408);  /* accumulate_grad(%292) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 1210880768, ws + 1210355488);  /* %293 = linear_bwd_bias(%281) : [2048] */
+  accumulate_grad__predictor_3_bias(ws + 1210355488, grads + 18513984);  /* accumulate_grad(%293) {predictor.3.bias} */
+  relu_bwd__predictor_2(ws + 1208781568, ws + 1209044736, ws + 1207466752);  /* %294 = relu_bwd(%291, %259) : [512,512] */
+  batch_norm_bwd_data__predictor_1(ws + 1207466752, ws + 1208519424, ws + 1209043712, params + 17464384, ws + 1208781568);  /* %295 = batch_norm_bwd_data(%294, %254, %258, %255) {affine=true} : [512,512] */
+  batch_norm_bwd_gamma__predictor_1(ws + 1207466752, ws + 1208519424, ws + 1209043712, ws + 1207728896);  /* %296 = batch_norm_bwd_gamma(%294, %254, %258) : [512] */
+  accumulate_grad__predictor_1_weight(ws + 1207728896, grads + 17464384);  /* accumulate_grad(%296) {predictor.1.weight} */
+  batch_norm_bwd_beta__predictor_1(ws + 1207466752, ws + 1208519424);  /* %297 = batch_norm_bwd_beta(%294) : [512] */
+  accumulate_grad__predictor_1_bias(ws + 1208519424, grads + 17464896);  /* accumulate_grad(%297) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1208781568, params + 16415808, ws + 1207466752);  /* %298 = linear_bwd_data(%295, %253) : [512,2048] */
+  linear_bwd_weight__predictor_0(ws + 1208781568, ws + 603207040, ws + 1212977920);  /* %299 = linear_bwd_weight(%295, %158) : [512,2048] */
+  accumulate_grad__predictor_0_weight(ws + 1212977920, grads + 16415808);  /* accumulate_grad(%299) {predictor.0.weight} */
+  batch_norm_bwd_data__projector_4(ws + 1211929344, ws + 1205365504, ws + 1208515328, ws + 603207040);  /* %300 = batch_norm_bwd_data(%289, %250, %252) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 603207040, params + 12221504, ws + 1205365504);  /* %301 = linear_bwd_data(%300, %155) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 603207040, ws + 1206418176, ws + 1210355488);  /* %302 = linear_bwd_weight(%300, %249) : [2048,2048] */
+  accumulate_grad__projector_3_weight(ws + 1210355488, grads + 12221504);  /* accumulate_grad(%302) {projector.3.weight} */
+  relu_bwd__projector_2(ws + 1205365504, ws + 1206418176, ws + 603207040);  /* %303 = relu_bwd(%301, %249) : [512,2048] */
+  batch_norm_bwd_data__projector_1(ws + 603207040, ws + 1204316928, ws + 1206414080, params + 12217408, ws + 1205365504);  /* %304 = batch_norm_bwd_data(%303, %246, %248, %150) {affine=true} : [512,2048] */
+  batch_norm_bwd_gamma__projector_1(ws + 603207040, ws + 1204316928, ws + 1206414080, ws + 1206418176);  /* %305 = batch_norm_bwd_gamma(%303, %246, %248) : [2048] */
+  accumulate_grad__projector_1_weight(ws + 1206418176, grads + 12217408);  /* accumulate_grad(%305) {projector.1.weight} */
+  batch_norm_bwd_beta__projector_1(ws + 603207040, ws + 1204316928);  /* %306 = batch_norm_bwd_beta(%303) : [2048] */
+  accumulate_grad__projector_1_bias(ws + 1204316928, grads + 12219456);  /* accumulate_grad(%306) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 1205365504, params + 11168832, ws + 603207040);  /* %307 = linear_bwd_data(%304, %148) : [512,512] */
+  linear_bwd_weight__projector_0(ws + 1205365504, ws + 1204054784, ws + 1204316928);  /* %308 = linear_bwd_weight(%304, %245) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 1204316928, grads + 11168832);  /* accumulate_grad(%308) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 603207040, ws + 1210355488);  /* %309 = global_avg_pool_bwd(%307) {input=4x4} : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(ws + 1210355488, ws + 1199859456, ws + 1214549792);  /* %310 = relu_bwd(%309, %244) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 1214549792, ws + 1191469824, ws + 1204053760, params + 11167808, ws + 1199859456);  /* %311 = batch_norm_bwd_data(%310, %240, %242, %141) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 1191469824, ws + 1204053760, ws + 603207040);  /* %312 = batch_norm_bwd_gamma(%310, %240, %242) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 603207040, grads + 11167808);  /* accumulate_grad(%312) {backbone.layer4.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 603207040);  /* %313 = batch_norm_bwd_beta(%310) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 603207040, grads + 11168320);  /* accumulate_grad(%313) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1199859456, params + 8808512, ws + 1191469824);  /* %314 = conv2d_bwd_data(%311, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1199859456, ws + 1195665152, ws + 1204053760);  /* %315 = conv2d_bwd_weight(%311, %239) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1204053760, grads + 8808512);  /* accumulate_grad(%315) {backbone.layer4.1.conv2.weight} */
+  relu_bwd__backbone_layer4_1_relu1(ws + 1191469824, ws + 1195665152, ws + 1210355488);  /* %316 = relu_bwd(%314, %239) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 1210355488, ws + 1187274496, ws + 1195664128, params + 8807488, ws + 1191469824);  /* %317 = batch_norm_bwd_data(%316, %236, %238, %134) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 1210355488, ws + 1187274496, ws + 1195664128, ws + 603207040);  /* %318 = batch_norm_bwd_gamma(%316, %236, %238) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 603207040, grads + 8807488);  /* accumulate_grad(%318) {backbone.layer4.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 1210355488, ws + 603207040);  /* %319 = batch_norm_bwd_beta(%316) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 603207040, grads + 8808000);  /* accumulate_grad(%319) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv1(ws + 1191469824, params + 6448192, ws + 1187274496);  /* %320 = conv2d_bwd_data(%317, %132) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  add__backbone_layer4_1_conv1(ws + 1214549792, ws + 1187274496, ws + 1210355488);  /* %321 = add(%310, %320) : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1191469824, ws + 1178884864, ws + 1187274496);  /* %322 = conv2d_bwd_weight(%317, %235) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1187274496, grads + 6448192);  /* accumulate_grad(%322) {backbone.layer4.1.conv1.weight} */
+  relu_bwd__backbone_layer4_0_relu2(ws + 1210355488, ws + 1178884864, ws + 1187274496);  /* %323 = relu_bwd(%321, %235) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1183080192, ws + 1191468800, params + 6447168, ws + 1178884864);  /* %324 = batch_norm_bwd_data(%323, %231, %233, %126) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1183080192, ws + 1191468800, ws + 603207040);  /* %325 = batch_norm_bwd_gamma(%323, %231, %233) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 603207040, grads + 6447168);  /* accumulate_grad(%325) {backbone.layer4.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 603207040);  /* %326 = batch_norm_bwd_beta(%323) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 603207040, grads + 6447680);  /* accumulate_grad(%326) {backbone.layer4.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_downsample_0(ws + 1178884864, params + 6316096, ws + 1210355488);  /* %327 = conv2d_bwd_data(%324, %124) {stride=2, padding=0, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1178884864, ws + 1157911808, ws + 603207040);  /* %328 = conv2d_bwd_weight(%324, %223) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 603207040, grads + 6316096);  /* accumulate_grad(%328) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer4_0_bn2(ws + 1187274496, ws + 1170495232, ws + 1183079168, params + 6315072, ws + 1178884864);  /* %329 = batch_norm_bwd_data(%323, %228, %230, %120) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 1187274496, ws + 1170495232, ws + 1183079168, ws + 603207040);  /* %330 = batch_norm_bwd_gamma(%323, %228, %230) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 603207040, grads + 6315072);  /* accumulate_grad(%330) {backbone.layer4.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 1187274496, ws + 603207040);  /* %331 = batch_norm_bwd_beta(%323) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 603207040, grads + 6315584);  /* accumulate_grad(%331) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1178884864, params + 3955776, ws + 1170495232);  /* %332 = conv2d_bwd_data(%329, %118) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1178884864, ws + 1174690560, ws + 1183079168);  /* %333 = conv2d_bwd_weight(%329, %227) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1183079168, grads + 3955776);  /* accumulate_grad(%333) {backbone.layer4.0.conv2.weight} */
+  relu_bwd__backbone_layer4_0_relu1(ws + 1170495232, ws + 1174690560, ws + 1178884864);  /* %334 = relu_bwd(%332, %227) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_0_bn1(ws + 1178884864, ws + 1166300928, ws + 1174689536, params + 3954752, ws + 1170495232);  /* %335 = batch_norm_bwd_data(%334, %224, %226, %113) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 1178884864, ws + 1166300928, ws + 1174689536, ws + 603207040);  /* %336 = batch_norm_bwd_gamma(%334, %224, %226) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 603207040, grads + 3954752);  /* accumulate_grad(%336) {backbone.layer4.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 1178884864, ws + 603207040);  /* %337 = batch_norm_bwd_beta(%334) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 603207040, grads + 3955264);  /* accumulate_grad(%337) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1170495232, params + 2775104, ws + 1174689536);  /* %338 = conv2d_bwd_data(%335, %111) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  add__backbone_layer4_0_conv1(ws + 1210355488, ws + 1174689536, ws + 1183078144);  /* %339 = add(%327, %338) : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1170495232, ws + 1157911808, ws + 1208515328);  /* %340 = conv2d_bwd_weight(%335, %223) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1208515328, grads + 2775104);  /* accumulate_grad(%340) {backbone.layer4.0.conv1.weight} */
+  relu_bwd__backbone_layer3_1_relu2(ws + 1183078144, ws + 1157911808, ws + 1210355488);  /* %341 = relu_bwd(%339, %223) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_1_bn2(ws + 1210355488, ws + 1141134080, ws + 1166300416, params + 2774592, ws + 1157911808);  /* %342 = batch_norm_bwd_data(%341, %219, %221, %105) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 1210355488, ws + 1141134080, ws + 1166300416, ws + 603207040);  /* %343 = batch_norm_bwd_gamma(%341, %219, %221) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 603207040, grads + 2774592);  /* accumulate_grad(%343) {backbone.layer3.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 1210355488, ws + 603207040);  /* %344 = batch_norm_bwd_beta(%341) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 603207040, grads + 2774848);  /* accumulate_grad(%344) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1157911808, params + 2184768, ws + 1141134080);  /* %345 = conv2d_bwd_data(%342, %103) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1157911808, ws + 1149523200, ws + 603207040);  /* %346 = conv2d_bwd_weight(%342, %218) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 603207040, grads + 2184768);  /* accumulate_grad(%346) {backbone.layer3.1.conv2.weight} */
+  relu_bwd__backbone_layer3_1_relu1(ws + 1141134080, ws + 1149523200, ws + 1157911808);  /* %347 = relu_bwd(%345, %218) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_1_bn1(ws + 1157911808, ws + 1132744960, ws + 1149522688, params + 2184256, ws + 1141134080);  /* %348 = batch_norm_bwd_data(%347, %215, %217, %98) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 1157911808, ws + 1132744960, ws + 1149522688, ws + 603207040);  /* %349 = batch_norm_bwd_gamma(%347, %215, %217) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 603207040, grads + 2184256);  /* accumulate_grad(%349) {backbone.layer3.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 1157911808, ws + 603207040);  /* %350 = batch_norm_bwd_beta(%347) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 603207040, grads + 2184512);  /* accumulate_grad(%350) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv1(ws + 1141134080, params + 1594432, ws + 1132744960);  /* %351 = conv2d_bwd_data(%348, %96) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  add__backbone_layer3_1_conv1(ws + 1210355488, ws + 1132744960, ws + 1149522688);  /* %352 = add(%341, %351) : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1141134080, ws + 1115967232, ws + 603207040);  /* %353 = conv2d_bwd_weight(%348, %214) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 603207040, grads + 1594432);  /* accumulate_grad(%353) {backbone.layer3.1.conv1.weight} */
+  relu_bwd__backbone_layer3_0_relu2(ws + 1149522688, ws + 1115967232, ws + 1132744960);  /* %354 = relu_bwd(%352, %214) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1124356352, ws + 1141133568, params + 1593920, ws + 1115967232);  /* %355 = batch_norm_bwd_data(%354, %210, %212, %90) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1124356352, ws + 1141133568, ws + 603207040);  /* %356 = batch_norm_bwd_gamma(%354, %210, %212) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 603207040, grads + 1593920);  /* accumulate_grad(%356) {backbone.layer3.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 603207040);  /* %357 = batch_norm_bwd_beta(%354) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 603207040, grads + 1594176);  /* accumulate_grad(%357) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 1115967232, params + 1561152, ws + 1141133568);  /* %358 = conv2d_bwd_data(%355, %88) {stride=2, padding=0, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1115967232, ws + 1074023424, ws + 603207040);  /* %359 = conv2d_bwd_weight(%355, %202) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 603207040, grads + 1561152);  /* accumulate_grad(%359) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 1132744960, ws + 1099189504, ws + 1124355840, params + 1560640, ws + 1115967232);  /* %360 = batch_norm_bwd_data(%354, %207, %209, %84) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 1132744960, ws + 1099189504, ws + 1124355840, ws + 603207040);  /* %361 = batch_norm_bwd_gamma(%354, %207, %209) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 603207040, grads + 1560640);  /* accumulate_grad(%361) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 1132744960, ws + 603207040);  /* %362 = batch_norm_bwd_beta(%354) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 603207040, grads + 1560896);  /* accumulate_grad(%362) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 1115967232, params + 970816, ws + 1099189504);  /* %363 = conv2d_bwd_data(%360, %82) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 1115967232, ws + 1107578624, ws + 603207040);  /* %364 = conv2d_bwd_weight(%360, %206) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 603207040, grads + 970816);  /* accumulate_grad(%364) {backbone.layer3.0.conv2.weight} */
+  relu_bwd__backbone_layer3_0_relu1(ws + 1099189504, ws + 1107578624, ws + 1210355488);  /* %365 = relu_bwd(%363, %206) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 1210355488, ws + 1090800896, ws + 1107578112, params + 970304, ws + 1099189504);  /* %366 = batch_norm_bwd_data(%365, %203, %205, %77) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 1210355488, ws + 1090800896, ws + 1107578112, ws + 603207040);  /* %367 = batch_norm_bwd_gamma(%365, %203, %205) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 603207040, grads + 970304);  /* accumulate_grad(%367) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 1210355488, ws + 603207040);  /* %368 = batch_norm_bwd_beta(%365) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 603207040, grads + 970560);  /* accumulate_grad(%368) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1099189504, params + 675392, ws + 1107578112);  /* %369 = conv2d_bwd_data(%366, %75) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  add__backbone_layer3_0_conv1(ws + 1141133568, ws + 1107578112, ws + 1124355328);  /* %370 = add(%358, %369) : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1099189504, ws + 1074023424, ws + 603207040);  /* %371 = conv2d_bwd_weight(%366, %202) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 603207040, grads + 675392);  /* accumulate_grad(%371) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_1_relu2(ws + 1124355328, ws + 1074023424, ws + 1090800896);  /* %372 = relu_bwd(%370, %202) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_1_bn2(ws + 1090800896, ws + 1040468736, ws + 1090800640, params + 675136, ws + 1074023424);  /* %373 = batch_norm_bwd_data(%372, %198, %200, %69) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 1090800896, ws + 1040468736, ws + 1090800640, ws + 603207040);  /* %374 = batch_norm_bwd_gamma(%372, %198, %200) : [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 603207040, grads + 675136);  /* accumulate_grad(%374) {backbone.layer2.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_1_bn2(ws + 1090800896, ws + 1090800640);  /* %375 = batch_norm_bwd_beta(%372) : [128] */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 1090800640, grads + 675264);  /* accumulate_grad(%375) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 1074023424, params + 527680, ws + 1040468736);  /* %376 = conv2d_bwd_data(%373, %67) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 1074023424, ws + 1057246208, ws + 603207040);  /* %377 = conv2d_bwd_weight(%373, %197) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 603207040, grads + 527680);  /* accumulate_grad(%377) {backbone.layer2.1.conv2.weight} */
+  relu_bwd__backbone_layer2_1_relu1(ws + 1040468736, ws + 1057246208, ws + 1074023424);  /* %378 = relu_bwd(%376, %197) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_1_bn1(ws + 1074023424, ws + 1023691264, ws + 1057245952, params + 527424, ws + 1040468736);  /* %379 = batch_norm_bwd_data(%378, %194, %196, %62) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_1_bn1(ws + 1074023424, ws + 1023691264, ws + 1057245952, ws + 1090800640);  /* %380 = batch_norm_bwd_gamma(%378, %194, %196) : [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 1090800640, grads + 527424);  /* accumulate_grad(%380) {backbone.layer2.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_1_bn1(ws + 1074023424, ws + 1090800640);  /* %381 = batch_norm_bwd_beta(%378) : [128] */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 1090800640, grads + 527552);  /* accumulate_grad(%381) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv1(ws + 1040468736, params + 379968, ws + 1023691264);  /* %382 = conv2d_bwd_data(%379, %60) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  add__backbone_layer2_1_conv1(ws + 1090800896, ws + 1023691264, ws + 1057245952);  /* %383 = add(%372, %382) : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 1040468736, ws + 990136576, ws + 603207040);  /* %384 = conv2d_bwd_weight(%379, %193) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 603207040, grads + 379968);  /* accumulate_grad(%384) {backbone.layer2.1.conv1.weight} */
+  relu_bwd__backbone_layer2_0_relu2(ws + 1057245952, ws + 990136576, ws + 1023691264);  /* %385 = relu_bwd(%383, %193) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1006914048, ws + 1040468480, params + 379712, ws + 990136576);  /* %386 = batch_norm_bwd_data(%385, %189, %191, %54) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1006914048, ws + 1040468480, ws + 603207040);  /* %387 = batch_norm_bwd_gamma(%385, %189, %191) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 603207040, grads + 379712);  /* accumulate_grad(%387) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 603207040);  /* %388 = batch_norm_bwd_beta(%385) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 603207040, grads + 379840);  /* accumulate_grad(%388) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 990136576, params + 371520, ws + 1040468480);  /* %389 = conv2d_bwd_data(%386, %52) {stride=2, padding=0, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 990136576, ws + 906250112, ws + 603207040);  /* %390 = conv2d_bwd_weight(%386, %181) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 603207040, grads + 371520);  /* accumulate_grad(%390) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 1023691264, ws + 956581888, ws + 1006913792, params + 371264, ws + 990136576);  /* %391 = batch_norm_bwd_data(%385, %186, %188, %48) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 1023691264, ws + 956581888, ws + 1006913792, ws + 603207040);  /* %392 = batch_norm_bwd_gamma(%385, %186, %188) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 603207040, grads + 371264);  /* accumulate_grad(%392) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 1023691264, ws + 603207040);  /* %393 = batch_norm_bwd_beta(%385) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 603207040, grads + 371392);  /* accumulate_grad(%393) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 990136576, params + 223808, ws + 956581888);  /* %394 = conv2d_bwd_data(%391, %46) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 990136576, ws + 973359360, ws + 603207040);  /* %395 = conv2d_bwd_weight(%391, %185) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 603207040, grads + 223808);  /* accumulate_grad(%395) {backbone.layer2.0.conv2.weight} */
+  relu_bwd__backbone_layer2_0_relu1(ws + 956581888, ws + 973359360, ws + 990136576);  /* %396 = relu_bwd(%394, %185) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 990136576, ws + 939804672, ws + 973359104, params + 223552, ws + 956581888);  /* %397 = batch_norm_bwd_data(%396, %182, %184, %41) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 990136576, ws + 939804672, ws + 973359104, ws + 603207040);  /* %398 = batch_norm_bwd_gamma(%396, %182, %184) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 603207040, grads + 223552);  /* accumulate_grad(%398) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 990136576, ws + 603207040);  /* %399 = batch_norm_bwd_beta(%396) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 603207040, grads + 223680);  /* accumulate_grad(%399) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 956581888, params + 149824, ws + 973359104);  /* %400 = conv2d_bwd_data(%397, %39) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer2_0_conv1(ws + 1040468480, ws + 973359104, ws + 1006913536);  /* %401 = add(%389, %400) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 956581888, ws + 906250112, ws + 603207040);  /* %402 = conv2d_bwd_weight(%397, %181) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 603207040, grads + 149824);  /* accumulate_grad(%402) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_1_relu2(ws + 1006913536, ws + 906250112, ws + 939804672);  /* %403 = relu_bwd(%401, %181) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_1_bn2(ws + 939804672, ws + 839141120, ws + 939804544, params + 149696, ws + 906250112);  /* %404 = batch_norm_bwd_data(%403, %177, %179, %33) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 939804672, ws + 839141120, ws + 939804544, ws + 603207040);  /* %405 = batch_norm_bwd_gamma(%403, %177, %179) : [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 603207040, grads + 149696);  /* accumulate_grad(%405) {backbone.layer1.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_1_bn2(ws + 939804672, ws + 939804544);  /* %406 = batch_norm_bwd_beta(%403) : [64] */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 939804544, grads + 149760);  /* accumulate_grad(%406) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 906250112, params + 112832, ws + 839141120);  /* %407 = conv2d_bwd_data(%404, %31) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 906250112, ws + 872695680, ws + 603207040);  /* %408 = conv2d_bwd_weight(%404, %176) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 603207040, grads + 112832);  /* accumulate_grad(%408) {backbone.layer1.1.conv2.weight} */
+  relu_bwd__backbone_layer1_1_relu1(ws + 839141120, ws + 872695680, ws + 906250112);  /* %409 = relu_bwd(%407, %176) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_1_bn1(ws + 906250112, ws + 805586688, ws + 872695552, params + 112704, ws + 839141120);  /* %410 = batch_norm_bwd_data(%409, %173, %175, %26) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_1_bn1(ws + 906250112, ws + 805586688, ws + 872695552, ws + 939804544);  /* %411 = batch_norm_bwd_gamma(%409, %173, %175) : [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 939804544, grads + 112704);  /* accumulate_grad(%411) {backbone.layer1.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_1_bn1(ws + 906250112, ws + 939804544);  /* %412 = batch_norm_bwd_beta(%409) : [64] */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 939804544, grads + 112768);  /* accumulate_grad(%412) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv1(ws + 839141120, params + 75840, ws + 805586688);  /* %413 = conv2d_bwd_data(%410, %24) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer1_1_conv1(ws + 939804672, ws + 805586688, ws + 872695552);  /* %414 = add(%403, %413) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 839141120, ws + 772032128, ws + 603207040);  /* %415 = conv2d_bwd_weight(%410, %172) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 603207040, grads + 75840);  /* accumulate_grad(%415) {backbone.layer1.1.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 872695552, ws + 772032128, ws + 805586688);  /* %416 = relu_bwd(%414, %172) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 805586688, ws + 704923136, ws + 805586560, params + 75712, ws + 772032128);  /* %417 = batch_norm_bwd_data(%416, %168, %170, %18) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 805586688, ws + 704923136, ws + 805586560, ws + 603207040);  /* %418 = batch_norm_bwd_gamma(%416, %168, %170) : [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 603207040, grads + 75712);  /* accumulate_grad(%418) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 805586688, ws + 805586560);  /* %419 = batch_norm_bwd_beta(%416) : [64] */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 805586560, grads + 75776);  /* accumulate_grad(%419) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 772032128, params + 38848, ws + 704923136);  /* %420 = conv2d_bwd_data(%417, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 772032128, ws + 738477696, ws + 603207040);  /* %421 = conv2d_bwd_weight(%417, %167) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 603207040, grads + 38848);  /* accumulate_grad(%421) {backbone.layer1.0.conv2.weight} */
+  relu_bwd__backbone_layer1_0_relu1(ws + 704923136, ws + 738477696, ws + 772032128);  /* %422 = relu_bwd(%420, %167) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 772032128, ws + 637814144, ws + 738477568, params + 38720, ws + 704923136);  /* %423 = batch_norm_bwd_data(%422, %164, %166, %11) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 772032128, ws + 637814144, ws + 738477568, ws + 805586560);  /* %424 = batch_norm_bwd_gamma(%422, %164, %166) : [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 805586560, grads + 38720);  /* accumulate_grad(%424) {backbone.layer1.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 772032128, ws + 805586560);  /* %425 = batch_norm_bwd_beta(%422) : [64] */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 805586560, grads + 38784);  /* accumulate_grad(%425) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 704923136, params + 1856, ws + 637814144);  /* %426 = conv2d_bwd_data(%423, %9) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer1_0_conv1(ws + 805586688, ws + 637814144, ws + 738477568);  /* %427 = add(%416, %426) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 704923136, ws + 671368704, ws + 603207040);  /* %428 = conv2d_bwd_weight(%423, %163) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 603207040, grads + 1856);  /* accumulate_grad(%428) {backbone.layer1.0.conv1.weight} */
+  relu_bwd__backbone_relu(ws + 738477568, ws + 671368704, ws + 637814144);  /* %429 = relu_bwd(%427, %163) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_bn1(ws + 637814144, ws + 604259712, ws + 671368576, params + 1728, ws + 671368704);  /* %430 = batch_norm_bwd_data(%429, %160, %162, %4) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 637814144, ws + 604259712, ws + 671368576, ws + 603207040);  /* %431 = batch_norm_bwd_gamma(%429, %160, %162) : [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 603207040, grads + 1728);  /* accumulate_grad(%431) {backbone.bn1.weight} */
+  batch_norm_bwd_beta__backbone_bn1(ws + 637814144, ws + 671368576);  /* %432 = batch_norm_bwd_beta(%429) : [64] */
+  accumulate_grad__backbone_bn1_bias(ws + 671368576, grads + 1792);  /* accumulate_grad(%432) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 671368704, input_x2, ws + 603207040);  /* %433 = conv2d_bwd_weight(%430, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 603207040, grads + 0);  /* accumulate_grad(%433) {backbone.conv1.weight} */
+  batch_norm_bwd_data__projector_4(ws + 1207466752, ws + 601105792, ws + 604255616, ws + 603207040);  /* %434 = batch_norm_bwd_data(%298, %157, %159) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 603207040, params + 12221504, ws + 601105792);  /* %435 = linear_bwd_data(%434, %155) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 603207040, ws + 602158464, ws + 1210355488);  /* %436 = linear_bwd_weight(%434, %154) : [2048,2048] */
+  accumulate_grad__projector_3_weight(ws + 1210355488, grads + 12221504);  /* accumulate_grad(%436) {projector.3.weight} */
+  relu_bwd__projector_2(ws + 601105792, ws + 602158464, ws + 1210355488);  /* %437 = relu_bwd(%435, %154) : [512,2048] */
+  batch_norm_bwd_data__projector_1(ws + 1210355488, ws + 600057216, ws + 602154368, params + 12217408, ws + 601105792);  /* %438 = batch_norm_bwd_data(%437, %149, %153, %150) {affine=true} : [512,2048] */
+  batch_norm_bwd_gamma__projector_1(ws + 1210355488, ws + 600057216, ws + 602154368, ws + 1211404064);  /* %439 = batch_norm_bwd_gamma(%437, %149, %153) : [2048] */
+  accumulate_grad__projector_1_weight(ws + 1211404064, grads + 12217408);  /* accumulate_grad(%439) {projector.1.weight} */
+  batch_norm_bwd_beta__projector_1(ws + 1210355488, ws + 600057216);  /* %440 = batch_norm_bwd_beta(%437) : [2048] */
+  accumulate_grad__projector_1_bias(ws + 600057216, grads + 12219456);  /* accumulate_grad(%440) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 601105792, params + 11168832, ws + 600057216);  /* %441 = linear_bwd_data(%438, %148) : [512,512] */
+  linear_bwd_weight__projector_0(ws + 601105792, ws + 599795072, ws + 1210355488);  /* %442 = linear_bwd_weight(%438, %147) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 1210355488, grads + 11168832);  /* accumulate_grad(%442) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 600057216, ws + 1210355488);  /* %443 = global_avg_pool_bwd(%441) {input=4x4} : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(ws + 1210355488, ws + 595599744, ws + 1214549792);  /* %444 = relu_bwd(%443, %146) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112, ws + 599794048, params + 11167808, ws + 595599744);  /* %445 = batch_norm_bwd_data(%444, %140, %144, %141) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112, ws + 599794048, ws + 1210355488);  /* %446 = batch_norm_bwd_gamma(%444, %140, %144) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1210355488, grads + 11167808);  /* accumulate_grad(%446) {backbone.layer4.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112);  /* %447 = batch_norm_bwd_beta(%444) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 587210112, grads + 11168320);  /* accumulate_grad(%447) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 595599744, params + 8808512, ws + 587210112);  /* %448 = conv2d_bwd_data(%445, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 595599744, ws + 591405440, ws + 1210355488);  /* %449 = conv2d_bwd_weight(%445, %138) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1210355488, grads + 8808512);  /* accumulate_grad(%449) {backbone.layer4.1.conv2.weight} */
+  relu_bwd__backbone_layer4_1_relu1(ws + 587210112, ws + 591405440, ws + 1210355488);  /* %450 = relu_bwd(%448, %138) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 1210355488, ws + 583014784, ws + 591404416, params + 8807488, ws + 587210112);  /* %451 = batch_norm_bwd_data(%450, %133, %137, %134) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 1210355488, ws + 583014784, ws + 591404416, ws + 591405440);  /* %452 = batch_norm_bwd_gamma(%450, %133, %137) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 591405440, grads + 8807488);  /* accumulate_grad(%452) {backbone.layer4.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 1210355488, ws + 583014784);  /* %453 = batch_norm_bwd_beta(%450) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 583014784, grads + 8808000);  /* accumulate_grad(%453) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv1(ws + 587210112, params + 6448192, ws + 583014784);  /* %454 = conv2d_bwd_data(%451, %132) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  add__backbone_layer4_1_conv1(ws + 1214549792, ws + 583014784, ws + 1210355488);  /* %455 = add(%444, %454) : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 587210112, ws + 574625152, ws + 583014784);  /* %456 = conv2d_bwd_weight(%451, %131) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 583014784, grads + 6448192);  /* accumulate_grad(%456) {backbone.layer4.1.conv1.weight} */
+  relu_bwd__backbone_layer4_0_relu2(ws + 1210355488, ws + 574625152, ws + 583014784);  /* %457 = relu_bwd(%455, %131) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_0_downsample_1(ws + 583014784, ws + 578820480, ws + 587209088, params + 6447168, ws + 574625152);  /* %458 = batch_norm_bwd_data(%457, %125, %129, %126) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 583014784, ws + 578820480, ws + 587209088, ws + 1210355488);  /* %459 = batch_norm_bwd_gamma(%457, %125, %129) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1210355488, grads + 6447168);  /* accumulate_grad(%459) {backbone.layer4.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 583014784, ws + 578820480);  /* %460 = batch_norm_bwd_beta(%457) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 578820480, grads + 6447680);  /* accumulate_grad(%460) {backbone.layer4.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_downsample_0(ws + 574625152, params + 6316096, ws + 1210355488);  /* %461 = conv2d_bwd_data(%458, %124) {stride=2, padding=0, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 574625152, ws + 553652096, ws + 578820480);  /* %462 = conv2d_bwd_weight(%458, %110) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 578820480, grads + 6316096);  /* accumulate_grad(%462) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer4_0_bn2(ws + 583014784, ws + 566235520, ws + 578819456, params + 6315072, ws + 574625152);  /* %463 = batch_norm_bwd_data(%457, %119, %123, %120) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 583014784, ws + 566235520, ws + 578819456, ws + 578820480);  /* %464 = batch_norm_bwd_gamma(%457, %119, %123) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 578820480, grads + 6315072);  /* accumulate_grad(%464) {backbone.layer4.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 583014784, ws + 566235520);  /* %465 = batch_norm_bwd_beta(%457) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 566235520, grads + 6315584);  /* accumulate_grad(%465) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 574625152, params + 3955776, ws + 566235520);  /* %466 = conv2d_bwd_data(%463, %118) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 574625152, ws + 570430848, ws + 578819456);  /* %467 = conv2d_bwd_weight(%463, %117) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 578819456, grads + 3955776);  /* accumulate_grad(%467) {backbone.layer4.0.conv2.weight} */
+  relu_bwd__backbone_layer4_0_relu1(ws + 566235520, ws + 570430848, ws + 574625152);  /* %468 = relu_bwd(%466, %117) : [512,512,4,4] */
+  batch_norm_bwd_data__backbone_layer4_0_bn1(ws + 574625152, ws + 562041216, ws + 570429824, params + 3954752, ws + 566235520);  /* %469 = batch_norm_bwd_data(%468, %112, %116, %113) {affine=true} : [512,512,4,4] */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 574625152, ws + 562041216, ws + 570429824, ws + 570430848);  /* %470 = batch_norm_bwd_gamma(%468, %112, %116) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 570430848, grads + 3954752);  /* accumulate_grad(%470) {backbone.layer4.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 574625152, ws + 562041216);  /* %471 = batch_norm_bwd_beta(%468) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 562041216, grads + 3955264);  /* accumulate_grad(%471) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 566235520, params + 2775104, ws + 570429824);  /* %472 = conv2d_bwd_data(%469, %111) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  add__backbone_layer4_0_conv1(ws + 1210355488, ws + 570429824, ws + 578818432);  /* %473 = add(%461, %472) : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 566235520, ws + 553652096, ws + 562041216);  /* %474 = conv2d_bwd_weight(%469, %110) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 562041216, grads + 2775104);  /* accumulate_grad(%474) {backbone.layer4.0.conv1.weight} */
+  relu_bwd__backbone_layer3_1_relu2(ws + 578818432, ws + 553652096, ws + 1210355488);  /* %475 = relu_bwd(%473, %110) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_1_bn2(ws + 1210355488, ws + 536874368, ws + 562040704, params + 2774592, ws + 553652096);  /* %476 = batch_norm_bwd_data(%475, %104, %108, %105) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 1210355488, ws + 536874368, ws + 562040704, ws + 562041216);  /* %477 = batch_norm_bwd_gamma(%475, %104, %108) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 562041216, grads + 2774592);  /* accumulate_grad(%477) {backbone.layer3.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 1210355488, ws + 536874368);  /* %478 = batch_norm_bwd_beta(%475) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 536874368, grads + 2774848);  /* accumulate_grad(%478) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 553652096, params + 2184768, ws + 536874368);  /* %479 = conv2d_bwd_data(%476, %103) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 553652096, ws + 545263488, ws + 562040704);  /* %480 = conv2d_bwd_weight(%476, %102) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 562040704, grads + 2184768);  /* accumulate_grad(%480) {backbone.layer3.1.conv2.weight} */
+  relu_bwd__backbone_layer3_1_relu1(ws + 536874368, ws + 545263488, ws + 553652096);  /* %481 = relu_bwd(%479, %102) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_1_bn1(ws + 553652096, ws + 528485248, ws + 545262976, params + 2184256, ws + 536874368);  /* %482 = batch_norm_bwd_data(%481, %97, %101, %98) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 553652096, ws + 528485248, ws + 545262976, ws + 545263488);  /* %483 = batch_norm_bwd_gamma(%481, %97, %101) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 545263488, grads + 2184256);  /* accumulate_grad(%483) {backbone.layer3.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 553652096, ws + 528485248);  /* %484 = batch_norm_bwd_beta(%481) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 528485248, grads + 2184512);  /* accumulate_grad(%484) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv1(ws + 536874368, params + 1594432, ws + 528485248);  /* %485 = conv2d_bwd_data(%482, %96) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  add__backbone_layer3_1_conv1(ws + 1210355488, ws + 528485248, ws + 545262976);  /* %486 = add(%475, %485) : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 536874368, ws + 511707520, ws + 528485248);  /* %487 = conv2d_bwd_weight(%482, %95) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 528485248, grads + 1594432);  /* accumulate_grad(%487) {backbone.layer3.1.conv1.weight} */
+  relu_bwd__backbone_layer3_0_relu2(ws + 545262976, ws + 511707520, ws + 528485248);  /* %488 = relu_bwd(%486, %95) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 528485248, ws + 520096640, ws + 536873856, params + 1593920, ws + 511707520);  /* %489 = batch_norm_bwd_data(%488, %89, %93, %90) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 528485248, ws + 520096640, ws + 536873856, ws + 1210355488);  /* %490 = batch_norm_bwd_gamma(%488, %89, %93) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1210355488, grads + 1593920);  /* accumulate_grad(%490) {backbone.layer3.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 528485248, ws + 520096640);  /* %491 = batch_norm_bwd_beta(%488) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 520096640, grads + 1594176);  /* accumulate_grad(%491) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 511707520, params + 1561152, ws + 536873856);  /* %492 = conv2d_bwd_data(%489, %88) {stride=2, padding=0, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 511707520, ws + 469763712, ws + 520096640);  /* %493 = conv2d_bwd_weight(%489, %74) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 520096640, grads + 1561152);  /* accumulate_grad(%493) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 528485248, ws + 494929792, ws + 520096128, params + 1560640, ws + 511707520);  /* %494 = batch_norm_bwd_data(%488, %83, %87, %84) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 528485248, ws + 494929792, ws + 520096128, ws + 520096640);  /* %495 = batch_norm_bwd_gamma(%488, %83, %87) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 520096640, grads + 1560640);  /* accumulate_grad(%495) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 528485248, ws + 494929792);  /* %496 = batch_norm_bwd_beta(%488) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 494929792, grads + 1560896);  /* accumulate_grad(%496) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 511707520, params + 970816, ws + 494929792);  /* %497 = conv2d_bwd_data(%494, %82) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 511707520, ws + 503318912, ws + 1210355488);  /* %498 = conv2d_bwd_weight(%494, %81) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1210355488, grads + 970816);  /* accumulate_grad(%498) {backbone.layer3.0.conv2.weight} */
+  relu_bwd__backbone_layer3_0_relu1(ws + 494929792, ws + 503318912, ws + 1210355488);  /* %499 = relu_bwd(%497, %81) : [512,256,8,8] */
+  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 1210355488, ws + 486541184, ws + 503318400, params + 970304, ws + 494929792);  /* %500 = batch_norm_bwd_data(%499, %76, %80, %77) {affine=true} : [512,256,8,8] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 1210355488, ws + 486541184, ws + 503318400, ws + 503318912);  /* %501 = batch_norm_bwd_gamma(%499, %76, %80) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 503318912, grads + 970304);  /* accumulate_grad(%501) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 1210355488, ws + 486541184);  /* %502 = batch_norm_bwd_beta(%499) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 486541184, grads + 970560);  /* accumulate_grad(%502) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 494929792, params + 675392, ws + 503318400);  /* %503 = conv2d_bwd_data(%500, %75) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  add__backbone_layer3_0_conv1(ws + 536873856, ws + 503318400, ws + 520095616);  /* %504 = add(%492, %503) : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 494929792, ws + 469763712, ws + 486541184);  /* %505 = conv2d_bwd_weight(%500, %74) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 486541184, grads + 675392);  /* accumulate_grad(%505) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_1_relu2(ws + 520095616, ws + 469763712, ws + 486541184);  /* %506 = relu_bwd(%504, %74) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_1_bn2(ws + 486541184, ws + 436209024, ws + 486540928, params + 675136, ws + 469763712);  /* %507 = batch_norm_bwd_data(%506, %68, %72, %69) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 486541184, ws + 436209024, ws + 486540928, ws + 1210355488);  /* %508 = batch_norm_bwd_gamma(%506, %68, %72) : [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 1210355488, grads + 675136);  /* accumulate_grad(%508) {backbone.layer2.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_1_bn2(ws + 486541184, ws + 486540928);  /* %509 = batch_norm_bwd_beta(%506) : [128] */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 486540928, grads + 675264);  /* accumulate_grad(%509) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 469763712, params + 527680, ws + 436209024);  /* %510 = conv2d_bwd_data(%507, %67) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 469763712, ws + 452986496, ws + 1210355488);  /* %511 = conv2d_bwd_weight(%507, %66) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 1210355488, grads + 527680);  /* accumulate_grad(%511) {backbone.layer2.1.conv2.weight} */
+  relu_bwd__backbone_layer2_1_relu1(ws + 436209024, ws + 452986496, ws + 469763712);  /* %512 = relu_bwd(%510, %66) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_1_bn1(ws + 469763712, ws + 419431552, ws + 452986240, params + 527424, ws + 436209024);  /* %513 = batch_norm_bwd_data(%512, %61, %65, %62) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_1_bn1(ws + 469763712, ws + 419431552, ws + 452986240, ws + 486540928);  /* %514 = batch_norm_bwd_gamma(%512, %61, %65) : [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 486540928, grads + 527424);  /* accumulate_grad(%514) {backbone.layer2.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_1_bn1(ws + 469763712, ws + 486540928);  /* %515 = batch_norm_bwd_beta(%512) : [128] */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 486540928, grads + 527552);  /* accumulate_grad(%515) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv1(ws + 436209024, params + 379968, ws + 419431552);  /* %516 = conv2d_bwd_data(%513, %60) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  add__backbone_layer2_1_conv1(ws + 486541184, ws + 419431552, ws + 452986240);  /* %517 = add(%506, %516) : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 436209024, ws + 385876864, ws + 1210355488);  /* %518 = conv2d_bwd_weight(%513, %59) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 1210355488, grads + 379968);  /* accumulate_grad(%518) {backbone.layer2.1.conv1.weight} */
+  relu_bwd__backbone_layer2_0_relu2(ws + 452986240, ws + 385876864, ws + 419431552);  /* %519 = relu_bwd(%517, %59) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 419431552, ws + 402654336, ws + 436208768, params + 379712, ws + 385876864);  /* %520 = batch_norm_bwd_data(%519, %53, %57, %54) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 419431552, ws + 402654336, ws + 436208768, ws + 1210355488);  /* %521 = batch_norm_bwd_gamma(%519, %53, %57) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 1210355488, grads + 379712);  /* accumulate_grad(%521) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 419431552, ws + 1210355488);  /* %522 = batch_norm_bwd_beta(%519) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 1210355488, grads + 379840);  /* accumulate_grad(%522) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 385876864, params + 371520, ws + 436208768);  /* %523 = conv2d_bwd_data(%520, %52) {stride=2, padding=0, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 385876864, ws + 301990400, ws + 1210355488);  /* %524 = conv2d_bwd_weight(%520, %38) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 1210355488, grads + 371520);  /* accumulate_grad(%524) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 419431552, ws + 352322176, ws + 402654080, params + 371264, ws + 385876864);  /* %525 = batch_norm_bwd_data(%519, %47, %51, %48) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 419431552, ws + 352322176, ws + 402654080, ws + 1210355488);  /* %526 = batch_norm_bwd_gamma(%519, %47, %51) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 1210355488, grads + 371264);  /* accumulate_grad(%526) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 419431552, ws + 1210355488);  /* %527 = batch_norm_bwd_beta(%519) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 1210355488, grads + 371392);  /* accumulate_grad(%527) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 385876864, params + 223808, ws + 352322176);  /* %528 = conv2d_bwd_data(%525, %46) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 385876864, ws + 369099648, ws + 1210355488);  /* %529 = conv2d_bwd_weight(%525, %45) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 1210355488, grads + 223808);  /* accumulate_grad(%529) {backbone.layer2.0.conv2.weight} */
+  relu_bwd__backbone_layer2_0_relu1(ws + 352322176, ws + 369099648, ws + 385876864);  /* %530 = relu_bwd(%528, %45) : [512,128,16,16] */
+  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 385876864, ws + 335544960, ws + 369099392, params + 223552, ws + 352322176);  /* %531 = batch_norm_bwd_data(%530, %40, %44, %41) {affine=true} : [512,128,16,16] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 385876864, ws + 335544960, ws + 369099392, ws + 1210355488);  /* %532 = batch_norm_bwd_gamma(%530, %40, %44) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 1210355488, grads + 223552);  /* accumulate_grad(%532) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 385876864, ws + 1210355488);  /* %533 = batch_norm_bwd_beta(%530) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 1210355488, grads + 223680);  /* accumulate_grad(%533) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 352322176, params + 149824, ws + 369099392);  /* %534 = conv2d_bwd_data(%531, %39) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer2_0_conv1(ws + 436208768, ws + 369099392, ws + 402653824);  /* %535 = add(%523, %534) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 352322176, ws + 301990400, ws + 1210355488);  /* %536 = conv2d_bwd_weight(%531, %38) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 1210355488, grads + 149824);  /* accumulate_grad(%536) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_1_relu2(ws + 402653824, ws + 301990400, ws + 335544960);  /* %537 = relu_bwd(%535, %38) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_1_bn2(ws + 335544960, ws + 234881408, ws + 335544832, params + 149696, ws + 301990400);  /* %538 = batch_norm_bwd_data(%537, %32, %36, %33) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 335544960, ws + 234881408, ws + 335544832, ws + 1210355488);  /* %539 = batch_norm_bwd_gamma(%537, %32, %36) : [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 1210355488, grads + 149696);  /* accumulate_grad(%539) {backbone.layer1.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_1_bn2(ws + 335544960, ws + 335544832);  /* %540 = batch_norm_bwd_beta(%537) : [64] */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 335544832, grads + 149760);  /* accumulate_grad(%540) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301990400, params + 112832, ws + 234881408);  /* %541 = conv2d_bwd_data(%538, %31) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301990400, ws + 268435968, ws + 1210355488);  /* %542 = conv2d_bwd_weight(%538, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 1210355488, grads + 112832);  /* accumulate_grad(%542) {backbone.layer1.1.conv2.weight} */
+  relu_bwd__backbone_layer1_1_relu1(ws + 234881408, ws + 268435968, ws + 301990400);  /* %543 = relu_bwd(%541, %30) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_1_bn1(ws + 301990400, ws + 201326976, ws + 268435840, params + 112704, ws + 234881408);  /* %544 = batch_norm_bwd_data(%543, %25, %29, %26) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_1_bn1(ws + 301990400, ws + 201326976, ws + 268435840, ws + 335544832);  /* %545 = batch_norm_bwd_gamma(%543, %25, %29) : [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 335544832, grads + 112704);  /* accumulate_grad(%545) {backbone.layer1.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_1_bn1(ws + 301990400, ws + 335544832);  /* %546 = batch_norm_bwd_beta(%543) : [64] */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 335544832, grads + 112768);  /* accumulate_grad(%546) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv1(ws + 234881408, params + 75840, ws + 201326976);  /* %547 = conv2d_bwd_data(%544, %24) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer1_1_conv1(ws + 335544960, ws + 201326976, ws + 268435840);  /* %548 = add(%537, %547) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 234881408, ws + 167772416, ws + 1210355488);  /* %549 = conv2d_bwd_weight(%544, %23) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 1210355488, grads + 75840);  /* accumulate_grad(%549) {backbone.layer1.1.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 268435840, ws + 167772416, ws + 201326976);  /* %550 = relu_bwd(%548, %23) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 201326976, ws + 100663424, ws + 201326848, params + 75712, ws + 167772416);  /* %551 = batch_norm_bwd_data(%550, %17, %21, %18) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 201326976, ws + 100663424, ws + 201326848, ws + 1210355488);  /* %552 = batch_norm_bwd_gamma(%550, %17, %21) : [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 1210355488, grads + 75712);  /* accumulate_grad(%552) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 201326976, ws + 201326848);  /* %553 = batch_norm_bwd_beta(%550) : [64] */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326848, grads + 75776);  /* accumulate_grad(%553) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772416, params + 38848, ws + 100663424);  /* %554 = conv2d_bwd_data(%551, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772416, ws + 134217984, ws + 1210355488);  /* %555 = conv2d_bwd_weight(%551, %15) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 1210355488, grads + 38848);  /* accumulate_grad(%555) {backbone.layer1.0.conv2.weight} */
+  relu_bwd__backbone_layer1_0_relu1(ws + 100663424, ws + 134217984, ws + 167772416);  /* %556 = relu_bwd(%554, %15) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 167772416, ws + 33554432, ws + 134217856, params + 38720, ws + 100663424);  /* %557 = batch_norm_bwd_data(%556, %10, %14, %11) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 167772416, ws + 33554432, ws + 134217856, ws + 201326848);  /* %558 = batch_norm_bwd_gamma(%556, %10, %14) : [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326848, grads + 38720);  /* accumulate_grad(%558) {backbone.layer1.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 167772416, ws + 201326848);  /* %559 = batch_norm_bwd_beta(%556) : [64] */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326848, grads + 38784);  /* accumulate_grad(%559) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 100663424, params + 1856, ws + 33554432);  /* %560 = conv2d_bwd_data(%557, %9) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  add__backbone_layer1_0_conv1(ws + 201326976, ws + 33554432, ws + 134217856);  /* %561 = add(%550, %560) : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 100663424, ws + 67108992, ws + 1210355488);  /* %562 = conv2d_bwd_weight(%557, %8) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 1210355488, grads + 1856);  /* accumulate_grad(%562) {backbone.layer1.0.conv1.weight} */
+  relu_bwd__backbone_relu(ws + 134217856, ws + 67108992, ws + 33554432);  /* %563 = relu_bwd(%561, %8) : [512,64,32,32] */
+  batch_norm_bwd_data__backbone_bn1(ws + 33554432, ws + 0, ws + 67108864, params + 1728, ws + 67108992);  /* %564 = batch_norm_bwd_data(%563, %3, %7, %4) {affine=true} : [512,64,32,32] */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 33554432, ws + 0, ws + 67108864, ws + 1210355488);  /* %565 = batch_norm_bwd_gamma(%563, %3, %7) : [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 1210355488, grads + 1728);  /* accumulate_grad(%565) {backbone.bn1.weight} */
+  batch_norm_bwd_beta__backbone_bn1(ws + 33554432, ws + 67108864);  /* %566 = batch_norm_bwd_beta(%563) : [64] */
+  accumulate_grad__backbone_bn1_bias(ws + 67108864, grads + 1792);  /* accumulate_grad(%566) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 67108992, input_x1, ws + 1210355488);  /* %567 = conv2d_bwd_weight(%564, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 1210355488, grads + 0);  /* accumulate_grad(%567) {backbone.conv1.weight} */
+  *loss = (double)*(ws + 1210355472);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 
@@ -6483,71 +6484,71 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   /* forward */
   conv2d_fwd__backbone_conv1(input_x, params + 0, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [512,64,32,32] */
   batch_norm_eval_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 33554432, buffers + 0, buffers + 64);  /* %5 = batch_norm_eval(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [512,64,32,32] */
-  relu_fwd__backbone_relu(ws + 33554432, ws + 67108864);  /* %6 = relu(%5) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 67108864, params + 1856, ws + 100663296);  /* %8 = conv2d(%6, %7) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_fwd__backbone_layer1_0_bn1(ws + 100663296, params + 38720, params + 38784, ws + 134217728, buffers + 128, buffers + 192);  /* %11 = batch_norm_eval(%8, %9, %10) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 134217728, ws + 167772160);  /* %12 = relu(%11) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 167772160, params + 38848, ws + 201326592);  /* %14 = conv2d(%12, %13) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_fwd__backbone_layer1_0_bn2(ws + 201326592, params + 75712, params + 75776, ws + 234881024, buffers + 256, buffers + 320);  /* %17 = batch_norm_eval(%14, %15, %16) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
-  add_fwd__backbone_layer1_0_residual(ws + 234881024, ws + 67108864, ws + 268435456);  /* %18 = add(%17, %6) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 268435456, ws + 301989888);  /* %19 = relu(%18) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 301989888, params + 75840, ws + 335544320);  /* %21 = conv2d(%19, %20) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_fwd__backbone_layer1_1_bn1(ws + 335544320, params + 112704, params + 112768, ws + 369098752, buffers + 384, buffers + 448);  /* %24 = batch_norm_eval(%21, %22, %23) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
-  relu_fwd__backbone_layer1_1_relu1(ws + 369098752, ws + 402653184);  /* %25 = relu(%24) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 402653184, params + 112832, ws + 436207616);  /* %27 = conv2d(%25, %26) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_fwd__backbone_layer1_1_bn2(ws + 436207616, params + 149696, params + 149760, ws + 469762048, buffers + 512, buffers + 576);  /* %30 = batch_norm_eval(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
-  add_fwd__backbone_layer1_1_residual(ws + 469762048, ws + 301989888, ws + 503316480);  /* %31 = add(%30, %19) : [512,64,32,32] */
-  relu_fwd__backbone_layer1_1_relu2(ws + 503316480, ws + 536870912);  /* %32 = relu(%31) : [512,64,32,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 536870912, params + 149824, ws + 570425344);  /* %34 = conv2d(%32, %33) {stride=2, padding=1} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_0_bn1(ws + 570425344, params + 223552, params + 223680, ws + 587202560, buffers + 640, buffers + 768);  /* %37 = batch_norm_eval(%34, %35, %36) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 587202560, ws + 603979776);  /* %38 = relu(%37) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 603979776, params + 223808, ws + 620756992);  /* %40 = conv2d(%38, %39) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_0_bn2(ws + 620756992, params + 371264, params + 371392, ws + 637534208, buffers + 896, buffers + 1024);  /* %43 = batch_norm_eval(%40, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 536870912, params + 371520, ws + 654311424);  /* %45 = conv2d(%32, %44) {stride=2, padding=0} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 654311424, params + 379712, params + 379840, ws + 671088640, buffers + 1152, buffers + 1280);  /* %48 = batch_norm_eval(%45, %46, %47) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
-  add_fwd__backbone_layer2_0_residual(ws + 637534208, ws + 671088640, ws + 687865856);  /* %49 = add(%43, %48) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 687865856, ws + 704643072);  /* %50 = relu(%49) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 704643072, params + 379968, ws + 721420288);  /* %52 = conv2d(%50, %51) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_1_bn1(ws + 721420288, params + 527424, params + 527552, ws + 738197504, buffers + 1408, buffers + 1536);  /* %55 = batch_norm_eval(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
-  relu_fwd__backbone_layer2_1_relu1(ws + 738197504, ws + 754974720);  /* %56 = relu(%55) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 754974720, params + 527680, ws + 771751936);  /* %58 = conv2d(%56, %57) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_1_bn2(ws + 771751936, params + 675136, params + 675264, ws + 788529152, buffers + 1664, buffers + 1792);  /* %61 = batch_norm_eval(%58, %59, %60) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
-  add_fwd__backbone_layer2_1_residual(ws + 788529152, ws + 704643072, ws + 805306368);  /* %62 = add(%61, %50) : [512,128,16,16] */
-  relu_fwd__backbone_layer2_1_relu2(ws + 805306368, ws + 822083584);  /* %63 = relu(%62) : [512,128,16,16] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 822083584, params + 675392, ws + 838860800);  /* %65 = conv2d(%63, %64) {stride=2, padding=1} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_0_bn1(ws + 838860800, params + 970304, params + 970560, ws + 847249408, buffers + 1920, buffers + 2176);  /* %68 = batch_norm_eval(%65, %66, %67) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 847249408, ws + 855638016);  /* %69 = relu(%68) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 855638016, params + 970816, ws + 864026624);  /* %71 = conv2d(%69, %70) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_0_bn2(ws + 864026624, params + 1560640, params + 1560896, ws + 872415232, buffers + 2432, buffers + 2688);  /* %74 = batch_norm_eval(%71, %72, %73) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 822083584, params + 1561152, ws + 880803840);  /* %76 = conv2d(%63, %75) {stride=2, padding=0} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 880803840, params + 1593920, params + 1594176, ws + 889192448, buffers + 2944, buffers + 3200);  /* %79 = batch_norm_eval(%76, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
-  add_fwd__backbone_layer3_0_residual(ws + 872415232, ws + 889192448, ws + 897581056);  /* %80 = add(%74, %79) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 897581056, ws + 905969664);  /* %81 = relu(%80) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 905969664, params + 1594432, ws + 914358272);  /* %83 = conv2d(%81, %82) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_1_bn1(ws + 914358272, params + 2184256, params + 2184512, ws + 922746880, buffers + 3456, buffers + 3712);  /* %86 = batch_norm_eval(%83, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
-  relu_fwd__backbone_layer3_1_relu1(ws + 922746880, ws + 931135488);  /* %87 = relu(%86) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 931135488, params + 2184768, ws + 939524096);  /* %89 = conv2d(%87, %88) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_1_bn2(ws + 939524096, params + 2774592, params + 2774848, ws + 947912704, buffers + 3968, buffers + 4224);  /* %92 = batch_norm_eval(%89, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
-  add_fwd__backbone_layer3_1_residual(ws + 947912704, ws + 905969664, ws + 956301312);  /* %93 = add(%92, %81) : [512,256,8,8] */
-  relu_fwd__backbone_layer3_1_relu2(ws + 956301312, ws + 964689920);  /* %94 = relu(%93) : [512,256,8,8] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 964689920, params + 2775104, ws + 973078528);  /* %96 = conv2d(%94, %95) {stride=2, padding=1} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_0_bn1(ws + 973078528, params + 3954752, params + 3955264, ws + 977272832, buffers + 4480, buffers + 4992);  /* %99 = batch_norm_eval(%96, %97, %98) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
-  relu_fwd__backbone_layer4_0_relu1(ws + 977272832, ws + 981467136);  /* %100 = relu(%99) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 981467136, params + 3955776, ws + 985661440);  /* %102 = conv2d(%100, %101) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_0_bn2(ws + 985661440, params + 6315072, params + 6315584, ws + 989855744, buffers + 5504, buffers + 6016);  /* %105 = batch_norm_eval(%102, %103, %104) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 964689920, params + 6316096, ws + 994050048);  /* %107 = conv2d(%94, %106) {stride=2, padding=0} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(ws + 994050048, params + 6447168, params + 6447680, ws + 998244352, buffers + 6528, buffers + 7040);  /* %110 = batch_norm_eval(%107, %108, %109) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
-  add_fwd__backbone_layer4_0_residual(ws + 989855744, ws + 998244352, ws + 1002438656);  /* %111 = add(%105, %110) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_0_relu2(ws + 1002438656, ws + 1006632960);  /* %112 = relu(%111) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1006632960, params + 6448192, ws + 1010827264);  /* %114 = conv2d(%112, %113) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_1_bn1(ws + 1010827264, params + 8807488, params + 8808000, ws + 1015021568, buffers + 7552, buffers + 8064);  /* %117 = batch_norm_eval(%114, %115, %116) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
-  relu_fwd__backbone_layer4_1_relu1(ws + 1015021568, ws + 1019215872);  /* %118 = relu(%117) : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1019215872, params + 8808512, ws + 1023410176);  /* %120 = conv2d(%118, %119) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_1_bn2(ws + 1023410176, params + 11167808, params + 11168320, ws + 1027604480, buffers + 8576, buffers + 9088);  /* %123 = batch_norm_eval(%120, %121, %122) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
-  add_fwd__backbone_layer4_1_residual(ws + 1027604480, ws + 1006632960, ws + 1031798784);  /* %124 = add(%123, %112) : [512,512,4,4] */
-  relu_fwd__backbone_layer4_1_relu2(ws + 1031798784, ws + 1035993088);  /* %125 = relu(%124) : [512,512,4,4] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1035993088, ws + 1040187392);  /* %126 = global_avg_pool(%125) : [512,512] */
-  memcpy(features, ws + 1040187392, sizeof(float) * 262144);
+  relu_fwd__backbone_relu(ws + 33554432, ws + 0);  /* %6 = relu(%5) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 0, params + 1856, ws + 33554432);  /* %8 = conv2d(%6, %7) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_fwd__backbone_layer1_0_bn1(ws + 33554432, params + 38720, params + 38784, ws + 67108864, buffers + 128, buffers + 192);  /* %11 = batch_norm_eval(%8, %9, %10) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 67108864, ws + 33554432);  /* %12 = relu(%11) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 33554432, params + 38848, ws + 67108864);  /* %14 = conv2d(%12, %13) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_fwd__backbone_layer1_0_bn2(ws + 67108864, params + 75712, params + 75776, ws + 33554432, buffers + 256, buffers + 320);  /* %17 = batch_norm_eval(%14, %15, %16) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
+  add_fwd__backbone_layer1_0_residual(ws + 33554432, ws + 0, ws + 67108864);  /* %18 = add(%17, %6) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 67108864, ws + 0);  /* %19 = relu(%18) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 0, params + 75840, ws + 33554432);  /* %21 = conv2d(%19, %20) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_fwd__backbone_layer1_1_bn1(ws + 33554432, params + 112704, params + 112768, ws + 67108864, buffers + 384, buffers + 448);  /* %24 = batch_norm_eval(%21, %22, %23) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
+  relu_fwd__backbone_layer1_1_relu1(ws + 67108864, ws + 33554432);  /* %25 = relu(%24) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 33554432, params + 112832, ws + 67108864);  /* %27 = conv2d(%25, %26) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_fwd__backbone_layer1_1_bn2(ws + 67108864, params + 149696, params + 149760, ws + 33554432, buffers + 512, buffers + 576);  /* %30 = batch_norm_eval(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
+  add_fwd__backbone_layer1_1_residual(ws + 33554432, ws + 0, ws + 67108864);  /* %31 = add(%30, %19) : [512,64,32,32] */
+  relu_fwd__backbone_layer1_1_relu2(ws + 67108864, ws + 0);  /* %32 = relu(%31) : [512,64,32,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 0, params + 149824, ws + 33554432);  /* %34 = conv2d(%32, %33) {stride=2, padding=1} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_0_bn1(ws + 33554432, params + 223552, params + 223680, ws + 50331648, buffers + 640, buffers + 768);  /* %37 = batch_norm_eval(%34, %35, %36) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 50331648, ws + 33554432);  /* %38 = relu(%37) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 33554432, params + 223808, ws + 50331648);  /* %40 = conv2d(%38, %39) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_0_bn2(ws + 50331648, params + 371264, params + 371392, ws + 33554432, buffers + 896, buffers + 1024);  /* %43 = batch_norm_eval(%40, %41, %42) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 0, params + 371520, ws + 50331648);  /* %45 = conv2d(%32, %44) {stride=2, padding=0} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 50331648, params + 379712, params + 379840, ws + 0, buffers + 1152, buffers + 1280);  /* %48 = batch_norm_eval(%45, %46, %47) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
+  add_fwd__backbone_layer2_0_residual(ws + 33554432, ws + 0, ws + 16777216);  /* %49 = add(%43, %48) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 16777216, ws + 0);  /* %50 = relu(%49) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 0, params + 379968, ws + 16777216);  /* %52 = conv2d(%50, %51) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_1_bn1(ws + 16777216, params + 527424, params + 527552, ws + 33554432, buffers + 1408, buffers + 1536);  /* %55 = batch_norm_eval(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
+  relu_fwd__backbone_layer2_1_relu1(ws + 33554432, ws + 16777216);  /* %56 = relu(%55) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 16777216, params + 527680, ws + 33554432);  /* %58 = conv2d(%56, %57) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_1_bn2(ws + 33554432, params + 675136, params + 675264, ws + 16777216, buffers + 1664, buffers + 1792);  /* %61 = batch_norm_eval(%58, %59, %60) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
+  add_fwd__backbone_layer2_1_residual(ws + 16777216, ws + 0, ws + 33554432);  /* %62 = add(%61, %50) : [512,128,16,16] */
+  relu_fwd__backbone_layer2_1_relu2(ws + 33554432, ws + 0);  /* %63 = relu(%62) : [512,128,16,16] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 0, params + 675392, ws + 16777216);  /* %65 = conv2d(%63, %64) {stride=2, padding=1} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_0_bn1(ws + 16777216, params + 970304, params + 970560, ws + 25165824, buffers + 1920, buffers + 2176);  /* %68 = batch_norm_eval(%65, %66, %67) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 25165824, ws + 16777216);  /* %69 = relu(%68) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 16777216, params + 970816, ws + 25165824);  /* %71 = conv2d(%69, %70) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_0_bn2(ws + 25165824, params + 1560640, params + 1560896, ws + 16777216, buffers + 2432, buffers + 2688);  /* %74 = batch_norm_eval(%71, %72, %73) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 0, params + 1561152, ws + 25165824);  /* %76 = conv2d(%63, %75) {stride=2, padding=0} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 25165824, params + 1593920, params + 1594176, ws + 0, buffers + 2944, buffers + 3200);  /* %79 = batch_norm_eval(%76, %77, %78) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
+  add_fwd__backbone_layer3_0_residual(ws + 16777216, ws + 0, ws + 8388608);  /* %80 = add(%74, %79) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 8388608, ws + 0);  /* %81 = relu(%80) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 0, params + 1594432, ws + 8388608);  /* %83 = conv2d(%81, %82) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_1_bn1(ws + 8388608, params + 2184256, params + 2184512, ws + 16777216, buffers + 3456, buffers + 3712);  /* %86 = batch_norm_eval(%83, %84, %85) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
+  relu_fwd__backbone_layer3_1_relu1(ws + 16777216, ws + 8388608);  /* %87 = relu(%86) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 8388608, params + 2184768, ws + 16777216);  /* %89 = conv2d(%87, %88) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_1_bn2(ws + 16777216, params + 2774592, params + 2774848, ws + 8388608, buffers + 3968, buffers + 4224);  /* %92 = batch_norm_eval(%89, %90, %91) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
+  add_fwd__backbone_layer3_1_residual(ws + 8388608, ws + 0, ws + 16777216);  /* %93 = add(%92, %81) : [512,256,8,8] */
+  relu_fwd__backbone_layer3_1_relu2(ws + 16777216, ws + 0);  /* %94 = relu(%93) : [512,256,8,8] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 0, params + 2775104, ws + 8388608);  /* %96 = conv2d(%94, %95) {stride=2, padding=1} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_0_bn1(ws + 8388608, params + 3954752, params + 3955264, ws + 12582912, buffers + 4480, buffers + 4992);  /* %99 = batch_norm_eval(%96, %97, %98) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
+  relu_fwd__backbone_layer4_0_relu1(ws + 12582912, ws + 8388608);  /* %100 = relu(%99) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 8388608, params + 3955776, ws + 12582912);  /* %102 = conv2d(%100, %101) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_0_bn2(ws + 12582912, params + 6315072, params + 6315584, ws + 8388608, buffers + 5504, buffers + 6016);  /* %105 = batch_norm_eval(%102, %103, %104) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 0, params + 6316096, ws + 12582912);  /* %107 = conv2d(%94, %106) {stride=2, padding=0} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(ws + 12582912, params + 6447168, params + 6447680, ws + 0, buffers + 6528, buffers + 7040);  /* %110 = batch_norm_eval(%107, %108, %109) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
+  add_fwd__backbone_layer4_0_residual(ws + 8388608, ws + 0, ws + 4194304);  /* %111 = add(%105, %110) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_0_relu2(ws + 4194304, ws + 0);  /* %112 = relu(%111) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 0, params + 6448192, ws + 4194304);  /* %114 = conv2d(%112, %113) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_1_bn1(ws + 4194304, params + 8807488, params + 8808000, ws + 8388608, buffers + 7552, buffers + 8064);  /* %117 = batch_norm_eval(%114, %115, %116) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
+  relu_fwd__backbone_layer4_1_relu1(ws + 8388608, ws + 4194304);  /* %118 = relu(%117) : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 4194304, params + 8808512, ws + 8388608);  /* %120 = conv2d(%118, %119) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_1_bn2(ws + 8388608, params + 11167808, params + 11168320, ws + 4194304, buffers + 8576, buffers + 9088);  /* %123 = batch_norm_eval(%120, %121, %122) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
+  add_fwd__backbone_layer4_1_residual(ws + 4194304, ws + 0, ws + 8388608);  /* %124 = add(%123, %112) : [512,512,4,4] */
+  relu_fwd__backbone_layer4_1_relu2(ws + 8388608, ws + 0);  /* %125 = relu(%124) : [512,512,4,4] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 0, ws + 4194304);  /* %126 = global_avg_pool(%125) : [512,512] */
+  memcpy(features, ws + 4194304, sizeof(float) * 262144);
 }
 
 /* ===== Symbol table ===== */
@@ -6711,7 +6712,7 @@ int64_t simsiam_arena_numel(int64_t arena) {
     case SIMSIAM_ARENA_PARAMS: case SIMSIAM_ARENA_GRADS: case SIMSIAM_ARENA_MOMENTUM: return 18518080;
     case SIMSIAM_ARENA_BUFFERS: return 18816;
     case SIMSIAM_ARENA_COUNTERS: return 23;
-    case SIMSIAM_ARENA_WORKSPACE: return 4344622048;
+    case SIMSIAM_ARENA_WORKSPACE: return 1218744096;
     case SIMSIAM_ARENA_INPUTS: return 2;
     default: return 0;
   }

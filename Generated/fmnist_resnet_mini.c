@@ -3,7 +3,8 @@
 
    Training step: 90 forward and 242 backward ops in 180 kernels.
    Arenas (float elements): params 1031008 (grads and momentum alike),
-   buffers 4672, workspace 456891296. Every kernel's threads own
+   buffers 4672, workspace 133399872 (values share it by liveness).
+   Every kernel's threads own
    disjoint outputs, so results repeat exactly for a fixed thread count. */
 #include "fmnist_resnet_mini.h"
 
@@ -3239,335 +3240,335 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0);  /* %3 = conv2d(%0, %2) {stride=1, padding=1} : [256,32,28,28] */
   batch_norm_train_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 6422528, ws + 12845056, buffers + 0, buffers + 32, counters + 0);  /* %6, %7 = batch_norm_train(%3, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
   relu_fwd__backbone_relu(ws + 6422528, ws + 12845120);  /* %8 = relu(%6) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 12845120, params + 352, ws + 19267648);  /* %10 = conv2d(%8, %9) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 19267648, params + 9568, params + 9600, ws + 25690176, ws + 32112704, buffers + 64, buffers + 96, counters + 1);  /* %13, %14 = batch_norm_train(%10, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 25690176, ws + 32112768);  /* %15 = relu(%13) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 32112768, params + 9632, ws + 38535296);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 38535296, params + 18848, params + 18880, ws + 44957824, ws + 51380352, buffers + 128, buffers + 160, counters + 2);  /* %20, %21 = batch_norm_train(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  add_fwd__backbone_layer1_0_residual(ws + 44957824, ws + 12845120, ws + 51380416);  /* %22 = add(%20, %8) : [256,32,28,28] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 51380416, ws + 57802944);  /* %23 = relu(%22) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 57802944, params + 18912, ws + 64225472);  /* %25 = conv2d(%23, %24) {stride=2, padding=1} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 64225472, params + 37344, params + 37408, ws + 67436736, ws + 70648000, buffers + 192, buffers + 256, counters + 3);  /* %28, %29 = batch_norm_train(%25, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 67436736, ws + 70648128);  /* %30 = relu(%28) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 70648128, params + 37472, ws + 73859392);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 73859392, params + 74336, params + 74400, ws + 77070656, ws + 80281920, buffers + 320, buffers + 384, counters + 4);  /* %35, %36 = batch_norm_train(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 57802944, params + 74464, ws + 80282048);  /* %38 = conv2d(%23, %37) {stride=2, padding=0} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 80282048, params + 76512, params + 76576, ws + 83493312, ws + 86704576, buffers + 448, buffers + 512, counters + 5);  /* %41, %42 = batch_norm_train(%38, %39, %40) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  add_fwd__backbone_layer2_0_residual(ws + 77070656, ws + 83493312, ws + 86704704);  /* %43 = add(%35, %41) : [256,64,14,14] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 86704704, ws + 89915968);  /* %44 = relu(%43) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 89915968, params + 76640, ws + 93127232);  /* %46 = conv2d(%44, %45) {stride=2, padding=1} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 93127232, params + 150368, params + 150496, ws + 94732864, ws + 96338496, buffers + 576, buffers + 704, counters + 6);  /* %49, %50 = batch_norm_train(%46, %47, %48) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 94732864, ws + 96338752);  /* %51 = relu(%49) : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 96338752, params + 150624, ws + 97944384);  /* %53 = conv2d(%51, %52) {stride=1, padding=1} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 97944384, params + 298080, params + 298208, ws + 99550016, ws + 101155648, buffers + 832, buffers + 960, counters + 7);  /* %56, %57 = batch_norm_train(%53, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 89915968, params + 298336, ws + 101155904);  /* %59 = conv2d(%44, %58) {stride=2, padding=0} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 101155904, params + 306528, params + 306656, ws + 102761536, ws + 104367168, buffers + 1088, buffers + 1216, counters + 8);  /* %62, %63 = batch_norm_train(%59, %60, %61) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  add_fwd__backbone_layer3_0_residual(ws + 99550016, ws + 102761536, ws + 104367424);  /* %64 = add(%56, %62) : [256,128,7,7] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 104367424, ws + 105973056);  /* %65 = relu(%64) : [256,128,7,7] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 105973056, ws + 107578688);  /* %66 = global_avg_pool(%65) : [256,128] */
-  linear_fwd__projector_0(ws + 107578688, params + 306784, ws + 107611456);  /* %68 = linear(%66, %67) : [256,512] */
-  batch_norm_train_fwd__projector_1(ws + 107611456, params + 372320, params + 372832, ws + 107742528, ws + 107873600, buffers + 1344, buffers + 1856, counters + 9);  /* %71, %72 = batch_norm_train(%68, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [256,512], [2,512] */
-  relu_fwd__projector_2(ws + 107742528, ws + 107874624);  /* %73 = relu(%71) : [256,512] */
-  linear_fwd__projector_3(ws + 107874624, params + 373344, ws + 108005696);  /* %75 = linear(%73, %74) : [256,512] */
-  batch_norm_train_fwd__projector_4(ws + 108005696, params + 635488, params + 636000, ws + 108136768, ws + 108267840, buffers + 2368, buffers + 2880, counters + 10);  /* %78, %79 = batch_norm_train(%75, %76, %77) {eps=1e-05, momentum=0.1, affine=true, running=projector.4.*} : [256,512], [2,512] */
-  relu_fwd__projector_5(ws + 108136768, ws + 108268864);  /* %80 = relu(%78) : [256,512] */
-  linear_fwd__projector_6(ws + 108268864, params + 636512, params + 1030496, ws + 108399936);  /* %83 = linear(%80, %81, %82) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 108399936, ws + 108531008, ws + 108662080, buffers + 3392, buffers + 3904, counters + 11);  /* %84, %85 = batch_norm_train(%83) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 108663104);  /* %86 = conv2d(%1, %2) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_train_fwd__backbone_bn1(ws + 108663104, params + 288, params + 320, ws + 115085632, ws + 121508160, buffers + 0, buffers + 32, counters + 0);  /* %87, %88 = batch_norm_train(%86, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  relu_fwd__backbone_relu(ws + 115085632, ws + 121508224);  /* %89 = relu(%87) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 121508224, params + 352, ws + 127930752);  /* %90 = conv2d(%89, %9) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 127930752, params + 9568, params + 9600, ws + 134353280, ws + 140775808, buffers + 64, buffers + 96, counters + 1);  /* %91, %92 = batch_norm_train(%90, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 134353280, ws + 140775872);  /* %93 = relu(%91) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 140775872, params + 9632, ws + 147198400);  /* %94 = conv2d(%93, %16) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 147198400, params + 18848, params + 18880, ws + 153620928, ws + 160043456, buffers + 128, buffers + 160, counters + 2);  /* %95, %96 = batch_norm_train(%94, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  add_fwd__backbone_layer1_0_residual(ws + 153620928, ws + 121508224, ws + 160043520);  /* %97 = add(%95, %89) : [256,32,28,28] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 160043520, ws + 166466048);  /* %98 = relu(%97) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 166466048, params + 18912, ws + 172888576);  /* %99 = conv2d(%98, %24) {stride=2, padding=1} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 172888576, params + 37344, params + 37408, ws + 176099840, ws + 179311104, buffers + 192, buffers + 256, counters + 3);  /* %100, %101 = batch_norm_train(%99, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 176099840, ws + 179311232);  /* %102 = relu(%100) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 179311232, params + 37472, ws + 182522496);  /* %103 = conv2d(%102, %31) {stride=1, padding=1} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 182522496, params + 74336, params + 74400, ws + 185733760, ws + 188945024, buffers + 320, buffers + 384, counters + 4);  /* %104, %105 = batch_norm_train(%103, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 166466048, params + 74464, ws + 188945152);  /* %106 = conv2d(%98, %37) {stride=2, padding=0} : [256,64,14,14] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 188945152, params + 76512, params + 76576, ws + 192156416, ws + 195367680, buffers + 448, buffers + 512, counters + 5);  /* %107, %108 = batch_norm_train(%106, %39, %40) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  add_fwd__backbone_layer2_0_residual(ws + 185733760, ws + 192156416, ws + 195367808);  /* %109 = add(%104, %107) : [256,64,14,14] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 195367808, ws + 198579072);  /* %110 = relu(%109) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 198579072, params + 76640, ws + 201790336);  /* %111 = conv2d(%110, %45) {stride=2, padding=1} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 201790336, params + 150368, params + 150496, ws + 203395968, ws + 205001600, buffers + 576, buffers + 704, counters + 6);  /* %112, %113 = batch_norm_train(%111, %47, %48) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 203395968, ws + 205001856);  /* %114 = relu(%112) : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 205001856, params + 150624, ws + 206607488);  /* %115 = conv2d(%114, %52) {stride=1, padding=1} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 206607488, params + 298080, params + 298208, ws + 208213120, ws + 209818752, buffers + 832, buffers + 960, counters + 7);  /* %116, %117 = batch_norm_train(%115, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 198579072, params + 298336, ws + 209819008);  /* %118 = conv2d(%110, %58) {stride=2, padding=0} : [256,128,7,7] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 209819008, params + 306528, params + 306656, ws + 211424640, ws + 213030272, buffers + 1088, buffers + 1216, counters + 8);  /* %119, %120 = batch_norm_train(%118, %60, %61) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  add_fwd__backbone_layer3_0_residual(ws + 208213120, ws + 211424640, ws + 213030528);  /* %121 = add(%116, %119) : [256,128,7,7] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 213030528, ws + 214636160);  /* %122 = relu(%121) : [256,128,7,7] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 214636160, ws + 216241792);  /* %123 = global_avg_pool(%122) : [256,128] */
-  linear_fwd__projector_0(ws + 216241792, params + 306784, ws + 216274560);  /* %124 = linear(%123, %67) : [256,512] */
-  batch_norm_train_fwd__projector_1(ws + 216274560, params + 372320, params + 372832, ws + 216405632, ws + 216536704, buffers + 1344, buffers + 1856, counters + 9);  /* %125, %126 = batch_norm_train(%124, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [256,512], [2,512] */
-  relu_fwd__projector_2(ws + 216405632, ws + 216537728);  /* %127 = relu(%125) : [256,512] */
-  linear_fwd__projector_3(ws + 216537728, params + 373344, ws + 216668800);  /* %128 = linear(%127, %74) : [256,512] */
-  batch_norm_train_fwd__projector_4(ws + 216668800, params + 635488, params + 636000, ws + 216799872, ws + 216930944, buffers + 2368, buffers + 2880, counters + 10);  /* %129, %130 = batch_norm_train(%128, %76, %77) {eps=1e-05, momentum=0.1, affine=true, running=projector.4.*} : [256,512], [2,512] */
-  relu_fwd__projector_5(ws + 216799872, ws + 216931968);  /* %131 = relu(%129) : [256,512] */
-  linear_fwd__projector_6(ws + 216931968, params + 636512, params + 1030496, ws + 217063040);  /* %132 = linear(%131, %81, %82) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 217063040, ws + 217194112, ws + 217325184, buffers + 3392, buffers + 3904, counters + 11);  /* %133, %134 = batch_norm_train(%132) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  linear_fwd__predictor_0(ws + 108531008, params + 898656, ws + 217326208);  /* %136 = linear(%84, %135) : [256,128] */
-  batch_norm_train_fwd__predictor_1(ws + 217326208, params + 964192, params + 964320, ws + 217358976, ws + 217391744, buffers + 4416, buffers + 4544, counters + 12);  /* %139, %140 = batch_norm_train(%136, %137, %138) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [256,128], [2,128] */
-  relu_fwd__predictor_2(ws + 217358976, ws + 217392000);  /* %141 = relu(%139) : [256,128] */
-  linear_fwd__predictor_3(ws + 217392000, params + 964448, params + 1029984, ws + 217424768);  /* %144 = linear(%141, %142, %143) : [256,512] */
-  linear_fwd__predictor_0(ws + 217194112, params + 898656, ws + 217555840);  /* %145 = linear(%133, %135) : [256,128] */
-  batch_norm_train_fwd__predictor_1(ws + 217555840, params + 964192, params + 964320, ws + 217588608, ws + 217621376, buffers + 4416, buffers + 4544, counters + 12);  /* %146, %147 = batch_norm_train(%145, %137, %138) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [256,128], [2,128] */
-  relu_fwd__predictor_2(ws + 217588608, ws + 217621632);  /* %148 = relu(%146) : [256,128] */
-  linear_fwd__predictor_3(ws + 217621632, params + 964448, params + 1029984, ws + 217654400);  /* %149 = linear(%148, %142, %143) : [256,512] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 217424768, ws + 217194112, ws + 217785472);  /* %152 = cosine_similarity(%144, %151) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p1_z2(ws + 217785472, ws + 217785728);  /* %153 = mean(%152) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 217654400, ws + 108531008, ws + 217785744);  /* %154 = cosine_similarity(%149, %150) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p2_z1(ws + 217785744, ws + 217786000);  /* %155 = mean(%154) : [] */
-  add_fwd__loss_sum(ws + 217785728, ws + 217786000, ws + 217786016);  /* %156 = add(%153, %155) : [] */
-  scale_fwd__loss_negate_half(ws + 217786016, ws + 217786032);  /* %157 = scale(%156) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 12845120, params + 352, ws + 6422528);  /* %10 = conv2d(%8, %9) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 6422528, params + 9568, params + 9600, ws + 19267648, ws + 25690176, buffers + 64, buffers + 96, counters + 1);  /* %13, %14 = batch_norm_train(%10, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 19267648, ws + 25690240);  /* %15 = relu(%13) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 25690240, params + 9632, ws + 19267648);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 19267648, params + 18848, params + 18880, ws + 32112768, ws + 38535296, buffers + 128, buffers + 160, counters + 2);  /* %20, %21 = batch_norm_train(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  add_fwd__backbone_layer1_0_residual(ws + 32112768, ws + 12845120, ws + 38535360);  /* %22 = add(%20, %8) : [256,32,28,28] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 38535360, ws + 32112768);  /* %23 = relu(%22) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112768, params + 18912, ws + 38535360);  /* %25 = conv2d(%23, %24) {stride=2, padding=1} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 38535360, params + 37344, params + 37408, ws + 41746624, ws + 44957888, buffers + 192, buffers + 256, counters + 3);  /* %28, %29 = batch_norm_train(%25, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 41746624, ws + 44958016);  /* %30 = relu(%28) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 44958016, params + 37472, ws + 41746624);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 41746624, params + 74336, params + 74400, ws + 48169280, ws + 51380544, buffers + 320, buffers + 384, counters + 4);  /* %35, %36 = batch_norm_train(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112768, params + 74464, ws + 51380672);  /* %38 = conv2d(%23, %37) {stride=2, padding=0} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 51380672, params + 76512, params + 76576, ws + 54591936, ws + 57803200, buffers + 448, buffers + 512, counters + 5);  /* %41, %42 = batch_norm_train(%38, %39, %40) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  add_fwd__backbone_layer2_0_residual(ws + 48169280, ws + 54591936, ws + 57803328);  /* %43 = add(%35, %41) : [256,64,14,14] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 57803328, ws + 48169280);  /* %44 = relu(%43) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 48169280, params + 76640, ws + 54591936);  /* %46 = conv2d(%44, %45) {stride=2, padding=1} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 54591936, params + 150368, params + 150496, ws + 56197568, ws + 57803328, buffers + 576, buffers + 704, counters + 6);  /* %49, %50 = batch_norm_train(%46, %47, %48) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 56197568, ws + 57803584);  /* %51 = relu(%49) : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 57803584, params + 150624, ws + 56197568);  /* %53 = conv2d(%51, %52) {stride=1, padding=1} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 56197568, params + 298080, params + 298208, ws + 59409216, ws + 61014848, buffers + 832, buffers + 960, counters + 7);  /* %56, %57 = batch_norm_train(%53, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 48169280, params + 298336, ws + 61015104);  /* %59 = conv2d(%44, %58) {stride=2, padding=0} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 61015104, params + 306528, params + 306656, ws + 62620736, ws + 64226368, buffers + 1088, buffers + 1216, counters + 8);  /* %62, %63 = batch_norm_train(%59, %60, %61) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  add_fwd__backbone_layer3_0_residual(ws + 59409216, ws + 62620736, ws + 64226624);  /* %64 = add(%56, %62) : [256,128,7,7] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 64226624, ws + 59409216);  /* %65 = relu(%64) : [256,128,7,7] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 59409216, ws + 62620736);  /* %66 = global_avg_pool(%65) : [256,128] */
+  linear_fwd__projector_0(ws + 62620736, params + 306784, ws + 62653504);  /* %68 = linear(%66, %67) : [256,512] */
+  batch_norm_train_fwd__projector_1(ws + 62653504, params + 372320, params + 372832, ws + 62784576, ws + 62915648, buffers + 1344, buffers + 1856, counters + 9);  /* %71, %72 = batch_norm_train(%68, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [256,512], [2,512] */
+  relu_fwd__projector_2(ws + 62784576, ws + 62916672);  /* %73 = relu(%71) : [256,512] */
+  linear_fwd__projector_3(ws + 62916672, params + 373344, ws + 62784576);  /* %75 = linear(%73, %74) : [256,512] */
+  batch_norm_train_fwd__projector_4(ws + 62784576, params + 635488, params + 636000, ws + 63047744, ws + 63178816, buffers + 2368, buffers + 2880, counters + 10);  /* %78, %79 = batch_norm_train(%75, %76, %77) {eps=1e-05, momentum=0.1, affine=true, running=projector.4.*} : [256,512], [2,512] */
+  relu_fwd__projector_5(ws + 63047744, ws + 63179840);  /* %80 = relu(%78) : [256,512] */
+  linear_fwd__projector_6(ws + 63179840, params + 636512, params + 1030496, ws + 63047744);  /* %83 = linear(%80, %81, %82) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 63047744, ws + 63310912, ws + 63441984, buffers + 3392, buffers + 3904, counters + 11);  /* %84, %85 = batch_norm_train(%83) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 64226624);  /* %86 = conv2d(%1, %2) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_train_fwd__backbone_bn1(ws + 64226624, params + 288, params + 320, ws + 70649152, ws + 63443008, buffers + 0, buffers + 32, counters + 0);  /* %87, %88 = batch_norm_train(%86, %4, %5) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  relu_fwd__backbone_relu(ws + 70649152, ws + 77071680);  /* %89 = relu(%87) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 77071680, params + 352, ws + 70649152);  /* %90 = conv2d(%89, %9) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_train_fwd__backbone_layer1_0_bn1(ws + 70649152, params + 9568, params + 9600, ws + 83494208, ws + 63443072, buffers + 64, buffers + 96, counters + 1);  /* %91, %92 = batch_norm_train(%90, %11, %12) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 83494208, ws + 89916736);  /* %93 = relu(%91) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 89916736, params + 9632, ws + 83494208);  /* %94 = conv2d(%93, %16) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_train_fwd__backbone_layer1_0_bn2(ws + 83494208, params + 18848, params + 18880, ws + 96339264, ws + 63443136, buffers + 128, buffers + 160, counters + 2);  /* %95, %96 = batch_norm_train(%94, %18, %19) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  add_fwd__backbone_layer1_0_residual(ws + 96339264, ws + 77071680, ws + 102761792);  /* %97 = add(%95, %89) : [256,32,28,28] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 102761792, ws + 96339264);  /* %98 = relu(%97) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 96339264, params + 18912, ws + 102761792);  /* %99 = conv2d(%98, %24) {stride=2, padding=1} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_bn1(ws + 102761792, params + 37344, params + 37408, ws + 105973056, ws + 63443200, buffers + 192, buffers + 256, counters + 3);  /* %100, %101 = batch_norm_train(%99, %26, %27) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 105973056, ws + 109184320);  /* %102 = relu(%100) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 109184320, params + 37472, ws + 105973056);  /* %103 = conv2d(%102, %31) {stride=1, padding=1} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_bn2(ws + 105973056, params + 74336, params + 74400, ws + 112395584, ws + 63443328, buffers + 320, buffers + 384, counters + 4);  /* %104, %105 = batch_norm_train(%103, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 96339264, params + 74464, ws + 115606848);  /* %106 = conv2d(%98, %37) {stride=2, padding=0} : [256,64,14,14] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 115606848, params + 76512, params + 76576, ws + 118818112, ws + 63443456, buffers + 448, buffers + 512, counters + 5);  /* %107, %108 = batch_norm_train(%106, %39, %40) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  add_fwd__backbone_layer2_0_residual(ws + 112395584, ws + 118818112, ws + 122029376);  /* %109 = add(%104, %107) : [256,64,14,14] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 122029376, ws + 112395584);  /* %110 = relu(%109) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 112395584, params + 76640, ws + 118818112);  /* %111 = conv2d(%110, %45) {stride=2, padding=1} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_bn1(ws + 118818112, params + 150368, params + 150496, ws + 120423744, ws + 63443584, buffers + 576, buffers + 704, counters + 6);  /* %112, %113 = batch_norm_train(%111, %47, %48) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 120423744, ws + 122029376);  /* %114 = relu(%112) : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 122029376, params + 150624, ws + 120423744);  /* %115 = conv2d(%114, %52) {stride=1, padding=1} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_bn2(ws + 120423744, params + 298080, params + 298208, ws + 123635008, ws + 63443840, buffers + 832, buffers + 960, counters + 7);  /* %116, %117 = batch_norm_train(%115, %54, %55) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 112395584, params + 298336, ws + 125240640);  /* %118 = conv2d(%110, %58) {stride=2, padding=0} : [256,128,7,7] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 125240640, params + 306528, params + 306656, ws + 126846272, ws + 63444096, buffers + 1088, buffers + 1216, counters + 8);  /* %119, %120 = batch_norm_train(%118, %60, %61) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  add_fwd__backbone_layer3_0_residual(ws + 123635008, ws + 126846272, ws + 128451904);  /* %121 = add(%116, %119) : [256,128,7,7] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 128451904, ws + 123635008);  /* %122 = relu(%121) : [256,128,7,7] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 123635008, ws + 63444352);  /* %123 = global_avg_pool(%122) : [256,128] */
+  linear_fwd__projector_0(ws + 63444352, params + 306784, ws + 63477120);  /* %124 = linear(%123, %67) : [256,512] */
+  batch_norm_train_fwd__projector_1(ws + 63477120, params + 372320, params + 372832, ws + 63608192, ws + 63739264, buffers + 1344, buffers + 1856, counters + 9);  /* %125, %126 = batch_norm_train(%124, %69, %70) {eps=1e-05, momentum=0.1, affine=true, running=projector.1.*} : [256,512], [2,512] */
+  relu_fwd__projector_2(ws + 63608192, ws + 63740288);  /* %127 = relu(%125) : [256,512] */
+  linear_fwd__projector_3(ws + 63740288, params + 373344, ws + 63608192);  /* %128 = linear(%127, %74) : [256,512] */
+  batch_norm_train_fwd__projector_4(ws + 63608192, params + 635488, params + 636000, ws + 63871360, ws + 64002432, buffers + 2368, buffers + 2880, counters + 10);  /* %129, %130 = batch_norm_train(%128, %76, %77) {eps=1e-05, momentum=0.1, affine=true, running=projector.4.*} : [256,512], [2,512] */
+  relu_fwd__projector_5(ws + 63871360, ws + 64003456);  /* %131 = relu(%129) : [256,512] */
+  linear_fwd__projector_6(ws + 64003456, params + 636512, params + 1030496, ws + 63871360);  /* %132 = linear(%131, %81, %82) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 63871360, ws + 126846272, ws + 64134528, buffers + 3392, buffers + 3904, counters + 11);  /* %133, %134 = batch_norm_train(%132) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  linear_fwd__predictor_0(ws + 63310912, params + 898656, ws + 64135552);  /* %136 = linear(%84, %135) : [256,128] */
+  batch_norm_train_fwd__predictor_1(ws + 64135552, params + 964192, params + 964320, ws + 64168320, ws + 64201088, buffers + 4416, buffers + 4544, counters + 12);  /* %139, %140 = batch_norm_train(%136, %137, %138) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [256,128], [2,128] */
+  relu_fwd__predictor_2(ws + 64168320, ws + 126977344);  /* %141 = relu(%139) : [256,128] */
+  linear_fwd__predictor_3(ws + 126977344, params + 964448, params + 1029984, ws + 127010112);  /* %144 = linear(%141, %142, %143) : [256,512] */
+  linear_fwd__predictor_0(ws + 126846272, params + 898656, ws + 64168320);  /* %145 = linear(%133, %135) : [256,128] */
+  batch_norm_train_fwd__predictor_1(ws + 64168320, params + 964192, params + 964320, ws + 127141184, ws + 64201344, buffers + 4416, buffers + 4544, counters + 12);  /* %146, %147 = batch_norm_train(%145, %137, %138) {eps=1e-05, momentum=0.1, affine=true, running=predictor.1.*} : [256,128], [2,128] */
+  relu_fwd__predictor_2(ws + 127141184, ws + 127173952);  /* %148 = relu(%146) : [256,128] */
+  linear_fwd__predictor_3(ws + 127173952, params + 964448, params + 1029984, ws + 127206720);  /* %149 = linear(%148, %142, %143) : [256,512] */
+  cosine_similarity_fwd__loss_cos_p1_z2(ws + 127010112, ws + 126846272, ws + 64201600);  /* %152 = cosine_similarity(%144, %151) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p1_z2(ws + 64201600, ws + 64201856);  /* %153 = mean(%152) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(ws + 127206720, ws + 63310912, ws + 64201600);  /* %154 = cosine_similarity(%149, %150) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p2_z1(ws + 64201600, ws + 64201872);  /* %155 = mean(%154) : [] */
+  add_fwd__loss_sum(ws + 64201856, ws + 64201872, ws + 64201600);  /* %156 = add(%153, %155) : [] */
+  scale_fwd__loss_negate_half(ws + 64201600, ws + 64201616);  /* %157 = scale(%156) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 217786048);  /* %158 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 217786048, ws + 217786064);  /* %159 = scale(%158) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 217786064, ws + 217786080);  /* %160 = mean_bwd(%159) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 217786080, ws + 217654400, ws + 108531008, ws + 217786336);  /* %161 = cosine_similarity_bwd_a(%160, %149, %150) {eps=1e-08} : [256,512] */
-  mean_bwd__loss_mean_p1_z2(ws + 217786064, ws + 217917408);  /* %162 = mean_bwd(%159) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 217917408, ws + 217424768, ws + 217194112, ws + 217917664);  /* %163 = cosine_similarity_bwd_a(%162, %144, %151) {eps=1e-08} : [256,512] */
-  linear_bwd_data__predictor_3(ws + 217786336, params + 964448, ws + 218048736);  /* %164 = linear_bwd_data(%161, %142) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 217786336, ws + 217621632, ws + 218081504);  /* %165 = linear_bwd_weight(%161, %148) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 218081504, grads + 964448);  /* accumulate_grad(%165) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 217786336, ws + 218147040);  /* %166 = linear_bwd_bias(%161) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 218147040, grads + 1029984);  /* accumulate_grad(%166) {predictor.3.bias} */
-  relu_bwd__predictor_2(ws + 218048736, ws + 217621632, ws + 218147552);  /* %167 = relu_bwd(%164, %148) : [256,128] */
-  batch_norm_bwd_data__predictor_1(ws + 218147552, ws + 217555840, ws + 217621376, params + 964192, ws + 218180320);  /* %168 = batch_norm_bwd_data(%167, %145, %147, %137) {affine=true} : [256,128] */
-  batch_norm_bwd_gamma__predictor_1(ws + 218147552, ws + 217555840, ws + 217621376, ws + 218213088);  /* %169 = batch_norm_bwd_gamma(%167, %145, %147) : [128] */
-  accumulate_grad__predictor_1_weight(ws + 218213088, grads + 964192);  /* accumulate_grad(%169) {predictor.1.weight} */
-  batch_norm_bwd_beta__predictor_1(ws + 218147552, ws + 218213216);  /* %170 = batch_norm_bwd_beta(%167) : [128] */
-  accumulate_grad__predictor_1_bias(ws + 218213216, grads + 964320);  /* accumulate_grad(%170) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 218180320, params + 898656, ws + 218213344);  /* %171 = linear_bwd_data(%168, %135) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 218180320, ws + 217194112, ws + 218344416);  /* %172 = linear_bwd_weight(%168, %133) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 218344416, grads + 898656);  /* accumulate_grad(%172) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 217917664, params + 964448, ws + 218409952);  /* %173 = linear_bwd_data(%163, %142) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 217917664, ws + 217392000, ws + 218442720);  /* %174 = linear_bwd_weight(%163, %141) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 218442720, grads + 964448);  /* accumulate_grad(%174) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 217917664, ws + 218508256);  /* %175 = linear_bwd_bias(%163) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 218508256, grads + 1029984);  /* accumulate_grad(%175) {predictor.3.bias} */
-  relu_bwd__predictor_2(ws + 218409952, ws + 217392000, ws + 218508768);  /* %176 = relu_bwd(%173, %141) : [256,128] */
-  batch_norm_bwd_data__predictor_1(ws + 218508768, ws + 217326208, ws + 217391744, params + 964192, ws + 218541536);  /* %177 = batch_norm_bwd_data(%176, %136, %140, %137) {affine=true} : [256,128] */
-  batch_norm_bwd_gamma__predictor_1(ws + 218508768, ws + 217326208, ws + 217391744, ws + 218574304);  /* %178 = batch_norm_bwd_gamma(%176, %136, %140) : [128] */
-  accumulate_grad__predictor_1_weight(ws + 218574304, grads + 964192);  /* accumulate_grad(%178) {predictor.1.weight} */
-  batch_norm_bwd_beta__predictor_1(ws + 218508768, ws + 218574432);  /* %179 = batch_norm_bwd_beta(%176) : [128] */
-  accumulate_grad__predictor_1_bias(ws + 218574432, grads + 964320);  /* accumulate_grad(%179) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 218541536, params + 898656, ws + 218574560);  /* %180 = linear_bwd_data(%177, %135) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 218541536, ws + 108531008, ws + 218705632);  /* %181 = linear_bwd_weight(%177, %84) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 218705632, grads + 898656);  /* accumulate_grad(%181) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_7(ws + 218213344, ws + 217063040, ws + 217325184, ws + 218771168);  /* %182 = batch_norm_bwd_data(%171, %132, %134) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 218771168, params + 636512, ws + 218902240);  /* %183 = linear_bwd_data(%182, %81) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 218771168, ws + 216931968, ws + 219033312);  /* %184 = linear_bwd_weight(%182, %131) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 219033312, grads + 636512);  /* accumulate_grad(%184) {projector.6.weight} */
-  relu_bwd__projector_5(ws + 218902240, ws + 216931968, ws + 219295456);  /* %185 = relu_bwd(%183, %131) : [256,512] */
-  batch_norm_bwd_data__projector_4(ws + 219295456, ws + 216668800, ws + 216930944, params + 635488, ws + 219426528);  /* %186 = batch_norm_bwd_data(%185, %128, %130, %76) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_4(ws + 219295456, ws + 216668800, ws + 216930944, ws + 219557600);  /* %187 = batch_norm_bwd_gamma(%185, %128, %130) : [512] */
-  accumulate_grad__projector_4_weight(ws + 219557600, grads + 635488);  /* accumulate_grad(%187) {projector.4.weight} */
-  batch_norm_bwd_beta__projector_4(ws + 219295456, ws + 219558112);  /* %188 = batch_norm_bwd_beta(%185) : [512] */
-  accumulate_grad__projector_4_bias(ws + 219558112, grads + 636000);  /* accumulate_grad(%188) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 219426528, params + 373344, ws + 219558624);  /* %189 = linear_bwd_data(%186, %74) : [256,512] */
-  linear_bwd_weight__projector_3(ws + 219426528, ws + 216537728, ws + 219689696);  /* %190 = linear_bwd_weight(%186, %127) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 219689696, grads + 373344);  /* accumulate_grad(%190) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 219558624, ws + 216537728, ws + 219951840);  /* %191 = relu_bwd(%189, %127) : [256,512] */
-  batch_norm_bwd_data__projector_1(ws + 219951840, ws + 216274560, ws + 216536704, params + 372320, ws + 220082912);  /* %192 = batch_norm_bwd_data(%191, %124, %126, %69) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_1(ws + 219951840, ws + 216274560, ws + 216536704, ws + 220213984);  /* %193 = batch_norm_bwd_gamma(%191, %124, %126) : [512] */
-  accumulate_grad__projector_1_weight(ws + 220213984, grads + 372320);  /* accumulate_grad(%193) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 219951840, ws + 220214496);  /* %194 = batch_norm_bwd_beta(%191) : [512] */
-  accumulate_grad__projector_1_bias(ws + 220214496, grads + 372832);  /* accumulate_grad(%194) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 220082912, params + 306784, ws + 220215008);  /* %195 = linear_bwd_data(%192, %67) : [256,128] */
-  linear_bwd_weight__projector_0(ws + 220082912, ws + 216241792, ws + 220247776);  /* %196 = linear_bwd_weight(%192, %123) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 220247776, grads + 306784);  /* accumulate_grad(%196) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 220215008, ws + 220313312);  /* %197 = global_avg_pool_bwd(%195) {input=7x7} : [256,128,7,7] */
-  relu_bwd__backbone_layer3_0_relu2(ws + 220313312, ws + 214636160, ws + 221918944);  /* %198 = relu_bwd(%197, %122) : [256,128,7,7] */
-  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 221918944, ws + 209819008, ws + 213030272, params + 306528, ws + 223524576);  /* %199 = batch_norm_bwd_data(%198, %118, %120, %60) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 221918944, ws + 209819008, ws + 213030272, ws + 225130208);  /* %200 = batch_norm_bwd_gamma(%198, %118, %120) : [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 225130208, grads + 306528);  /* accumulate_grad(%200) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 221918944, ws + 225130336);  /* %201 = batch_norm_bwd_beta(%198) : [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 225130336, grads + 306656);  /* accumulate_grad(%201) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 223524576, params + 298336, ws + 225130464);  /* %202 = conv2d_bwd_data(%199, %58) {stride=2, padding=0, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 223524576, ws + 198579072, ws + 228341728);  /* %203 = conv2d_bwd_weight(%199, %110) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 228341728, grads + 298336);  /* accumulate_grad(%203) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 221918944, ws + 206607488, ws + 209818752, params + 298080, ws + 228349920);  /* %204 = batch_norm_bwd_data(%198, %115, %117, %54) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 221918944, ws + 206607488, ws + 209818752, ws + 229955552);  /* %205 = batch_norm_bwd_gamma(%198, %115, %117) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 229955552, grads + 298080);  /* accumulate_grad(%205) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 221918944, ws + 229955680);  /* %206 = batch_norm_bwd_beta(%198) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 229955680, grads + 298208);  /* accumulate_grad(%206) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 228349920, params + 150624, ws + 229955808);  /* %207 = conv2d_bwd_data(%204, %52) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 228349920, ws + 205001856, ws + 231561440);  /* %208 = conv2d_bwd_weight(%204, %114) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 231561440, grads + 150624);  /* accumulate_grad(%208) {backbone.layer3.0.conv2.weight} */
-  relu_bwd__backbone_layer3_0_relu1(ws + 229955808, ws + 205001856, ws + 231708896);  /* %209 = relu_bwd(%207, %114) : [256,128,7,7] */
-  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 231708896, ws + 201790336, ws + 205001600, params + 150368, ws + 233314528);  /* %210 = batch_norm_bwd_data(%209, %111, %113, %47) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 231708896, ws + 201790336, ws + 205001600, ws + 234920160);  /* %211 = batch_norm_bwd_gamma(%209, %111, %113) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 234920160, grads + 150368);  /* accumulate_grad(%211) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 231708896, ws + 234920288);  /* %212 = batch_norm_bwd_beta(%209) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 234920288, grads + 150496);  /* accumulate_grad(%212) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 233314528, params + 76640, ws + 234920416);  /* %213 = conv2d_bwd_data(%210, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  add__backbone_layer3_0_conv1(ws + 225130464, ws + 234920416, ws + 238131680);  /* %214 = add(%202, %213) : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 233314528, ws + 198579072, ws + 241342944);  /* %215 = conv2d_bwd_weight(%210, %110) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 241342944, grads + 76640);  /* accumulate_grad(%215) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_0_relu2(ws + 238131680, ws + 198579072, ws + 241416672);  /* %216 = relu_bwd(%214, %110) : [256,64,14,14] */
-  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 241416672, ws + 188945152, ws + 195367680, params + 76512, ws + 244627936);  /* %217 = batch_norm_bwd_data(%216, %106, %108, %39) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 241416672, ws + 188945152, ws + 195367680, ws + 247839200);  /* %218 = batch_norm_bwd_gamma(%216, %106, %108) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 247839200, grads + 76512);  /* accumulate_grad(%218) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 241416672, ws + 247839264);  /* %219 = batch_norm_bwd_beta(%216) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 247839264, grads + 76576);  /* accumulate_grad(%219) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 244627936, params + 74464, ws + 247839328);  /* %220 = conv2d_bwd_data(%217, %37) {stride=2, padding=0, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 244627936, ws + 166466048, ws + 254261856);  /* %221 = conv2d_bwd_weight(%217, %98) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 254261856, grads + 74464);  /* accumulate_grad(%221) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 241416672, ws + 182522496, ws + 188945024, params + 74336, ws + 254263904);  /* %222 = batch_norm_bwd_data(%216, %103, %105, %33) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 241416672, ws + 182522496, ws + 188945024, ws + 257475168);  /* %223 = batch_norm_bwd_gamma(%216, %103, %105) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 257475168, grads + 74336);  /* accumulate_grad(%223) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 241416672, ws + 257475232);  /* %224 = batch_norm_bwd_beta(%216) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 257475232, grads + 74400);  /* accumulate_grad(%224) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 254263904, params + 37472, ws + 257475296);  /* %225 = conv2d_bwd_data(%222, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 254263904, ws + 179311232, ws + 260686560);  /* %226 = conv2d_bwd_weight(%222, %102) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 260686560, grads + 37472);  /* accumulate_grad(%226) {backbone.layer2.0.conv2.weight} */
-  relu_bwd__backbone_layer2_0_relu1(ws + 257475296, ws + 179311232, ws + 260723424);  /* %227 = relu_bwd(%225, %102) : [256,64,14,14] */
-  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 260723424, ws + 172888576, ws + 179311104, params + 37344, ws + 263934688);  /* %228 = batch_norm_bwd_data(%227, %99, %101, %26) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 260723424, ws + 172888576, ws + 179311104, ws + 267145952);  /* %229 = batch_norm_bwd_gamma(%227, %99, %101) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 267145952, grads + 37344);  /* accumulate_grad(%229) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 260723424, ws + 267146016);  /* %230 = batch_norm_bwd_beta(%227) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 267146016, grads + 37408);  /* accumulate_grad(%230) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 263934688, params + 18912, ws + 267146080);  /* %231 = conv2d_bwd_data(%228, %24) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  add__backbone_layer2_0_conv1(ws + 247839328, ws + 267146080, ws + 273568608);  /* %232 = add(%220, %231) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 263934688, ws + 166466048, ws + 279991136);  /* %233 = conv2d_bwd_weight(%228, %98) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 279991136, grads + 18912);  /* accumulate_grad(%233) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 273568608, ws + 166466048, ws + 280009568);  /* %234 = relu_bwd(%232, %98) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 280009568, ws + 147198400, ws + 160043456, params + 18848, ws + 286432096);  /* %235 = batch_norm_bwd_data(%234, %94, %96, %18) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 280009568, ws + 147198400, ws + 160043456, ws + 292854624);  /* %236 = batch_norm_bwd_gamma(%234, %94, %96) : [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 292854624, grads + 18848);  /* accumulate_grad(%236) {backbone.layer1.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 280009568, ws + 292854656);  /* %237 = batch_norm_bwd_beta(%234) : [32] */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 292854656, grads + 18880);  /* accumulate_grad(%237) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 286432096, params + 9632, ws + 292854688);  /* %238 = conv2d_bwd_data(%235, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 286432096, ws + 140775872, ws + 299277216);  /* %239 = conv2d_bwd_weight(%235, %93) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 299277216, grads + 9632);  /* accumulate_grad(%239) {backbone.layer1.0.conv2.weight} */
-  relu_bwd__backbone_layer1_0_relu1(ws + 292854688, ws + 140775872, ws + 299286432);  /* %240 = relu_bwd(%238, %93) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 299286432, ws + 127930752, ws + 140775808, params + 9568, ws + 305708960);  /* %241 = batch_norm_bwd_data(%240, %90, %92, %11) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 299286432, ws + 127930752, ws + 140775808, ws + 312131488);  /* %242 = batch_norm_bwd_gamma(%240, %90, %92) : [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 312131488, grads + 9568);  /* accumulate_grad(%242) {backbone.layer1.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 299286432, ws + 312131520);  /* %243 = batch_norm_bwd_beta(%240) : [32] */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 312131520, grads + 9600);  /* accumulate_grad(%243) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 305708960, params + 352, ws + 312131552);  /* %244 = conv2d_bwd_data(%241, %9) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  add__backbone_layer1_0_conv1(ws + 280009568, ws + 312131552, ws + 318554080);  /* %245 = add(%234, %244) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 305708960, ws + 121508224, ws + 324976608);  /* %246 = conv2d_bwd_weight(%241, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 324976608, grads + 352);  /* accumulate_grad(%246) {backbone.layer1.0.conv1.weight} */
-  relu_bwd__backbone_relu(ws + 318554080, ws + 121508224, ws + 324985824);  /* %247 = relu_bwd(%245, %89) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_bn1(ws + 324985824, ws + 108663104, ws + 121508160, params + 288, ws + 331408352);  /* %248 = batch_norm_bwd_data(%247, %86, %88, %4) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 324985824, ws + 108663104, ws + 121508160, ws + 337830880);  /* %249 = batch_norm_bwd_gamma(%247, %86, %88) : [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 337830880, grads + 288);  /* accumulate_grad(%249) {backbone.bn1.weight} */
-  batch_norm_bwd_beta__backbone_bn1(ws + 324985824, ws + 337830912);  /* %250 = batch_norm_bwd_beta(%247) : [32] */
-  accumulate_grad__backbone_bn1_bias(ws + 337830912, grads + 320);  /* accumulate_grad(%250) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 331408352, input_x2, ws + 337830944);  /* %251 = conv2d_bwd_weight(%248, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 337830944, grads + 0);  /* accumulate_grad(%251) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_7(ws + 218574560, ws + 108399936, ws + 108662080, ws + 337831232);  /* %252 = batch_norm_bwd_data(%180, %83, %85) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 337831232, params + 636512, ws + 337962304);  /* %253 = linear_bwd_data(%252, %81) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 337831232, ws + 108268864, ws + 338093376);  /* %254 = linear_bwd_weight(%252, %80) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 338093376, grads + 636512);  /* accumulate_grad(%254) {projector.6.weight} */
-  relu_bwd__projector_5(ws + 337962304, ws + 108268864, ws + 338355520);  /* %255 = relu_bwd(%253, %80) : [256,512] */
-  batch_norm_bwd_data__projector_4(ws + 338355520, ws + 108005696, ws + 108267840, params + 635488, ws + 338486592);  /* %256 = batch_norm_bwd_data(%255, %75, %79, %76) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_4(ws + 338355520, ws + 108005696, ws + 108267840, ws + 338617664);  /* %257 = batch_norm_bwd_gamma(%255, %75, %79) : [512] */
-  accumulate_grad__projector_4_weight(ws + 338617664, grads + 635488);  /* accumulate_grad(%257) {projector.4.weight} */
-  batch_norm_bwd_beta__projector_4(ws + 338355520, ws + 338618176);  /* %258 = batch_norm_bwd_beta(%255) : [512] */
-  accumulate_grad__projector_4_bias(ws + 338618176, grads + 636000);  /* accumulate_grad(%258) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 338486592, params + 373344, ws + 338618688);  /* %259 = linear_bwd_data(%256, %74) : [256,512] */
-  linear_bwd_weight__projector_3(ws + 338486592, ws + 107874624, ws + 338749760);  /* %260 = linear_bwd_weight(%256, %73) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 338749760, grads + 373344);  /* accumulate_grad(%260) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 338618688, ws + 107874624, ws + 339011904);  /* %261 = relu_bwd(%259, %73) : [256,512] */
-  batch_norm_bwd_data__projector_1(ws + 339011904, ws + 107611456, ws + 107873600, params + 372320, ws + 339142976);  /* %262 = batch_norm_bwd_data(%261, %68, %72, %69) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_1(ws + 339011904, ws + 107611456, ws + 107873600, ws + 339274048);  /* %263 = batch_norm_bwd_gamma(%261, %68, %72) : [512] */
-  accumulate_grad__projector_1_weight(ws + 339274048, grads + 372320);  /* accumulate_grad(%263) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 339011904, ws + 339274560);  /* %264 = batch_norm_bwd_beta(%261) : [512] */
-  accumulate_grad__projector_1_bias(ws + 339274560, grads + 372832);  /* accumulate_grad(%264) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 339142976, params + 306784, ws + 339275072);  /* %265 = linear_bwd_data(%262, %67) : [256,128] */
-  linear_bwd_weight__projector_0(ws + 339142976, ws + 107578688, ws + 339307840);  /* %266 = linear_bwd_weight(%262, %66) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 339307840, grads + 306784);  /* accumulate_grad(%266) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 339275072, ws + 339373376);  /* %267 = global_avg_pool_bwd(%265) {input=7x7} : [256,128,7,7] */
-  relu_bwd__backbone_layer3_0_relu2(ws + 339373376, ws + 105973056, ws + 340979008);  /* %268 = relu_bwd(%267, %65) : [256,128,7,7] */
-  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 340979008, ws + 101155904, ws + 104367168, params + 306528, ws + 342584640);  /* %269 = batch_norm_bwd_data(%268, %59, %63, %60) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 340979008, ws + 101155904, ws + 104367168, ws + 344190272);  /* %270 = batch_norm_bwd_gamma(%268, %59, %63) : [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 344190272, grads + 306528);  /* accumulate_grad(%270) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 340979008, ws + 344190400);  /* %271 = batch_norm_bwd_beta(%268) : [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 344190400, grads + 306656);  /* accumulate_grad(%271) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 342584640, params + 298336, ws + 344190528);  /* %272 = conv2d_bwd_data(%269, %58) {stride=2, padding=0, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 342584640, ws + 89915968, ws + 347401792);  /* %273 = conv2d_bwd_weight(%269, %44) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 347401792, grads + 298336);  /* accumulate_grad(%273) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 340979008, ws + 97944384, ws + 101155648, params + 298080, ws + 347409984);  /* %274 = batch_norm_bwd_data(%268, %53, %57, %54) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 340979008, ws + 97944384, ws + 101155648, ws + 349015616);  /* %275 = batch_norm_bwd_gamma(%268, %53, %57) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 349015616, grads + 298080);  /* accumulate_grad(%275) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 340979008, ws + 349015744);  /* %276 = batch_norm_bwd_beta(%268) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 349015744, grads + 298208);  /* accumulate_grad(%276) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 347409984, params + 150624, ws + 349015872);  /* %277 = conv2d_bwd_data(%274, %52) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 347409984, ws + 96338752, ws + 350621504);  /* %278 = conv2d_bwd_weight(%274, %51) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 350621504, grads + 150624);  /* accumulate_grad(%278) {backbone.layer3.0.conv2.weight} */
-  relu_bwd__backbone_layer3_0_relu1(ws + 349015872, ws + 96338752, ws + 350768960);  /* %279 = relu_bwd(%277, %51) : [256,128,7,7] */
-  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 350768960, ws + 93127232, ws + 96338496, params + 150368, ws + 352374592);  /* %280 = batch_norm_bwd_data(%279, %46, %50, %47) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 350768960, ws + 93127232, ws + 96338496, ws + 353980224);  /* %281 = batch_norm_bwd_gamma(%279, %46, %50) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 353980224, grads + 150368);  /* accumulate_grad(%281) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 350768960, ws + 353980352);  /* %282 = batch_norm_bwd_beta(%279) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 353980352, grads + 150496);  /* accumulate_grad(%282) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 352374592, params + 76640, ws + 353980480);  /* %283 = conv2d_bwd_data(%280, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  add__backbone_layer3_0_conv1(ws + 344190528, ws + 353980480, ws + 357191744);  /* %284 = add(%272, %283) : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 352374592, ws + 89915968, ws + 360403008);  /* %285 = conv2d_bwd_weight(%280, %44) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 360403008, grads + 76640);  /* accumulate_grad(%285) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_0_relu2(ws + 357191744, ws + 89915968, ws + 360476736);  /* %286 = relu_bwd(%284, %44) : [256,64,14,14] */
-  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 360476736, ws + 80282048, ws + 86704576, params + 76512, ws + 363688000);  /* %287 = batch_norm_bwd_data(%286, %38, %42, %39) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 360476736, ws + 80282048, ws + 86704576, ws + 366899264);  /* %288 = batch_norm_bwd_gamma(%286, %38, %42) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 366899264, grads + 76512);  /* accumulate_grad(%288) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 360476736, ws + 366899328);  /* %289 = batch_norm_bwd_beta(%286) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 366899328, grads + 76576);  /* accumulate_grad(%289) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 363688000, params + 74464, ws + 366899392);  /* %290 = conv2d_bwd_data(%287, %37) {stride=2, padding=0, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 363688000, ws + 57802944, ws + 373321920);  /* %291 = conv2d_bwd_weight(%287, %23) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 373321920, grads + 74464);  /* accumulate_grad(%291) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 360476736, ws + 73859392, ws + 80281920, params + 74336, ws + 373323968);  /* %292 = batch_norm_bwd_data(%286, %32, %36, %33) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 360476736, ws + 73859392, ws + 80281920, ws + 376535232);  /* %293 = batch_norm_bwd_gamma(%286, %32, %36) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 376535232, grads + 74336);  /* accumulate_grad(%293) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 360476736, ws + 376535296);  /* %294 = batch_norm_bwd_beta(%286) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 376535296, grads + 74400);  /* accumulate_grad(%294) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 373323968, params + 37472, ws + 376535360);  /* %295 = conv2d_bwd_data(%292, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 373323968, ws + 70648128, ws + 379746624);  /* %296 = conv2d_bwd_weight(%292, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 379746624, grads + 37472);  /* accumulate_grad(%296) {backbone.layer2.0.conv2.weight} */
-  relu_bwd__backbone_layer2_0_relu1(ws + 376535360, ws + 70648128, ws + 379783488);  /* %297 = relu_bwd(%295, %30) : [256,64,14,14] */
-  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 379783488, ws + 64225472, ws + 70648000, params + 37344, ws + 382994752);  /* %298 = batch_norm_bwd_data(%297, %25, %29, %26) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 379783488, ws + 64225472, ws + 70648000, ws + 386206016);  /* %299 = batch_norm_bwd_gamma(%297, %25, %29) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 386206016, grads + 37344);  /* accumulate_grad(%299) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 379783488, ws + 386206080);  /* %300 = batch_norm_bwd_beta(%297) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 386206080, grads + 37408);  /* accumulate_grad(%300) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 382994752, params + 18912, ws + 386206144);  /* %301 = conv2d_bwd_data(%298, %24) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  add__backbone_layer2_0_conv1(ws + 366899392, ws + 386206144, ws + 392628672);  /* %302 = add(%290, %301) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 382994752, ws + 57802944, ws + 399051200);  /* %303 = conv2d_bwd_weight(%298, %23) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 399051200, grads + 18912);  /* accumulate_grad(%303) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 392628672, ws + 57802944, ws + 399069632);  /* %304 = relu_bwd(%302, %23) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 399069632, ws + 38535296, ws + 51380352, params + 18848, ws + 405492160);  /* %305 = batch_norm_bwd_data(%304, %17, %21, %18) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 399069632, ws + 38535296, ws + 51380352, ws + 411914688);  /* %306 = batch_norm_bwd_gamma(%304, %17, %21) : [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 411914688, grads + 18848);  /* accumulate_grad(%306) {backbone.layer1.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 399069632, ws + 411914720);  /* %307 = batch_norm_bwd_beta(%304) : [32] */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 411914720, grads + 18880);  /* accumulate_grad(%307) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 405492160, params + 9632, ws + 411914752);  /* %308 = conv2d_bwd_data(%305, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 405492160, ws + 32112768, ws + 418337280);  /* %309 = conv2d_bwd_weight(%305, %15) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 418337280, grads + 9632);  /* accumulate_grad(%309) {backbone.layer1.0.conv2.weight} */
-  relu_bwd__backbone_layer1_0_relu1(ws + 411914752, ws + 32112768, ws + 418346496);  /* %310 = relu_bwd(%308, %15) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 418346496, ws + 19267648, ws + 32112704, params + 9568, ws + 424769024);  /* %311 = batch_norm_bwd_data(%310, %10, %14, %11) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 418346496, ws + 19267648, ws + 32112704, ws + 431191552);  /* %312 = batch_norm_bwd_gamma(%310, %10, %14) : [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 431191552, grads + 9568);  /* accumulate_grad(%312) {backbone.layer1.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 418346496, ws + 431191584);  /* %313 = batch_norm_bwd_beta(%310) : [32] */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 431191584, grads + 9600);  /* accumulate_grad(%313) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 424769024, params + 352, ws + 431191616);  /* %314 = conv2d_bwd_data(%311, %9) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  add__backbone_layer1_0_conv1(ws + 399069632, ws + 431191616, ws + 437614144);  /* %315 = add(%304, %314) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 424769024, ws + 12845120, ws + 444036672);  /* %316 = conv2d_bwd_weight(%311, %8) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 444036672, grads + 352);  /* accumulate_grad(%316) {backbone.layer1.0.conv1.weight} */
-  relu_bwd__backbone_relu(ws + 437614144, ws + 12845120, ws + 444045888);  /* %317 = relu_bwd(%315, %8) : [256,32,28,28] */
-  batch_norm_bwd_data__backbone_bn1(ws + 444045888, ws + 0, ws + 12845056, params + 288, ws + 450468416);  /* %318 = batch_norm_bwd_data(%317, %3, %7, %4) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 444045888, ws + 0, ws + 12845056, ws + 456890944);  /* %319 = batch_norm_bwd_gamma(%317, %3, %7) : [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 456890944, grads + 288);  /* accumulate_grad(%319) {backbone.bn1.weight} */
-  batch_norm_bwd_beta__backbone_bn1(ws + 444045888, ws + 456890976);  /* %320 = batch_norm_bwd_beta(%317) : [32] */
-  accumulate_grad__backbone_bn1_bias(ws + 456890976, grads + 320);  /* accumulate_grad(%320) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 450468416, input_x1, ws + 456891008);  /* %321 = conv2d_bwd_weight(%318, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 456891008, grads + 0);  /* accumulate_grad(%321) {backbone.conv1.weight} */
-  *loss = (double)*(ws + 217786032);
+  fill__loss_negate_half(ws + 64201600);  /* %158 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(ws + 64201600, ws + 64201632);  /* %159 = scale(%158) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(ws + 64201632, ws + 64201648);  /* %160 = mean_bwd(%159) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 64201648, ws + 127206720, ws + 63310912, ws + 127337792);  /* %161 = cosine_similarity_bwd_a(%160, %149, %150) {eps=1e-08} : [256,512] */
+  mean_bwd__loss_mean_p1_z2(ws + 64201632, ws + 64201648);  /* %162 = mean_bwd(%159) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 64201648, ws + 127010112, ws + 126846272, ws + 127206720);  /* %163 = cosine_similarity_bwd_a(%162, %144, %151) {eps=1e-08} : [256,512] */
+  linear_bwd_data__predictor_3(ws + 127337792, params + 964448, ws + 127010112);  /* %164 = linear_bwd_data(%161, %142) : [256,128] */
+  linear_bwd_weight__predictor_3(ws + 127337792, ws + 127173952, ws + 127042880);  /* %165 = linear_bwd_weight(%161, %148) : [512,128] */
+  accumulate_grad__predictor_3_weight(ws + 127042880, grads + 964448);  /* accumulate_grad(%165) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 127337792, ws + 64201632);  /* %166 = linear_bwd_bias(%161) : [512] */
+  accumulate_grad__predictor_3_bias(ws + 64201632, grads + 1029984);  /* accumulate_grad(%166) {predictor.3.bias} */
+  relu_bwd__predictor_2(ws + 127010112, ws + 127173952, ws + 127042880);  /* %167 = relu_bwd(%164, %148) : [256,128] */
+  batch_norm_bwd_data__predictor_1(ws + 127042880, ws + 64168320, ws + 64201344, params + 964192, ws + 127010112);  /* %168 = batch_norm_bwd_data(%167, %145, %147, %137) {affine=true} : [256,128] */
+  batch_norm_bwd_gamma__predictor_1(ws + 127042880, ws + 64168320, ws + 64201344, ws + 64201632);  /* %169 = batch_norm_bwd_gamma(%167, %145, %147) : [128] */
+  accumulate_grad__predictor_1_weight(ws + 64201632, grads + 964192);  /* accumulate_grad(%169) {predictor.1.weight} */
+  batch_norm_bwd_beta__predictor_1(ws + 127042880, ws + 64201344);  /* %170 = batch_norm_bwd_beta(%167) : [128] */
+  accumulate_grad__predictor_1_bias(ws + 64201344, grads + 964320);  /* accumulate_grad(%170) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 127010112, params + 898656, ws + 127042880);  /* %171 = linear_bwd_data(%168, %135) : [256,512] */
+  linear_bwd_weight__predictor_0(ws + 127010112, ws + 126846272, ws + 127337792);  /* %172 = linear_bwd_weight(%168, %133) : [128,512] */
+  accumulate_grad__predictor_0_weight(ws + 127337792, grads + 898656);  /* accumulate_grad(%172) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 127206720, params + 964448, ws + 64168320);  /* %173 = linear_bwd_data(%163, %142) : [256,128] */
+  linear_bwd_weight__predictor_3(ws + 127206720, ws + 126977344, ws + 126846272);  /* %174 = linear_bwd_weight(%163, %141) : [512,128] */
+  accumulate_grad__predictor_3_weight(ws + 126846272, grads + 964448);  /* accumulate_grad(%174) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 127206720, ws + 64201632);  /* %175 = linear_bwd_bias(%163) : [512] */
+  accumulate_grad__predictor_3_bias(ws + 64201632, grads + 1029984);  /* accumulate_grad(%175) {predictor.3.bias} */
+  relu_bwd__predictor_2(ws + 64168320, ws + 126977344, ws + 127010112);  /* %176 = relu_bwd(%173, %141) : [256,128] */
+  batch_norm_bwd_data__predictor_1(ws + 127010112, ws + 64135552, ws + 64201088, params + 964192, ws + 64168320);  /* %177 = batch_norm_bwd_data(%176, %136, %140, %137) {affine=true} : [256,128] */
+  batch_norm_bwd_gamma__predictor_1(ws + 127010112, ws + 64135552, ws + 64201088, ws + 64201344);  /* %178 = batch_norm_bwd_gamma(%176, %136, %140) : [128] */
+  accumulate_grad__predictor_1_weight(ws + 64201344, grads + 964192);  /* accumulate_grad(%178) {predictor.1.weight} */
+  batch_norm_bwd_beta__predictor_1(ws + 127010112, ws + 64201088);  /* %179 = batch_norm_bwd_beta(%176) : [128] */
+  accumulate_grad__predictor_1_bias(ws + 64201088, grads + 964320);  /* accumulate_grad(%179) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 64168320, params + 898656, ws + 126846272);  /* %180 = linear_bwd_data(%177, %135) : [256,512] */
+  linear_bwd_weight__predictor_0(ws + 64168320, ws + 63310912, ws + 126977344);  /* %181 = linear_bwd_weight(%177, %84) : [128,512] */
+  accumulate_grad__predictor_0_weight(ws + 126977344, grads + 898656);  /* accumulate_grad(%181) {predictor.0.weight} */
+  batch_norm_bwd_data__projector_7(ws + 127042880, ws + 63871360, ws + 64134528, ws + 63310912);  /* %182 = batch_norm_bwd_data(%171, %132, %134) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 63310912, params + 636512, ws + 63871360);  /* %183 = linear_bwd_data(%182, %81) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 63310912, ws + 64003456, ws + 126977344);  /* %184 = linear_bwd_weight(%182, %131) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 126977344, grads + 636512);  /* accumulate_grad(%184) {projector.6.weight} */
+  relu_bwd__projector_5(ws + 63871360, ws + 64003456, ws + 63310912);  /* %185 = relu_bwd(%183, %131) : [256,512] */
+  batch_norm_bwd_data__projector_4(ws + 63310912, ws + 63608192, ws + 64002432, params + 635488, ws + 63871360);  /* %186 = batch_norm_bwd_data(%185, %128, %130, %76) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_4(ws + 63310912, ws + 63608192, ws + 64002432, ws + 64201632);  /* %187 = batch_norm_bwd_gamma(%185, %128, %130) : [512] */
+  accumulate_grad__projector_4_weight(ws + 64201632, grads + 635488);  /* accumulate_grad(%187) {projector.4.weight} */
+  batch_norm_bwd_beta__projector_4(ws + 63310912, ws + 64201632);  /* %188 = batch_norm_bwd_beta(%185) : [512] */
+  accumulate_grad__projector_4_bias(ws + 64201632, grads + 636000);  /* accumulate_grad(%188) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 63871360, params + 373344, ws + 63310912);  /* %189 = linear_bwd_data(%186, %74) : [256,512] */
+  linear_bwd_weight__projector_3(ws + 63871360, ws + 63740288, ws + 126977344);  /* %190 = linear_bwd_weight(%186, %127) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 126977344, grads + 373344);  /* accumulate_grad(%190) {projector.3.weight} */
+  relu_bwd__projector_2(ws + 63310912, ws + 63740288, ws + 63608192);  /* %191 = relu_bwd(%189, %127) : [256,512] */
+  batch_norm_bwd_data__projector_1(ws + 63608192, ws + 63477120, ws + 63739264, params + 372320, ws + 63310912);  /* %192 = batch_norm_bwd_data(%191, %124, %126, %69) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_1(ws + 63608192, ws + 63477120, ws + 63739264, ws + 64201632);  /* %193 = batch_norm_bwd_gamma(%191, %124, %126) : [512] */
+  accumulate_grad__projector_1_weight(ws + 64201632, grads + 372320);  /* accumulate_grad(%193) {projector.1.weight} */
+  batch_norm_bwd_beta__projector_1(ws + 63608192, ws + 64201632);  /* %194 = batch_norm_bwd_beta(%191) : [512] */
+  accumulate_grad__projector_1_bias(ws + 64201632, grads + 372832);  /* accumulate_grad(%194) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 63310912, params + 306784, ws + 63477120);  /* %195 = linear_bwd_data(%192, %67) : [256,128] */
+  linear_bwd_weight__projector_0(ws + 63310912, ws + 63444352, ws + 63509888);  /* %196 = linear_bwd_weight(%192, %123) : [512,128] */
+  accumulate_grad__projector_0_weight(ws + 63509888, grads + 306784);  /* accumulate_grad(%196) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 63477120, ws + 126977344);  /* %197 = global_avg_pool_bwd(%195) {input=7x7} : [256,128,7,7] */
+  relu_bwd__backbone_layer3_0_relu2(ws + 126977344, ws + 123635008, ws + 128582976);  /* %198 = relu_bwd(%197, %122) : [256,128,7,7] */
+  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 128582976, ws + 125240640, ws + 63444096, params + 306528, ws + 123635008);  /* %199 = batch_norm_bwd_data(%198, %118, %120, %60) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 128582976, ws + 125240640, ws + 63444096, ws + 64201632);  /* %200 = batch_norm_bwd_gamma(%198, %118, %120) : [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 64201632, grads + 306528);  /* accumulate_grad(%200) {backbone.layer3.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 128582976, ws + 64201632);  /* %201 = batch_norm_bwd_beta(%198) : [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 64201632, grads + 306656);  /* accumulate_grad(%201) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 123635008, params + 298336, ws + 130188608);  /* %202 = conv2d_bwd_data(%199, %58) {stride=2, padding=0, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 123635008, ws + 112395584, ws + 64201632);  /* %203 = conv2d_bwd_weight(%199, %110) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 64201632, grads + 298336);  /* accumulate_grad(%203) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 128582976, ws + 120423744, ws + 63443840, params + 298080, ws + 126977344);  /* %204 = batch_norm_bwd_data(%198, %115, %117, %54) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 128582976, ws + 120423744, ws + 63443840, ws + 64201632);  /* %205 = batch_norm_bwd_gamma(%198, %115, %117) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 64201632, grads + 298080);  /* accumulate_grad(%205) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 128582976, ws + 64201632);  /* %206 = batch_norm_bwd_beta(%198) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 64201632, grads + 298208);  /* accumulate_grad(%206) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 126977344, params + 150624, ws + 120423744);  /* %207 = conv2d_bwd_data(%204, %52) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 126977344, ws + 122029376, ws + 63443840);  /* %208 = conv2d_bwd_weight(%204, %114) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 63443840, grads + 150624);  /* accumulate_grad(%208) {backbone.layer3.0.conv2.weight} */
+  relu_bwd__backbone_layer3_0_relu1(ws + 120423744, ws + 122029376, ws + 123635008);  /* %209 = relu_bwd(%207, %114) : [256,128,7,7] */
+  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 123635008, ws + 118818112, ws + 63443584, params + 150368, ws + 125240640);  /* %210 = batch_norm_bwd_data(%209, %111, %113, %47) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 123635008, ws + 118818112, ws + 63443584, ws + 64201632);  /* %211 = batch_norm_bwd_gamma(%209, %111, %113) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 64201632, grads + 150368);  /* accumulate_grad(%211) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 123635008, ws + 64201632);  /* %212 = batch_norm_bwd_beta(%209) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 64201632, grads + 150496);  /* accumulate_grad(%212) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 125240640, params + 76640, ws + 126977344);  /* %213 = conv2d_bwd_data(%210, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  add__backbone_layer3_0_conv1(ws + 130188608, ws + 126977344, ws + 118818112);  /* %214 = add(%202, %213) : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 125240640, ws + 112395584, ws + 63310912);  /* %215 = conv2d_bwd_weight(%210, %110) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 63310912, grads + 76640);  /* accumulate_grad(%215) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_0_relu2(ws + 118818112, ws + 112395584, ws + 122029376);  /* %216 = relu_bwd(%214, %110) : [256,64,14,14] */
+  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 122029376, ws + 115606848, ws + 63443456, params + 76512, ws + 112395584);  /* %217 = batch_norm_bwd_data(%216, %106, %108, %39) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 122029376, ws + 115606848, ws + 63443456, ws + 64201632);  /* %218 = batch_norm_bwd_gamma(%216, %106, %108) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 64201632, grads + 76512);  /* accumulate_grad(%218) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 122029376, ws + 64201632);  /* %219 = batch_norm_bwd_beta(%216) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 64201632, grads + 76576);  /* accumulate_grad(%219) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 112395584, params + 74464, ws + 115606848);  /* %220 = conv2d_bwd_data(%217, %37) {stride=2, padding=0, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 112395584, ws + 96339264, ws + 64201632);  /* %221 = conv2d_bwd_weight(%217, %98) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 64201632, grads + 74464);  /* accumulate_grad(%221) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 122029376, ws + 105973056, ws + 63443328, params + 74336, ws + 112395584);  /* %222 = batch_norm_bwd_data(%216, %103, %105, %33) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 122029376, ws + 105973056, ws + 63443328, ws + 64201632);  /* %223 = batch_norm_bwd_gamma(%216, %103, %105) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 64201632, grads + 74336);  /* accumulate_grad(%223) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 122029376, ws + 64201632);  /* %224 = batch_norm_bwd_beta(%216) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 64201632, grads + 74400);  /* accumulate_grad(%224) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 112395584, params + 37472, ws + 105973056);  /* %225 = conv2d_bwd_data(%222, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 112395584, ws + 109184320, ws + 63310912);  /* %226 = conv2d_bwd_weight(%222, %102) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 63310912, grads + 37472);  /* accumulate_grad(%226) {backbone.layer2.0.conv2.weight} */
+  relu_bwd__backbone_layer2_0_relu1(ws + 105973056, ws + 109184320, ws + 112395584);  /* %227 = relu_bwd(%225, %102) : [256,64,14,14] */
+  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 112395584, ws + 102761792, ws + 63443200, params + 37344, ws + 122029376);  /* %228 = batch_norm_bwd_data(%227, %99, %101, %26) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 112395584, ws + 102761792, ws + 63443200, ws + 64201632);  /* %229 = batch_norm_bwd_gamma(%227, %99, %101) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 64201632, grads + 37344);  /* accumulate_grad(%229) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 112395584, ws + 64201632);  /* %230 = batch_norm_bwd_beta(%227) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 64201632, grads + 37408);  /* accumulate_grad(%230) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 122029376, params + 18912, ws + 126977344);  /* %231 = conv2d_bwd_data(%228, %24) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  add__backbone_layer2_0_conv1(ws + 115606848, ws + 126977344, ws + 102761792);  /* %232 = add(%220, %231) : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 122029376, ws + 96339264, ws + 64201632);  /* %233 = conv2d_bwd_weight(%228, %98) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 64201632, grads + 18912);  /* accumulate_grad(%233) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 102761792, ws + 96339264, ws + 126977344);  /* %234 = relu_bwd(%232, %98) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 126977344, ws + 83494208, ws + 63443136, params + 18848, ws + 96339264);  /* %235 = batch_norm_bwd_data(%234, %94, %96, %18) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 126977344, ws + 83494208, ws + 63443136, ws + 64201632);  /* %236 = batch_norm_bwd_gamma(%234, %94, %96) : [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 64201632, grads + 18848);  /* accumulate_grad(%236) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 126977344, ws + 64201632);  /* %237 = batch_norm_bwd_beta(%234) : [32] */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 64201632, grads + 18880);  /* accumulate_grad(%237) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 96339264, params + 9632, ws + 83494208);  /* %238 = conv2d_bwd_data(%235, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 96339264, ws + 89916736, ws + 64201632);  /* %239 = conv2d_bwd_weight(%235, %93) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 64201632, grads + 9632);  /* accumulate_grad(%239) {backbone.layer1.0.conv2.weight} */
+  relu_bwd__backbone_layer1_0_relu1(ws + 83494208, ws + 89916736, ws + 96339264);  /* %240 = relu_bwd(%238, %93) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 96339264, ws + 70649152, ws + 63443072, params + 9568, ws + 83494208);  /* %241 = batch_norm_bwd_data(%240, %90, %92, %11) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 96339264, ws + 70649152, ws + 63443072, ws + 64201632);  /* %242 = batch_norm_bwd_gamma(%240, %90, %92) : [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 64201632, grads + 9568);  /* accumulate_grad(%242) {backbone.layer1.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 96339264, ws + 64201632);  /* %243 = batch_norm_bwd_beta(%240) : [32] */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 64201632, grads + 9600);  /* accumulate_grad(%243) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 83494208, params + 352, ws + 70649152);  /* %244 = conv2d_bwd_data(%241, %9) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  add__backbone_layer1_0_conv1(ws + 126977344, ws + 70649152, ws + 89916736);  /* %245 = add(%234, %244) : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 83494208, ws + 77071680, ws + 64201632);  /* %246 = conv2d_bwd_weight(%241, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 64201632, grads + 352);  /* accumulate_grad(%246) {backbone.layer1.0.conv1.weight} */
+  relu_bwd__backbone_relu(ws + 89916736, ws + 77071680, ws + 70649152);  /* %247 = relu_bwd(%245, %89) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_bn1(ws + 70649152, ws + 64226624, ws + 63443008, params + 288, ws + 126977344);  /* %248 = batch_norm_bwd_data(%247, %86, %88, %4) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 70649152, ws + 64226624, ws + 63443008, ws + 64201632);  /* %249 = batch_norm_bwd_gamma(%247, %86, %88) : [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 64201632, grads + 288);  /* accumulate_grad(%249) {backbone.bn1.weight} */
+  batch_norm_bwd_beta__backbone_bn1(ws + 70649152, ws + 64201632);  /* %250 = batch_norm_bwd_beta(%247) : [32] */
+  accumulate_grad__backbone_bn1_bias(ws + 64201632, grads + 320);  /* accumulate_grad(%250) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 126977344, input_x2, ws + 64201632);  /* %251 = conv2d_bwd_weight(%248, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 64201632, grads + 0);  /* accumulate_grad(%251) {backbone.conv1.weight} */
+  batch_norm_bwd_data__projector_7(ws + 126846272, ws + 63047744, ws + 63441984, ws + 63310912);  /* %252 = batch_norm_bwd_data(%180, %83, %85) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 63310912, params + 636512, ws + 63047744);  /* %253 = linear_bwd_data(%252, %81) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 63310912, ws + 63179840, ws + 63441984);  /* %254 = linear_bwd_weight(%252, %80) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 63441984, grads + 636512);  /* accumulate_grad(%254) {projector.6.weight} */
+  relu_bwd__projector_5(ws + 63047744, ws + 63179840, ws + 63310912);  /* %255 = relu_bwd(%253, %80) : [256,512] */
+  batch_norm_bwd_data__projector_4(ws + 63310912, ws + 62784576, ws + 63178816, params + 635488, ws + 63047744);  /* %256 = batch_norm_bwd_data(%255, %75, %79, %76) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_4(ws + 63310912, ws + 62784576, ws + 63178816, ws + 64201632);  /* %257 = batch_norm_bwd_gamma(%255, %75, %79) : [512] */
+  accumulate_grad__projector_4_weight(ws + 64201632, grads + 635488);  /* accumulate_grad(%257) {projector.4.weight} */
+  batch_norm_bwd_beta__projector_4(ws + 63310912, ws + 64201632);  /* %258 = batch_norm_bwd_beta(%255) : [512] */
+  accumulate_grad__projector_4_bias(ws + 64201632, grads + 636000);  /* accumulate_grad(%258) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 63047744, params + 373344, ws + 62784576);  /* %259 = linear_bwd_data(%256, %74) : [256,512] */
+  linear_bwd_weight__projector_3(ws + 63047744, ws + 62916672, ws + 63178816);  /* %260 = linear_bwd_weight(%256, %73) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 63178816, grads + 373344);  /* accumulate_grad(%260) {projector.3.weight} */
+  relu_bwd__projector_2(ws + 62784576, ws + 62916672, ws + 63047744);  /* %261 = relu_bwd(%259, %73) : [256,512] */
+  batch_norm_bwd_data__projector_1(ws + 63047744, ws + 62653504, ws + 62915648, params + 372320, ws + 62784576);  /* %262 = batch_norm_bwd_data(%261, %68, %72, %69) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_1(ws + 63047744, ws + 62653504, ws + 62915648, ws + 64201632);  /* %263 = batch_norm_bwd_gamma(%261, %68, %72) : [512] */
+  accumulate_grad__projector_1_weight(ws + 64201632, grads + 372320);  /* accumulate_grad(%263) {projector.1.weight} */
+  batch_norm_bwd_beta__projector_1(ws + 63047744, ws + 64201632);  /* %264 = batch_norm_bwd_beta(%261) : [512] */
+  accumulate_grad__projector_1_bias(ws + 64201632, grads + 372832);  /* accumulate_grad(%264) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 62784576, params + 306784, ws + 62653504);  /* %265 = linear_bwd_data(%262, %67) : [256,128] */
+  linear_bwd_weight__projector_0(ws + 62784576, ws + 62620736, ws + 62686272);  /* %266 = linear_bwd_weight(%262, %66) : [512,128] */
+  accumulate_grad__projector_0_weight(ws + 62686272, grads + 306784);  /* accumulate_grad(%266) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 62653504, ws + 64226624);  /* %267 = global_avg_pool_bwd(%265) {input=7x7} : [256,128,7,7] */
+  relu_bwd__backbone_layer3_0_relu2(ws + 64226624, ws + 59409216, ws + 65832256);  /* %268 = relu_bwd(%267, %65) : [256,128,7,7] */
+  batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 65832256, ws + 61015104, ws + 64226368, params + 306528, ws + 59409216);  /* %269 = batch_norm_bwd_data(%268, %59, %63, %60) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 65832256, ws + 61015104, ws + 64226368, ws + 64201632);  /* %270 = batch_norm_bwd_gamma(%268, %59, %63) : [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 64201632, grads + 306528);  /* accumulate_grad(%270) {backbone.layer3.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 65832256, ws + 64201632);  /* %271 = batch_norm_bwd_beta(%268) : [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 64201632, grads + 306656);  /* accumulate_grad(%271) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 59409216, params + 298336, ws + 67437888);  /* %272 = conv2d_bwd_data(%269, %58) {stride=2, padding=0, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 59409216, ws + 48169280, ws + 64201632);  /* %273 = conv2d_bwd_weight(%269, %44) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 64201632, grads + 298336);  /* accumulate_grad(%273) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568, ws + 61014848, params + 298080, ws + 59409216);  /* %274 = batch_norm_bwd_data(%268, %53, %57, %54) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568, ws + 61014848, ws + 64201632);  /* %275 = batch_norm_bwd_gamma(%268, %53, %57) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 64201632, grads + 298080);  /* accumulate_grad(%275) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568);  /* %276 = batch_norm_bwd_beta(%268) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 56197568, grads + 298208);  /* accumulate_grad(%276) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 59409216, params + 150624, ws + 56197568);  /* %277 = conv2d_bwd_data(%274, %52) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 59409216, ws + 57803584, ws + 61014848);  /* %278 = conv2d_bwd_weight(%274, %51) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 61014848, grads + 150624);  /* accumulate_grad(%278) {backbone.layer3.0.conv2.weight} */
+  relu_bwd__backbone_layer3_0_relu1(ws + 56197568, ws + 57803584, ws + 64201632);  /* %279 = relu_bwd(%277, %51) : [256,128,7,7] */
+  batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936, ws + 57803328, params + 150368, ws + 56197568);  /* %280 = batch_norm_bwd_data(%279, %46, %50, %47) {affine=true} : [256,128,7,7] */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936, ws + 57803328, ws + 65807264);  /* %281 = batch_norm_bwd_gamma(%279, %46, %50) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 65807264, grads + 150368);  /* accumulate_grad(%281) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936);  /* %282 = batch_norm_bwd_beta(%279) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 54591936, grads + 150496);  /* accumulate_grad(%282) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 56197568, params + 76640, ws + 64201632);  /* %283 = conv2d_bwd_data(%280, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  add__backbone_layer3_0_conv1(ws + 67437888, ws + 64201632, ws + 57803328);  /* %284 = add(%272, %283) : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 56197568, ws + 48169280, ws + 54591936);  /* %285 = conv2d_bwd_weight(%280, %44) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 54591936, grads + 76640);  /* accumulate_grad(%285) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_0_relu2(ws + 57803328, ws + 48169280, ws + 54591936);  /* %286 = relu_bwd(%284, %44) : [256,64,14,14] */
+  batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672, ws + 57803200, params + 76512, ws + 48169280);  /* %287 = batch_norm_bwd_data(%286, %38, %42, %39) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672, ws + 57803200, ws + 57803328);  /* %288 = batch_norm_bwd_gamma(%286, %38, %42) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 57803328, grads + 76512);  /* accumulate_grad(%288) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672);  /* %289 = batch_norm_bwd_beta(%286) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 51380672, grads + 76576);  /* accumulate_grad(%289) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 48169280, params + 74464, ws + 64201632);  /* %290 = conv2d_bwd_data(%287, %37) {stride=2, padding=0, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 48169280, ws + 32112768, ws + 51380672);  /* %291 = conv2d_bwd_weight(%287, %23) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 51380672, grads + 74464);  /* accumulate_grad(%291) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624, ws + 51380544, params + 74336, ws + 48169280);  /* %292 = batch_norm_bwd_data(%286, %32, %36, %33) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624, ws + 51380544, ws + 51380672);  /* %293 = batch_norm_bwd_gamma(%286, %32, %36) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 51380672, grads + 74336);  /* accumulate_grad(%293) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624);  /* %294 = batch_norm_bwd_beta(%286) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 41746624, grads + 74400);  /* accumulate_grad(%294) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 48169280, params + 37472, ws + 41746624);  /* %295 = conv2d_bwd_data(%292, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 48169280, ws + 44958016, ws + 51380544);  /* %296 = conv2d_bwd_weight(%292, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 51380544, grads + 37472);  /* accumulate_grad(%296) {backbone.layer2.0.conv2.weight} */
+  relu_bwd__backbone_layer2_0_relu1(ws + 41746624, ws + 44958016, ws + 48169280);  /* %297 = relu_bwd(%295, %30) : [256,64,14,14] */
+  batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360, ws + 44957888, params + 37344, ws + 41746624);  /* %298 = batch_norm_bwd_data(%297, %25, %29, %26) {affine=true} : [256,64,14,14] */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360, ws + 44957888, ws + 44958016);  /* %299 = batch_norm_bwd_gamma(%297, %25, %29) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 44958016, grads + 37344);  /* accumulate_grad(%299) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360);  /* %300 = batch_norm_bwd_beta(%297) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535360, grads + 37408);  /* accumulate_grad(%300) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 41746624, params + 18912, ws + 44957888);  /* %301 = conv2d_bwd_data(%298, %24) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  add__backbone_layer2_0_conv1(ws + 64201632, ws + 44957888, ws + 51380416);  /* %302 = add(%290, %301) : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 41746624, ws + 32112768, ws + 38535360);  /* %303 = conv2d_bwd_weight(%298, %23) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535360, grads + 18912);  /* accumulate_grad(%303) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 51380416, ws + 32112768, ws + 38535360);  /* %304 = relu_bwd(%302, %23) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 38535360, ws + 19267648, ws + 38535296, params + 18848, ws + 32112768);  /* %305 = batch_norm_bwd_data(%304, %17, %21, %18) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 38535360, ws + 19267648, ws + 38535296, ws + 44957888);  /* %306 = batch_norm_bwd_gamma(%304, %17, %21) : [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957888, grads + 18848);  /* accumulate_grad(%306) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 38535360, ws + 38535296);  /* %307 = batch_norm_bwd_beta(%304) : [32] */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 38535296, grads + 18880);  /* accumulate_grad(%307) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112768, params + 9632, ws + 19267648);  /* %308 = conv2d_bwd_data(%305, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112768, ws + 25690240, ws + 44957888);  /* %309 = conv2d_bwd_weight(%305, %15) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957888, grads + 9632);  /* accumulate_grad(%309) {backbone.layer1.0.conv2.weight} */
+  relu_bwd__backbone_layer1_0_relu1(ws + 19267648, ws + 25690240, ws + 32112768);  /* %310 = relu_bwd(%308, %15) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 32112768, ws + 6422528, ws + 25690176, params + 9568, ws + 19267648);  /* %311 = batch_norm_bwd_data(%310, %10, %14, %11) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 32112768, ws + 6422528, ws + 25690176, ws + 38535296);  /* %312 = batch_norm_bwd_gamma(%310, %10, %14) : [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 38535296, grads + 9568);  /* accumulate_grad(%312) {backbone.layer1.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer1_0_bn1(ws + 32112768, ws + 38535296);  /* %313 = batch_norm_bwd_beta(%310) : [32] */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 38535296, grads + 9600);  /* accumulate_grad(%313) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv1(ws + 19267648, params + 352, ws + 6422528);  /* %314 = conv2d_bwd_data(%311, %9) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  add__backbone_layer1_0_conv1(ws + 38535360, ws + 6422528, ws + 25690176);  /* %315 = add(%304, %314) : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 19267648, ws + 12845120, ws + 6422528);  /* %316 = conv2d_bwd_weight(%311, %8) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 6422528, grads + 352);  /* accumulate_grad(%316) {backbone.layer1.0.conv1.weight} */
+  relu_bwd__backbone_relu(ws + 25690176, ws + 12845120, ws + 6422528);  /* %317 = relu_bwd(%315, %8) : [256,32,28,28] */
+  batch_norm_bwd_data__backbone_bn1(ws + 6422528, ws + 0, ws + 12845056, params + 288, ws + 12845120);  /* %318 = batch_norm_bwd_data(%317, %3, %7, %4) {affine=true} : [256,32,28,28] */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 6422528, ws + 0, ws + 12845056, ws + 19267648);  /* %319 = batch_norm_bwd_gamma(%317, %3, %7) : [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 19267648, grads + 288);  /* accumulate_grad(%319) {backbone.bn1.weight} */
+  batch_norm_bwd_beta__backbone_bn1(ws + 6422528, ws + 12845056);  /* %320 = batch_norm_bwd_beta(%317) : [32] */
+  accumulate_grad__backbone_bn1_bias(ws + 12845056, grads + 320);  /* accumulate_grad(%320) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 12845120, input_x1, ws + 0);  /* %321 = conv2d_bwd_weight(%318, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%321) {backbone.conv1.weight} */
+  *loss = (double)*(ws + 64201616);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 
@@ -3584,34 +3585,34 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   /* forward */
   conv2d_fwd__backbone_conv1(input_x, params + 0, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [256,32,28,28] */
   batch_norm_eval_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 6422528, buffers + 0, buffers + 32);  /* %5 = batch_norm_eval(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, running=backbone.bn1.*} : [256,32,28,28] */
-  relu_fwd__backbone_relu(ws + 6422528, ws + 12845056);  /* %6 = relu(%5) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 12845056, params + 352, ws + 19267584);  /* %8 = conv2d(%6, %7) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_fwd__backbone_layer1_0_bn1(ws + 19267584, params + 9568, params + 9600, ws + 25690112, buffers + 64, buffers + 96);  /* %11 = batch_norm_eval(%8, %9, %10) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
-  relu_fwd__backbone_layer1_0_relu1(ws + 25690112, ws + 32112640);  /* %12 = relu(%11) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 32112640, params + 9632, ws + 38535168);  /* %14 = conv2d(%12, %13) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_fwd__backbone_layer1_0_bn2(ws + 38535168, params + 18848, params + 18880, ws + 44957696, buffers + 128, buffers + 160);  /* %17 = batch_norm_eval(%14, %15, %16) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
-  add_fwd__backbone_layer1_0_residual(ws + 44957696, ws + 12845056, ws + 51380224);  /* %18 = add(%17, %6) : [256,32,28,28] */
-  relu_fwd__backbone_layer1_0_relu2(ws + 51380224, ws + 57802752);  /* %19 = relu(%18) : [256,32,28,28] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 57802752, params + 18912, ws + 64225280);  /* %21 = conv2d(%19, %20) {stride=2, padding=1} : [256,64,14,14] */
-  batch_norm_eval_fwd__backbone_layer2_0_bn1(ws + 64225280, params + 37344, params + 37408, ws + 67436544, buffers + 192, buffers + 256);  /* %24 = batch_norm_eval(%21, %22, %23) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
-  relu_fwd__backbone_layer2_0_relu1(ws + 67436544, ws + 70647808);  /* %25 = relu(%24) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 70647808, params + 37472, ws + 73859072);  /* %27 = conv2d(%25, %26) {stride=1, padding=1} : [256,64,14,14] */
-  batch_norm_eval_fwd__backbone_layer2_0_bn2(ws + 73859072, params + 74336, params + 74400, ws + 77070336, buffers + 320, buffers + 384);  /* %30 = batch_norm_eval(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 57802752, params + 74464, ws + 80281600);  /* %32 = conv2d(%19, %31) {stride=2, padding=0} : [256,64,14,14] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 80281600, params + 76512, params + 76576, ws + 83492864, buffers + 448, buffers + 512);  /* %35 = batch_norm_eval(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
-  add_fwd__backbone_layer2_0_residual(ws + 77070336, ws + 83492864, ws + 86704128);  /* %36 = add(%30, %35) : [256,64,14,14] */
-  relu_fwd__backbone_layer2_0_relu2(ws + 86704128, ws + 89915392);  /* %37 = relu(%36) : [256,64,14,14] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 89915392, params + 76640, ws + 93126656);  /* %39 = conv2d(%37, %38) {stride=2, padding=1} : [256,128,7,7] */
-  batch_norm_eval_fwd__backbone_layer3_0_bn1(ws + 93126656, params + 150368, params + 150496, ws + 94732288, buffers + 576, buffers + 704);  /* %42 = batch_norm_eval(%39, %40, %41) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
-  relu_fwd__backbone_layer3_0_relu1(ws + 94732288, ws + 96337920);  /* %43 = relu(%42) : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 96337920, params + 150624, ws + 97943552);  /* %45 = conv2d(%43, %44) {stride=1, padding=1} : [256,128,7,7] */
-  batch_norm_eval_fwd__backbone_layer3_0_bn2(ws + 97943552, params + 298080, params + 298208, ws + 99549184, buffers + 832, buffers + 960);  /* %48 = batch_norm_eval(%45, %46, %47) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 89915392, params + 298336, ws + 101154816);  /* %50 = conv2d(%37, %49) {stride=2, padding=0} : [256,128,7,7] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 101154816, params + 306528, params + 306656, ws + 102760448, buffers + 1088, buffers + 1216);  /* %53 = batch_norm_eval(%50, %51, %52) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
-  add_fwd__backbone_layer3_0_residual(ws + 99549184, ws + 102760448, ws + 104366080);  /* %54 = add(%48, %53) : [256,128,7,7] */
-  relu_fwd__backbone_layer3_0_relu2(ws + 104366080, ws + 105971712);  /* %55 = relu(%54) : [256,128,7,7] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 105971712, ws + 107577344);  /* %56 = global_avg_pool(%55) : [256,128] */
-  memcpy(features, ws + 107577344, sizeof(float) * 32768);
+  relu_fwd__backbone_relu(ws + 6422528, ws + 0);  /* %6 = relu(%5) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 0, params + 352, ws + 6422528);  /* %8 = conv2d(%6, %7) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_fwd__backbone_layer1_0_bn1(ws + 6422528, params + 9568, params + 9600, ws + 12845056, buffers + 64, buffers + 96);  /* %11 = batch_norm_eval(%8, %9, %10) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
+  relu_fwd__backbone_layer1_0_relu1(ws + 12845056, ws + 6422528);  /* %12 = relu(%11) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 6422528, params + 9632, ws + 12845056);  /* %14 = conv2d(%12, %13) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_fwd__backbone_layer1_0_bn2(ws + 12845056, params + 18848, params + 18880, ws + 6422528, buffers + 128, buffers + 160);  /* %17 = batch_norm_eval(%14, %15, %16) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
+  add_fwd__backbone_layer1_0_residual(ws + 6422528, ws + 0, ws + 12845056);  /* %18 = add(%17, %6) : [256,32,28,28] */
+  relu_fwd__backbone_layer1_0_relu2(ws + 12845056, ws + 0);  /* %19 = relu(%18) : [256,32,28,28] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 0, params + 18912, ws + 6422528);  /* %21 = conv2d(%19, %20) {stride=2, padding=1} : [256,64,14,14] */
+  batch_norm_eval_fwd__backbone_layer2_0_bn1(ws + 6422528, params + 37344, params + 37408, ws + 9633792, buffers + 192, buffers + 256);  /* %24 = batch_norm_eval(%21, %22, %23) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
+  relu_fwd__backbone_layer2_0_relu1(ws + 9633792, ws + 6422528);  /* %25 = relu(%24) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 6422528, params + 37472, ws + 9633792);  /* %27 = conv2d(%25, %26) {stride=1, padding=1} : [256,64,14,14] */
+  batch_norm_eval_fwd__backbone_layer2_0_bn2(ws + 9633792, params + 74336, params + 74400, ws + 6422528, buffers + 320, buffers + 384);  /* %30 = batch_norm_eval(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 0, params + 74464, ws + 9633792);  /* %32 = conv2d(%19, %31) {stride=2, padding=0} : [256,64,14,14] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 9633792, params + 76512, params + 76576, ws + 0, buffers + 448, buffers + 512);  /* %35 = batch_norm_eval(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
+  add_fwd__backbone_layer2_0_residual(ws + 6422528, ws + 0, ws + 3211264);  /* %36 = add(%30, %35) : [256,64,14,14] */
+  relu_fwd__backbone_layer2_0_relu2(ws + 3211264, ws + 0);  /* %37 = relu(%36) : [256,64,14,14] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 0, params + 76640, ws + 3211264);  /* %39 = conv2d(%37, %38) {stride=2, padding=1} : [256,128,7,7] */
+  batch_norm_eval_fwd__backbone_layer3_0_bn1(ws + 3211264, params + 150368, params + 150496, ws + 4816896, buffers + 576, buffers + 704);  /* %42 = batch_norm_eval(%39, %40, %41) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
+  relu_fwd__backbone_layer3_0_relu1(ws + 4816896, ws + 3211264);  /* %43 = relu(%42) : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 3211264, params + 150624, ws + 4816896);  /* %45 = conv2d(%43, %44) {stride=1, padding=1} : [256,128,7,7] */
+  batch_norm_eval_fwd__backbone_layer3_0_bn2(ws + 4816896, params + 298080, params + 298208, ws + 3211264, buffers + 832, buffers + 960);  /* %48 = batch_norm_eval(%45, %46, %47) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 0, params + 298336, ws + 4816896);  /* %50 = conv2d(%37, %49) {stride=2, padding=0} : [256,128,7,7] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 4816896, params + 306528, params + 306656, ws + 0, buffers + 1088, buffers + 1216);  /* %53 = batch_norm_eval(%50, %51, %52) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
+  add_fwd__backbone_layer3_0_residual(ws + 3211264, ws + 0, ws + 1605632);  /* %54 = add(%48, %53) : [256,128,7,7] */
+  relu_fwd__backbone_layer3_0_relu2(ws + 1605632, ws + 0);  /* %55 = relu(%54) : [256,128,7,7] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 0, ws + 1605632);  /* %56 = global_avg_pool(%55) : [256,128] */
+  memcpy(features, ws + 1605632, sizeof(float) * 32768);
 }
 
 /* ===== Symbol table ===== */
@@ -3715,7 +3716,7 @@ int64_t simsiam_arena_numel(int64_t arena) {
     case SIMSIAM_ARENA_PARAMS: case SIMSIAM_ARENA_GRADS: case SIMSIAM_ARENA_MOMENTUM: return 1031008;
     case SIMSIAM_ARENA_BUFFERS: return 4672;
     case SIMSIAM_ARENA_COUNTERS: return 13;
-    case SIMSIAM_ARENA_WORKSPACE: return 456891296;
+    case SIMSIAM_ARENA_WORKSPACE: return 133399872;
     case SIMSIAM_ARENA_INPUTS: return 2;
     default: return 0;
   }

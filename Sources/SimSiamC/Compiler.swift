@@ -18,7 +18,7 @@ public struct CompiledModel: @unchecked Sendable {
             \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               kernels: \(g.kernelCount) C functions (views share kernels)
-              arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes))
+              arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """

@@ -14,6 +14,8 @@ public struct GeneratedC: Sendable {
     public let parameterElements: Int
     public let bufferElements: Int
     public let workspaceElements: Int
+    /// What the workspace would need without liveness-based reuse.
+    public let unsharedWorkspaceElements: Int
 }
 
 /// Emits one C translation unit for a training graph (forward, backward,
@@ -48,7 +50,8 @@ public struct ProgramEmitter {
 
                Training step: \(training.computeNodeCount(.forward)) forward and \(training.computeNodeCount(.backward)) backward ops in \(kernels.kernels.count) kernels.
                Arenas (\(t) elements): params \(layout.parameterElements) (grads and momentum alike),
-               buffers \(layout.bufferElements), workspace \(workspace). Every kernel's threads own
+               buffers \(layout.bufferElements), workspace \(workspace) (values share it by liveness).
+               Every kernel's threads own
                disjoint outputs, so results repeat exactly for a fixed thread count. */
             #include "\(baseName).h"
 
@@ -69,7 +72,8 @@ public struct ProgramEmitter {
                                           graphName: training.name, precision: precision)
         return GeneratedC(baseName: baseName, source: parts.joined(separator: "\n"), header: header,
                           kernelCount: kernels.kernels.count, parameterElements: layout.parameterElements,
-                          bufferElements: layout.bufferElements, workspaceElements: workspace)
+                          bufferElements: layout.bufferElements, workspaceElements: workspace,
+                          unsharedWorkspaceElements: max(trainingPlan.unsharedElements, featurePlan?.unsharedElements ?? 0))
     }
 
     var featureDimension: Int {

@@ -66,24 +66,86 @@ public struct ArenaLayout: Hashable, Sendable {
 public struct MemoryPlan: Hashable, Sendable {
     public let storage: [Storage]
     public let workspaceElements: Int
+    /// What the workspace would need if no two values shared memory.
+    public let unsharedElements: Int
 
-    /// One workspace slot per computed value, in execution order.
+    /// Places every computed value in the workspace by liveness: a value's
+    /// slot is free again after its last reader (aliases such as
+    /// stop-gradient extend it; graph outputs live to the end). A node's
+    /// results never share memory with its operands, so kernels need not
+    /// handle in-place updates. Free blocks are reused best-fit, which keeps
+    /// the plan deterministic.
     public static func plan(_ graph: Graph) -> MemoryPlan {
         var storage = Array(repeating: Storage.none, count: graph.values.count)
-        var cursor = 0
         for node in graph.nodes {
             for result in node.results {
                 switch node.op {
                 case .input(let index): storage[result.index] = .input(index)
                 case .parameter(let index): storage[result.index] = .parameter(index)
                 case .stopGradient, .reshape: storage[result.index] = .alias(node.operands[0])
-                default:
-                    storage[result.index] = .workspace(offset: cursor)
-                    cursor += ArenaLayout.aligned(graph.shape(of: result).elementCount)
+                default: break
                 }
             }
         }
-        return MemoryPlan(storage: storage, workspaceElements: cursor)
+        func owner(_ value: ValueID) -> ValueID {
+            if case .alias(let target) = storage[value.index] { return owner(target) }
+            return value
+        }
+        var lastUse = graph.values.map(\.producer)
+        for (index, node) in graph.nodes.enumerated() {
+            for operand in node.operands { lastUse[owner(operand).index] = max(lastUse[owner(operand).index], index) }
+        }
+        for output in graph.outputs.values { lastUse[owner(output).index] = graph.nodes.count }
+
+        var freeBlocks: [Range<Int>] = []
+        var end = 0, unshared = 0
+        var releasedAfter: [Int: [ValueID]] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for result in node.results where storage[result.index] == .none {
+                let size = ArenaLayout.aligned(graph.shape(of: result).elementCount)
+                unshared += size
+                let offset = take(size, from: &freeBlocks, end: &end)
+                storage[result.index] = .workspace(offset: offset)
+                releasedAfter[lastUse[result.index], default: []].append(result)
+            }
+            for value in releasedAfter[index, default: []] {
+                guard case .workspace(let offset) = storage[value.index] else { continue }
+                give(offset..<(offset + ArenaLayout.aligned(graph.shape(of: value).elementCount)), to: &freeBlocks)
+            }
+        }
+        return MemoryPlan(storage: storage, workspaceElements: end, unsharedElements: unshared)
+    }
+
+    /// Best fit among the free blocks, else new space at the end.
+    private static func take(_ size: Int, from freeBlocks: inout [Range<Int>], end: inout Int) -> Int {
+        if let best = freeBlocks.indices.filter({ freeBlocks[$0].count >= size }).min(by: { freeBlocks[$0].count < freeBlocks[$1].count }) {
+            let block = freeBlocks[best]
+            if block.count == size { freeBlocks.remove(at: best) } else { freeBlocks[best] = (block.lowerBound + size)..<block.upperBound }
+            return block.lowerBound
+        }
+        // A free block touching the end can grow instead of leaving a hole.
+        if let last = freeBlocks.indices.first(where: { freeBlocks[$0].upperBound == end }) {
+            let offset = freeBlocks[last].lowerBound
+            freeBlocks.remove(at: last)
+            end = offset + size
+            return offset
+        }
+        defer { end += size }
+        return end
+    }
+
+    /// Returns a block, merging it with free neighbours.
+    private static func give(_ block: Range<Int>, to freeBlocks: inout [Range<Int>]) {
+        var merged = block
+        freeBlocks.removeAll { other in
+            if other.upperBound == merged.lowerBound || other.lowerBound == merged.upperBound {
+                merged = min(other.lowerBound, merged.lowerBound)..<max(other.upperBound, merged.upperBound)
+                return true
+            }
+            return false
+        }
+        freeBlocks.append(merged)
+        freeBlocks.sort { $0.lowerBound < $1.lowerBound }
     }
 
     /// Follows aliases to the value whose memory this is.
