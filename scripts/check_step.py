@@ -3,7 +3,7 @@
 
     python3 scripts/check_step.py --workload NAME --batch N --simsiamc PATH
         [--seed S] [--keep DIR] [--reference-dtype float32|float64]
-        [--flip-samples K] [--threads T]
+        [--verdict strict|as-accurate-as-pytorch] [--flip-samples K] [--threads T]
 
 For each of two cases, (a) PyTorch-initialised parameters and (b) the same
 with randomize_bn applied (so residual-branch gradients are non-zero), it
@@ -20,7 +20,8 @@ runs
 with LR = base_lr * N / 256 and WD = 5e-4 (momentum 0.9 is simsiamc's
 default), and compares out.safetensors (`loss`, `grad.<name>` for every
 trainable parameter, the updated parameters and BN buffers under their names)
-with the same step run by PyTorch (float32 by default).
+with the same step run by PyTorch, always in both float32 and float64 (the
+float64 run is also the one the ReLU analysis below uses).
 
 Criteria, a = simsiamc, b = reference:
 
@@ -54,8 +55,19 @@ Criteria, a = simsiamc, b = reference:
 * The frozen projector bias is optional in the output; if present it must be
   unchanged. Unexpected extra tensors are listed, not failed.
 
-Exits 1 on any failure (missing tensor, wrong shape or dtype, NaN, tolerance,
-simsiamc's exit status).
+Two verdicts are printed; --verdict (default strict) picks the one that sets
+the exit status:
+* strict: the criteria above against the --reference-dtype run (default
+  float32), i.e. "agrees with PyTorch float32 to 1e-3 (+ ReLU allowance)".
+* as-accurate-as-pytorch: against the float64 run, with tolerance
+  max(tol, 2 x e32) + the same ReLU allowance, where e32 is PyTorch float32's
+  own error (its distance to float64, same measure and scale). PyTorch float32
+  itself misses float64 by up to 1e-1 on some W2 gradients (sums with heavy
+  cancellation accumulated in float); this verdict asks simsiamc to be no
+  worse than that. Rows show rel (vs the reference), rel64 (vs float64) and
+  torch32 (e32); tensors failing only the strict verdict are listed.
+Exits 1 on any failure of the chosen verdict (missing tensor, wrong shape or
+dtype, NaN, tolerance, simsiamc's exit status fail both verdicts).
 """
 
 import argparse
@@ -95,12 +107,14 @@ def make_case(cfg, batch, seed, randomize):
     return ref.state_to_numpy(model), views
 
 
-def reference_step(cfg, params, views, lr, dtype):
+def reference_step(cfg, params, views, lr, state=None):
+    """The float32 PyTorch step. With `state`, its ReLUs record the inputs near 0
+    for the flip analysis (same values and masks as nn.ReLU)."""
     model = ref.SimSiam(cfg)
     ref.load_numpy_state(model, params)
-    model = model.to(dtype)
-    loss, grads = ref.train_step(model, torch.from_numpy(views["x1"]).to(dtype),
-                                 torch.from_numpy(views["x2"]).to(dtype),
+    if state is not None:
+        _install_flip_relu(model, state)
+    loss, grads = ref.train_step(model, torch.from_numpy(views["x1"]), torch.from_numpy(views["x2"]),
                                  lr=lr, weight_decay=WEIGHT_DECAY, momentum=MOMENTUM)
     after = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     return (float(loss), {k: v.numpy() for k, v in grads.items()}, after,
@@ -169,48 +183,50 @@ def _install_flip_relu(model, state):
                 setattr(parent, name, _FlipReLU(state))
 
 
-def analyse(cfg, params, views, samples, seed):
-    """float64 loss scale and per-gradient ReLU-flip allowance (absolute)."""
-    state = _FlipState()
-    x = {k: torch.from_numpy(v) for k, v in views.items()}
-    names = None
-    if samples > 0:
-        m32 = ref.SimSiam(cfg)
-        ref.load_numpy_state(m32, params)
-        _install_flip_relu(m32, state)
-        m32.train()
-        with torch.no_grad():
-            m32(x["x1"], x["x2"])
-        del m32
-    state.mode, state.calls = "analyse", 0
+def analyse(cfg, params, views, lr, samples, seed, state):
+    """The float64 PyTorch step, and from its forward/backward the loss scale and
+    the per-gradient ReLU-flip allowance (absolute). `state` holds the float32
+    ReLU inputs recorded by reference_step (used if samples > 0)."""
+    state.mode, state.calls, state.flip = "analyse", 0, None
+    x = {k: torch.from_numpy(v).double() for k, v in views.items()}
     m64 = ref.SimSiam(cfg)
     ref.load_numpy_state(m64, params)
     m64 = m64.double()
     m64.train()
     if samples > 0:
         _install_flip_relu(m64, state)
-    p1, p2, z1, z2 = m64(x["x1"].double(), x["x2"].double())
+    p1, p2, z1, z2 = m64(x["x1"], x["x2"])
     with torch.no_grad():
         c = torch.cat([F.cosine_similarity(p1, z2, dim=1, eps=1e-8),
                        F.cosine_similarity(p2, z1, dim=1, eps=1e-8)])
         loss_scale = float(c.abs().mean())
-    allowance, n_near = {}, 0
-    if samples > 0:
-        loss = ref.simsiam_loss(p1, p2, z1, z2)
-        named = [(n, p) for n, p in m64.named_parameters() if p.requires_grad]
-        names = [n for n, _ in named]
-        ps = [p for _, p in named]
-        base = torch.autograd.grad(loss, ps, retain_graph=True)
-        allowance = {n: 0.0 for n in names}
-        n_near = sum(int(t.numel()) for t in state.near)
-        rng = torch.Generator().manual_seed(seed)
-        for k in range(samples if n_near else 0):
-            state.flip = [t[torch.rand(t.numel(), generator=rng) < 0.5] for t in state.near]
-            g = torch.autograd.grad(loss, ps, retain_graph=k < samples - 1)
-            for n, gk, gb in zip(names, g, base):
-                allowance[n] = max(allowance[n],
-                                   ALLOWANCE_FACTOR * float((gk - gb).abs().max()))
-    return loss_scale, allowance, n_near
+    loss = ref.simsiam_loss(p1, p2, z1, z2)
+    named = [(n, p) for n, p in m64.named_parameters() if p.requires_grad]
+    names = [n for n, _ in named]
+    ps = [p for _, p in named]
+    n_near = sum(int(t.numel()) for t in state.near) if samples > 0 else 0
+    flips = samples if n_near else 0
+    base = torch.autograd.grad(loss, ps, retain_graph=flips > 0)
+    allowance = {n: 0.0 for n in names}
+    rng = torch.Generator().manual_seed(seed)
+    for k in range(flips):
+        state.flip = [t[torch.rand(t.numel(), generator=rng) < 0.5] for t in state.near]
+        g = torch.autograd.grad(loss, ps, retain_graph=k < flips - 1)
+        for n, gk, gb in zip(names, g, base):
+            allowance[n] = max(allowance[n],
+                               ALLOWANCE_FACTOR * float((gk - gb).abs().max()))
+    state.flip = None
+    # The update, as ref.train_step (fresh SGD, unflipped gradients); the BN
+    # buffers were updated by the forward above.
+    opt = torch.optim.SGD(ps, lr=lr, momentum=MOMENTUM, dampening=0.0,
+                          weight_decay=WEIGHT_DECAY, nesterov=False)
+    with torch.no_grad():
+        for p, g in zip(ps, base):
+            p.grad = g.detach().clone()
+    opt.step()
+    after = {k: v.detach().numpy().copy() for k, v in m64.state_dict().items()}
+    grads = {n: g.detach().numpy() for n, g in zip(names, base)}
+    return float(loss.detach()), grads, after, loss_scale, allowance, n_near
 
 
 # --------------------------------------------------------------------------
@@ -224,17 +240,48 @@ def running_mean_floor(name, expected):
     return 0.0 if rv is None else 0.1 * float(np.sqrt(np.max(rv)))
 
 
+BOTH = ("strict", "acc")
+
+
+def _rel(a64, b64, scale):
+    """max|a - b| / scale (inf for non-finite a; a zero scale needs a == b)."""
+    if not np.all(np.isfinite(a64)):
+        return math.inf, math.inf
+    diff = float(np.abs(a64 - b64).max(initial=0.0))
+    return diff, (diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf))
+
+
+class Row:
+    __slots__ = ("case", "name", "shape", "scale", "rel", "allow", "tol", "ok",
+                 "rel64", "torch32", "allow64", "tol_acc", "ok_acc")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    def badness(self):
+        lim = self.tol + self.allow
+        return self.rel / lim if lim > 0 else (0.0 if self.rel == 0 else math.inf)
+
+
 class Report:
-    def __init__(self):
-        # (case, name, shape, max|a-b|, scale, rel, allow_rel, tol, ok)
+    """Every comparison is judged twice: "strict" (selected reference, tol +
+    allowance) and "acc" (as-accurate-as-pytorch: float64 reference,
+    max(tol, 2 x torch float32 error) + allowance)."""
+
+    def __init__(self, reference_dtype):
+        self.use64 = reference_dtype == "float64"
         self.rows = []
-        self.problems = []   # (case, message)
+        self.problems = []   # (case, message, verdicts it fails)
 
-    def fail(self, case, msg):
-        self.problems.append((case, msg))
+    def fail(self, case, msg, verdicts=BOTH):
+        self.problems.append((case, msg, verdicts))
 
-    def compare(self, case, name, a, b, tol, floor=0.0, allowance=0.0):
-        b = np.asarray(b)
+    def compare(self, case, name, a, b32, b64, tol, floor32=0.0, floor64=0.0, allowance=0.0):
+        """a = simsiamc, b32 / b64 = PyTorch float32 / float64 (floors: scale
+        floors for each); the selected reference is the --reference-dtype one."""
+        b32, b64 = np.asarray(b32), np.asarray(b64)
+        b, floor = (b64, floor64) if self.use64 else (b32, floor32)
         if a is None:
             self.fail(case, f"missing from simsiamc's output: {name}")
             return
@@ -243,35 +290,53 @@ class Report:
             self.fail(case, f"{name}: shape {list(a.shape)}, expected {list(b.shape)}")
             return
         if name.endswith("num_batches_tracked"):
-            ok = a.dtype == np.int64 and np.array_equal(a, b)
+            ok = a.dtype == np.int64 and np.array_equal(a, b) and np.array_equal(a, b64)
             if a.dtype != np.int64:
                 self.fail(case, f"{name}: dtype {a.dtype}, expected int64")
             elif not ok:
                 self.fail(case, f"{name}: {a.tolist()} != expected {b.tolist()}")
-            self.rows.append((case, name, b.shape, float(np.abs(a.astype(np.float64) - b).max()),
-                              float(np.abs(b).max()), 0.0 if ok else math.inf, 0.0, 0.0, ok))
+            r = 0.0 if ok else math.inf
+            self.rows.append(Row(case=case, name=name, shape=b.shape, scale=float(np.abs(b).max()),
+                                 rel=r, allow=0.0, tol=0.0, ok=ok, rel64=r, torch32=0.0,
+                                 allow64=0.0, tol_acc=0.0, ok_acc=ok))
             return
         if a.dtype.kind != "f":
             self.fail(case, f"{name}: dtype {a.dtype}, expected a float type")
             return
-        a64, b64 = a.astype(np.float64), b.astype(np.float64)
-        scale = max(float(np.abs(b64).max(initial=0.0)), floor)
-        if not np.all(np.isfinite(a64)):
-            diff = rel = math.inf
-        else:
-            diff = float(np.abs(a64 - b64).max(initial=0.0))
-            rel = diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
-        allow_rel = allowance / scale if scale > 0 else 0.0
-        ok = rel <= tol + allow_rel
-        self.rows.append((case, name, b.shape, diff, scale, rel, allow_rel, tol, ok))
-        if not ok:
-            if not math.isfinite(diff):
-                self.fail(case, f"{name}: non-finite values")
-            elif scale == 0:
-                self.fail(case, f"{name}: reference is exactly 0, max|a| = {diff:.3e}")
+        a64 = a.astype(np.float64)
+        b32_64, b64_64 = b32.astype(np.float64), b64.astype(np.float64)
+        bsel = b64_64 if self.use64 else b32_64
+        scale = max(float(np.abs(bsel).max(initial=0.0)), floor)
+        scale64 = max(float(np.abs(b64_64).max(initial=0.0)), floor64)
+        diff, rel = _rel(a64, bsel, scale)
+        diff64, rel64 = _rel(a64, b64_64, scale64)
+        _, torch32 = _rel(b32_64, b64_64, scale64)
+        allow = allowance / scale if scale > 0 else 0.0
+        allow64 = allowance / scale64 if scale64 > 0 else 0.0
+        ok = rel <= tol + allow
+        # A non-finite torch32 (float32 NaN, or non-zero where float64 is exactly 0)
+        # relaxes nothing.
+        tol_acc = max(tol, 2.0 * torch32) if math.isfinite(torch32) else tol
+        ok_acc = rel64 <= tol_acc + allow64
+        self.rows.append(Row(case=case, name=name, shape=b.shape, scale=scale, rel=rel,
+                             allow=allow, tol=tol, ok=ok, rel64=rel64, torch32=torch32,
+                             allow64=allow64, tol_acc=tol_acc, ok_acc=ok_acc))
+        if not math.isfinite(diff):
+            self.fail(case, f"{name}: non-finite values")
+            return
+        for verdict, passed, d, sc, r, t, al in (("strict", ok, diff, scale, rel, tol, allow),
+                                                  ("acc", ok_acc, diff64, scale64, rel64, tol_acc,
+                                                   allow64)):
+            if passed:
+                continue
+            what = "" if verdict == "strict" else "vs float64 "
+            if sc == 0:
+                msg = f"{name}: {what}reference is exactly 0, max|a| = {d:.3e}"
             else:
-                self.fail(case, f"{name}: relative error {rel:.3e} > {tol:g}"
-                          + (f" + allowance {allow_rel:.2e}" if allow_rel else ""))
+                msg = (f"{name}: {what}relative error {r:.3e} > {t:.3g}"
+                       + (f" + allowance {al:.2e}" if al else "")
+                       + (f" (torch float32's own error {torch32:.2e})" if verdict == "acc" else ""))
+            self.fail(case, msg, (verdict,))
 
 
 def run_case(args, cfg, case, randomize, workdir, report, info):
@@ -306,27 +371,39 @@ def run_case(args, cfg, case, randomize, workdir, report, info):
         report.fail(case, f"cannot read {p_out}: {e}")
         return
 
-    dtype = torch.float64 if args.reference_dtype == "float64" else torch.float32
-    loss, grads, after, trainable, frozen = reference_step(cfg, params, views, lr, dtype)
-    loss_scale, allowance, n_near = analyse(cfg, params, views, args.flip_samples,
-                                            args.seed * 31 + ord(case))
+    # Both references, once each: float32 (recording the ReLU inputs near 0) and
+    # float64 (which also gives the loss scale and the ReLU-flip allowance).
+    state = _FlipState()
+    loss32, grads32, after32, trainable, frozen = reference_step(
+        cfg, params, views, lr, state if args.flip_samples > 0 else None)
+    loss64, grads64, after64, loss_scale, allowance, n_near = analyse(
+        cfg, params, views, lr, args.flip_samples, args.seed * 31 + ord(case), state)
     info[case]["near"] = n_near
 
-    expected = {"loss": np.asarray(loss)}
+    def expected_of(loss, grads, after):
+        e = {"loss": np.asarray(loss)}
+        for n in trainable:
+            e[f"grad.{n}"] = grads[n]
+        for n, v in after.items():
+            if n not in frozen:
+                e[n] = v
+        return e
+
+    e32 = expected_of(loss32, grads32, after32)
+    e64 = expected_of(loss64, grads64, after64)
+    esel = e64 if report.use64 else e32
     allow = {}
     for n in trainable:
-        expected[f"grad.{n}"] = grads[n]
         allow[f"grad.{n}"] = allowance.get(n, 0.0)
         allow[n] = lr * allowance.get(n, 0.0)   # w' = w - lr (g + wd w) on the first step
-    for n, v in after.items():
-        if n not in frozen:
-            expected[n] = v
-    for n, b in expected.items():
+    for n in e32:
         if n == "loss":
-            report.compare(case, n, out.get(n), b, LOSS_TOL, floor=loss_scale)
+            report.compare(case, n, out.get(n), e32[n], e64[n], LOSS_TOL,
+                           floor32=loss_scale, floor64=loss_scale)
         else:
-            report.compare(case, n, out.get(n), b, TENSOR_TOL,
-                           floor=running_mean_floor(n, expected), allowance=allow.get(n, 0.0))
+            report.compare(case, n, out.get(n), e32[n], e64[n], TENSOR_TOL,
+                           floor32=running_mean_floor(n, e32), floor64=running_mean_floor(n, e64),
+                           allowance=allow.get(n, 0.0))
     # The update itself, w' - w = -lr (g + wd w): compared on w' alone, an error of
     # order lr * wd * |w| (a missing weight decay) would be far below 1e-3.
     eps32 = float(np.finfo(np.float32).eps)
@@ -335,15 +412,19 @@ def run_case(args, cfg, case, randomize, workdir, report, info):
         if a is None or np.shape(a) != params[n].shape or np.asarray(a).dtype.kind != "f":
             continue   # already reported
         w0 = params[n].astype(np.float64)
-        report.compare(case, f"update.{n}", a.astype(np.float64) - w0, after[n].astype(np.float64) - w0,
-                       TENSOR_TOL, allowance=allow[n] + eps32 * float(np.abs(after[n]).max()))
+        report.compare(case, f"update.{n}", a.astype(np.float64) - w0,
+                       after32[n].astype(np.float64) - w0, after64[n].astype(np.float64) - w0,
+                       TENSOR_TOL, allowance=allow[n] + eps32 * float(np.abs(esel[n]).max()))
     for n in frozen:   # optional in the output, but must not change
         if n in out:
-            report.compare(case, n, out[n], params[n], 0.0)
-    extra = sorted(set(out) - set(expected) - frozen)
+            report.compare(case, n, out[n], params[n], params[n], 0.0)
+    extra = sorted(set(out) - set(e32) - frozen)
     if extra:
         print(f"  [{case}] note: {len(extra)} unexpected tensor(s) in output: "
               + ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else ""))
+
+
+VERDICTS = {"strict": "strict", "as-accurate-as-pytorch": "acc"}
 
 
 def main():
@@ -354,7 +435,10 @@ def main():
     ap.add_argument("--simsiamc", required=True, help="path of the simsiamc executable")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", metavar="DIR", help="keep the files in DIR/case-a, DIR/case-b")
-    ap.add_argument("--reference-dtype", choices=("float32", "float64"), default="float32")
+    ap.add_argument("--reference-dtype", choices=("float32", "float64"), default="float32",
+                    help="reference of the strict verdict (default float32)")
+    ap.add_argument("--verdict", choices=tuple(VERDICTS), default="strict",
+                    help="verdict that sets the exit status (default strict)")
     ap.add_argument("--flip-samples", type=int, default=4,
                     help="random ReLU-mask flips for the gradient allowance (0: none)")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1)")
@@ -369,8 +453,8 @@ def main():
 
     print(f"check_step: {cfg.name}, batch {args.batch}, lr {cfg.lr(args.batch):g}, "
           f"wd {WEIGHT_DECAY:g}, momentum {MOMENTUM:g}, reference {args.reference_dtype}, "
-          f"seed {args.seed}, flip samples {args.flip_samples}")
-    report = Report()
+          f"seed {args.seed}, flip samples {args.flip_samples}, verdict {args.verdict}")
+    report = Report(args.reference_dtype)
     info = {}
     cases = [("a", False), ("b", True)]
     tmp = None
@@ -387,34 +471,54 @@ def main():
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def badness(r):
-        return r[5] / (r[7] + r[6]) if r[7] + r[6] > 0 else (0.0 if r[5] == 0 else math.inf)
+    def yn(ok):
+        return "ok" if ok else "FAIL"
 
-    rows = sorted(report.rows, key=badness, reverse=True)
-    print(f"\n{'case':4} {'tensor':48} {'shape':15} {'max|a-b|':>9} {'scale':>9} "
-          f"{'rel':>9} {'allow':>9}  ok")
-    for c, n, shape, d, s, rel, al, tol, ok in rows[:10]:
-        print(f"{c:4} {n[:48]:48} {str(list(shape))[:15]:15} {d:9.2e} {s:9.2e} {rel:9.2e} "
-              f"{al:9.2e}  {'ok' if ok else 'FAIL'}")
+    rows = sorted(report.rows, key=Row.badness, reverse=True)
+    print(f"\nrel: vs PyTorch {args.reference_dtype}; rel64: vs PyTorch float64; torch32: PyTorch "
+          f"float32 vs float64; allow: ReLU allowance; acc: as-accurate-as-pytorch")
+    print(f"{'case':4} {'tensor':46} {'shape':14} {'scale':>8} {'rel':>8} {'allow':>8} "
+          f"{'rel64':>8} {'torch32':>8} strict acc")
+    for r in rows[:10]:
+        print(f"{r.case:4} {r.name[:46]:46} {str(list(r.shape))[:14]:14} {r.scale:8.2e} "
+              f"{r.rel:8.2e} {r.allow:8.2e} {r.rel64:8.2e} {r.torch32:8.2e} "
+              f"{yn(r.ok):6} {yn(r.ok_acc)}")
+    only = [r for r in report.rows if not r.ok and r.ok_acc]
+    print(f"strict FAIL but as-accurate ok: {len(only)} tensor(s)"
+          + (" [rel / rel64 / torch32]" if only else ""))
+    for r in only:
+        print(f"  {r.case} {r.name}  {r.rel:.2e} / {r.rel64:.2e} / {r.torch32:.2e}")
+
+    def failed(case, verdict):
+        return sum(1 for c, _, v in report.problems if c == case and verdict in v)
+
     for case, _ in cases:
-        crow = [r for r in report.rows if r[0] == case]
-        nfail = sum(1 for r in crow if not r[8])
-        nallow = sum(1 for r in crow if r[8] and r[5] > r[7])
-        loss = [r for r in crow if r[1] == "loss"]
+        crow = [r for r in report.rows if r.case == case]
+        nallow = sum(1 for r in crow if r.ok and r.rel > r.tol)
+        loss = [r for r in crow if r.name == "loss"]
         i = info.get(case, {})
         t = f"{i['time']:.3f} s" if "time" in i else "n/a"
-        print(f"case {case}: {len(crow)} compared, {nfail} failed, {nallow} passed only with "
-              f"an allowance ({i.get('near', 0)} ReLU inputs near 0)"
-              + (f", loss rel {loss[0][5]:.2e}" if loss else "")
+        print(f"case {case}: {len(crow)} compared; strict {failed(case, 'strict')} failed "
+              f"({nallow} passed only with an allowance); as-accurate-as-pytorch "
+              f"{failed(case, 'acc')} failed; {i.get('near', 0)} ReLU inputs near 0"
+              + (f"; loss rel {loss[0].rel:.2e}, rel64 {loss[0].rel64:.2e}" if loss else "")
               + f"; simsiamc step wall time {t}")
+    for name, v in VERDICTS.items():
+        n = sum(1 for _, _, vs in report.problems if v in vs)
+        print(f"verdict {name}: {'PASS' if n == 0 else f'FAIL ({n} problem(s))'}"
+              + ("  <- exit status" if name == args.verdict else ""))
+    chosen = VERDICTS[args.verdict]
     if report.problems:
-        print(f"\nFAILED ({len(report.problems)} problem(s)):")
-        for case, msg in report.problems[:40]:
-            print(f"  [{case}] {msg}")
+        print(f"\nproblems ({len(report.problems)}):")
+        for case, msg, vs in report.problems[:40]:
+            tag = "both" if len(vs) == 2 else ("strict" if vs == ("strict",) else "as-accurate")
+            print(f"  [{case}] [{tag}] {msg}")
         if len(report.problems) > 40:
             print(f"  ... and {len(report.problems) - 40} more")
+    if any(chosen in vs for _, _, vs in report.problems):
+        print(f"\nFAILED (verdict {args.verdict})")
         sys.exit(1)
-    print("\nOK")
+    print(f"\nOK (verdict {args.verdict})")
 
 
 if __name__ == "__main__":

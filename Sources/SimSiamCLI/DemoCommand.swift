@@ -11,7 +11,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var options: WorkloadOptions
 
     @Option(help: "Training steps to run.")
-    var steps: Int = 20
+    var steps: Int = 8
 
     @Option(help: "Directory with the Fashion-MNIST IDX files.")
     var data: String = FashionMNIST.defaultDirectory.path
