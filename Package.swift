@@ -2,7 +2,8 @@
 import PackageDescription
 
 // The module graph mirrors the compiler pipeline; data flows one way:
-// DSL -> IR -> Passes (autodiff, memory plan) -> Codegen -> Toolchain -> Runtime.
+// DSL -> IR -> Passes (autodiff, memory plan) -> Codegen -> Toolchain -> Runtime;
+// Data feeds the runtime and Eval scores what it produces (kNN, linear probe, plots).
 // `SimSiamC` is the driver that strings the stages together; `SimSiamCLI`
 // holds one file per subcommand; `simsiamc` is the thin executable.
 let package = Package(
@@ -23,11 +24,12 @@ let package = Package(
         .target(name: "SimSiamToolchain"),
         .target(name: "SimSiamRuntime"),
         .target(name: "SimSiamData"),
+        .target(name: "SimSiamEval"),
         .target(
             name: "SimSiamC",
             dependencies: [
                 "SimSiamIR", "SimSiamDSL", "SimSiamPasses", "SimSiamCodegen",
-                "SimSiamToolchain", "SimSiamRuntime", "SimSiamData",
+                "SimSiamToolchain", "SimSiamRuntime", "SimSiamData", "SimSiamEval",
             ]),
         .target(
             name: "SimSiamCLI",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "SimSiamToolchainTests", dependencies: ["SimSiamToolchain"]),
         .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
         .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),
+        .testTarget(name: "SimSiamEvalTests", dependencies: ["SimSiamEval"]),
         .testTarget(
             name: "SimSiamCTests", dependencies: ["SimSiamC", "SimSiamCLI"],
             resources: [.copy("Fixtures")]),

@@ -9,40 +9,175 @@
 #include "cifar_resnet18.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* ===== Kernels ===== */
+/* ===== GEMM support =====
+   C[M x N] = A[M x K] * B[K x N] on packed panels: A in panels of GEMM_MR rows
+   (k-major: a[k * GEMM_MR + i]), B in panels of GEMM_NR columns (k-major:
+   b[k * GEMM_NR + j]), both zero-padded. Each layer kernel supplies pack_a,
+   pack_b and store; threads own whole column panels (or, when reducing
+   over k, private partial sums added in thread order), so results repeat
+   exactly for a fixed thread count. */
+typedef float vec_t __attribute__((vector_size(64), aligned(4)));
+enum { GEMM_MR = 8, GEMM_NR = 32 };
 
-/* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
-   x [512,3,32,32] * w [64,3,3,3] -> y [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 3, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
+typedef struct { const float* a; const float* b; const float* bias; float* c; } gemm_operands_t;
+/* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
+typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel);
+/* Writes an MR x NR tile (row-major, stride GEMM_NR) to C rows i0.., columns j0... */
+typedef void (*gemm_store_fn)(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile);
+
+static void* gemm_alloc(int64_t elements) {
+  const size_t bytes = ((size_t)elements * sizeof(float) + 63) / 64 * 64;
+  return aligned_alloc(64, bytes > 0 ? bytes : 64);
+}
+
+/* tile = a_panel^T b_panel over kc steps: MR x NR accumulators in registers. */
+static inline void gemm_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, float* restrict tile) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t k = 0; k < kc; k++) {
+    const vec_t b0 = *(const vec_t*)(b + k * GEMM_NR), b1 = *(const vec_t*)(b + k * GEMM_NR + 16);
+    const float* ak = a + k * GEMM_MR;
+    c0_0 += ak[0] * b0; c0_1 += ak[0] * b1;
+    c1_0 += ak[1] * b0; c1_1 += ak[1] * b1;
+    c2_0 += ak[2] * b0; c2_1 += ak[2] * b1;
+    c3_0 += ak[3] * b0; c3_1 += ak[3] * b1;
+    c4_0 += ak[4] * b0; c4_1 += ak[4] * b1;
+    c5_0 += ak[5] * b0; c5_1 += ak[5] * b1;
+    c6_0 += ak[6] * b0; c6_1 += ak[6] * b1;
+    c7_0 += ak[7] * b0; c7_1 += ak[7] * b1;
+  }
+    *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
+    *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
+    *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
+    *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
+    *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
+    *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
+    *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
+    *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+}
+
+/* Full-depth GEMM: A packed once, then each thread packs its column panels of B
+   and computes every tile of them. */
+static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gemm_operands_t* g,
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, gemm_store_fn store) {
+  const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  float* a_packed = gemm_alloc(row_panels * GEMM_MR * K);
+  #pragma omp parallel
+  {
+    #pragma omp for schedule(static)
+    for (int64_t r = 0; r < row_panels; r++) {
+      const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+      pack_a(g, 0, K, r * GEMM_MR, rows, a_packed + r * GEMM_MR * K);
+    }
+    float* b_panel = gemm_alloc(K * GEMM_NR);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    #pragma omp for schedule(static)
+    for (int64_t p = 0; p < col_panels; p++) {
+      const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+      pack_b(g, 0, K, j0, cols, b_panel);
+      for (int64_t r = 0; r < row_panels; r++) {
+        const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+        gemm_micro_tile(K, a_packed + r * GEMM_MR * K, b_panel, tile);
+        store(g, r * GEMM_MR, rows, j0, cols, tile);
+      }
+    }
+    free(b_panel);
+  }
+  free(a_packed);
+}
+
+/* GEMM with a long k (a weight gradient summed over batch and pixels): threads
+   take contiguous blocks of k and sum into private M x N partials, which are then
+   added in thread order into c (row-major, overwritten). */
+static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t kc, const gemm_operands_t* g,
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, float* restrict c) {
+  const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  const int64_t k_blocks = (K + kc - 1) / kc;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* partial = gemm_alloc(M * N);
+    memset(partial, 0, sizeof(float) * (size_t)(M * N));
+    partials[thread] = partial;
+    float* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
+    float* b_panel = gemm_alloc(kc * GEMM_NR);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    #pragma omp for schedule(static)
+    for (int64_t block = 0; block < k_blocks; block++) {
+      const int64_t k0 = block * kc, depth = K - k0 < kc ? K - k0 : kc;
+      for (int64_t r = 0; r < row_panels; r++) {
+        const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+        pack_a(g, k0, depth, r * GEMM_MR, rows, a_block + r * GEMM_MR * depth);
+      }
+      for (int64_t p = 0; p < col_panels; p++) {
+        const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+        pack_b(g, k0, depth, j0, cols, b_panel);
+        for (int64_t r = 0; r < row_panels; r++) {
+          const int64_t i0 = r * GEMM_MR, rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+          gemm_micro_tile(depth, a_block + r * GEMM_MR * depth, b_panel, tile);
+          for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) partial[(i0 + i) * N + j0 + j] += tile[i * GEMM_NR + j];
         }
       }
     }
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < M * N; e++) {
+      float sum = 0;
+      for (int t = 0; t < threads; t++) sum += partials[t][e];
+      c[e] = sum;
+    }
+    free(b_panel);
+    free(a_block);
+    free(partial);
   }
+  free(partials);
+}
+
+/* ===== Kernels ===== */
+
+static void conv2d_fwd__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 27 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 3072; top[j] = pixel / 32 * 1 - 1; left[j] = pixel % 32 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_fwd__backbone_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
+   x [512,3,32,32] * w [64,3,3,3] -> y [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 27 */
+static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 524288, 27, &g, conv2d_fwd__backbone_conv1__pack_a, conv2d_fwd__backbone_conv1__pack_b, conv2d_fwd__backbone_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.bn1, DSL SimSiamDSL/ResNet.swift:50
@@ -92,35 +227,44 @@ static void relu_fwd__backbone_relu(const float* restrict x, float* restrict y) 
   for (int64_t i = 0; i < 33554432; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 * 1 - 1; left[j] = pixel % 32 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_fwd__backbone_layer1_0_conv1__pack_a, conv2d_fwd__backbone_layer1_0_conv1__pack_b, conv2d_fwd__backbone_layer1_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -170,35 +314,44 @@ static void relu_fwd__backbone_layer1_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 33554432; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 * 1 - 1; left[j] = pixel % 32 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_fwd__backbone_layer1_0_conv2__pack_a, conv2d_fwd__backbone_layer1_0_conv2__pack_b, conv2d_fwd__backbone_layer1_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -255,35 +408,44 @@ static void relu_fwd__backbone_layer1_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 33554432; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 * 1 - 1; left[j] = pixel % 32 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_fwd__backbone_layer1_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_fwd__backbone_layer1_1_conv1__pack_a, conv2d_fwd__backbone_layer1_1_conv1__pack_b, conv2d_fwd__backbone_layer1_1_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -333,35 +495,44 @@ static void relu_fwd__backbone_layer1_1_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 33554432; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 * 1 - 1; left[j] = pixel % 32 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_fwd__backbone_layer1_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_fwd__backbone_layer1_1_conv2__pack_a, conv2d_fwd__backbone_layer1_1_conv2__pack_b, conv2d_fwd__backbone_layer1_1_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -418,35 +589,44 @@ static void relu_fwd__backbone_layer1_1_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 33554432; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,64,32,32] * w [128,64,3,3] -> y [512,128,16,16]; stride 2, padding 1 */
-static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 65536; top[j] = pixel / 16 * 2 - 1; left[j] = pixel % 16 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,64,32,32] * w [128,64,3,3] -> y [512,128,16,16]; stride 2, padding 1
+   GEMM: M 128, N 131072, K 576 */
+static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 131072, 576, &g, conv2d_fwd__backbone_layer2_0_conv1__pack_a, conv2d_fwd__backbone_layer2_0_conv1__pack_b, conv2d_fwd__backbone_layer2_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -496,35 +676,44 @@ static void relu_fwd__backbone_layer2_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 16777216; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 * 1 - 1; left[j] = pixel % 16 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
+static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_fwd__backbone_layer2_0_conv2__pack_a, conv2d_fwd__backbone_layer2_0_conv2__pack_b, conv2d_fwd__backbone_layer2_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -567,35 +756,44 @@ static void batch_norm_train_fwd__backbone_layer2_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   x [512,64,32,32] * w [128,64,1,1] -> y [512,128,16,16]; stride 2, padding 0 */
-static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 1, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 65536; top[j] = pixel / 16 * 2 - 0; left[j] = pixel % 16 * 2 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? x[base[j] + ci * 1024 + hh * 32 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
+   x [512,64,32,32] * w [128,64,1,1] -> y [512,128,16,16]; stride 2, padding 0
+   GEMM: M 128, N 131072, K 64 */
+static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 131072, 64, &g, conv2d_fwd__backbone_layer2_0_downsample_0__pack_a, conv2d_fwd__backbone_layer2_0_downsample_0__pack_b, conv2d_fwd__backbone_layer2_0_downsample_0__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -652,35 +850,44 @@ static void relu_fwd__backbone_layer2_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 16777216; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 * 1 - 1; left[j] = pixel % 16 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
+static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_fwd__backbone_layer2_1_conv1__pack_a, conv2d_fwd__backbone_layer2_1_conv1__pack_b, conv2d_fwd__backbone_layer2_1_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -730,35 +937,44 @@ static void relu_fwd__backbone_layer2_1_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 16777216; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 * 1 - 1; left[j] = pixel % 16 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
+static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_fwd__backbone_layer2_1_conv2__pack_a, conv2d_fwd__backbone_layer2_1_conv2__pack_b, conv2d_fwd__backbone_layer2_1_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -815,35 +1031,44 @@ static void relu_fwd__backbone_layer2_1_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 16777216; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,128,16,16] * w [256,128,3,3] -> y [512,256,8,8]; stride 2, padding 1 */
-static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 32768; top[j] = pixel / 8 * 2 - 1; left[j] = pixel % 8 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,128,16,16] * w [256,128,3,3] -> y [512,256,8,8]; stride 2, padding 1
+   GEMM: M 256, N 32768, K 1152 */
+static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(256, 32768, 1152, &g, conv2d_fwd__backbone_layer3_0_conv1__pack_a, conv2d_fwd__backbone_layer3_0_conv1__pack_b, conv2d_fwd__backbone_layer3_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -893,35 +1118,44 @@ static void relu_fwd__backbone_layer3_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 8388608; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
+static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_0_conv2__pack_a, conv2d_fwd__backbone_layer3_0_conv2__pack_b, conv2d_fwd__backbone_layer3_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -964,35 +1198,44 @@ static void batch_norm_train_fwd__backbone_layer3_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   x [512,128,16,16] * w [256,128,1,1] -> y [512,256,8,8]; stride 2, padding 0 */
-static void conv2d_fwd__backbone_layer3_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 1, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 32768; top[j] = pixel / 8 * 2 - 0; left[j] = pixel % 8 * 2 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
+   x [512,128,16,16] * w [256,128,1,1] -> y [512,256,8,8]; stride 2, padding 0
+   GEMM: M 256, N 32768, K 128 */
+static void conv2d_fwd__backbone_layer3_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(256, 32768, 128, &g, conv2d_fwd__backbone_layer3_0_downsample_0__pack_a, conv2d_fwd__backbone_layer3_0_downsample_0__pack_b, conv2d_fwd__backbone_layer3_0_downsample_0__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -1049,35 +1292,44 @@ static void relu_fwd__backbone_layer3_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 8388608; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
+static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_1_conv1__pack_a, conv2d_fwd__backbone_layer3_1_conv1__pack_b, conv2d_fwd__backbone_layer3_1_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1127,35 +1379,44 @@ static void relu_fwd__backbone_layer3_1_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 8388608; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
+static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_1_conv2__pack_a, conv2d_fwd__backbone_layer3_1_conv2__pack_b, conv2d_fwd__backbone_layer3_1_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1212,35 +1473,44 @@ static void relu_fwd__backbone_layer3_1_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 8388608; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4]; stride 2, padding 1 */
-static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4]; stride 2, padding 1
+   GEMM: M 512, N 8192, K 2304 */
+static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1__pack_a, conv2d_fwd__backbone_layer4_0_conv1__pack_b, conv2d_fwd__backbone_layer4_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1290,35 +1560,44 @@ static void relu_fwd__backbone_layer4_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 4194304; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
+static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_0_conv2__pack_a, conv2d_fwd__backbone_layer4_0_conv2__pack_b, conv2d_fwd__backbone_layer4_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer4.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1361,35 +1640,44 @@ static void batch_norm_train_fwd__backbone_layer4_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-/* conv2d (forward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   x [512,256,8,8] * w [512,256,1,1] -> y [512,512,4,4]; stride 2, padding 0 */
-static void conv2d_fwd__backbone_layer4_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 1, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 0; left[j] = pixel % 4 * 2 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer4_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
+   x [512,256,8,8] * w [512,256,1,1] -> y [512,512,4,4]; stride 2, padding 0
+   GEMM: M 512, N 8192, K 256 */
+static void conv2d_fwd__backbone_layer4_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 256, &g, conv2d_fwd__backbone_layer4_0_downsample_0__pack_a, conv2d_fwd__backbone_layer4_0_downsample_0__pack_b, conv2d_fwd__backbone_layer4_0_downsample_0__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer4.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -1446,35 +1734,44 @@ static void relu_fwd__backbone_layer4_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 4194304; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
+static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_1_conv1__pack_a, conv2d_fwd__backbone_layer4_1_conv1__pack_b, conv2d_fwd__backbone_layer4_1_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer4.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1524,35 +1821,44 @@ static void relu_fwd__backbone_layer4_1_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 4194304; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
+static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_1_conv2__pack_a, conv2d_fwd__backbone_layer4_1_conv2__pack_b, conv2d_fwd__backbone_layer4_1_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer4.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1620,18 +1926,37 @@ static void global_avg_pool_fwd__backbone_avgpool(const float* restrict x, float
   }
 }
 
-/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
-   x [512,512], w [2048,512] -> y [512,2048] */
-static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = 0;
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
+  }
+}
+
+static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
+   x [512,512], w [2048,512] -> y [512,2048]
+   GEMM: M 512, N 2048, K 512 */
+static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
+  gemm_column_panels(512, 2048, 512, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
 }
 
 /* batch_norm_train (forward): layer projector.1, DSL SimSiamDSL/Workloads.swift:39
@@ -1681,18 +2006,37 @@ static void relu_fwd__projector_2(const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < 1048576; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
-   x [512,2048], w [2048,2048], b [2048] -> y [512,2048] */
-static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
-  const int64_t N = 512, I = 2048, O = 2048;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = b[o];
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 2048 + k0 + k];
+  }
+}
+
+static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
+  }
+}
+
+/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
+   x [512,2048], w [2048,2048], b [2048] -> y [512,2048]
+   GEMM: M 512, N 2048, K 2048 */
+static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
+  gemm_column_panels(512, 2048, 2048, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
 }
 
 /* batch_norm_train (forward): layer projector.4, DSL SimSiamDSL/Workloads.swift:40
@@ -1735,18 +2079,37 @@ static void batch_norm_train_fwd__projector_4(const float* restrict x, float* re
   *num_batches_tracked += 1;
 }
 
-/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   x [512,2048], w [512,2048] -> y [512,512] */
-static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 512, I = 2048, O = 512;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = 0;
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 2048 + k0 + k];
+  }
+}
+
+static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+   x [512,2048], w [512,2048] -> y [512,512]
+   GEMM: M 512, N 512, K 2048 */
+static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
+  gemm_column_panels(512, 512, 2048, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
 }
 
 /* batch_norm_train (forward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
@@ -1796,21 +2159,40 @@ static void relu_fwd__predictor_2(const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < 262144; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   x [512,512], w [2048,512], b [2048] -> y [512,2048] */
-static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = b[o];
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+static void linear_fwd__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
+  }
+}
+
+static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
+  }
+}
+
+/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+   x [512,512], w [2048,512], b [2048] -> y [512,2048]
+   GEMM: M 512, N 2048, K 512 */
+static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
+  gemm_column_panels(512, 2048, 512, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
+}
+
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -1824,7 +2206,7 @@ static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1832,7 +2214,7 @@ static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -1846,7 +2228,7 @@ static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1854,42 +2236,42 @@ static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:41
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:42
    a [] + b [] -> y */
 static void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = a[i] + b[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    x [] -> y = -0.5 * x */
 static void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    y [] = 1.0 */
 static void fill__loss_negate_half(float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = 1.0f;
 }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    x [] -> y = -0.5 * x */
 static void scale__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1906,14 +2288,14 @@ static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, co
   }
 }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1930,34 +2312,62 @@ static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, co
   }
 }
 
+static void linear_bwd_data__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   dy [512,2048], w [2048,512] -> dx [512,512] */
+   dy [512,2048], w [2048,512] -> dx [512,512]
+   GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(512, 512, 2048, &g, linear_bwd_data__predictor_3__pack_a, linear_bwd_data__predictor_3__pack_b, linear_bwd_data__predictor_3__store);
+}
+
+static void linear_bwd_weight__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   dy [512,2048], x [512,512] -> dw [2048,512] */
+   dy [512,2048], x [512,512] -> dw [2048,512]
+   GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
 }
 
 /* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
@@ -2067,34 +2477,62 @@ static void accumulate_grad__predictor_1_bias(const float* restrict g, float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void linear_bwd_data__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   dy [512,512], w [512,2048] -> dx [512,2048] */
+   dy [512,512], w [512,2048] -> dx [512,2048]
+   GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, I = 2048, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(512, 2048, 512, &g, linear_bwd_data__predictor_0__pack_a, linear_bwd_data__predictor_0__pack_b, linear_bwd_data__predictor_0__store);
+}
+
+static void linear_bwd_weight__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   dy [512,512], x [512,2048] -> dw [512,2048] */
+   dy [512,512], x [512,2048] -> dw [512,2048]
+   GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, I = 2048, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(512, 2048, 512, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
 }
 
 /* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
@@ -2130,34 +2568,62 @@ static void batch_norm_bwd_data__projector_4(const float* restrict dy, const flo
   }
 }
 
+static void linear_bwd_data__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
-   dy [512,2048], w [2048,2048] -> dx [512,2048] */
+   dy [512,2048], w [2048,2048] -> dx [512,2048]
+   GEMM: M 512, N 2048, K 2048 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, I = 2048, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(512, 2048, 2048, &g, linear_bwd_data__projector_3__pack_a, linear_bwd_data__projector_3__pack_b, linear_bwd_data__projector_3__store);
+}
+
+static void linear_bwd_weight__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 2048 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
-   dy [512,2048], x [512,2048] -> dw [2048,2048] */
+   dy [512,2048], x [512,2048] -> dw [2048,2048]
+   GEMM: M 2048, N 2048, K 512 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, I = 2048, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(2048, 2048, 512, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
 }
 
 /* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
@@ -2249,34 +2715,62 @@ static void accumulate_grad__projector_1_bias(const float* restrict g, float* re
   for (int64_t i = 0; i < 2048; i++) grad[i] += g[i];
 }
 
+static void linear_bwd_data__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
-   dy [512,2048], w [2048,512] -> dx [512,512] */
+   dy [512,2048], w [2048,512] -> dx [512,512]
+   GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(512, 512, 2048, &g, linear_bwd_data__projector_0__pack_a, linear_bwd_data__projector_0__pack_b, linear_bwd_data__projector_0__store);
+}
+
+static void linear_bwd_weight__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
-   dy [512,2048], x [512,512] -> dw [2048,512] */
+   dy [512,2048], x [512,512] -> dw [2048,512]
+   GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, I = 512, O = 2048;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
 }
 
 /* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
@@ -2378,66 +2872,81 @@ static void accumulate_grad__backbone_layer4_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1 */
+   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
 static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data__backbone_layer4_1_conv2__pack_a, conv2d_bwd_data__backbone_layer4_1_conv2__pack_b, conv2d_bwd_data__backbone_layer4_1_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
+    const float* restrict src = dy + n * 8192 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
+    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
+    const float* restrict image = x + n * 8192;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1 */
+   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
+   GEMM: M 512, N 4608, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2529,35 +3038,45 @@ static void accumulate_grad__backbone_layer4_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
+static void conv2d_bwd_data__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data__backbone_layer4_1_conv1__pack_a, conv2d_bwd_data__backbone_layer4_1_conv1__pack_b, conv2d_bwd_data__backbone_layer4_1_conv1__store);
 }
 
 /* add (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2567,35 +3086,40 @@ static void add__backbone_layer4_1_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 4194304; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
+    const float* restrict src = dy + n * 8192 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
+    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
+    const float* restrict image = x + n * 8192;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
+   GEMM: M 512, N 4608, K 8192 */
+static void conv2d_bwd_weight__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2687,66 +3211,82 @@ static void accumulate_grad__backbone_layer4_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 8192; top[j] = pixel / 8 + 0; left[j] = pixel % 8 + 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 4 && qw / 2 < 4
+          ? dy[base[j] + o * 16 + ph / 2 * 4 + qw / 2] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,512,4,4], w [512,256,1,1] -> dx [512,256,8,8]; stride 2, padding 0 */
+   dy [512,512,4,4], w [512,256,1,1] -> dx [512,256,8,8]; stride 2, padding 0
+   GEMM: M 256, N 32768, K 512 */
 static void conv2d_bwd_data__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 1, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 32768, 512, &g, conv2d_bwd_data__backbone_layer4_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer4_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer4_0_downsample_0__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
+    const float* restrict src = dy + n * 8192 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 64; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
+    const int64_t top = pixel / 4 * 2, left = pixel % 4 * 2;
+    const float* restrict image = x + n * 16384;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,1,1]; stride 2, padding 0 */
+   dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,1,1]; stride 2, padding 0
+   GEMM: M 512, N 256, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 1, P = 4, Q = 4;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[1] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(512, 256, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2831,66 +3371,81 @@ static void accumulate_grad__backbone_layer4_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1 */
+   dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
+   GEMM: M 512, N 8192, K 4608 */
 static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data__backbone_layer4_0_conv2__pack_a, conv2d_bwd_data__backbone_layer4_0_conv2__pack_b, conv2d_bwd_data__backbone_layer4_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
+    const float* restrict src = dy + n * 8192 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
+    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
+    const float* restrict image = x + n * 8192;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1 */
+   dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
+   GEMM: M 512, N 4608, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 512, H = 4, W = 4, O = 512, K = 3, P = 4, Q = 4;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2982,35 +3537,46 @@ static void accumulate_grad__backbone_layer4_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,512,4,4], w [512,256,3,3] -> dx [512,256,8,8]; stride 2, padding 1 */
-static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 3, P = 4, Q = 4;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 8192; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 4 && qw / 2 < 4
+          ? dy[base[j] + o * 16 + ph / 2 * 4 + qw / 2] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,512,4,4], w [512,256,3,3] -> dx [512,256,8,8]; stride 2, padding 1
+   GEMM: M 256, N 32768, K 4608 */
+static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 32768, 4608, &g, conv2d_bwd_data__backbone_layer4_0_conv1__pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3020,35 +3586,40 @@ static void add__backbone_layer4_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 8388608; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,3,3]; stride 2, padding 1 */
-static void conv2d_bwd_weight__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 512, K = 3, P = 4, Q = 4;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
+    const float* restrict src = dy + n * 8192 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
+    const int64_t top = pixel / 4 * 2, left = pixel % 4 * 2;
+    const float* restrict image = x + n * 16384;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,3,3]; stride 2, padding 1
+   GEMM: M 512, N 2304, K 8192 */
+static void conv2d_bwd_weight__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(512, 2304, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3140,66 +3711,81 @@ static void accumulate_grad__backbone_layer3_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1 */
+   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
 static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data__backbone_layer3_1_conv2__pack_a, conv2d_bwd_data__backbone_layer3_1_conv2__pack_b, conv2d_bwd_data__backbone_layer3_1_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
+    const float* restrict image = x + n * 16384;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1 */
+   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
+   GEMM: M 256, N 2304, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3291,35 +3877,45 @@ static void accumulate_grad__backbone_layer3_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer3_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
+static void conv2d_bwd_data__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data__backbone_layer3_1_conv1__pack_a, conv2d_bwd_data__backbone_layer3_1_conv1__pack_b, conv2d_bwd_data__backbone_layer3_1_conv1__store);
 }
 
 /* add (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3329,35 +3925,40 @@ static void add__backbone_layer3_1_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 8388608; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
+    const float* restrict image = x + n * 16384;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
+   GEMM: M 256, N 2304, K 32768 */
+static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3449,66 +4050,82 @@ static void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 1 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 16384; top[j] = pixel / 16 + 0; left[j] = pixel % 16 + 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 8 && qw / 2 < 8
+          ? dy[base[j] + o * 64 + ph / 2 * 8 + qw / 2] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,256,8,8], w [256,128,1,1] -> dx [512,128,16,16]; stride 2, padding 0 */
+   dy [512,256,8,8], w [256,128,1,1] -> dx [512,128,16,16]; stride 2, padding 0
+   GEMM: M 128, N 131072, K 256 */
 static void conv2d_bwd_data__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 1, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 131072, 256, &g, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer3_0_downsample_0__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 256; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 2, left = pixel % 8 * 2;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,1,1]; stride 2, padding 0 */
+   dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,1,1]; stride 2, padding 0
+   GEMM: M 256, N 128, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 1, P = 8, Q = 8;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[1] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 128, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3593,66 +4210,81 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
+    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
+    float* restrict out = g->c + n * 16384 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1 */
+   dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
+   GEMM: M 256, N 32768, K 2304 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data__backbone_layer3_0_conv2__pack_a, conv2d_bwd_data__backbone_layer3_0_conv2__pack_b, conv2d_bwd_data__backbone_layer3_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
+    const float* restrict image = x + n * 16384;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1 */
+   dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
+   GEMM: M 256, N 2304, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 256, H = 8, W = 8, O = 256, K = 3, P = 8, Q = 8;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3744,35 +4376,46 @@ static void accumulate_grad__backbone_layer3_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,256,8,8], w [256,128,3,3] -> dx [512,128,16,16]; stride 2, padding 1 */
-static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 3, P = 8, Q = 8;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 16384; top[j] = pixel / 16 + 1; left[j] = pixel % 16 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 8 && qw / 2 < 8
+          ? dy[base[j] + o * 64 + ph / 2 * 8 + qw / 2] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,256,8,8], w [256,128,3,3] -> dx [512,128,16,16]; stride 2, padding 1
+   GEMM: M 128, N 131072, K 2304 */
+static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 131072, 2304, &g, conv2d_bwd_data__backbone_layer3_0_conv1__pack_a, conv2d_bwd_data__backbone_layer3_0_conv1__pack_b, conv2d_bwd_data__backbone_layer3_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3782,35 +4425,40 @@ static void add__backbone_layer3_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 16777216; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,3,3]; stride 2, padding 1 */
-static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 256, K = 3, P = 8, Q = 8;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 256; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 2, left = pixel % 8 * 2;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,3,3]; stride 2, padding 1
+   GEMM: M 256, N 1152, K 32768 */
+static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 1152, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3902,66 +4550,81 @@ static void accumulate_grad__backbone_layer2_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer2_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 + 1; left[j] = pixel % 16 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 16 && qw >= 0 && qw < 16 ? dy[base[j] + o * 256 + ph * 16 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1 */
+   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
 static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_bwd_data__backbone_layer2_1_conv2__pack_a, conv2d_bwd_data__backbone_layer2_1_conv2__pack_b, conv2d_bwd_data__backbone_layer2_1_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer2_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 256, pixel = column % 256;
+    const float* restrict src = dy + n * 32768 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 256; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 256, pixel = row % 256;
+    const int64_t top = pixel / 16 * 1, left = pixel % 16 * 1;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1 */
+   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
+   GEMM: M 128, N 1152, K 131072 */
 static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 1152, 131072, 256, &g, conv2d_bwd_weight__backbone_layer2_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer2_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4053,35 +4716,45 @@ static void accumulate_grad__backbone_layer2_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer2_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 + 1; left[j] = pixel % 16 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 16 && qw >= 0 && qw < 16 ? dy[base[j] + o * 256 + ph * 16 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer2_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
+static void conv2d_bwd_data__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_bwd_data__backbone_layer2_1_conv1__pack_a, conv2d_bwd_data__backbone_layer2_1_conv1__pack_b, conv2d_bwd_data__backbone_layer2_1_conv1__store);
 }
 
 /* add (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4091,35 +4764,40 @@ static void add__backbone_layer2_1_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 16777216; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer2_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 256, pixel = column % 256;
+    const float* restrict src = dy + n * 32768 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 256; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 256, pixel = row % 256;
+    const int64_t top = pixel / 16 * 1, left = pixel % 16 * 1;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
+   GEMM: M 128, N 1152, K 131072 */
+static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 1152, 131072, 256, &g, conv2d_bwd_weight__backbone_layer2_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer2_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4211,66 +4889,82 @@ static void accumulate_grad__backbone_layer2_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 1 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 32768; top[j] = pixel / 32 + 0; left[j] = pixel % 32 + 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 16 && qw / 2 < 16
+          ? dy[base[j] + o * 256 + ph / 2 * 16 + qw / 2] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,128,16,16], w [128,64,1,1] -> dx [512,64,32,32]; stride 2, padding 0 */
+   dy [512,128,16,16], w [128,64,1,1] -> dx [512,64,32,32]; stride 2, padding 0
+   GEMM: M 64, N 524288, K 128 */
 static void conv2d_bwd_data__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 1, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 128, &g, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer2_0_downsample_0__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 256, pixel = column % 256;
+    const float* restrict src = dy + n * 32768 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 1024; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 256, pixel = row % 256;
+    const int64_t top = pixel / 16 * 2, left = pixel % 16 * 2;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [512,128,16,16], x [512,64,32,32] -> dw [128,64,1,1]; stride 2, padding 0 */
+   dy [512,128,16,16], x [512,64,32,32] -> dw [128,64,1,1]; stride 2, padding 0
+   GEMM: M 128, N 64, K 131072 */
 static void conv2d_bwd_weight__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 1, P = 16, Q = 16;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[1] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 64, 131072, 256, &g, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -4355,66 +5049,81 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 256, pixel = column % 256;
+    base[j] = n * 32768; top[j] = pixel / 16 + 1; left[j] = pixel % 16 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 16 && qw >= 0 && qw < 16 ? dy[base[j] + o * 256 + ph * 16 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 256, pixel = column % 256;
+    float* restrict out = g->c + n * 32768 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 256] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1 */
+   dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
+   GEMM: M 128, N 131072, K 1152 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 131072, 1152, &g, conv2d_bwd_data__backbone_layer2_0_conv2__pack_a, conv2d_bwd_data__backbone_layer2_0_conv2__pack_b, conv2d_bwd_data__backbone_layer2_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 256, pixel = column % 256;
+    const float* restrict src = dy + n * 32768 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 256; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 256, pixel = row % 256;
+    const int64_t top = pixel / 16 * 1, left = pixel % 16 * 1;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1 */
+   dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
+   GEMM: M 128, N 1152, K 131072 */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 128, H = 16, W = 16, O = 128, K = 3, P = 16, Q = 16;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 1152, 131072, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4506,35 +5215,46 @@ static void accumulate_grad__backbone_layer2_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,128,16,16], w [128,64,3,3] -> dx [512,64,32,32]; stride 2, padding 1 */
-static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 3, P = 16, Q = 16;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 32768; top[j] = pixel / 32 + 1; left[j] = pixel % 32 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 16 && qw / 2 < 16
+          ? dy[base[j] + o * 256 + ph / 2 * 16 + qw / 2] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,128,16,16], w [128,64,3,3] -> dx [512,64,32,32]; stride 2, padding 1
+   GEMM: M 64, N 524288, K 1152 */
+static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 1152, &g, conv2d_bwd_data__backbone_layer2_0_conv1__pack_a, conv2d_bwd_data__backbone_layer2_0_conv1__pack_b, conv2d_bwd_data__backbone_layer2_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4544,35 +5264,40 @@ static void add__backbone_layer2_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 33554432; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,128,16,16], x [512,64,32,32] -> dw [128,64,3,3]; stride 2, padding 1 */
-static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 128, K = 3, P = 16, Q = 16;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 256, pixel = column % 256;
+    const float* restrict src = dy + n * 32768 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 256, pixel = row % 256;
+    const int64_t top = pixel / 16 * 2, left = pixel % 16 * 2;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,128,16,16], x [512,64,32,32] -> dw [128,64,3,3]; stride 2, padding 1
+   GEMM: M 128, N 576, K 131072 */
+static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 576, 131072, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4664,66 +5389,81 @@ static void accumulate_grad__backbone_layer1_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer1_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 + 1; left[j] = pixel % 32 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 32 && qw >= 0 && qw < 32 ? dy[base[j] + o * 1024 + ph * 32 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1 */
+   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
 static void conv2d_bwd_data__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_bwd_data__backbone_layer1_1_conv2__pack_a, conv2d_bwd_data__backbone_layer1_1_conv2__pack_b, conv2d_bwd_data__backbone_layer1_1_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer1_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 1024, pixel = column % 1024;
+    const float* restrict src = dy + n * 65536 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1024] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 1024, pixel = row % 1024;
+    const int64_t top = pixel / 32 * 1, left = pixel % 32 * 1;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1 */
+   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
+   GEMM: M 64, N 576, K 524288 */
 static void conv2d_bwd_weight__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 576, 524288, 256, &g, conv2d_bwd_weight__backbone_layer1_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer1_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4815,35 +5555,45 @@ static void accumulate_grad__backbone_layer1_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer1_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 + 1; left[j] = pixel % 32 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 32 && qw >= 0 && qw < 32 ? dy[base[j] + o * 1024 + ph * 32 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer1_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_bwd_data__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_bwd_data__backbone_layer1_1_conv1__pack_a, conv2d_bwd_data__backbone_layer1_1_conv1__pack_b, conv2d_bwd_data__backbone_layer1_1_conv1__store);
 }
 
 /* add (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4853,35 +5603,40 @@ static void add__backbone_layer1_1_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 33554432; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer1_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 1024, pixel = column % 1024;
+    const float* restrict src = dy + n * 65536 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1024] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 1024, pixel = row % 1024;
+    const int64_t top = pixel / 32 * 1, left = pixel % 32 * 1;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
+   GEMM: M 64, N 576, K 524288 */
+static void conv2d_bwd_weight__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 576, 524288, 256, &g, conv2d_bwd_weight__backbone_layer1_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer1_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4973,66 +5728,81 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 + 1; left[j] = pixel % 32 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 32 && qw >= 0 && qw < 32 ? dy[base[j] + o * 1024 + ph * 32 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1 */
+   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_bwd_data__backbone_layer1_0_conv2__pack_a, conv2d_bwd_data__backbone_layer1_0_conv2__pack_b, conv2d_bwd_data__backbone_layer1_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 1024, pixel = column % 1024;
+    const float* restrict src = dy + n * 65536 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1024] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 1024, pixel = row % 1024;
+    const int64_t top = pixel / 32 * 1, left = pixel % 32 * 1;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1 */
+   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
+   GEMM: M 64, N 576, K 524288 */
 static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 576, 524288, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -5124,35 +5894,45 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 1024, pixel = column % 1024;
+    base[j] = n * 65536; top[j] = pixel / 32 + 1; left[j] = pixel % 32 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 32 && qw >= 0 && qw < 32 ? dy[base[j] + o * 1024 + ph * 32 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 1024, pixel = column % 1024;
+    float* restrict out = g->c + n * 65536 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 1024] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
+   GEMM: M 64, N 524288, K 576 */
+static void conv2d_bwd_data__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 524288, 576, &g, conv2d_bwd_data__backbone_layer1_0_conv1__pack_a, conv2d_bwd_data__backbone_layer1_0_conv1__pack_b, conv2d_bwd_data__backbone_layer1_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -5162,35 +5942,40 @@ static void add__backbone_layer1_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 33554432; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 64, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 1024, pixel = column % 1024;
+    const float* restrict src = dy + n * 65536 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1024] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 1024, pixel = row % 1024;
+    const int64_t top = pixel / 32 * 1, left = pixel % 32 * 1;
+    const float* restrict image = x + n * 65536;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
+   GEMM: M 64, N 576, K 524288 */
+static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 576, 524288, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -5282,35 +6067,40 @@ static void accumulate_grad__backbone_bn1_bias(const float* restrict g, float* r
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
-   dy [512,64,32,32], x [512,3,32,32] -> dw [64,3,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 512, C = 3, H = 32, W = 32, O = 64, K = 3, P = 32, Q = 32;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 1024, pixel = column % 1024;
+    const float* restrict src = dy + n * 65536 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1024] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 1024; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 1024, pixel = row % 1024;
+    const int64_t top = pixel / 32 * 1, left = pixel % 32 * 1;
+    const float* restrict image = x + n * 3072;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 32 && ww >= 0 && ww < 32 ? image[plane[j] + hh * 32 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
+   dy [512,64,32,32], x [512,3,32,32] -> dw [64,3,3,3]; stride 1, padding 1
+   GEMM: M 64, N 27, K 524288 */
+static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 27, 524288, 256, &g, conv2d_bwd_weight__backbone_conv1__pack_a, conv2d_bwd_weight__backbone_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
@@ -6071,121 +6861,121 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   linear_bwd_data__predictor_0(ws + 1208781568, params + 16415808, ws + 1207466752);  /* %298 = linear_bwd_data(%295, %253) : [512,2048] */
   linear_bwd_weight__predictor_0(ws + 1208781568, ws + 603207040, ws + 1212977920);  /* %299 = linear_bwd_weight(%295, %158) : [512,2048] */
   accumulate_grad__predictor_0_weight(ws + 1212977920, grads + 16415808);  /* accumulate_grad(%299) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_4(ws + 1211929344, ws + 1205365504, ws + 1208515328, ws + 603207040);  /* %300 = batch_norm_bwd_data(%289, %250, %252) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 603207040, params + 12221504, ws + 1205365504);  /* %301 = linear_bwd_data(%300, %155) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 603207040, ws + 1206418176, ws + 1210355488);  /* %302 = linear_bwd_weight(%300, %249) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 1210355488, grads + 12221504);  /* accumulate_grad(%302) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 1205365504, ws + 1206418176, ws + 603207040);  /* %303 = relu_bwd(%301, %249) : [512,2048] */
-  batch_norm_bwd_data__projector_1(ws + 603207040, ws + 1204316928, ws + 1206414080, params + 12217408, ws + 1205365504);  /* %304 = batch_norm_bwd_data(%303, %246, %248, %150) {affine=true} : [512,2048] */
-  batch_norm_bwd_gamma__projector_1(ws + 603207040, ws + 1204316928, ws + 1206414080, ws + 1206418176);  /* %305 = batch_norm_bwd_gamma(%303, %246, %248) : [2048] */
-  accumulate_grad__projector_1_weight(ws + 1206418176, grads + 12217408);  /* accumulate_grad(%305) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 603207040, ws + 1204316928);  /* %306 = batch_norm_bwd_beta(%303) : [2048] */
-  accumulate_grad__projector_1_bias(ws + 1204316928, grads + 12219456);  /* accumulate_grad(%306) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 1205365504, params + 11168832, ws + 603207040);  /* %307 = linear_bwd_data(%304, %148) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 1205365504, ws + 1204054784, ws + 1204316928);  /* %308 = linear_bwd_weight(%304, %245) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 1204316928, grads + 11168832);  /* accumulate_grad(%308) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 603207040, ws + 1210355488);  /* %309 = global_avg_pool_bwd(%307) {input=4x4} : [512,512,4,4] */
+  batch_norm_bwd_data__projector_4(ws + 1211929344, ws + 1205365504, ws + 1208515328, ws + 1212977920);  /* %300 = batch_norm_bwd_data(%289, %250, %252) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 1212977920, params + 12221504, ws + 1205365504);  /* %301 = linear_bwd_data(%300, %155) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 1212977920, ws + 1206418176, ws + 1214026496);  /* %302 = linear_bwd_weight(%300, %249) : [2048,2048] */
+  accumulate_grad__projector_3_weight(ws + 1214026496, grads + 12221504);  /* accumulate_grad(%302) {projector.3.weight} */
+  relu_bwd__projector_2(ws + 1205365504, ws + 1206418176, ws + 1208515328);  /* %303 = relu_bwd(%301, %249) : [512,2048] */
+  batch_norm_bwd_data__projector_1(ws + 1208515328, ws + 1204316928, ws + 1206414080, params + 12217408, ws + 1205365504);  /* %304 = batch_norm_bwd_data(%303, %246, %248, %150) {affine=true} : [512,2048] */
+  batch_norm_bwd_gamma__projector_1(ws + 1208515328, ws + 1204316928, ws + 1206414080, ws + 1209563904);  /* %305 = batch_norm_bwd_gamma(%303, %246, %248) : [2048] */
+  accumulate_grad__projector_1_weight(ws + 1209563904, grads + 12217408);  /* accumulate_grad(%305) {projector.1.weight} */
+  batch_norm_bwd_beta__projector_1(ws + 1208515328, ws + 1209563904);  /* %306 = batch_norm_bwd_beta(%303) : [2048] */
+  accumulate_grad__projector_1_bias(ws + 1209563904, grads + 12219456);  /* accumulate_grad(%306) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 1205365504, params + 11168832, ws + 1204316928);  /* %307 = linear_bwd_data(%304, %148) : [512,512] */
+  linear_bwd_weight__projector_0(ws + 1205365504, ws + 1204054784, ws + 1206414080);  /* %308 = linear_bwd_weight(%304, %245) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 1206414080, grads + 11168832);  /* accumulate_grad(%308) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 1204316928, ws + 1210355488);  /* %309 = global_avg_pool_bwd(%307) {input=4x4} : [512,512,4,4] */
   relu_bwd__backbone_layer4_1_relu2(ws + 1210355488, ws + 1199859456, ws + 1214549792);  /* %310 = relu_bwd(%309, %244) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 1214549792, ws + 1191469824, ws + 1204053760, params + 11167808, ws + 1199859456);  /* %311 = batch_norm_bwd_data(%310, %240, %242, %141) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 1191469824, ws + 1204053760, ws + 603207040);  /* %312 = batch_norm_bwd_gamma(%310, %240, %242) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 603207040, grads + 11167808);  /* accumulate_grad(%312) {backbone.layer4.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 603207040);  /* %313 = batch_norm_bwd_beta(%310) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 603207040, grads + 11168320);  /* accumulate_grad(%313) {backbone.layer4.1.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 1191469824, ws + 1204053760, ws + 1208515328);  /* %312 = batch_norm_bwd_gamma(%310, %240, %242) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1208515328, grads + 11167808);  /* accumulate_grad(%312) {backbone.layer4.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 1208515328);  /* %313 = batch_norm_bwd_beta(%310) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1208515328, grads + 11168320);  /* accumulate_grad(%313) {backbone.layer4.1.bn2.bias} */
   conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1199859456, params + 8808512, ws + 1191469824);  /* %314 = conv2d_bwd_data(%311, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1199859456, ws + 1195665152, ws + 1204053760);  /* %315 = conv2d_bwd_weight(%311, %239) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1204053760, grads + 8808512);  /* accumulate_grad(%315) {backbone.layer4.1.conv2.weight} */
   relu_bwd__backbone_layer4_1_relu1(ws + 1191469824, ws + 1195665152, ws + 1210355488);  /* %316 = relu_bwd(%314, %239) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 1210355488, ws + 1187274496, ws + 1195664128, params + 8807488, ws + 1191469824);  /* %317 = batch_norm_bwd_data(%316, %236, %238, %134) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 1210355488, ws + 1187274496, ws + 1195664128, ws + 603207040);  /* %318 = batch_norm_bwd_gamma(%316, %236, %238) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 603207040, grads + 8807488);  /* accumulate_grad(%318) {backbone.layer4.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 1210355488, ws + 603207040);  /* %319 = batch_norm_bwd_beta(%316) : [512] */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 603207040, grads + 8808000);  /* accumulate_grad(%319) {backbone.layer4.1.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 1210355488, ws + 1187274496, ws + 1195664128, ws + 1208515328);  /* %318 = batch_norm_bwd_gamma(%316, %236, %238) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1208515328, grads + 8807488);  /* accumulate_grad(%318) {backbone.layer4.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn1(ws + 1210355488, ws + 1208515328);  /* %319 = batch_norm_bwd_beta(%316) : [512] */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1208515328, grads + 8808000);  /* accumulate_grad(%319) {backbone.layer4.1.bn1.bias} */
   conv2d_bwd_data__backbone_layer4_1_conv1(ws + 1191469824, params + 6448192, ws + 1187274496);  /* %320 = conv2d_bwd_data(%317, %132) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   add__backbone_layer4_1_conv1(ws + 1214549792, ws + 1187274496, ws + 1210355488);  /* %321 = add(%310, %320) : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1191469824, ws + 1178884864, ws + 1187274496);  /* %322 = conv2d_bwd_weight(%317, %235) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1187274496, grads + 6448192);  /* accumulate_grad(%322) {backbone.layer4.1.conv1.weight} */
   relu_bwd__backbone_layer4_0_relu2(ws + 1210355488, ws + 1178884864, ws + 1187274496);  /* %323 = relu_bwd(%321, %235) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1183080192, ws + 1191468800, params + 6447168, ws + 1178884864);  /* %324 = batch_norm_bwd_data(%323, %231, %233, %126) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1183080192, ws + 1191468800, ws + 603207040);  /* %325 = batch_norm_bwd_gamma(%323, %231, %233) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 603207040, grads + 6447168);  /* accumulate_grad(%325) {backbone.layer4.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 603207040);  /* %326 = batch_norm_bwd_beta(%323) : [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 603207040, grads + 6447680);  /* accumulate_grad(%326) {backbone.layer4.0.downsample.1.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1183080192, ws + 1191468800, ws + 1208515328);  /* %325 = batch_norm_bwd_gamma(%323, %231, %233) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1208515328, grads + 6447168);  /* accumulate_grad(%325) {backbone.layer4.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_downsample_1(ws + 1187274496, ws + 1208515328);  /* %326 = batch_norm_bwd_beta(%323) : [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1208515328, grads + 6447680);  /* accumulate_grad(%326) {backbone.layer4.0.downsample.1.bias} */
   conv2d_bwd_data__backbone_layer4_0_downsample_0(ws + 1178884864, params + 6316096, ws + 1210355488);  /* %327 = conv2d_bwd_data(%324, %124) {stride=2, padding=0, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1178884864, ws + 1157911808, ws + 603207040);  /* %328 = conv2d_bwd_weight(%324, %223) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 603207040, grads + 6316096);  /* accumulate_grad(%328) {backbone.layer4.0.downsample.0.weight} */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1178884864, ws + 1157911808, ws + 1208515328);  /* %328 = conv2d_bwd_weight(%324, %223) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1208515328, grads + 6316096);  /* accumulate_grad(%328) {backbone.layer4.0.downsample.0.weight} */
   batch_norm_bwd_data__backbone_layer4_0_bn2(ws + 1187274496, ws + 1170495232, ws + 1183079168, params + 6315072, ws + 1178884864);  /* %329 = batch_norm_bwd_data(%323, %228, %230, %120) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 1187274496, ws + 1170495232, ws + 1183079168, ws + 603207040);  /* %330 = batch_norm_bwd_gamma(%323, %228, %230) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 603207040, grads + 6315072);  /* accumulate_grad(%330) {backbone.layer4.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 1187274496, ws + 603207040);  /* %331 = batch_norm_bwd_beta(%323) : [512] */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 603207040, grads + 6315584);  /* accumulate_grad(%331) {backbone.layer4.0.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn2(ws + 1187274496, ws + 1170495232, ws + 1183079168, ws + 1208515328);  /* %330 = batch_norm_bwd_gamma(%323, %228, %230) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1208515328, grads + 6315072);  /* accumulate_grad(%330) {backbone.layer4.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn2(ws + 1187274496, ws + 1208515328);  /* %331 = batch_norm_bwd_beta(%323) : [512] */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1208515328, grads + 6315584);  /* accumulate_grad(%331) {backbone.layer4.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1178884864, params + 3955776, ws + 1170495232);  /* %332 = conv2d_bwd_data(%329, %118) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1178884864, ws + 1174690560, ws + 1183079168);  /* %333 = conv2d_bwd_weight(%329, %227) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1183079168, grads + 3955776);  /* accumulate_grad(%333) {backbone.layer4.0.conv2.weight} */
   relu_bwd__backbone_layer4_0_relu1(ws + 1170495232, ws + 1174690560, ws + 1178884864);  /* %334 = relu_bwd(%332, %227) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_0_bn1(ws + 1178884864, ws + 1166300928, ws + 1174689536, params + 3954752, ws + 1170495232);  /* %335 = batch_norm_bwd_data(%334, %224, %226, %113) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 1178884864, ws + 1166300928, ws + 1174689536, ws + 603207040);  /* %336 = batch_norm_bwd_gamma(%334, %224, %226) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 603207040, grads + 3954752);  /* accumulate_grad(%336) {backbone.layer4.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 1178884864, ws + 603207040);  /* %337 = batch_norm_bwd_beta(%334) : [512] */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 603207040, grads + 3955264);  /* accumulate_grad(%337) {backbone.layer4.0.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_0_bn1(ws + 1178884864, ws + 1166300928, ws + 1174689536, ws + 1208515328);  /* %336 = batch_norm_bwd_gamma(%334, %224, %226) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1208515328, grads + 3954752);  /* accumulate_grad(%336) {backbone.layer4.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer4_0_bn1(ws + 1178884864, ws + 1208515328);  /* %337 = batch_norm_bwd_beta(%334) : [512] */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1208515328, grads + 3955264);  /* accumulate_grad(%337) {backbone.layer4.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1170495232, params + 2775104, ws + 1174689536);  /* %338 = conv2d_bwd_data(%335, %111) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
   add__backbone_layer4_0_conv1(ws + 1210355488, ws + 1174689536, ws + 1183078144);  /* %339 = add(%327, %338) : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1170495232, ws + 1157911808, ws + 1208515328);  /* %340 = conv2d_bwd_weight(%335, %223) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
   accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1208515328, grads + 2775104);  /* accumulate_grad(%340) {backbone.layer4.0.conv1.weight} */
   relu_bwd__backbone_layer3_1_relu2(ws + 1183078144, ws + 1157911808, ws + 1210355488);  /* %341 = relu_bwd(%339, %223) : [512,256,8,8] */
   batch_norm_bwd_data__backbone_layer3_1_bn2(ws + 1210355488, ws + 1141134080, ws + 1166300416, params + 2774592, ws + 1157911808);  /* %342 = batch_norm_bwd_data(%341, %219, %221, %105) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 1210355488, ws + 1141134080, ws + 1166300416, ws + 603207040);  /* %343 = batch_norm_bwd_gamma(%341, %219, %221) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 603207040, grads + 2774592);  /* accumulate_grad(%343) {backbone.layer3.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 1210355488, ws + 603207040);  /* %344 = batch_norm_bwd_beta(%341) : [256] */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 603207040, grads + 2774848);  /* accumulate_grad(%344) {backbone.layer3.1.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn2(ws + 1210355488, ws + 1141134080, ws + 1166300416, ws + 1208515328);  /* %343 = batch_norm_bwd_gamma(%341, %219, %221) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1208515328, grads + 2774592);  /* accumulate_grad(%343) {backbone.layer3.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn2(ws + 1210355488, ws + 1208515328);  /* %344 = batch_norm_bwd_beta(%341) : [256] */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1208515328, grads + 2774848);  /* accumulate_grad(%344) {backbone.layer3.1.bn2.bias} */
   conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1157911808, params + 2184768, ws + 1141134080);  /* %345 = conv2d_bwd_data(%342, %103) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1157911808, ws + 1149523200, ws + 603207040);  /* %346 = conv2d_bwd_weight(%342, %218) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 603207040, grads + 2184768);  /* accumulate_grad(%346) {backbone.layer3.1.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1157911808, ws + 1149523200, ws + 1208515328);  /* %346 = conv2d_bwd_weight(%342, %218) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1208515328, grads + 2184768);  /* accumulate_grad(%346) {backbone.layer3.1.conv2.weight} */
   relu_bwd__backbone_layer3_1_relu1(ws + 1141134080, ws + 1149523200, ws + 1157911808);  /* %347 = relu_bwd(%345, %218) : [512,256,8,8] */
   batch_norm_bwd_data__backbone_layer3_1_bn1(ws + 1157911808, ws + 1132744960, ws + 1149522688, params + 2184256, ws + 1141134080);  /* %348 = batch_norm_bwd_data(%347, %215, %217, %98) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 1157911808, ws + 1132744960, ws + 1149522688, ws + 603207040);  /* %349 = batch_norm_bwd_gamma(%347, %215, %217) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 603207040, grads + 2184256);  /* accumulate_grad(%349) {backbone.layer3.1.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 1157911808, ws + 603207040);  /* %350 = batch_norm_bwd_beta(%347) : [256] */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 603207040, grads + 2184512);  /* accumulate_grad(%350) {backbone.layer3.1.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_1_bn1(ws + 1157911808, ws + 1132744960, ws + 1149522688, ws + 1208515328);  /* %349 = batch_norm_bwd_gamma(%347, %215, %217) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1208515328, grads + 2184256);  /* accumulate_grad(%349) {backbone.layer3.1.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_1_bn1(ws + 1157911808, ws + 1208515328);  /* %350 = batch_norm_bwd_beta(%347) : [256] */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1208515328, grads + 2184512);  /* accumulate_grad(%350) {backbone.layer3.1.bn1.bias} */
   conv2d_bwd_data__backbone_layer3_1_conv1(ws + 1141134080, params + 1594432, ws + 1132744960);  /* %351 = conv2d_bwd_data(%348, %96) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   add__backbone_layer3_1_conv1(ws + 1210355488, ws + 1132744960, ws + 1149522688);  /* %352 = add(%341, %351) : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1141134080, ws + 1115967232, ws + 603207040);  /* %353 = conv2d_bwd_weight(%348, %214) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 603207040, grads + 1594432);  /* accumulate_grad(%353) {backbone.layer3.1.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1141134080, ws + 1115967232, ws + 1208515328);  /* %353 = conv2d_bwd_weight(%348, %214) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1208515328, grads + 1594432);  /* accumulate_grad(%353) {backbone.layer3.1.conv1.weight} */
   relu_bwd__backbone_layer3_0_relu2(ws + 1149522688, ws + 1115967232, ws + 1132744960);  /* %354 = relu_bwd(%352, %214) : [512,256,8,8] */
   batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1124356352, ws + 1141133568, params + 1593920, ws + 1115967232);  /* %355 = batch_norm_bwd_data(%354, %210, %212, %90) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1124356352, ws + 1141133568, ws + 603207040);  /* %356 = batch_norm_bwd_gamma(%354, %210, %212) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 603207040, grads + 1593920);  /* accumulate_grad(%356) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 603207040);  /* %357 = batch_norm_bwd_beta(%354) : [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 603207040, grads + 1594176);  /* accumulate_grad(%357) {backbone.layer3.0.downsample.1.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1124356352, ws + 1141133568, ws + 1208515328);  /* %356 = batch_norm_bwd_gamma(%354, %210, %212) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1208515328, grads + 1593920);  /* accumulate_grad(%356) {backbone.layer3.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 1132744960, ws + 1208515328);  /* %357 = batch_norm_bwd_beta(%354) : [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1208515328, grads + 1594176);  /* accumulate_grad(%357) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 1115967232, params + 1561152, ws + 1141133568);  /* %358 = conv2d_bwd_data(%355, %88) {stride=2, padding=0, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1115967232, ws + 1074023424, ws + 603207040);  /* %359 = conv2d_bwd_weight(%355, %202) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 603207040, grads + 1561152);  /* accumulate_grad(%359) {backbone.layer3.0.downsample.0.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1115967232, ws + 1074023424, ws + 1208515328);  /* %359 = conv2d_bwd_weight(%355, %202) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 1208515328, grads + 1561152);  /* accumulate_grad(%359) {backbone.layer3.0.downsample.0.weight} */
   batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 1132744960, ws + 1099189504, ws + 1124355840, params + 1560640, ws + 1115967232);  /* %360 = batch_norm_bwd_data(%354, %207, %209, %84) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 1132744960, ws + 1099189504, ws + 1124355840, ws + 603207040);  /* %361 = batch_norm_bwd_gamma(%354, %207, %209) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 603207040, grads + 1560640);  /* accumulate_grad(%361) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 1132744960, ws + 603207040);  /* %362 = batch_norm_bwd_beta(%354) : [256] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 603207040, grads + 1560896);  /* accumulate_grad(%362) {backbone.layer3.0.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 1132744960, ws + 1099189504, ws + 1124355840, ws + 1208515328);  /* %361 = batch_norm_bwd_gamma(%354, %207, %209) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1208515328, grads + 1560640);  /* accumulate_grad(%361) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 1132744960, ws + 1208515328);  /* %362 = batch_norm_bwd_beta(%354) : [256] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1208515328, grads + 1560896);  /* accumulate_grad(%362) {backbone.layer3.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 1115967232, params + 970816, ws + 1099189504);  /* %363 = conv2d_bwd_data(%360, %82) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 1115967232, ws + 1107578624, ws + 603207040);  /* %364 = conv2d_bwd_weight(%360, %206) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 603207040, grads + 970816);  /* accumulate_grad(%364) {backbone.layer3.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 1115967232, ws + 1107578624, ws + 1208515328);  /* %364 = conv2d_bwd_weight(%360, %206) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1208515328, grads + 970816);  /* accumulate_grad(%364) {backbone.layer3.0.conv2.weight} */
   relu_bwd__backbone_layer3_0_relu1(ws + 1099189504, ws + 1107578624, ws + 1210355488);  /* %365 = relu_bwd(%363, %206) : [512,256,8,8] */
   batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 1210355488, ws + 1090800896, ws + 1107578112, params + 970304, ws + 1099189504);  /* %366 = batch_norm_bwd_data(%365, %203, %205, %77) {affine=true} : [512,256,8,8] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 1210355488, ws + 1090800896, ws + 1107578112, ws + 603207040);  /* %367 = batch_norm_bwd_gamma(%365, %203, %205) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 603207040, grads + 970304);  /* accumulate_grad(%367) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 1210355488, ws + 603207040);  /* %368 = batch_norm_bwd_beta(%365) : [256] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 603207040, grads + 970560);  /* accumulate_grad(%368) {backbone.layer3.0.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 1210355488, ws + 1090800896, ws + 1107578112, ws + 1208515328);  /* %367 = batch_norm_bwd_gamma(%365, %203, %205) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 1208515328, grads + 970304);  /* accumulate_grad(%367) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 1210355488, ws + 1208515328);  /* %368 = batch_norm_bwd_beta(%365) : [256] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 1208515328, grads + 970560);  /* accumulate_grad(%368) {backbone.layer3.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1099189504, params + 675392, ws + 1107578112);  /* %369 = conv2d_bwd_data(%366, %75) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
   add__backbone_layer3_0_conv1(ws + 1141133568, ws + 1107578112, ws + 1124355328);  /* %370 = add(%358, %369) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1099189504, ws + 1074023424, ws + 603207040);  /* %371 = conv2d_bwd_weight(%366, %202) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 603207040, grads + 675392);  /* accumulate_grad(%371) {backbone.layer3.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1099189504, ws + 1074023424, ws + 1208515328);  /* %371 = conv2d_bwd_weight(%366, %202) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 1208515328, grads + 675392);  /* accumulate_grad(%371) {backbone.layer3.0.conv1.weight} */
   relu_bwd__backbone_layer2_1_relu2(ws + 1124355328, ws + 1074023424, ws + 1090800896);  /* %372 = relu_bwd(%370, %202) : [512,128,16,16] */
   batch_norm_bwd_data__backbone_layer2_1_bn2(ws + 1090800896, ws + 1040468736, ws + 1090800640, params + 675136, ws + 1074023424);  /* %373 = batch_norm_bwd_data(%372, %198, %200, %69) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 1090800896, ws + 1040468736, ws + 1090800640, ws + 603207040);  /* %374 = batch_norm_bwd_gamma(%372, %198, %200) : [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 603207040, grads + 675136);  /* accumulate_grad(%374) {backbone.layer2.1.bn2.weight} */
+  batch_norm_bwd_gamma__backbone_layer2_1_bn2(ws + 1090800896, ws + 1040468736, ws + 1090800640, ws + 1208515328);  /* %374 = batch_norm_bwd_gamma(%372, %198, %200) : [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 1208515328, grads + 675136);  /* accumulate_grad(%374) {backbone.layer2.1.bn2.weight} */
   batch_norm_bwd_beta__backbone_layer2_1_bn2(ws + 1090800896, ws + 1090800640);  /* %375 = batch_norm_bwd_beta(%372) : [128] */
   accumulate_grad__backbone_layer2_1_bn2_bias(ws + 1090800640, grads + 675264);  /* accumulate_grad(%375) {backbone.layer2.1.bn2.bias} */
   conv2d_bwd_data__backbone_layer2_1_conv2(ws + 1074023424, params + 527680, ws + 1040468736);  /* %376 = conv2d_bwd_data(%373, %67) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 1074023424, ws + 1057246208, ws + 603207040);  /* %377 = conv2d_bwd_weight(%373, %197) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 603207040, grads + 527680);  /* accumulate_grad(%377) {backbone.layer2.1.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 1074023424, ws + 1057246208, ws + 1208515328);  /* %377 = conv2d_bwd_weight(%373, %197) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 1208515328, grads + 527680);  /* accumulate_grad(%377) {backbone.layer2.1.conv2.weight} */
   relu_bwd__backbone_layer2_1_relu1(ws + 1040468736, ws + 1057246208, ws + 1074023424);  /* %378 = relu_bwd(%376, %197) : [512,128,16,16] */
   batch_norm_bwd_data__backbone_layer2_1_bn1(ws + 1074023424, ws + 1023691264, ws + 1057245952, params + 527424, ws + 1040468736);  /* %379 = batch_norm_bwd_data(%378, %194, %196, %62) {affine=true} : [512,128,16,16] */
   batch_norm_bwd_gamma__backbone_layer2_1_bn1(ws + 1074023424, ws + 1023691264, ws + 1057245952, ws + 1090800640);  /* %380 = batch_norm_bwd_gamma(%378, %194, %196) : [128] */
@@ -6194,44 +6984,44 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_layer2_1_bn1_bias(ws + 1090800640, grads + 527552);  /* accumulate_grad(%381) {backbone.layer2.1.bn1.bias} */
   conv2d_bwd_data__backbone_layer2_1_conv1(ws + 1040468736, params + 379968, ws + 1023691264);  /* %382 = conv2d_bwd_data(%379, %60) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   add__backbone_layer2_1_conv1(ws + 1090800896, ws + 1023691264, ws + 1057245952);  /* %383 = add(%372, %382) : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 1040468736, ws + 990136576, ws + 603207040);  /* %384 = conv2d_bwd_weight(%379, %193) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 603207040, grads + 379968);  /* accumulate_grad(%384) {backbone.layer2.1.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 1040468736, ws + 990136576, ws + 1208515328);  /* %384 = conv2d_bwd_weight(%379, %193) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 1208515328, grads + 379968);  /* accumulate_grad(%384) {backbone.layer2.1.conv1.weight} */
   relu_bwd__backbone_layer2_0_relu2(ws + 1057245952, ws + 990136576, ws + 1023691264);  /* %385 = relu_bwd(%383, %193) : [512,128,16,16] */
   batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1006914048, ws + 1040468480, params + 379712, ws + 990136576);  /* %386 = batch_norm_bwd_data(%385, %189, %191, %54) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1006914048, ws + 1040468480, ws + 603207040);  /* %387 = batch_norm_bwd_gamma(%385, %189, %191) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 603207040, grads + 379712);  /* accumulate_grad(%387) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 603207040);  /* %388 = batch_norm_bwd_beta(%385) : [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 603207040, grads + 379840);  /* accumulate_grad(%388) {backbone.layer2.0.downsample.1.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1006914048, ws + 1040468480, ws + 1208515328);  /* %387 = batch_norm_bwd_gamma(%385, %189, %191) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 1208515328, grads + 379712);  /* accumulate_grad(%387) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 1023691264, ws + 1208515328);  /* %388 = batch_norm_bwd_beta(%385) : [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 1208515328, grads + 379840);  /* accumulate_grad(%388) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 990136576, params + 371520, ws + 1040468480);  /* %389 = conv2d_bwd_data(%386, %52) {stride=2, padding=0, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 990136576, ws + 906250112, ws + 603207040);  /* %390 = conv2d_bwd_weight(%386, %181) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 603207040, grads + 371520);  /* accumulate_grad(%390) {backbone.layer2.0.downsample.0.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 990136576, ws + 906250112, ws + 1208515328);  /* %390 = conv2d_bwd_weight(%386, %181) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 1208515328, grads + 371520);  /* accumulate_grad(%390) {backbone.layer2.0.downsample.0.weight} */
   batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 1023691264, ws + 956581888, ws + 1006913792, params + 371264, ws + 990136576);  /* %391 = batch_norm_bwd_data(%385, %186, %188, %48) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 1023691264, ws + 956581888, ws + 1006913792, ws + 603207040);  /* %392 = batch_norm_bwd_gamma(%385, %186, %188) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 603207040, grads + 371264);  /* accumulate_grad(%392) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 1023691264, ws + 603207040);  /* %393 = batch_norm_bwd_beta(%385) : [128] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 603207040, grads + 371392);  /* accumulate_grad(%393) {backbone.layer2.0.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 1023691264, ws + 956581888, ws + 1006913792, ws + 1208515328);  /* %392 = batch_norm_bwd_gamma(%385, %186, %188) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 1208515328, grads + 371264);  /* accumulate_grad(%392) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 1023691264, ws + 1208515328);  /* %393 = batch_norm_bwd_beta(%385) : [128] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 1208515328, grads + 371392);  /* accumulate_grad(%393) {backbone.layer2.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 990136576, params + 223808, ws + 956581888);  /* %394 = conv2d_bwd_data(%391, %46) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 990136576, ws + 973359360, ws + 603207040);  /* %395 = conv2d_bwd_weight(%391, %185) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 603207040, grads + 223808);  /* accumulate_grad(%395) {backbone.layer2.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 990136576, ws + 973359360, ws + 1208515328);  /* %395 = conv2d_bwd_weight(%391, %185) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 1208515328, grads + 223808);  /* accumulate_grad(%395) {backbone.layer2.0.conv2.weight} */
   relu_bwd__backbone_layer2_0_relu1(ws + 956581888, ws + 973359360, ws + 990136576);  /* %396 = relu_bwd(%394, %185) : [512,128,16,16] */
   batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 990136576, ws + 939804672, ws + 973359104, params + 223552, ws + 956581888);  /* %397 = batch_norm_bwd_data(%396, %182, %184, %41) {affine=true} : [512,128,16,16] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 990136576, ws + 939804672, ws + 973359104, ws + 603207040);  /* %398 = batch_norm_bwd_gamma(%396, %182, %184) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 603207040, grads + 223552);  /* accumulate_grad(%398) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 990136576, ws + 603207040);  /* %399 = batch_norm_bwd_beta(%396) : [128] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 603207040, grads + 223680);  /* accumulate_grad(%399) {backbone.layer2.0.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 990136576, ws + 939804672, ws + 973359104, ws + 1208515328);  /* %398 = batch_norm_bwd_gamma(%396, %182, %184) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 1208515328, grads + 223552);  /* accumulate_grad(%398) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 990136576, ws + 1208515328);  /* %399 = batch_norm_bwd_beta(%396) : [128] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 1208515328, grads + 223680);  /* accumulate_grad(%399) {backbone.layer2.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 956581888, params + 149824, ws + 973359104);  /* %400 = conv2d_bwd_data(%397, %39) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
   add__backbone_layer2_0_conv1(ws + 1040468480, ws + 973359104, ws + 1006913536);  /* %401 = add(%389, %400) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 956581888, ws + 906250112, ws + 603207040);  /* %402 = conv2d_bwd_weight(%397, %181) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 603207040, grads + 149824);  /* accumulate_grad(%402) {backbone.layer2.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 956581888, ws + 906250112, ws + 1208515328);  /* %402 = conv2d_bwd_weight(%397, %181) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 1208515328, grads + 149824);  /* accumulate_grad(%402) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_1_relu2(ws + 1006913536, ws + 906250112, ws + 939804672);  /* %403 = relu_bwd(%401, %181) : [512,64,32,32] */
   batch_norm_bwd_data__backbone_layer1_1_bn2(ws + 939804672, ws + 839141120, ws + 939804544, params + 149696, ws + 906250112);  /* %404 = batch_norm_bwd_data(%403, %177, %179, %33) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 939804672, ws + 839141120, ws + 939804544, ws + 603207040);  /* %405 = batch_norm_bwd_gamma(%403, %177, %179) : [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 603207040, grads + 149696);  /* accumulate_grad(%405) {backbone.layer1.1.bn2.weight} */
+  batch_norm_bwd_gamma__backbone_layer1_1_bn2(ws + 939804672, ws + 839141120, ws + 939804544, ws + 1208515328);  /* %405 = batch_norm_bwd_gamma(%403, %177, %179) : [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 1208515328, grads + 149696);  /* accumulate_grad(%405) {backbone.layer1.1.bn2.weight} */
   batch_norm_bwd_beta__backbone_layer1_1_bn2(ws + 939804672, ws + 939804544);  /* %406 = batch_norm_bwd_beta(%403) : [64] */
   accumulate_grad__backbone_layer1_1_bn2_bias(ws + 939804544, grads + 149760);  /* accumulate_grad(%406) {backbone.layer1.1.bn2.bias} */
   conv2d_bwd_data__backbone_layer1_1_conv2(ws + 906250112, params + 112832, ws + 839141120);  /* %407 = conv2d_bwd_data(%404, %31) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 906250112, ws + 872695680, ws + 603207040);  /* %408 = conv2d_bwd_weight(%404, %176) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 603207040, grads + 112832);  /* accumulate_grad(%408) {backbone.layer1.1.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 906250112, ws + 872695680, ws + 1208515328);  /* %408 = conv2d_bwd_weight(%404, %176) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 1208515328, grads + 112832);  /* accumulate_grad(%408) {backbone.layer1.1.conv2.weight} */
   relu_bwd__backbone_layer1_1_relu1(ws + 839141120, ws + 872695680, ws + 906250112);  /* %409 = relu_bwd(%407, %176) : [512,64,32,32] */
   batch_norm_bwd_data__backbone_layer1_1_bn1(ws + 906250112, ws + 805586688, ws + 872695552, params + 112704, ws + 839141120);  /* %410 = batch_norm_bwd_data(%409, %173, %175, %26) {affine=true} : [512,64,32,32] */
   batch_norm_bwd_gamma__backbone_layer1_1_bn1(ws + 906250112, ws + 805586688, ws + 872695552, ws + 939804544);  /* %411 = batch_norm_bwd_gamma(%409, %173, %175) : [64] */
@@ -6240,17 +7030,17 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_layer1_1_bn1_bias(ws + 939804544, grads + 112768);  /* accumulate_grad(%412) {backbone.layer1.1.bn1.bias} */
   conv2d_bwd_data__backbone_layer1_1_conv1(ws + 839141120, params + 75840, ws + 805586688);  /* %413 = conv2d_bwd_data(%410, %24) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   add__backbone_layer1_1_conv1(ws + 939804672, ws + 805586688, ws + 872695552);  /* %414 = add(%403, %413) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 839141120, ws + 772032128, ws + 603207040);  /* %415 = conv2d_bwd_weight(%410, %172) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 603207040, grads + 75840);  /* accumulate_grad(%415) {backbone.layer1.1.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 839141120, ws + 772032128, ws + 1208515328);  /* %415 = conv2d_bwd_weight(%410, %172) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 1208515328, grads + 75840);  /* accumulate_grad(%415) {backbone.layer1.1.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 872695552, ws + 772032128, ws + 805586688);  /* %416 = relu_bwd(%414, %172) : [512,64,32,32] */
   batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 805586688, ws + 704923136, ws + 805586560, params + 75712, ws + 772032128);  /* %417 = batch_norm_bwd_data(%416, %168, %170, %18) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 805586688, ws + 704923136, ws + 805586560, ws + 603207040);  /* %418 = batch_norm_bwd_gamma(%416, %168, %170) : [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 603207040, grads + 75712);  /* accumulate_grad(%418) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 805586688, ws + 704923136, ws + 805586560, ws + 1208515328);  /* %418 = batch_norm_bwd_gamma(%416, %168, %170) : [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 1208515328, grads + 75712);  /* accumulate_grad(%418) {backbone.layer1.0.bn2.weight} */
   batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 805586688, ws + 805586560);  /* %419 = batch_norm_bwd_beta(%416) : [64] */
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 805586560, grads + 75776);  /* accumulate_grad(%419) {backbone.layer1.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 772032128, params + 38848, ws + 704923136);  /* %420 = conv2d_bwd_data(%417, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 772032128, ws + 738477696, ws + 603207040);  /* %421 = conv2d_bwd_weight(%417, %167) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 603207040, grads + 38848);  /* accumulate_grad(%421) {backbone.layer1.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 772032128, ws + 738477696, ws + 1208515328);  /* %421 = conv2d_bwd_weight(%417, %167) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 1208515328, grads + 38848);  /* accumulate_grad(%421) {backbone.layer1.0.conv2.weight} */
   relu_bwd__backbone_layer1_0_relu1(ws + 704923136, ws + 738477696, ws + 772032128);  /* %422 = relu_bwd(%420, %167) : [512,64,32,32] */
   batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 772032128, ws + 637814144, ws + 738477568, params + 38720, ws + 704923136);  /* %423 = batch_norm_bwd_data(%422, %164, %166, %11) {affine=true} : [512,64,32,32] */
   batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 772032128, ws + 637814144, ws + 738477568, ws + 805586560);  /* %424 = batch_norm_bwd_gamma(%422, %164, %166) : [64] */
@@ -6259,39 +7049,39 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 805586560, grads + 38784);  /* accumulate_grad(%425) {backbone.layer1.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer1_0_conv1(ws + 704923136, params + 1856, ws + 637814144);  /* %426 = conv2d_bwd_data(%423, %9) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   add__backbone_layer1_0_conv1(ws + 805586688, ws + 637814144, ws + 738477568);  /* %427 = add(%416, %426) : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 704923136, ws + 671368704, ws + 603207040);  /* %428 = conv2d_bwd_weight(%423, %163) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 603207040, grads + 1856);  /* accumulate_grad(%428) {backbone.layer1.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 704923136, ws + 671368704, ws + 1208515328);  /* %428 = conv2d_bwd_weight(%423, %163) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 1208515328, grads + 1856);  /* accumulate_grad(%428) {backbone.layer1.0.conv1.weight} */
   relu_bwd__backbone_relu(ws + 738477568, ws + 671368704, ws + 637814144);  /* %429 = relu_bwd(%427, %163) : [512,64,32,32] */
   batch_norm_bwd_data__backbone_bn1(ws + 637814144, ws + 604259712, ws + 671368576, params + 1728, ws + 671368704);  /* %430 = batch_norm_bwd_data(%429, %160, %162, %4) {affine=true} : [512,64,32,32] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 637814144, ws + 604259712, ws + 671368576, ws + 603207040);  /* %431 = batch_norm_bwd_gamma(%429, %160, %162) : [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 603207040, grads + 1728);  /* accumulate_grad(%431) {backbone.bn1.weight} */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 637814144, ws + 604259712, ws + 671368576, ws + 1208515328);  /* %431 = batch_norm_bwd_gamma(%429, %160, %162) : [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 1208515328, grads + 1728);  /* accumulate_grad(%431) {backbone.bn1.weight} */
   batch_norm_bwd_beta__backbone_bn1(ws + 637814144, ws + 671368576);  /* %432 = batch_norm_bwd_beta(%429) : [64] */
   accumulate_grad__backbone_bn1_bias(ws + 671368576, grads + 1792);  /* accumulate_grad(%432) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 671368704, input_x2, ws + 603207040);  /* %433 = conv2d_bwd_weight(%430, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 603207040, grads + 0);  /* accumulate_grad(%433) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_4(ws + 1207466752, ws + 601105792, ws + 604255616, ws + 603207040);  /* %434 = batch_norm_bwd_data(%298, %157, %159) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 603207040, params + 12221504, ws + 601105792);  /* %435 = linear_bwd_data(%434, %155) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 603207040, ws + 602158464, ws + 1210355488);  /* %436 = linear_bwd_weight(%434, %154) : [2048,2048] */
+  conv2d_bwd_weight__backbone_conv1(ws + 671368704, input_x2, ws + 1208515328);  /* %433 = conv2d_bwd_weight(%430, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 1208515328, grads + 0);  /* accumulate_grad(%433) {backbone.conv1.weight} */
+  batch_norm_bwd_data__projector_4(ws + 1207466752, ws + 601105792, ws + 604255616, ws + 1208515328);  /* %434 = batch_norm_bwd_data(%298, %157, %159) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 1208515328, params + 12221504, ws + 601105792);  /* %435 = linear_bwd_data(%434, %155) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 1208515328, ws + 602158464, ws + 1210355488);  /* %436 = linear_bwd_weight(%434, %154) : [2048,2048] */
   accumulate_grad__projector_3_weight(ws + 1210355488, grads + 12221504);  /* accumulate_grad(%436) {projector.3.weight} */
   relu_bwd__projector_2(ws + 601105792, ws + 602158464, ws + 1210355488);  /* %437 = relu_bwd(%435, %154) : [512,2048] */
   batch_norm_bwd_data__projector_1(ws + 1210355488, ws + 600057216, ws + 602154368, params + 12217408, ws + 601105792);  /* %438 = batch_norm_bwd_data(%437, %149, %153, %150) {affine=true} : [512,2048] */
-  batch_norm_bwd_gamma__projector_1(ws + 1210355488, ws + 600057216, ws + 602154368, ws + 1211404064);  /* %439 = batch_norm_bwd_gamma(%437, %149, %153) : [2048] */
-  accumulate_grad__projector_1_weight(ws + 1211404064, grads + 12217408);  /* accumulate_grad(%439) {projector.1.weight} */
+  batch_norm_bwd_gamma__projector_1(ws + 1210355488, ws + 600057216, ws + 602154368, ws + 602158464);  /* %439 = batch_norm_bwd_gamma(%437, %149, %153) : [2048] */
+  accumulate_grad__projector_1_weight(ws + 602158464, grads + 12217408);  /* accumulate_grad(%439) {projector.1.weight} */
   batch_norm_bwd_beta__projector_1(ws + 1210355488, ws + 600057216);  /* %440 = batch_norm_bwd_beta(%437) : [2048] */
   accumulate_grad__projector_1_bias(ws + 600057216, grads + 12219456);  /* accumulate_grad(%440) {projector.1.bias} */
   linear_bwd_data__projector_0(ws + 601105792, params + 11168832, ws + 600057216);  /* %441 = linear_bwd_data(%438, %148) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 601105792, ws + 599795072, ws + 1210355488);  /* %442 = linear_bwd_weight(%438, %147) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 1210355488, grads + 11168832);  /* accumulate_grad(%442) {projector.0.weight} */
+  linear_bwd_weight__projector_0(ws + 601105792, ws + 599795072, ws + 602154368);  /* %442 = linear_bwd_weight(%438, %147) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 602154368, grads + 11168832);  /* accumulate_grad(%442) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 600057216, ws + 1210355488);  /* %443 = global_avg_pool_bwd(%441) {input=4x4} : [512,512,4,4] */
   relu_bwd__backbone_layer4_1_relu2(ws + 1210355488, ws + 595599744, ws + 1214549792);  /* %444 = relu_bwd(%443, %146) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112, ws + 599794048, params + 11167808, ws + 595599744);  /* %445 = batch_norm_bwd_data(%444, %140, %144, %141) {affine=true} : [512,512,4,4] */
-  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112, ws + 599794048, ws + 1210355488);  /* %446 = batch_norm_bwd_gamma(%444, %140, %144) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1210355488, grads + 11167808);  /* accumulate_grad(%446) {backbone.layer4.1.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112);  /* %447 = batch_norm_bwd_beta(%444) : [512] */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 587210112, grads + 11168320);  /* accumulate_grad(%447) {backbone.layer4.1.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer4_1_bn2(ws + 1214549792, ws + 587210112, ws + 599794048, ws + 599795072);  /* %446 = batch_norm_bwd_gamma(%444, %140, %144) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 599795072, grads + 11167808);  /* accumulate_grad(%446) {backbone.layer4.1.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer4_1_bn2(ws + 1214549792, ws + 599794048);  /* %447 = batch_norm_bwd_beta(%444) : [512] */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 599794048, grads + 11168320);  /* accumulate_grad(%447) {backbone.layer4.1.bn2.bias} */
   conv2d_bwd_data__backbone_layer4_1_conv2(ws + 595599744, params + 8808512, ws + 587210112);  /* %448 = conv2d_bwd_data(%445, %139) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 595599744, ws + 591405440, ws + 1210355488);  /* %449 = conv2d_bwd_weight(%445, %138) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1210355488, grads + 8808512);  /* accumulate_grad(%449) {backbone.layer4.1.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 595599744, ws + 591405440, ws + 599794048);  /* %449 = conv2d_bwd_weight(%445, %138) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 599794048, grads + 8808512);  /* accumulate_grad(%449) {backbone.layer4.1.conv2.weight} */
   relu_bwd__backbone_layer4_1_relu1(ws + 587210112, ws + 591405440, ws + 1210355488);  /* %450 = relu_bwd(%448, %138) : [512,512,4,4] */
   batch_norm_bwd_data__backbone_layer4_1_bn1(ws + 1210355488, ws + 583014784, ws + 591404416, params + 8807488, ws + 587210112);  /* %451 = batch_norm_bwd_data(%450, %133, %137, %134) {affine=true} : [512,512,4,4] */
   batch_norm_bwd_gamma__backbone_layer4_1_bn1(ws + 1210355488, ws + 583014784, ws + 591404416, ws + 591405440);  /* %452 = batch_norm_bwd_gamma(%450, %133, %137) : [512] */
@@ -6469,6 +7259,25 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_conv1_weight(ws + 1210355488, grads + 0);  /* accumulate_grad(%567) {backbone.conv1.weight} */
   *loss = (double)*(ws + 1210355472);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
+}
+
+/* ===== Outputs of the last training step ===== */
+
+static const struct { const char* name; int64_t numel; } output_table[1] = {
+  {"z1", 1048576},  /* [512,2048] */
+};
+
+int64_t simsiam_output_count(void) { return 1; }
+const char* simsiam_output_name(int64_t i) { return i >= 0 && i < 1 ? output_table[i].name : 0; }
+int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[i].numel : 0; }
+
+/* Valid until the next call into the library (the workspace is reused). */
+void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
+  float* ws = a->workspace;
+  switch (i) {
+    case 0: memcpy(dst, ws + 603207040, sizeof(float) * 1048576); break;
+    default: (void)ws; (void)dst; break;
+  }
 }
 
 /* ===== Features (eval mode) ===== */

@@ -49,6 +49,12 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
                         const double* group_lr, double weight_decay, double momentum,
                         double* loss);
 
+/* Named results of the last training step besides the loss (e.g. "z1"). */
+int64_t simsiam_output_count(void);
+const char* simsiam_output_name(int64_t i);
+int64_t simsiam_output_numel(int64_t i);
+void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst);
+
 /* Eval-mode backbone features of one batch: [batch, simsiam_feature_dim()]. */
 int64_t simsiam_feature_dim(void);
 void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features);

@@ -9,40 +9,175 @@
 #include "fmnist_resnet_mini.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* ===== Kernels ===== */
+/* ===== GEMM support =====
+   C[M x N] = A[M x K] * B[K x N] on packed panels: A in panels of GEMM_MR rows
+   (k-major: a[k * GEMM_MR + i]), B in panels of GEMM_NR columns (k-major:
+   b[k * GEMM_NR + j]), both zero-padded. Each layer kernel supplies pack_a,
+   pack_b and store; threads own whole column panels (or, when reducing
+   over k, private partial sums added in thread order), so results repeat
+   exactly for a fixed thread count. */
+typedef float vec_t __attribute__((vector_size(64), aligned(4)));
+enum { GEMM_MR = 8, GEMM_NR = 32 };
 
-/* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
-   x [256,1,28,28] * w [32,1,3,3] -> y [256,32,28,28]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 1, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
+typedef struct { const float* a; const float* b; const float* bias; float* c; } gemm_operands_t;
+/* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
+typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel);
+/* Writes an MR x NR tile (row-major, stride GEMM_NR) to C rows i0.., columns j0... */
+typedef void (*gemm_store_fn)(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile);
+
+static void* gemm_alloc(int64_t elements) {
+  const size_t bytes = ((size_t)elements * sizeof(float) + 63) / 64 * 64;
+  return aligned_alloc(64, bytes > 0 ? bytes : 64);
+}
+
+/* tile = a_panel^T b_panel over kc steps: MR x NR accumulators in registers. */
+static inline void gemm_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, float* restrict tile) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t k = 0; k < kc; k++) {
+    const vec_t b0 = *(const vec_t*)(b + k * GEMM_NR), b1 = *(const vec_t*)(b + k * GEMM_NR + 16);
+    const float* ak = a + k * GEMM_MR;
+    c0_0 += ak[0] * b0; c0_1 += ak[0] * b1;
+    c1_0 += ak[1] * b0; c1_1 += ak[1] * b1;
+    c2_0 += ak[2] * b0; c2_1 += ak[2] * b1;
+    c3_0 += ak[3] * b0; c3_1 += ak[3] * b1;
+    c4_0 += ak[4] * b0; c4_1 += ak[4] * b1;
+    c5_0 += ak[5] * b0; c5_1 += ak[5] * b1;
+    c6_0 += ak[6] * b0; c6_1 += ak[6] * b1;
+    c7_0 += ak[7] * b0; c7_1 += ak[7] * b1;
+  }
+    *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
+    *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
+    *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
+    *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
+    *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
+    *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
+    *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
+    *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+}
+
+/* Full-depth GEMM: A packed once, then each thread packs its column panels of B
+   and computes every tile of them. */
+static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gemm_operands_t* g,
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, gemm_store_fn store) {
+  const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  float* a_packed = gemm_alloc(row_panels * GEMM_MR * K);
+  #pragma omp parallel
+  {
+    #pragma omp for schedule(static)
+    for (int64_t r = 0; r < row_panels; r++) {
+      const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+      pack_a(g, 0, K, r * GEMM_MR, rows, a_packed + r * GEMM_MR * K);
+    }
+    float* b_panel = gemm_alloc(K * GEMM_NR);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    #pragma omp for schedule(static)
+    for (int64_t p = 0; p < col_panels; p++) {
+      const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+      pack_b(g, 0, K, j0, cols, b_panel);
+      for (int64_t r = 0; r < row_panels; r++) {
+        const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+        gemm_micro_tile(K, a_packed + r * GEMM_MR * K, b_panel, tile);
+        store(g, r * GEMM_MR, rows, j0, cols, tile);
+      }
+    }
+    free(b_panel);
+  }
+  free(a_packed);
+}
+
+/* GEMM with a long k (a weight gradient summed over batch and pixels): threads
+   take contiguous blocks of k and sum into private M x N partials, which are then
+   added in thread order into c (row-major, overwritten). */
+static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t kc, const gemm_operands_t* g,
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, float* restrict c) {
+  const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  const int64_t k_blocks = (K + kc - 1) / kc;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* partial = gemm_alloc(M * N);
+    memset(partial, 0, sizeof(float) * (size_t)(M * N));
+    partials[thread] = partial;
+    float* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
+    float* b_panel = gemm_alloc(kc * GEMM_NR);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    #pragma omp for schedule(static)
+    for (int64_t block = 0; block < k_blocks; block++) {
+      const int64_t k0 = block * kc, depth = K - k0 < kc ? K - k0 : kc;
+      for (int64_t r = 0; r < row_panels; r++) {
+        const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+        pack_a(g, k0, depth, r * GEMM_MR, rows, a_block + r * GEMM_MR * depth);
+      }
+      for (int64_t p = 0; p < col_panels; p++) {
+        const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+        pack_b(g, k0, depth, j0, cols, b_panel);
+        for (int64_t r = 0; r < row_panels; r++) {
+          const int64_t i0 = r * GEMM_MR, rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+          gemm_micro_tile(depth, a_block + r * GEMM_MR * depth, b_panel, tile);
+          for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) partial[(i0 + i) * N + j0 + j] += tile[i * GEMM_NR + j];
         }
       }
     }
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < M * N; e++) {
+      float sum = 0;
+      for (int t = 0; t < threads; t++) sum += partials[t][e];
+      c[e] = sum;
+    }
+    free(b_panel);
+    free(a_block);
+    free(partial);
   }
+  free(partials);
+}
+
+/* ===== Kernels ===== */
+
+static void conv2d_fwd__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 9 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 784; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_fwd__backbone_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
+   x [256,1,28,28] * w [32,1,3,3] -> y [256,32,28,28]; stride 1, padding 1
+   GEMM: M 32, N 200704, K 9 */
+static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(32, 200704, 9, &g, conv2d_fwd__backbone_conv1__pack_a, conv2d_fwd__backbone_conv1__pack_b, conv2d_fwd__backbone_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.bn1, DSL SimSiamDSL/ResNet.swift:50
@@ -92,35 +227,44 @@ static void relu_fwd__backbone_relu(const float* restrict x, float* restrict y) 
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 25088; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
+   GEMM: M 32, N 200704, K 288 */
+static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(32, 200704, 288, &g, conv2d_fwd__backbone_layer1_0_conv1__pack_a, conv2d_fwd__backbone_layer1_0_conv1__pack_b, conv2d_fwd__backbone_layer1_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -170,35 +314,44 @@ static void relu_fwd__backbone_layer1_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 25088; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
+   GEMM: M 32, N 200704, K 288 */
+static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(32, 200704, 288, &g, conv2d_fwd__backbone_layer1_0_conv2__pack_a, conv2d_fwd__backbone_layer1_0_conv2__pack_b, conv2d_fwd__backbone_layer1_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -255,35 +408,44 @@ static void relu_fwd__backbone_layer1_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [256,32,28,28] * w [64,32,3,3] -> y [256,64,14,14]; stride 2, padding 1 */
-static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 3, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 25088; top[j] = pixel / 14 * 2 - 1; left[j] = pixel % 14 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [256,32,28,28] * w [64,32,3,3] -> y [256,64,14,14]; stride 2, padding 1
+   GEMM: M 64, N 50176, K 288 */
+static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 50176, 288, &g, conv2d_fwd__backbone_layer2_0_conv1__pack_a, conv2d_fwd__backbone_layer2_0_conv1__pack_b, conv2d_fwd__backbone_layer2_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -333,35 +495,44 @@ static void relu_fwd__backbone_layer2_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 3211264; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 64, K = 3, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 12544; top[j] = pixel / 14 * 1 - 1; left[j] = pixel % 14 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14]; stride 1, padding 1
+   GEMM: M 64, N 50176, K 576 */
+static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 50176, 576, &g, conv2d_fwd__backbone_layer2_0_conv2__pack_a, conv2d_fwd__backbone_layer2_0_conv2__pack_b, conv2d_fwd__backbone_layer2_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -404,35 +575,44 @@ static void batch_norm_train_fwd__backbone_layer2_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-/* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   x [256,32,28,28] * w [64,32,1,1] -> y [256,64,14,14]; stride 2, padding 0 */
-static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 1, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 32 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 25088; top[j] = pixel / 14 * 2 - 0; left[j] = pixel % 14 * 2 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
+   x [256,32,28,28] * w [64,32,1,1] -> y [256,64,14,14]; stride 2, padding 0
+   GEMM: M 64, N 50176, K 32 */
+static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(64, 50176, 32, &g, conv2d_fwd__backbone_layer2_0_downsample_0__pack_a, conv2d_fwd__backbone_layer2_0_downsample_0__pack_b, conv2d_fwd__backbone_layer2_0_downsample_0__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -489,35 +669,44 @@ static void relu_fwd__backbone_layer2_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 3211264; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   x [256,64,14,14] * w [128,64,3,3] -> y [256,128,7,7]; stride 2, padding 1 */
-static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 3, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
+    base[j] = n * 12544; top[j] = pixel / 7 * 2 - 1; left[j] = pixel % 7 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
+    float* restrict out = g->c + n * 6272 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   x [256,64,14,14] * w [128,64,3,3] -> y [256,128,7,7]; stride 2, padding 1
+   GEMM: M 128, N 12544, K 576 */
+static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 12544, 576, &g, conv2d_fwd__backbone_layer3_0_conv1__pack_a, conv2d_fwd__backbone_layer3_0_conv1__pack_b, conv2d_fwd__backbone_layer3_0_conv1__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -567,35 +756,44 @@ static void relu_fwd__backbone_layer3_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 1605632; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7]; stride 1, padding 1 */
-static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 128, H = 7, W = 7, O = 128, K = 3, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 1];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
+    base[j] = n * 6272; top[j] = pixel / 7 * 1 - 1; left[j] = pixel % 7 * 1 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? x[base[j] + ci * 49 + hh * 7 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
+    float* restrict out = g->c + n * 6272 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
+   x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7]; stride 1, padding 1
+   GEMM: M 128, N 12544, K 1152 */
+static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 12544, 1152, &g, conv2d_fwd__backbone_layer3_0_conv2__pack_a, conv2d_fwd__backbone_layer3_0_conv2__pack_b, conv2d_fwd__backbone_layer3_0_conv2__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -638,35 +836,44 @@ static void batch_norm_train_fwd__backbone_layer3_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-/* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   x [256,64,14,14] * w [128,64,1,1] -> y [256,128,7,7]; stride 2, padding 0 */
-static void conv2d_fwd__backbone_layer3_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 1, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float* restrict yp = y + (n * O + o) * P * Q;
-      for (int64_t i = 0; i < P * Q; i++) yp[i] = 0;
-      for (int64_t ci = 0; ci < C; ci++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) yp[p * Q + q] += wv * xp[base + q * 2];
-            }
-          }
-        }
-      }
+static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
+    base[j] = n * 12544; top[j] = pixel / 7 * 2 - 0; left[j] = pixel % 7 * 2 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
     }
   }
+}
+
+static void conv2d_fwd__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
+    float* restrict out = g->c + n * 6272 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
+   x [256,64,14,14] * w [128,64,1,1] -> y [256,128,7,7]; stride 2, padding 0
+   GEMM: M 128, N 12544, K 64 */
+static void conv2d_fwd__backbone_layer3_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(128, 12544, 64, &g, conv2d_fwd__backbone_layer3_0_downsample_0__pack_a, conv2d_fwd__backbone_layer3_0_downsample_0__pack_b, conv2d_fwd__backbone_layer3_0_downsample_0__store);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -734,18 +941,37 @@ static void global_avg_pool_fwd__backbone_avgpool(const float* restrict x, float
   }
 }
 
-/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
-   x [256,128], w [512,128] -> y [256,512] */
-static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = 0;
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 128 + k0 + k];
+  }
+}
+
+static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
+   x [256,128], w [512,128] -> y [256,512]
+   GEMM: M 256, N 512, K 128 */
+static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
+  gemm_column_panels(256, 512, 128, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
 }
 
 /* batch_norm_train (forward): layer projector.1, DSL SimSiamDSL/Workloads.swift:60
@@ -795,18 +1021,37 @@ static void relu_fwd__projector_2(const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < 131072; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
-   x [256,512], w [512,512] -> y [256,512] */
-static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = 0;
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
+  }
+}
+
+static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
+   x [256,512], w [512,512] -> y [256,512]
+   GEMM: M 256, N 512, K 512 */
+static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
+  gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
 }
 
 /* batch_norm_train (forward): layer projector.4, DSL SimSiamDSL/Workloads.swift:61
@@ -856,18 +1101,37 @@ static void relu_fwd__projector_5(const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < 131072; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* linear (forward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
-   x [256,512], w [512,512], b [512] -> y [256,512] */
-static void linear_fwd__projector_6(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = b[o];
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
+  }
+}
+
+static void linear_fwd__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
+  }
+}
+
+/* linear (forward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
+   x [256,512], w [512,512], b [512] -> y [256,512]
+   GEMM: M 256, N 512, K 512 */
+static void linear_fwd__projector_6(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
+  gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_6__pack_a, linear_fwd__projector_6__pack_b, linear_fwd__projector_6__store);
 }
 
 /* batch_norm_train (forward): layer projector.7, DSL SimSiamDSL/Workloads.swift:62
@@ -910,18 +1174,37 @@ static void batch_norm_train_fwd__projector_7(const float* restrict x, float* re
   *num_batches_tracked += 1;
 }
 
-/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   x [256,512], w [128,512] -> y [256,128] */
-static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const int64_t N = 256, I = 512, O = 128;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = 0;
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
+}
+
+static void linear_fwd__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
+  }
+}
+
+static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 128 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+   x [256,512], w [128,512] -> y [256,128]
+   GEMM: M 256, N 128, K 512 */
+static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
+  gemm_column_panels(256, 128, 512, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
 }
 
 /* batch_norm_train (forward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
@@ -971,21 +1254,40 @@ static void relu_fwd__predictor_2(const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < 32768; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   x [256,128], w [512,128], b [512] -> y [256,512] */
-static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t o = 0; o < O; o++) {
-      float sum = b[o];
-      for (int64_t i = 0; i < I; i++) sum += x[n * I + i] * w[o * I + i];
-      y[n * O + o] = sum;
-    }
+static void linear_fwd__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
   }
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+static void linear_fwd__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    if (j >= count) {
+      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
+      continue;
+    }
+    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 128 + k0 + k];
+  }
+}
+
+static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
+  }
+}
+
+/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+   x [256,128], w [512,128], b [512] -> y [256,512]
+   GEMM: M 256, N 512, K 128 */
+static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
+  const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
+  gemm_column_panels(256, 512, 128, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
+}
+
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    a [256,512], b [256,512] -> y [256] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -999,7 +1301,7 @@ static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    x [256] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1007,7 +1309,7 @@ static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 256);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    a [256,512], b [256,512] -> y [256] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -1021,7 +1323,7 @@ static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    x [256] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1029,42 +1331,42 @@ static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 256);
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:41
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:42
    a [] + b [] -> y */
 static void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = a[i] + b[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    x [] -> y = -0.5 * x */
 static void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    y [] = 1.0 */
 static void fill__loss_negate_half(float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = 1.0f;
 }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:41
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
    x [] -> y = -0.5 * x */
 static void scale__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    dy [] -> dx [256] = dy / 256 */
 static void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 256.0f;
   for (int64_t i = 0; i < 256; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
    dy [256], a [256,512], b [256,512] -> da [256,512] */
 static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1081,14 +1383,14 @@ static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, co
   }
 }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    dy [] -> dx [256] = dy / 256 */
 static void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 256.0f;
   for (int64_t i = 0; i < 256; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:39
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
    dy [256], a [256,512], b [256,512] -> da [256,512] */
 static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1105,34 +1407,62 @@ static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, co
   }
 }
 
+static void linear_bwd_data__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 128 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   dy [256,512], w [512,128] -> dx [256,128] */
+   dy [256,512], w [512,128] -> dx [256,128]
+   GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(256, 128, 512, &g, linear_bwd_data__predictor_3__pack_a, linear_bwd_data__predictor_3__pack_b, linear_bwd_data__predictor_3__store);
+}
+
+static void linear_bwd_weight__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 128 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
-   dy [256,512], x [256,128] -> dw [512,128] */
+   dy [256,512], x [256,128] -> dw [512,128]
+   GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
 }
 
 /* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
@@ -1242,34 +1572,62 @@ static void accumulate_grad__predictor_1_bias(const float* restrict g, float* re
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void linear_bwd_data__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   dy [256,128], w [128,512] -> dx [256,512] */
+   dy [256,128], w [128,512] -> dx [256,512]
+   GEMM: M 256, N 512, K 128 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, I = 512, O = 128;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(256, 512, 128, &g, linear_bwd_data__predictor_0__pack_a, linear_bwd_data__predictor_0__pack_b, linear_bwd_data__predictor_0__store);
+}
+
+static void linear_bwd_weight__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 128 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
-   dy [256,128], x [256,512] -> dw [128,512] */
+   dy [256,128], x [256,512] -> dw [128,512]
+   GEMM: M 128, N 512, K 256 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, I = 512, O = 128;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(128, 512, 256, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
 }
 
 /* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
@@ -1305,34 +1663,62 @@ static void batch_norm_bwd_data__projector_7(const float* restrict dy, const flo
   }
 }
 
+static void linear_bwd_data__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
-   dy [256,512], w [512,512] -> dx [256,512] */
+   dy [256,512], w [512,512] -> dx [256,512]
+   GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_6(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(256, 512, 512, &g, linear_bwd_data__projector_6__pack_a, linear_bwd_data__projector_6__pack_b, linear_bwd_data__projector_6__store);
+}
+
+static void linear_bwd_weight__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
-   dy [256,512], x [256,512] -> dw [512,512] */
+   dy [256,512], x [256,512] -> dw [512,512]
+   GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_6(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_6__pack_a, linear_bwd_weight__projector_6__pack_b, linear_bwd_weight__projector_6__store);
 }
 
 /* accumulate_grad (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
@@ -1424,34 +1810,62 @@ static void accumulate_grad__projector_4_bias(const float* restrict g, float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void linear_bwd_data__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
-   dy [256,512], w [512,512] -> dx [256,512] */
+   dy [256,512], w [512,512] -> dx [256,512]
+   GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(256, 512, 512, &g, linear_bwd_data__projector_3__pack_a, linear_bwd_data__projector_3__pack_b, linear_bwd_data__projector_3__store);
+}
+
+static void linear_bwd_weight__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 512 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
-   dy [256,512], x [256,512] -> dw [512,512] */
+   dy [256,512], x [256,512] -> dw [512,512]
+   GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, I = 512, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
 }
 
 /* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
@@ -1543,34 +1957,62 @@ static void accumulate_grad__projector_1_bias(const float* restrict g, float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void linear_bwd_data__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 128 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
-   dy [256,512], w [512,128] -> dx [256,128] */
+   dy [256,512], w [512,128] -> dx [256,128]
+   GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    float* restrict row = dx + n * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t o = 0; o < O; o++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * w[o * I + i];
-    }
+  const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
+  gemm_column_panels(256, 128, 512, &g, linear_bwd_data__projector_0__pack_a, linear_bwd_data__projector_0__pack_b, linear_bwd_data__projector_0__store);
+}
+
+static void linear_bwd_weight__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->b;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
+  }
+}
+
+static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* restrict row = g->c + (i0 + i) * 128 + j0;
+    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
 /* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
-   dy [256,512], x [256,128] -> dw [512,128] */
+   dy [256,512], x [256,128] -> dw [512,128]
+   GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, I = 128, O = 512;
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    float* restrict row = dw + o * I;
-    for (int64_t i = 0; i < I; i++) row[i] = 0;
-    for (int64_t n = 0; n < N; n++) {
-      const float g = dy[n * O + o];
-      for (int64_t i = 0; i < I; i++) row[i] += g * x[n * I + i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
 }
 
 /* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
@@ -1672,66 +2114,82 @@ static void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 1 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 6272; top[j] = pixel / 14 + 0; left[j] = pixel % 14 + 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 7 && qw / 2 < 7
+          ? dy[base[j] + o * 49 + ph / 2 * 7 + qw / 2] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [256,128,7,7], w [128,64,1,1] -> dx [256,64,14,14]; stride 2, padding 0 */
+   dy [256,128,7,7], w [128,64,1,1] -> dx [256,64,14,14]; stride 2, padding 0
+   GEMM: M 64, N 50176, K 128 */
 static void conv2d_bwd_data__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 1, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 50176, 128, &g, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer3_0_downsample_0__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 196; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
+    const float* restrict image = x + n * 12544;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0 */
+   dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
+   GEMM: M 128, N 64, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 1, P = 7, Q = 7;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[1] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -1816,66 +2274,81 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
+    base[j] = n * 6272; top[j] = pixel / 7 + 1; left[j] = pixel % 7 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 7 && qw >= 0 && qw < 7 ? dy[base[j] + o * 49 + ph * 7 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
+    float* restrict out = g->c + n * 6272 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,128,7,7], w [128,128,3,3] -> dx [256,128,7,7]; stride 1, padding 1 */
+   dy [256,128,7,7], w [128,128,3,3] -> dx [256,128,7,7]; stride 1, padding 1
+   GEMM: M 128, N 12544, K 1152 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 128, H = 7, W = 7, O = 128, K = 3, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(128, 12544, 1152, &g, conv2d_bwd_data__backbone_layer3_0_conv2__pack_a, conv2d_bwd_data__backbone_layer3_0_conv2__pack_b, conv2d_bwd_data__backbone_layer3_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 49; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 1, left = pixel % 7 * 1;
+    const float* restrict image = x + n * 6272;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? image[plane[j] + hh * 7 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1 */
+   dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1
+   GEMM: M 128, N 1152, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 128, H = 7, W = 7, O = 128, K = 3, P = 7, Q = 7;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 1152, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -1967,35 +2440,46 @@ static void accumulate_grad__backbone_layer3_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,128,7,7], w [128,64,3,3] -> dx [256,64,14,14]; stride 2, padding 1 */
-static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 3, P = 7, Q = 7;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 6272; top[j] = pixel / 14 + 1; left[j] = pixel % 14 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 7 && qw / 2 < 7
+          ? dy[base[j] + o * 49 + ph / 2 * 7 + qw / 2] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,128,7,7], w [128,64,3,3] -> dx [256,64,14,14]; stride 2, padding 1
+   GEMM: M 64, N 50176, K 1152 */
+static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 50176, 1152, &g, conv2d_bwd_data__backbone_layer3_0_conv1__pack_a, conv2d_bwd_data__backbone_layer3_0_conv1__pack_b, conv2d_bwd_data__backbone_layer3_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2005,35 +2489,40 @@ static void add__backbone_layer3_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 3211264; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,3,3]; stride 2, padding 1 */
-static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 128, K = 3, P = 7, Q = 7;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
+    const float* restrict image = x + n * 12544;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,3,3]; stride 2, padding 1
+   GEMM: M 128, N 576, K 12544 */
+static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 576, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2125,66 +2614,82 @@ static void accumulate_grad__backbone_layer2_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 1 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 12544; top[j] = pixel / 28 + 0; left[j] = pixel % 28 + 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 14 && qw / 2 < 14
+          ? dy[base[j] + o * 196 + ph / 2 * 14 + qw / 2] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [256,64,14,14], w [64,32,1,1] -> dx [256,32,28,28]; stride 2, padding 0 */
+   dy [256,64,14,14], w [64,32,1,1] -> dx [256,32,28,28]; stride 2, padding 0
+   GEMM: M 32, N 200704, K 64 */
 static void conv2d_bwd_data__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 1, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(32, 200704, 64, &g, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer2_0_downsample_0__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
+    const float* restrict src = dy + n * 12544 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 784; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
+    const int64_t top = pixel / 14 * 2, left = pixel % 14 * 2;
+    const float* restrict image = x + n * 25088;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
-   dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,1,1]; stride 2, padding 0 */
+   dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,1,1]; stride 2, padding 0
+   GEMM: M 64, N 32, K 50176 */
 static void conv2d_bwd_weight__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 1, P = 14, Q = 14;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[1] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 1; kh++) {
-          for (int kw = 0; kw < 1; kw++) {
-            int q0 = (0 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 0 - kw < 0 ? 0 : (W - 1 + 0 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 0 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 0 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 32, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2269,66 +2774,81 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
+    base[j] = n * 12544; top[j] = pixel / 14 + 1; left[j] = pixel % 14 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 14 && qw >= 0 && qw < 14 ? dy[base[j] + o * 196 + ph * 14 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
+    float* restrict out = g->c + n * 12544 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,64,14,14], w [64,64,3,3] -> dx [256,64,14,14]; stride 1, padding 1 */
+   dy [256,64,14,14], w [64,64,3,3] -> dx [256,64,14,14]; stride 1, padding 1
+   GEMM: M 64, N 50176, K 576 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 64, K = 3, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(64, 50176, 576, &g, conv2d_bwd_data__backbone_layer2_0_conv2__pack_a, conv2d_bwd_data__backbone_layer2_0_conv2__pack_b, conv2d_bwd_data__backbone_layer2_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
+    const float* restrict src = dy + n * 12544 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
+    const int64_t top = pixel / 14 * 1, left = pixel % 14 * 1;
+    const float* restrict image = x + n * 12544;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,64,14,14], x [256,64,14,14] -> dw [64,64,3,3]; stride 1, padding 1 */
+   dy [256,64,14,14], x [256,64,14,14] -> dw [64,64,3,3]; stride 1, padding 1
+   GEMM: M 64, N 576, K 50176 */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 64, H = 14, W = 14, O = 64, K = 3, P = 14, Q = 14;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 576, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2420,35 +2940,46 @@ static void accumulate_grad__backbone_layer2_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,64,14,14], w [64,32,3,3] -> dx [256,32,28,28]; stride 2, padding 1 */
-static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 3, P = 14, Q = 14;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 2] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 12544; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 14 && qw / 2 < 14
+          ? dy[base[j] + o * 196 + ph / 2 * 14 + qw / 2] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,64,14,14], w [64,32,3,3] -> dx [256,32,28,28]; stride 2, padding 1
+   GEMM: M 32, N 200704, K 576 */
+static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(32, 200704, 576, &g, conv2d_bwd_data__backbone_layer2_0_conv1__pack_a, conv2d_bwd_data__backbone_layer2_0_conv1__pack_b, conv2d_bwd_data__backbone_layer2_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2458,35 +2989,40 @@ static void add__backbone_layer2_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 6422528; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,3,3]; stride 2, padding 1 */
-static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 64, K = 3, P = 14, Q = 14;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 1) / 2; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 2 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 2 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 2];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
+    const float* restrict src = dy + n * 12544 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
+    const int64_t top = pixel / 14 * 2, left = pixel % 14 * 2;
+    const float* restrict image = x + n * 25088;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,3,3]; stride 2, padding 1
+   GEMM: M 64, N 288, K 50176 */
+static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(64, 288, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2578,66 +3114,81 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 25088; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 28 && qw >= 0 && qw < 28 ? dy[base[j] + o * 784 + ph * 28 + qw] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1 */
+   dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1
+   GEMM: M 32, N 200704, K 288 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(32, 200704, 288, &g, conv2d_bwd_data__backbone_layer1_0_conv2__pack_a, conv2d_bwd_data__backbone_layer1_0_conv2__pack_b, conv2d_bwd_data__backbone_layer1_0_conv2__store);
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
+    const float* restrict src = dy + n * 25088 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
+    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
+    const float* restrict image = x + n * 25088;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
     }
   }
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
-   dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1 */
+   dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1
+   GEMM: M 32, N 288, K 200704 */
 static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
-    }
-  }
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(32, 288, 200704, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2729,35 +3280,45 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_data (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1 */
-static void conv2d_bwd_data__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  (void)K;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      float* restrict dxp = dx + (n * C + ci) * H * W;
-      for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;
-      for (int64_t o = 0; o < O; o++) {
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        const float* restrict wp = w + (o * C + ci) * K * K;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            const float wv = wp[kh * K + kw];
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) dxp[base + q * 1] += wv * dyp[p * Q + q];
-            }
-          }
-        }
-      }
+static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
+    base[j] = n * 25088; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      out[j] = j < count && ph >= 0 && ph < 28 && qw >= 0 && qw < 28 ? dy[base[j] + o * 784 + ph * 28 + qw] : 0;
     }
   }
+}
+
+static void conv2d_bwd_data__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
+    float* restrict out = g->c + n * 25088 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
+  }
+}
+
+/* conv2d_bwd_data (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1
+   GEMM: M 32, N 200704, K 288 */
+static void conv2d_bwd_data__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(32, 200704, 288, &g, conv2d_bwd_data__backbone_layer1_0_conv1__pack_a, conv2d_bwd_data__backbone_layer1_0_conv1__pack_b, conv2d_bwd_data__backbone_layer1_0_conv1__store);
 }
 
 /* add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2767,35 +3328,40 @@ static void add__backbone_layer1_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 6422528; i++) y[i] = a[i] + b[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
-   dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 32, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
+    const float* restrict src = dy + n * 25088 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
+    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
+    const float* restrict image = x + n * 25088;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
+   dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1
+   GEMM: M 32, N 288, K 200704 */
+static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(32, 288, 200704, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2887,35 +3453,40 @@ static void accumulate_grad__backbone_bn1_bias(const float* restrict g, float* r
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
-/* conv2d_bwd_weight (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
-   dy [256,32,28,28], x [256,1,28,28] -> dw [32,1,3,3]; stride 1, padding 1 */
-static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const int64_t N = 256, C = 1, H = 28, W = 28, O = 32, K = 3, P = 28, Q = 28;
-  #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t o = 0; o < O; o++) {
-    for (int64_t ci = 0; ci < C; ci++) {
-      double acc[9] = {0};
-      for (int64_t n = 0; n < N; n++) {
-        const float* restrict xp = x + (n * C + ci) * H * W;
-        const float* restrict dyp = dy + (n * O + o) * P * Q;
-        for (int kh = 0; kh < 3; kh++) {
-          for (int kw = 0; kw < 3; kw++) {
-            int q0 = (1 - kw + 0) / 1; if (q0 < 0) q0 = 0;
-            int q1 = W - 1 + 1 - kw < 0 ? 0 : (W - 1 + 1 - kw) / 1 + 1; if (q1 > Q) q1 = Q;
-            float sum = 0;
-            for (int64_t p = 0; p < P; p++) {
-              const int64_t h = p * 1 - 1 + kh;
-              if (h < 0 || h >= H) continue;
-              const int64_t base = h * W - 1 + kw;
-              for (int64_t q = q0; q < q1; q++) sum += dyp[p * Q + q] * xp[base + q * 1];
-            }
-            acc[kh * K + kw] += sum;
-          }
-        }
-      }
-      for (int64_t i = 0; i < K * K; i++) dw[(o * C + ci) * K * K + i] = (float)acc[i];
+static void conv2d_bwd_weight__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
+    const float* restrict src = dy + n * 25088 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
+    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
+    const float* restrict image = x + n * 784;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
     }
   }
+}
+
+/* conv2d_bwd_weight (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
+   dy [256,32,28,28], x [256,1,28,28] -> dw [32,1,3,3]; stride 1, padding 1
+   GEMM: M 32, N 9, K 200704 */
+static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(32, 9, 200704, 256, &g, conv2d_bwd_weight__backbone_conv1__pack_a, conv2d_bwd_weight__backbone_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
@@ -3360,27 +3931,27 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   linear_bwd_data__predictor_0(ws + 64168320, params + 898656, ws + 126846272);  /* %180 = linear_bwd_data(%177, %135) : [256,512] */
   linear_bwd_weight__predictor_0(ws + 64168320, ws + 63310912, ws + 126977344);  /* %181 = linear_bwd_weight(%177, %84) : [128,512] */
   accumulate_grad__predictor_0_weight(ws + 126977344, grads + 898656);  /* accumulate_grad(%181) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_7(ws + 127042880, ws + 63871360, ws + 64134528, ws + 63310912);  /* %182 = batch_norm_bwd_data(%171, %132, %134) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 63310912, params + 636512, ws + 63871360);  /* %183 = linear_bwd_data(%182, %81) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 63310912, ws + 64003456, ws + 126977344);  /* %184 = linear_bwd_weight(%182, %131) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 126977344, grads + 636512);  /* accumulate_grad(%184) {projector.6.weight} */
-  relu_bwd__projector_5(ws + 63871360, ws + 64003456, ws + 63310912);  /* %185 = relu_bwd(%183, %131) : [256,512] */
-  batch_norm_bwd_data__projector_4(ws + 63310912, ws + 63608192, ws + 64002432, params + 635488, ws + 63871360);  /* %186 = batch_norm_bwd_data(%185, %128, %130, %76) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_4(ws + 63310912, ws + 63608192, ws + 64002432, ws + 64201632);  /* %187 = batch_norm_bwd_gamma(%185, %128, %130) : [512] */
+  batch_norm_bwd_data__projector_7(ws + 127042880, ws + 63871360, ws + 64134528, ws + 127173952);  /* %182 = batch_norm_bwd_data(%171, %132, %134) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 127173952, params + 636512, ws + 63871360);  /* %183 = linear_bwd_data(%182, %81) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 127173952, ws + 64003456, ws + 127305024);  /* %184 = linear_bwd_weight(%182, %131) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 127305024, grads + 636512);  /* accumulate_grad(%184) {projector.6.weight} */
+  relu_bwd__projector_5(ws + 63871360, ws + 64003456, ws + 126977344);  /* %185 = relu_bwd(%183, %131) : [256,512] */
+  batch_norm_bwd_data__projector_4(ws + 126977344, ws + 63608192, ws + 64002432, params + 635488, ws + 63871360);  /* %186 = batch_norm_bwd_data(%185, %128, %130, %76) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_4(ws + 126977344, ws + 63608192, ws + 64002432, ws + 64201632);  /* %187 = batch_norm_bwd_gamma(%185, %128, %130) : [512] */
   accumulate_grad__projector_4_weight(ws + 64201632, grads + 635488);  /* accumulate_grad(%187) {projector.4.weight} */
-  batch_norm_bwd_beta__projector_4(ws + 63310912, ws + 64201632);  /* %188 = batch_norm_bwd_beta(%185) : [512] */
+  batch_norm_bwd_beta__projector_4(ws + 126977344, ws + 64201632);  /* %188 = batch_norm_bwd_beta(%185) : [512] */
   accumulate_grad__projector_4_bias(ws + 64201632, grads + 636000);  /* accumulate_grad(%188) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 63871360, params + 373344, ws + 63310912);  /* %189 = linear_bwd_data(%186, %74) : [256,512] */
+  linear_bwd_data__projector_3(ws + 63871360, params + 373344, ws + 63608192);  /* %189 = linear_bwd_data(%186, %74) : [256,512] */
   linear_bwd_weight__projector_3(ws + 63871360, ws + 63740288, ws + 126977344);  /* %190 = linear_bwd_weight(%186, %127) : [512,512] */
   accumulate_grad__projector_3_weight(ws + 126977344, grads + 373344);  /* accumulate_grad(%190) {projector.3.weight} */
-  relu_bwd__projector_2(ws + 63310912, ws + 63740288, ws + 63608192);  /* %191 = relu_bwd(%189, %127) : [256,512] */
-  batch_norm_bwd_data__projector_1(ws + 63608192, ws + 63477120, ws + 63739264, params + 372320, ws + 63310912);  /* %192 = batch_norm_bwd_data(%191, %124, %126, %69) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_1(ws + 63608192, ws + 63477120, ws + 63739264, ws + 64201632);  /* %193 = batch_norm_bwd_gamma(%191, %124, %126) : [512] */
+  relu_bwd__projector_2(ws + 63608192, ws + 63740288, ws + 63871360);  /* %191 = relu_bwd(%189, %127) : [256,512] */
+  batch_norm_bwd_data__projector_1(ws + 63871360, ws + 63477120, ws + 63739264, params + 372320, ws + 63608192);  /* %192 = batch_norm_bwd_data(%191, %124, %126, %69) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_1(ws + 63871360, ws + 63477120, ws + 63739264, ws + 64201632);  /* %193 = batch_norm_bwd_gamma(%191, %124, %126) : [512] */
   accumulate_grad__projector_1_weight(ws + 64201632, grads + 372320);  /* accumulate_grad(%193) {projector.1.weight} */
-  batch_norm_bwd_beta__projector_1(ws + 63608192, ws + 64201632);  /* %194 = batch_norm_bwd_beta(%191) : [512] */
+  batch_norm_bwd_beta__projector_1(ws + 63871360, ws + 64201632);  /* %194 = batch_norm_bwd_beta(%191) : [512] */
   accumulate_grad__projector_1_bias(ws + 64201632, grads + 372832);  /* accumulate_grad(%194) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 63310912, params + 306784, ws + 63477120);  /* %195 = linear_bwd_data(%192, %67) : [256,128] */
-  linear_bwd_weight__projector_0(ws + 63310912, ws + 63444352, ws + 63509888);  /* %196 = linear_bwd_weight(%192, %123) : [512,128] */
+  linear_bwd_data__projector_0(ws + 63608192, params + 306784, ws + 63477120);  /* %195 = linear_bwd_data(%192, %67) : [256,128] */
+  linear_bwd_weight__projector_0(ws + 63608192, ws + 63444352, ws + 63509888);  /* %196 = linear_bwd_weight(%192, %123) : [512,128] */
   accumulate_grad__projector_0_weight(ws + 63509888, grads + 306784);  /* accumulate_grad(%196) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 63477120, ws + 126977344);  /* %197 = global_avg_pool_bwd(%195) {input=7x7} : [256,128,7,7] */
   relu_bwd__backbone_layer3_0_relu2(ws + 126977344, ws + 123635008, ws + 128582976);  /* %198 = relu_bwd(%197, %122) : [256,128,7,7] */
@@ -3408,8 +3979,8 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_layer3_0_bn1_bias(ws + 64201632, grads + 150496);  /* accumulate_grad(%212) {backbone.layer3.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 125240640, params + 76640, ws + 126977344);  /* %213 = conv2d_bwd_data(%210, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
   add__backbone_layer3_0_conv1(ws + 130188608, ws + 126977344, ws + 118818112);  /* %214 = add(%202, %213) : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 125240640, ws + 112395584, ws + 63310912);  /* %215 = conv2d_bwd_weight(%210, %110) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 63310912, grads + 76640);  /* accumulate_grad(%215) {backbone.layer3.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 125240640, ws + 112395584, ws + 63443584);  /* %215 = conv2d_bwd_weight(%210, %110) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 63443584, grads + 76640);  /* accumulate_grad(%215) {backbone.layer3.0.conv1.weight} */
   relu_bwd__backbone_layer2_0_relu2(ws + 118818112, ws + 112395584, ws + 122029376);  /* %216 = relu_bwd(%214, %110) : [256,64,14,14] */
   batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 122029376, ws + 115606848, ws + 63443456, params + 76512, ws + 112395584);  /* %217 = batch_norm_bwd_data(%216, %106, %108, %39) {affine=true} : [256,64,14,14] */
   batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 122029376, ws + 115606848, ws + 63443456, ws + 64201632);  /* %218 = batch_norm_bwd_gamma(%216, %106, %108) : [64] */
@@ -3425,8 +3996,8 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 122029376, ws + 64201632);  /* %224 = batch_norm_bwd_beta(%216) : [64] */
   accumulate_grad__backbone_layer2_0_bn2_bias(ws + 64201632, grads + 74400);  /* accumulate_grad(%224) {backbone.layer2.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 112395584, params + 37472, ws + 105973056);  /* %225 = conv2d_bwd_data(%222, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 112395584, ws + 109184320, ws + 63310912);  /* %226 = conv2d_bwd_weight(%222, %102) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 63310912, grads + 37472);  /* accumulate_grad(%226) {backbone.layer2.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 112395584, ws + 109184320, ws + 63443328);  /* %226 = conv2d_bwd_weight(%222, %102) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 63443328, grads + 37472);  /* accumulate_grad(%226) {backbone.layer2.0.conv2.weight} */
   relu_bwd__backbone_layer2_0_relu1(ws + 105973056, ws + 109184320, ws + 112395584);  /* %227 = relu_bwd(%225, %102) : [256,64,14,14] */
   batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 112395584, ws + 102761792, ws + 63443200, params + 37344, ws + 122029376);  /* %228 = batch_norm_bwd_data(%227, %99, %101, %26) {affine=true} : [256,64,14,14] */
   batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 112395584, ws + 102761792, ws + 63443200, ws + 64201632);  /* %229 = batch_norm_bwd_gamma(%227, %99, %101) : [64] */
@@ -3464,19 +4035,19 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_bn1_bias(ws + 64201632, grads + 320);  /* accumulate_grad(%250) {backbone.bn1.bias} */
   conv2d_bwd_weight__backbone_conv1(ws + 126977344, input_x2, ws + 64201632);  /* %251 = conv2d_bwd_weight(%248, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
   accumulate_grad__backbone_conv1_weight(ws + 64201632, grads + 0);  /* accumulate_grad(%251) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_7(ws + 126846272, ws + 63047744, ws + 63441984, ws + 63310912);  /* %252 = batch_norm_bwd_data(%180, %83, %85) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 63310912, params + 636512, ws + 63047744);  /* %253 = linear_bwd_data(%252, %81) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 63310912, ws + 63179840, ws + 63441984);  /* %254 = linear_bwd_weight(%252, %80) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 63441984, grads + 636512);  /* accumulate_grad(%254) {projector.6.weight} */
-  relu_bwd__projector_5(ws + 63047744, ws + 63179840, ws + 63310912);  /* %255 = relu_bwd(%253, %80) : [256,512] */
-  batch_norm_bwd_data__projector_4(ws + 63310912, ws + 62784576, ws + 63178816, params + 635488, ws + 63047744);  /* %256 = batch_norm_bwd_data(%255, %75, %79, %76) {affine=true} : [256,512] */
-  batch_norm_bwd_gamma__projector_4(ws + 63310912, ws + 62784576, ws + 63178816, ws + 64201632);  /* %257 = batch_norm_bwd_gamma(%255, %75, %79) : [512] */
+  batch_norm_bwd_data__projector_7(ws + 126846272, ws + 63047744, ws + 63441984, ws + 63443008);  /* %252 = batch_norm_bwd_data(%180, %83, %85) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 63443008, params + 636512, ws + 63047744);  /* %253 = linear_bwd_data(%252, %81) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 63443008, ws + 63179840, ws + 63574080);  /* %254 = linear_bwd_weight(%252, %80) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 63574080, grads + 636512);  /* accumulate_grad(%254) {projector.6.weight} */
+  relu_bwd__projector_5(ws + 63047744, ws + 63179840, ws + 63441984);  /* %255 = relu_bwd(%253, %80) : [256,512] */
+  batch_norm_bwd_data__projector_4(ws + 63441984, ws + 62784576, ws + 63178816, params + 635488, ws + 63047744);  /* %256 = batch_norm_bwd_data(%255, %75, %79, %76) {affine=true} : [256,512] */
+  batch_norm_bwd_gamma__projector_4(ws + 63441984, ws + 62784576, ws + 63178816, ws + 64201632);  /* %257 = batch_norm_bwd_gamma(%255, %75, %79) : [512] */
   accumulate_grad__projector_4_weight(ws + 64201632, grads + 635488);  /* accumulate_grad(%257) {projector.4.weight} */
-  batch_norm_bwd_beta__projector_4(ws + 63310912, ws + 64201632);  /* %258 = batch_norm_bwd_beta(%255) : [512] */
+  batch_norm_bwd_beta__projector_4(ws + 63441984, ws + 64201632);  /* %258 = batch_norm_bwd_beta(%255) : [512] */
   accumulate_grad__projector_4_bias(ws + 64201632, grads + 636000);  /* accumulate_grad(%258) {projector.4.bias} */
   linear_bwd_data__projector_3(ws + 63047744, params + 373344, ws + 62784576);  /* %259 = linear_bwd_data(%256, %74) : [256,512] */
-  linear_bwd_weight__projector_3(ws + 63047744, ws + 62916672, ws + 63178816);  /* %260 = linear_bwd_weight(%256, %73) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 63178816, grads + 373344);  /* accumulate_grad(%260) {projector.3.weight} */
+  linear_bwd_weight__projector_3(ws + 63047744, ws + 62916672, ws + 63441984);  /* %260 = linear_bwd_weight(%256, %73) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 63441984, grads + 373344);  /* accumulate_grad(%260) {projector.3.weight} */
   relu_bwd__projector_2(ws + 62784576, ws + 62916672, ws + 63047744);  /* %261 = relu_bwd(%259, %73) : [256,512] */
   batch_norm_bwd_data__projector_1(ws + 63047744, ws + 62653504, ws + 62915648, params + 372320, ws + 62784576);  /* %262 = batch_norm_bwd_data(%261, %68, %72, %69) {affine=true} : [256,512] */
   batch_norm_bwd_gamma__projector_1(ws + 63047744, ws + 62653504, ws + 62915648, ws + 64201632);  /* %263 = batch_norm_bwd_gamma(%261, %68, %72) : [512] */
@@ -3491,65 +4062,65 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   batch_norm_bwd_data__backbone_layer3_0_downsample_1(ws + 65832256, ws + 61015104, ws + 64226368, params + 306528, ws + 59409216);  /* %269 = batch_norm_bwd_data(%268, %59, %63, %60) {affine=true} : [256,128,7,7] */
   batch_norm_bwd_gamma__backbone_layer3_0_downsample_1(ws + 65832256, ws + 61015104, ws + 64226368, ws + 64201632);  /* %270 = batch_norm_bwd_gamma(%268, %59, %63) : [128] */
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 64201632, grads + 306528);  /* accumulate_grad(%270) {backbone.layer3.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 65832256, ws + 64201632);  /* %271 = batch_norm_bwd_beta(%268) : [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 64201632, grads + 306656);  /* accumulate_grad(%271) {backbone.layer3.0.downsample.1.bias} */
+  batch_norm_bwd_beta__backbone_layer3_0_downsample_1(ws + 65832256, ws + 63441984);  /* %271 = batch_norm_bwd_beta(%268) : [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 63441984, grads + 306656);  /* accumulate_grad(%271) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_data__backbone_layer3_0_downsample_0(ws + 59409216, params + 298336, ws + 67437888);  /* %272 = conv2d_bwd_data(%269, %58) {stride=2, padding=0, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 59409216, ws + 48169280, ws + 64201632);  /* %273 = conv2d_bwd_weight(%269, %44) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 64201632, grads + 298336);  /* accumulate_grad(%273) {backbone.layer3.0.downsample.0.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 59409216, ws + 48169280, ws + 63441984);  /* %273 = conv2d_bwd_weight(%269, %44) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 63441984, grads + 298336);  /* accumulate_grad(%273) {backbone.layer3.0.downsample.0.weight} */
   batch_norm_bwd_data__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568, ws + 61014848, params + 298080, ws + 59409216);  /* %274 = batch_norm_bwd_data(%268, %53, %57, %54) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568, ws + 61014848, ws + 64201632);  /* %275 = batch_norm_bwd_gamma(%268, %53, %57) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 64201632, grads + 298080);  /* accumulate_grad(%275) {backbone.layer3.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568);  /* %276 = batch_norm_bwd_beta(%268) : [128] */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 56197568, grads + 298208);  /* accumulate_grad(%276) {backbone.layer3.0.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn2(ws + 65832256, ws + 56197568, ws + 61014848, ws + 63441984);  /* %275 = batch_norm_bwd_gamma(%268, %53, %57) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 63441984, grads + 298080);  /* accumulate_grad(%275) {backbone.layer3.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn2(ws + 65832256, ws + 63441984);  /* %276 = batch_norm_bwd_beta(%268) : [128] */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 63441984, grads + 298208);  /* accumulate_grad(%276) {backbone.layer3.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 59409216, params + 150624, ws + 56197568);  /* %277 = conv2d_bwd_data(%274, %52) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 59409216, ws + 57803584, ws + 61014848);  /* %278 = conv2d_bwd_weight(%274, %51) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 61014848, grads + 150624);  /* accumulate_grad(%278) {backbone.layer3.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 59409216, ws + 57803584, ws + 63441984);  /* %278 = conv2d_bwd_weight(%274, %51) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 63441984, grads + 150624);  /* accumulate_grad(%278) {backbone.layer3.0.conv2.weight} */
   relu_bwd__backbone_layer3_0_relu1(ws + 56197568, ws + 57803584, ws + 64201632);  /* %279 = relu_bwd(%277, %51) : [256,128,7,7] */
   batch_norm_bwd_data__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936, ws + 57803328, params + 150368, ws + 56197568);  /* %280 = batch_norm_bwd_data(%279, %46, %50, %47) {affine=true} : [256,128,7,7] */
-  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936, ws + 57803328, ws + 65807264);  /* %281 = batch_norm_bwd_gamma(%279, %46, %50) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 65807264, grads + 150368);  /* accumulate_grad(%281) {backbone.layer3.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936);  /* %282 = batch_norm_bwd_beta(%279) : [128] */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 54591936, grads + 150496);  /* accumulate_grad(%282) {backbone.layer3.0.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer3_0_bn1(ws + 64201632, ws + 54591936, ws + 57803328, ws + 63441984);  /* %281 = batch_norm_bwd_gamma(%279, %46, %50) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 63441984, grads + 150368);  /* accumulate_grad(%281) {backbone.layer3.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer3_0_bn1(ws + 64201632, ws + 63441984);  /* %282 = batch_norm_bwd_beta(%279) : [128] */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 63441984, grads + 150496);  /* accumulate_grad(%282) {backbone.layer3.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 56197568, params + 76640, ws + 64201632);  /* %283 = conv2d_bwd_data(%280, %45) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
   add__backbone_layer3_0_conv1(ws + 67437888, ws + 64201632, ws + 57803328);  /* %284 = add(%272, %283) : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 56197568, ws + 48169280, ws + 54591936);  /* %285 = conv2d_bwd_weight(%280, %44) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 54591936, grads + 76640);  /* accumulate_grad(%285) {backbone.layer3.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 56197568, ws + 48169280, ws + 63441984);  /* %285 = conv2d_bwd_weight(%280, %44) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 63441984, grads + 76640);  /* accumulate_grad(%285) {backbone.layer3.0.conv1.weight} */
   relu_bwd__backbone_layer2_0_relu2(ws + 57803328, ws + 48169280, ws + 54591936);  /* %286 = relu_bwd(%284, %44) : [256,64,14,14] */
   batch_norm_bwd_data__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672, ws + 57803200, params + 76512, ws + 48169280);  /* %287 = batch_norm_bwd_data(%286, %38, %42, %39) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672, ws + 57803200, ws + 57803328);  /* %288 = batch_norm_bwd_gamma(%286, %38, %42) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 57803328, grads + 76512);  /* accumulate_grad(%288) {backbone.layer2.0.downsample.1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672);  /* %289 = batch_norm_bwd_beta(%286) : [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 51380672, grads + 76576);  /* accumulate_grad(%289) {backbone.layer2.0.downsample.1.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_downsample_1(ws + 54591936, ws + 51380672, ws + 57803200, ws + 63441984);  /* %288 = batch_norm_bwd_gamma(%286, %38, %42) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 63441984, grads + 76512);  /* accumulate_grad(%288) {backbone.layer2.0.downsample.1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_downsample_1(ws + 54591936, ws + 63441984);  /* %289 = batch_norm_bwd_beta(%286) : [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 63441984, grads + 76576);  /* accumulate_grad(%289) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_data__backbone_layer2_0_downsample_0(ws + 48169280, params + 74464, ws + 64201632);  /* %290 = conv2d_bwd_data(%287, %37) {stride=2, padding=0, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 48169280, ws + 32112768, ws + 51380672);  /* %291 = conv2d_bwd_weight(%287, %23) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 51380672, grads + 74464);  /* accumulate_grad(%291) {backbone.layer2.0.downsample.0.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 48169280, ws + 32112768, ws + 63441984);  /* %291 = conv2d_bwd_weight(%287, %23) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 63441984, grads + 74464);  /* accumulate_grad(%291) {backbone.layer2.0.downsample.0.weight} */
   batch_norm_bwd_data__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624, ws + 51380544, params + 74336, ws + 48169280);  /* %292 = batch_norm_bwd_data(%286, %32, %36, %33) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624, ws + 51380544, ws + 51380672);  /* %293 = batch_norm_bwd_gamma(%286, %32, %36) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 51380672, grads + 74336);  /* accumulate_grad(%293) {backbone.layer2.0.bn2.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624);  /* %294 = batch_norm_bwd_beta(%286) : [64] */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 41746624, grads + 74400);  /* accumulate_grad(%294) {backbone.layer2.0.bn2.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn2(ws + 54591936, ws + 41746624, ws + 51380544, ws + 63441984);  /* %293 = batch_norm_bwd_gamma(%286, %32, %36) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 63441984, grads + 74336);  /* accumulate_grad(%293) {backbone.layer2.0.bn2.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn2(ws + 54591936, ws + 63441984);  /* %294 = batch_norm_bwd_beta(%286) : [64] */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 63441984, grads + 74400);  /* accumulate_grad(%294) {backbone.layer2.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 48169280, params + 37472, ws + 41746624);  /* %295 = conv2d_bwd_data(%292, %31) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 48169280, ws + 44958016, ws + 51380544);  /* %296 = conv2d_bwd_weight(%292, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 51380544, grads + 37472);  /* accumulate_grad(%296) {backbone.layer2.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 48169280, ws + 44958016, ws + 63441984);  /* %296 = conv2d_bwd_weight(%292, %30) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 63441984, grads + 37472);  /* accumulate_grad(%296) {backbone.layer2.0.conv2.weight} */
   relu_bwd__backbone_layer2_0_relu1(ws + 41746624, ws + 44958016, ws + 48169280);  /* %297 = relu_bwd(%295, %30) : [256,64,14,14] */
   batch_norm_bwd_data__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360, ws + 44957888, params + 37344, ws + 41746624);  /* %298 = batch_norm_bwd_data(%297, %25, %29, %26) {affine=true} : [256,64,14,14] */
-  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360, ws + 44957888, ws + 44958016);  /* %299 = batch_norm_bwd_gamma(%297, %25, %29) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 44958016, grads + 37344);  /* accumulate_grad(%299) {backbone.layer2.0.bn1.weight} */
-  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360);  /* %300 = batch_norm_bwd_beta(%297) : [64] */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535360, grads + 37408);  /* accumulate_grad(%300) {backbone.layer2.0.bn1.bias} */
+  batch_norm_bwd_gamma__backbone_layer2_0_bn1(ws + 48169280, ws + 38535360, ws + 44957888, ws + 63441984);  /* %299 = batch_norm_bwd_gamma(%297, %25, %29) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 63441984, grads + 37344);  /* accumulate_grad(%299) {backbone.layer2.0.bn1.weight} */
+  batch_norm_bwd_beta__backbone_layer2_0_bn1(ws + 48169280, ws + 63441984);  /* %300 = batch_norm_bwd_beta(%297) : [64] */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 63441984, grads + 37408);  /* accumulate_grad(%300) {backbone.layer2.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 41746624, params + 18912, ws + 44957888);  /* %301 = conv2d_bwd_data(%298, %24) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
   add__backbone_layer2_0_conv1(ws + 64201632, ws + 44957888, ws + 51380416);  /* %302 = add(%290, %301) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 41746624, ws + 32112768, ws + 38535360);  /* %303 = conv2d_bwd_weight(%298, %23) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535360, grads + 18912);  /* accumulate_grad(%303) {backbone.layer2.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 41746624, ws + 32112768, ws + 63441984);  /* %303 = conv2d_bwd_weight(%298, %23) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 63441984, grads + 18912);  /* accumulate_grad(%303) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 51380416, ws + 32112768, ws + 38535360);  /* %304 = relu_bwd(%302, %23) : [256,32,28,28] */
   batch_norm_bwd_data__backbone_layer1_0_bn2(ws + 38535360, ws + 19267648, ws + 38535296, params + 18848, ws + 32112768);  /* %305 = batch_norm_bwd_data(%304, %17, %21, %18) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 38535360, ws + 19267648, ws + 38535296, ws + 44957888);  /* %306 = batch_norm_bwd_gamma(%304, %17, %21) : [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957888, grads + 18848);  /* accumulate_grad(%306) {backbone.layer1.0.bn2.weight} */
+  batch_norm_bwd_gamma__backbone_layer1_0_bn2(ws + 38535360, ws + 19267648, ws + 38535296, ws + 63441984);  /* %306 = batch_norm_bwd_gamma(%304, %17, %21) : [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 63441984, grads + 18848);  /* accumulate_grad(%306) {backbone.layer1.0.bn2.weight} */
   batch_norm_bwd_beta__backbone_layer1_0_bn2(ws + 38535360, ws + 38535296);  /* %307 = batch_norm_bwd_beta(%304) : [32] */
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 38535296, grads + 18880);  /* accumulate_grad(%307) {backbone.layer1.0.bn2.bias} */
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112768, params + 9632, ws + 19267648);  /* %308 = conv2d_bwd_data(%305, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112768, ws + 25690240, ws + 44957888);  /* %309 = conv2d_bwd_weight(%305, %15) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957888, grads + 9632);  /* accumulate_grad(%309) {backbone.layer1.0.conv2.weight} */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112768, ws + 25690240, ws + 63441984);  /* %309 = conv2d_bwd_weight(%305, %15) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 63441984, grads + 9632);  /* accumulate_grad(%309) {backbone.layer1.0.conv2.weight} */
   relu_bwd__backbone_layer1_0_relu1(ws + 19267648, ws + 25690240, ws + 32112768);  /* %310 = relu_bwd(%308, %15) : [256,32,28,28] */
   batch_norm_bwd_data__backbone_layer1_0_bn1(ws + 32112768, ws + 6422528, ws + 25690176, params + 9568, ws + 19267648);  /* %311 = batch_norm_bwd_data(%310, %10, %14, %11) {affine=true} : [256,32,28,28] */
   batch_norm_bwd_gamma__backbone_layer1_0_bn1(ws + 32112768, ws + 6422528, ws + 25690176, ws + 38535296);  /* %312 = batch_norm_bwd_gamma(%310, %10, %14) : [32] */
@@ -3558,18 +4129,37 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 38535296, grads + 9600);  /* accumulate_grad(%313) {backbone.layer1.0.bn1.bias} */
   conv2d_bwd_data__backbone_layer1_0_conv1(ws + 19267648, params + 352, ws + 6422528);  /* %314 = conv2d_bwd_data(%311, %9) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
   add__backbone_layer1_0_conv1(ws + 38535360, ws + 6422528, ws + 25690176);  /* %315 = add(%304, %314) : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 19267648, ws + 12845120, ws + 6422528);  /* %316 = conv2d_bwd_weight(%311, %8) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 6422528, grads + 352);  /* accumulate_grad(%316) {backbone.layer1.0.conv1.weight} */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 19267648, ws + 12845120, ws + 63441984);  /* %316 = conv2d_bwd_weight(%311, %8) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 63441984, grads + 352);  /* accumulate_grad(%316) {backbone.layer1.0.conv1.weight} */
   relu_bwd__backbone_relu(ws + 25690176, ws + 12845120, ws + 6422528);  /* %317 = relu_bwd(%315, %8) : [256,32,28,28] */
   batch_norm_bwd_data__backbone_bn1(ws + 6422528, ws + 0, ws + 12845056, params + 288, ws + 12845120);  /* %318 = batch_norm_bwd_data(%317, %3, %7, %4) {affine=true} : [256,32,28,28] */
-  batch_norm_bwd_gamma__backbone_bn1(ws + 6422528, ws + 0, ws + 12845056, ws + 19267648);  /* %319 = batch_norm_bwd_gamma(%317, %3, %7) : [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 19267648, grads + 288);  /* accumulate_grad(%319) {backbone.bn1.weight} */
+  batch_norm_bwd_gamma__backbone_bn1(ws + 6422528, ws + 0, ws + 12845056, ws + 63441984);  /* %319 = batch_norm_bwd_gamma(%317, %3, %7) : [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 63441984, grads + 288);  /* accumulate_grad(%319) {backbone.bn1.weight} */
   batch_norm_bwd_beta__backbone_bn1(ws + 6422528, ws + 12845056);  /* %320 = batch_norm_bwd_beta(%317) : [32] */
   accumulate_grad__backbone_bn1_bias(ws + 12845056, grads + 320);  /* accumulate_grad(%320) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 12845120, input_x1, ws + 0);  /* %321 = conv2d_bwd_weight(%318, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%321) {backbone.conv1.weight} */
+  conv2d_bwd_weight__backbone_conv1(ws + 12845120, input_x1, ws + 63441984);  /* %321 = conv2d_bwd_weight(%318, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 63441984, grads + 0);  /* accumulate_grad(%321) {backbone.conv1.weight} */
   *loss = (double)*(ws + 64201616);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
+}
+
+/* ===== Outputs of the last training step ===== */
+
+static const struct { const char* name; int64_t numel; } output_table[1] = {
+  {"z1", 131072},  /* [256,512] */
+};
+
+int64_t simsiam_output_count(void) { return 1; }
+const char* simsiam_output_name(int64_t i) { return i >= 0 && i < 1 ? output_table[i].name : 0; }
+int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[i].numel : 0; }
+
+/* Valid until the next call into the library (the workspace is reused). */
+void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
+  float* ws = a->workspace;
+  switch (i) {
+    case 0: memcpy(dst, ws + 63310912, sizeof(float) * 131072); break;
+    default: (void)ws; (void)dst; break;
+  }
 }
 
 /* ===== Features (eval mode) ===== */

@@ -1,5 +1,6 @@
 import Foundation
 @_exported import SimSiamData
+@_exported import SimSiamEval
 @_exported import SimSiamRuntime
 @_exported import SimSiamToolchain
 
@@ -15,7 +16,7 @@ public struct CompiledModel: @unchecked Sendable {
         let bytes = lowered.precision.bytes
         let ad = lowered.autodiff
         return """
-            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue)
+            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               kernels: \(g.kernelCount) C functions (views share kernels)
               arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
@@ -30,17 +31,17 @@ public struct CompiledModel: @unchecked Sendable {
 /// The whole pipeline: DSL model -> lowered C -> cached native library -> loaded.
 public enum Compiler {
     /// Compiles a workload at a batch size per view (the workload's reference batch by default).
-    public static func compile(_ workload: Workload, batch: Int? = nil, precision: Precision = .float32,
+    public static func compile(_ workload: Workload, batch: Int? = nil, options: CodegenOptions = CodegenOptions(),
                                stopGradient: Bool = true, cache: BuildCache? = nil) throws -> CompiledModel {
         var model = workload.makeModel()
         model.stopGradient = stopGradient
-        return try compile(model, name: workload.name, batch: batch ?? workload.defaultBatch, precision: precision, cache: cache)
+        return try compile(model, name: workload.name, batch: batch ?? workload.defaultBatch, options: options, cache: cache)
     }
 
     /// Compiles any SimSiam model described with the DSL.
-    public static func compile(_ model: SimSiam, name: String, batch: Int, precision: Precision = .float32,
+    public static func compile(_ model: SimSiam, name: String, batch: Int, options: CodegenOptions = CodegenOptions(),
                                cache: BuildCache? = nil) throws -> CompiledModel {
-        try build(Lowering.lower(model, name: name, batch: batch, precision: precision), cache: cache)
+        try build(Lowering.lower(model, name: name, batch: batch, options: options), cache: cache)
     }
 
     /// Builds and loads an already lowered program.

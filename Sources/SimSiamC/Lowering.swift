@@ -14,7 +14,8 @@ public struct LoweredProgram: Sendable {
     public let autodiff: AutodiffSummary
     public let generated: GeneratedC
     public let batch: Int
-    public let precision: Precision
+    public let options: CodegenOptions
+    public var precision: Precision { options.precision }
     /// Wall time of the Swift passes (tracing, autodiff, code generation).
     public let seconds: Double
 }
@@ -22,32 +23,32 @@ public struct LoweredProgram: Sendable {
 /// The Swift half of the compiler: trace the DSL, differentiate, plan and emit C.
 public enum Lowering {
     /// Lowers one SimSiam model at a batch size per view.
-    public static func lower(_ model: SimSiam, name: String, batch: Int, precision: Precision = .float32) throws -> LoweredProgram {
+    public static func lower(_ model: SimSiam, name: String, batch: Int,
+                             options: CodegenOptions = CodegenOptions()) throws -> LoweredProgram {
         guard batch >= 2 else {
             throw CompileError("batch \(batch) is too small: training-mode batch norm needs at least 2 samples per view")
         }
         let start = Date()
         let forward = try model.trainingGraph(name: name, batch: batch)
         let features = try model.featureGraph(name: name + "-features", batch: batch)
-        return try lower(forward: forward, features: features, precision: precision, started: start)
+        return try lower(forward: forward, features: features, options: options, started: start)
     }
 
     /// Lowers any forward graph with a scalar output "loss" (and optionally a
     /// feature graph over the same state): differentiate, plan, emit.
-    public static func lower(forward: Graph, features: Graph?, precision: Precision = .float32,
+    public static func lower(forward: Graph, features: Graph?, options: CodegenOptions = CodegenOptions(),
                              started: Date = Date()) throws -> LoweredProgram {
         let (training, summary) = try Autodiff.differentiate(forward)
-        let generated = ProgramEmitter(training: training, features: features, precision: precision)
-            .emit(baseName: cFileStem(forward.name, precision: precision))
+        let generated = ProgramEmitter(training: training, features: features, options: options)
+            .emit(baseName: cFileStem(forward.name) + options.fileSuffix)
         return LoweredProgram(training: training, features: features, autodiff: summary, generated: generated,
-                              batch: forward.inputs.first?.shape[0] ?? 0, precision: precision,
+                              batch: forward.inputs.first?.shape[0] ?? 0, options: options,
                               seconds: Date().timeIntervalSince(started))
     }
 
-    /// `fmnist-resnet-mini` -> `fmnist_resnet_mini` (`_f64` for double builds).
-    public static func cFileStem(_ name: String, precision: Precision) -> String {
-        let stem = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
-        return precision == .float32 ? stem : stem + "_f64"
+    /// `fmnist-resnet-mini` -> `fmnist_resnet_mini`.
+    public static func cFileStem(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 }
 

@@ -30,6 +30,22 @@ struct WorkloadOptions: ParsableArguments {
     }
 }
 
+extension Precision: ExpressibleByArgument {}
+extension KernelStrategy: ExpressibleByArgument {}
+
+/// How the generated C is written.
+struct CodegenArguments: ParsableArguments {
+    @Option(help: "Scalar type of the generated code: float32, or float64 to separate rounding from semantics.")
+    var precision: Precision = .float32
+
+    @Option(help: "Kernels for convolutions and linear layers: tuned (packed GEMM) or reference (plain loops).")
+    var kernels: KernelStrategy = .tuned
+
+    func options(profile: Bool = false) -> CodegenOptions {
+        CodegenOptions(precision: precision, kernels: kernels, profile: profile)
+    }
+}
+
 /// Prints to standard error, for progress and diagnostics.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

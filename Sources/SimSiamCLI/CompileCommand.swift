@@ -15,16 +15,10 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Print the IR of the training graph (forward and backward) and the feature graph.")
     var printIR = false
 
-    @Option(help: "Scalar type of the generated code: float32 or float64.")
-    var precision: String = "float32"
-
-    func validate() throws {
-        guard Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be float32 or float64, not \(precision)") }
-    }
+    @OptionGroup var codegen: CodegenArguments
 
     func run() throws {
-        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch,
-                                            precision: Precision(rawValue: precision)!)
+        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegen.options())
         if printIR {
             print(Printer.print(compiled.lowered.training))
             if let features = compiled.lowered.features { print(Printer.print(features)) }

@@ -38,17 +38,12 @@ struct StepCommand: ParsableCommand {
     @Option(help: "Seed for initialisation when --params is absent.")
     var seed: UInt64 = 0
 
-    @Option(help: "Scalar type of the compiled step: float32, or float64 to separate rounding from semantics.")
-    var precision: String = "float32"
-
-    func validate() throws {
-        guard Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be float32 or float64, not \(precision)") }
-    }
+    @OptionGroup var codegen: CodegenArguments
 
     func run() throws {
         options.applyThreads()
         let workload = options.resolvedWorkload
-        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, precision: Precision(rawValue: precision)!)
+        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options())
         printError(compiled.summary)
         let state = ModelState(library: compiled.library)
         if let params {

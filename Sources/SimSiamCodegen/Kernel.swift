@@ -11,10 +11,14 @@ struct Kernel: Hashable {
     var parameters: [String]
     /// The statements, indented by two spaces.
     var body: String
+    /// Functions the kernel calls (GEMM packing and stores), written with
+    /// `$KERNEL` where the kernel's final name goes.
+    var helpers: [String] = []
 
     var definition: String {
-        "/* \(comment.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")) */\n"
-            + "static void \(name)(\(parameters.joined(separator: ", "))) {\n\(body)}\n"
+        helpers.map { $0.replacingOccurrences(of: "$KERNEL", with: name) + "\n" }.joined()
+            + "/* \(comment.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")) */\n"
+            + "static void \(name)(\(parameters.joined(separator: ", "))) {\n\(body.replacingOccurrences(of: "$KERNEL", with: name))}\n"
     }
 }
 

@@ -14,6 +14,7 @@ struct KernelEmitter {
     let node: Node
     let graph: Graph
     let precision: Precision
+    var strategy: KernelStrategy = .tuned
     /// The scalar type.
     var t: String { precision.cType }
 
@@ -60,15 +61,43 @@ struct KernelEmitter {
                       parameters: parameters, body: body.text)
     }
 
+    private var tuned: Bool { strategy == .tuned }
+
+    /// Useful floating-point operations of one call, for GFLOP/s in profiles:
+    /// 2 x multiply-adds of convolutions and linear layers, 0 for memory-bound ops.
+    var flops: Double {
+        switch node.op {
+        case .conv2d:
+            let w = shape(operand: 1)
+            return 2 * Double(shape(result: 0).elementCount * w[1] * w[2] * w[3])
+        case .conv2dBackwardData:
+            let w = shape(operand: 1)
+            return 2 * Double(shape(operand: 0).elementCount * w[1] * w[2] * w[3])
+        case .conv2dBackwardWeight:
+            return 2 * Double(shape(operand: 0).elementCount * shape(result: 0).elementCount / shape(result: 0)[0])
+        case .linear:
+            return 2 * Double(shape(result: 0).elementCount * shape(operand: 0)[1])
+        case .linearBackwardData:
+            return 2 * Double(shape(result: 0).elementCount * shape(operand: 0)[1])
+        case .linearBackwardWeight:
+            return 2 * Double(shape(result: 0).elementCount * shape(operand: 0)[0])
+        default:
+            return 0
+        }
+    }
+
     /// The kernel for the node, or nil for nodes that compute nothing
     /// (sources, stop-gradient, reshape).
     func emit() -> Kernel? {
         switch node.op {
         case .input, .parameter, .stopGradient, .reshape: nil
         case .fill(let value, let shape): fill(value, shape)
-        case .conv2d(let stride, let padding): conv2dForward(stride: stride, padding: padding)
-        case .conv2dBackwardData(let stride, let padding, _, _): conv2dBackwardData(stride: stride, padding: padding)
-        case .conv2dBackwardWeight(let stride, let padding, _): conv2dBackwardWeight(stride: stride, padding: padding)
+        case .conv2d(let stride, let padding):
+            tuned ? conv2dForwardGemm(stride: stride, padding: padding) : conv2dForward(stride: stride, padding: padding)
+        case .conv2dBackwardData(let stride, let padding, _, _):
+            tuned ? conv2dBackwardDataGemm(stride: stride, padding: padding) : conv2dBackwardData(stride: stride, padding: padding)
+        case .conv2dBackwardWeight(let stride, let padding, _):
+            tuned ? conv2dBackwardWeightGemm(stride: stride, padding: padding) : conv2dBackwardWeight(stride: stride, padding: padding)
         case .batchNorm(let a): a.training ? batchNormTrainForward(a) : batchNormEvalForward(a)
         case .batchNormBackwardData(let affine): batchNormBackwardData(affine: affine)
         case .batchNormBackwardGamma: batchNormBackwardGamma()
@@ -80,9 +109,9 @@ struct KernelEmitter {
         case .accumulateGradient: accumulateGradient()
         case .globalAveragePool: globalAveragePool()
         case .globalAveragePoolBackward: globalAveragePoolBackward()
-        case .linear: linearForward(hasBias: node.operands.count == 3)
-        case .linearBackwardData: linearBackwardData()
-        case .linearBackwardWeight: linearBackwardWeight()
+        case .linear: tuned ? linearForwardGemm(hasBias: node.operands.count == 3) : linearForward(hasBias: node.operands.count == 3)
+        case .linearBackwardData: tuned ? linearBackwardDataGemm() : linearBackwardData()
+        case .linearBackwardWeight: tuned ? linearBackwardWeightGemm() : linearBackwardWeight()
         case .linearBackwardBias: linearBackwardBias()
         case .cosineSimilarity(let eps): cosineSimilarity(eps)
         case .cosineSimilarityBackward(let eps, let wrt): cosineSimilarityBackward(eps, wrt: wrt)

@@ -17,3 +17,30 @@ public enum Precision: String, Sendable, CaseIterable {
     /// sqrt for the scalar type.
     var sqrt: String { self == .float32 ? "sqrtf" : "sqrt" }
 }
+
+/// Which kernels convolutions and linear layers get.
+public enum KernelStrategy: String, Sendable, CaseIterable {
+    /// Plain loops, one output element at a time: the readable reference.
+    case reference
+    /// Packed GEMMs on a register-tiled micro-kernel (implicit im2col for convolutions).
+    case tuned
+}
+
+/// How to generate the C of a model.
+public struct CodegenOptions: Hashable, Sendable {
+    public var precision: Precision
+    public var kernels: KernelStrategy
+    /// Time every kernel call; the library then exports `simsiam_profile_*`.
+    public var profile: Bool
+
+    public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false) {
+        self.precision = precision
+        self.kernels = kernels
+        self.profile = profile
+    }
+
+    /// The suffix that keeps variants' file names apart: `_f64`, `_reference`, `_profile`.
+    public var fileSuffix: String {
+        (precision == .float32 ? "" : "_f64") + (kernels == .tuned ? "" : "_reference") + (profile ? "_profile" : "")
+    }
+}

@@ -24,23 +24,25 @@ public struct GeneratedC: Sendable {
 public struct ProgramEmitter {
     let training: Graph
     let features: Graph?
-    let precision: Precision
+    let options: CodegenOptions
+    var precision: Precision { options.precision }
     let layout: ArenaLayout
     var t: String { precision.cType }
 
-    public init(training: Graph, features: Graph?, precision: Precision) {
+    public init(training: Graph, features: Graph?, options: CodegenOptions = CodegenOptions()) {
         self.training = training
         self.features = features
-        self.precision = precision
+        self.options = options
         self.layout = ArenaLayout(state: training.state)
     }
 
     public func emit(baseName: String) -> GeneratedC {
         var kernels = KernelTable()
         let trainingPlan = MemoryPlan.plan(training)
-        let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels)
+        var profiler = ProfileTable()
+        let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler)
         let featurePlan = features.map(MemoryPlan.plan)
-        let featureCalls = features.map { calls(for: $0, plan: featurePlan!, kernels: &kernels) } ?? []
+        let featureCalls = features.map { calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler) } ?? []
         let workspace = max(trainingPlan.workspaceElements, featurePlan?.workspaceElements ?? 0)
 
         var parts: [String] = []
@@ -56,15 +58,20 @@ public struct ProgramEmitter {
             #include "\(baseName).h"
 
             #include <math.h>
+            #include <omp.h>
             #include <stdint.h>
+            #include <stdlib.h>
             #include <string.h>
 
             """)
+        if options.kernels == .tuned { parts.append(GemmSupport.source(precision)) }
         parts.append("/* ===== Kernels ===== */\n")
         parts.append(kernels.kernels.map(\.definition).joined(separator: "\n"))
         parts.append(InitializerEmitter(state: training.state, layout: layout, precision: precision).source)
+        if options.profile { parts.append(profiler.source) }
         parts.append(optimizer())
         parts.append(trainStep(trainingCalls, plan: trainingPlan))
+        parts.append(outputTable(plan: trainingPlan))
         parts.append(featureEntry(featureCalls, plan: featurePlan))
         parts.append(SymbolTableEmitter(graph: training, layout: layout, precision: precision,
                                         workspaceElements: workspace, featureDimension: featureDimension).source)
@@ -104,11 +111,11 @@ public struct ProgramEmitter {
     }
 
     /// One call statement per computing node, each with the IR line it implements.
-    func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable) -> [String] {
+    func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable, profiler: inout ProfileTable) -> [String] {
         var lines: [String] = []
         var phase: Phase?
         for node in graph.nodes {
-            let emitter = KernelEmitter(node: node, graph: graph, precision: precision)
+            let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels)
             guard let kernel = emitter.emit() else { continue }
             if node.phase != phase {
                 phase = node.phase
@@ -117,7 +124,14 @@ public struct ProgramEmitter {
             let name = kernels.add(kernel)
             let arguments = (node.operands + node.results).map { pointer($0, graph: graph, plan: plan) }
                 + statePointers(emitter.state)
-            lines.append("\(name)(\(arguments.joined(separator: ", ")));  /* \(Printer.line(for: node, in: graph).split(separator: "//")[0].trimmingCharacters(in: .whitespaces)) */")
+            let call = "\(name)(\(arguments.joined(separator: ", ")));  /* \(Printer.line(for: node, in: graph).split(separator: "//")[0].trimmingCharacters(in: .whitespaces)) */"
+            if options.profile {
+                let slot = profiler.slot(for: name, flops: emitter.flops)
+                lines.append("{ const double start = omp_get_wtime(); \(call)")
+                lines.append("  profile_seconds[\(slot)] += omp_get_wtime() - start; profile_calls[\(slot)]++; }")
+            } else {
+                lines.append(call)
+            }
         }
         return lines
     }
@@ -187,6 +201,38 @@ public struct ProgramEmitter {
             """
     }
 
+    /// The training graph's named results besides the loss (e.g. "z1"), readable after a step.
+    func outputTable(plan: MemoryPlan) -> String {
+        let outputs = training.outputs.filter { $0.key != "loss" }.sorted { $0.key < $1.key }
+        let rows = outputs.map { name, value in
+            "  {\"\(name)\", \(training.shape(of: value).elementCount)},  /* \(training.shape(of: value)) */"
+        }
+        let copies = outputs.enumerated().map { index, output in
+            "    case \(index): memcpy(dst, \(pointer(output.value, graph: training, plan: plan)), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
+        }
+        return """
+            /* ===== Outputs of the last training step ===== */
+
+            static const struct { const char* name; int64_t numel; } output_table[\(max(outputs.count, 1))] = {
+            \(rows.isEmpty ? "  {0, 0}" : rows.joined(separator: "\n"))
+            };
+
+            int64_t simsiam_output_count(void) { return \(outputs.count); }
+            const char* simsiam_output_name(int64_t i) { return i >= 0 && i < \(outputs.count) ? output_table[i].name : 0; }
+            int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < \(outputs.count) ? output_table[i].numel : 0; }
+
+            /* Valid until the next call into the library (the workspace is reused). */
+            void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
+              \(t)* ws = a->workspace;
+              switch (i) {
+            \(copies.joined(separator: "\n"))
+                default: (void)ws; (void)dst; break;
+              }
+            }
+
+            """
+    }
+
     func featureEntry(_ calls: [String], plan: MemoryPlan?) -> String {
         guard let features, let plan, let output = features.outputs["features"] else {
             return """
@@ -237,5 +283,48 @@ struct KernelTable {
         byName[kernel.name, default: []].append(kernels.count)
         kernels.append(unique)
         return unique.name
+    }
+}
+
+/// Per-kernel timing of a profiling build: one slot per distinct kernel
+/// (the two views of a layer add up), exported as `simsiam_profile_*`.
+struct ProfileTable {
+    private(set) var names: [String] = []
+    private(set) var flops: [Double] = []
+    private var slots: [String: Int] = [:]
+
+    mutating func slot(for name: String, flops perCall: Double) -> Int {
+        if let slot = slots[name] { return slot }
+        slots[name] = names.count
+        names.append(name)
+        flops.append(perCall)
+        return names.count - 1
+    }
+
+    var source: String {
+        let count = max(names.count, 1)
+        let nameList = names.map { "\"\($0)\"" }.joined(separator: ",\n  ")
+        let flopList = flops.map { "\($0)" }.joined(separator: ", ")
+        return """
+            /* ===== Profile (profiling build) ===== */
+
+            static const char* const profile_names[\(count)] = {
+              \(nameList)
+            };
+            /* Useful floating-point operations per call (GEMM-shaped ops; 0 for the rest). */
+            static const double profile_flops[\(count)] = {\(flopList)};
+            static double profile_seconds[\(count)];
+            static int64_t profile_calls[\(count)];
+
+            int64_t simsiam_profile_count(void) { return \(names.count); }
+            void simsiam_profile_entry(int64_t i, const char** name, int64_t* calls, double* seconds, double* flops) {
+              *name = profile_names[i]; *calls = profile_calls[i]; *seconds = profile_seconds[i]; *flops = profile_flops[i];
+            }
+            void simsiam_profile_reset(void) {
+              memset(profile_seconds, 0, sizeof profile_seconds);
+              memset(profile_calls, 0, sizeof profile_calls);
+            }
+
+            """
     }
 }

@@ -25,7 +25,8 @@ public struct SimSiam {
 
     /// The forward pass of one training step on two views `x1`, `x2`, each
     /// through the encoder as its own batch (per-view BN statistics), with
-    /// output "loss" = -(cos(p1, sg(z2)) + cos(p2, sg(z1))) / 2, batch-averaged.
+    /// output "loss" = -(cos(p1, sg(z2)) + cos(p2, sg(z1))) / 2, batch-averaged,
+    /// and output "z1" (view 1's projection) for the collapse monitor.
     public func trainingGraph(name: String, batch: Int) throws -> Graph {
         let g = GraphBuilder(name: name, model: model, training: true)
         let x1 = g.input("x1", Shape([batch] + imageShape.dims))
@@ -39,6 +40,7 @@ public struct SimSiam {
         let similarity1 = p1.cosineSimilarity(target2, label: "loss.cos_p1_z2").mean(label: "loss.mean_p1_z2")
         let similarity2 = p2.cosineSimilarity(target1, label: "loss.cos_p2_z1").mean(label: "loss.mean_p2_z1")
         g.output("loss", similarity1.adding(similarity2, label: "loss.sum").scaled(by: -0.5, label: "loss.negate_half"))
+        g.output("z1", z1)
         return try g.finish()
     }
 

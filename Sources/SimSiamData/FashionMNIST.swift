@@ -1,47 +1,11 @@
 import Foundation
 
-/// Images with one class label each, as read from an MNIST-style dataset.
-public struct LabeledImages: Sendable, Equatable {
-    /// Number of images (and labels).
-    public let count: Int
-    /// Image height in pixels.
-    public let height: Int
-    /// Image width in pixels.
-    public let width: Int
-    /// Grayscale pixels, `count * height * width` of them, image after image, row-major.
-    public let pixels: [UInt8]
-    /// One class label per image.
-    public let labels: [UInt8]
-
-    /// Creates a labeled image set; sizes must agree.
-    public init(count: Int, height: Int, width: Int, pixels: [UInt8], labels: [UInt8]) {
-        precondition(pixels.count == count * height * width && labels.count == count, "inconsistent LabeledImages sizes")
-        self.count = count
-        self.height = height
-        self.width = width
-        self.pixels = pixels
-        self.labels = labels
-    }
-
-    /// The pixels of image `index`.
-    public func image(at index: Int) -> ArraySlice<UInt8> {
-        let size = height * width
-        return pixels[index * size..<(index + 1) * size]
-    }
-}
-
 /// The Fashion-MNIST dataset in IDX files, as Debian's
 /// `dataset-fashion-mnist` installs it.
 public enum FashionMNIST {
-    /// Which half of the dataset to read.
-    public enum Split: String, Sendable, CaseIterable {
-        /// 60,000 training images (`train-*`).
-        case train
-        /// 10,000 test images (`t10k-*`).
-        case test
-
-        var filePrefix: String { self == .train ? "train" : "t10k" }
-    }
+    /// Which half of the dataset to read: 60,000 training images (`train-*`)
+    /// or 10,000 test images (`t10k-*`).
+    public typealias Split = DatasetSplit
 
     /// Where `dataset-fashion-mnist` installs the files.
     public static let defaultDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
@@ -91,4 +55,9 @@ public enum FashionMNIST {
         }
         return compressed
     }
+}
+
+extension DatasetSplit {
+    /// The file-name prefix Fashion-MNIST uses for this split.
+    fileprivate var filePrefix: String { self == .train ? "train" : "t10k" }
 }

@@ -59,16 +59,16 @@ extension ModelState {
     }
 
     /// Where a file tensor called `name` goes: a state tensor's own arena,
-    /// or GRADS for `grad.<parameter>`.
+    /// GRADS for `grad.<parameter>`, MOMENTUM for `momentum.<parameter>`.
     private func destination(ofFileTensor name: String) -> (TensorSymbol, TensorSymbol.Arena)? {
         if let symbol = library.symbol(named: name), symbol.isState {
             return (symbol, symbol.arena)
         }
-        if name.hasPrefix(Self.gradientPrefix),
-            let symbol = library.symbol(named: String(name.dropFirst(Self.gradientPrefix.count))),
-            symbol.arena == .params
-        {
-            return (symbol, .grads)
+        for (prefix, arena) in [(Self.gradientPrefix, TensorSymbol.Arena.grads), (Self.momentumPrefix, .momentum)]
+        where name.hasPrefix(prefix) {
+            if let symbol = library.symbol(named: String(name.dropFirst(prefix.count))), symbol.arena == .params {
+                return (symbol, arena)
+            }
         }
         return nil
     }

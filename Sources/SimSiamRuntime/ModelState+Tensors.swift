@@ -35,18 +35,25 @@ extension ModelState {
 
     /// Every parameter, buffer and counter, in symbol-table order; with
     /// `includeGradients`, followed by `grad.<name>` for each trainable
-    /// parameter, also in symbol-table order.
-    public func exportTensors(includeGradients: Bool) -> [(name: String, tensor: HostTensor)] {
+    /// parameter, and with `includeMomentum` by `momentum.<name>` (the SGD
+    /// state a checkpoint needs to resume exactly), also in symbol-table order.
+    public func exportTensors(includeGradients: Bool, includeMomentum: Bool = false) -> [(name: String, tensor: HostTensor)] {
         var exported = library.symbols.filter(\.isState).map { (name: $0.name, tensor: read($0, from: $0.arena)) }
         if includeGradients {
             exported += library.symbols.filter { $0.kind == .trainable }
                 .map { (name: Self.gradientPrefix + $0.name, tensor: read($0, from: .grads)) }
+        }
+        if includeMomentum {
+            exported += library.symbols.filter { $0.kind == .trainable }
+                .map { (name: Self.momentumPrefix + $0.name, tensor: read($0, from: .momentum)) }
         }
         return exported
     }
 
     /// The prefix naming gradients in exported tensors.
     public static let gradientPrefix = "grad."
+    /// The prefix naming SGD momentum buffers in exported tensors.
+    public static let momentumPrefix = "momentum."
 
     // MARK: Helpers
 

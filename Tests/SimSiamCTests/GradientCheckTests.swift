@@ -49,8 +49,10 @@ import Testing
         return try g.finish()
     }
 
-    @Test func everyOpVJPMatchesFiniteDifferences() throws {
-        let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil, precision: .float64)
+    @Test(arguments: KernelStrategy.allCases)
+    func everyOpVJPMatchesFiniteDifferences(kernels: KernelStrategy) throws {
+        let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil,
+                                         options: CodegenOptions(precision: .float64, kernels: kernels))
         let compiled = try Compiler.build(lowered, cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 7)
@@ -67,8 +69,9 @@ import Testing
     /// With stop-gradient on, the step's "gradient" is by design not the loss's
     /// derivative, so the whole-graph check runs on the variant without the
     /// cut (every backward op of the default graph, plus the target branch).
-    @Test func wholeSimSiamGradientMatchesFiniteDifferences() throws {
-        let errors = try tinyFiniteDifferenceErrors(stopGradient: false)
+    @Test(arguments: KernelStrategy.allCases)
+    func wholeSimSiamGradientMatchesFiniteDifferences(kernels: KernelStrategy) throws {
+        let errors = try tinyFiniteDifferenceErrors(stopGradient: false, kernels: kernels)
         #expect(errors.count == 30)  // every trainable tensor of the tiny model; the frozen bias is excluded
         for (name, error) in errors {
             #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
@@ -87,8 +90,10 @@ import Testing
         }
     }
 
-    func tinyFiniteDifferenceErrors(stopGradient: Bool) throws -> [(name: String, error: Double)] {
-        let compiled = try Compiler.compile(Workload.tiny, precision: .float64, stopGradient: stopGradient, cache: quickTestCache)
+    func tinyFiniteDifferenceErrors(stopGradient: Bool, kernels: KernelStrategy = .tuned) throws -> [(name: String, error: Double)] {
+        let compiled = try Compiler.compile(Workload.tiny, options: CodegenOptions(precision: .float64, kernels: kernels),
+                                            stopGradient: stopGradient,
+                                            cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 3)
         var random = TestRandom(seed: 5)

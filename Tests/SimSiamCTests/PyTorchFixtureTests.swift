@@ -5,10 +5,11 @@ import Testing
 /// One full SimSiam step on the tiny workload against the fixture that
 /// `scripts/make_step_fixture.py` computed with PyTorch (float64) from the spec.
 @Suite struct PyTorchFixtureTests {
-    @Test func tinyStepMatchesPyTorch() throws {
+    @Test(arguments: KernelStrategy.allCases)
+    func tinyStepMatchesPyTorch(kernels: KernelStrategy) throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny-step", withExtension: "safetensors"))
         let fixture = try SafeTensors.read(url: url)
-        let compiled = try Compiler.compile(Workload.tiny, cache: testCache)
+        let compiled = try Compiler.compile(Workload.tiny, options: CodegenOptions(kernels: kernels), cache: testCache)
         let state = ModelState(library: compiled.library)
         let report = try state.loadSafetensors(url: url, strict: false)
         #expect(report.missing.isEmpty, "fixture lacks \(report.missing)")

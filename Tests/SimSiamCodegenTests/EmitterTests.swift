@@ -8,7 +8,7 @@ import SimSiamPasses
     func emit(_ precision: Precision = .float32) throws -> GeneratedC {
         let (training, _) = try Autodiff.differentiate(try Workload.tiny.makeModel().trainingGraph(name: "tiny", batch: 4))
         let features = try Workload.tiny.makeModel().featureGraph(name: "tiny-features", batch: 4)
-        return ProgramEmitter(training: training, features: features, precision: precision).emit(baseName: "tiny")
+        return ProgramEmitter(training: training, features: features, options: CodegenOptions(precision: precision)).emit(baseName: "tiny")
     }
 
     @Test func kernelsAreNamedAfterOpAndLayerWithShapesAndOrigin() throws {

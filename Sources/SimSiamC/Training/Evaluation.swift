@@ -1,0 +1,54 @@
+import Foundation
+
+/// The two protocols of the spec (kNN monitor and linear probe) on one kind of features.
+public struct ProtocolScores: Codable, Sendable, Equatable {
+    public var knnTop1: Double
+    public var linearTop1: Double
+}
+
+/// What self-supervision added: the learned backbone next to raw pixels and a
+/// randomly initialised backbone, each under both protocols.
+public struct EvaluationReport: Codable, Sendable, Equatable {
+    public var learned: ProtocolScores
+    public var pixels: ProtocolScores
+    public var randomBackbone: ProtocolScores
+    public var seconds: Double
+
+    public var table: String {
+        func row(_ name: String, _ s: ProtocolScores) -> String {
+            String(format: "  %-22@ %6.2f%%  %6.2f%%", name as NSString, 100 * s.knnTop1, 100 * s.linearTop1)
+        }
+        return (["  features                 kNN top-1  linear top-1",
+                 row("learned backbone", learned), row("raw pixels", pixels), row("random-init backbone", randomBackbone)])
+            .joined(separator: "\n")
+    }
+}
+
+public enum Evaluation {
+    /// kNN (k 200, T 0.1) and the linear probe on a state's frozen eval-mode backbone.
+    public static func scores(of state: ModelState, data: TrainingData, threads: Int = defaultThreadCount) throws -> ProtocolScores {
+        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+        let train = try FeatureExtraction.backbone(state, images: data.train, augmenter: normalizer)
+        let test = try FeatureExtraction.backbone(state, images: data.test, augmenter: normalizer)
+        return scores(train: train, test: test, classes: data.classes, threads: threads)
+    }
+
+    public static func scores(train: FeatureSet, test: FeatureSet, classes: Int, threads: Int = defaultThreadCount) -> ProtocolScores {
+        ProtocolScores(knnTop1: KNNMonitor.accuracy(train: train, test: test, classes: classes, threads: threads),
+                       linearTop1: LinearProbe.evaluate(train: train, test: test, classes: classes,
+                                                        options: .init(threads: threads)).testAccuracy)
+    }
+
+    /// The learned state against raw pixels and a random-init backbone of the same model.
+    public static func report(learned state: ModelState, data: TrainingData, seed: UInt64) throws -> EvaluationReport {
+        let start = Date()
+        let learned = try scores(of: state, data: data)
+        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+        let pixels = scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
+                            test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)
+        let random = ModelState(library: state.library)
+        random.initialize(seed: seed)
+        let randomScores = try scores(of: random, data: data)
+        return EvaluationReport(learned: learned, pixels: pixels, randomBackbone: randomScores, seconds: Date().timeIntervalSince(start))
+    }
+}

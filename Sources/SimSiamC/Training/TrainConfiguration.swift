@@ -1,0 +1,64 @@
+import Foundation
+
+/// Everything that defines a training run; stored in every checkpoint so a
+/// run can be resumed and evaluated without repeating its flags.
+public struct TrainConfiguration: Codable, Sendable, Equatable {
+    public var workload: String
+    public var epochs: Int
+    /// Batch per view.
+    public var batch: Int
+    /// Learning rate for batch 256; the run uses baseLR * batch / 256 (the spec's linear scaling).
+    public var baseLR: Double
+    public var weightDecay: Double
+    public var momentum: Double = 0.9
+    /// Keep the predictor at the initial lr instead of decaying it (SimSiam's --fix-pred-lr).
+    public var fixPredictorLR: Bool = false
+    /// Linear warm-up of the lr over this many epochs (0: the spec's schedule).
+    public var warmupEpochs: Double = 0
+    public var seed: UInt64 = 0
+    /// Train on the first `subset` training images only.
+    public var subset: Int?
+    /// Directory of the dataset files.
+    public var dataDirectory: String
+    /// RandomResizedCrop's smallest area fraction (spec: 0.2).
+    public var cropMinScale: Double = 0.2
+    /// Brightness and contrast jitter strength (spec: 0.4) and probability (spec: 0.8).
+    public var jitterStrength: Double = 0.4
+    public var jitterProbability: Double = 0.8
+
+    public init(workload: Workload, epochs: Int, batch: Int? = nil, baseLR: Double? = nil, weightDecay: Double? = nil,
+                dataDirectory: String) {
+        self.workload = workload.name
+        self.epochs = epochs
+        self.batch = batch ?? workload.defaultBatch
+        self.baseLR = baseLR ?? workload.baseLR
+        self.weightDecay = weightDecay ?? workload.weightDecay
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The lr at the start of training: baseLR * batch / 256.
+    public var initialLR: Double { baseLR * Double(batch) / 256 }
+
+    /// Encoder lr at a fractional epoch: linear warm-up, then the spec's per-epoch
+    /// cosine: lr * 0.5 * (1 + cos(pi * e / E)) with e the 0-based epoch.
+    public func encoderLR(epoch: Int, progress: Double) -> Double {
+        let position = Double(epoch) + progress
+        if warmupEpochs > 0 && position < warmupEpochs { return initialLR * (position + 1e-3) / warmupEpochs }
+        return initialLR * 0.5 * (1 + cos(Double.pi * Double(epoch) / Double(epochs)))
+    }
+
+    /// Predictor lr: fixed at the initial lr with `fixPredictorLR`, else the encoder's.
+    public func predictorLR(epoch: Int, progress: Double) -> Double {
+        fixPredictorLR ? initialLR : encoderLR(epoch: epoch, progress: progress)
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public static func decode(_ json: String) throws -> TrainConfiguration {
+        try JSONDecoder().decode(TrainConfiguration.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Synchronization
+
+/// One epoch's numbers, as appended to `metrics.jsonl`.
+public struct EpochMetrics: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var lr: Double
+    public var knnTop1: Double
+    /// Mean over channels of the std of l2-normalised z across the batch.
+    public var collapseStd: Double
+    /// 1/sqrt(d), what the collapse monitor shows when healthy.
+    public var collapseReference: Double
+    public var epochSeconds: Double
+    /// Augmentation time (overlapped with compute) and time the step waited for data.
+    public var dataSeconds: Double
+    public var dataWaitSeconds: Double
+    public var computeSeconds: Double
+    public var monitorSeconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// What the trainer reports while it runs.
+public enum TrainEvent {
+    case step(epoch: Int, step: Int, steps: Int, loss: Double, lr: Double, samplesPerSecond: Double, etaSeconds: Double)
+    case epochEnd(EpochMetrics)
+    case checkpoint(URL)
+    case interrupted(URL)
+    case note(String)
+}
+
+/// Ctrl-C asks the trainer to stop at the next step boundary after saving.
+enum Interrupt {
+    static let requested = Atomic<Bool>(false)
+
+    static func install() {
+        requested.store(false, ordering: .relaxed)
+        signal(SIGINT) { _ in Interrupt.requested.store(true, ordering: .relaxed) }
+    }
+}
+
+/// The SimSiam training loop over a compiled model: seeded augmentation
+/// prepared one batch ahead on another thread, the spec's lr schedule, a kNN
+/// and collapse monitor after every epoch, and an atomic checkpoint per epoch.
+public final class Trainer {
+    public let configuration: TrainConfiguration
+    public let runDirectory: URL
+    public let compiled: CompiledModel
+    public let state: ModelState
+    public let data: TrainingData
+    let images: LabeledImages
+    let augmenter: ViewAugmenter
+    let onEvent: (TrainEvent) -> Void
+
+    public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
+    public var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
+
+    public init(configuration: TrainConfiguration, runDirectory: URL, compiled: CompiledModel, data: TrainingData,
+                onEvent: @escaping (TrainEvent) -> Void) {
+        self.configuration = configuration
+        self.runDirectory = runDirectory
+        self.compiled = compiled
+        self.state = ModelState(library: compiled.library)
+        self.data = data
+        self.images = data.trainSubset(configuration.subset)
+        self.augmenter = ViewAugmenter(configuration: data.augmentation, seed: configuration.seed, threadCount: 1)
+        self.onEvent = onEvent
+    }
+
+    /// Trains from the start, or from the run directory's checkpoint with
+    /// `resume`; returns every epoch's metrics of the run.
+    @discardableResult
+    public func run(resume: Bool) throws -> [EpochMetrics] {
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        var position = Checkpoint.Position(epoch: 0, step: 0)
+        var history: [EpochMetrics] = []
+        if resume {
+            let (checkpoint, _) = try Checkpoint.read(checkpointURL)
+            guard checkpoint.configuration == configuration else {
+                throw CompileError("--resume: \(checkpointURL.path) was written with a different configuration:\n  \(checkpoint.configuration.json)\nnot\n  \(configuration.json)")
+            }
+            try state.loadSafetensors(url: checkpointURL, strict: false)
+            position = checkpoint.position
+            history = try readMetrics().filter { $0.epoch < position.epoch }
+            try writeMetrics(history)
+            onEvent(.note("resuming at epoch \(position.epoch + 1), step \(position.step + 1)"))
+        } else {
+            state.initialize(seed: configuration.seed)
+            try writeMetrics([])
+        }
+        Interrupt.install()
+        defer { signal(SIGINT, SIG_DFL) }
+        let sampler = BatchSampler(count: images.count, batchSize: configuration.batch, seed: configuration.seed)
+        guard sampler.batchesPerEpoch > 0 else {
+            throw CompileError("\(images.count) training images make no batch of \(configuration.batch); lower --batch or raise --subset")
+        }
+        while position.epoch < configuration.epochs {
+            guard let metrics = try runEpoch(sampler: sampler, position: &position) else {
+                try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+                onEvent(.interrupted(checkpointURL))
+                return history
+            }
+            history.append(metrics)
+            position = Checkpoint.Position(epoch: position.epoch + 1, step: 0)
+            try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+            try writeMetrics(history)
+            onEvent(.epochEnd(metrics))
+            onEvent(.checkpoint(checkpointURL))
+        }
+        return history
+    }
+
+    /// Runs the rest of an epoch; nil when interrupted (position then points at the next step).
+    private func runEpoch(sampler: BatchSampler, position: inout Checkpoint.Position) throws -> EpochMetrics? {
+        let epoch = position.epoch
+        let batches = sampler.batches(epoch: epoch)
+        let groups = state.library.groupNames
+        let started = Date()
+        var waitSeconds = 0.0
+        let prefetch = Prefetch()
+        let first = batches[position.step]
+        prefetch.start { [augmenter, images] in Self.views(augmenter, images, first, epoch) }
+        var lr = 0.0
+        for step in position.step..<batches.count {
+            let waitStart = Date()
+            let batch = prefetch.wait()
+            waitSeconds += Date().timeIntervalSince(waitStart)
+            if step + 1 < batches.count {
+                let next = batches[step + 1]
+                prefetch.start { [augmenter, images] in Self.views(augmenter, images, next, epoch) }
+            }
+            let progress = Double(step) / Double(batches.count)
+            lr = configuration.encoderLR(epoch: epoch, progress: progress)
+            let rates = groups.map { $0 == "predictor" ? configuration.predictorLR(epoch: epoch, progress: progress) : lr }
+            let computeStart = Date()
+            let loss = try state.trainStep(inputs: [batch.x1, batch.x2], groupLR: rates,
+                                           weightDecay: configuration.weightDecay, momentum: configuration.momentum)
+            guard loss.isFinite else {
+                throw CompileError("loss became \(loss) at epoch \(epoch + 1), step \(step + 1); lower --lr (now \(configuration.baseLR) per 256)")
+            }
+            position.computeSeconds += Date().timeIntervalSince(computeStart)
+            position.dataSeconds += batch.seconds
+            position.lossSum += loss
+            position.step = step + 1
+            let elapsed = position.computeSeconds + waitSeconds
+            let samplesPerSecond = Double(configuration.batch) / max(Date().timeIntervalSince(waitStart), 1e-9)
+            let remainingSteps = Double(batches.count - step - 1) + Double(configuration.epochs - epoch - 1) * Double(batches.count)
+            onEvent(.step(epoch: epoch, step: step, steps: batches.count, loss: loss, lr: lr,
+                          samplesPerSecond: samplesPerSecond, etaSeconds: remainingSteps * elapsed / Double(step + 1)))
+            if Interrupt.requested.load(ordering: .relaxed) && step + 1 < batches.count {
+                prefetch.drain()
+                position.wallSeconds += Date().timeIntervalSince(started)
+                return nil
+            }
+        }
+        let monitorStart = Date()
+        let z = try state.output(named: "z1")
+        let dim = z.count / configuration.batch
+        let knn = try knnAccuracy()
+        let wall = position.wallSeconds + Date().timeIntervalSince(started)
+        return EpochMetrics(
+            epoch: epoch, loss: position.lossSum / Double(batches.count), lr: lr, knnTop1: knn,
+            collapseStd: CollapseMonitor.std(of: z, count: configuration.batch, dim: dim),
+            collapseReference: CollapseMonitor.healthyReference(dim: dim), epochSeconds: wall,
+            dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
+            monitorSeconds: Date().timeIntervalSince(monitorStart),
+            samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
+    }
+
+    /// kNN top-1 on the test set with the full, un-augmented training set as the bank.
+    public func knnAccuracy() throws -> Double {
+        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+        let bank = try FeatureExtraction.backbone(state, images: data.train, augmenter: normalizer)
+        let test = try FeatureExtraction.backbone(state, images: data.test, augmenter: normalizer)
+        return KNNMonitor.accuracy(train: bank, test: test, classes: data.classes)
+    }
+
+    static func views(_ augmenter: ViewAugmenter, _ images: LabeledImages, _ indices: [Int], _ epoch: Int) -> PreparedBatch {
+        let start = Date()
+        let (x1, x2) = augmenter.makeViews(images: images, indices: indices, epoch: epoch)
+        return PreparedBatch(x1: x1, x2: x2, seconds: Date().timeIntervalSince(start))
+    }
+
+    // MARK: metrics.jsonl
+
+    func readMetrics() throws -> [EpochMetrics] {
+        guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8))
+        }
+    }
+
+    func writeMetrics(_ metrics: [EpochMetrics]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        try writeFileAtomically(Data(lines.utf8), to: metricsURL)
+    }
+}
+
+/// Two augmented views of one batch and the time they took.
+struct PreparedBatch: Sendable {
+    var x1: [Float], x2: [Float]
+    var seconds: Double
+}
+
+/// One batch prepared ahead on a background queue while the step runs.
+final class Prefetch: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "simsiamc.prefetch")
+    private let group = DispatchGroup()
+    private var result: PreparedBatch?
+
+    func start(_ work: @escaping @Sendable () -> PreparedBatch) {
+        group.enter()
+        queue.async {
+            self.result = work()
+            self.group.leave()
+        }
+    }
+
+    func wait() -> PreparedBatch {
+        group.wait()
+        defer { result = nil }
+        return result!
+    }
+
+    func drain() { group.wait() }
+}
+
+/// Writes through a temporary file and rename, so readers never see half a file.
+public func writeFileAtomically(_ data: Data, to url: URL) throws {
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+    try data.write(to: temporary)
+    guard rename(temporary.path, url.path) == 0 else {
+        throw CompileError("cannot move \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc bench`: training throughput on random data, optionally with a
+/// per-kernel profile against the machine's measured FMA peak.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training samples/s (one sample = both views forward, backward and the SGD update).")
+
+    @OptionGroup var options: WorkloadOptions
+    @OptionGroup var codegen: CodegenArguments
+
+    @Option(help: "Timed steps (after warm-up).")
+    var steps: Int = 10
+
+    @Option(help: "Warm-up steps (not timed).")
+    var warmup: Int = 2
+
+    @Flag(help: "Time every kernel: share of the step, GFLOP/s and fraction of the measured FMA peak.")
+    var profile = false
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+    }
+
+    func run() throws {
+        options.applyThreads()
+        let workload = options.resolvedWorkload
+        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options(profile: profile))
+        if !json { print(compiled.summary) }
+        let library = compiled.library
+        let state = ModelState(library: library)
+        state.initialize(seed: 0)
+        var generator = SplitMix(seed: 1)
+        let inputs = library.inputs.map { symbol in (0..<symbol.numel).map { _ in generator.nextGaussian() } }
+        let rates = Array(repeating: workload.baseLR * Double(library.batch) / 256, count: library.groupNames.count)
+        func step() throws -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try state.trainStep(inputs: inputs, groupLR: rates, weightDecay: workload.weightDecay, momentum: 0.9)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        for _ in 0..<warmup { _ = try step() }
+        if profile { try library.resetProfile() }
+        var times: [Double] = []
+        for index in 0..<steps {
+            times.append(try step())
+            if !json { print(String(format: "step %d/%d: %.3f s", index + 1, steps, times.last!)) }
+        }
+        let median = times.sorted()[times.count / 2]
+        let result = BenchResult(
+            workload: workload.name, batch: library.batch, threads: ProcessInfo.processInfo.environment["OMP_NUM_THREADS"],
+            kernels: codegen.kernels.rawValue, medianStepSeconds: median, samplesPerSecond: Double(library.batch) / median,
+            stepSeconds: times, peakRSSBytes: peakResidentBytes(), compileSeconds: compiled.lowered.seconds + compiled.build.seconds,
+            cacheHit: compiled.build.cacheHit)
+        let kernels = profile ? try library.profile() : []
+        let peak = profile ? try PeakFlops.measure() : nil
+        if json {
+            print(result.json(kernels: kernels, steps: steps, peakGigaflops: peak))
+        } else {
+            print(result.text)
+            if let peak { print(ProfileReport(kernels: kernels, steps: steps, stepSeconds: median, peakGigaflops: peak).text) }
+        }
+    }
+}
+
+/// The peak resident set size of this process (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+    guard let data = FileManager.default.contents(atPath: "/proc/self/status"),
+          let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes * 1024
+}
+
+/// Deterministic pseudo-random numbers for synthetic inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Approximately standard normal (sum of uniforms), plenty for timing.
+    mutating func nextGaussian() -> Float {
+        var sum = 0.0
+        for _ in 0..<4 { sum += Double(next() >> 11) / Double(1 << 53) }
+        return Float((sum - 2) * 1.7320508)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc eval`: kNN and linear probe of a checkpoint, next to raw pixels and a random-init backbone.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Evaluate a training checkpoint: kNN monitor and linear probe, with baselines.")
+
+    @Option(help: "A checkpoint written by `simsiamc train`.")
+    var checkpoint: String
+
+    @Option(help: "Dataset directory (default: the one the run trained on).")
+    var data: String?
+
+    @Option(help: "OpenMP threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the numbers as one JSON object.")
+    var json = false
+
+    func run() throws {
+        if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
+        let url = URL(fileURLWithPath: checkpoint)
+        var (saved, _) = try Checkpoint.read(url)
+        if let data { saved.configuration.dataDirectory = data }
+        guard let workload = Workload.named(saved.configuration.workload) else {
+            throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
+        }
+        let compiled = try Compiler.compile(workload, batch: saved.configuration.batch)
+        let state = ModelState(library: compiled.library)
+        try state.loadSafetensors(url: url, strict: false)
+        let data = try TrainingData.load(for: workload, configuration: saved.configuration)
+        let report = try Evaluation.report(learned: state, data: data, seed: saved.configuration.seed &+ 1)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("\(checkpoint): \(saved.configuration.workload) after \(saved.position.epoch) epoch(s)")
+            print(report.table)
+        }
+    }
+}

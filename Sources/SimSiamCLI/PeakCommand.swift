@@ -1,0 +1,17 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc peak`: the machine's FP32 FMA peak with all threads.
+struct PeakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peak", abstract: "Measure the FP32 FMA peak of this machine (GFLOP/s, all threads).")
+
+    @Option(help: "OpenMP threads (default: all cores).")
+    var threads: Int?
+
+    func run() throws {
+        if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
+        print(String(format: "FP32 FMA peak: %.1f GFLOP/s", try PeakFlops.measure()))
+    }
+}

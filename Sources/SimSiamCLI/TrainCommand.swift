@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc train`: SimSiam on real data with monitors, checkpoints and plots.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a workload on its dataset; kNN and collapse monitors each epoch, checkpoints, plots, final evaluation.")
+
+    @OptionGroup var options: WorkloadOptions
+
+    @Option(help: "Epochs (the lr follows a cosine over them).")
+    var epochs: Int = TrainDefaults.epochs
+
+    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: the workload's).")
+    var baseLR: Double?
+
+    @Option(help: "Weight decay (default: the workload's).")
+    var weightDecay: Double?
+
+    @Flag(help: "Keep the predictor's lr fixed at the initial lr.")
+    var fixPredLr = TrainDefaults.fixPredictorLR
+
+    @Option(help: "Linear lr warm-up, in epochs.")
+    var warmupEpochs: Double = 0
+
+    @Option(help: "RandomResizedCrop's smallest area fraction.")
+    var cropMinScale: Double = 0.2
+
+    @Option(help: "Brightness and contrast jitter strength.")
+    var jitter: Double = 0.4
+
+    @Option(help: "Seed of initialisation, batch order and augmentation.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Train on the first N training images only.")
+    var subset: Int?
+
+    @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
+    var data: String = FashionMNIST.defaultDirectory.path
+
+    @Option(help: "Run directory for checkpoint, metrics.jsonl and plots (default: runs/<workload>).")
+    var runDir: String?
+
+    @Flag(help: "Continue the run in --run-dir from its checkpoint (same flags, same thread count for identical results).")
+    var resume = false
+
+    @Flag(help: "Skip the final evaluation (linear probe and baselines).")
+    var noEval = false
+
+    func validate() throws {
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
+    }
+
+    func run() throws {
+        options.applyThreads()
+        let workload = options.resolvedWorkload
+        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: options.resolvedBatch, baseLR: baseLR,
+                                               weightDecay: weightDecay, dataDirectory: data)
+        configuration.fixPredictorLR = fixPredLr
+        configuration.warmupEpochs = warmupEpochs
+        configuration.cropMinScale = cropMinScale
+        configuration.jitterStrength = jitter
+        configuration.seed = seed
+        configuration.subset = subset
+        let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval)
+    }
+}
+
+/// The defaults of `train` and of the README's demo: the best recipe of the study so far.
+enum TrainDefaults {
+    static let epochs = 10
+    static let fixPredictorLR = false
+}
+
+/// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
+func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
+    let workload = Workload.named(configuration.workload)!
+    let compiled = try Compiler.compile(workload, batch: configuration.batch)
+    print(compiled.summary)
+    let data = try TrainingData.load(for: workload, configuration: configuration)
+    print("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
+          + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
+    print(String(format: "recipe:  %d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@", configuration.epochs, configuration.batch,
+                 configuration.initialLR, configuration.baseLR, configuration.weightDecay,
+                 configuration.fixPredictorLR ? ", fixed predictor lr" : "",
+                 configuration.warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", configuration.warmupEpochs) : ""))
+    let progress = ProgressPrinter()
+    let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
+                          onEvent: progress.handle)
+    let history = try trainer.run(resume: resume)
+    guard history.count == configuration.epochs || !history.isEmpty, !progress.wasInterrupted else { return }
+    if evaluate {
+        print("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
+        let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1)
+        print(report.table)
+        print(String(format: "  (evaluation took %.0f s)", report.seconds))
+        let plots = try RunPlots.write(history, to: directory, title: configuration.workload,
+                                       baselines: [("raw pixels kNN", report.pixels.knnTop1)])
+        try writeFileAtomically(Data((try JSONEncoder().encode(report))), to: directory.appendingPathComponent("evaluation.json"))
+        print("plots:   " + plots.map(\.path).joined(separator: ", "))
+    } else {
+        let plots = try RunPlots.write(history, to: directory, title: configuration.workload)
+        print("plots:   " + plots.map(\.path).joined(separator: ", "))
+    }
+    print("checkpoint: \(trainer.checkpointURL.path)")
+}
+
+/// Progress on a terminal as one updating line; plain periodic lines otherwise.
+final class ProgressPrinter {
+    let isTerminal = isatty(STDOUT_FILENO) == 1
+    private(set) var wasInterrupted = false
+    private var lastLine = Date.distantPast
+
+    func handle(_ event: TrainEvent) {
+        switch event {
+        case .step(let epoch, let step, let steps, let loss, let lr, let rate, let eta):
+            let line = String(format: "epoch %d  step %d/%d  loss %+.4f  lr %.4f  %.0f samples/s  ETA %@",
+                              epoch + 1, step + 1, steps, loss, lr, rate, Self.duration(eta) as NSString)
+            if isTerminal {
+                let done = Int(20 * Double(step + 1) / Double(steps))
+                FileHandle.standardOutput.write(Data(("\r[" + String(repeating: "#", count: done)
+                    + String(repeating: ".", count: 20 - done) + "] " + line + "   ").utf8))
+            } else if Date().timeIntervalSince(lastLine) > 30 || step + 1 == steps || step == 0 {
+                print(line)
+                lastLine = Date()
+            }
+        case .epochEnd(let m):
+            if isTerminal { print("") }
+            print(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
+                         m.epoch + 1, m.loss, 100 * m.knnTop1, m.collapseStd, m.collapseReference, m.epochSeconds,
+                         m.dataSeconds, m.dataWaitSeconds, m.computeSeconds, m.monitorSeconds, m.samplesPerSecond))
+        case .checkpoint:
+            break
+        case .interrupted(let url):
+            wasInterrupted = true
+            if isTerminal { print("") }
+            print("interrupted: saved \(url.path); continue with the same command plus --resume")
+        case .note(let text):
+            print(text)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds)
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
+    }
+}
