@@ -137,47 +137,302 @@ static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t k
   }
   free(partials);
 }
+/* ===== Convolution support =====
+   A convolution is a GEMM whose im2col operand is read in place from a zero-padded,
+   phase-split copy of one image (the source, planes of rows x cols): output grid
+   position (r, c) is column m = r * cols + c, and tap k reads source[offset[k] + m].
+   Grid columns c >= the output width compute values that the store drops. */
+typedef struct {
+  int64_t channels, height, width;  /* the image read */
+  int64_t stride, pad;              /* source plane (ci, ph, pw) [r][s] = image[ci][stride*r + ph - pad][stride*s + pw - pad] */
+  int64_t phase_rows, phase_cols;   /* phases ph < phase_rows, pw < phase_cols kept per channel */
+  int64_t rows, cols;               /* plane size */
+} conv_source_t;
+
+/* Copies image into source by rows: zeros at clipped edges, a (strided) copy between. */
+static void conv_fill_source(const conv_source_t* s, const float* restrict image, float* restrict source) {
+  for (int64_t ci = 0; ci < s->channels; ci++)
+    for (int64_t ph = 0; ph < s->phase_rows; ph++)
+      for (int64_t pw = 0; pw < s->phase_cols; pw++) {
+        float* restrict plane = source + ((ci * s->phase_rows + ph) * s->phase_cols + pw) * s->rows * s->cols;
+        const int64_t left = s->pad - pw;  /* source column s reads image column stride*s - left */
+        int64_t lo = left > 0 ? (left + s->stride - 1) / s->stride : 0;
+        int64_t hi = s->width - 1 + left >= 0 ? (s->width - 1 + left) / s->stride + 1 : 0;
+        if (hi > s->cols) hi = s->cols;
+        if (lo > hi) lo = hi;
+        for (int64_t r = 0; r < s->rows; r++) {
+          float* restrict out = plane + r * s->cols;
+          const int64_t h = s->stride * r + ph - s->pad;
+          if (h < 0 || h >= s->height) {
+            for (int64_t c = 0; c < s->cols; c++) out[c] = 0;
+            continue;
+          }
+          const float* restrict in = image + (ci * s->height + h) * s->width - left;
+          for (int64_t c = 0; c < lo; c++) out[c] = 0;
+          if (s->stride == 1)
+            for (int64_t c = lo; c < hi; c++) out[c] = in[c];
+          else
+            for (int64_t c = lo; c < hi; c++) out[c] = in[s->stride * c];
+          for (int64_t c = hi; c < s->cols; c++) out[c] = 0;
+        }
+      }
+}
+
+/* tile = a_panel^T (source windows at offset[k] + m0): like gemm_micro_tile, B read in place. */
+static inline void conv_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, const int32_t* restrict offset, float* restrict tile) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t k = 0; k < kc; k++) {
+    const float* bk = b + offset[k];
+    const vec_t b0 = *(const vec_t*)bk, b1 = *(const vec_t*)(bk + 16);
+    const float* ak = a + k * GEMM_MR;
+    c0_0 += ak[0] * b0; c0_1 += ak[0] * b1;
+    c1_0 += ak[1] * b0; c1_1 += ak[1] * b1;
+    c2_0 += ak[2] * b0; c2_1 += ak[2] * b1;
+    c3_0 += ak[3] * b0; c3_1 += ak[3] * b1;
+    c4_0 += ak[4] * b0; c4_1 += ak[4] * b1;
+    c5_0 += ak[5] * b0; c5_1 += ak[5] * b1;
+    c6_0 += ak[6] * b0; c6_1 += ak[6] * b1;
+    c7_0 += ak[7] * b0; c7_1 += ak[7] * b1;
+  }
+  *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
+  *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
+  *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
+  *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
+  *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
+  *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
+  *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
+  *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+}
+
+/* One phase of a convolution GEMM: the taps that reach it and where its grid lands. */
+typedef struct {
+  int64_t taps;
+  const int32_t* tap;    /* per tap: kh * K + kw in the weights */
+  const int32_t* shift;  /* per tap: source offset within one input channel's planes */
+  int64_t rows, cols;    /* output grid of the phase */
+  int64_t dest_offset, dest_row, dest_col;  /* output pixel of (r, c): offset + r * dest_row + c * dest_col */
+} conv_phase_t;
+
+typedef struct {
+  int64_t images, m, channels;          /* GEMM rows (output channels), input channels ci */
+  int64_t weight_row, weight_channel;   /* A[i][(ci, t)] = w[i * weight_row + ci * weight_channel + tap[t]] */
+  conv_source_t source;
+  int64_t source_size;                  /* per image, with the slack read by dropped columns */
+  int64_t image_size, out_image, out_channel;  /* input and output strides */
+  int64_t phases;
+  const conv_phase_t* phase;
+} conv_plan_t;
+
+/* Stores an MR x NR tile of grid columns [m0, m0 + cols) of one phase, dropping c >= phase cols. */
+static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, float* restrict out, int64_t rows, int64_t m0, int64_t cols, const float* restrict tile) {
+  const int64_t width = p->source.cols;
+  int64_t r = m0 / width, c = m0 % width;
+  for (int64_t j = 0; j < cols;) {
+    if (c >= ph->cols) { j += width - c; r++; c = 0; continue; }
+    const int64_t run = ph->cols - c < cols - j ? ph->cols - c : cols - j;
+    float* restrict dst = out + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
+    if (ph->dest_col == 1) {
+      for (int64_t i = 0; i < rows; i++)
+        for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u] = tile[i * GEMM_NR + j + u];
+    } else {
+      for (int64_t i = 0; i < rows; i++)
+        for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * ph->dest_col] = tile[i * GEMM_NR + j + u];
+    }
+    j += run; c += run;
+  }
+}
+
+/* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase.
+   Weights are packed once; threads take whole images. */
+static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out) {
+  const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR;
+  const int64_t source_channel = p->source.phase_rows * p->source.phase_cols * p->source.rows * p->source.cols;
+  float* a[p->phases];
+  int32_t* offset[p->phases];
+  for (int64_t f = 0; f < p->phases; f++) {
+    const int64_t K = p->channels * p->phase[f].taps;
+    a[f] = gemm_alloc(row_panels * GEMM_MR * K);
+    offset[f] = malloc(sizeof(int32_t) * (size_t)(K > 0 ? K : 1));
+  }
+  #pragma omp parallel
+  {
+    for (int64_t f = 0; f < p->phases; f++) {
+      const conv_phase_t* ph = &p->phase[f];
+      const int64_t K = p->channels * ph->taps;
+      #pragma omp for schedule(static) nowait
+      for (int64_t r = 0; r < row_panels; r++) {
+        float* restrict panel = a[f] + r * GEMM_MR * K;
+        const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
+        for (int64_t ci = 0; ci < p->channels; ci++)
+          for (int64_t t = 0; t < ph->taps; t++)
+            for (int64_t i = 0; i < GEMM_MR; i++)
+              panel[(ci * ph->taps + t) * GEMM_MR + i] =
+                  i < rows ? w[(r * GEMM_MR + i) * p->weight_row + ci * p->weight_channel + ph->tap[t]] : 0;
+        if (r == 0)
+          for (int64_t ci = 0; ci < p->channels; ci++)
+            for (int64_t t = 0; t < ph->taps; t++) offset[f][ci * ph->taps + t] = (int32_t)(ci * source_channel + ph->shift[t]);
+      }
+    }
+    #pragma omp barrier
+    float* restrict source = gemm_alloc(p->source_size);
+    memset(source, 0, sizeof(float) * (size_t)p->source_size);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    int zero_phases = 0;
+    for (int64_t f = 0; f < p->phases; f++) zero_phases |= p->phase[f].taps == 0;
+    #pragma omp for schedule(static)
+    for (int64_t n = 0; n < p->images; n++) {
+      conv_fill_source(&p->source, in + n * p->image_size, source);
+      if (zero_phases) memset(out + n * p->out_image, 0, sizeof(float) * (size_t)p->out_image);
+      for (int64_t f = 0; f < p->phases; f++) {
+        const conv_phase_t* ph = &p->phase[f];
+        if (ph->taps == 0) continue;  /* no tap reaches it: zero */
+        const int64_t K = p->channels * ph->taps, grid = (ph->rows - 1) * p->source.cols + ph->cols;
+        for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
+          const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
+          for (int64_t r = 0; r < row_panels; r++) {
+            const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
+            conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
+            conv_store(p, ph, out + n * p->out_image + r * GEMM_MR * p->out_channel, rows, m0, cols, tile);
+          }
+        }
+      }
+    }
+    free(source);
+  }
+  for (int64_t f = 0; f < p->phases; f++) { free(a[f]); free(offset[f]); }
+}
+
+/* Sum of the lanes of v, by halves. */
+typedef float conv_vec8_t __attribute__((vector_size(32)));
+            typedef float conv_vec4_t __attribute__((vector_size(16)));
+            typedef float conv_vec2_t __attribute__((vector_size(8)));
+static inline float conv_lane_sum(vec_t v) {
+  const conv_vec8_t h8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+              const conv_vec4_t h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
+              const conv_vec2_t h2 = __builtin_shufflevector(h4, h4, 0, 1) + __builtin_shufflevector(h4, h4, 2, 3);
+              return h2[0] + h2[1];
+}
+
+/* dw[i][j] = sum over images n and grid positions m of dy_n[i][m] * source_n[offset[j] + m], where
+   dy_n is dy on the grid (zeros at dropped columns, length a multiple of the vector). Threads take
+   contiguous ranges of images into private partials, added in thread order. */
+typedef struct {
+  int64_t images, m, J;       /* dw is m x J */
+  const int32_t* offset;      /* per column j */
+  conv_source_t source;
+  int64_t source_size, length, group;  /* elements per image source and dy grid row; images per pass */
+  int64_t image_size;         /* x elements per image */
+  int64_t dy_image, dy_rows, dy_cols;  /* dy per image is m x dy_rows x dy_cols */
+} conv_weight_plan_t;
+
+static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const int64_t J = p->J, width = p->source.cols;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* restrict partial = gemm_alloc(p->m * J);
+    memset(partial, 0, sizeof(float) * (size_t)(p->m * J));
+    partials[thread] = partial;
+    float* restrict source = gemm_alloc(p->group * p->source_size);
+    float* restrict rows = gemm_alloc(p->group * p->m * p->length);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * p->source_size));
+    memset(rows, 0, sizeof(float) * (size_t)(p->group * p->m * p->length));
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_fill_source(&p->source, x + (n0 + g) * p->image_size, source + g * p->source_size);
+        for (int64_t i = 0; i < p->m; i++)
+          for (int64_t r = 0; r < p->dy_rows; r++) {
+            const float* restrict in = dy + (n0 + g) * p->dy_image + (i * p->dy_rows + r) * p->dy_cols;
+            float* restrict o = rows + (g * p->m + i) * p->length + r * width;
+            for (int64_t c = 0; c < p->dy_cols; c++) o[c] = in[c];
+          }
+      }
+      for (int64_t j0 = 0; j0 < J; j0 += 6) {
+        const int64_t rj = J - j0 < 6 ? J - j0 : 6;
+        const int64_t o0 = p->offset[j0 + 0 < J ? j0 + 0 : J - 1], o1 = p->offset[j0 + 1 < J ? j0 + 1 : J - 1], o2 = p->offset[j0 + 2 < J ? j0 + 2 : J - 1], o3 = p->offset[j0 + 3 < J ? j0 + 3 : J - 1], o4 = p->offset[j0 + 4 < J ? j0 + 4 : J - 1], o5 = p->offset[j0 + 5 < J ? j0 + 5 : J - 1];
+        for (int64_t i0 = 0; i0 < p->m; i0 += 4) {
+          const int64_t ri = p->m - i0 < 4 ? p->m - i0 : 4;
+          vec_t s00 = {0}, s01 = {0}, s02 = {0}, s03 = {0}, s04 = {0}, s05 = {0},
+                s10 = {0}, s11 = {0}, s12 = {0}, s13 = {0}, s14 = {0}, s15 = {0},
+                s20 = {0}, s21 = {0}, s22 = {0}, s23 = {0}, s24 = {0}, s25 = {0},
+                s30 = {0}, s31 = {0}, s32 = {0}, s33 = {0}, s34 = {0}, s35 = {0};
+          for (int64_t g = 0; g < count; g++) {
+            const float* restrict s = source + g * p->source_size;
+            const float* restrict r0 = rows + (g * p->m + (i0 + 0 < p->m ? i0 + 0 : p->m - 1)) * p->length;
+            const float* restrict r1 = rows + (g * p->m + (i0 + 1 < p->m ? i0 + 1 : p->m - 1)) * p->length;
+            const float* restrict r2 = rows + (g * p->m + (i0 + 2 < p->m ? i0 + 2 : p->m - 1)) * p->length;
+            const float* restrict r3 = rows + (g * p->m + (i0 + 3 < p->m ? i0 + 3 : p->m - 1)) * p->length;
+            for (int64_t m = 0; m < p->length; m += 16) {
+              const vec_t d0 = *(const vec_t*)(r0 + m);
+              const vec_t d1 = *(const vec_t*)(r1 + m);
+              const vec_t d2 = *(const vec_t*)(r2 + m);
+              const vec_t d3 = *(const vec_t*)(r3 + m);
+              { const vec_t v = *(const vec_t*)(s + o0 + m); s00 += d0 * v; s10 += d1 * v; s20 += d2 * v; s30 += d3 * v; }
+              { const vec_t v = *(const vec_t*)(s + o1 + m); s01 += d0 * v; s11 += d1 * v; s21 += d2 * v; s31 += d3 * v; }
+              { const vec_t v = *(const vec_t*)(s + o2 + m); s02 += d0 * v; s12 += d1 * v; s22 += d2 * v; s32 += d3 * v; }
+              { const vec_t v = *(const vec_t*)(s + o3 + m); s03 += d0 * v; s13 += d1 * v; s23 += d2 * v; s33 += d3 * v; }
+              { const vec_t v = *(const vec_t*)(s + o4 + m); s04 += d0 * v; s14 += d1 * v; s24 += d2 * v; s34 += d3 * v; }
+              { const vec_t v = *(const vec_t*)(s + o5 + m); s05 += d0 * v; s15 += d1 * v; s25 += d2 * v; s35 += d3 * v; }
+            }
+          }
+          if (0 < ri && 0 < rj) partial[(i0 + 0) * J + j0 + 0] += conv_lane_sum(s00);
+          if (0 < ri && 1 < rj) partial[(i0 + 0) * J + j0 + 1] += conv_lane_sum(s01);
+          if (0 < ri && 2 < rj) partial[(i0 + 0) * J + j0 + 2] += conv_lane_sum(s02);
+          if (0 < ri && 3 < rj) partial[(i0 + 0) * J + j0 + 3] += conv_lane_sum(s03);
+          if (0 < ri && 4 < rj) partial[(i0 + 0) * J + j0 + 4] += conv_lane_sum(s04);
+          if (0 < ri && 5 < rj) partial[(i0 + 0) * J + j0 + 5] += conv_lane_sum(s05);
+          if (1 < ri && 0 < rj) partial[(i0 + 1) * J + j0 + 0] += conv_lane_sum(s10);
+          if (1 < ri && 1 < rj) partial[(i0 + 1) * J + j0 + 1] += conv_lane_sum(s11);
+          if (1 < ri && 2 < rj) partial[(i0 + 1) * J + j0 + 2] += conv_lane_sum(s12);
+          if (1 < ri && 3 < rj) partial[(i0 + 1) * J + j0 + 3] += conv_lane_sum(s13);
+          if (1 < ri && 4 < rj) partial[(i0 + 1) * J + j0 + 4] += conv_lane_sum(s14);
+          if (1 < ri && 5 < rj) partial[(i0 + 1) * J + j0 + 5] += conv_lane_sum(s15);
+          if (2 < ri && 0 < rj) partial[(i0 + 2) * J + j0 + 0] += conv_lane_sum(s20);
+          if (2 < ri && 1 < rj) partial[(i0 + 2) * J + j0 + 1] += conv_lane_sum(s21);
+          if (2 < ri && 2 < rj) partial[(i0 + 2) * J + j0 + 2] += conv_lane_sum(s22);
+          if (2 < ri && 3 < rj) partial[(i0 + 2) * J + j0 + 3] += conv_lane_sum(s23);
+          if (2 < ri && 4 < rj) partial[(i0 + 2) * J + j0 + 4] += conv_lane_sum(s24);
+          if (2 < ri && 5 < rj) partial[(i0 + 2) * J + j0 + 5] += conv_lane_sum(s25);
+          if (3 < ri && 0 < rj) partial[(i0 + 3) * J + j0 + 0] += conv_lane_sum(s30);
+          if (3 < ri && 1 < rj) partial[(i0 + 3) * J + j0 + 1] += conv_lane_sum(s31);
+          if (3 < ri && 2 < rj) partial[(i0 + 3) * J + j0 + 2] += conv_lane_sum(s32);
+          if (3 < ri && 3 < rj) partial[(i0 + 3) * J + j0 + 3] += conv_lane_sum(s33);
+          if (3 < ri && 4 < rj) partial[(i0 + 3) * J + j0 + 4] += conv_lane_sum(s34);
+          if (3 < ri && 5 < rj) partial[(i0 + 3) * J + j0 + 5] += conv_lane_sum(s35);
+          }
+      }
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < p->m * J; e++) {
+      float sum = 0;
+      for (int t = 0; t < threads; t++) sum += partials[t][e];
+      dw[e] = sum;
+    }
+    free(rows);
+    free(source);
+    free(partial);
+  }
+  free(partials);
+}
 
 /* ===== Kernels ===== */
 
-static void conv2d_fwd__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 9 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 784; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
    x [256,1,28,28] * w [32,1,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   GEMM: M 32, N 200704, K 9 */
+   per image: GEMM M 32, N 28x29 grid, K 9 */
 static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(32, 200704, 9, &g, conv2d_fwd__backbone_conv1__pack_a, conv2d_fwd__backbone_conv1__pack_b, conv2d_fwd__backbone_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 1, .weight_row = 9, .weight_channel = 9,
+    .source = {.channels = 1, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 899, .image_size = 784, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.bn1, DSL SimSiamDSL/ResNet.swift:50
@@ -227,44 +482,18 @@ static void relu_fwd__backbone_relu(const float* restrict x, float* restrict y) 
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 25088; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   GEMM: M 32, N 200704, K 288 */
+   per image: GEMM M 32, N 28x29 grid, K 288 */
 static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(32, 200704, 288, &g, conv2d_fwd__backbone_layer1_0_conv1__pack_a, conv2d_fwd__backbone_layer1_0_conv1__pack_b, conv2d_fwd__backbone_layer1_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -314,44 +543,18 @@ static void relu_fwd__backbone_layer1_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 25088; top[j] = pixel / 28 * 1 - 1; left[j] = pixel % 28 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   GEMM: M 32, N 200704, K 288 */
+   per image: GEMM M 32, N 28x29 grid, K 288 */
 static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(32, 200704, 288, &g, conv2d_fwd__backbone_layer1_0_conv2__pack_a, conv2d_fwd__backbone_layer1_0_conv2__pack_b, conv2d_fwd__backbone_layer1_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -408,44 +611,18 @@ static void relu_fwd__backbone_layer1_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 6422528; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 288 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 25088; top[j] = pixel / 14 * 2 - 1; left[j] = pixel % 14 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [64,32,3,3] -> y [256,64,14,14]; stride 2, padding 1
-   GEMM: M 64, N 50176, K 288 */
+   per image: GEMM M 64, N 14x15 grid, K 288 */
 static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(64, 50176, 288, &g, conv2d_fwd__backbone_layer2_0_conv1__pack_a, conv2d_fwd__backbone_layer2_0_conv1__pack_b, conv2d_fwd__backbone_layer2_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 240, 1, 480, 720, 481, 15, 255, 16};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 32, .weight_row = 288, .weight_channel = 9,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
+    .source_size = 30720, .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -495,44 +672,18 @@ static void relu_fwd__backbone_layer2_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 3211264; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 12544; top[j] = pixel / 14 * 1 - 1; left[j] = pixel % 14 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14]; stride 1, padding 1
-   GEMM: M 64, N 50176, K 576 */
+   per image: GEMM M 64, N 14x15 grid, K 576 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(64, 50176, 576, &g, conv2d_fwd__backbone_layer2_0_conv2__pack_a, conv2d_fwd__backbone_layer2_0_conv2__pack_b, conv2d_fwd__backbone_layer2_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 15, 16, 17, 30, 31, 32};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
+    .source_size = 16321, .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -575,44 +726,18 @@ static void batch_norm_train_fwd__backbone_layer2_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 32 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 25088; top[j] = pixel / 14 * 2 - 0; left[j] = pixel % 14 * 2 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? x[base[j] + ci * 784 + hh * 28 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    x [256,32,28,28] * w [64,32,1,1] -> y [256,64,14,14]; stride 2, padding 0
-   GEMM: M 64, N 50176, K 32 */
+   per image: GEMM M 64, N 14x14 grid, K 32 */
 static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(64, 50176, 32, &g, conv2d_fwd__backbone_layer2_0_downsample_0__pack_a, conv2d_fwd__backbone_layer2_0_downsample_0__pack_b, conv2d_fwd__backbone_layer2_0_downsample_0__store);
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 32, .weight_row = 32, .weight_channel = 1,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 15, .cols = 14},
+    .source_size = 6734, .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer2.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -669,44 +794,18 @@ static void relu_fwd__backbone_layer2_0_relu2(const float* restrict x, float* re
   for (int64_t i = 0; i < 3211264; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 576 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
-    base[j] = n * 12544; top[j] = pixel / 7 * 2 - 1; left[j] = pixel % 7 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
-    float* restrict out = g->c + n * 6272 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,64,14,14] * w [128,64,3,3] -> y [256,128,7,7]; stride 2, padding 1
-   GEMM: M 128, N 12544, K 576 */
+   per image: GEMM M 128, N 7x8 grid, K 576 */
 static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(128, 12544, 576, &g, conv2d_fwd__backbone_layer3_0_conv1__pack_a, conv2d_fwd__backbone_layer3_0_conv1__pack_b, conv2d_fwd__backbone_layer3_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 72, 1, 144, 216, 145, 8, 80, 9};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 9, .cols = 8},
+    .source_size = 18432, .image_size = 12544, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -756,44 +855,18 @@ static void relu_fwd__backbone_layer3_0_relu1(const float* restrict x, float* re
   for (int64_t i = 0; i < 1605632; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-static void conv2d_fwd__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
-    base[j] = n * 6272; top[j] = pixel / 7 * 1 - 1; left[j] = pixel % 7 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? x[base[j] + ci * 49 + hh * 7 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
-    float* restrict out = g->c + n * 6272 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7]; stride 1, padding 1
-   GEMM: M 128, N 12544, K 1152 */
+   per image: GEMM M 128, N 7x8 grid, K 1152 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(128, 12544, 1152, &g, conv2d_fwd__backbone_layer3_0_conv2__pack_a, conv2d_fwd__backbone_layer3_0_conv2__pack_b, conv2d_fwd__backbone_layer3_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 8, 9, 10, 16, 17, 18};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
+    .source_size = 10242, .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -836,44 +909,18 @@ static void batch_norm_train_fwd__backbone_layer3_0_bn2(const float* restrict x,
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
-    base[j] = n * 12544; top[j] = pixel / 7 * 2 - 0; left[j] = pixel % 7 * 2 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? x[base[j] + ci * 196 + hh * 14 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
-    float* restrict out = g->c + n * 6272 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    x [256,64,14,14] * w [128,64,1,1] -> y [256,128,7,7]; stride 2, padding 0
-   GEMM: M 128, N 12544, K 64 */
+   per image: GEMM M 128, N 7x7 grid, K 64 */
 static void conv2d_fwd__backbone_layer3_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(128, 12544, 64, &g, conv2d_fwd__backbone_layer3_0_downsample_0__pack_a, conv2d_fwd__backbone_layer3_0_downsample_0__pack_b, conv2d_fwd__backbone_layer3_0_downsample_0__store);
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 64, .weight_row = 64, .weight_channel = 1,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
+    .source_size = 3592, .image_size = 12544, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, x, y);
 }
 
 /* batch_norm_train (forward): layer backbone.layer3.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -2114,82 +2161,39 @@ static void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 1 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 6272; top[j] = pixel / 14 + 0; left[j] = pixel % 14 + 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 7 && qw / 2 < 7
-          ? dy[base[j] + o * 49 + ph / 2 * 7 + qw / 2] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], w [128,64,1,1] -> dx [256,64,14,14]; stride 2, padding 0
-   GEMM: M 64, N 50176, K 128 */
+   per image and phase: GEMM M 64, K 128 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(64, 50176, 128, &g, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer3_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer3_0_downsample_0__store);
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 196; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const int32_t tap1[] = {0}, shift1[] = {0};
+  static const int32_t tap2[] = {0}, shift2[] = {0};
+  static const int32_t tap3[] = {0}, shift3[] = {0};
+  static const conv_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 28, .dest_col = 2},
+    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 7, .cols = 7, .dest_offset = 1, .dest_row = 28, .dest_col = 2},
+    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 7, .cols = 7, .dest_offset = 14, .dest_row = 28, .dest_col = 2},
+    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 7, .cols = 7, .dest_offset = 15, .dest_row = 28, .dest_col = 2},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 128, .weight_row = 1, .weight_channel = 64,
+    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
+    .source_size = 7176, .image_size = 6272, .out_image = 12544, .out_channel = 196, .phases = 4, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
-   GEMM: M 128, N 64, K 12544 */
+   GEMM M 128, N 64, K 256 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[64];
+  for (int64_t ci = 0; ci < 64; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 56 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 64, .offset = offset,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
+    .source_size = 3592, .length = 64, .group = 11, .image_size = 12544,
+    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2274,81 +2278,33 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 128 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 49, pixel = column % 49;
-    base[j] = n * 6272; top[j] = pixel / 7 + 1; left[j] = pixel % 7 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && ph < 7 && qw >= 0 && qw < 7 ? dy[base[j] + o * 49 + ph * 7 + qw] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 49, pixel = column % 49;
-    float* restrict out = g->c + n * 6272 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 49] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], w [128,128,3,3] -> dx [256,128,7,7]; stride 1, padding 1
-   GEMM: M 128, N 12544, K 1152 */
+   per image and phase: GEMM M 128, K 128 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(128, 12544, 1152, &g, conv2d_bwd_data__backbone_layer3_0_conv2__pack_a, conv2d_bwd_data__backbone_layer3_0_conv2__pack_b, conv2d_bwd_data__backbone_layer3_0_conv2__store);
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 49; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 1, left = pixel % 7 * 1;
-    const float* restrict image = x + n * 6272;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? image[plane[j] + hh * 7 + ww] : 0;
-    }
-  }
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {18, 17, 16, 10, 9, 8, 2, 1, 0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
+    .source_size = 10242, .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM: M 128, N 1152, K 12544 */
+   GEMM M 128, N 1152, K 256 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 1152, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 1, 2, 8, 9, 10, 16, 17, 18};
+  int32_t offset[1152];
+  for (int64_t ci = 0; ci < 128; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 80 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 1152, .offset = offset,
+    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
+    .source_size = 10242, .length = 64, .group = 7, .image_size = 6272,
+    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2440,46 +2396,24 @@ static void accumulate_grad__backbone_layer3_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 6272; top[j] = pixel / 14 + 1; left[j] = pixel % 14 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 7 && qw / 2 < 7
-          ? dy[base[j] + o * 49 + ph / 2 * 7 + qw / 2] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,128,7,7], w [128,64,3,3] -> dx [256,64,14,14]; stride 2, padding 1
-   GEMM: M 64, N 50176, K 1152 */
+   per image and phase: GEMM M 64, K 128 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(64, 50176, 1152, &g, conv2d_bwd_data__backbone_layer3_0_conv1__pack_a, conv2d_bwd_data__backbone_layer3_0_conv1__pack_b, conv2d_bwd_data__backbone_layer3_0_conv1__store);
+  static const int32_t tap0[] = {4}, shift0[] = {0};
+  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {8, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {9, 8, 1, 0};
+  static const conv_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 28, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 7, .cols = 7, .dest_offset = 1, .dest_row = 28, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 7, .cols = 7, .dest_offset = 14, .dest_row = 28, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 7, .cols = 7, .dest_offset = 15, .dest_row = 28, .dest_col = 2},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
+    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
+    .source_size = 9217, .image_size = 6272, .out_image = 12544, .out_channel = 196, .phases = 4, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* add (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2489,40 +2423,19 @@ static void add__backbone_layer3_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 3211264; i++) y[i] = a[i] + b[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,3,3]; stride 2, padding 1
-   GEMM: M 128, N 576, K 12544 */
+   GEMM M 128, N 576, K 256 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 576, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 72, 1, 144, 216, 145, 8, 80, 9};
+  int32_t offset[576];
+  for (int64_t ci = 0; ci < 64; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 288 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 576, .offset = offset,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 9, .cols = 8},
+    .source_size = 18432, .length = 64, .group = 4, .image_size = 12544,
+    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2614,82 +2527,39 @@ static void accumulate_grad__backbone_layer2_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 1, tap = row % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 1 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 12544; top[j] = pixel / 28 + 0; left[j] = pixel % 28 + 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 14 && qw / 2 < 14
-          ? dy[base[j] + o * 196 + ph / 2 * 14 + qw / 2] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,64,14,14], w [64,32,1,1] -> dx [256,32,28,28]; stride 2, padding 0
-   GEMM: M 32, N 200704, K 64 */
+   per image and phase: GEMM M 32, K 64 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(32, 200704, 64, &g, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_data__backbone_layer2_0_downsample_0__pack_b, conv2d_bwd_data__backbone_layer2_0_downsample_0__store);
-}
-
-static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
-    const float* restrict src = dy + n * 12544 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 784; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
-    const int64_t top = pixel / 14 * 2, left = pixel % 14 * 2;
-    const float* restrict image = x + n * 25088;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
-    }
-  }
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const int32_t tap1[] = {0}, shift1[] = {0};
+  static const int32_t tap2[] = {0}, shift2[] = {0};
+  static const int32_t tap3[] = {0}, shift3[] = {0};
+  static const conv_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 56, .dest_col = 2},
+    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 14, .cols = 14, .dest_offset = 1, .dest_row = 56, .dest_col = 2},
+    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 14, .cols = 14, .dest_offset = 28, .dest_row = 56, .dest_col = 2},
+    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 14, .cols = 14, .dest_offset = 29, .dest_row = 56, .dest_col = 2},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 64, .weight_row = 1, .weight_channel = 32,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 15, .cols = 14},
+    .source_size = 13454, .image_size = 12544, .out_image = 25088, .out_channel = 784, .phases = 4, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,1,1]; stride 2, padding 0
-   GEMM: M 64, N 32, K 50176 */
+   GEMM M 64, N 32, K 256 images x 208 grid */
 static void conv2d_bwd_weight__backbone_layer2_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(64, 32, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer2_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[32];
+  for (int64_t ci = 0; ci < 32; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 210 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 32, .offset = offset,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 15, .cols = 14},
+    .source_size = 6720, .length = 208, .group = 6, .image_size = 25088,
+    .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2774,81 +2644,33 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 64 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 196, pixel = column % 196;
-    base[j] = n * 12544; top[j] = pixel / 14 + 1; left[j] = pixel % 14 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && ph < 14 && qw >= 0 && qw < 14 ? dy[base[j] + o * 196 + ph * 14 + qw] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 196, pixel = column % 196;
-    float* restrict out = g->c + n * 12544 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 196] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,64,14,14], w [64,64,3,3] -> dx [256,64,14,14]; stride 1, padding 1
-   GEMM: M 64, N 50176, K 576 */
+   per image and phase: GEMM M 64, K 64 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(64, 50176, 576, &g, conv2d_bwd_data__backbone_layer2_0_conv2__pack_a, conv2d_bwd_data__backbone_layer2_0_conv2__pack_b, conv2d_bwd_data__backbone_layer2_0_conv2__store);
-}
-
-static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
-    const float* restrict src = dy + n * 12544 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
-    const int64_t top = pixel / 14 * 1, left = pixel % 14 * 1;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {32, 31, 30, 17, 16, 15, 2, 1, 0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
+    .source_size = 16321, .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,64,14,14], x [256,64,14,14] -> dw [64,64,3,3]; stride 1, padding 1
-   GEMM: M 64, N 576, K 50176 */
+   GEMM M 64, N 576, K 256 images x 224 grid */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(64, 576, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 1, 2, 15, 16, 17, 30, 31, 32};
+  int32_t offset[576];
+  for (int64_t ci = 0; ci < 64; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 255 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 576, .offset = offset,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
+    .source_size = 16321, .length = 224, .group = 4, .image_size = 12544,
+    .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2940,46 +2762,24 @@ static void accumulate_grad__backbone_layer2_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 64; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 12544; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && qw >= 0 && ph % 2 == 0 && qw % 2 == 0 && ph / 2 < 14 && qw / 2 < 14
-          ? dy[base[j] + o * 196 + ph / 2 * 14 + qw / 2] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer2_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,64,14,14], w [64,32,3,3] -> dx [256,32,28,28]; stride 2, padding 1
-   GEMM: M 32, N 200704, K 576 */
+   per image and phase: GEMM M 32, K 64 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(32, 200704, 576, &g, conv2d_bwd_data__backbone_layer2_0_conv1__pack_a, conv2d_bwd_data__backbone_layer2_0_conv1__pack_b, conv2d_bwd_data__backbone_layer2_0_conv1__store);
+  static const int32_t tap0[] = {4}, shift0[] = {0};
+  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {15, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {16, 15, 1, 0};
+  static const conv_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 56, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 14, .cols = 14, .dest_offset = 1, .dest_row = 56, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 14, .cols = 14, .dest_offset = 28, .dest_row = 56, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 14, .cols = 14, .dest_offset = 29, .dest_row = 56, .dest_col = 2},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 64, .weight_row = 9, .weight_channel = 288,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 16, .cols = 15},
+    .source_size = 15360, .image_size = 12544, .out_image = 25088, .out_channel = 784, .phases = 4, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* add (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2989,40 +2789,19 @@ static void add__backbone_layer2_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 6422528; i++) y[i] = a[i] + b[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 196, pixel = column % 196;
-    const float* restrict src = dy + n * 12544 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 196] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 196, pixel = row % 196;
-    const int64_t top = pixel / 14 * 2, left = pixel % 14 * 2;
-    const float* restrict image = x + n * 25088;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,3,3]; stride 2, padding 1
-   GEMM: M 64, N 288, K 50176 */
+   GEMM M 64, N 288, K 256 images x 224 grid */
 static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(64, 288, 50176, 256, &g, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer2_0_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 240, 1, 480, 720, 481, 15, 255, 16};
+  int32_t offset[288];
+  for (int64_t ci = 0; ci < 32; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 960 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 288, .offset = offset,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
+    .source_size = 30720, .length = 224, .group = 2, .image_size = 25088,
+    .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3114,81 +2893,33 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 25088; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && ph < 28 && qw >= 0 && qw < 28 ? dy[base[j] + o * 784 + ph * 28 + qw] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer1_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1
-   GEMM: M 32, N 200704, K 288 */
+   per image and phase: GEMM M 32, K 32 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(32, 200704, 288, &g, conv2d_bwd_data__backbone_layer1_0_conv2__pack_a, conv2d_bwd_data__backbone_layer1_0_conv2__pack_b, conv2d_bwd_data__backbone_layer1_0_conv2__store);
-}
-
-static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
-    const float* restrict src = dy + n * 25088 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
-    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
-    const float* restrict image = x + n * 25088;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
-    }
-  }
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {60, 59, 58, 31, 30, 29, 2, 1, 0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 9, .weight_channel = 288,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1
-   GEMM: M 32, N 288, K 200704 */
+   GEMM M 32, N 288, K 256 images x 816 grid */
 static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(32, 288, 200704, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  int32_t offset[288];
+  for (int64_t ci = 0; ci < 32; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 288, .offset = offset,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .length = 816, .group = 2, .image_size = 25088,
+    .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3280,45 +3011,18 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 32 + x0 + i) * 9 + tap] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 784, pixel = column % 784;
-    base[j] = n * 25088; top[j] = pixel / 28 + 1; left[j] = pixel % 28 + 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
-      out[j] = j < count && ph >= 0 && ph < 28 && qw >= 0 && qw < 28 ? dy[base[j] + o * 784 + ph * 28 + qw] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer1_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 784, pixel = column % 784;
-    float* restrict out = g->c + n * 25088 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 784] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1
-   GEMM: M 32, N 200704, K 288 */
+   per image and phase: GEMM M 32, K 32 x taps of the phase */
 static void conv2d_bwd_data__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(32, 200704, 288, &g, conv2d_bwd_data__backbone_layer1_0_conv1__pack_a, conv2d_bwd_data__backbone_layer1_0_conv1__pack_b, conv2d_bwd_data__backbone_layer1_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {60, 59, 58, 31, 30, 29, 2, 1, 0};
+  static const conv_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
+  };
+  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 9, .weight_channel = 288,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
+  conv_gemm(&plan, w, dy, dx);
 }
 
 /* add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3328,40 +3032,19 @@ static void add__backbone_layer1_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 6422528; i++) y[i] = a[i] + b[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
-    const float* restrict src = dy + n * 25088 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
-    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
-    const float* restrict image = x + n * 25088;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,32,28,28], x [256,32,28,28] -> dw [32,32,3,3]; stride 1, padding 1
-   GEMM: M 32, N 288, K 200704 */
+   GEMM M 32, N 288, K 256 images x 816 grid */
 static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(32, 288, 200704, 256, &g, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer1_0_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  int32_t offset[288];
+  for (int64_t ci = 0; ci < 32; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 288, .offset = offset,
+    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 28768, .length = 816, .group = 2, .image_size = 25088,
+    .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3453,40 +3136,19 @@ static void accumulate_grad__backbone_bn1_bias(const float* restrict g, float* r
   for (int64_t i = 0; i < 32; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_weight__backbone_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 784, pixel = column % 784;
-    const float* restrict src = dy + n * 25088 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 784] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 784; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 784, pixel = row % 784;
-    const int64_t top = pixel / 28 * 1, left = pixel % 28 * 1;
-    const float* restrict image = x + n * 784;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 28 && ww >= 0 && ww < 28 ? image[plane[j] + hh * 28 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
    dy [256,32,28,28], x [256,1,28,28] -> dw [32,1,3,3]; stride 1, padding 1
-   GEMM: M 32, N 9, K 200704 */
+   GEMM M 32, N 9, K 256 images x 816 grid */
 static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(32, 9, 200704, 256, &g, conv2d_bwd_weight__backbone_conv1__pack_a, conv2d_bwd_weight__backbone_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
+  int32_t offset[9];
+  for (int64_t ci = 0; ci < 1; ci++)
+    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 9, .offset = offset,
+    .source = {.channels = 1, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
+    .source_size = 899, .length = 816, .group = 4, .image_size = 784,
+    .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job: installs missing system packages and data, compiles W1
-# (fmnist-resnet-mini) and trains it on Fashion-MNIST, printing the loss.
+# (fmnist-resnet-mini), trains it on Fashion-MNIST with the default recipe,
+# and prints kNN and linear-probe accuracy next to the raw-pixel baselines.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh --with-data
-swift run -c release simsiamc demo "$@"
+swift run -c release simsiamc train "$@"

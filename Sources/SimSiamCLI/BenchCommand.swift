@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
         options.applyThreads()
         let workload = options.resolvedWorkload
         let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options(profile: profile))
-        if !json { print(compiled.summary) }
+        if !json { say(compiled.summary) }
         let library = compiled.library
         let state = ModelState(library: library)
         state.initialize(seed: 0)
@@ -50,7 +50,7 @@ struct BenchCommand: ParsableCommand {
         var times: [Double] = []
         for index in 0..<steps {
             times.append(try step())
-            if !json { print(String(format: "step %d/%d: %.3f s", index + 1, steps, times.last!)) }
+            if !json { say(String(format: "step %d/%d: %.3f s", index + 1, steps, times.last!)) }
         }
         let median = times.sorted()[times.count / 2]
         let result = BenchResult(
@@ -61,10 +61,10 @@ struct BenchCommand: ParsableCommand {
         let kernels = profile ? try library.profile() : []
         let peak = profile ? try PeakFlops.measure() : nil
         if json {
-            print(result.json(kernels: kernels, steps: steps, peakGigaflops: peak))
+            say(result.json(kernels: kernels, steps: steps, peakGigaflops: peak))
         } else {
-            print(result.text)
-            if let peak { print(ProfileReport(kernels: kernels, steps: steps, stepSeconds: median, peakGigaflops: peak).text) }
+            say(result.text)
+            if let peak { say(ProfileReport(kernels: kernels, steps: steps, stepSeconds: median, peakGigaflops: peak).text) }
         }
     }
 }

@@ -46,6 +46,12 @@ struct CodegenArguments: ParsableArguments {
     }
 }
 
+/// Prints a line to standard output unbuffered, so progress shows up as it
+/// happens even when the output goes to a pipe or a log file.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// Prints to standard error, for progress and diagnostics.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

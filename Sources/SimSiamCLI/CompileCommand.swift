@@ -20,8 +20,8 @@ struct CompileCommand: ParsableCommand {
     func run() throws {
         let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegen.options())
         if printIR {
-            print(Printer.print(compiled.lowered.training))
-            if let features = compiled.lowered.features { print(Printer.print(features)) }
+            say(Printer.print(compiled.lowered.training))
+            if let features = compiled.lowered.features { say(Printer.print(features)) }
         }
         let directory = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -31,8 +31,8 @@ struct CompileCommand: ParsableCommand {
         // A fresh file renamed into place: a process that loaded an older copy keeps its own.
         try writeAtomically(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
                             to: directory.appendingPathComponent(stem + ".so"))
-        print(compiled.summary)
-        print("  wrote:   \(directory.path)/\(stem).{c,h,so}")
+        say(compiled.summary)
+        say("  wrote:   \(directory.path)/\(stem).{c,h,so}")
     }
 }
 

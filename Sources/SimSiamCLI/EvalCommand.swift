@@ -35,10 +35,10 @@ struct EvalCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            say(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print("\(checkpoint): \(saved.configuration.workload) after \(saved.position.epoch) epoch(s)")
-            print(report.table)
+            say("\(checkpoint): \(saved.configuration.workload) after \(saved.position.epoch) epoch(s)")
+            say(report.table)
         }
     }
 }

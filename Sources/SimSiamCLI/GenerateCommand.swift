@@ -18,7 +18,7 @@ struct GenerateCommand: ParsableCommand {
         for generated in try ReferenceSources.all() {
             for (name, text) in generated.files {
                 try writeAtomically(Data(text.utf8), to: directory.appendingPathComponent(name))
-                print("wrote \(directory.path)/\(name)")
+                say("wrote \(directory.path)/\(name)")
             }
         }
     }

@@ -12,6 +12,6 @@ struct PeakCommand: ParsableCommand {
 
     func run() throws {
         if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
-        print(String(format: "FP32 FMA peak: %.1f GFLOP/s", try PeakFlops.measure()))
+        say(String(format: "FP32 FMA peak: %.1f GFLOP/s", try PeakFlops.measure()))
     }
 }

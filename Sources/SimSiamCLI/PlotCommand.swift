@@ -25,6 +25,6 @@ struct PlotCommand: ParsableCommand {
             baselines.append(("raw pixels kNN", report.pixels.knnTop1))
         }
         let title = (try? Checkpoint.read(directory.appendingPathComponent("checkpoint.safetensors")).0.configuration.workload) ?? runDir
-        for url in try RunPlots.write(metrics, to: directory, title: title, baselines: baselines) { print(url.path) }
+        for url in try RunPlots.write(metrics, to: directory, title: title, baselines: baselines) { say(url.path) }
     }
 }

@@ -69,6 +69,6 @@ struct StepCommand: ParsableCommand {
         let results = [(name: "loss", tensor: HostTensor(shape: [], floats: [Float(loss)]))]
             + state.exportTensors(includeGradients: true)
         try SafeTensors.write(results, metadata: ["workload": workload.name, "lr": "\(rate)"], to: URL(fileURLWithPath: out))
-        print(String(format: "loss %.7f  (step %.3f s, lr %g)  -> %@", loss, seconds, rate, out))
+        say(String(format: "loss %.7f  (step %.3f s, lr %g)  -> %@", loss, seconds, rate, out))
     }
 }

@@ -80,11 +80,11 @@ enum TrainDefaults {
 func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
     let workload = Workload.named(configuration.workload)!
     let compiled = try Compiler.compile(workload, batch: configuration.batch)
-    print(compiled.summary)
+    say(compiled.summary)
     let data = try TrainingData.load(for: workload, configuration: configuration)
-    print("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
+    say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
           + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
-    print(String(format: "recipe:  %d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@", configuration.epochs, configuration.batch,
+    say(String(format: "recipe:  %d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@", configuration.epochs, configuration.batch,
                  configuration.initialLR, configuration.baseLR, configuration.weightDecay,
                  configuration.fixPredictorLR ? ", fixed predictor lr" : "",
                  configuration.warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", configuration.warmupEpochs) : ""))
@@ -94,19 +94,19 @@ func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, ev
     let history = try trainer.run(resume: resume)
     guard history.count == configuration.epochs || !history.isEmpty, !progress.wasInterrupted else { return }
     if evaluate {
-        print("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
+        say("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
         let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1)
-        print(report.table)
-        print(String(format: "  (evaluation took %.0f s)", report.seconds))
+        say(report.table)
+        say(String(format: "  (evaluation took %.0f s)", report.seconds))
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload,
                                        baselines: [("raw pixels kNN", report.pixels.knnTop1)])
         try writeFileAtomically(Data((try JSONEncoder().encode(report))), to: directory.appendingPathComponent("evaluation.json"))
-        print("plots:   " + plots.map(\.path).joined(separator: ", "))
+        say("plots:   " + plots.map(\.path).joined(separator: ", "))
     } else {
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload)
-        print("plots:   " + plots.map(\.path).joined(separator: ", "))
+        say("plots:   " + plots.map(\.path).joined(separator: ", "))
     }
-    print("checkpoint: \(trainer.checkpointURL.path)")
+    say("checkpoint: \(trainer.checkpointURL.path)")
 }
 
 /// Progress on a terminal as one updating line; plain periodic lines otherwise.
@@ -125,22 +125,22 @@ final class ProgressPrinter {
                 FileHandle.standardOutput.write(Data(("\r[" + String(repeating: "#", count: done)
                     + String(repeating: ".", count: 20 - done) + "] " + line + "   ").utf8))
             } else if Date().timeIntervalSince(lastLine) > 30 || step + 1 == steps || step == 0 {
-                print(line)
+                say(line)
                 lastLine = Date()
             }
         case .epochEnd(let m):
-            if isTerminal { print("") }
-            print(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
+            if isTerminal { say("") }
+            say(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
                          m.epoch + 1, m.loss, 100 * m.knnTop1, m.collapseStd, m.collapseReference, m.epochSeconds,
                          m.dataSeconds, m.dataWaitSeconds, m.computeSeconds, m.monitorSeconds, m.samplesPerSecond))
         case .checkpoint:
             break
         case .interrupted(let url):
             wasInterrupted = true
-            if isTerminal { print("") }
-            print("interrupted: saved \(url.path); continue with the same command plus --resume")
+            if isTerminal { say("") }
+            say("interrupted: saved \(url.path); continue with the same command plus --resume")
         case .note(let text):
-            print(text)
+            say(text)
         }
     }
 

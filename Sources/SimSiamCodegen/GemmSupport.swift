@@ -129,6 +129,6 @@ enum GemmSupport {
               free(partials);
             }
 
-            """
+            """ + ConvGemm.source(precision)
     }
 }

@@ -94,117 +94,177 @@ extension KernelEmitter {
 
     // MARK: Convolution
 
-    /// y[n,o,p,q] = sum over (c,kh,kw) of w[o,c,kh,kw] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
-    /// A = w as [O x C*K*K], B = im2col(x) read in place, columns (n,p,q).
-    func conv2dForwardGemm(stride s: Int, padding pad: Int) -> Kernel {
-        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
-        let (channels, h, width, k) = (x[1], x[2], x[3], w[2])
-        let (p, q) = (y[2], y[3])
-        var packB = CLines()
-        packB.line("const \(t)* restrict x = g->b;")
-        packB.line("int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];")
-        packB.block("for (int64_t j = 0; j < count; j++)") { c in
-            c.line("const int64_t column = x0 + j, n = column / \(p * q), pixel = column % \(p * q);")
-            c.line("base[j] = n * \(channels * h * width); top[j] = pixel / \(q) * \(s) - \(pad); left[j] = pixel % \(q) * \(s) - \(pad);")
+    /// The source of a convolution reading `image` [C,H,W] with stride and padding:
+    /// phase-split planes big enough for every tap of every output row and column.
+    private struct ConvSource {
+        var channels: Int, height: Int, width: Int, stride: Int, pad: Int
+        var phases: Int, rows: Int, cols: Int
+        var plane: Int { rows * cols }
+        var perChannel: Int { phases * phases * plane }
+        var c: String {
+            "{.channels = \(channels), .height = \(height), .width = \(width), .stride = \(stride), .pad = \(pad), "
+                + ".phase_rows = \(phases), .phase_cols = \(phases), .rows = \(rows), .cols = \(cols)}"
         }
-        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, ci = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
-            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
-            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                c.line("const int64_t hh = top[j] + kh, ww = left[j] + kw;")
-                c.line("out[j] = j < count && hh >= 0 && hh < \(h) && ww >= 0 && ww < \(width) ? x[base[j] + ci * \(h * width) + hh * \(width) + ww] : 0;")
+    }
+
+    /// The narrowest plane width such that every read of a kept output either stays in its
+    /// row or runs past it onto the leading zero columns of the next row (whose true value
+    /// is zero too), so rows share their padding columns. `reads[pw]`: last column read in
+    /// planes of column phase pw. Narrower planes mean fewer dropped grid columns.
+    private func planeCols(width: Int, stride s: Int, pad: Int, reads: [Int]) -> Int {
+        let safe = reads.max()! + 1
+        func fits(_ cols: Int) -> Bool {
+            reads.indices.allSatisfy { pw in
+                let leading = pad - pw > 0 ? (pad - pw + s - 1) / s : 0
+                return (cols...max(cols, reads[pw])).allSatisfy { c in c > reads[pw] || (s * c + pw - pad >= width && c - cols < leading) }
             }
         }
-        var store = CLines()
-        store.block("for (int64_t j = 0; j < cols; j++)") { c in
-            c.line("const int64_t column = j0 + j, n = column / \(p * q), pixel = column % \(p * q);")
-            c.line("\(t)* restrict out = g->c + n * \(w[0] * p * q) + pixel;")
-            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(p * q)] = tile[i * GEMM_NR + j];")
+        return (1...safe).first(where: fits)!
+    }
+
+    /// Forward source of x for a K x K convolution with outputs P x Q: tap (kh, kw) reads
+    /// plane (kh % S, kw % S) at row p + kh / S, column q + kw / S.
+    private func forwardSource(x: Shape, k: Int, stride s: Int, padding pad: Int, p: Int, q: Int) -> (ConvSource, shifts: [Int]) {
+        let phases = min(s, k)
+        let reads = (0..<phases).map { pw in q - 1 + (0..<k).filter { $0 % s == pw }.map { $0 / s }.max()! }
+        let cols = planeCols(width: x[3], stride: s, pad: pad, reads: reads)
+        /* one more row: the last row's reads may run onto it */
+        let source = ConvSource(channels: x[1], height: x[2], width: x[3], stride: s, pad: pad,
+                                phases: phases, rows: p + (k - 1) / s + 1, cols: cols)
+        let shifts = (0..<k * k).map { tap in
+            let (kh, kw) = (tap / k, tap % k)
+            return ((kh % s) * phases + kw % s) * source.plane + (kh / s) * source.cols + kw / s
         }
-        return gemmKernel(GemmPlan(
-            summary: "x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)", inputs: ["x", "w"], outputs: ["y"],
-            operands: "{.a = w, .b = x, .c = y}", m: w[0], n: x[0] * p * q, k: channels * k * k,
-            packA: packRows("g->a", ld: channels * k * k), packB: packB.text, store: store.text))
+        return (source, shifts)
+    }
+
+    private struct ConvPhase {
+        var taps: [Int], shifts: [Int]
+        var rows: Int, cols: Int, destOffset: Int, destRow: Int, destCol: Int
+    }
+
+    private func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+    /// Fraction of the grid columns computed by `conv_gemm` that are kept.
+    private func gridEfficiency(source: ConvSource, phases: [ConvPhase]) -> Double {
+        let nr = GemmSupport.columns(precision)
+        let kept = phases.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count }
+        let computed = phases.reduce(0) { $0 + roundUp(($1.rows - 1) * source.cols + $1.cols, nr) * $1.taps.count }
+        return computed == 0 ? 1 : Double(kept) / Double(computed)
+    }
+
+    /// The kernel body of a `conv_gemm` call.
+    private func convGemmBody(images: Int, m: Int, channels: Int, weightRow: Int, weightChannel: Int, source: ConvSource,
+                              imageSize: Int, outImage: Int, outChannel: Int, phases: [ConvPhase],
+                              operands: (w: String, input: String, output: String)) -> CLines {
+        let nr = GemmSupport.columns(precision)
+        var reach = source.channels * source.perChannel
+        for phase in phases where !phase.taps.isEmpty {
+            reach = max(reach, (channels - 1) * source.perChannel + phase.shifts.max()! + roundUp((phase.rows - 1) * source.cols + phase.cols, nr))
+        }
+        var c = CLines()
+        var entries: [String] = []
+        for (f, phase) in phases.enumerated() {
+            let list = { (values: [Int]) in values.isEmpty ? "0" : values.map(String.init).joined(separator: ", ") }
+            c.line("static const int32_t tap\(f)[] = {\(list(phase.taps))}, shift\(f)[] = {\(list(phase.shifts))};")
+            entries.append("{.taps = \(phase.taps.count), .tap = tap\(f), .shift = shift\(f), .rows = \(phase.rows), .cols = \(phase.cols), "
+                + ".dest_offset = \(phase.destOffset), .dest_row = \(phase.destRow), .dest_col = \(phase.destCol)}")
+        }
+        c.line("static const conv_phase_t phases[\(phases.count)] = {")
+        for entry in entries { c.line("  \(entry),") }
+        c.line("};")
+        c.line("const conv_plan_t plan = {.images = \(images), .m = \(m), .channels = \(channels), .weight_row = \(weightRow), .weight_channel = \(weightChannel),")
+        c.line("  .source = \(source.c),")
+        c.line("  .source_size = \(reach), .image_size = \(imageSize), .out_image = \(outImage), .out_channel = \(outChannel), .phases = \(phases.count), .phase = phases};")
+        c.line("conv_gemm(&plan, \(operands.w), \(operands.input), \(operands.output));")
+        return c
+    }
+
+    /// y[n,o,p,q] = sum over (c,kh,kw) of w[o,c,kh,kw] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
+    /// per image, A = w as [O x C*K*K], B = windows of the padded, phase-split image.
+    func conv2dForwardGemm(stride s: Int, padding pad: Int) -> Kernel {
+        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
+        let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
+        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
+        let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
+        if gridEfficiency(source: source, phases: [phase]) < Self.packedConvEfficiency(rows: w[0]) {
+            return conv2dForwardPacked(stride: s, padding: pad)
+        }
+        let body = convGemmBody(
+            images: x[0], m: w[0], channels: channels, weightRow: channels * k * k, weightChannel: k * k, source: source,
+            imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y"))
+        return kernel("x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)\nper image: GEMM M \(w[0]), N \(p)x\(source.cols) grid, K \(channels * k * k)",
+                      ["x", "w"], ["y"], body: body)
     }
 
     /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
-    /// A = w^T as [C x O*K*K], B gathers dy (zero where no p, q maps to h, w).
+    /// a forward convolution of padded dy, split into S x S sub-pixel phases of dx
+    /// (h mod S, w mod S); each phase sums only the taps that reach it.
     func conv2dBackwardDataGemm(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
-        var packA = CLines()
-        packA.line("const \(t)* restrict w = g->a;")
-        packA.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, o = row / \(k * k), tap = row % \(k * k);")
-            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap] : 0;")
+        /// Taps kh reaching phase ph read dy row hh + d for dx row h = hh * S + ph.
+        func taps(_ ph: Int) -> [(kh: Int, d: Int)] {
+            (0..<k).filter { ((ph + pad - $0) % s + s) % s == 0 }.map { ($0, (ph + pad - $0) / s) }
         }
-        var packB = CLines()
-        packB.line("const \(t)* restrict dy = g->b;")
-        packB.line("int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];")
-        packB.block("for (int64_t j = 0; j < count; j++)") { c in
-            c.line("const int64_t column = x0 + j, n = column / \(h * width), pixel = column % \(h * width);")
-            c.line("base[j] = n * \(outputs * p * q); top[j] = pixel / \(width) + \(pad); left[j] = pixel % \(width) + \(pad);")
-        }
-        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, o = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
-            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
-            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                c.line("const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */")
-                if s == 1 {
-                    c.line("out[j] = j < count && ph >= 0 && ph < \(p) && qw >= 0 && qw < \(q) ? dy[base[j] + o * \(p * q) + ph * \(q) + qw] : 0;")
-                } else {
-                    c.line("out[j] = j < count && ph >= 0 && qw >= 0 && ph % \(s) == 0 && qw % \(s) == 0 && ph / \(s) < \(p) && qw / \(s) < \(q)")
-                    c.line("    ? dy[base[j] + o * \(p * q) + ph / \(s) * \(q) + qw / \(s)] : 0;")
+        let all = (0..<s).flatMap { taps($0).map(\.d) }
+        let low = max(0, -(all.min() ?? 0)), high = all.max() ?? 0
+        let phaseRows = (0..<s).map { (h - $0 + s - 1) / s }, phaseCols = (0..<s).map { (width - $0 + s - 1) / s }
+        let cols = planeCols(width: q, stride: 1, pad: low, reads: [max(0, phaseCols.max()! - 1 + high + low)])
+        let source = ConvSource(channels: outputs, height: p, width: q, stride: 1, pad: low, phases: 1,
+                                rows: max(1, phaseRows.max()! + high + low + 1), cols: cols)
+        var phases: [ConvPhase] = []
+        for ph in 0..<s where phaseRows[ph] > 0 {
+            for pw in 0..<s where phaseCols[pw] > 0 {
+                var list: [Int] = [], shifts: [Int] = []
+                for (kh, dh) in taps(ph) {
+                    for (kw, dw) in taps(pw) {
+                        list.append(kh * k + kw)
+                        shifts.append((dh + low) * source.cols + dw + low)
+                    }
                 }
+                phases.append(ConvPhase(taps: list, shifts: shifts, rows: phaseRows[ph], cols: phaseCols[pw],
+                                        destOffset: ph * width + pw, destRow: s * width, destCol: s))
             }
         }
-        var store = CLines()
-        store.block("for (int64_t j = 0; j < cols; j++)") { c in
-            c.line("const int64_t column = j0 + j, n = column / \(h * width), pixel = column % \(h * width);")
-            c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + pixel;")
-            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
+        /* the packed GEMM also multiplies the (S*S - 1)/(S*S) zeros of a strided dy */
+        if gridEfficiency(source: source, phases: phases) < Self.packedConvEfficiency(rows: channels) / Double(s * s) {
+            return conv2dBackwardDataPacked(stride: s, padding: pad)
         }
-        return gemmKernel(GemmPlan(
-            summary: "dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)", inputs: ["dy", "w"], outputs: ["dx"],
-            operands: "{.a = w, .b = dy, .c = dx}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
-            packA: packA.text, packB: packB.text, store: store.text))
+        let body = convGemmBody(
+            images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,
+            imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases, operands: ("w", "dy", "dx"))
+        return kernel("dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)\nper image and phase: GEMM M \(channels), K \(outputs) x taps of the phase",
+                      ["dy", "w"], ["dx"], body: body)
     }
 
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
-    /// A = dy as [O x N*P*Q], B = im2col(x)^T, reduced over k by thread-private partials.
+    /// dy on the forward grid times windows of the padded x, both contiguous along the grid.
     func conv2dBackwardWeightGemm(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
-        let (outputs, channels, h, width, k) = (dy[1], x[1], x[2], x[3], dw[2])
-        let (p, q) = (dy[2], dy[3])
-        var packA = CLines()
-        packA.line("const \(t)* restrict dy = g->a;")
-        packA.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t column = k0 + k, n = column / \(p * q), pixel = column % \(p * q);")
-            c.line("const \(t)* restrict src = dy + n * \(outputs * p * q) + pixel;")
-            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * \(p * q)] : 0;")
+        let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
+        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
+        let length = roundUp((p - 1) * source.cols + q, GemmSupport.lanes(precision))
+        /* lane sums per image group cost ~20% on small images: below that the packed GEMM wins */
+        if 0.8 * Double(p * q) / Double(length) < Self.packedConvEfficiency(rows: outputs) {
+            return conv2dBackwardWeightPacked(stride: s, padding: pad)
         }
-        var packB = CLines()
-        packB.line("const \(t)* restrict x = g->b;")
-        packB.line("int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];")
-        packB.block("for (int64_t j = 0; j < count; j++)") { c in
-            c.line("const int64_t column = x0 + j;")
-            c.line("plane[j] = column / \(k * k) * \(h * width); tap_h[j] = column / \(k) % \(k) - \(pad); tap_w[j] = column % \(k) - \(pad);")
-        }
-        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, n = row / \(p * q), pixel = row % \(p * q);")
-            c.line("const int64_t top = pixel / \(q) * \(s), left = pixel % \(q) * \(s);")
-            c.line("const \(t)* restrict image = x + n * \(channels * h * width);")
-            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
-            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                c.line("const int64_t hh = top + tap_h[j], ww = left + tap_w[j];")
-                c.line("out[j] = j < count && hh >= 0 && hh < \(h) && ww >= 0 && ww < \(width) ? image[plane[j] + hh * \(width) + ww] : 0;")
-            }
-        }
-        return gemmKernel(GemmPlan(
-            summary: "dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)", inputs: ["dy", "x"], outputs: ["dw"],
-            operands: "{.a = dy, .b = x, .c = dw}", m: outputs, n: channels * k * k, k: x[0] * p * q,
-            packA: packA.text, packB: packB.text, store: nil))
+        let reach = max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length)
+        let bytes = (reach + outputs * length) * precision.bytes
+        let group = max(1, min(x[0] / 2, 512 * 1024 / bytes))  /* images per pass: sources of ~0.5 MB in L2 */
+        var c = CLines()
+        c.line("static const int32_t shift[\(k * k)] = {\(shifts.map(String.init).joined(separator: ", "))};")
+        c.line("int32_t offset[\(channels * k * k)];")
+        c.line("for (int64_t ci = 0; ci < \(channels); ci++)")
+        c.line("  for (int64_t t = 0; t < \(k * k); t++) offset[ci * \(k * k) + t] = (int32_t)(ci * \(source.perChannel) + shift[t]);")
+        c.line("const conv_weight_plan_t plan = {.images = \(x[0]), .m = \(outputs), .J = \(channels * k * k), .offset = offset,")
+        c.line("  .source = \(source.c),")
+        c.line("  .source_size = \(reach), .length = \(length), .group = \(group), .image_size = \(channels * x[2] * x[3]),")
+        c.line("  .dy_image = \(outputs * p * q), .dy_rows = \(p), .dy_cols = \(q)};")
+        c.line("conv_weight_gemm(&plan, dy, x, dw);")
+        return kernel("dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)\nGEMM M \(outputs), N \(channels * k * k), K \(x[0]) images x \(length) grid",
+                      ["dy", "x"], ["dw"], body: c)
     }
 
     // MARK: Linear

@@ -15,6 +15,9 @@ import Testing
         let conv = (x: p("conv_s1.x", [3, 2, 5, 5]), w: p("conv_s1.w", [4, 2, 3, 3]))
         let stridedConv = (x: p("conv_s2.x", [3, 2, 6, 7]), w: p("conv_s2.w", [3, 2, 3, 3]))
         let pointwiseConv = (x: p("conv_1x1_s2.x", [3, 2, 5, 5]), w: p("conv_1x1_s2.w", [3, 2, 1, 1]))
+        // Many channels on a small image: the tuned kernels take their packed-GEMM path here.
+        let wideOutput = (x: p("conv_wide_out.x", [2, 16, 4, 4]), w: p("conv_wide_out.w", [256, 16, 3, 3]))
+        let wideInput = (x: p("conv_wide_in.x", [2, 256, 4, 4]), w: p("conv_wide_in.w", [4, 256, 3, 3]))
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
         let relu = p("relu.x", [3, 6])
@@ -36,6 +39,8 @@ import Testing
         term("conv_s1", v(conv.x).conv2d(v(conv.w), stride: 1, padding: 1))
         term("conv_s2", v(stridedConv.x).conv2d(v(stridedConv.w), stride: 2, padding: 1))
         term("conv_1x1_s2", v(pointwiseConv.x).conv2d(v(pointwiseConv.w), stride: 2, padding: 0))
+        term("conv_wide_out", v(wideOutput.x).conv2d(v(wideOutput.w), stride: 1, padding: 1))
+        term("conv_wide_in", v(wideInput.x).conv2d(v(wideInput.w), stride: 2, padding: 1))
         term("bn2d", bn2d.layer(v(bn2d.x)))
         term("bn1d", bn1d.layer(v(bn1d.x)))
         term("relu", v(relu).relu())
@@ -59,8 +64,15 @@ import Testing
         var random = TestRandom(seed: 11)
         try state.randomizeBatchNormAffine(&random)
         let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-        let errors = try finiteDifferenceErrors(state, inputs: inputs)
+        // Large tensors are sampled (every k-th element) to keep the check fast.
+        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 96)
         #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
+        if kernels == .tuned {
+            // Both convolution paths of the tuned kernels are exercised.
+            #expect(lowered.generated.source.contains("conv_gemm(&plan"))
+            #expect(lowered.generated.source.contains("gemm_column_panels("))
+            #expect(lowered.generated.source.contains("gemm_reduce_over_k("))
+        }
         for (name, error) in errors {
             #expect(error < 1e-6, "gradient of \(name) differs from finite differences by \(error) (relative)")
         }

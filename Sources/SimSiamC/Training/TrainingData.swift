@@ -7,6 +7,13 @@ public struct TrainingData: Sendable {
     public let augmentation: AugmentationConfiguration
     public let classes: Int
 
+    public init(train: LabeledImages, test: LabeledImages, augmentation: AugmentationConfiguration, classes: Int) {
+        self.train = train
+        self.test = test
+        self.augmentation = augmentation
+        self.classes = classes
+    }
+
     /// Fashion-MNIST for 1x28x28 workloads, CIFAR-10 for 3x32x32 ones.
     public static func load(for workload: Workload, configuration: TrainConfiguration) throws -> TrainingData {
         let directory = URL(fileURLWithPath: configuration.dataDirectory)

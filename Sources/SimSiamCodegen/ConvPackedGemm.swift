@@ -1,0 +1,135 @@
+import SimSiamIR
+
+/// Convolutions as GEMMs with both operands packed (`gemm_column_panels`,
+/// `gemm_reduce_over_k`), columns running across images. Chosen over the
+/// in-place kernels of `TunedKernels.swift` for small images with many
+/// channels (e.g. 8x8 and 4x4 with 256-512 channels), where the padded grid
+/// of one image wastes more than packing costs (packing is ~1/M of the work).
+extension KernelEmitter {
+    /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
+    /// the packing of the im2col operand costs about 100/M of the compute.
+    static func packedConvEfficiency(rows m: Int) -> Double { 1 / (1 + 100 / Double(m)) }
+
+    /// A[i][k] = src[i * ld + k] (rows of a row-major matrix).
+    private func packWeightRows(ld: Int) -> String {
+        var c = CLines()
+        c.line("const \(t)* restrict src = g->a;")
+        c.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * \(ld) + k0 + k] : 0;")
+        }
+        return c.text
+    }
+
+    /// y[n,o,p,q] = sum over (c,kh,kw) of w[o,c,kh,kw] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
+    /// A = w as [O x C*K*K], B = im2col(x) read in place, columns (n,p,q).
+    func conv2dForwardPacked(stride s: Int, padding pad: Int) -> Kernel {
+        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
+        let (channels, h, width, k) = (x[1], x[2], x[3], w[2])
+        let (p, q) = (y[2], y[3])
+        var packB = CLines()
+        packB.line("const \(t)* restrict x = g->b;")
+        packB.line("int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];")
+        packB.block("for (int64_t j = 0; j < count; j++)") { c in
+            c.line("const int64_t column = x0 + j, n = column / \(p * q), pixel = column % \(p * q);")
+            c.line("base[j] = n * \(channels * h * width); top[j] = pixel / \(q) * \(s) - \(pad); left[j] = pixel % \(q) * \(s) - \(pad);")
+        }
+        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("const int64_t row = k0 + k, ci = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
+            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
+            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
+                c.line("const int64_t hh = top[j] + kh, ww = left[j] + kw;")
+                c.line("out[j] = j < count && hh >= 0 && hh < \(h) && ww >= 0 && ww < \(width) ? x[base[j] + ci * \(h * width) + hh * \(width) + ww] : 0;")
+            }
+        }
+        var store = CLines()
+        store.block("for (int64_t j = 0; j < cols; j++)") { c in
+            c.line("const int64_t column = j0 + j, n = column / \(p * q), pixel = column % \(p * q);")
+            c.line("\(t)* restrict out = g->c + n * \(w[0] * p * q) + pixel;")
+            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(p * q)] = tile[i * GEMM_NR + j];")
+        }
+        return gemmKernel(GemmPlan(
+            summary: "x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)", inputs: ["x", "w"], outputs: ["y"],
+            operands: "{.a = w, .b = x, .c = y}", m: w[0], n: x[0] * p * q, k: channels * k * k,
+            packA: packWeightRows(ld: channels * k * k), packB: packB.text, store: store.text))
+    }
+
+    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
+    /// A = w^T as [C x O*K*K], B gathers dy (zero where no p, q maps to h, w).
+    func conv2dBackwardDataPacked(stride s: Int, padding pad: Int) -> Kernel {
+        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
+        var packA = CLines()
+        packA.line("const \(t)* restrict w = g->a;")
+        packA.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("const int64_t row = k0 + k, o = row / \(k * k), tap = row % \(k * k);")
+            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap] : 0;")
+        }
+        var packB = CLines()
+        packB.line("const \(t)* restrict dy = g->b;")
+        packB.line("int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];")
+        packB.block("for (int64_t j = 0; j < count; j++)") { c in
+            c.line("const int64_t column = x0 + j, n = column / \(h * width), pixel = column % \(h * width);")
+            c.line("base[j] = n * \(outputs * p * q); top[j] = pixel / \(width) + \(pad); left[j] = pixel % \(width) + \(pad);")
+        }
+        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("const int64_t row = k0 + k, o = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
+            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
+            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
+                c.line("const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */")
+                if s == 1 {
+                    c.line("out[j] = j < count && ph >= 0 && ph < \(p) && qw >= 0 && qw < \(q) ? dy[base[j] + o * \(p * q) + ph * \(q) + qw] : 0;")
+                } else {
+                    c.line("out[j] = j < count && ph >= 0 && qw >= 0 && ph % \(s) == 0 && qw % \(s) == 0 && ph / \(s) < \(p) && qw / \(s) < \(q)")
+                    c.line("    ? dy[base[j] + o * \(p * q) + ph / \(s) * \(q) + qw / \(s)] : 0;")
+                }
+            }
+        }
+        var store = CLines()
+        store.block("for (int64_t j = 0; j < cols; j++)") { c in
+            c.line("const int64_t column = j0 + j, n = column / \(h * width), pixel = column % \(h * width);")
+            c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + pixel;")
+            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
+        }
+        return gemmKernel(GemmPlan(
+            summary: "dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)", inputs: ["dy", "w"], outputs: ["dx"],
+            operands: "{.a = w, .b = dy, .c = dx}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
+            packA: packA.text, packB: packB.text, store: store.text))
+    }
+
+    /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
+    /// A = dy as [O x N*P*Q], B = im2col(x)^T, reduced over k by thread-private partials.
+    func conv2dBackwardWeightPacked(stride s: Int, padding pad: Int) -> Kernel {
+        let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
+        let (outputs, channels, h, width, k) = (dy[1], x[1], x[2], x[3], dw[2])
+        let (p, q) = (dy[2], dy[3])
+        var packA = CLines()
+        packA.line("const \(t)* restrict dy = g->a;")
+        packA.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("const int64_t column = k0 + k, n = column / \(p * q), pixel = column % \(p * q);")
+            c.line("const \(t)* restrict src = dy + n * \(outputs * p * q) + pixel;")
+            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * \(p * q)] : 0;")
+        }
+        var packB = CLines()
+        packB.line("const \(t)* restrict x = g->b;")
+        packB.line("int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];")
+        packB.block("for (int64_t j = 0; j < count; j++)") { c in
+            c.line("const int64_t column = x0 + j;")
+            c.line("plane[j] = column / \(k * k) * \(h * width); tap_h[j] = column / \(k) % \(k) - \(pad); tap_w[j] = column % \(k) - \(pad);")
+        }
+        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
+            c.line("const int64_t row = k0 + k, n = row / \(p * q), pixel = row % \(p * q);")
+            c.line("const int64_t top = pixel / \(q) * \(s), left = pixel % \(q) * \(s);")
+            c.line("const \(t)* restrict image = x + n * \(channels * h * width);")
+            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
+            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
+                c.line("const int64_t hh = top + tap_h[j], ww = left + tap_w[j];")
+                c.line("out[j] = j < count && hh >= 0 && hh < \(h) && ww >= 0 && ww < \(width) ? image[plane[j] + hh * \(width) + ww] : 0;")
+            }
+        }
+        return gemmKernel(GemmPlan(
+            summary: "dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)", inputs: ["dy", "x"], outputs: ["dw"],
+            operands: "{.a = dy, .b = x, .c = dw}", m: outputs, n: channels * k * k, k: x[0] * p * q,
+            packA: packA.text, packB: packB.text, store: nil))
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+
+/// The training loop on the tiny workload and a synthetic 8x8 dataset:
+/// artifacts, checkpoints, and resume equality. Serialized: the Ctrl-C flag is process-wide.
+@Suite(.serialized) struct TrainerTests {
+    /// Three classes of 8x8 images (a bright row, column or diagonal) plus noise.
+    static func syntheticImages(count: Int, seed: UInt64) -> LabeledImages {
+        var random = TestRandom(seed: seed)
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for index in 0..<count {
+            let label = index % 3, position = Int(random.uniform(1, 7))
+            for y in 0..<8 {
+                for x in 0..<8 {
+                    let on = label == 0 ? y == position : label == 1 ? x == position : x == y
+                    pixels.append(UInt8(min(255, (on ? 200 : 30) + random.uniform(0, 50))))
+                }
+            }
+            labels.append(UInt8(label))
+        }
+        return LabeledImages(count: count, height: 8, width: 8, pixels: pixels, labels: labels)
+    }
+
+    static let data = TrainingData(train: syntheticImages(count: 48, seed: 1), test: syntheticImages(count: 24, seed: 2),
+                                   augmentation: AugmentationConfiguration(mean: [0.4], std: [0.3]), classes: 3)
+
+    static func configuration() -> TrainConfiguration {
+        var configuration = TrainConfiguration(workload: .tiny, epochs: 2, batch: 4, dataDirectory: "synthetic")
+        configuration.seed = 3
+        return configuration
+    }
+
+    func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-train-\(UUID().uuidString)")
+    }
+
+    func trainer(_ directory: URL, onEvent: @escaping (TrainEvent) -> Void = { _ in }) throws -> Trainer {
+        let compiled = try Compiler.compile(Workload.tiny, batch: 4, cache: quickTestCache)
+        return Trainer(configuration: Self.configuration(), runDirectory: directory, compiled: compiled, data: Self.data,
+                       onEvent: onEvent)
+    }
+
+    @Test func shortRunWritesMetricsCheckpointAndPlots() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trainer = try trainer(directory)
+        let history = try trainer.run(resume: false)
+        #expect(history.map(\.epoch) == [0, 1])
+        for metrics in history {
+            #expect(metrics.loss.isFinite && metrics.loss >= -1 && metrics.loss <= 1)
+            #expect(metrics.knnTop1 >= 0 && metrics.knnTop1 <= 1)
+            #expect(metrics.collapseStd > 0 && metrics.collapseReference == 0.25)  // 1/sqrt(16)
+        }
+        #expect(history[1].lr < history[0].lr)  // cosine schedule
+        let lines = try String(contentsOf: trainer.metricsURL, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let (checkpoint, file) = try Checkpoint.read(trainer.checkpointURL)
+        #expect(checkpoint.position.epoch == 2 && checkpoint.position.step == 0)
+        #expect(checkpoint.configuration == Self.configuration())
+        #expect(file.names.contains("momentum.projector.0.weight"))
+        #expect(file.tensor(named: "backbone.bn1.num_batches_tracked")?.int64s == [2 * 2 * 12])  // 2 epochs x 12 steps x 2 views
+        let plots = try RunPlots.write(history, to: directory, title: "tiny")
+        for plot in plots { #expect(try String(contentsOf: plot, encoding: .utf8).contains("<svg")) }
+    }
+
+    @Test func checkpointRoundTripRestoresParametersAndMomentum() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trained = try trainer(directory)
+        try trained.run(resume: false)
+        let restored = ModelState(library: trained.state.library)
+        try restored.loadSafetensors(url: trained.checkpointURL, strict: false)
+        let before = trained.state.exportTensors(includeGradients: false, includeMomentum: true)
+        let after = restored.exportTensors(includeGradients: false, includeMomentum: true)
+        #expect(before.map(\.name) == after.map(\.name))
+        for (a, b) in zip(before, after) { #expect(a.tensor == b.tensor, "\(a.name) differs after the round trip") }
+    }
+
+    @Test func resumedRunEndsWithTheSameParametersAsAnUninterruptedOne() throws {
+        let straight = temporaryDirectory(), interrupted = temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: straight)
+            try? FileManager.default.removeItem(at: interrupted)
+        }
+        let reference = try trainer(straight)
+        let referenceHistory = try reference.run(resume: false)
+
+        let first = try trainer(interrupted) { event in
+            if case .step(let epoch, let step, _, _, _, _, _) = event, epoch == 1, step == 4 {
+                Interrupt.requested.store(true, ordering: .relaxed)  // what Ctrl-C does
+            }
+        }
+        let partial = try first.run(resume: false)
+        #expect(partial.count == 1)
+        let saved = try Checkpoint.read(first.checkpointURL).0.position
+        #expect(saved.epoch == 1 && saved.step == 5)  // interrupted after epoch 2's fifth step
+
+        let resumed = try trainer(interrupted)
+        let resumedHistory = try resumed.run(resume: true)
+        #expect(resumedHistory.map(\.epoch) == [0, 1])
+        #expect(resumedHistory.map(\.loss) == referenceHistory.map(\.loss))
+        let expected = reference.state.exportTensors(includeGradients: false, includeMomentum: true)
+        let actual = resumed.state.exportTensors(includeGradients: false, includeMomentum: true)
+        for (a, b) in zip(expected, actual) { #expect(a.tensor == b.tensor, "\(a.name) differs after resume") }
+    }
+}
