@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent PyTorch reference of the SimSiam workloads in
-/work/shared/reference-workloads.md (the contract).
+../shared/reference-workloads.md, outside this repository (the contract).
 
 This file is a *reference*: it is used by the scripts in `scripts/` to produce
 fixtures and to check `simsiamc` against PyTorch. simsiamc never imports it.

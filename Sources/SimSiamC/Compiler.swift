@@ -18,11 +18,17 @@ public struct CompiledModel: @unchecked Sendable {
         return """
             \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
+              fusion:  \(fusionLine)
               kernels: \(g.kernelCount) C functions (views share kernels)
               arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """
+    }
+
+    private var fusionLine: String {
+        guard let f = lowered.fusion else { return "off (reference kernels)" }
+        return "\(f.batchNormReLU) BN+ReLU forward, \(f.batchNormBackward) BN backward triples (\(f.reluMasks) with the ReLU mask): \(f.nodesBefore) -> \(f.nodesAfter) ops"
     }
 
     private func megabytes(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }

@@ -12,6 +12,8 @@ public struct LoweredProgram: Sendable {
     /// The eval-mode backbone, when the model has one.
     public let features: Graph?
     public let autodiff: AutodiffSummary
+    /// What the fusion pass merged (nil for unfused reference builds).
+    public let fusion: FusionSummary?
     public let generated: GeneratedC
     public let batch: Int
     public let options: CodegenOptions
@@ -38,10 +40,14 @@ public enum Lowering {
     /// feature graph over the same state): differentiate, plan, emit.
     public static func lower(forward: Graph, features: Graph?, options: CodegenOptions = CodegenOptions(),
                              started: Date = Date()) throws -> LoweredProgram {
-        let (training, summary) = try Autodiff.differentiate(forward)
-        let generated = ProgramEmitter(training: training, features: features, options: options)
+        let (differentiated, summary) = try Autodiff.differentiate(forward)
+        // The reference kernels stay unfused: the plain, op-by-op oracle.
+        let fuse = options.kernels == .tuned
+        let (training, fusion) = fuse ? try Fusion.fuse(differentiated) : (differentiated, nil)
+        let fusedFeatures = try features.map { fuse ? try Fusion.fuse($0).0 : $0 }
+        let generated = ProgramEmitter(training: training, features: fusedFeatures, options: options)
             .emit(baseName: cFileStem(forward.name) + options.fileSuffix)
-        return LoweredProgram(training: training, features: features, autodiff: summary, generated: generated,
+        return LoweredProgram(training: training, features: fusedFeatures, autodiff: summary, fusion: fusion, generated: generated,
                               batch: forward.inputs.first?.shape[0] ?? 0, options: options,
                               seconds: Date().timeIntervalSince(started))
     }

@@ -26,20 +26,12 @@ struct CompileCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stem = compiled.lowered.generated.baseName
-        try writeAtomically(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
-        try writeAtomically(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
+        try writeFileAtomically(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
+        try writeFileAtomically(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
         // A fresh file renamed into place: a process that loaded an older copy keeps its own.
-        try writeAtomically(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
+        try writeFileAtomically(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
                             to: directory.appendingPathComponent(stem + ".so"))
         say(compiled.summary)
         say("  wrote:   \(directory.path)/\(stem).{c,h,so}")
-    }
-}
-
-func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-    try data.write(to: temporary)
-    guard rename(temporary.path, url.path) == 0 else {
-        throw CompileError("cannot move \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))")
     }
 }

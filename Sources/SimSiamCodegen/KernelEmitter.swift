@@ -102,6 +102,7 @@ struct KernelEmitter {
         case .batchNormBackwardData(let affine): batchNormBackwardData(affine: affine)
         case .batchNormBackwardGamma: batchNormBackwardGamma()
         case .batchNormBackwardBeta: batchNormBackwardBeta()
+        case .batchNormBackward(let reluMask): batchNormBackwardFused(reluMask: reluMask)
         case .relu: relu()
         case .reluBackward: reluBackward()
         case .add: add()

@@ -32,24 +32,24 @@ extension KernelEmitter {
     func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
             c.line("double sum = 0, squares = 0;")
-            channelLoop(&c) { $0.line("sum += x[v];") }
+            channelLoop(&c) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
             c.line("const double mean = sum / count;")
-            channelLoop(&c) { $0.line("const double d = x[v] - mean; squares += d * d;") }
-            c.line("const double var = squares / count;  /* biased: what the batch is normalised with */")
+            c.line("const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */")
             c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
             c.line("saved[c] = (\(t))mean;")
             c.line("saved[C + c] = (\(t))invstd;")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
             c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")mean * invstd\(a.affine ? " * gamma[c]" : ""));")
-            channelLoop(&c) { $0.line("y[v] = x[v] * scale + shift;") }
+            channelLoop(&c) { $0.line(a.fusedReLU ? "const \(t) out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;" : "y[v] = x[v] * scale + shift;") }
             c.line("/* running estimates use the unbiased variance, as PyTorch does */")
             c.line("running_mean[c] = (\(t))(\(1 - a.momentum) * running_mean[c] + \(a.momentum) * mean);")
             c.line("running_var[c] = (\(t))(\(1 - a.momentum) * running_var[c] + \(a.momentum) * var * count / (count - 1));")
         }
         c.line("*num_batches_tracked += 1;")
         let x = shape(operand: 0)
-        return kernel("x \(x) -> y \(x), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
+        return kernel("x \(x) -> y \(x)\(a.fusedReLU ? " = max(bn(x), 0)" : ""), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
                       + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")",
                       ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y", "saved"], body: c)
     }
@@ -60,10 +60,10 @@ extension KernelEmitter {
             c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
             c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")running_mean[c] * invstd\(a.affine ? " * gamma[c]" : ""));")
-            channelLoop(&c) { $0.line("y[v] = x[v] * scale + shift;") }
+            channelLoop(&c) { $0.line(a.fusedReLU ? "const \(t) out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;" : "y[v] = x[v] * scale + shift;") }
         }
         let x = shape(operand: 0)
-        return kernel("x \(x) -> y \(x) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
+        return kernel("x \(x) -> y \(x)\(a.fusedReLU ? " = max(bn(x), 0)" : "") with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
                       ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y"], body: c)
     }
 
@@ -82,6 +82,25 @@ extension KernelEmitter {
         let x = shape(operand: 1)
         return kernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
                       ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c)
+    }
+
+    /// dx, dgamma and dbeta of an affine BN from one pair of reductions; with
+    /// `reluMask`, dy is the gradient of the fused ReLU's output y, masked by y > 0.
+    func batchNormBackwardFused(reluMask: Bool) -> Kernel {
+        let gradient = reluMask ? "(y[v] > 0 ? dy[v] : 0)" : "dy[v]"
+        var c = prologue()
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            c.line("double sum_dy = 0, sum_dy_xhat = 0;")
+            channelLoop(&c) { $0.line("const double g = \(gradient); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;") }
+            c.line("dgamma[c] = (\(t))sum_dy_xhat;")
+            c.line("dbeta[c] = (\(t))sum_dy;")
+            c.line("const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
+            channelLoop(&c) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
+        }
+        let x = shape(operand: 1)
+        return kernel("dy \(x)\(reluMask ? " (of the fused ReLU's output y)" : ""), x \(x), saved, gamma -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]",
+                      ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c)
     }
 
     func batchNormBackwardGamma() -> Kernel {
@@ -111,7 +130,7 @@ extension KernelEmitter {
 extension Op {
     var isBatchNormBackward: Bool {
         switch self {
-        case .batchNormBackwardData, .batchNormBackwardGamma: true
+        case .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackward: true
         default: false
         }
     }

@@ -13,6 +13,8 @@ public struct BatchNormAttributes: Hashable, Sendable {
     public var counter: Int
     /// Whether gamma and beta are operands 1 and 2.
     public var affine: Bool
+    /// Set by fusion: the op also applies the ReLU that followed it (y = max(bn(x), 0)).
+    public var fusedReLU: Bool = false
 
     public init(
         training: Bool, epsilon: Double = 1e-5, momentum: Double = 0.1,
@@ -79,6 +81,10 @@ public enum Op: Hashable, Sendable {
     case batchNormBackwardGamma
     /// dy -> dbeta [C] = sum(dy)
     case batchNormBackwardBeta
+    /// Fusion of the three above for an affine BN, sharing their two reductions:
+    /// (dy, x, saved, gamma[, y]) -> (dx, dgamma, dbeta). With `reluMask`, dy is the
+    /// gradient of a fused ReLU's output y (the last operand), masked by y > 0 on the fly.
+    case batchNormBackward(reluMask: Bool)
     /// (dy, y) -> dy where y > 0, else 0
     case reluBackward
     /// dy [N,C] -> dx [N,C,H,W] = dy / (H*W)
@@ -103,7 +109,7 @@ public enum Op: Hashable, Sendable {
         case .parameter: "parameter"
         case .fill: "fill"
         case .conv2d: "conv2d"
-        case .batchNorm(let a): a.training ? "batch_norm_train" : "batch_norm_eval"
+        case .batchNorm(let a): (a.training ? "batch_norm_train" : "batch_norm_eval") + (a.fusedReLU ? "_relu" : "")
         case .relu: "relu"
         case .add: "add"
         case .scale: "scale"
@@ -118,6 +124,7 @@ public enum Op: Hashable, Sendable {
         case .batchNormBackwardData: "batch_norm_bwd_data"
         case .batchNormBackwardGamma: "batch_norm_bwd_gamma"
         case .batchNormBackwardBeta: "batch_norm_bwd_beta"
+        case .batchNormBackward(let mask): mask ? "batch_norm_relu_bwd" : "batch_norm_bwd"
         case .reluBackward: "relu_bwd"
         case .globalAveragePoolBackward: "global_avg_pool_bwd"
         case .linearBackwardData: "linear_bwd_data"

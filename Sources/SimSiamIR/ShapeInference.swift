@@ -127,6 +127,13 @@ public enum ShapeInference {
             try expectSame(operands[0], operands[1], "output gradient and input")
             try expectSame(operands[2], [2, operands[1][1]], "saved statistics and channel count")
             return [operands[1]]
+        case .batchNormBackward(let mask):
+            try expectOperands(mask ? 5...5 : 4...4)
+            try expectSame(operands[0], operands[1], "output gradient and input")
+            try expectSame(operands[2], [2, operands[1][1]], "saved statistics and channel count")
+            try expectSame(operands[3], [operands[1][1]], "gamma and channel count")
+            if mask { try expectSame(operands[4], operands[1], "ReLU output and input") }
+            return [operands[1], [operands[1][1]], [operands[1][1]]]
         case .batchNormBackwardGamma:
             try expectOperands(3...3)
             try expectSame(operands[0], operands[1], "output gradient and input")

@@ -20,6 +20,7 @@ import Testing
         let wideInput = (x: p("conv_wide_in.x", [2, 256, 4, 4]), w: p("conv_wide_in.w", [4, 256, 3, 3]))
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
+        let bnReLU = (x: p("bn_relu.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn_relu", 2))
         let relu = p("relu.x", [3, 6])
         let add = (a: p("add.a", [3, 6]), b: p("add.b", [3, 6]))
         let pool = p("gap.x", [3, 4, 3, 3])
@@ -43,6 +44,7 @@ import Testing
         term("conv_wide_in", v(wideInput.x).conv2d(v(wideInput.w), stride: 2, padding: 1))
         term("bn2d", bn2d.layer(v(bn2d.x)))
         term("bn1d", bn1d.layer(v(bn1d.x)))
+        term("bn_relu", bnReLU.layer(v(bnReLU.x)).relu())  // fused forward and backward in tuned builds
         term("relu", v(relu).relu())
         term("add", v(add.a).adding(v(add.b)))
         term("gap", v(pool).globalAveragePool())
@@ -72,6 +74,7 @@ import Testing
             #expect(lowered.generated.source.contains("conv_gemm(&plan"))
             #expect(lowered.generated.source.contains("gemm_column_panels("))
             #expect(lowered.generated.source.contains("gemm_reduce_over_k("))
+            #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
         }
         for (name, error) in errors {
             #expect(error < 1e-6, "gradient of \(name) differs from finite differences by \(error) (relative)")

@@ -16,9 +16,10 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     public var table: String {
         func row(_ name: String, _ s: ProtocolScores) -> String {
-            String(format: "  %-22@ %6.2f%%  %6.2f%%", name as NSString, 100 * s.knnTop1, 100 * s.linearTop1)
+            "  " + name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(format: "   %6.2f%%      %6.2f%%", 100 * s.knnTop1, 100 * s.linearTop1)
         }
-        return (["  features                 kNN top-1  linear top-1",
+        return (["  features                kNN top-1  linear top-1",
                  row("learned backbone", learned), row("raw pixels", pixels), row("random-init backbone", randomBackbone)])
             .joined(separator: "\n")
     }
