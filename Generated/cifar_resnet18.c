@@ -24,6 +24,18 @@
 typedef float vec_t __attribute__((vector_size(64), aligned(4)));
 enum { GEMM_MR = 8, GEMM_NR = 32 };
 
+/* Eight double accumulators for per-channel sums (batch norm): the reduction
+   vectorises, and the lanes are added in a fixed order, so the result does not
+   depend on the thread count. */
+typedef double lanes_t __attribute__((vector_size(64)));
+typedef float lanes_source_t __attribute__((vector_size(32), aligned(4)));
+static inline lanes_t load_lanes(const float* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
+static inline double lane_total(lanes_t v) {
+  double total = 0;
+  for (int l = 0; l < 8; l++) total += v[l];
+  return total;
+}
+
 typedef struct { const float* a; const float* b; const float* bias; float* c; } gemm_operands_t;
 /* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
 typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel);
@@ -444,12 +456,17 @@ static void batch_norm_train_relu_fwd__backbone_bn1(const float* restrict x, con
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 1024; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -493,12 +510,17 @@ static void batch_norm_train_relu_fwd__backbone_layer1_0_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 1024; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -542,12 +564,17 @@ static void batch_norm_train_fwd__backbone_layer1_0_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 1024; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -605,12 +632,17 @@ static void batch_norm_train_relu_fwd__backbone_layer1_1_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 1024; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -654,12 +686,17 @@ static void batch_norm_train_fwd__backbone_layer1_1_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 1024; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -717,12 +754,17 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 256; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -766,12 +808,17 @@ static void batch_norm_train_fwd__backbone_layer2_0_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 256; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -815,12 +862,17 @@ static void batch_norm_train_fwd__backbone_layer2_0_downsample_1(const float* re
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 256; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -878,12 +930,17 @@ static void batch_norm_train_relu_fwd__backbone_layer2_1_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 256; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -927,12 +984,17 @@ static void batch_norm_train_fwd__backbone_layer2_1_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 256; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1016,12 +1078,17 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 64; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1091,12 +1158,17 @@ static void batch_norm_train_fwd__backbone_layer3_0_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 64; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1140,12 +1212,17 @@ static void batch_norm_train_fwd__backbone_layer3_0_downsample_1(const float* re
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 64; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1229,12 +1306,17 @@ static void batch_norm_train_relu_fwd__backbone_layer3_1_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 64; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1304,12 +1386,17 @@ static void batch_norm_train_fwd__backbone_layer3_1_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 64; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1393,12 +1480,17 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 16; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1468,12 +1560,17 @@ static void batch_norm_train_fwd__backbone_layer4_0_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 16; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1543,12 +1640,17 @@ static void batch_norm_train_fwd__backbone_layer4_0_downsample_1(const float* re
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 16; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1632,12 +1734,17 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 16; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -1707,12 +1814,17 @@ static void batch_norm_train_fwd__backbone_layer4_1_bn2(const float* restrict x,
   for (int64_t c = 0; c < C; c++) {
     /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
     double sum = 0, squares = 0;
+    lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t xv = load_lanes(xc + i);
+        sum8 += xv; squares8 += xv * xv;
       }
+      for (; i < 16; i++) { sum += xc[i]; squares += (double)xc[i] * xc[i]; }
     }
+    sum += lane_total(sum8); squares += lane_total(squares8);
     const double mean = sum / count;
     const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
     const double invstd = 1.0 / sqrt(var + 1e-05);
@@ -2527,12 +2639,19 @@ static void batch_norm_bwd__backbone_layer4_1_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 512 + c) * 16;
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 16; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -2652,12 +2771,20 @@ static void batch_norm_relu_bwd__backbone_layer4_1_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 512 + c) * 16;
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      const float* restrict yc = y + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 16; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -2791,12 +2918,19 @@ static void batch_norm_bwd__backbone_layer4_0_downsample_1(const float* restrict
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 512 + c) * 16;
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 16; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -2895,12 +3029,19 @@ static void batch_norm_bwd__backbone_layer4_0_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 512 + c) * 16;
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 16; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3020,12 +3161,20 @@ static void batch_norm_relu_bwd__backbone_layer4_0_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 16; i++) {
-        const int64_t v = (n * 512 + c) * 16 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 512 + c) * 16;
+      const float* restrict xc = x + (n * 512 + c) * 16;
+      const float* restrict yc = y + (n * 512 + c) * 16;
+      int64_t i = 0;
+      for (; i + 8 <= 16; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 16; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3138,12 +3287,19 @@ static void batch_norm_bwd__backbone_layer3_1_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 256 + c) * 64;
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 64; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3263,12 +3419,20 @@ static void batch_norm_relu_bwd__backbone_layer3_1_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 256 + c) * 64;
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      const float* restrict yc = y + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 64; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3402,12 +3566,19 @@ static void batch_norm_bwd__backbone_layer3_0_downsample_1(const float* restrict
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 256 + c) * 64;
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 64; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3485,12 +3656,19 @@ static void batch_norm_bwd__backbone_layer3_0_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 256 + c) * 64;
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 64; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3610,12 +3788,20 @@ static void batch_norm_relu_bwd__backbone_layer3_0_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 64; i++) {
-        const int64_t v = (n * 256 + c) * 64 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 256 + c) * 64;
+      const float* restrict xc = x + (n * 256 + c) * 64;
+      const float* restrict yc = y + (n * 256 + c) * 64;
+      int64_t i = 0;
+      for (; i + 8 <= 64; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 64; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3728,12 +3914,19 @@ static void batch_norm_bwd__backbone_layer2_1_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 128 + c) * 256;
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 256; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3805,12 +3998,20 @@ static void batch_norm_relu_bwd__backbone_layer2_1_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 128 + c) * 256;
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      const float* restrict yc = y + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 256; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3896,12 +4097,19 @@ static void batch_norm_bwd__backbone_layer2_0_downsample_1(const float* restrict
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 128 + c) * 256;
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 256; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -3979,12 +4187,19 @@ static void batch_norm_bwd__backbone_layer2_0_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 128 + c) * 256;
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 256; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4056,12 +4271,20 @@ static void batch_norm_relu_bwd__backbone_layer2_0_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 256; i++) {
-        const int64_t v = (n * 128 + c) * 256 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 128 + c) * 256;
+      const float* restrict xc = x + (n * 128 + c) * 256;
+      const float* restrict yc = y + (n * 128 + c) * 256;
+      int64_t i = 0;
+      for (; i + 8 <= 256; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 256; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4153,12 +4376,19 @@ static void batch_norm_bwd__backbone_layer1_1_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 64 + c) * 1024;
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 1024; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4230,12 +4460,20 @@ static void batch_norm_relu_bwd__backbone_layer1_1_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 64 + c) * 1024;
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      const float* restrict yc = y + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 1024; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4321,12 +4559,19 @@ static void batch_norm_bwd__backbone_layer1_0_bn2(const float* restrict dy, cons
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        const double g = dy[v]; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 64 + c) * 1024;
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t g = load_lanes(dyc + i);
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 1024; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4398,12 +4643,20 @@ static void batch_norm_relu_bwd__backbone_layer1_0_bn1(const float* restrict dy,
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 64 + c) * 1024;
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      const float* restrict yc = y + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 1024; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4482,12 +4735,20 @@ static void batch_norm_relu_bwd__backbone_bn1(const float* restrict dy, const fl
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
     double sum_dy = 0, sum_dy_xhat = 0;
+    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+    lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1024; i++) {
-        const int64_t v = (n * 64 + c) * 1024 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      const float* restrict dyc = dy + (n * 64 + c) * 1024;
+      const float* restrict xc = x + (n * 64 + c) * 1024;
+      const float* restrict yc = y + (n * 64 + c) * 1024;
+      int64_t i = 0;
+      for (; i + 8 <= 1024; i += 8) {
+        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
       }
+      for (; i < 1024; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
+    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
     dgamma[c] = (float)sum_dy_xhat;
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;

@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
         let library = compiled.library
         let state = ModelState(library: library)
         state.initialize(seed: 0)
-        var generator = SplitMix(seed: 1)
+        var generator = SplitMix64(seed: 1)
         let inputs = library.inputs.map { symbol in (0..<symbol.numel).map { _ in generator.nextGaussian() } }
         let rates = Array(repeating: workload.baseLR * Double(library.batch) / 256, count: library.groupNames.count)
         func step() throws -> Double {
@@ -78,23 +78,11 @@ func peakResidentBytes() -> Int {
     return kilobytes * 1024
 }
 
-/// Deterministic pseudo-random numbers for synthetic inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Approximately standard normal (sum of uniforms), plenty for timing.
+extension SplitMix64 {
+    /// Approximately standard normal (a sum of four uniforms): plenty for timing inputs.
     mutating func nextGaussian() -> Float {
         var sum = 0.0
-        for _ in 0..<4 { sum += Double(next() >> 11) / Double(1 << 53) }
+        for _ in 0..<4 { sum += nextUnit() }
         return Float((sum - 2) * 1.7320508)
     }
 }

@@ -29,6 +29,18 @@ enum GemmSupport {
             typedef \(t) vec_t __attribute__((vector_size(64), aligned(\(precision.bytes))));
             enum { GEMM_MR = \(mr), GEMM_NR = \(nr) };
 
+            /* Eight double accumulators for per-channel sums (batch norm): the reduction
+               vectorises, and the lanes are added in a fixed order, so the result does not
+               depend on the thread count. */
+            typedef double lanes_t __attribute__((vector_size(64)));
+            typedef \(t) lanes_source_t __attribute__((vector_size(\(8 * precision.bytes)), aligned(\(precision.bytes))));
+            static inline lanes_t load_lanes(const \(t)* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
+            static inline double lane_total(lanes_t v) {
+              double total = 0;
+              for (int l = 0; l < 8; l++) total += v[l];
+              return total;
+            }
+
             typedef struct { const \(t)* a; const \(t)* b; const \(t)* bias; \(t)* c; } gemm_operands_t;
             /* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
             typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel);

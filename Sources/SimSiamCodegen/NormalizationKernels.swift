@@ -20,6 +20,27 @@ extension KernelEmitter {
         }
     }
 
+    /// Tuned builds sum channels of 8 or more pixels in eight vector lanes.
+    private var vectorizedReductions: Bool { strategy == .tuned && layout.plane >= 8 }
+
+    /// Per-channel reduction over `n` and the plane: 8 pixels at a time into the
+    /// lane accumulators, the tail of each row one at a time. `rows` binds row
+    /// pointers (e.g. `xc` -> `x`) to the channel's plane of image n.
+    private func laneLoop(_ c: inout CLines, accumulators: [String], vector: [String], scalar: String, rows: [String: String]) {
+        let (_, channels, plane) = layout
+        c.line("lanes_t \(accumulators.map { "\($0) = {0}" }.joined(separator: ", "));")
+        c.block("for (int64_t n = 0; n < N; n++)") { c in
+            for (row, tensor) in rows.sorted(by: { $0.key < $1.key }) {
+                c.line("const \(t)* restrict \(row) = \(tensor) + (n * \(channels) + c) * \(plane);")
+            }
+            c.line("int64_t i = 0;")
+            c.block("for (; i + 8 <= \(plane); i += 8)") { c in
+                for line in vector { c.line(line) }
+            }
+            c.line("for (; i < \(plane); i++) { \(scalar) }")
+        }
+    }
+
     private func prologue(usesCount: Bool = true) -> CLines {
         let (batch, channels, plane) = layout
         var c = CLines()
@@ -34,7 +55,13 @@ extension KernelEmitter {
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
             c.line("double sum = 0, squares = 0;")
-            channelLoop(&c) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+            if vectorizedReductions {
+                laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
+                         scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
+                c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+            } else {
+                channelLoop(&c) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+            }
             c.line("const double mean = sum / count;")
             c.line("const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */")
             c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
@@ -92,7 +119,18 @@ extension KernelEmitter {
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double mean = saved[c], invstd = saved[C + c];")
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
-            channelLoop(&c) { $0.line("const double g = \(gradient); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;") }
+            if vectorizedReductions {
+                c.line("const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};")
+                let mask = reluMask ? " * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */" : ""
+                let scalarGradient = reluMask ? "(yc[i] > 0 ? dyc[i] : 0)" : "dyc[i]"
+                laneLoop(&c, accumulators: ["g8", "gx8"],
+                         vector: ["const lanes_t g = load_lanes(dyc + i)\(mask);", "g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);"],
+                         scalar: "const double g = \(scalarGradient); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean);",
+                         rows: ["dyc": "dy", "xc": "x"].merging(reluMask ? ["yc": "y"] : [:]) { a, _ in a })
+                c.line("sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;")
+            } else {
+                channelLoop(&c) { $0.line("const double g = \(gradient); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;") }
+            }
             c.line("dgamma[c] = (\(t))sum_dy_xhat;")
             c.line("dbeta[c] = (\(t))sum_dy;")
             c.line("const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
