@@ -84,7 +84,9 @@ struct SVGPlotRenderer {
             let (stroke, dash, width) = reference.style == .baseline ? ("#333", "8 5", "1.5") : ("#777", "2 4", "1.5")
             svg.line("<line x1=\"\(pixels(left))\" y1=\"\(y)\" x2=\"\(pixels(right))\" y2=\"\(y)\" stroke=\"\(stroke)\" "
                 + "stroke-width=\"\(width)\" stroke-dasharray=\"\(dash)\"/>")
-            svg.line("<text x=\"\(pixels(right - 6))\" y=\"\(pixels(py(reference.value) - 5))\" text-anchor=\"end\" font-size=\"12\" "
+            // Above the line, unless that would put the label outside the clipped plot area.
+            let labelY = py(reference.value) - 5 < top + 14 ? py(reference.value) + 15 : py(reference.value) - 5
+            svg.line("<text x=\"\(pixels(right - 6))\" y=\"\(pixels(labelY))\" text-anchor=\"end\" font-size=\"12\" "
                 + "fill=\"\(stroke)\" font-style=\"italic\">\(escaped(reference.name))</text>")
         }
         for (index, series) in plot.series.enumerated() {
