@@ -92,7 +92,7 @@ func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, ev
     let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
                           onEvent: progress.handle)
     let history = try trainer.run(resume: resume)
-    guard history.count == configuration.epochs || !history.isEmpty, !progress.wasInterrupted else { return }
+    guard !progress.wasInterrupted else { return }
     if evaluate {
         say("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
         let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1)
