@@ -116,6 +116,8 @@ struct KernelEmitter {
         case .linearBackwardBias: linearBackwardBias()
         case .cosineSimilarity(let eps): cosineSimilarity(eps)
         case .cosineSimilarityBackward(let eps, let wrt): cosineSimilarityBackward(eps, wrt: wrt)
+        case .crossEntropySimilarity: crossEntropySimilarity()
+        case .crossEntropySimilarityBackward(let wrt): crossEntropySimilarityBackward(wrt: wrt)
         case .mean: mean()
         case .meanBackward: meanBackward()
         }

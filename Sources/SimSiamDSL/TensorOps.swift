@@ -50,6 +50,16 @@ extension Tensor {
         apply(.cosineSimilarity(epsilon: epsilon), [other], label: label, file: file, line: line)
     }
 
+    /// The SimSiam paper's cross-entropy similarity of this prediction p [N, D]
+    /// and a target z [N, D] -> [N]: `softmax(z) . log_softmax(p)` per row, the
+    /// negative of the cross-entropy D(p, z) = -softmax(z) . log softmax(p), so a
+    /// loss uses `-mean` of it as with `cosineSimilarity`. Both softmaxes are
+    /// max-subtracted, so large logits do not overflow.
+    public func crossEntropySimilarity(_ target: Tensor, label: String = "",
+                                       file: String = #fileID, line: Int = #line) -> Tensor {
+        apply(.crossEntropySimilarity, [target], label: label, file: file, line: line)
+    }
+
     /// The mean of all elements, a scalar.
     public func mean(label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
         apply(.mean, label: label, file: file, line: line)

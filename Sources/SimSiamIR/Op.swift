@@ -66,6 +66,9 @@ public enum Op: Hashable, Sendable {
     case stopGradient
     /// (a [N,D], b [N,D]) -> [N]: a.b / (max(|a|,eps) * max(|b|,eps)).
     case cosineSimilarity(epsilon: Double)
+    /// (p [N,D], z [N,D]) -> [N]: softmax(z) . log_softmax(p), the negative of
+    /// the cross-entropy of target distribution softmax(z) under prediction p.
+    case crossEntropySimilarity
     /// x -> scalar mean of all elements.
     case mean
 
@@ -97,6 +100,10 @@ public enum Op: Hashable, Sendable {
     case linearBackwardBias
     /// (dc [N], a [N,D], b [N,D]) -> gradient for operand `wrt` (0: a, 1: b) of the cosine.
     case cosineSimilarityBackward(epsilon: Double, wrt: Int)
+    /// (ds [N], p [N,D], z [N,D]) -> gradient for operand `wrt` (0: p, 1: z) of the
+    /// cross-entropy similarity: ds (softmax(z) - softmax(p)) for p,
+    /// ds softmax(z) (log_softmax(p) - s) for z.
+    case crossEntropySimilarityBackward(wrt: Int)
     /// (dscalar, ) -> [shape] filled with dscalar / count
     case meanBackward(Shape)
     /// (g) -> nothing: adds g into the gradient of parameter `index`.
@@ -118,6 +125,7 @@ public enum Op: Hashable, Sendable {
         case .reshape: "reshape"
         case .stopGradient: "stop_gradient"
         case .cosineSimilarity: "cosine_similarity"
+        case .crossEntropySimilarity: "cross_entropy_similarity"
         case .mean: "mean"
         case .conv2dBackwardData: "conv2d_bwd_data"
         case .conv2dBackwardWeight: "conv2d_bwd_weight"
@@ -131,6 +139,7 @@ public enum Op: Hashable, Sendable {
         case .linearBackwardWeight: "linear_bwd_weight"
         case .linearBackwardBias: "linear_bwd_bias"
         case .cosineSimilarityBackward(_, let wrt): wrt == 0 ? "cosine_similarity_bwd_a" : "cosine_similarity_bwd_b"
+        case .crossEntropySimilarityBackward(let wrt): wrt == 0 ? "cross_entropy_similarity_bwd_p" : "cross_entropy_similarity_bwd_z"
         case .meanBackward: "mean_bwd"
         case .accumulateGradient: "accumulate_grad"
         }

@@ -96,7 +96,7 @@ public enum ShapeInference {
             guard x[1] == w[1] else { throw ShapeError("linear: input \(x) has \(x[1]) features but weight \(w) expects \(w[1])") }
             if operands.count == 3 { try expectSame(operands[2], [w[0]], "bias and the weight's output size") }
             return [[x[0], w[0]]]
-        case .cosineSimilarity:
+        case .cosineSimilarity, .crossEntropySimilarity:
             try expectOperands(2...2)
             try expectRank(operands[0], [2], "operand")
             try expectSame(operands[0], operands[1], "operand shapes")
@@ -169,6 +169,13 @@ public enum ShapeInference {
         case .cosineSimilarityBackward(_, let wrt):
             try expectOperands(3...3)
             guard wrt == 0 || wrt == 1 else { throw ShapeError("cosine_similarity_bwd: operand \(wrt) does not exist") }
+            try expectSame(operands[1], operands[2], "operand shapes")
+            try expectSame(operands[0], [operands[1][0]], "gradient and batch")
+            return [operands[1]]
+        case .crossEntropySimilarityBackward(let wrt):
+            try expectOperands(3...3)
+            guard wrt == 0 || wrt == 1 else { throw ShapeError("cross_entropy_similarity_bwd: operand \(wrt) does not exist") }
+            try expectRank(operands[1], [2], "operand")
             try expectSame(operands[1], operands[2], "operand shapes")
             try expectSame(operands[0], [operands[1][0]], "gradient and batch")
             return [operands[1]]

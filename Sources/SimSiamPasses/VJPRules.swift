@@ -8,7 +8,7 @@ enum VJPRules {
     /// Stop-gradient has none: that is the whole cut.
     static func isDifferentiable(_ op: Op, operand index: Int) -> Bool {
         switch op {
-        case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .mean:
+        case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .crossEntropySimilarity, .mean:
             true
         case .batchNorm(let attributes):
             attributes.training
@@ -57,6 +57,8 @@ enum VJPRules {
             }
         case .cosineSimilarity(let epsilon):
             return emit(.cosineSimilarityBackward(epsilon: epsilon, wrt: index), [dy, operands[0], operands[1]])
+        case .crossEntropySimilarity:
+            return emit(.crossEntropySimilarityBackward(wrt: index), [dy, operands[0], operands[1]])
         case .mean:
             return emit(.meanBackward(graph.shape(of: operands[0])), [dy])
         case .stopGradient:

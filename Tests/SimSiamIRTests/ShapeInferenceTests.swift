@@ -38,4 +38,24 @@ import Testing
         #expect(try shapes(.cosineSimilarity(epsilon: 1e-8), [[4, 8], [4, 8]]) == [[4]])
         #expect(try shapes(.mean, [[4]]) == [[]])
     }
+
+    @Test func crossEntropySimilarityRules() throws {
+        #expect(try shapes(.crossEntropySimilarity, [[4, 8], [4, 8]]) == [[4]])
+        #expect(try shapes(.crossEntropySimilarityBackward(wrt: 0), [[4], [4, 8], [4, 8]]) == [[4, 8]])
+        #expect(try shapes(.crossEntropySimilarityBackward(wrt: 1), [[4], [4, 8], [4, 8]]) == [[4, 8]])
+        #expect(Op.crossEntropySimilarity.mnemonic == "cross_entropy_similarity")
+        #expect(Op.crossEntropySimilarityBackward(wrt: 0).mnemonic == "cross_entropy_similarity_bwd_p")
+        #expect(Op.crossEntropySimilarityBackward(wrt: 1).mnemonic == "cross_entropy_similarity_bwd_z")
+        #expect {
+            try shapes(.crossEntropySimilarity, [[4, 8], [4, 7]])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("cross_entropy_similarity") && text.contains("[4,8]") && text.contains("[4,7]")
+        }
+        #expect(throws: ShapeError.self) { try shapes(.crossEntropySimilarity, [[4, 8, 2], [4, 8, 2]]) }
+        #expect(throws: ShapeError.self) { try shapes(.crossEntropySimilarity, [[4, 8]]) }
+        #expect(throws: ShapeError.self) { try shapes(.crossEntropySimilarityBackward(wrt: 2), [[4], [4, 8], [4, 8]]) }
+        #expect(throws: ShapeError.self) { try shapes(.crossEntropySimilarityBackward(wrt: 0), [[3], [4, 8], [4, 8]]) }
+        #expect(throws: ShapeError.self) { try shapes(.crossEntropySimilarityBackward(wrt: 1), [[4], [4, 8], [4, 9]]) }
+    }
 }
