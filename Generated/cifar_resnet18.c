@@ -1895,7 +1895,7 @@ static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
+/* linear (forward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    x [512,512], w [2048,512] -> y [512,2048]
    GEMM: M 512, N 2048, K 512 */
 static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
@@ -1903,7 +1903,7 @@ static void linear_fwd__projector_0(const float* restrict x, const float* restri
   gemm_column_panels(512, 2048, 512, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
 }
 
-/* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Workloads.swift:39
+/* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    x [512,2048] -> y [512,2048] = max(bn(x), 0), saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 512, C = 2048;
@@ -1963,7 +1963,7 @@ static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
+/* linear (forward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    x [512,2048], w [2048,2048], b [2048] -> y [512,2048]
    GEMM: M 512, N 2048, K 2048 */
 static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
@@ -1971,7 +1971,7 @@ static void linear_fwd__projector_3(const float* restrict x, const float* restri
   gemm_column_panels(512, 2048, 2048, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
 }
 
-/* batch_norm_train (forward): layer projector.4, DSL SimSiamDSL/Workloads.swift:40
+/* batch_norm_train (forward): layer projector.4, DSL SimSiamDSL/Heads.swift:14
    x [512,2048] -> y [512,2048], saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
 static void batch_norm_train_fwd__projector_4(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 512, C = 2048;
@@ -2031,7 +2031,7 @@ static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear (forward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    x [512,2048], w [512,2048] -> y [512,512]
    GEMM: M 512, N 512, K 2048 */
 static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
@@ -2039,7 +2039,7 @@ static void linear_fwd__predictor_0(const float* restrict x, const float* restri
   gemm_column_panels(512, 512, 2048, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
 }
 
-/* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    x [512,512] -> y [512,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 512, C = 512;
@@ -2099,7 +2099,7 @@ static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear (forward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    x [512,512], w [2048,512], b [2048] -> y [512,2048]
    GEMM: M 512, N 2048, K 512 */
 static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
@@ -2107,7 +2107,7 @@ static void linear_fwd__predictor_3(const float* restrict x, const float* restri
   gemm_column_panels(512, 2048, 512, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -2121,7 +2121,7 @@ static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -2129,7 +2129,7 @@ static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -2143,7 +2143,7 @@ static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -2151,42 +2151,42 @@ static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:42
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:52
    a [] + b [] -> y */
 static void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = a[i] + b[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    x [] -> y = -0.5 * x */
 static void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    y [] = 1.0 */
 static void fill__loss_negate_half(float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = 1.0f;
 }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    x [] -> y = -0.5 * x */
 static void scale__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -2203,14 +2203,14 @@ static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, co
   }
 }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -2248,7 +2248,7 @@ static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [512,2048], w [2048,512] -> dx [512,512]
    GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -2277,7 +2277,7 @@ static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [512,2048], x [512,512] -> dw [2048,512]
    GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -2285,14 +2285,14 @@ static void linear_bwd_weight__predictor_3(const float* restrict dy, const float
   gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
 }
 
-/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    grad [2048,512] += g */
 static void accumulate_grad__predictor_3_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1048576; i++) grad[i] += g[i];
 }
 
-/* linear_bwd_bias (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_bias (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [512,2048] -> db [2048] */
 static void linear_bwd_bias__predictor_3(const float* restrict dy, float* restrict db) {
   #pragma omp parallel for schedule(static)
@@ -2303,14 +2303,14 @@ static void linear_bwd_bias__predictor_3(const float* restrict dy, float* restri
   }
 }
 
-/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    grad [2048] += g */
 static void accumulate_grad__predictor_3_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 2048; i++) grad[i] += g[i];
 }
 
-/* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    dy [512,512] (of the fused ReLU's output y), x [512,512], saved, gamma -> dx [512,512], dgamma [512], dbeta [512] */
 static void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
   const int64_t N = 512, C = 512;
@@ -2337,14 +2337,14 @@ static void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const flo
   }
 }
 
-/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__predictor_1_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__predictor_1_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
@@ -2372,7 +2372,7 @@ static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    dy [512,512], w [512,2048] -> dx [512,2048]
    GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -2401,7 +2401,7 @@ static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    dy [512,512], x [512,2048] -> dw [512,2048]
    GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -2409,14 +2409,14 @@ static void linear_bwd_weight__predictor_0(const float* restrict dy, const float
   gemm_column_panels(512, 2048, 512, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
 }
 
-/* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    grad [512,2048] += g */
 static void accumulate_grad__predictor_0_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1048576; i++) grad[i] += g[i];
 }
 
-/* batch_norm_bwd_data (backward): layer projector.4, DSL SimSiamDSL/Workloads.swift:40
+/* batch_norm_bwd_data (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:14
    dy [512,2048], x [512,2048], saved [2,2048] -> dx [512,2048] */
 static void batch_norm_bwd_data__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) {
   const int64_t N = 512, C = 2048;
@@ -2463,7 +2463,7 @@ static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
+/* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    dy [512,2048], w [2048,2048] -> dx [512,2048]
    GEMM: M 512, N 2048, K 2048 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -2492,7 +2492,7 @@ static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
+/* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    dy [512,2048], x [512,2048] -> dw [2048,2048]
    GEMM: M 2048, N 2048, K 512 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -2500,14 +2500,14 @@ static void linear_bwd_weight__projector_3(const float* restrict dy, const float
   gemm_column_panels(2048, 2048, 512, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
 }
 
-/* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:40
+/* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    grad [2048,2048] += g */
 static void accumulate_grad__projector_3_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 4194304; i++) grad[i] += g[i];
 }
 
-/* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:39
+/* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    dy [512,2048] (of the fused ReLU's output y), x [512,2048], saved, gamma -> dx [512,2048], dgamma [2048], dbeta [2048] */
 static void batch_norm_relu_bwd__projector_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
   const int64_t N = 512, C = 2048;
@@ -2534,14 +2534,14 @@ static void batch_norm_relu_bwd__projector_1(const float* restrict dy, const flo
   }
 }
 
-/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:39
+/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    grad [2048] += g */
 static void accumulate_grad__projector_1_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 2048; i++) grad[i] += g[i];
 }
 
-/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:39
+/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    grad [2048] += g */
 static void accumulate_grad__projector_1_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
@@ -2569,7 +2569,7 @@ static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
+/* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [512,2048], w [2048,512] -> dx [512,512]
    GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -2598,7 +2598,7 @@ static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
+/* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [512,2048], x [512,512] -> dw [2048,512]
    GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -2606,7 +2606,7 @@ static void linear_bwd_weight__projector_0(const float* restrict dy, const float
   gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
 }
 
-/* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:39
+/* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    grad [2048,512] += g */
 static void accumulate_grad__projector_0_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)

@@ -997,7 +997,7 @@ static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
+/* linear (forward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    x [256,128], w [512,128] -> y [256,512]
    GEMM: M 256, N 512, K 128 */
 static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
@@ -1005,7 +1005,7 @@ static void linear_fwd__projector_0(const float* restrict x, const float* restri
   gemm_column_panels(256, 512, 128, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
 }
 
-/* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Workloads.swift:60
+/* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 256, C = 512;
@@ -1065,7 +1065,7 @@ static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
+/* linear (forward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
    x [256,512], w [512,512] -> y [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, float* restrict y) {
@@ -1073,7 +1073,7 @@ static void linear_fwd__projector_3(const float* restrict x, const float* restri
   gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
 }
 
-/* batch_norm_train_relu (forward): layer projector.4, DSL SimSiamDSL/Workloads.swift:61
+/* batch_norm_train_relu (forward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__projector_4(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 256, C = 512;
@@ -1133,7 +1133,7 @@ static void linear_fwd__projector_6__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
+/* linear (forward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
    x [256,512], w [512,512], b [512] -> y [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_fwd__projector_6(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
@@ -1141,7 +1141,7 @@ static void linear_fwd__projector_6(const float* restrict x, const float* restri
   gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_6__pack_a, linear_fwd__projector_6__pack_b, linear_fwd__projector_6__store);
 }
 
-/* batch_norm_train (forward): layer projector.7, DSL SimSiamDSL/Workloads.swift:62
+/* batch_norm_train (forward): layer projector.7, DSL SimSiamDSL/Heads.swift:14
    x [256,512] -> y [256,512], saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
 static void batch_norm_train_fwd__projector_7(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 256, C = 512;
@@ -1201,7 +1201,7 @@ static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear (forward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    x [256,512], w [128,512] -> y [256,128]
    GEMM: M 256, N 128, K 512 */
 static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
@@ -1209,7 +1209,7 @@ static void linear_fwd__predictor_0(const float* restrict x, const float* restri
   gemm_column_panels(256, 128, 512, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
 }
 
-/* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    x [256,128] -> y [256,128] = max(bn(x), 0), saved [2,128] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
   const int64_t N = 256, C = 128;
@@ -1269,7 +1269,7 @@ static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0,
   }
 }
 
-/* linear (forward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear (forward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    x [256,128], w [512,128], b [512] -> y [256,512]
    GEMM: M 256, N 512, K 128 */
 static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
@@ -1277,7 +1277,7 @@ static void linear_fwd__predictor_3(const float* restrict x, const float* restri
   gemm_column_panels(256, 512, 128, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    a [256,512], b [256,512] -> y [256] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -1291,7 +1291,7 @@ static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    x [256] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1299,7 +1299,7 @@ static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 256);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    a [256,512], b [256,512] -> y [256] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -1313,7 +1313,7 @@ static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    x [256] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -1321,42 +1321,42 @@ static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 256);
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:42
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:52
    a [] + b [] -> y */
 static void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = a[i] + b[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    x [] -> y = -0.5 * x */
 static void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    y [] = 1.0 */
 static void fill__loss_negate_half(float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = 1.0f;
 }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:42
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
    x [] -> y = -0.5 * x */
 static void scale__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    dy [] -> dx [256] = dy / 256 */
 static void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 256.0f;
   for (int64_t i = 0; i < 256; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:41
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
    dy [256], a [256,512], b [256,512] -> da [256,512] */
 static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1373,14 +1373,14 @@ static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, co
   }
 }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    dy [] -> dx [256] = dy / 256 */
 static void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 256.0f;
   for (int64_t i = 0; i < 256; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:40
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
    dy [256], a [256,512], b [256,512] -> da [256,512] */
 static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -1418,7 +1418,7 @@ static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_data (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [256,512], w [512,128] -> dx [256,128]
    GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -1447,7 +1447,7 @@ static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_weight (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [256,512], x [256,128] -> dw [512,128]
    GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -1455,14 +1455,14 @@ static void linear_bwd_weight__predictor_3(const float* restrict dy, const float
   gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
 }
 
-/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    grad [512,128] += g */
 static void accumulate_grad__predictor_3_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 65536; i++) grad[i] += g[i];
 }
 
-/* linear_bwd_bias (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* linear_bwd_bias (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    dy [256,512] -> db [512] */
 static void linear_bwd_bias__predictor_3(const float* restrict dy, float* restrict db) {
   #pragma omp parallel for schedule(static)
@@ -1473,14 +1473,14 @@ static void linear_bwd_bias__predictor_3(const float* restrict dy, float* restri
   }
 }
 
-/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Workloads.swift:71
+/* accumulate_grad (backward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    grad [512] += g */
 static void accumulate_grad__predictor_3_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    dy [256,128] (of the fused ReLU's output y), x [256,128], saved, gamma -> dx [256,128], dgamma [128], dbeta [128] */
 static void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
   const int64_t N = 256, C = 128;
@@ -1507,14 +1507,14 @@ static void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const flo
   }
 }
 
-/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    grad [128] += g */
 static void accumulate_grad__predictor_1_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    grad [128] += g */
 static void accumulate_grad__predictor_1_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
@@ -1542,7 +1542,7 @@ static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear_bwd_data (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    dy [256,128], w [128,512] -> dx [256,512]
    GEMM: M 256, N 512, K 128 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -1571,7 +1571,7 @@ static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* linear_bwd_weight (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    dy [256,128], x [256,512] -> dw [128,512]
    GEMM: M 128, N 512, K 256 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -1579,14 +1579,14 @@ static void linear_bwd_weight__predictor_0(const float* restrict dy, const float
   gemm_column_panels(128, 512, 256, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
 }
 
-/* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Workloads.swift:70
+/* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
    grad [128,512] += g */
 static void accumulate_grad__predictor_0_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 65536; i++) grad[i] += g[i];
 }
 
-/* batch_norm_bwd_data (backward): layer projector.7, DSL SimSiamDSL/Workloads.swift:62
+/* batch_norm_bwd_data (backward): layer projector.7, DSL SimSiamDSL/Heads.swift:14
    dy [256,512], x [256,512], saved [2,512] -> dx [256,512] */
 static void batch_norm_bwd_data__projector_7(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) {
   const int64_t N = 256, C = 512;
@@ -1633,7 +1633,7 @@ static void linear_bwd_data__projector_6__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
+/* linear_bwd_data (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
    dy [256,512], w [512,512] -> dx [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_6(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -1662,7 +1662,7 @@ static void linear_bwd_weight__projector_6__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
+/* linear_bwd_weight (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
    dy [256,512], x [256,512] -> dw [512,512]
    GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_6(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -1670,14 +1670,14 @@ static void linear_bwd_weight__projector_6(const float* restrict dy, const float
   gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_6__pack_a, linear_bwd_weight__projector_6__pack_b, linear_bwd_weight__projector_6__store);
 }
 
-/* accumulate_grad (backward): layer projector.6, DSL SimSiamDSL/Workloads.swift:62
+/* accumulate_grad (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
    grad [512,512] += g */
 static void accumulate_grad__projector_6_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 262144; i++) grad[i] += g[i];
 }
 
-/* batch_norm_relu_bwd (backward): layer projector.4, DSL SimSiamDSL/Workloads.swift:61
+/* batch_norm_relu_bwd (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    dy [256,512] (of the fused ReLU's output y), x [256,512], saved, gamma -> dx [256,512], dgamma [512], dbeta [512] */
 static void batch_norm_relu_bwd__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
   const int64_t N = 256, C = 512;
@@ -1704,14 +1704,14 @@ static void batch_norm_relu_bwd__projector_4(const float* restrict dy, const flo
   }
 }
 
-/* accumulate_grad (backward): layer projector.4, DSL SimSiamDSL/Workloads.swift:61
+/* accumulate_grad (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__projector_4_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* accumulate_grad (backward): layer projector.4, DSL SimSiamDSL/Workloads.swift:61
+/* accumulate_grad (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__projector_4_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
@@ -1739,7 +1739,7 @@ static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
+/* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], w [512,512] -> dx [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -1768,7 +1768,7 @@ static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
+/* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], x [256,512] -> dw [512,512]
    GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -1776,14 +1776,14 @@ static void linear_bwd_weight__projector_3(const float* restrict dy, const float
   gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
 }
 
-/* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Workloads.swift:61
+/* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
    grad [512,512] += g */
 static void accumulate_grad__projector_3_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 262144; i++) grad[i] += g[i];
 }
 
-/* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:60
+/* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    dy [256,512] (of the fused ReLU's output y), x [256,512], saved, gamma -> dx [256,512], dgamma [512], dbeta [512] */
 static void batch_norm_relu_bwd__projector_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
   const int64_t N = 256, C = 512;
@@ -1810,14 +1810,14 @@ static void batch_norm_relu_bwd__projector_1(const float* restrict dy, const flo
   }
 }
 
-/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:60
+/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__projector_1_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Workloads.swift:60
+/* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
 static void accumulate_grad__projector_1_bias(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)
@@ -1845,7 +1845,7 @@ static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_
   }
 }
 
-/* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
+/* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], w [512,128] -> dx [256,128]
    GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
@@ -1874,7 +1874,7 @@ static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int6
   }
 }
 
-/* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
+/* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], x [256,128] -> dw [512,128]
    GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
@@ -1882,7 +1882,7 @@ static void linear_bwd_weight__projector_0(const float* restrict dy, const float
   gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
 }
 
-/* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Workloads.swift:60
+/* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    grad [512,128] += g */
 static void accumulate_grad__projector_0_weight(const float* restrict g, float* restrict grad) {
   #pragma omp parallel for schedule(static)

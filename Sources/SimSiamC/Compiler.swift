@@ -16,7 +16,7 @@ public struct CompiledModel: @unchecked Sendable {
         let bytes = lowered.precision.bytes
         let ad = lowered.autodiff
         return """
-            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")
+            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(variantNote)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               fusion:  \(fusionLine)
               kernels: \(g.kernelCount) C functions (views share kernels)
@@ -24,6 +24,11 @@ public struct CompiledModel: @unchecked Sendable {
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """
+    }
+
+    private var variantNote: String {
+        guard let variant = lowered.variant, variant != .standard else { return "" }
+        return ", variant: " + variant.summary
     }
 
     private var fusionLine: String {
@@ -38,10 +43,8 @@ public struct CompiledModel: @unchecked Sendable {
 public enum Compiler {
     /// Compiles a workload at a batch size per view (the workload's reference batch by default).
     public static func compile(_ workload: Workload, batch: Int? = nil, options: CodegenOptions = CodegenOptions(),
-                               stopGradient: Bool = true, cache: BuildCache? = nil) throws -> CompiledModel {
-        var model = workload.makeModel()
-        model.stopGradient = stopGradient
-        return try compile(model, name: workload.name, batch: batch ?? workload.defaultBatch, options: options, cache: cache)
+                               variant: SimSiamVariant = .standard, cache: BuildCache? = nil) throws -> CompiledModel {
+        try compile(workload.makeModel(variant), name: workload.name, batch: batch ?? workload.defaultBatch, options: options, cache: cache)
     }
 
     /// Compiles any SimSiam model described with the DSL.

@@ -20,6 +20,8 @@ public struct LoweredProgram: Sendable {
     public var precision: Precision { options.precision }
     /// Wall time of the Swift passes (tracing, autodiff, code generation).
     public let seconds: Double
+    /// The SimSiam variant traced, when lowered from a DSL model.
+    public var variant: SimSiamVariant?
 }
 
 /// The Swift half of the compiler: trace the DSL, differentiate, plan and emit C.
@@ -33,7 +35,9 @@ public enum Lowering {
         let start = Date()
         let forward = try model.trainingGraph(name: name, batch: batch)
         let features = try model.featureGraph(name: name + "-features", batch: batch)
-        return try lower(forward: forward, features: features, options: options, started: start)
+        var lowered = try lower(forward: forward, features: features, options: options, started: start)
+        lowered.variant = model.variant
+        return lowered
     }
 
     /// Lowers any forward graph with a scalar output "loss" (and optionally a

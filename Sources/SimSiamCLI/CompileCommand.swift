@@ -17,8 +17,11 @@ struct CompileCommand: ParsableCommand {
 
     @OptionGroup var codegen: CodegenArguments
 
+    @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
+
     func run() throws {
-        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegen.options())
+        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegen.options(),
+                                            variant: variant.variant)
         if printIR {
             say(Printer.print(compiled.lowered.training))
             if let features = compiled.lowered.features { say(Printer.print(features)) }

@@ -27,7 +27,7 @@ struct EvalCommand: ParsableCommand {
         guard let workload = Workload.named(saved.configuration.workload) else {
             throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
         }
-        let compiled = try Compiler.compile(workload, batch: saved.configuration.batch)
+        let compiled = try Compiler.compile(workload, batch: saved.configuration.batch, variant: saved.configuration.variant)
         let state = ModelState(library: compiled.library)
         try state.loadSafetensors(url: url, strict: false)
         let data = try TrainingData.load(for: workload, configuration: saved.configuration)

@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Skip the final evaluation (linear probe and baselines).")
     var noEval = false
 
+    @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
+
     func validate() throws {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
@@ -65,6 +67,7 @@ struct TrainCommand: ParsableCommand {
         configuration.jitterStrength = jitter
         configuration.seed = seed
         configuration.subset = subset
+        configuration.variant = variant.variant
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval)
     }
@@ -79,15 +82,12 @@ enum TrainDefaults {
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
 func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
     let workload = Workload.named(configuration.workload)!
-    let compiled = try Compiler.compile(workload, batch: configuration.batch)
+    let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
     say(compiled.summary)
     let data = try TrainingData.load(for: workload, configuration: configuration)
     say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
           + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
-    say(String(format: "recipe:  %d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@", configuration.epochs, configuration.batch,
-                 configuration.initialLR, configuration.baseLR, configuration.weightDecay,
-                 configuration.fixPredictorLR ? ", fixed predictor lr" : "",
-                 configuration.warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", configuration.warmupEpochs) : ""))
+    say("recipe:  " + configuration.recipeSummary)
     let progress = ProgressPrinter()
     let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
                           onEvent: progress.handle)
@@ -95,7 +95,8 @@ func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, ev
     guard !progress.wasInterrupted else { return }
     if evaluate {
         say("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
-        let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1)
+        let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1,
+                                           learnedFeatures: trainer.lastMonitorFeatures)
         say(report.table)
         say(String(format: "  (evaluation took %.0f s)", report.seconds))
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload,

@@ -107,7 +107,7 @@ import Testing
 
     func tinyFiniteDifferenceErrors(stopGradient: Bool, kernels: KernelStrategy = .tuned) throws -> [(name: String, error: Double)] {
         let compiled = try Compiler.compile(Workload.tiny, options: CodegenOptions(precision: .float64, kernels: kernels),
-                                            stopGradient: stopGradient,
+                                            variant: SimSiamVariant(stopGradient: stopGradient),
                                             cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 3)

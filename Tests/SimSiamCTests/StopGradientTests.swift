@@ -6,8 +6,8 @@ import Testing
 /// number of backward ops, and leave the predictor's gradients alone.
 @Suite struct StopGradientTests {
     @Test func removingStopGradientChangesEncoderGradientsAndOpCount() throws {
-        let cut = try Compiler.compile(Workload.tiny, stopGradient: true, cache: quickTestCache)
-        let uncut = try Compiler.compile(Workload.tiny, stopGradient: false, cache: quickTestCache)
+        let cut = try Compiler.compile(Workload.tiny, variant: .standard, cache: quickTestCache)
+        let uncut = try Compiler.compile(Workload.tiny, variant: SimSiamVariant(stopGradient: false), cache: quickTestCache)
         #expect(uncut.lowered.autodiff.backwardOps > cut.lowered.autodiff.backwardOps)
         #expect(cut.lowered.autodiff.prunedByStopGradient == uncut.lowered.autodiff.backwardOps - cut.lowered.autodiff.backwardOps)
 

@@ -28,10 +28,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 public enum Evaluation {
     /// kNN (k 200, T 0.1) and the linear probe on a state's frozen eval-mode backbone.
     public static func scores(of state: ModelState, data: TrainingData, threads: Int = defaultThreadCount) throws -> ProtocolScores {
-        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
-        let train = try FeatureExtraction.backbone(state, images: data.train, augmenter: normalizer)
-        let test = try FeatureExtraction.backbone(state, images: data.test, augmenter: normalizer)
-        return scores(train: train, test: test, classes: data.classes, threads: threads)
+        let features = try FeatureExtraction.backbone(state, data: data)
+        return scores(train: features.train, test: features.test, classes: data.classes, threads: threads)
     }
 
     public static func scores(train: FeatureSet, test: FeatureSet, classes: Int, threads: Int = defaultThreadCount) -> ProtocolScores {
@@ -40,10 +38,14 @@ public enum Evaluation {
                                                         options: .init(threads: threads)).testAccuracy)
     }
 
-    /// The learned state against raw pixels and a random-init backbone of the same model.
-    public static func report(learned state: ModelState, data: TrainingData, seed: UInt64) throws -> EvaluationReport {
+    /// The learned state against raw pixels and a random-init backbone of the
+    /// same model. `learnedFeatures`, when given, are the state's features
+    /// already extracted (by the last kNN monitor).
+    public static func report(learned state: ModelState, data: TrainingData, seed: UInt64,
+                              learnedFeatures: (train: FeatureSet, test: FeatureSet)? = nil) throws -> EvaluationReport {
         let start = Date()
-        let learned = try scores(of: state, data: data)
+        let features = try learnedFeatures ?? FeatureExtraction.backbone(state, data: data)
+        let learned = scores(train: features.train, test: features.test, classes: data.classes)
         let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
         let pixels = scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
                             test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)

@@ -16,6 +16,13 @@ public enum FeatureExtraction {
         return FeatureSet(features: features, labels: images.labels, dim: dim)
     }
 
+    /// Backbone features of a dataset's un-augmented train and test images (kNN bank and queries).
+    public static func backbone(_ state: ModelState, data: TrainingData) throws -> (train: FeatureSet, test: FeatureSet) {
+        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+        return (try backbone(state, images: data.train, augmenter: normalizer),
+                try backbone(state, images: data.test, augmenter: normalizer))
+    }
+
     /// Normalised pixels as features: the baseline self-supervision must beat.
     public static func pixels(images: LabeledImages, augmenter: ViewAugmenter) -> FeatureSet {
         FeatureSet(features: augmenter.normalized(images: images, indices: Array(0..<images.count)), labels: images.labels,

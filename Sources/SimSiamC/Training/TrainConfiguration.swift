@@ -25,6 +25,8 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     /// Brightness and contrast jitter strength (spec: 0.4) and probability (spec: 0.8).
     public var jitterStrength: Double = 0.4
     public var jitterProbability: Double = 0.8
+    /// The standard SimSiam or one of the paper's ablations.
+    public var variant: SimSiamVariant = .standard
 
     public init(workload: Workload, epochs: Int, batch: Int? = nil, baseLR: Double? = nil, weightDecay: Double? = nil,
                 dataDirectory: String) {
@@ -47,9 +49,18 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
         return initialLR * 0.5 * (1 + cos(Double.pi * Double(epoch) / Double(epochs)))
     }
 
-    /// Predictor lr: fixed at the initial lr with `fixPredictorLR`, else the encoder's.
+    /// Predictor lr: 0 for a frozen predictor, fixed at the initial lr with
+    /// `fixPredictorLR`, else the encoder's.
     public func predictorLR(epoch: Int, progress: Double) -> Double {
-        fixPredictorLR ? initialLR : encoderLR(epoch: epoch, progress: progress)
+        variant.predictor == .frozen ? 0 : fixPredictorLR ? initialLR : encoderLR(epoch: epoch, progress: progress)
+    }
+
+    /// One line for logs: schedule, optimizer, augmentation and variant.
+    public var recipeSummary: String {
+        String(format: "%d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@, crop scale (%.2g, 1), jitter %.2g (p %.2g), %@",
+               epochs, batch, initialLR, baseLR, weightDecay, fixPredictorLR ? ", fixed predictor lr" : "",
+               warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", warmupEpochs) : "",
+               cropMinScale, jitterStrength, jitterProbability, variant.summary + " SimSiam")
     }
 
     public var json: String {

@@ -95,7 +95,14 @@ public final class Trainer {
             throw CompileError("\(images.count) training images make no batch of \(configuration.batch); lower --batch or raise --subset")
         }
         while position.epoch < configuration.epochs {
-            guard let metrics = try runEpoch(sampler: sampler, position: &position) else {
+            let finished: EpochMetrics?
+            do {
+                finished = try runEpoch(sampler: sampler, position: &position)
+            } catch var error as TrainingDiverged {
+                error.history = history
+                throw error
+            }
+            guard let metrics = finished else {
                 try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
                 onEvent(.interrupted(checkpointURL))
                 return history
@@ -113,13 +120,17 @@ public final class Trainer {
     /// Runs the rest of an epoch; nil when interrupted (position then points at the next step).
     private func runEpoch(sampler: BatchSampler, position: inout Checkpoint.Position) throws -> EpochMetrics? {
         let epoch = position.epoch
-        let batches = sampler.batches(epoch: epoch)
+        // asymmetric-2x draws the training set twice per epoch, each pass with its own order and views.
+        let passes = configuration.variant.passesPerEpoch
+        let batches = (0..<passes).flatMap { pass in
+            sampler.batches(epoch: epoch * passes + pass).map { (indices: $0, viewEpoch: epoch * passes + pass) }
+        }
         let groups = state.library.groupNames
         let started = Date()
         var waitSeconds = 0.0
         let prefetch = Prefetch()
         let first = batches[position.step]
-        prefetch.start { [augmenter, images] in Self.views(augmenter, images, first, epoch) }
+        prefetch.start { [augmenter, images] in Self.views(augmenter, images, first.indices, first.viewEpoch) }
         var lr = 0.0
         for step in position.step..<batches.count {
             let waitStart = Date()
@@ -127,7 +138,7 @@ public final class Trainer {
             waitSeconds += Date().timeIntervalSince(waitStart)
             if step + 1 < batches.count {
                 let next = batches[step + 1]
-                prefetch.start { [augmenter, images] in Self.views(augmenter, images, next, epoch) }
+                prefetch.start { [augmenter, images] in Self.views(augmenter, images, next.indices, next.viewEpoch) }
             }
             let progress = Double(step) / Double(batches.count)
             lr = configuration.encoderLR(epoch: epoch, progress: progress)
@@ -136,7 +147,7 @@ public final class Trainer {
             let loss = try state.trainStep(inputs: [batch.x1, batch.x2], groupLR: rates,
                                            weightDecay: configuration.weightDecay, momentum: configuration.momentum)
             guard loss.isFinite else {
-                throw CompileError("loss became \(loss) at epoch \(epoch + 1), step \(step + 1); lower --lr (now \(configuration.baseLR) per 256)")
+                throw TrainingDiverged(loss: loss, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [])
             }
             position.computeSeconds += Date().timeIntervalSince(computeStart)
             position.dataSeconds += batch.seconds
@@ -167,12 +178,15 @@ public final class Trainer {
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
     }
 
+    /// The backbone features the last kNN monitor extracted (train bank, test), so
+    /// the final evaluation need not extract them again.
+    public private(set) var lastMonitorFeatures: (train: FeatureSet, test: FeatureSet)?
+
     /// kNN top-1 on the test set with the full, un-augmented training set as the bank.
     public func knnAccuracy() throws -> Double {
-        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
-        let bank = try FeatureExtraction.backbone(state, images: data.train, augmenter: normalizer)
-        let test = try FeatureExtraction.backbone(state, images: data.test, augmenter: normalizer)
-        return KNNMonitor.accuracy(train: bank, test: test, classes: data.classes)
+        let features = try FeatureExtraction.backbone(state, data: data)
+        lastMonitorFeatures = features
+        return KNNMonitor.accuracy(train: features.train, test: features.test, classes: data.classes)
     }
 
     static func views(_ augmenter: ViewAugmenter, _ images: LabeledImages, _ indices: [Int], _ epoch: Int) -> PreparedBatch {
@@ -195,6 +209,19 @@ public final class Trainer {
         encoder.outputFormatting = [.sortedKeys]
         let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
         try writeFileAtomically(Data(lines.utf8), to: metricsURL)
+    }
+}
+
+/// The loss became NaN or infinite; `history` holds the epochs finished before.
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public var loss: Double
+    public var epoch: Int
+    public var step: Int
+    public var baseLR: Double
+    public var history: [EpochMetrics]
+
+    public var description: String {
+        "loss became \(loss) at epoch \(epoch + 1), step \(step + 1); lower --lr (now \(baseLR) per 256)"
     }
 }
 

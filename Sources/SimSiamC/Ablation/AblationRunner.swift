@@ -1,0 +1,114 @@
+import Foundation
+
+/// Trains every variant of a study with the same seed and budget, evaluates
+/// each (kNN monitor per epoch, a final linear probe) and writes the report.
+/// A variant whose `run.json` already holds a finished run of the same
+/// configuration is not trained again, so an interrupted study continues.
+public struct AblationRunner {
+    public let study: AblationStudy
+    public let base: TrainConfiguration
+    public let directory: URL
+    /// The dataset, loaded once for every variant (no study varies the augmentation).
+    public let data: TrainingData
+    public let onEvent: (TrainEvent) -> Void
+
+    public init(study: AblationStudy, base: TrainConfiguration, directory: URL, data: TrainingData,
+                onEvent: @escaping (TrainEvent) -> Void) {
+        self.study = study
+        self.base = base
+        self.directory = directory
+        self.data = data
+        self.onEvent = onEvent
+    }
+
+    /// What a finished variant leaves in its directory.
+    struct StoredRun: Codable {
+        var configuration: TrainConfiguration
+        var run: AblationRun
+    }
+
+    /// Runs the study; nil when Ctrl-C interrupted it (the current variant's checkpoint is saved).
+    public func run() throws -> (report: AblationStudyReport, files: [URL])? {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var runs: [AblationRun] = []
+        for (variant, configuration) in study.configurations(base: base) {
+            let runDirectory = directory.appendingPathComponent(AblationStudy.directoryName(variant))
+            onEvent(.note("== \(study.name): \(variant.name) \(variant.flags.isEmpty ? "(default flags)" : variant.flags) -> \(runDirectory.path)"))
+            if let stored = try? finishedRun(in: runDirectory), stored.configuration == configuration {
+                onEvent(.note("   finished earlier; reusing \(runDirectory.appendingPathComponent("run.json").path)"))
+                runs.append(stored.run)
+                continue
+            }
+            guard let run = try train(variant, configuration, in: runDirectory) else { return nil }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.nonConformingFloatEncodingStrategy = Self.nonFiniteFloats
+            try writeFileAtomically(try encoder.encode(StoredRun(configuration: configuration, run: run)),
+                                    to: runDirectory.appendingPathComponent("run.json"))
+            runs.append(run)
+        }
+        let pixels = try pixelBaseline()
+        let report = AblationStudyReport(study: study.name, title: study.title, runs: runs,
+                                         paper: AblationStudyReport.paperFigures(study: study.name).figures,
+                                         paperNote: AblationStudyReport.paperFigures(study: study.name).note,
+                                         pixelBaseline: (knn: pixels.knnTop1, linear: pixels.linearTop1), budget: budget)
+        return (report, try report.write(to: directory))
+    }
+
+    /// The shared budget, as the report states it.
+    var budget: String {
+        let images = base.subset.map { "the first \($0)" } ?? "all"
+        return "\(base.workload), \(base.epochs) epoch(s) on \(images) training images, seed \(base.seed), batch \(base.batch) per view (unless the study varies it), base lr \(base.baseLR), crop scale (\(base.cropMinScale), 1), jitter \(base.jitterStrength)"
+    }
+
+    private func finishedRun(in runDirectory: URL) throws -> StoredRun {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(StoredRun.self, from: Data(contentsOf: runDirectory.appendingPathComponent("run.json")))
+    }
+
+    /// A diverged run's losses may be NaN, which plain JSON cannot hold.
+    static let nonFiniteFloats = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+    /// Trains and probes one variant; a diverged run is reported, not fatal. nil when interrupted.
+    private func train(_ variant: AblationStudy.Variant, _ configuration: TrainConfiguration, in runDirectory: URL) throws -> AblationRun? {
+        let workload = Workload.named(configuration.workload)!
+        let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
+        onEvent(.note(compiled.summary))
+        let trainer = Trainer(configuration: configuration, runDirectory: runDirectory, compiled: compiled, data: data, onEvent: onEvent)
+        let started = Date()
+        var history: [EpochMetrics]
+        var failure: String?
+        do {
+            let saved = try? Checkpoint.read(trainer.checkpointURL).0
+            history = try trainer.run(resume: saved?.configuration == configuration)
+            if history.count < configuration.epochs { return nil }
+        } catch let error as TrainingDiverged {
+            history = error.history
+            failure = error.description
+            onEvent(.note("   \(error.description); recorded as diverged"))
+        }
+        var linear: Double?
+        if failure == nil, let features = trainer.lastMonitorFeatures {
+            linear = LinearProbe.evaluate(train: features.train, test: features.test, classes: data.classes).testAccuracy
+        }
+        let training = compiled.lowered.training
+        let dim = training.outputs["z1"].map { training.shape(of: $0).dims.last! } ?? 1
+        return AblationRun(name: variant.name, flags: variant.flags, losses: history.map(\.loss), knnTop1: history.map(\.knnTop1),
+                           collapseStd: history.map(\.collapseStd), collapseReference: CollapseMonitor.healthyReference(dim: dim),
+                           linearTop1: linear, wallSeconds: Date().timeIntervalSince(started), failure: failure)
+    }
+
+    /// kNN and linear probe on raw pixels, computed once per study directory.
+    private func pixelBaseline() throws -> ProtocolScores {
+        let url = directory.appendingPathComponent("pixels.json")
+        if let saved = try? JSONDecoder().decode(ProtocolScores.self, from: Data(contentsOf: url)) { return saved }
+        onEvent(.note("raw-pixel baseline: kNN and linear probe ..."))
+        let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+        let scores = Evaluation.scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
+                                       test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)
+        try writeFileAtomically(try JSONEncoder().encode(scores), to: url)
+        return scores
+    }
+}

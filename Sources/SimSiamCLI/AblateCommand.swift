@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import SimSiamC
+
+/// `simsiamc ablate`: one of the SimSiam paper's ablation studies on this machine.
+struct AblateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "Train every variant of one of the paper's ablation studies with the same seed and budget; write a report.",
+        discussion: """
+            Studies: \(AblationStudy.all.map { "\($0.name) (\($0.variants.map(\.name).joined(separator: ", ")))" }.joined(separator: "; ")).
+            The report (report.md, report.json, loss.svg, knn.svg, collapse.svg) goes to the run directory, one
+            sub-directory per variant. Rerunning the same command reuses the variants that finished.
+            """)
+
+    @Option(help: "The study: \(AblationStudy.names.joined(separator: ", ")).")
+    var study: String
+
+    @OptionGroup var options: WorkloadOptions
+
+    @Option(help: "Epochs per variant.")
+    var epochs: Int = 2
+
+    @Option(help: "Train each variant on the first N training images (the kNN monitor still uses all of them).")
+    var subset: Int? = 20_000
+
+    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: the workload's).")
+    var baseLR: Double?
+
+    @Option(help: "Seed shared by every variant.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
+    var data: String = FashionMNIST.defaultDirectory.path
+
+    @Option(help: "Run directory (default: runs/ablate-<study>).")
+    var runDir: String?
+
+    func validate() throws {
+        guard AblationStudy.named(study) != nil else {
+            throw ValidationError("unknown study \"\(study)\"; choose one of: \(AblationStudy.names.joined(separator: ", "))")
+        }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
+    }
+
+    func run() throws {
+        options.applyThreads()
+        var base = TrainConfiguration(workload: options.resolvedWorkload, epochs: epochs, batch: options.resolvedBatch, baseLR: baseLR,
+                                      dataDirectory: data)
+        base.seed = seed
+        base.subset = subset
+        let directory = URL(fileURLWithPath: runDir ?? "runs/ablate-\(study)")
+        let progress = ProgressPrinter()
+        let data = try TrainingData.load(for: options.resolvedWorkload, configuration: base)
+        let runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
+                                    onEvent: progress.handle)
+        guard let (report, files) = try runner.run() else {
+            say("interrupted: rerun the same command to continue; finished variants are kept")
+            return
+        }
+        say(report.markdown)
+        say("report:  " + files.map(\.path).joined(separator: ", "))
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import SimSiamC
+
+extension SimSiamVariant.Predictor: ExpressibleByArgument {}
+extension SimSiamVariant.HeadNorm: ExpressibleByArgument {}
+extension SimSiamVariant.Similarity: ExpressibleByArgument {}
+extension SimSiamVariant.Symmetry: ExpressibleByArgument {}
+
+/// The SimSiam paper's ablations as flags; the defaults build the standard SimSiam.
+struct VariantOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Detach the targets z (off: gradients flow through both branches; the paper's collapse).")
+    var stopGradient = true
+
+    @Option(help: "Predictor: learned, none (p = z), or frozen (kept at its random initialisation). For a learned predictor at a fixed lr, use --fix-pred-lr.")
+    var predictor: SimSiamVariant.Predictor = .learned
+
+    @Option(help: "BN in the projection and prediction MLPs: none, hidden, hidden+output (projector output too), or all (predictor output too).")
+    var headBn: SimSiamVariant.HeadNorm = .hiddenAndOutput
+
+    @Option(help: "Similarity: cosine, or cross-entropy (softmax(z) . log softmax(p)).")
+    var similarity: SimSiamVariant.Similarity = .cosine
+
+    @Option(help: "Loss: symmetric, asymmetric (D(p1, z2) only), or asymmetric-2x (asymmetric, the training set drawn twice per epoch).")
+    var loss: SimSiamVariant.Symmetry = .symmetric
+
+    var variant: SimSiamVariant {
+        SimSiamVariant(stopGradient: stopGradient, predictor: predictor, headNorm: headBn, similarity: similarity, symmetry: loss)
+    }
+}

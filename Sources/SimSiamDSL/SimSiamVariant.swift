@@ -1,0 +1,77 @@
+/// Which SimSiam the DSL builds: the paper's default or one of its ablations
+/// (Chen & He 2021, section 4). Every field changes the compiled graph except
+/// `Predictor.frozen`, which the trainer realises with a zero predictor lr.
+public struct SimSiamVariant: Codable, Sendable, Hashable {
+    /// The predictor h (paper table 1).
+    public enum Predictor: String, Codable, Sendable, CaseIterable {
+        /// Trained like the encoder (default).
+        case learned
+        /// No predictor: p = z.
+        case none
+        /// Kept at its random initialisation (trained with lr 0).
+        case frozen
+    }
+
+    /// Where the projection and prediction MLPs have BN (paper table 3).
+    public enum HeadNorm: String, Codable, Sendable, CaseIterable {
+        /// No BN in either head; every Linear then has a trained bias.
+        case none
+        /// BN after the hidden layers only.
+        case hidden
+        /// Hidden layers plus the projector's output (default).
+        case hiddenAndOutput = "hidden+output"
+        /// Also on the predictor's output.
+        case all
+    }
+
+    /// The similarity D between a prediction and a target (paper table 4a).
+    public enum Similarity: String, Codable, Sendable, CaseIterable {
+        /// cos(p, sg(z)) (default).
+        case cosine
+        /// softmax(sg(z)) . log softmax(p), the negative of a cross-entropy.
+        case crossEntropy = "cross-entropy"
+    }
+
+    /// Which terms make the loss (paper table 4b).
+    public enum Symmetry: String, Codable, Sendable, CaseIterable {
+        /// -(D(p1, z2) + D(p2, z1)) / 2 (default).
+        case symmetric
+        /// -D(p1, z2) only.
+        case asymmetric
+        /// Asymmetric, with every epoch's batches drawn twice (two pairs per image), matching the symmetric compute.
+        case asymmetricDoubleSteps = "asymmetric-2x"
+    }
+
+    /// Detach the targets z1, z2 (default). Off, gradients flow through both branches.
+    public var stopGradient: Bool
+    public var predictor: Predictor
+    public var headNorm: HeadNorm
+    public var similarity: Similarity
+    public var symmetry: Symmetry
+
+    public init(stopGradient: Bool = true, predictor: Predictor = .learned, headNorm: HeadNorm = .hiddenAndOutput,
+                similarity: Similarity = .cosine, symmetry: Symmetry = .symmetric) {
+        self.stopGradient = stopGradient
+        self.predictor = predictor
+        self.headNorm = headNorm
+        self.similarity = similarity
+        self.symmetry = symmetry
+    }
+
+    /// The paper's SimSiam.
+    public static let standard = SimSiamVariant()
+
+    /// How many times each epoch draws the training set (2 for `asymmetric-2x`).
+    public var passesPerEpoch: Int { symmetry == .asymmetricDoubleSteps ? 2 : 1 }
+
+    /// What differs from the standard SimSiam, e.g. "no stop-gradient, predictor none"; "standard" if nothing.
+    public var summary: String {
+        var parts: [String] = []
+        if !stopGradient { parts.append("no stop-gradient") }
+        if predictor != .learned { parts.append("predictor \(predictor.rawValue)") }
+        if headNorm != .hiddenAndOutput { parts.append("head BN \(headNorm.rawValue)") }
+        if similarity != .cosine { parts.append("\(similarity.rawValue) similarity") }
+        if symmetry != .symmetric { parts.append("\(symmetry.rawValue) loss") }
+        return parts.isEmpty ? "standard" : parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+
+/// The paper's ablations: each variant is its own graph (or lr rule) and
+/// trains; `ablate` writes its report. In `TrainerTests`' serialized suite:
+/// the trainer's Ctrl-C flag is process-wide.
+extension TrainerTests {
+    func graph(_ variant: SimSiamVariant) throws -> Graph {
+        try Workload.tiny.makeModel(variant).trainingGraph(name: "tiny", batch: 4)
+    }
+
+    func count(_ graph: Graph, _ kind: String) -> Int { graph.nodes.filter { $0.op.mnemonic == kind }.count }
+
+    @Test func variantsChangeTheGraph() throws {
+        let standard = try graph(.standard)
+        #expect(count(standard, "cosine_similarity") == 2 && count(standard, "stop_gradient") == 2)
+
+        let noPredictor = try graph(SimSiamVariant(predictor: .none))
+        #expect(!noPredictor.state.parameters.contains { $0.name.hasPrefix("predictor.") })
+        #expect(standard.state.parameters.contains { $0.name == "predictor.3.weight" })
+
+        let noHeadBN = try graph(SimSiamVariant(headNorm: .none))
+        let headBuffers = { (g: Graph) in g.state.buffers.map(\.name).filter { $0.hasPrefix("projector.") || $0.hasPrefix("predictor.") } }
+        #expect(headBuffers(noHeadBN).isEmpty)
+        #expect(noHeadBN.state.parameters.filter { $0.name.hasPrefix("projector.") && $0.name.hasSuffix(".bias") && $0.isTrainable }.count == 3)
+        let hiddenOnly = try graph(SimSiamVariant(headNorm: .hidden))
+        #expect(!headBuffers(hiddenOnly).contains("projector.7.running_mean"))
+        #expect(headBuffers(standard).contains("projector.7.running_mean"))
+        #expect(try headBuffers(graph(SimSiamVariant(headNorm: .all))).contains("predictor.4.running_mean"))
+
+        let crossEntropy = try graph(SimSiamVariant(similarity: .crossEntropy))
+        #expect(count(crossEntropy, "cross_entropy_similarity") == 2 && count(crossEntropy, "cosine_similarity") == 0)
+
+        let asymmetric = try graph(SimSiamVariant(symmetry: .asymmetric))
+        #expect(count(asymmetric, "cosine_similarity") == 1 && count(asymmetric, "stop_gradient") == 1)
+        #expect(try graph(SimSiamVariant(symmetry: .asymmetricDoubleSteps)).nodes.count == asymmetric.nodes.count)
+    }
+
+    @Test func stopGradientOffEmitsTheBackwardThroughZ() throws {
+        let cut = try Autodiff.differentiate(try graph(.standard)).1
+        let uncut = try Autodiff.differentiate(try graph(SimSiamVariant(stopGradient: false))).1
+        #expect(uncut.backwardOps > cut.backwardOps && uncut.prunedByStopGradient == 0 && cut.prunedByStopGradient > 0)
+    }
+
+    @Test func frozenPredictorKeepsItsInitialisationAndDoubleStepsDrawTwice() throws {
+        var configuration = Self.configuration()
+        configuration.epochs = 1
+        configuration.variant = SimSiamVariant(predictor: .frozen, symmetry: .asymmetricDoubleSteps)
+        let compiled = try Compiler.compile(Workload.tiny, batch: 4, variant: configuration.variant, cache: quickTestCache)
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var steps: Set<Int> = []
+        let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: Self.data) { event in
+            if case .step(_, _, let total, _, _, _, _) = event { steps.insert(total) }
+        }
+        let initial = ModelState(library: compiled.library)
+        initial.initialize(seed: configuration.seed)
+        try trainer.run(resume: false)
+        #expect(steps == [2 * (Self.data.train.count / 4)])
+        for symbol in compiled.library.symbols where symbol.kind == .trainable {
+            let moved = trainer.state.tensor(named: symbol.name)!.doubles != initial.tensor(named: symbol.name)!.doubles
+            #expect(moved == !symbol.name.hasPrefix("predictor."), "\(symbol.name) moved: \(moved)")
+        }
+    }
+
+    @Test func everyStudyTrainsEachVariantAndWritesItsReport() throws {
+        var base = Self.configuration()
+        base.epochs = 1
+        for study in AblationStudy.all where study.name != "batch" {
+            let directory = temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let runner = AblationRunner(study: study, base: base, directory: directory, data: Self.data, onEvent: { _ in })
+            let (report, files) = try #require(try runner.run())
+            #expect(report.runs.map(\.name) == study.variants.map(\.name))
+            for run in report.runs {
+                #expect(run.losses.count == 1 && run.knnTop1.count == 1 && run.collapseStd.count == 1, "\(study.name): \(run.name)")
+                #expect(run.failure != nil || run.linearTop1 != nil, "\(study.name): \(run.name)")
+            }
+            #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+            #expect(files.map(\.lastPathComponent).contains("report.md"))
+        }
+    }
+
+    @Test func batchStudyScalesTheLearningRateLinearly() {
+        let base = Self.configuration()
+        let configurations = AblationStudy.named("batch")!.configurations(base: base).map(\.configuration)
+        #expect(configurations.map(\.batch) == [64, 128, 256, 512])
+        #expect(configurations.map(\.initialLR) == [64, 128, 256, 512].map { base.baseLR * Double($0) / 256 })
+    }
+
+    @Test func finishedVariantsAreReusedWhenAStudyRunsAgain() throws {
+        var base = Self.configuration()
+        base.epochs = 1
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let study = AblationStudy.named("stop-gradient")!
+        _ = try AblationRunner(study: study, base: base, directory: directory, data: Self.data, onEvent: { _ in }).run()
+        var notes: [String] = []
+        _ = try AblationRunner(study: study, base: base, directory: directory, data: Self.data) { event in
+            if case .note(let text) = event { notes.append(text) }
+        }.run()
+        #expect(notes.filter { $0.contains("reusing") }.count == study.variants.count)
+    }
+}
