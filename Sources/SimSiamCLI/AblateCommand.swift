@@ -9,8 +9,8 @@ struct AblateCommand: ParsableCommand {
         abstract: "Train every variant of one of the paper's ablation studies with the same seed and budget; write a report.",
         discussion: """
             Studies: \(AblationStudy.all.map { "\($0.name) (\($0.variants.map(\.name).joined(separator: ", ")))" }.joined(separator: "; ")).
-            The report (report.md, report.json, loss.svg, knn.svg, collapse.svg) goes to the run directory, one
-            sub-directory per variant. Rerunning the same command reuses the variants that finished.
+            The report (report.md, report.json, loss.svg, knn.svg, collapse.svg) goes to the run directory, \
+            one sub-directory per variant. Rerunning the same command reuses the variants that finished.
             """)
 
     @Option(help: "The study: \(AblationStudy.names.joined(separator: ", ")).")

@@ -91,7 +91,9 @@ public struct AblationRunner {
         }
         var linear: Double?
         if failure == nil, let features = trainer.lastMonitorFeatures {
+            onEvent(.note("   linear probe on the frozen backbone's features ..."))
             linear = LinearProbe.evaluate(train: features.train, test: features.test, classes: data.classes).testAccuracy
+            onEvent(.note(String(format: "   linear probe top-1 %.2f%%", 100 * linear!)))
         }
         let training = compiled.lowered.training
         let dim = training.outputs["z1"].map { training.shape(of: $0).dims.last! } ?? 1
