@@ -17,9 +17,10 @@ declare -A recipes=(
   [crop50]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.06"
   [crop50-jitter20]="--crop-min-scale 0.5 --jitter 0.2 --lr 0.06"
   [crop50-lr12-fixpred]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.12 --fix-pred-lr"
-  [crop50-batch128]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.06 --batch 128"
+  [lr12-fixpred]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.12 --fix-pred-lr"
+  [batch128]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.06 --batch 128"
 )
-order=(spec crop50 crop50-jitter20 crop50-lr12-fixpred crop50-batch128)
+order=(spec crop50 lr12-fixpred batch128 crop50-jitter20 crop50-lr12-fixpred)
 (( $# > 0 )) && order=("$@")
 
 mkdir -p "$out"

@@ -13,14 +13,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs (the lr follows a cosine over them).")
     var epochs: Int = TrainDefaults.epochs
 
-    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: the workload's).")
+    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: \(TrainDefaults.described(\.baseLR))).")
     var baseLR: Double?
 
     @Option(help: "Weight decay (default: the workload's).")
     var weightDecay: Double?
 
-    @Flag(help: "Keep the predictor's lr fixed at the initial lr.")
-    var fixPredLr = TrainDefaults.fixPredictorLR
+    @Flag(inversion: .prefixedNo, help: "Keep the predictor's lr fixed at the initial lr (default: \(TrainDefaults.described(\.fixPredictorLR))).")
+    var fixPredLr: Bool?
 
     @Option(help: "Linear lr warm-up, in epochs.")
     var warmupEpochs: Double = 0
@@ -59,9 +59,10 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         options.applyThreads()
         let workload = options.resolvedWorkload
-        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: options.resolvedBatch, baseLR: baseLR,
-                                               weightDecay: weightDecay, dataDirectory: data)
-        configuration.fixPredictorLR = fixPredLr
+        let recipe = TrainDefaults.recipe(for: workload)
+        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: options.resolvedBatch,
+                                               baseLR: baseLR ?? recipe.baseLR, weightDecay: weightDecay, dataDirectory: data)
+        configuration.fixPredictorLR = fixPredLr ?? recipe.fixPredictorLR
         configuration.warmupEpochs = warmupEpochs
         configuration.cropMinScale = cropMinScale
         configuration.jitterStrength = jitter
@@ -73,10 +74,26 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// The defaults of `train` and of the README's demo: the best recipe of the study so far.
+/// The defaults of `train` and of the README's demo: for W1 the best recipe of
+/// docs/recipe-study.md (base lr 0.12 with a fixed predictor lr; the spec's is
+/// 0.06, decayed), for other workloads their spec recipe.
 enum TrainDefaults {
     static let epochs = 10
-    static let fixPredictorLR = false
+
+    struct Recipe {
+        var baseLR: Double
+        var fixPredictorLR: Bool
+    }
+
+    static func recipe(for workload: Workload) -> Recipe {
+        workload.name == Workload.fmnistResNetMini.name ? Recipe(baseLR: 0.12, fixPredictorLR: true)
+            : Recipe(baseLR: workload.baseLR, fixPredictorLR: false)
+    }
+
+    /// "0.12 for fmnist-resnet-mini, 0.06 for ..." for --help.
+    static func described<T>(_ field: KeyPath<Recipe, T>) -> String {
+        Workload.all.map { "\(recipe(for: $0)[keyPath: field]) for \($0.name)" }.joined(separator: ", ")
+    }
 }
 
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
