@@ -13,14 +13,12 @@ shift $(( $# > 2 ? 2 : $# )) || true
 simsiamc=${SIMSIAMC:-.build/release/simsiamc}
 
 declare -A recipes=(
-  [spec]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.06"
-  [crop50]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.06"
-  [crop50-jitter20]="--crop-min-scale 0.5 --jitter 0.2 --lr 0.06"
-  [crop50-lr12-fixpred]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.12 --fix-pred-lr"
+  [spec]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.06 --no-fix-pred-lr"
+  [crop50]="--crop-min-scale 0.5 --jitter 0.4 --lr 0.06 --no-fix-pred-lr"
   [lr12-fixpred]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.12 --fix-pred-lr"
-  [batch128]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.06 --batch 128"
+  [batch128]="--crop-min-scale 0.2 --jitter 0.4 --lr 0.06 --no-fix-pred-lr --batch 128"
 )
-order=(spec crop50 lr12-fixpred batch128 crop50-jitter20 crop50-lr12-fixpred)
+order=(spec crop50 lr12-fixpred batch128)
 (( $# > 0 )) && order=("$@")
 
 mkdir -p "$out"
