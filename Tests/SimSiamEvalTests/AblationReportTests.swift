@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
 @testable import SimSiamEval
 
@@ -121,16 +118,16 @@ struct AblationReportTests {
         for url in urls[2...] {
             let svg = try String(contentsOf: url, encoding: .utf8)
             #expect(withoutXMLDeclaration(svg).hasPrefix("<svg"), "\(url.lastPathComponent) does not start with <svg")
-            let parsed = try XMLTexts(svg)
-            #expect(parsed.root == "svg")
-            #expect(parsed.polylines == 2, "\(url.lastPathComponent): one line per variant")
+            let parsed = try ParsedSVG(svg)
+            #expect(parsed.rootName == "svg")
+            #expect(parsed.elementCounts["polyline"] == 2, "\(url.lastPathComponent): one line per variant")
             for run in report.runs {
                 #expect(parsed.texts.contains(run.name), "\(url.lastPathComponent) lacks legend label \(run.name)")
             }
         }
-        let knn = try XMLTexts(String(contentsOf: urls[3], encoding: .utf8))
+        let knn = try ParsedSVG(String(contentsOf: urls[3], encoding: .utf8))
         #expect(knn.texts.contains("raw pixels kNN 81.83%"))
-        let collapse = try XMLTexts(String(contentsOf: urls[4], encoding: .utf8))
+        let collapse = try ParsedSVG(String(contentsOf: urls[4], encoding: .utf8))
         #expect(collapse.texts.contains("1/sqrt(d) = 0.0884"))
         #expect(collapse.texts.contains("collapse threshold 0.0221"))
 
@@ -219,47 +216,4 @@ private func withoutXMLDeclaration(_ svg: String) -> Substring {
     var rest = Substring(svg)
     if rest.hasPrefix("<?xml"), let end = rest.range(of: "?>") { rest = rest[end.upperBound...] }
     return rest.drop { $0.isWhitespace }
-}
-
-/// The root element, text nodes and polyline count of an XML document; throws if it is not well-formed.
-private struct XMLTexts {
-    var root: String?
-    var texts: [String]
-    var polylines: Int
-
-    struct Malformed: Error { let description: String }
-
-    init(_ document: String) throws {
-        let collector = Collector()
-        let parser = XMLParser(data: Data(document.utf8))
-        parser.delegate = collector
-        guard parser.parse() else {
-            throw Malformed(description: parser.parserError.map { "\($0)" } ?? "unknown XML error")
-        }
-        root = collector.root
-        texts = collector.texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        polylines = collector.polylines
-    }
-
-    private final class Collector: NSObject, XMLParserDelegate {
-        var root: String?
-        var texts: [String] = []
-        var polylines = 0
-        private var current = ""
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
-            if root == nil { root = name }
-            if name == "polyline" { polylines += 1 }
-            texts.append(current)
-            current = ""
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { current += string }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            texts.append(current)
-            current = ""
-        }
-    }
 }

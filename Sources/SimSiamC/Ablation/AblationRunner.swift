@@ -48,9 +48,9 @@ public struct AblationRunner {
             runs.append(run)
         }
         let pixels = try pixelBaseline()
+        let paper = AblationStudyReport.paperFigures(study: study.name)
         let report = AblationStudyReport(study: study.name, title: study.title, runs: runs,
-                                         paper: AblationStudyReport.paperFigures(study: study.name).figures,
-                                         paperNote: AblationStudyReport.paperFigures(study: study.name).note,
+                                         paper: paper.figures, paperNote: paper.note,
                                          pixelBaseline: (knn: pixels.knnTop1, linear: pixels.linearTop1), budget: budget)
         return (report, try report.write(to: directory))
     }
