@@ -148,8 +148,8 @@ final class ProgressPrinter {
             }
         case .epochEnd(let m):
             if isTerminal { say("") }
-            say(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
-                         m.epoch + 1, m.loss, 100 * m.knnTop1, m.collapseStd, m.collapseReference, m.epochSeconds,
+            say(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), effective rank %.1f, %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
+                         m.epoch + 1, m.loss, 100 * m.knnTop1, m.collapseStd, m.collapseReference, m.collapseRank ?? .nan, m.epochSeconds,
                          m.dataSeconds, m.dataWaitSeconds, m.computeSeconds, m.monitorSeconds, m.samplesPerSecond))
         case .checkpoint:
             break

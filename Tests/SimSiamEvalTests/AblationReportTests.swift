@@ -6,16 +6,16 @@ import Testing
 struct AblationReportTests {
     static let reference = 1 / Double(128).squareRoot()  // 0.0884
 
-    static func run(_ name: String, flags: String, finalStd: Double, linear: Double? = 0.845,
+    static func run(_ name: String, flags: String, finalStd: Double, finalRank: Double = 120.46, linear: Double? = 0.845,
                     losses: [Double] = [-0.61, -0.83, -0.9123]) -> AblationRun {
         AblationRun(name: name, flags: flags, losses: losses, knnTop1: [0.55, 0.74, 0.81234],
                     collapseStd: [0.085, 0.08, finalStd], collapseReference: reference,
-                    linearTop1: linear, wallSeconds: 754.2)
+                    collapseRank: [150, 140, finalRank], linearTop1: linear, wallSeconds: 754.2)
     }
 
-    static let healthy = run("stop-gradient on", flags: "", finalStd: 0.079)
-    static let collapsed = run("stop-gradient off", flags: "--no-stop-gradient", finalStd: 0.0004, linear: nil,
-                               losses: [-0.98, -0.999, -1])
+    static let healthy = run("stop-gradient on", flags: "", finalStd: 0.079, finalRank: 120.46)
+    static let collapsed = run("stop-gradient off", flags: "--no-stop-gradient", finalStd: 0.0004, finalRank: 1.02,
+                               linear: nil, losses: [-0.98, -0.999, -1])
 
     static func report(runs: [AblationRun] = [healthy, collapsed],
                        pixels: (knn: Double, linear: Double)? = (0.8183, 0.8412)) -> AblationStudyReport {
@@ -65,21 +65,21 @@ struct AblationReportTests {
         let markdown = Self.report().markdown
         #expect(markdown.hasPrefix("# Stop-gradient ablation\n"))
         #expect(markdown.contains("2 epochs on the first 20000 images, seed 0, batch 256"))
-        #expect(markdown.contains("| variant | flags | final loss | collapse std (1/sqrt(d) = 0.0884) | kNN top-1 "
-            + "| linear top-1 | wall time | collapsed |"))
+        #expect(markdown.contains("| variant | flags | final loss | collapse std (1/sqrt(d) = 0.0884) "
+            + "| effective rank of z | kNN top-1 | linear top-1 | wall time | collapsed |"))
         #expect(markdown.contains(Self.report().collapseRule))
         #expect(Self.report().collapseRule.contains("0.25"))
 
         let healthy = try #require(tableRow(named: "stop-gradient on", in: markdown))
-        #expect(healthy == ["stop-gradient on", "(defaults)", "-0.9123", "0.0790", "81.23%", "84.50%",
+        #expect(healthy == ["stop-gradient on", "(defaults)", "-0.9123", "0.0790", "120.5", "81.23%", "84.50%",
                             "12 min 34 s", "no"])
         let collapsed = try #require(tableRow(named: "stop-gradient off", in: markdown))
-        #expect(collapsed == ["stop-gradient off", "`--no-stop-gradient`", "-1.0000", "0.0004", "81.23%", "—",
+        #expect(collapsed == ["stop-gradient off", "`--no-stop-gradient`", "-1.0000", "0.0004", "1.0", "81.23%", "—",
                               "12 min 34 s", "**yes**"])
         #expect(markdown.contains("Raw-pixel baseline (no training): kNN top-1 81.83%, linear top-1 84.12%."))
     }
 
-    @Test("the markdown has the paper's table, its note and links to the three charts")
+    @Test("the markdown has the paper's table, its note and links to the four charts")
     func markdownPaper() throws {
         let report = Self.report()
         let markdown = report.markdown
@@ -89,7 +89,7 @@ struct AblationReportTests {
         #expect(paperPart.contains("| w/ stop-grad | 67.7 ± 0.1% (mean ± std of 5 trials) |"))
         #expect(paperPart.contains("| w/o stop-grad | 0.1% (collapse, chance level) |"))
         #expect(paperPart.contains(report.paperNote))
-        for file in ["loss.svg", "knn.svg", "collapse.svg"] { #expect(paperPart.contains("](\(file))")) }
+        for file in ["loss.svg", "knn.svg", "collapse.svg", "rank.svg"] { #expect(paperPart.contains("](\(file))")) }
     }
 
     @Test("no pixel baseline, no line; pipes in names do not break the table")
@@ -103,7 +103,7 @@ struct AblationReportTests {
 
     // MARK: Files
 
-    @Test("write() produces the report, the JSON and three SVG charts labelled with every variant")
+    @Test("write() produces the report, the JSON and four SVG charts labelled with every variant")
     func writesFiles() throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("simsiam-ablation-\(UUID())").appendingPathComponent("stop-gradient")
@@ -111,7 +111,7 @@ struct AblationReportTests {
         let report = Self.report()
         let urls = try report.write(to: directory)
 
-        #expect(urls.map(\.lastPathComponent) == ["report.md", "report.json", "loss.svg", "knn.svg", "collapse.svg"])
+        #expect(urls.map(\.lastPathComponent) == ["report.md", "report.json", "loss.svg", "knn.svg", "collapse.svg", "rank.svg"])
         for url in urls { #expect(FileManager.default.fileExists(atPath: url.path), "missing \(url.lastPathComponent)") }
         #expect(try String(contentsOf: urls[0], encoding: .utf8) == report.markdown)
 

@@ -40,3 +40,47 @@ struct CollapseMonitorTests {
         #expect(CollapseMonitor.std(of: [1, 0], count: 1, dim: 2).isNaN)
     }
 }
+
+@Suite("Collapse monitor: effective rank")
+struct EffectiveRankTests {
+    @Test("Jacobi finds the eigenvalues of a rotated diagonal matrix")
+    func eigenvalues() {
+        // Q diag(5, 2, 0.5) Qᵀ with Q a rotation about the z axis then the x axis.
+        let (c1, s1, c2, s2) = (0.6, 0.8, 0.28, 0.96)
+        let q: [[Double]] = [[c1, -s1 * c2, s1 * s2], [s1, c1 * c2, -c1 * s2], [0, s2, c2]]
+        let diagonal = [5.0, 2.0, 0.5]
+        var matrix = [Double](repeating: 0, count: 9)
+        for i in 0..<3 { for j in 0..<3 { for k in 0..<3 { matrix[i * 3 + j] += q[i][k] * diagonal[k] * q[j][k] } } }
+        let found = SymmetricEigenvalues.of(matrix, n: 3).sorted(by: >)
+        for (value, expected) in zip(found, diagonal) { #expect(abs(value - expected) < 1e-10, "\(found)") }
+    }
+
+    @Test("identical rows have rank 0; rows along one line have rank 1")
+    func degenerate() {
+        let row: [Float] = [0.3, -1.2, 4, 0.5]
+        let identical = Array([[Float]](repeating: row, count: 16).joined())
+        #expect(CollapseMonitor.effectiveRank(of: identical, count: 16, dim: 4) == 0)
+        let scales: [Float] = (0..<16).map { (i: Int) -> Float in
+            let magnitude = Float(i + 1)
+            return i % 3 == 0 ? -magnitude : magnitude
+        }
+        let line: [Float] = scales.flatMap { scale in row.map { $0 * scale } }
+        #expect(abs(CollapseMonitor.effectiveRank(of: line, count: 16, dim: 4) - 1) < 1e-6)
+    }
+
+    @Test("isotropic Gaussian rows have nearly full rank; k equal directions have rank about k")
+    func spread() {
+        var random = SeededRandom(seed: 11)
+        let (count, dim) = (256, 32)
+        let gaussian = (0..<(count * dim)).map { _ in Float(random.gaussian()) }
+        let full = CollapseMonitor.effectiveRank(of: gaussian, count: count, dim: dim)
+        #expect(full > 0.9 * Double(dim) && full <= Double(dim), "\(full)")
+        // Each row is ± one of 4 orthogonal axes, balanced: 4 equal singular values.
+        let axes = (0..<count).flatMap { i -> [Float] in
+            var row = [Float](repeating: 0, count: dim)
+            row[i % 4] = (i / 4) % 2 == 0 ? 1 : -1
+            return row
+        }
+        #expect(abs(CollapseMonitor.effectiveRank(of: axes, count: count, dim: dim) - 4) < 1e-6)
+    }
+}

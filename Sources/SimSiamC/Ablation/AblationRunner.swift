@@ -99,6 +99,7 @@ public struct AblationRunner {
         let dim = training.outputs["z1"].map { training.shape(of: $0).dims.last! } ?? 1
         return AblationRun(name: variant.name, flags: variant.flags, losses: history.map(\.loss), knnTop1: history.map(\.knnTop1),
                            collapseStd: history.map(\.collapseStd), collapseReference: CollapseMonitor.healthyReference(dim: dim),
+                           collapseRank: history.compactMap(\.collapseRank),
                            linearTop1: linear, wallSeconds: Date().timeIntervalSince(started), failure: failure)
     }
 

@@ -11,6 +11,9 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var collapseStd: Double
     /// 1/sqrt(d), what the collapse monitor shows when healthy.
     public var collapseReference: Double
+    /// Effective rank of the same batch of z (``CollapseMonitor/effectiveRank(of:count:dim:)``);
+    /// nil in metrics written before it was measured.
+    public var collapseRank: Double?
     public var epochSeconds: Double
     /// Augmentation time (overlapped with compute) and time the step waited for data.
     public var dataSeconds: Double
@@ -172,7 +175,8 @@ public final class Trainer {
         return EpochMetrics(
             epoch: epoch, loss: position.lossSum / Double(batches.count), lr: lr, knnTop1: knn,
             collapseStd: CollapseMonitor.std(of: z, count: configuration.batch, dim: dim),
-            collapseReference: CollapseMonitor.healthyReference(dim: dim), epochSeconds: wall,
+            collapseReference: CollapseMonitor.healthyReference(dim: dim),
+            collapseRank: CollapseMonitor.effectiveRank(of: z, count: configuration.batch, dim: dim), epochSeconds: wall,
             dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
             monitorSeconds: Date().timeIntervalSince(monitorStart),
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))

@@ -14,6 +14,9 @@ public struct AblationRun: Codable, Sendable, Equatable {
     public var collapseStd: [Double]
     /// The collapse monitor's healthy value `1/sqrt(d)` for this run's output width `d`.
     public var collapseReference: Double
+    /// The effective rank of z (``CollapseMonitor/effectiveRank(of:count:dim:)``) after each
+    /// epoch. Absent from JSON written before it was measured.
+    public var collapseRank: [Double]?
     /// Final linear-probe top-1 accuracy (a fraction), or nil if the probe was not run.
     public var linearTop1: Double?
     /// Wall-clock time of the run, in seconds.
@@ -23,13 +26,15 @@ public struct AblationRun: Codable, Sendable, Equatable {
     public var failure: String?
 
     public init(name: String, flags: String, losses: [Double], knnTop1: [Double], collapseStd: [Double],
-                collapseReference: Double, linearTop1: Double?, wallSeconds: Double, failure: String? = nil) {
+                collapseReference: Double, collapseRank: [Double]? = nil, linearTop1: Double?, wallSeconds: Double,
+                failure: String? = nil) {
         self.name = name
         self.flags = flags
         self.losses = losses
         self.knnTop1 = knnTop1
         self.collapseStd = collapseStd
         self.collapseReference = collapseReference
+        self.collapseRank = collapseRank
         self.linearTop1 = linearTop1
         self.wallSeconds = wallSeconds
         self.failure = failure

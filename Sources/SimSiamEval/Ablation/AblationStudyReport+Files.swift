@@ -38,7 +38,7 @@ extension AblationStudyReport {
         return try decoder.decode(Record.self, from: Data(contentsOf: url))
     }
 
-    /// Writes `report.md`, `report.json`, `loss.svg`, `knn.svg` and `collapse.svg` into
+    /// Writes `report.md`, `report.json`, `loss.svg`, `knn.svg`, `collapse.svg` and `rank.svg` into
     /// `directory` (created if missing) and returns their URLs in that order.
     @discardableResult
     public func write(to directory: URL) throws -> [URL] {
@@ -54,7 +54,7 @@ extension AblationStudyReport {
 
         let plots = self.plots
         var urls = [markdownURL, jsonURL]
-        for (file, plot) in zip(Self.plotFiles.map(\.file), [plots.loss, plots.knn, plots.collapse]) {
+        for (file, plot) in zip(Self.plotFiles.map(\.file), [plots.loss, plots.knn, plots.collapse, plots.rank]) {
             let url = directory.appendingPathComponent(file)
             try plot.write(to: url)
             urls.append(url)
@@ -62,8 +62,8 @@ extension AblationStudyReport {
         return urls
     }
 
-    /// The three charts, one line per run labelled with its name.
-    var plots: (loss: SVGPlot, knn: SVGPlot, collapse: SVGPlot) {
+    /// The four charts, one line per run labelled with its name.
+    var plots: (loss: SVGPlot, knn: SVGPlot, collapse: SVGPlot, rank: SVGPlot) {
         func epochs(_ values: [Double], scale: Double = 1) -> [(x: Double, y: Double)] {
             values.enumerated().map { (x: Double($0.offset + 1), y: scale * $0.element) }
         }
@@ -71,7 +71,9 @@ extension AblationStudyReport {
                            yLabel: "mean loss (-1 = identical views)")
         var knn = SVGPlot(title: "\(title): kNN monitor", xLabel: "epoch", yLabel: "test top-1 accuracy (%)")
         var collapse = SVGPlot(title: "\(title): collapse monitor", xLabel: "epoch", yLabel: "std of l2-normalised z")
+        var rank = SVGPlot(title: "\(title): effective rank of z", xLabel: "epoch", yLabel: "effective rank of z / |z|")
         for run in runs {
+            if let ranks = run.collapseRank, !ranks.isEmpty { rank.addSeries(name: run.name, points: epochs(ranks)) }
             loss.addSeries(name: run.name, points: epochs(run.losses))
             knn.addSeries(name: run.name, points: epochs(run.knnTop1, scale: 100))
             collapse.addSeries(name: run.name, points: epochs(run.collapseStd))
@@ -90,7 +92,7 @@ extension AblationStudyReport {
             collapse.addReference(name: "collapse threshold \(AblationFormat.decimal(threshold, places: 4))",
                                   value: threshold)
         }
-        return (loss, knn, collapse)
+        return (loss, knn, collapse, rank)
     }
 
     /// Non-finite numbers as JSON strings, both ways.

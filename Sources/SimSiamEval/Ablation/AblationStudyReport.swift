@@ -62,14 +62,15 @@ public struct AblationStudyReport: Sendable {
     public var markdown: String {
         var lines = ["# \(title)", "", "Budget: \(budget).", ""]
         lines.append("| variant | flags | final loss | collapse std (1/sqrt(d) = \(referenceLabel)) "
-            + "| kNN top-1 | linear top-1 | wall time | collapsed |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---|")
+            + "| effective rank of z | kNN top-1 | linear top-1 | wall time | collapsed |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
         for run in runs {
             let cells = [
                 Format.tableCell(run.name),
                 run.flags.isEmpty ? "(defaults)" : "`\(Format.tableCell(run.flags))`",
                 run.losses.last.map { Format.decimal($0, places: 4) } ?? Format.missing,
                 run.collapseStd.last.map { Format.decimal($0, places: 4) } ?? Format.missing,
+                run.collapseRank?.last.map { Format.decimal($0, places: 1) } ?? Format.missing,
                 run.knnTop1.last.map(Format.percent) ?? Format.missing,
                 run.linearTop1.map(Format.percent) ?? Format.missing,
                 Format.duration(run.wallSeconds),
@@ -110,6 +111,7 @@ public struct AblationStudyReport: Sendable {
         ("loss.svg", "Training loss per epoch"),
         ("knn.svg", "kNN top-1 per epoch"),
         ("collapse.svg", "Collapse monitor per epoch"),
+        ("rank.svg", "Effective rank of z per epoch"),
     ]
 
     /// The distinct `1/sqrt(d)` values of the runs, for the table header.
