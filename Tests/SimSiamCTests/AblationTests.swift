@@ -102,4 +102,46 @@ extension TrainerTests {
         }.run()
         #expect(notes.filter { $0.contains("reusing") }.count == study.variants.count)
     }
+
+    @Test func anInterruptedVariantResumesFromItsCheckpointWithTheSameNumbers() throws {
+        var base = Self.configuration()
+        base.epochs = 2
+        let study = AblationStudy.named("stop-gradient")!
+        let uninterrupted = temporaryDirectory(), interrupted = temporaryDirectory()
+        defer { for directory in [uninterrupted, interrupted] { try? FileManager.default.removeItem(at: directory) } }
+        let expected = try #require(try AblationRunner(study: study, base: base, directory: uninterrupted, data: Self.data,
+                                                       onEvent: { _ in }).run()).report
+
+        // Ctrl-C in the second epoch of the first variant, as the signal handler would set it.
+        let stopped = try AblationRunner(study: study, base: base, directory: interrupted, data: Self.data) { event in
+            if case .step(1, 2, _, _, _, _, _) = event { Interrupt.requested.store(true, ordering: .relaxed) }
+        }.run()
+        #expect(stopped == nil)
+        var notes: [String] = []
+        let resumed = try #require(try AblationRunner(study: study, base: base, directory: interrupted, data: Self.data) { event in
+            if case .note(let text) = event { notes.append(text) }
+        }.run()).report
+        #expect(notes.contains("resuming at epoch 2, step 4"), "\(notes)")
+        #expect(resumed.runs.map(\.losses) == expected.runs.map(\.losses))
+        #expect(resumed.runs.map(\.knnTop1) == expected.runs.map(\.knnTop1))
+        #expect(resumed.runs.map(\.linearTop1) == expected.runs.map(\.linearTop1))
+    }
+
+    @Test func aDivergedVariantIsReportedAsFailedAndTheStudyGoesOn() throws {
+        var base = Self.configuration()
+        base.epochs = 2
+        base.baseLR = 1e30
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let study = AblationStudy.named("stop-gradient")!
+        let (report, files) = try #require(try AblationRunner(study: study, base: base, directory: directory, data: Self.data,
+                                                              onEvent: { _ in }).run())
+        #expect(report.runs.count == study.variants.count)
+        for run in report.runs {
+            #expect(run.failure?.contains("loss became") == true, "\(run.name): \(run.failure ?? "finished")")
+            #expect(run.linearTop1 == nil && run.losses.count < base.epochs)
+        }
+        let markdown = try String(contentsOf: files[0], encoding: .utf8)
+        #expect(markdown.contains("Runs that stopped early") && markdown.contains("n/a (failed)"))
+    }
 }
