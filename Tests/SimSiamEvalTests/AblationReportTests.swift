@@ -68,6 +68,7 @@ struct AblationReportTests {
         #expect(markdown.contains("| variant | flags | final loss | collapse std (1/sqrt(d) = 0.0884) "
             + "| effective rank of z | kNN top-1 | linear top-1 | wall time | collapsed |"))
         #expect(markdown.contains(Self.report().collapseRule))
+        #expect(markdown.contains(AblationStudyReport.rankNote))
         #expect(Self.report().collapseRule.contains("0.25"))
 
         let healthy = try #require(tableRow(named: "stop-gradient on", in: markdown))

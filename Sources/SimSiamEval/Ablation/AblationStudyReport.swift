@@ -51,6 +51,13 @@ public struct AblationStudyReport: Sendable {
             + "is not judged (shown as n/a)."
     }
 
+    /// What the effective-rank column measures, as the markdown states it.
+    static let rankNote = "Effective rank of z: exp of the entropy of the singular values (divided by their sum) "
+        + "of the last training batch of z/|z|, centred per channel; at most min(batch, d). Rows along k equally "
+        + "used directions score k. It shows dimensional collapse, which the std misses when the projector "
+        + "ends in a batch norm: that BN holds every channel's batch variance at 1, so z cannot shrink to one "
+        + "point, but its rows can still crowd into a few directions."
+
     /// Whether `run` collapsed: its final collapse std is below ``collapseThresholdFraction`` x
     /// `collapseReference`. False when there is no finite final value (no epochs, or a diverged run).
     public static func isCollapsed(_ run: AblationRun) -> Bool {
@@ -78,7 +85,7 @@ public struct AblationStudyReport: Sendable {
             ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
-        lines += ["", "Collapse rule: \(collapseRule)", ""]
+        lines += ["", "Collapse rule: \(collapseRule)", "", Self.rankNote, ""]
         let failed = runs.filter { $0.failure != nil }
         if !failed.isEmpty {
             lines.append("Runs that stopped early (their rows show the epochs completed before):")
