@@ -9,8 +9,11 @@ struct AblateCommand: ParsableCommand {
         abstract: "Train every variant of one of the paper's ablation studies with the same seed and budget; write a report.",
         discussion: """
             Studies: \(AblationStudy.all.map { "\($0.name) (\($0.variants.map(\.name).joined(separator: ", ")))" }.joined(separator: "; ")).
-            The report (report.md, report.json, loss.svg, knn.svg, collapse.svg) goes to the run directory, \
-            one sub-directory per variant. Rerunning the same command reuses the variants that finished.
+            The report (report.md, report.json, loss.svg, knn.svg, collapse.svg, rank.svg) goes to the run \
+            directory, one sub-directory per variant. Rerunning the same command reuses the variants that finished.
+            The variant flags set the base every variant starts from: `--study stop-gradient --head-bn hidden` \
+            compares stop-gradient on and off without the projector's output BN, which otherwise keeps z from \
+            collapsing to a point.
             """)
 
     @Option(help: "The study: \(AblationStudy.names.joined(separator: ", ")).")
@@ -33,8 +36,10 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
     var data: String = FashionMNIST.defaultDirectory.path
 
-    @Option(help: "Run directory (default: runs/ablate-<study>).")
+    @Option(help: "Run directory (default: runs/ablate-<study>, plus the base variant when it is not the standard one).")
     var runDir: String?
+
+    @OptionGroup(title: "Base variant (every variant of the study starts from it)") var baseVariant: VariantOptions
 
     func validate() throws {
         guard AblationStudy.named(study) != nil else {
@@ -42,6 +47,9 @@ struct AblateCommand: ParsableCommand {
         }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
+        if let flag = AblationStudy.named(study)!.flagOverridden(inBase: baseVariant.variant) {
+            throw ValidationError("the \(study) study sets \(flag) itself, per variant; drop \(flag)")
+        }
     }
 
     func run() throws {
@@ -50,7 +58,9 @@ struct AblateCommand: ParsableCommand {
                                       dataDirectory: data)
         base.seed = seed
         base.subset = subset
-        let directory = URL(fileURLWithPath: runDir ?? "runs/ablate-\(study)")
+        base.variant = baseVariant.variant
+        let defaultDirectory = "runs/ablate-\(study)" + (base.variant == .standard ? "" : "-" + AblationStudy.slug(base.variant.summary))
+        let directory = URL(fileURLWithPath: runDir ?? defaultDirectory)
         let progress = ProgressPrinter()
         let data = try TrainingData.load(for: options.resolvedWorkload, configuration: base)
         let runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,

@@ -82,6 +82,19 @@ extension TrainerTests {
         }
     }
 
+    @Test func aBaseVariantCarriesIntoEveryVariantUnlessTheStudySetsIt() {
+        var base = Self.configuration()
+        base.variant.headNorm = .hidden
+        let stopGradient = AblationStudy.named("stop-gradient")!
+        let variants = stopGradient.configurations(base: base).map(\.configuration.variant)
+        #expect(variants == [SimSiamVariant(headNorm: .hidden), SimSiamVariant(stopGradient: false, headNorm: .hidden)])
+        #expect(stopGradient.flagOverridden(inBase: base.variant) == nil)
+        #expect(AblationStudy.named("bn")!.flagOverridden(inBase: base.variant) == "--head-bn")
+        #expect(stopGradient.flagOverridden(inBase: SimSiamVariant(stopGradient: false)) == "--no-stop-gradient")
+        #expect(AblationStudy.named("predictor")!.flagOverridden(inBase: SimSiamVariant(predictor: .none)) == "--predictor")
+        #expect(AblationStudy.named("batch")!.flagOverridden(inBase: SimSiamVariant(similarity: .crossEntropy)) == nil)
+    }
+
     @Test func batchStudyScalesTheLearningRateLinearly() {
         let base = Self.configuration()
         let configurations = AblationStudy.named("batch")!.configurations(base: base).map(\.configuration)

@@ -51,6 +51,20 @@ public struct AblationStudy: Sendable {
             }),
     ]
 
+    /// The `train` flag of a non-standard `base` that this study sets per variant and so would
+    /// silently override (e.g. `--no-stop-gradient` for the stop-gradient study), or nil.
+    public func flagOverridden(inBase base: SimSiamVariant) -> String? {
+        let standard = SimSiamVariant.standard
+        switch name {
+        case "stop-gradient" where base.stopGradient != standard.stopGradient: return "--no-stop-gradient"
+        case "predictor" where base.predictor != standard.predictor: return "--predictor"
+        case "bn" where base.headNorm != standard.headNorm: return "--head-bn"
+        case "similarity" where base.similarity != standard.similarity: return "--similarity"
+        case "symmetry" where base.symmetry != standard.symmetry: return "--loss"
+        default: return nil
+        }
+    }
+
     /// The configuration of each variant: `base` with the variant's change.
     public func configurations(base: TrainConfiguration) -> [(variant: Variant, configuration: TrainConfiguration)] {
         variants.map { variant in
@@ -61,8 +75,11 @@ public struct AblationStudy: Sendable {
     }
 
     /// A variant's run directory name: "without stop-gradient" -> "without-stop-gradient".
-    public static func directoryName(_ variant: Variant) -> String {
-        String(variant.name.lowercased().map { $0.isLetter || $0.isNumber || $0 == "+" ? $0 : "-" })
+    public static func directoryName(_ variant: Variant) -> String { slug(variant.name) }
+
+    /// `text` as a file name: "head BN hidden, no stop-gradient" -> "head-bn-hidden-no-stop-gradient".
+    public static func slug(_ text: String) -> String {
+        String(text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "+" ? $0 : "-" })
             .split(separator: "-", omittingEmptySubsequences: true).joined(separator: "-")
     }
 }
