@@ -7,7 +7,9 @@ extension CollapseMonitor {
     /// It sees the dimensional collapse that ``std(of:count:dim:)`` misses when `z` ends in a
     /// batch norm: that BN fixes every channel's batch variance, so `z` cannot shrink to a
     /// point, but all rows can still line up along a few directions. Healthy outputs score
-    /// in the hundreds; rows along one line score 1; identical rows score 0.
+    /// in the hundreds; rows along one line score 1; identical rows score 0. It ignores scale:
+    /// rows crowded around one point with a small isotropic scatter still score high, which
+    /// is the collapse ``std(of:count:dim:)`` sees.
     ///
     /// - Parameters:
     ///   - z: row-major `[count, dim]` batch of projector (or predictor) outputs.

@@ -56,7 +56,8 @@ public struct AblationStudyReport: Sendable {
         + "of the last training batch of z/|z|, centred per channel; at most min(batch, d). Rows along k equally "
         + "used directions score k. It shows dimensional collapse, which the std misses when the projector "
         + "ends in a batch norm: that BN holds every channel's batch variance at 1, so z cannot shrink to one "
-        + "point, but its rows can still crowd into a few directions."
+        + "point, but its rows can still crowd into a few directions. Rank ignores scale: rows crowded around "
+        + "one point with a small, even scatter still score high; that collapse is the std's to see."
 
     /// Whether `run` collapsed: its final collapse std is below ``collapseThresholdFraction`` x
     /// `collapseReference`. False when there is no finite final value (no epochs, or a diverged run).
