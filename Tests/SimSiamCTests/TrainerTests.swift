@@ -60,7 +60,9 @@ import Testing
         #expect(checkpoint.configuration == Self.configuration())
         #expect(file.names.contains("momentum.projector.0.weight"))
         #expect(file.tensor(named: "backbone.bn1.num_batches_tracked")?.int64s == [2 * 2 * 12])  // 2 epochs x 12 steps x 2 views
+        #expect(history.allSatisfy { ($0.collapseRank ?? 0) > 1 })
         let plots = try RunPlots.write(history, to: directory, title: "tiny")
+        #expect(plots.map(\.lastPathComponent) == ["loss.svg", "knn.svg", "collapse.svg", "rank.svg"])
         for plot in plots { #expect(try String(contentsOf: plot, encoding: .utf8).contains("<svg")) }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 
-/// The pictures of a run: loss, kNN accuracy and the collapse monitor per
+/// The pictures of a run: loss, kNN accuracy and the collapse monitors per
 /// epoch, as SVG files in the run directory.
 public enum RunPlots {
-    /// Writes `loss.svg`, `knn.svg` and `collapse.svg`; returns their paths.
+    /// Writes `loss.svg`, `knn.svg`, `collapse.svg` and, when the metrics have it, `rank.svg`;
+    /// returns their paths.
     @discardableResult
     public static func write(_ metrics: [EpochMetrics], to directory: URL, title: String,
                              baselines: [(name: String, knnTop1: Double)] = []) throws -> [URL] {
@@ -21,9 +22,14 @@ public enum RunPlots {
         if let reference = metrics.first?.collapseReference {
             collapse.addReference(name: String(format: "1/sqrt(d) = %.4f", reference), value: reference)
         }
-        let files = [("loss.svg", loss), ("knn.svg", knn), ("collapse.svg", collapse)].map { name, plot in
-            (directory.appendingPathComponent(name), plot)
+        var plots = [("loss.svg", loss), ("knn.svg", knn), ("collapse.svg", collapse)]
+        let ranked = metrics.compactMap { metric in metric.collapseRank.map { (x: Double(metric.epoch + 1), y: $0) } }
+        if !ranked.isEmpty {
+            var rank = SVGPlot(title: "\(title): effective rank of z", xLabel: "epoch", yLabel: "effective rank of z / |z|")
+            rank.addSeries(name: "effective rank", points: ranked)
+            plots.append(("rank.svg", rank))
         }
+        let files = plots.map { name, plot in (directory.appendingPathComponent(name), plot) }
         for (url, plot) in files { try plot.write(to: url) }
         return files.map(\.0)
     }
