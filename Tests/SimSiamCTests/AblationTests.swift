@@ -89,6 +89,8 @@ extension TrainerTests {
         let variants = stopGradient.configurations(base: base).map(\.configuration.variant)
         #expect(variants == [SimSiamVariant(headNorm: .hidden), SimSiamVariant(stopGradient: false, headNorm: .hidden)])
         #expect(stopGradient.flagOverridden(inBase: base.variant) == nil)
+        let runner = AblationRunner(study: stopGradient, base: base, directory: temporaryDirectory(), data: Self.data, onEvent: { _ in })
+        #expect(runner.budget.contains("base variant: head BN hidden"))
         #expect(AblationStudy.named("bn")!.flagOverridden(inBase: base.variant) == "--head-bn")
         #expect(stopGradient.flagOverridden(inBase: SimSiamVariant(stopGradient: false)) == "--no-stop-gradient")
         #expect(AblationStudy.named("predictor")!.flagOverridden(inBase: SimSiamVariant(predictor: .none)) == "--predictor")

@@ -58,8 +58,8 @@ public struct AblationRunner {
     /// The shared budget, as the report states it.
     var budget: String {
         let images = base.subset.map { "the first \($0)" } ?? "all"
-        let heads = base.variant == .standard ? "" : ", base variant: \(base.variant.summary)"
-        return "\(base.workload)\(heads), \(base.epochs) epoch(s) on \(images) training images, seed \(base.seed), batch \(base.batch) per view (unless the study varies it), base lr \(base.baseLR), crop scale (\(base.cropMinScale), 1), jitter \(base.jitterStrength)"
+        let baseVariant = base.variant == .standard ? "" : ", base variant: \(base.variant.summary)"
+        return "\(base.workload)\(baseVariant), \(base.epochs) epoch(s) on \(images) training images, seed \(base.seed), batch \(base.batch) per view (unless the study varies it), base lr \(base.baseLR), crop scale (\(base.cropMinScale), 1), jitter \(base.jitterStrength)"
     }
 
     private func finishedRun(in runDirectory: URL) throws -> StoredRun {
