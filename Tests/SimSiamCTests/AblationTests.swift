@@ -74,7 +74,7 @@ extension TrainerTests {
             let (report, files) = try #require(try runner.run())
             #expect(report.runs.map(\.name) == study.variants.map(\.name))
             for run in report.runs {
-                #expect(run.losses.count == 1 && run.knnTop1.count == 1 && run.collapseStd.count == 1, "\(study.name): \(run.name)")
+                #expect(run.losses.count == 1 && run.knnTop1.count == 1 && run.collapseStd.count == 1 && run.collapseRank?.count == 1, "\(study.name): \(run.name)")
                 #expect(run.failure != nil || run.linearTop1 != nil, "\(study.name): \(run.name)")
             }
             #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })

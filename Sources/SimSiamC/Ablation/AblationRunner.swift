@@ -100,8 +100,15 @@ public struct AblationRunner {
         let dim = training.outputs["z1"].map { training.shape(of: $0).dims.last! } ?? 1
         return AblationRun(name: variant.name, flags: variant.flags, losses: history.map(\.loss), knnTop1: history.map(\.knnTop1),
                            collapseStd: history.map(\.collapseStd), collapseReference: CollapseMonitor.healthyReference(dim: dim),
-                           collapseRank: history.compactMap(\.collapseRank),
+                           collapseRank: ranks(history),
                            linearTop1: linear, wallSeconds: Date().timeIntervalSince(started), failure: failure)
+    }
+
+    /// The effective rank per epoch, or nil when an epoch lacks it (metrics written before it was
+    /// measured, then resumed): a shorter array would put its values under the wrong epochs.
+    private func ranks(_ history: [EpochMetrics]) -> [Double]? {
+        let ranks = history.compactMap(\.collapseRank)
+        return ranks.count == history.count ? ranks : nil
     }
 
     /// kNN and linear probe on raw pixels, computed once per study directory.
