@@ -18,14 +18,7 @@ extension CollapseMonitor {
         precondition(dim > 0 && count >= 0 && z.count == count * dim,
                      "z holds \(z.count) values, expected \(count) x \(dim)")
         guard count >= 2 else { return .nan }
-        let normalized = l2NormalizedRows(z, count: count, dim: dim)
-        var centred = normalized.map(Double.init)
-        for d in 0..<dim {
-            var mean = 0.0
-            for row in 0..<count { mean += centred[row * dim + d] }
-            mean /= Double(count)
-            for row in 0..<count { centred[row * dim + d] -= mean }
-        }
+        let centred = centredNormalizedRows(z, count: count, dim: dim)
         // The count x count Gram matrix has the same non-zero eigenvalues as the covariance,
         // and is the smaller of the two for the workloads' batches.
         var gram = [Double](repeating: 0, count: count * count)

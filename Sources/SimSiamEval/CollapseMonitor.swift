@@ -17,20 +17,26 @@ public enum CollapseMonitor {
         precondition(dim > 0 && count >= 0 && z.count == count * dim,
                      "z holds \(z.count) values, expected \(count) x \(dim)")
         guard count >= 2 else { return .nan }
-        let normalized = l2NormalizedRows(z, count: count, dim: dim)
-        var sum = [Double](repeating: 0, count: dim)
-        for row in 0..<count {
-            for d in 0..<dim { sum[d] += Double(normalized[row * dim + d]) }
-        }
+        let centred = centredNormalizedRows(z, count: count, dim: dim)
         var squaredDeviations = [Double](repeating: 0, count: dim)
         for row in 0..<count {
-            for d in 0..<dim {
-                let deviation = Double(normalized[row * dim + d]) - sum[d] / Double(count)
-                squaredDeviations[d] += deviation * deviation
-            }
+            for d in 0..<dim { squaredDeviations[d] += centred[row * dim + d] * centred[row * dim + d] }
         }
         let stds = squaredDeviations.map { ($0 / Double(count - 1)).squareRoot() }
         return stds.reduce(0, +) / Double(dim)
+    }
+
+    /// The rows of `z` l2-normalised (as `F.normalize`), in Double, minus their per-channel
+    /// mean over the batch: what both monitors measure the spread of.
+    static func centredNormalizedRows(_ z: [Float], count: Int, dim: Int) -> [Double] {
+        var centred = l2NormalizedRows(z, count: count, dim: dim).map(Double.init)
+        for d in 0..<dim {
+            var mean = 0.0
+            for row in 0..<count { mean += centred[row * dim + d] }
+            mean /= Double(count)
+            for row in 0..<count { centred[row * dim + d] -= mean }
+        }
+        return centred
     }
 
     /// The value `std(of:count:dim:)` takes for healthy, isotropic outputs: `1 / sqrt(dim)`.
