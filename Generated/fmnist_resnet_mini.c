@@ -161,33 +161,37 @@ typedef struct {
   int64_t rows, cols;               /* plane size */
 } conv_source_t;
 
-/* Copies image into source by rows: zeros at clipped edges, a (strided) copy between. */
+/* Copies the pixels of image into source, one image row at a time (a stride-S row feeds
+   S column phases). Only pixels are written: the zero padding around them is set when the
+   source is allocated, and every image writes the same positions. */
 static void conv_fill_source(const conv_source_t* s, const float* restrict image, float* restrict source) {
+  const int64_t plane = s->rows * s->cols;
+  int64_t lo[s->phase_cols], hi[s->phase_cols];  /* source columns [lo, hi) of phase pw hold pixels */
+  for (int64_t pw = 0; pw < s->phase_cols; pw++) {
+    const int64_t left = s->pad - pw;  /* source column c reads image column stride*c - left */
+    lo[pw] = left > 0 ? (left + s->stride - 1) / s->stride : 0;
+    hi[pw] = s->width - 1 + left >= 0 ? (s->width - 1 + left) / s->stride + 1 : 0;
+    if (hi[pw] > s->cols) hi[pw] = s->cols;
+    if (lo[pw] > hi[pw]) lo[pw] = hi[pw];
+  }
   for (int64_t ci = 0; ci < s->channels; ci++)
-    for (int64_t ph = 0; ph < s->phase_rows; ph++)
+    for (int64_t h = 0; h < s->height; h++) {
+      const int64_t ph = (h + s->pad) % s->stride, r = (h + s->pad) / s->stride;
+      if (ph >= s->phase_rows || r >= s->rows) continue;
+      const float* restrict in = image + (ci * s->height + h) * s->width;
+      float* restrict row = source + (ci * s->phase_rows + ph) * s->phase_cols * plane + r * s->cols;
       for (int64_t pw = 0; pw < s->phase_cols; pw++) {
-        float* restrict plane = source + ((ci * s->phase_rows + ph) * s->phase_cols + pw) * s->rows * s->cols;
-        const int64_t left = s->pad - pw;  /* source column s reads image column stride*s - left */
-        int64_t lo = left > 0 ? (left + s->stride - 1) / s->stride : 0;
-        int64_t hi = s->width - 1 + left >= 0 ? (s->width - 1 + left) / s->stride + 1 : 0;
-        if (hi > s->cols) hi = s->cols;
-        if (lo > hi) lo = hi;
-        for (int64_t r = 0; r < s->rows; r++) {
-          float* restrict out = plane + r * s->cols;
-          const int64_t h = s->stride * r + ph - s->pad;
-          if (h < 0 || h >= s->height) {
-            for (int64_t c = 0; c < s->cols; c++) out[c] = 0;
-            continue;
-          }
-          const float* restrict in = image + (ci * s->height + h) * s->width - left;
-          for (int64_t c = 0; c < lo; c++) out[c] = 0;
-          if (s->stride == 1)
-            for (int64_t c = lo; c < hi; c++) out[c] = in[c];
-          else
-            for (int64_t c = lo; c < hi; c++) out[c] = in[s->stride * c];
-          for (int64_t c = hi; c < s->cols; c++) out[c] = 0;
-        }
+        float* restrict out = row + pw * plane;
+        const float* restrict at = in - (s->pad - pw);
+        /* constant strides let the compiler vectorise the copy */
+        if (s->stride == 1)
+          for (int64_t c = lo[pw]; c < hi[pw]; c++) out[c] = at[c];
+        else if (s->stride == 2)
+          for (int64_t c = lo[pw]; c < hi[pw]; c++) out[c] = at[2 * c];
+        else
+          for (int64_t c = lo[pw]; c < hi[pw]; c++) out[c] = at[s->stride * c];
       }
+    }
 }
 
 /* tile = a_panel^T (source windows at offset[k] + m0): like gemm_micro_tile, B read in place. */
@@ -299,10 +303,11 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
         const conv_phase_t* ph = &p->phase[f];
         if (ph->taps == 0) continue;  /* no tap reaches it: zero */
         const int64_t K = p->channels * ph->taps, grid = (ph->rows - 1) * p->source.cols + ph->cols;
-        for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
-          const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
-          for (int64_t r = 0; r < row_panels; r++) {
-            const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
+        /* a row panel of weights stays in L1 while the grid streams past it */
+        for (int64_t r = 0; r < row_panels; r++) {
+          const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
+          for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
+            const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
             conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
             conv_store(p, ph, out + n * p->out_image + r * GEMM_MR * p->out_channel, rows, m0, cols, tile);
           }
