@@ -50,6 +50,21 @@ extension KernelEmitter {
         return c
     }
 
+    /// The operands of a forward BN, in the IR's order.
+    private func forwardInputs(_ a: BatchNormAttributes) -> [String] {
+        ["x"] + (a.affine ? ["gamma", "beta"] : []) + (a.fusedResidual ? ["residual"] : [])
+    }
+
+    /// y from x at flat index v, with what fusion folded in after the normalisation.
+    private func applyLine(_ a: BatchNormAttributes) -> String {
+        let value = "x[v] * scale + shift" + (a.fusedResidual ? " + residual[v]" : "")
+        return a.fusedReLU ? "const \(t) out = \(value); y[v] = out > 0 ? out : 0;" : "y[v] = \(value);"
+    }
+
+    private func appliedFormula(_ a: BatchNormAttributes) -> String {
+        a.fusedResidual ? " = max(bn(x) + residual, 0)" : a.fusedReLU ? " = max(bn(x), 0)" : ""
+    }
+
     func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
@@ -69,16 +84,16 @@ extension KernelEmitter {
             c.line("saved[C + c] = (\(t))invstd;")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
             c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")mean * invstd\(a.affine ? " * gamma[c]" : ""));")
-            channelLoop(&c) { $0.line(a.fusedReLU ? "const \(t) out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;" : "y[v] = x[v] * scale + shift;") }
+            channelLoop(&c) { $0.line(applyLine(a)) }
             c.line("/* running estimates use the unbiased variance, as PyTorch does */")
             c.line("running_mean[c] = (\(t))(\(1 - a.momentum) * running_mean[c] + \(a.momentum) * mean);")
             c.line("running_var[c] = (\(t))(\(1 - a.momentum) * running_var[c] + \(a.momentum) * var * count / (count - 1));")
         }
         c.line("*num_batches_tracked += 1;")
         let x = shape(operand: 0)
-        return kernel("x \(x) -> y \(x)\(a.fusedReLU ? " = max(bn(x), 0)" : ""), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
+        return kernel("x \(x) -> y \(x)\(appliedFormula(a)), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
                       + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")",
-                      ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y", "saved"], body: c)
+                      forwardInputs(a), ["y", "saved"], body: c)
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
@@ -87,11 +102,11 @@ extension KernelEmitter {
             c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
             c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")running_mean[c] * invstd\(a.affine ? " * gamma[c]" : ""));")
-            channelLoop(&c) { $0.line(a.fusedReLU ? "const \(t) out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;" : "y[v] = x[v] * scale + shift;") }
+            channelLoop(&c) { $0.line(applyLine(a)) }
         }
         let x = shape(operand: 0)
-        return kernel("x \(x) -> y \(x)\(a.fusedReLU ? " = max(bn(x), 0)" : "") with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
-                      ["x"] + (a.affine ? ["gamma", "beta"] : []), ["y"], body: c)
+        return kernel("x \(x) -> y \(x)\(appliedFormula(a)) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
+                      forwardInputs(a), ["y"], body: c)
     }
 
     /// dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the

@@ -15,6 +15,9 @@ public struct BatchNormAttributes: Hashable, Sendable {
     public var affine: Bool
     /// Set by fusion: the op also applies the ReLU that followed it (y = max(bn(x), 0)).
     public var fusedReLU: Bool = false
+    /// Set by fusion together with `fusedReLU`: the op also adds its last operand,
+    /// the residual branch, before the ReLU (y = max(bn(x) + residual, 0)).
+    public var fusedResidual: Bool = false
 
     public init(
         training: Bool, epsilon: Double = 1e-5, momentum: Double = 0.1,
@@ -116,7 +119,7 @@ public enum Op: Hashable, Sendable {
         case .parameter: "parameter"
         case .fill: "fill"
         case .conv2d: "conv2d"
-        case .batchNorm(let a): (a.training ? "batch_norm_train" : "batch_norm_eval") + (a.fusedReLU ? "_relu" : "")
+        case .batchNorm(let a): (a.training ? "batch_norm_train" : "batch_norm_eval") + (a.fusedResidual ? "_add" : "") + (a.fusedReLU ? "_relu" : "")
         case .relu: "relu"
         case .add: "add"
         case .scale: "scale"

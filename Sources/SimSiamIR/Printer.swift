@@ -58,7 +58,7 @@ public enum Printer {
         case .fill(let value, _): "value=\(value)"
         case .conv2d(let stride, let padding): "stride=\(stride), padding=\(padding)"
         case .batchNorm(let a):
-            "eps=\(a.epsilon), momentum=\(a.momentum), affine=\(a.affine)\(a.fusedReLU ? ", relu" : ""), running=\(graph.state.buffers[a.runningMean].name.dropLast("running_mean".count))*"
+            "eps=\(a.epsilon), momentum=\(a.momentum), affine=\(a.affine)\(a.fusedResidual ? ", +residual" : "")\(a.fusedReLU ? ", relu" : ""), running=\(graph.state.buffers[a.runningMean].name.dropLast("running_mean".count))*"
         case .scale(let factor): "factor=\(factor)"
         case .reshape(let shape): "shape=\(shape)"
         case .cosineSimilarity(let eps): "eps=\(eps)"

@@ -54,9 +54,14 @@ public enum ShapeInference {
             return [[x[0], w[0], outH, outW]]
 
         case .batchNorm(let attributes):
-            try expectOperands(attributes.affine ? 3...3 : 1...1)
+            let count = (attributes.affine ? 3 : 1) + (attributes.fusedResidual ? 1 : 0)
+            try expectOperands(count...count)
             let x = operands[0]
             try expectRank(x, [2, 4], "input")
+            if attributes.fusedResidual {
+                guard attributes.fusedReLU else { throw ShapeError("batch norm: a fused residual add needs the fused ReLU after it") }
+                try expectSame(operands[count - 1], x, "the residual and the input")
+            }
             let channels = x[1]
             if attributes.affine {
                 try expectSame(operands[1], [channels], "gamma and the input's channel count")

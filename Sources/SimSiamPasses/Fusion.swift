@@ -4,6 +4,8 @@ import SimSiamIR
 public struct FusionSummary: Hashable, Sendable {
     /// BN ops that absorbed the ReLU after them (forward).
     public var batchNormReLU = 0
+    /// BN ops that absorbed a residual add and the ReLU after it (forward).
+    public var batchNormAddReLU = 0
     /// Affine BN backward triples (dx, dgamma, dbeta) merged into one op sharing its reductions.
     public var batchNormBackward = 0
     /// Of those, how many also absorbed the ReLU backward before them.
@@ -14,10 +16,11 @@ public struct FusionSummary: Hashable, Sendable {
 
 /// Fuses the memory-bound chains of a differentiated training graph, which
 /// otherwise read and write every activation several times:
-/// - forward: batch norm followed by ReLU (the ReLU's only input) becomes one op;
+/// - forward: batch norm followed by ReLU (the ReLU's only input) becomes one op,
+///   and so does batch norm followed by a residual add and a ReLU;
 /// - backward: the three backward ops of an affine BN (dx, dgamma, dbeta) become
 ///   one op computing their two reductions once, and the ReLU backward feeding
-///   them is folded in as a mask on the fly.
+///   them is folded in as a mask on the fly (into both BNs below a residual add).
 /// Values keep their meaning: the fused BN's output is the ReLU's output, which
 /// is all the backward pass reads of it.
 public enum Fusion {
@@ -30,19 +33,33 @@ public enum Fusion {
         for output in graph.outputs.values { consumers[output, default: []].append(Int.max) }
         var summary = FusionSummary(nodesBefore: graph.computeNodeCount(.forward) + graph.computeNodeCount(.backward))
 
-        // Forward: BN whose output only feeds a ReLU.
+        func onlyUser(_ value: ValueID) -> Int? {
+            guard let users = consumers[value], users.count == 1, users[0] != Int.max else { return nil }
+            return users[0]
+        }
+
+        // Forward: BN whose output only feeds a ReLU, or only a residual add whose output only
+        // feeds a ReLU. The latter is emitted where the add was, once the other branch exists.
         var reluOf: [Int: Int] = [:]
+        var residualAt: [Int: (batchNorm: Int, residual: ValueID)] = [:]  // keyed by the add
         for (index, node) in nodes.enumerated() {
-            guard case .batchNorm = node.op, let users = consumers[node.results[0]], users.count == 1, users[0] != Int.max,
-                  nodes[users[0]].op == .relu else { continue }
-            reluOf[index] = users[0]
+            guard case .batchNorm = node.op, let user = onlyUser(node.results[0]) else { continue }
+            if nodes[user].op == .relu {
+                reluOf[index] = user
+                continue
+            }
+            let add = nodes[user]
+            guard add.op == .add, residualAt[user] == nil, let relu = onlyUser(add.results[0]), nodes[relu].op == .relu,
+                  let residual = add.operands.first(where: { $0 != node.results[0] })
+            else { continue }
+            reluOf[index] = relu
+            residualAt[user] = (index, residual)
         }
         let fusedOutputs = Set(reluOf.values.map { nodes[$0].results[0] })
 
-        // Backward: (data, gamma, beta) of one affine BN, and the ReLU backward feeding only them.
+        // Backward: (data, gamma, beta) of one affine BN.
         struct BackwardGroup { var data: Int, gamma: Int, beta: Int, reluBackward: Int? }
         var groupAt: [Int: BackwardGroup] = [:]
-        var absorbed = Set<Int>()
         for (index, node) in nodes.enumerated() {
             guard case .batchNormBackwardData(affine: true) = node.op else { continue }
             let (dy, x, saved) = (node.operands[0], node.operands[1], node.operands[2])
@@ -52,30 +69,45 @@ public enum Fusion {
                       nodes[$0].op == .batchNormBackwardBeta && nodes[$0].operands == [dy] && nodes[$0].label == node.label
                   })
             else { continue }
-            var group = BackwardGroup(data: index, gamma: gamma, beta: beta, reluBackward: nil)
-            let producer = graph.values[dy.index].producer
-            if nodes[producer].op == .reluBackward, fusedOutputs.contains(nodes[producer].operands[1]),
-               Set(consumers[dy] ?? []) == [index, gamma, beta] {
-                group.reluBackward = producer
-                absorbed.insert(producer)
-            }
-            groupAt[index] = group
-            absorbed.formUnion([gamma, beta])
+            groupAt[index] = BackwardGroup(data: index, gamma: gamma, beta: beta, reluBackward: nil)
         }
+        // The ReLU backward feeding them is folded in as a mask when BN backward groups are all
+        // that read its result (two of them below a residual add).
+        var absorbed = Set<Int>()
+        for index in groupAt.keys {
+            let dy = nodes[index].operands[0]
+            let producer = graph.values[dy.index].producer
+            let readers = groupAt.values.filter { nodes[$0.data].operands[0] == dy }.flatMap { [$0.data, $0.gamma, $0.beta] }
+            guard nodes[producer].op == .reluBackward, fusedOutputs.contains(nodes[producer].operands[1]),
+                  Set(consumers[dy] ?? []) == Set(readers) else { continue }
+            groupAt[index]?.reluBackward = producer
+            absorbed.insert(producer)
+        }
+        for group in groupAt.values { absorbed.formUnion([group.gamma, group.beta]) }
         absorbed.formUnion(reluOf.values)
+        absorbed.formUnion(residualAt.values.map(\.batchNorm))
 
         var fused = Graph(name: graph.name, state: graph.state)
         fused.inputs = graph.inputs
         var map: [ValueID: ValueID] = [:]
         func mapped(_ values: [ValueID]) -> [ValueID] { values.map { map[$0]! } }
+        /// BN `index` with the ReLU after it, and the residual added before that ReLU if given.
+        func appendBatchNormReLU(_ index: Int, residual: ValueID?) throws {
+            let node = nodes[index]
+            guard case .batchNorm(var attributes) = node.op, let relu = reluOf[index] else { return }
+            attributes.fusedReLU = true
+            attributes.fusedResidual = residual != nil
+            let results = try fused.appendInferred(.batchNorm(attributes), mapped(node.operands + (residual.map { [$0] } ?? [])),
+                                                   label: node.label, origin: node.origin, phase: node.phase)
+            zip(node.results, results).forEach { map[$0] = $1 }
+            map[nodes[relu].results[0]] = results[0]
+            if residual == nil { summary.batchNormReLU += 1 } else { summary.batchNormAddReLU += 1 }
+        }
         for (index, node) in nodes.enumerated() where !absorbed.contains(index) {
-            if let relu = reluOf[index], case .batchNorm(var attributes) = node.op {
-                attributes.fusedReLU = true
-                let results = try fused.appendInferred(.batchNorm(attributes), mapped(node.operands), label: node.label,
-                                                       origin: node.origin, phase: node.phase)
-                zip(node.results, results).forEach { map[$0] = $1 }
-                map[nodes[relu].results[0]] = results[0]
-                summary.batchNormReLU += 1
+            if let (batchNorm, residual) = residualAt[index] {
+                try appendBatchNormReLU(batchNorm, residual: residual)
+            } else if reluOf[index] != nil {
+                try appendBatchNormReLU(index, residual: nil)
             } else if let group = groupAt[index] {
                 var operands = node.operands
                 if let relu = group.reluBackward {

@@ -23,12 +23,35 @@ import SimSiamDSL
         }
     }
 
-    @Test func fusedGraphKeepsOutputsAndReLUsThatFeedAnAdd() throws {
+    @Test func fusedGraphKeepsOutputsAndFoldsTheResidualAddAndReLUIntoTheBNBeforeThem() throws {
         let (graph, _) = try Autodiff.differentiate(try Workload.tiny.makeModel().trainingGraph(name: "tiny", batch: 4))
-        let (fused, _) = try Fusion.fuse(graph)
+        let (fused, summary) = try Fusion.fuse(graph)
         #expect(Set(fused.outputs.keys) == Set(graph.outputs.keys))
-        // relu2 follows the residual add, not a BN: it stays a ReLU.
-        #expect(fused.nodes.contains { $0.op == .relu && $0.label.hasSuffix("relu2") })
-        #expect(!fused.nodes.contains { $0.op == .relu && $0.label.hasSuffix("relu1") })
+        let residualAdds = graph.nodes.count { $0.op == .add && $0.label.hasSuffix("residual") }
+        #expect(residualAdds > 0 && summary.batchNormAddReLU == residualAdds)
+        #expect(!fused.nodes.contains { $0.op == .relu || ($0.op == .add && $0.label.hasSuffix("residual")) })
+        for node in fused.nodes {
+            guard case .batchNorm(let a) = node.op, a.fusedResidual else { continue }
+            // y = max(bn2(x) + shortcut, 0): the residual is the block's shortcut, computed before.
+            #expect(a.fusedReLU && node.label.hasSuffix("bn2"))
+            #expect(fused.shape(of: node.operands.last!) == fused.shape(of: node.operands[0]))
+        }
+    }
+
+    @Test func aReLUBackwardStaysOnlyWhereSomethingBesidesBNBackwardReadsIt() throws {
+        let (graph, _) = try Autodiff.differentiate(try Workload.fmnistResNetMini.makeModel().trainingGraph(name: "w1", batch: 4))
+        let (fused, _) = try Fusion.fuse(graph)
+        let before = graph.nodes.count { $0.op == .reluBackward }
+        let left = fused.nodes.filter { $0.op == .reluBackward }
+        #expect(left.count < before)
+        for node in left {
+            let readers = fused.nodes.filter { $0.operands.contains(node.results[0]) }
+            // e.g. layer1's identity shortcut: the gradient also goes straight to the block input.
+            let otherReaders = readers.filter { reader -> Bool in
+                if case .batchNormBackward = reader.op { return false }
+                return true
+            }
+            #expect(!otherReaders.isEmpty, "\(node.label): only BN backward reads it")
+        }
     }
 }
