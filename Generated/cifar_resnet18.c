@@ -3507,19 +3507,40 @@ static void conv2d_bwd_data__backbone_layer3_0_downsample_0(const float* restric
   conv_gemm(&plan, w, dy, dx);
 }
 
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
+    const float* restrict src = dy + n * 16384 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 256; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
+    const int64_t top = pixel / 8 * 2, left = pixel % 8 * 2;
+    const float* restrict image = x + n * 32768;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
+    }
+  }
+}
+
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,1,1]; stride 2, padding 0
-   GEMM M 256, N 128, K 512 images x 64 grid */
+   GEMM: M 256, N 128, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[1] = {0};
-  int32_t offset[128];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 72 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 256, .J = 128, .offset = offset,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
-    .source_size = 9216, .length = 64, .group = 5, .image_size = 32768,
-    .dy_image = 16384, .dy_rows = 8, .dy_cols = 8};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(256, 128, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18

@@ -1931,19 +1931,40 @@ static void conv2d_bwd_data__backbone_layer3_0_downsample_0(const float* restric
   conv_gemm(&plan, w, dy, dx);
 }
 
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 1 * 196; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
+    const float* restrict image = x + n * 12544;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
+    }
+  }
+}
+
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
-   GEMM M 128, N 64, K 256 images x 64 grid */
+   GEMM: M 128, N 64, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[1] = {0};
-  int32_t offset[64];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 56 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 64, .offset = offset,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
-    .source_size = 3592, .length = 64, .group = 11, .image_size = 12544,
-    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2016,19 +2037,40 @@ static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, c
   conv_gemm(&plan, w, dy, dx);
 }
 
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 49; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 1, left = pixel % 7 * 1;
+    const float* restrict image = x + n * 6272;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? image[plane[j] + hh * 7 + ww] : 0;
+    }
+  }
+}
+
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM M 128, N 1152, K 256 images x 64 grid */
+   GEMM: M 128, N 1152, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 8, 9, 10, 16, 17, 18};
-  int32_t offset[1152];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 80 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 1152, .offset = offset,
-    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
-    .source_size = 10242, .length = 64, .group = 7, .image_size = 6272,
-    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 1152, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2114,19 +2156,40 @@ static void add__backbone_layer3_0_conv1(const float* restrict a, const float* r
   for (int64_t i = 0; i < 3211264; i++) y[i] = a[i] + b[i];
 }
 
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
+    const float* restrict src = dy + n * 6272 + pixel;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
+  }
+}
+
+static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j;
+    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
+    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
+    const float* restrict image = x + n * 12544;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
+      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
+    }
+  }
+}
+
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,3,3]; stride 2, padding 1
-   GEMM M 128, N 576, K 256 images x 64 grid */
+   GEMM: M 128, N 576, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 72, 1, 144, 216, 145, 8, 80, 9};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 288 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 9, .cols = 8},
-    .source_size = 18432, .length = 64, .group = 4, .image_size = 12544,
-    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
+  gemm_reduce_over_k(128, 576, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
