@@ -3881,7 +3881,7 @@ static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
     .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 1, .image_size = 32768,
+    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
     .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -3973,7 +3973,7 @@ static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
     .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 1, .image_size = 32768,
+    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
     .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4064,7 +4064,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_downsample_0(const float* restr
     for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 272 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 64, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 16},
-    .source_size = 17408, .length = 256, .group = 2, .image_size = 65536,
+    .source_size = 17408, .length = 256, .group = 6, .image_size = 65536,
     .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4149,7 +4149,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
     .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 1, .image_size = 32768,
+    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
     .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4247,7 +4247,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1224 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 18, .cols = 17},
-    .source_size = 78336, .length = 272, .group = 1, .image_size = 65536,
+    .source_size = 78336, .length = 272, .group = 2, .image_size = 65536,
     .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4338,7 +4338,7 @@ static void conv2d_bwd_weight__backbone_layer1_1_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 1, .image_size = 65536,
+    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
     .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4430,7 +4430,7 @@ static void conv2d_bwd_weight__backbone_layer1_1_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 1, .image_size = 65536,
+    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
     .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4521,7 +4521,7 @@ static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 1, .image_size = 65536,
+    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
     .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4613,7 +4613,7 @@ static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 1, .image_size = 65536,
+    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
     .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -4684,7 +4684,7 @@ static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const fl
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
   const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 27, .offset = offset,
     .source = {.channels = 3, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 3465, .length = 1056, .group = 1, .image_size = 3072,
+    .source_size = 3465, .length = 1056, .group = 4, .image_size = 3072,
     .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
   conv_weight_gemm(&plan, dy, x, dw);
 }

@@ -2278,7 +2278,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_downsample_0(const float* restr
     for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 210 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 32, .offset = offset,
     .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 15, .cols = 14},
-    .source_size = 6720, .length = 208, .group = 6, .image_size = 25088,
+    .source_size = 6720, .length = 208, .group = 16, .image_size = 25088,
     .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -2363,7 +2363,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 255 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 576, .offset = offset,
     .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
-    .source_size = 16321, .length = 224, .group = 4, .image_size = 12544,
+    .source_size = 16321, .length = 224, .group = 10, .image_size = 12544,
     .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -2461,7 +2461,7 @@ static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 960 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 288, .offset = offset,
     .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
-    .source_size = 30720, .length = 224, .group = 2, .image_size = 25088,
+    .source_size = 30720, .length = 224, .group = 7, .image_size = 25088,
     .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -2552,7 +2552,7 @@ static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 288, .offset = offset,
     .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .length = 816, .group = 2, .image_size = 25088,
+    .source_size = 28768, .length = 816, .group = 5, .image_size = 25088,
     .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -2644,7 +2644,7 @@ static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy,
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 288, .offset = offset,
     .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .length = 816, .group = 2, .image_size = 25088,
+    .source_size = 28768, .length = 816, .group = 5, .image_size = 25088,
     .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
   conv_weight_gemm(&plan, dy, x, dw);
 }
@@ -2715,7 +2715,7 @@ static void conv2d_bwd_weight__backbone_conv1(const float* restrict dy, const fl
     for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 899 + shift[t]);
   const conv_weight_plan_t plan = {.images = 256, .m = 32, .J = 9, .offset = offset,
     .source = {.channels = 1, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 899, .length = 816, .group = 4, .image_size = 784,
+    .source_size = 899, .length = 816, .group = 12, .image_size = 784,
     .dy_image = 25088, .dy_rows = 28, .dy_cols = 28};
   conv_weight_gemm(&plan, dy, x, dw);
 }
