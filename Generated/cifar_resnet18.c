@@ -104,10 +104,14 @@ static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gem
 
 /* GEMM with a long k (a weight gradient summed over batch and pixels): threads
    take contiguous blocks of k and sum into private M x N partials, which are then
-   added in thread order into c (row-major, overwritten). */
-static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t kc, const gemm_operands_t* g,
+   added in thread order into c (row-major, overwritten). Blocks are as long as
+   possible up to max_kc, but every thread gets one: each block adds its partial
+   sums into M x N once. */
+static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t max_kc, const gemm_operands_t* g,
                                       gemm_pack_fn pack_a, gemm_pack_fn pack_b, float* restrict c) {
   const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  const int64_t per_thread = (K + omp_get_max_threads() - 1) / omp_get_max_threads();
+  const int64_t kc = per_thread < max_kc ? (per_thread + 7) / 8 * 8 : max_kc;
   const int64_t k_blocks = (K + kc - 1) / kc;
   float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
   #pragma omp parallel
@@ -2645,7 +2649,7 @@ static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b(const gemm_operan
    GEMM: M 512, N 4608, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b, g.c);
+  gemm_reduce_over_k(512, 4608, 8192, 1024, &g, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2785,7 +2789,7 @@ static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b(const gemm_operan
    GEMM: M 512, N 4608, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b, g.c);
+  gemm_reduce_over_k(512, 4608, 8192, 1024, &g, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3030,7 +3034,7 @@ static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b(const gemm_operan
    GEMM: M 512, N 4608, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(512, 4608, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b, g.c);
+  gemm_reduce_over_k(512, 4608, 8192, 1024, &g, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3149,7 +3153,7 @@ static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b(const gemm_operan
    GEMM: M 512, N 2304, K 8192 */
 static void conv2d_bwd_weight__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(512, 2304, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b, g.c);
+  gemm_reduce_over_k(512, 2304, 8192, 1024, &g, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3288,7 +3292,7 @@ static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b(const gemm_operan
    GEMM: M 256, N 2304, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b, g.c);
+  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3428,7 +3432,7 @@ static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b(const gemm_operan
    GEMM: M 256, N 2304, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b, g.c);
+  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3673,7 +3677,7 @@ static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operan
    GEMM: M 256, N 2304, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
+  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3792,7 +3796,7 @@ static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operan
    GEMM: M 256, N 1152, K 32768 */
 static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 1152, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
+  gemm_reduce_over_k(256, 1152, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13

@@ -95,10 +95,14 @@ enum GemmSupport {
 
             /* GEMM with a long k (a weight gradient summed over batch and pixels): threads
                take contiguous blocks of k and sum into private M x N partials, which are then
-               added in thread order into c (row-major, overwritten). */
-            static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t kc, const gemm_operands_t* g,
+               added in thread order into c (row-major, overwritten). Blocks are as long as
+               possible up to max_kc, but every thread gets one: each block adds its partial
+               sums into M x N once. */
+            static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t max_kc, const gemm_operands_t* g,
                                                   gemm_pack_fn pack_a, gemm_pack_fn pack_b, \(t)* restrict c) {
               const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+              const int64_t per_thread = (K + omp_get_max_threads() - 1) / omp_get_max_threads();
+              const int64_t kc = per_thread < max_kc ? (per_thread + 7) / 8 * 8 : max_kc;
               const int64_t k_blocks = (K + kc - 1) / kc;
               \(t)** partials = calloc((size_t)omp_get_max_threads(), sizeof(\(t)*));
               #pragma omp parallel
