@@ -2594,7 +2594,7 @@ static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
     }
   }
@@ -2727,7 +2727,7 @@ static void conv2d_bwd_data__backbone_layer4_1_conv1__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
     }
   }
@@ -2848,24 +2848,48 @@ static void accumulate_grad__backbone_layer4_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  static const int64_t tap[1] = {0}, dh[1] = {0}, dw[1] = {0};
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap[t]] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  static const int64_t tap[1] = {0}, dh[1] = {0}, dw[1] = {0};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 0;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,512,4,4], w [512,256,1,1] -> dx [512,256,8,8]; stride 2, padding 0
-   per image and phase: GEMM M 256, K 512 x taps of the phase */
+   per phase of dx (h mod 2, w mod 2): GEMM M 256, N 512 images x the phase's pixels, K 512 x its taps */
 static void conv2d_bwd_data__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0}, shift0[] = {0};
-  static const int32_t tap1[] = {0}, shift1[] = {0};
-  static const int32_t tap2[] = {0}, shift2[] = {0};
-  static const int32_t tap3[] = {0}, shift3[] = {0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .dest_offset = 0, .dest_row = 16, .dest_col = 2},
-    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 4, .cols = 4, .dest_offset = 1, .dest_row = 16, .dest_col = 2},
-    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
-    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 1, .weight_channel = 256,
-    .source = {.channels = 512, .height = 4, .width = 4, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 5, .cols = 4},
-    .source_size = 10252, .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx);
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  memset(dx, 0, sizeof(float) * 8388608);  /* phases no tap reaches stay zero */
+  gemm_column_panels(256, 8192, 512, &g, conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_pack_a, conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_pack_b, conv2d_bwd_data__backbone_layer4_0_downsample_0__phase00_store);  /* phase (0, 0): 1 tap, 4x4 pixels per image */
 }
 
 static void conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -2979,7 +3003,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
     }
   }
@@ -3093,24 +3117,155 @@ static void accumulate_grad__backbone_layer4_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  static const int64_t tap[1] = {4}, dh[1] = {0}, dw[1] = {0};
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  static const int64_t tap[1] = {4}, dh[1] = {0}, dw[1] = {0};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 0;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  static const int64_t tap[2] = {3, 5}, dh[2] = {0, 0}, dw[2] = {1, 0};
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  static const int64_t tap[2] = {3, 5}, dh[2] = {0, 0}, dw[2] = {1, 0};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 1;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  static const int64_t tap[2] = {1, 7}, dh[2] = {1, 0}, dw[2] = {0, 0};
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  static const int64_t tap[2] = {1, 7}, dh[2] = {1, 0}, dw[2] = {0, 0};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 16384 + (pixel / 4 * 2 + 1) * 8 + pixel % 4 * 2 + 0;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict w = g->a;
+  static const int64_t tap[4] = {0, 2, 6, 8}, dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 4, t = (k0 + k) % 4;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict dy = g->b;
+  static const int64_t tap[4] = {0, 2, 6, 8}, dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t o = (k0 + k) / 4, t = (k0 + k) % 4;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 16384 + (pixel / 4 * 2 + 1) * 8 + pixel % 4 * 2 + 1;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], w [512,256,3,3] -> dx [512,256,8,8]; stride 2, padding 1
-   per image and phase: GEMM M 256, K 512 x taps of the phase */
+   per phase of dx (h mod 2, w mod 2): GEMM M 256, N 512 images x the phase's pixels, K 512 x its taps */
 static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {4}, shift0[] = {0};
-  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
-  static const int32_t tap2[] = {1, 7}, shift2[] = {5, 0};
-  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {6, 5, 1, 0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .dest_offset = 0, .dest_row = 16, .dest_col = 2},
-    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 4, .cols = 4, .dest_offset = 1, .dest_row = 16, .dest_col = 2},
-    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
-    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 9, .weight_channel = 2304,
-    .source = {.channels = 512, .height = 4, .width = 4, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 6, .cols = 5},
-    .source_size = 15368, .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx);
+  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
+  gemm_column_panels(256, 8192, 512, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_store);  /* phase (0, 0): 1 tap, 4x4 pixels per image */
+  gemm_column_panels(256, 8192, 1024, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_store);  /* phase (0, 1): 2 taps, 4x4 pixels per image */
+  gemm_column_panels(256, 8192, 1024, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_store);  /* phase (1, 0): 2 taps, 4x4 pixels per image */
+  gemm_column_panels(256, 8192, 2048, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_store);  /* phase (1, 1): 4 taps, 4x4 pixels per image */
 }
 
 /* add (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3237,7 +3392,7 @@ static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
     }
   }
@@ -3370,7 +3525,7 @@ static void conv2d_bwd_data__backbone_layer3_1_conv1__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
     }
   }
@@ -3622,7 +3777,7 @@ static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands
     const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */
+      const int64_t ph = top[j] - kh, qw = left[j] - kw;
       out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
     }
   }

@@ -55,9 +55,10 @@ extension KernelEmitter {
             packA: packWeightRows(ld: channels * k * k), packB: packB.text, store: store.text))
     }
 
-    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
-    /// A = w^T as [C x O*K*K], B gathers dy (zero where no p, q maps to h, w).
-    func conv2dBackwardDataPacked(stride s: Int, padding pad: Int) -> Kernel {
+    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,h+PAD-kh,w+PAD-kw] of a stride-1
+    /// convolution: A = w^T as [C x O*K*K], B gathers dy (zero outside it). Strided ones go
+    /// phase by phase (`conv2dBackwardDataPhasePacked`).
+    func conv2dBackwardDataPacked(padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
@@ -78,13 +79,8 @@ extension KernelEmitter {
             c.line("const int64_t row = k0 + k, o = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
             c.line("\(t)* restrict out = panel + k * GEMM_NR;")
             c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                c.line("const int64_t ph = top[j] - kh, qw = left[j] - kw;  /* = p * S, q * S when they exist */")
-                if s == 1 {
-                    c.line("out[j] = j < count && ph >= 0 && ph < \(p) && qw >= 0 && qw < \(q) ? dy[base[j] + o * \(p * q) + ph * \(q) + qw] : 0;")
-                } else {
-                    c.line("out[j] = j < count && ph >= 0 && qw >= 0 && ph % \(s) == 0 && qw % \(s) == 0 && ph / \(s) < \(p) && qw / \(s) < \(q)")
-                    c.line("    ? dy[base[j] + o * \(p * q) + ph / \(s) * \(q) + qw / \(s)] : 0;")
-                }
+                c.line("const int64_t ph = top[j] - kh, qw = left[j] - kw;")
+                c.line("out[j] = j < count && ph >= 0 && ph < \(p) && qw >= 0 && qw < \(q) ? dy[base[j] + o * \(p * q) + ph * \(q) + qw] : 0;")
             }
         }
         var store = CLines()
@@ -94,9 +90,76 @@ extension KernelEmitter {
             c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
         }
         return gemmKernel(GemmPlan(
-            summary: "dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)", inputs: ["dy", "w"], outputs: ["dx"],
+            summary: "dy \(dy), w \(w) -> dx \(dx); stride 1, padding \(pad)", inputs: ["dy", "w"], outputs: ["dx"],
             operands: "{.a = w, .b = dy, .c = dx}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
             packA: packA.text, packB: packB.text, store: store.text))
+    }
+
+    /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
+    /// and the taps that reach it, each reading dy at (r + dh, c + dw).
+    struct PhaseTaps {
+        var ph: Int, pw: Int, rows: Int, cols: Int
+        var taps: [(tap: Int, dh: Int, dw: Int)]
+    }
+
+    /// dx of a strided convolution as one packed GEMM per sub-pixel phase of dx: A = w^T over the
+    /// taps that reach the phase, as [C x O*taps]; B gathers dy; columns (n, r, c) of the phase.
+    /// No FMA multiplies one of the zeros that a dilated dy would have between its pixels.
+    func conv2dBackwardDataPhasePacked(stride s: Int, padding pad: Int, phases: [PhaseTaps]) -> Kernel {
+        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
+        var helpers: [String] = []
+        var body = CLines()
+        body.line("const gemm_operands_t g = {.a = w, .b = dy, .c = dx};")
+        if phases.contains(where: { $0.taps.isEmpty }) || phases.count < s * s {
+            body.line("memset(dx, 0, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches stay zero */")
+        }
+        for phase in phases where !phase.taps.isEmpty {
+            let count = phase.taps.count, grid = phase.rows * phase.cols
+            let list = { (values: [Int]) in values.map(String.init).joined(separator: ", ") }
+            let tables = "static const int64_t tap[\(count)] = {\(list(phase.taps.map(\.tap)))}, "
+                + "dh[\(count)] = {\(list(phase.taps.map(\.dh)))}, dw[\(count)] = {\(list(phase.taps.map(\.dw)))};"
+            var packA = CLines()
+            packA.line("const \(t)* restrict w = g->a;")
+            packA.line(tables)
+            packA.block("for (int64_t k = 0; k < kc; k++)") { c in
+                c.line("const int64_t o = (k0 + k) / \(count), t = (k0 + k) % \(count);")
+                c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap[t]] : 0;")
+            }
+            var packB = CLines()
+            packB.line("const \(t)* restrict dy = g->b;")
+            packB.line(tables)
+            packB.line("int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];")
+            packB.block("for (int64_t j = 0; j < count; j++)") { c in
+                c.line("const int64_t column = x0 + j, n = column / \(grid), pixel = column % \(grid);")
+                c.line("base[j] = n * \(outputs * p * q); row[j] = pixel / \(phase.cols); col[j] = pixel % \(phase.cols);")
+            }
+            packB.block("for (int64_t k = 0; k < kc; k++)") { c in
+                c.line("const int64_t o = (k0 + k) / \(count), t = (k0 + k) % \(count);")
+                c.line("\(t)* restrict out = panel + k * GEMM_NR;")
+                c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
+                    c.line("const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];")
+                    c.line("out[j] = j < count && hh >= 0 && hh < \(p) && ww >= 0 && ww < \(q) ? dy[base[j] + o * \(p * q) + hh * \(q) + ww] : 0;")
+                }
+            }
+            var store = CLines()
+            store.block("for (int64_t j = 0; j < cols; j++)") { c in
+                c.line("const int64_t column = j0 + j, n = column / \(grid), pixel = column % \(grid);")
+                c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + (pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw);")
+                c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
+            }
+            let plan = GemmPlan(summary: "", inputs: [], outputs: [], operands: "", m: channels, n: dy[0] * grid, k: outputs * count,
+                                packA: packA.text, packB: packB.text, store: store.text)
+            let (phaseHelpers, call) = gemmCall(plan, prefix: "$KERNEL__phase\(phase.ph)\(phase.pw)")
+            helpers += phaseHelpers
+            body.line("\(call)  /* phase (\(phase.ph), \(phase.pw)): \(count) tap\(count == 1 ? "" : "s"), \(phase.rows)x\(phase.cols) pixels per image */")
+        }
+        var kernel = kernel("dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)\n"
+                            + "per phase of dx (h mod \(s), w mod \(s)): GEMM M \(channels), N \(dy[0]) images x the phase's pixels, K \(outputs) x its taps",
+                            ["dy", "w"], ["dx"], body: body)
+        kernel.helpers = helpers
+        return kernel
     }
 
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:

@@ -17,27 +17,32 @@ extension KernelEmitter {
     }
 
     func gemmKernel(_ plan: GemmPlan) -> Kernel {
-        let t = self.t
-        let packSignature = "(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel)"
-        var helpers = [
-            "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
-            "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
-        ]
+        let (helpers, call) = gemmCall(plan, prefix: "$KERNEL_")
         var c = CLines()
         c.line("const gemm_operands_t g = \(plan.operands);")
-        if let store = plan.store {
-            helpers.append("static void $KERNEL__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile) {\n\(store)}\n")
-            c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
-        } else {
+        c.line(call)
+        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
+        kernel.helpers = helpers
+        return kernel
+    }
+
+    /// The pack (and store) functions of one GEMM, named `<prefix>_pack_a` etc., and the
+    /// driver call that runs it on operands `g`.
+    func gemmCall(_ plan: GemmPlan, prefix: String) -> (helpers: [String], call: String) {
+        let packSignature = "(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel)"
+        var helpers = [
+            "static void \(prefix)_pack_a\(packSignature) {\n\(plan.packA)}\n",
+            "static void \(prefix)_pack_b\(packSignature) {\n\(plan.packB)}\n",
+        ]
+        guard let store = plan.store else {
             // Long k blocks add partials into M x N less often; short ones keep B's panel in L1. Measured
             // (GFLOP/s at k blocks of 256 -> 1024): W2 layer4 weight gradient, 9.4 MB of partials,
             // 175 -> 180-192; W1 layer3, 0.6 MB, 160 -> 144.
             let maxDepth = plan.m * plan.n * precision.bytes > 1 << 20 ? 1024 : 256
-            c.line("gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), \(maxDepth), &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
+            return (helpers, "gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), \(maxDepth), &g, \(prefix)_pack_a, \(prefix)_pack_b, g.c);")
         }
-        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
-        kernel.helpers = helpers
-        return kernel
+        helpers.append("static void \(prefix)_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile) {\n\(store)}\n")
+        return (helpers, "gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, \(prefix)_pack_a, \(prefix)_pack_b, \(prefix)_store);")
     }
 
     // MARK: Packing and stores shared by several layers
@@ -232,9 +237,21 @@ extension KernelEmitter {
                                         destOffset: ph * width + pw, destRow: s * width, destCol: s))
             }
         }
-        /* the packed GEMM also multiplies the (S*S - 1)/(S*S) zeros of a strided dy */
-        if gridEfficiency(source: source, phases: phases) < Self.packedConvEfficiency(rows: channels) / Double(s * s) {
-            return conv2dBackwardDataPacked(stride: s, padding: pad)
+        let gridShare = gridEfficiency(source: source, phases: phases)
+        if s == 1, gridShare < Self.packedConvEfficiency(rows: channels) {
+            return conv2dBackwardDataPacked(padding: pad)
+        }
+        // Gathering dy per phase costs about twice the packing of a forward convolution: measured
+        // 72% of the FMA peak at M = 256 and 54% at M = 128 (W2 layer4.0.conv1, layer3.0.conv1).
+        if s > 1, gridShare < Self.packedConvEfficiency(rows: channels / 2) {
+            let phaseTaps = (0..<s).flatMap { ph in
+                (0..<s).compactMap { pw -> PhaseTaps? in
+                    guard phaseRows[ph] > 0, phaseCols[pw] > 0 else { return nil }
+                    let taps = taps(ph).flatMap { row in taps(pw).map { (tap: row.kh * k + $0.kh, dh: row.d, dw: $0.d) } }
+                    return PhaseTaps(ph: ph, pw: pw, rows: phaseRows[ph], cols: phaseCols[pw], taps: taps)
+                }
+            }
+            return conv2dBackwardDataPhasePacked(stride: s, padding: pad, phases: phaseTaps)
         }
         let body = convGemmBody(
             images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,

@@ -18,6 +18,7 @@ import Testing
         // Many channels on a small image: the tuned kernels take their packed-GEMM path here.
         let wideOutput = (x: p("conv_wide_out.x", [2, 16, 4, 4]), w: p("conv_wide_out.w", [256, 16, 3, 3]))
         let wideInput = (x: p("conv_wide_in.x", [2, 256, 4, 4]), w: p("conv_wide_in.w", [4, 256, 3, 3]))
+        let widePointwise = (x: p("conv_wide_1x1_s2.x", [2, 256, 4, 4]), w: p("conv_wide_1x1_s2.w", [4, 256, 1, 1]))
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
         let bnReLU = (x: p("bn_relu.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn_relu", 2))
@@ -42,6 +43,7 @@ import Testing
         term("conv_1x1_s2", v(pointwiseConv.x).conv2d(v(pointwiseConv.w), stride: 2, padding: 0))
         term("conv_wide_out", v(wideOutput.x).conv2d(v(wideOutput.w), stride: 1, padding: 1))
         term("conv_wide_in", v(wideInput.x).conv2d(v(wideInput.w), stride: 2, padding: 1))
+        term("conv_wide_1x1_s2", v(widePointwise.x).conv2d(v(widePointwise.w), stride: 2, padding: 0))
         term("bn2d", bn2d.layer(v(bn2d.x)))
         term("bn1d", bn1d.layer(v(bn1d.x)))
         term("bn_relu", bnReLU.layer(v(bnReLU.x)).relu())  // fused forward and backward in tuned builds
@@ -74,6 +76,9 @@ import Testing
             #expect(lowered.generated.source.contains("conv_gemm(&plan"))
             #expect(lowered.generated.source.contains("gemm_column_panels("))
             #expect(lowered.generated.source.contains("gemm_reduce_over_k("))
+            // Strided dx, one GEMM per sub-pixel phase; a 1x1 kernel reaches only phase (0, 0).
+            #expect(lowered.generated.source.contains("__phase11_pack_b("))
+            #expect(lowered.generated.source.contains("phases no tap reaches stay zero"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
         }
         for (name, error) in errors {
