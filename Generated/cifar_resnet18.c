@@ -1407,6 +1407,8 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
     double sum = 0, squares = 0;
     lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
       for (; i + 8 <= 16; i += 8) {
@@ -1424,6 +1426,9 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
@@ -1527,6 +1532,8 @@ static void batch_norm_train_fwd__backbone_layer4_0_downsample_1(const float* re
     double sum = 0, squares = 0;
     lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
       for (; i + 8 <= 16; i += 8) {
@@ -1544,6 +1551,9 @@ static void batch_norm_train_fwd__backbone_layer4_0_downsample_1(const float* re
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         y[v] = x[v] * scale + shift;
@@ -1567,6 +1577,8 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(const float* re
     double sum = 0, squares = 0;
     lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
       for (; i + 8 <= 16; i += 8) {
@@ -1584,6 +1596,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(const float* re
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(residual + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift + residual[v]; y[v] = out > 0 ? out : 0;
@@ -1647,6 +1663,8 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
     double sum = 0, squares = 0;
     lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
       for (; i + 8 <= 16; i += 8) {
@@ -1664,6 +1682,9 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
@@ -1727,6 +1748,8 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(const float* re
     double sum = 0, squares = 0;
     lanes_t sum8 = {0}, squares8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
       for (; i + 8 <= 16; i += 8) {
@@ -1744,6 +1767,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(const float* re
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(residual + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift + residual[v]; y[v] = out > 0 ? out : 0;
@@ -2539,6 +2566,9 @@ static void batch_norm_bwd__backbone_layer4_1_bn2(const float* restrict dy, cons
     const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
     lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
       const float* restrict dyc = dy + (n * 512 + c) * 16;
       const float* restrict xc = x + (n * 512 + c) * 16;
       int64_t i = 0;
@@ -2553,6 +2583,10 @@ static void batch_norm_bwd__backbone_layer4_1_bn2(const float* restrict dy, cons
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(dx + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
@@ -2671,6 +2705,10 @@ static void batch_norm_relu_bwd__backbone_layer4_1_bn1(const float* restrict dy,
     const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
     lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
       const float* restrict dyc = dy + (n * 512 + c) * 16;
       const float* restrict xc = x + (n * 512 + c) * 16;
       const float* restrict yc = y + (n * 512 + c) * 16;
@@ -2686,6 +2724,11 @@ static void batch_norm_relu_bwd__backbone_layer4_1_bn1(const float* restrict dy,
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
+      __builtin_prefetch(dx + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
@@ -2811,6 +2854,10 @@ static void batch_norm_relu_bwd__backbone_layer4_0_downsample_1(const float* res
     const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
     lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
       const float* restrict dyc = dy + (n * 512 + c) * 16;
       const float* restrict xc = x + (n * 512 + c) * 16;
       const float* restrict yc = y + (n * 512 + c) * 16;
@@ -2826,6 +2873,11 @@ static void batch_norm_relu_bwd__backbone_layer4_0_downsample_1(const float* res
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
+      __builtin_prefetch(dx + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
@@ -2947,6 +2999,10 @@ static void batch_norm_relu_bwd__backbone_layer4_0_bn2(const float* restrict dy,
     const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
     lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
       const float* restrict dyc = dy + (n * 512 + c) * 16;
       const float* restrict xc = x + (n * 512 + c) * 16;
       const float* restrict yc = y + (n * 512 + c) * 16;
@@ -2962,6 +3018,11 @@ static void batch_norm_relu_bwd__backbone_layer4_0_bn2(const float* restrict dy,
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
+      __builtin_prefetch(dx + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
@@ -3080,6 +3141,10 @@ static void batch_norm_relu_bwd__backbone_layer4_0_bn1(const float* restrict dy,
     const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
     lanes_t g8 = {0}, gx8 = {0};
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
       const float* restrict dyc = dy + (n * 512 + c) * 16;
       const float* restrict xc = x + (n * 512 + c) * 16;
       const float* restrict yc = y + (n * 512 + c) * 16;
@@ -3095,6 +3160,11 @@ static void batch_norm_relu_bwd__backbone_layer4_0_bn1(const float* restrict dy,
     dbeta[c] = (float)sum_dy;
     const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(dy + ahead);
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead);
+      __builtin_prefetch(dx + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
@@ -5135,6 +5205,9 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(const float* restric
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - running_mean[c] * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
@@ -5153,6 +5226,9 @@ static void batch_norm_eval_fwd__backbone_layer4_0_downsample_1(const float* res
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - running_mean[c] * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         y[v] = x[v] * scale + shift;
@@ -5171,6 +5247,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(const float* res
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - running_mean[c] * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(residual + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift + residual[v]; y[v] = out > 0 ? out : 0;
@@ -5189,6 +5269,9 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(const float* restric
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - running_mean[c] * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
@@ -5207,6 +5290,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer4_1_bn2(const float* res
     const float scale = (float)(invstd * gamma[c]);
     const float shift = (float)(beta[c] - running_mean[c] * invstd * gamma[c]);
     for (int64_t n = 0; n < N; n++) {
+      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * 512 + c) * 16;
+      __builtin_prefetch(x + ahead);
+      __builtin_prefetch(residual + ahead);
+      __builtin_prefetch(y + ahead, 1);
       for (int64_t i = 0; i < 16; i++) {
         const int64_t v = (n * 512 + c) * 16 + i;
         const float out = x[v] * scale + shift + residual[v]; y[v] = out > 0 ? out : 0;
