@@ -49,8 +49,6 @@ enum ConvGemm {
             previous = name
         }
         halfTypes = halfTypes.trimmingCharacters(in: .newlines)
-        halfTypes = halfTypes.replacingOccurrences(of: "\n", with: "\n            ")
-        halving = halving.replacingOccurrences(of: "\n", with: "\n            ")
         var weightSums = ""
         for i in 0..<wr {
             for j in 0..<wc { weightSums += "          if (\(i) < ri && \(j) < rj) partial[(i0 + \(i)) * J + j0 + \(j)] += conv_lane_sum(s\(i)\(j));\n" }
@@ -188,8 +186,17 @@ enum ConvGemm {
                 \(t) tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
                 int zero_phases = 0;
                 for (int64_t f = 0; f < p->phases; f++) zero_phases |= p->phase[f].taps == 0;
+                /* While it computes one image, a thread prefetches the next, a few lines per tile:
+                   the fill then reads it from cache instead of memory. */
+                int64_t tiles = 0;
+                for (int64_t f = 0; f < p->phases; f++)
+                  if (p->phase[f].taps > 0)
+                    tiles += row_panels * (((p->phase[f].rows - 1) * p->source.cols + p->phase[f].cols + GEMM_NR - 1) / GEMM_NR);
+                const int64_t lines = (p->image_size * (int64_t)sizeof(\(t)) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
                 #pragma omp for schedule(static)
                 for (int64_t n = 0; n < p->images; n++) {
+                  const char* next = (const char*)(in + (n + 1 < p->images ? n + 1 : n) * p->image_size);
+                  int64_t prefetched = 0;
                   conv_fill_source(&p->source, in + n * p->image_size, source);
                   if (zero_phases) memset(out + n * p->out_image, 0, sizeof(\(t)) * (size_t)p->out_image);
                   for (int64_t f = 0; f < p->phases; f++) {
@@ -201,6 +208,7 @@ enum ConvGemm {
                       const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
                       for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
                         const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
+                        for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(next + prefetched * 64);
                         conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
                         conv_store(p, ph, out + n * p->out_image + r * GEMM_MR * p->out_channel, rows, m0, cols, tile);
                       }
