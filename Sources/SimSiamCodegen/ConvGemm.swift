@@ -130,28 +130,37 @@ enum ConvGemm {
               const conv_phase_t* phase;
             } conv_plan_t;
 
-            /* Stores an MR x NR tile of grid columns [m0, m0 + cols) of one phase, dropping c >= phase cols. */
-            static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, \(t)* restrict out, int64_t rows, int64_t m0, int64_t cols, const \(t)* restrict tile) {
-              const int64_t width = p->source.cols;
+            /* Stores an MR x NR tile of grid columns [m0, m0 + cols) of one phase, dropping c >= phase cols,
+               plus addend at the same places when there is one. */
+            static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, \(t)* restrict out, const \(t)* restrict addend,
+                                          int64_t rows, int64_t m0, int64_t cols, const \(t)* restrict tile) {
+              const int64_t width = p->source.cols, step = ph->dest_col;
               int64_t r = m0 / width, c = m0 % width;
               for (int64_t j = 0; j < cols;) {
                 if (c >= ph->cols) { j += width - c; r++; c = 0; continue; }
                 const int64_t run = ph->cols - c < cols - j ? ph->cols - c : cols - j;
-                \(t)* restrict dst = out + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
-                if (ph->dest_col == 1) {
+                const int64_t at = ph->dest_offset + r * ph->dest_row + c * step;
+                \(t)* restrict dst = out + at;
+                const \(t)* restrict src = tile + j;
+                if (addend) {
+                  const \(t)* restrict add = addend + at;
                   for (int64_t i = 0; i < rows; i++)
-                    for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u] = tile[i * GEMM_NR + j + u];
+                    for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * step] = src[i * GEMM_NR + u] + add[i * p->out_channel + u * step];
+                } else if (step == 1) {
+                  for (int64_t i = 0; i < rows; i++)
+                    for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u] = src[i * GEMM_NR + u];
                 } else {
                   for (int64_t i = 0; i < rows; i++)
-                    for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * ph->dest_col] = tile[i * GEMM_NR + j + u];
+                    for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * step] = src[i * GEMM_NR + u];
                 }
                 j += run; c += run;
               }
             }
 
-            /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase.
-               Weights are packed once; threads take whole images. */
-            static void conv_gemm(const conv_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out) {
+            /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase,
+               plus addend[n][i][pixel] if addend is not null. Weights are packed once; threads take whole images. */
+            static void conv_gemm(const conv_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out,
+                                  const \(t)* restrict addend) {
               const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR;
               const int64_t source_channel = p->source.phase_rows * p->source.phase_cols * p->source.rows * p->source.cols;
               \(t)* a[p->phases];
@@ -198,7 +207,10 @@ enum ConvGemm {
                   const char* next = (const char*)(in + (n + 1 < p->images ? n + 1 : n) * p->image_size);
                   int64_t prefetched = 0;
                   conv_fill_source(&p->source, in + n * p->image_size, source);
-                  if (zero_phases) memset(out + n * p->out_image, 0, sizeof(\(t)) * (size_t)p->out_image);
+                  if (zero_phases && addend)
+                    memcpy(out + n * p->out_image, addend + n * p->out_image, sizeof(\(t)) * (size_t)p->out_image);
+                  else if (zero_phases)
+                    memset(out + n * p->out_image, 0, sizeof(\(t)) * (size_t)p->out_image);
                   for (int64_t f = 0; f < p->phases; f++) {
                     const conv_phase_t* ph = &p->phase[f];
                     if (ph->taps == 0) continue;  /* no tap reaches it: zero */
@@ -210,7 +222,8 @@ enum ConvGemm {
                         const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
                         for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(next + prefetched * 64);
                         conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
-                        conv_store(p, ph, out + n * p->out_image + r * GEMM_MR * p->out_channel, rows, m0, cols, tile);
+                        const int64_t at = n * p->out_image + r * GEMM_MR * p->out_channel;
+                        conv_store(p, ph, out + at, addend ? addend + at : 0, rows, m0, cols, tile);
                       }
                     }
                   }

@@ -58,7 +58,7 @@ extension KernelEmitter {
     /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,h+PAD-kh,w+PAD-kw] of a stride-1
     /// convolution: A = w^T as [C x O*K*K], B gathers dy (zero outside it). Strided ones go
     /// phase by phase (`conv2dBackwardDataPhasePacked`).
-    func conv2dBackwardDataPacked(padding pad: Int) -> Kernel {
+    func conv2dBackwardDataPacked(padding pad: Int, accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
@@ -87,11 +87,13 @@ extension KernelEmitter {
         store.block("for (int64_t j = 0; j < cols; j++)") { c in
             c.line("const int64_t column = j0 + j, n = column / \(h * width), pixel = column % \(h * width);")
             c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + pixel;")
-            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
+            c.line("const int64_t at = n * \(channels * h * width) + pixel;")
+            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j]\(accumulates ? " + g->addend[at + (i0 + i) * \(h * width)]" : "");")
         }
         return gemmKernel(GemmPlan(
-            summary: "dy \(dy), w \(w) -> dx \(dx); stride 1, padding \(pad)", inputs: ["dy", "w"], outputs: ["dx"],
-            operands: "{.a = w, .b = dy, .c = dx}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
+            summary: "dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride 1, padding \(pad)",
+            inputs: ["dy", "w"] + (accumulates ? ["addend"] : []), outputs: ["dx"],
+            operands: "{.a = w, .b = dy, .c = dx\(accumulates ? ", .addend = addend" : "")}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
             packA: packA.text, packB: packB.text, store: store.text))
     }
 
@@ -105,15 +107,16 @@ extension KernelEmitter {
     /// dx of a strided convolution as one packed GEMM per sub-pixel phase of dx: A = w^T over the
     /// taps that reach the phase, as [C x O*taps]; B gathers dy; columns (n, r, c) of the phase.
     /// No FMA multiplies one of the zeros that a dilated dy would have between its pixels.
-    func conv2dBackwardDataPhasePacked(stride s: Int, padding pad: Int, phases: [PhaseTaps]) -> Kernel {
+    func conv2dBackwardDataPhasePacked(stride s: Int, padding pad: Int, phases: [PhaseTaps], accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
         var helpers: [String] = []
         var body = CLines()
-        body.line("const gemm_operands_t g = {.a = w, .b = dy, .c = dx};")
+        body.line("const gemm_operands_t g = {.a = w, .b = dy, .c = dx\(accumulates ? ", .addend = addend" : "")};")
         if phases.contains(where: { $0.taps.isEmpty }) || phases.count < s * s {
-            body.line("memset(dx, 0, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches stay zero */")
+            body.line(accumulates ? "memcpy(dx, addend, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches keep the addend */"
+                                  : "memset(dx, 0, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches stay zero */")
         }
         for phase in phases where !phase.taps.isEmpty {
             let count = phase.taps.count, grid = phase.rows * phase.cols
@@ -146,8 +149,8 @@ extension KernelEmitter {
             var store = CLines()
             store.block("for (int64_t j = 0; j < cols; j++)") { c in
                 c.line("const int64_t column = j0 + j, n = column / \(grid), pixel = column % \(grid);")
-                c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + (pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw);")
-                c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j];")
+                c.line("const int64_t at = n * \(channels * h * width) + (pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw);")
+                c.line("for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * \(h * width)] = tile[i * GEMM_NR + j]\(accumulates ? " + g->addend[at + (i0 + i) * \(h * width)]" : "");")
             }
             let plan = GemmPlan(summary: "", inputs: [], outputs: [], operands: "", m: channels, n: dy[0] * grid, k: outputs * count,
                                 packA: packA.text, packB: packB.text, store: store.text)
@@ -155,9 +158,9 @@ extension KernelEmitter {
             helpers += phaseHelpers
             body.line("\(call)  /* phase (\(phase.ph), \(phase.pw)): \(count) tap\(count == 1 ? "" : "s"), \(phase.rows)x\(phase.cols) pixels per image */")
         }
-        var kernel = kernel("dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)\n"
+        var kernel = kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
                             + "per phase of dx (h mod \(s), w mod \(s)): GEMM M \(channels), N \(dy[0]) images x the phase's pixels, K \(outputs) x its taps",
-                            ["dy", "w"], ["dx"], body: body)
+                            ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
         kernel.helpers = helpers
         return kernel
     }

@@ -49,7 +49,7 @@ extension KernelEmitter {
                       ["x", "w"], ["y"], body: c)
     }
 
-    func conv2dBackwardData(stride: Int, padding: Int) -> Kernel {
+    func conv2dBackwardData(stride: Int, padding: Int, accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         var c = CLines()
         c.line(dims(dx, w, dy))
@@ -58,7 +58,8 @@ extension KernelEmitter {
         c.block("for (int64_t n = 0; n < N; n++)") { c in
             c.block("for (int64_t ci = 0; ci < C; ci++)") { c in
                 c.line("\(t)* restrict dxp = dx + (n * C + ci) * H * W;")
-                c.line("for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;")
+                c.line(accumulates ? "for (int64_t i = 0; i < H * W; i++) dxp[i] = addend[(n * C + ci) * H * W + i];"
+                                   : "for (int64_t i = 0; i < H * W; i++) dxp[i] = 0;")
                 c.block("for (int64_t o = 0; o < O; o++)") { c in
                     c.line("const \(t)* restrict dyp = dy + (n * O + o) * P * Q;")
                     c.line("const \(t)* restrict wp = w + (o * C + ci) * K * K;")
@@ -74,8 +75,8 @@ extension KernelEmitter {
                 }
             }
         }
-        return kernel("dy \(dy), w \(w) -> dx \(dx); stride \(stride), padding \(padding)",
-                      ["dy", "w"], ["dx"], body: c)
+        return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(stride), padding \(padding)",
+                      ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: c)
     }
 
     func conv2dBackwardWeight(stride: Int, padding: Int) -> Kernel {

@@ -41,7 +41,7 @@ enum GemmSupport {
               return total;
             }
 
-            typedef struct { const \(t)* a; const \(t)* b; const \(t)* bias; \(t)* c; } gemm_operands_t;
+            typedef struct { const \(t)* a; const \(t)* b; const \(t)* bias; \(t)* c; const \(t)* addend; } gemm_operands_t;
             /* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
             typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel);
             /* Writes an MR x NR tile (row-major, stride GEMM_NR) to C rows i0.., columns j0... */

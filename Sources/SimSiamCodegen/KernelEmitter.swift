@@ -94,8 +94,9 @@ struct KernelEmitter {
         case .fill(let value, let shape): fill(value, shape)
         case .conv2d(let stride, let padding):
             tuned ? conv2dForwardGemm(stride: stride, padding: padding) : conv2dForward(stride: stride, padding: padding)
-        case .conv2dBackwardData(let stride, let padding, _, _):
-            tuned ? conv2dBackwardDataGemm(stride: stride, padding: padding) : conv2dBackwardData(stride: stride, padding: padding)
+        case .conv2dBackwardData(let stride, let padding, _, _, let accumulates):
+            tuned ? conv2dBackwardDataGemm(stride: stride, padding: padding, accumulates: accumulates)
+                : conv2dBackwardData(stride: stride, padding: padding, accumulates: accumulates)
         case .conv2dBackwardWeight(let stride, let padding, _):
             tuned ? conv2dBackwardWeightGemm(stride: stride, padding: padding) : conv2dBackwardWeight(stride: stride, padding: padding)
         case .batchNorm(let a): a.training ? batchNormTrainForward(a) : batchNormEvalForward(a)

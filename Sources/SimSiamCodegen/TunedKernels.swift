@@ -165,7 +165,7 @@ extension KernelEmitter {
     /// The kernel body of a `conv_gemm` call.
     private func convGemmBody(images: Int, m: Int, channels: Int, weightRow: Int, weightChannel: Int, source: ConvSource,
                               imageSize: Int, outImage: Int, outChannel: Int, phases: [ConvPhase],
-                              operands: (w: String, input: String, output: String)) -> CLines {
+                              operands: (w: String, input: String, output: String, addend: String)) -> CLines {
         let nr = GemmSupport.columns(precision)
         var reach = source.channels * source.perChannel
         for phase in phases where !phase.taps.isEmpty {
@@ -185,7 +185,7 @@ extension KernelEmitter {
         c.line("const conv_plan_t plan = {.images = \(images), .m = \(m), .channels = \(channels), .weight_row = \(weightRow), .weight_channel = \(weightChannel),")
         c.line("  .source = \(source.c),")
         c.line("  .source_size = \(reach), .image_size = \(imageSize), .out_image = \(outImage), .out_channel = \(outChannel), .phases = \(phases.count), .phase = phases};")
-        c.line("conv_gemm(&plan, \(operands.w), \(operands.input), \(operands.output));")
+        c.line("conv_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend));")
         return c
     }
 
@@ -201,7 +201,7 @@ extension KernelEmitter {
         }
         let body = convGemmBody(
             images: x[0], m: w[0], channels: channels, weightRow: channels * k * k, weightChannel: k * k, source: source,
-            imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y"))
+            imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y", "0"))
         return kernel("x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)\nper image: GEMM M \(w[0]), N \(p)x\(source.cols) grid, K \(channels * k * k)",
                       ["x", "w"], ["y"], body: body)
     }
@@ -209,7 +209,7 @@ extension KernelEmitter {
     /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
     /// a forward convolution of padded dy, split into S x S sub-pixel phases of dx
     /// (h mod S, w mod S); each phase sums only the taps that reach it.
-    func conv2dBackwardDataGemm(stride s: Int, padding pad: Int) -> Kernel {
+    func conv2dBackwardDataGemm(stride s: Int, padding pad: Int, accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
@@ -239,7 +239,7 @@ extension KernelEmitter {
         }
         let gridShare = gridEfficiency(source: source, phases: phases)
         if s == 1, gridShare < Self.packedConvEfficiency(rows: channels) {
-            return conv2dBackwardDataPacked(padding: pad)
+            return conv2dBackwardDataPacked(padding: pad, accumulates: accumulates)
         }
         // Gathering dy per phase costs about twice the packing of a forward convolution: measured
         // 72% of the FMA peak at M = 256 and 54% at M = 128 (W2 layer4.0.conv1, layer3.0.conv1).
@@ -251,13 +251,14 @@ extension KernelEmitter {
                     return PhaseTaps(ph: ph, pw: pw, rows: phaseRows[ph], cols: phaseCols[pw], taps: taps)
                 }
             }
-            return conv2dBackwardDataPhasePacked(stride: s, padding: pad, phases: phaseTaps)
+            return conv2dBackwardDataPhasePacked(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
         }
         let body = convGemmBody(
             images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,
-            imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases, operands: ("w", "dy", "dx"))
-        return kernel("dy \(dy), w \(w) -> dx \(dx); stride \(s), padding \(pad)\nper image and phase: GEMM M \(channels), K \(outputs) x taps of the phase",
-                      ["dy", "w"], ["dx"], body: body)
+            imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases, operands: ("w", "dy", "dx", accumulates ? "addend" : "0"))
+        return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
+                      + "per image and phase: GEMM M \(channels), K \(outputs) x taps of the phase",
+                      ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:

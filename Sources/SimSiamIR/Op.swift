@@ -77,8 +77,10 @@ public enum Op: Hashable, Sendable {
 
     // MARK: Backward (created by autodiff only)
     /// (dy [N,O,Ho,Wo], w [O,C,k,k]) -> dx [N,C,H,W]; H and W are given because
-    /// a strided convolution maps several input sizes to one output size.
-    case conv2dBackwardData(stride: Int, padding: Int, inputHeight: Int, inputWidth: Int)
+    /// a strided convolution maps several input sizes to one output size. Fusion
+    /// sets `accumulates`: a third operand [N,C,H,W] (the input's gradient from its
+    /// other consumers) is added to dx as it is stored.
+    case conv2dBackwardData(stride: Int, padding: Int, inputHeight: Int, inputWidth: Int, accumulates: Bool = false)
     /// (dy [N,O,Ho,Wo], x [N,C,H,W]) -> dw [O,C,k,k]
     case conv2dBackwardWeight(stride: Int, padding: Int, kernel: Int)
     /// Training-mode BN: (dy, x, saved, gamma?) -> dx (through the batch statistics).
@@ -130,7 +132,7 @@ public enum Op: Hashable, Sendable {
         case .cosineSimilarity: "cosine_similarity"
         case .crossEntropySimilarity: "cross_entropy_similarity"
         case .mean: "mean"
-        case .conv2dBackwardData: "conv2d_bwd_data"
+        case .conv2dBackwardData(_, _, _, _, let accumulates): accumulates ? "conv2d_bwd_data_add" : "conv2d_bwd_data"
         case .conv2dBackwardWeight: "conv2d_bwd_weight"
         case .batchNormBackwardData: "batch_norm_bwd_data"
         case .batchNormBackwardGamma: "batch_norm_bwd_gamma"

@@ -62,7 +62,8 @@ public enum Printer {
         case .scale(let factor): "factor=\(factor)"
         case .reshape(let shape): "shape=\(shape)"
         case .cosineSimilarity(let eps): "eps=\(eps)"
-        case .conv2dBackwardData(let stride, let padding, let h, let w): "stride=\(stride), padding=\(padding), input=\(h)x\(w)"
+        case .conv2dBackwardData(let stride, let padding, let h, let w, let accumulates):
+            "stride=\(stride), padding=\(padding), input=\(h)x\(w)\(accumulates ? ", +addend" : "")"
         case .conv2dBackwardWeight(let stride, let padding, let kernel): "stride=\(stride), padding=\(padding), kernel=\(kernel)"
         case .batchNormBackwardData(let affine): "affine=\(affine)"
         case .globalAveragePoolBackward(let h, let w): "input=\(h)x\(w)"

@@ -110,8 +110,8 @@ public enum ShapeInference {
             try expectOperands(1...1)
             return [[]]
 
-        case .conv2dBackwardData(let stride, let padding, let height, let width):
-            try expectOperands(2...2)
+        case .conv2dBackwardData(let stride, let padding, let height, let width, let accumulates):
+            try expectOperands(accumulates ? 3...3 : 2...2)
             let dy = operands[0], w = operands[1]
             try expectRank(dy, [4], "output gradient")
             try expectRank(w, [4], "weight")
@@ -119,7 +119,9 @@ public enum ShapeInference {
             guard (height + 2 * padding - w[2]) / stride + 1 == dy[2], (width + 2 * padding - w[3]) / stride + 1 == dy[3] else {
                 throw ShapeError("conv2d_bwd_data: input size \(height)x\(width) does not produce output gradient \(dy)")
             }
-            return [[dy[0], w[1], height, width]]
+            let dx: Shape = [dy[0], w[1], height, width]
+            if accumulates { try expectSame(operands[2], dx, "the added gradient and dx") }
+            return [dx]
         case .conv2dBackwardWeight(_, _, let kernel):
             try expectOperands(2...2)
             let dy = operands[0], x = operands[1]

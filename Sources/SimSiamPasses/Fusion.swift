@@ -10,6 +10,8 @@ public struct FusionSummary: Hashable, Sendable {
     public var batchNormBackward = 0
     /// Of those, how many also absorbed the ReLU backward before them.
     public var reluMasks = 0
+    /// Gradient sums folded into the convolution dx that is one of their terms.
+    public var accumulatedGradients = 0
     /// Compute nodes before and after.
     public var nodesBefore = 0, nodesAfter = 0
 }
@@ -20,7 +22,9 @@ public struct FusionSummary: Hashable, Sendable {
 ///   and so does batch norm followed by a residual add and a ReLU;
 /// - backward: the three backward ops of an affine BN (dx, dgamma, dbeta) become
 ///   one op computing their two reductions once, and the ReLU backward feeding
-///   them is folded in as a mask on the fly (into both BNs below a residual add).
+///   them is folded in as a mask on the fly (into both BNs below a residual add);
+///   a gradient sum with a convolution's dx as a term becomes that convolution
+///   adding the other term as it stores.
 /// Values keep their meaning: the fused BN's output is the ReLU's output, which
 /// is all the backward pass reads of it.
 public enum Fusion {
@@ -87,6 +91,22 @@ public enum Fusion {
         absorbed.formUnion(reluOf.values)
         absorbed.formUnion(residualAt.values.map(\.batchNorm))
 
+        // Backward: a gradient sum whose one term is a convolution's dx read by nothing else: the
+        // convolution adds the other term as it stores dx (e.g. a block input feeding conv1 and
+        // the shortcut).
+        var accumulateAt: [Int: (convolution: Int, addend: ValueID)] = [:]  // keyed by the add
+        for (index, node) in nodes.enumerated() where node.op == .add && node.phase == .backward {
+            for (position, operand) in node.operands.enumerated() {
+                let producer = graph.values[operand.index].producer
+                guard case .conv2dBackwardData(_, _, _, _, false) = nodes[producer].op, onlyUser(operand) == index,
+                      node.operands[1 - position] != operand
+                else { continue }
+                accumulateAt[index] = (producer, node.operands[1 - position])
+                absorbed.insert(producer)
+                break
+            }
+        }
+
         var fused = Graph(name: graph.name, state: graph.state)
         fused.inputs = graph.inputs
         var map: [ValueID: ValueID] = [:]
@@ -104,7 +124,15 @@ public enum Fusion {
             if residual == nil { summary.batchNormReLU += 1 } else { summary.batchNormAddReLU += 1 }
         }
         for (index, node) in nodes.enumerated() where !absorbed.contains(index) {
-            if let (batchNorm, residual) = residualAt[index] {
+            if let (convolution, addend) = accumulateAt[index],
+               case .conv2dBackwardData(let stride, let padding, let height, let width, _) = nodes[convolution].op {
+                let source = nodes[convolution]
+                let results = try fused.appendInferred(
+                    .conv2dBackwardData(stride: stride, padding: padding, inputHeight: height, inputWidth: width, accumulates: true),
+                    mapped(source.operands + [addend]), label: source.label, origin: source.origin, phase: source.phase)
+                map[node.results[0]] = results[0]
+                summary.accumulatedGradients += 1
+            } else if let (batchNorm, residual) = residualAt[index] {
                 try appendBatchNormReLU(batchNorm, residual: residual)
             } else if reluOf[index] != nil {
                 try appendBatchNormReLU(index, residual: nil)

@@ -19,6 +19,12 @@ import Testing
         let wideOutput = (x: p("conv_wide_out.x", [2, 16, 4, 4]), w: p("conv_wide_out.w", [256, 16, 3, 3]))
         let wideInput = (x: p("conv_wide_in.x", [2, 256, 4, 4]), w: p("conv_wide_in.w", [4, 256, 3, 3]))
         let widePointwise = (x: p("conv_wide_1x1_s2.x", [2, 256, 4, 4]), w: p("conv_wide_1x1_s2.w", [4, 256, 1, 1]))
+        let sharedInputs: [(String, (x: Int, w: Int, stride: Int, padding: Int))] = [
+            ("conv_shared", (p("conv_shared.x", [3, 2, 5, 5]), p("conv_shared.w", [4, 2, 3, 3]), 1, 1)),
+            ("conv_wide_s1_shared", (p("conv_wide_s1_shared.x", [2, 256, 4, 4]), p("conv_wide_s1_shared.w", [4, 256, 3, 3]), 1, 1)),
+            ("conv_wide_shared", (p("conv_wide_shared.x", [2, 256, 4, 4]), p("conv_wide_shared.w", [4, 256, 3, 3]), 2, 1)),
+            ("conv_wide_1x1_shared", (p("conv_wide_1x1_shared.x", [2, 256, 4, 4]), p("conv_wide_1x1_shared.w", [4, 256, 1, 1]), 2, 0)),
+        ]
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
         let bnReLU = (x: p("bn_relu.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn_relu", 2))
@@ -44,6 +50,13 @@ import Testing
         term("conv_wide_out", v(wideOutput.x).conv2d(v(wideOutput.w), stride: 1, padding: 1))
         term("conv_wide_in", v(wideInput.x).conv2d(v(wideInput.w), stride: 2, padding: 1))
         term("conv_wide_1x1_s2", v(widePointwise.x).conv2d(v(widePointwise.w), stride: 2, padding: 0))
+        // Convolution inputs with a second reader: their dx is summed with another gradient, which
+        // tuned builds fold into the convolution (in place, and per phase of a strided dx).
+        for (name, shared) in sharedInputs {
+            let input = v(shared.x).scaled(by: 1.5)
+            term(name, input.conv2d(v(shared.w), stride: shared.stride, padding: shared.padding))
+            term("\(name)_again", input.scaled(by: -0.5))
+        }
         term("bn2d", bn2d.layer(v(bn2d.x)))
         term("bn1d", bn1d.layer(v(bn1d.x)))
         term("bn_relu", bnReLU.layer(v(bnReLU.x)).relu())  // fused forward and backward in tuned builds
@@ -79,6 +92,9 @@ import Testing
             // Strided dx, one GEMM per sub-pixel phase; a 1x1 kernel reaches only phase (0, 0).
             #expect(lowered.generated.source.contains("__phase11_pack_b("))
             #expect(lowered.generated.source.contains("phases no tap reaches stay zero"))
+            #expect(lowered.generated.source.contains("static void conv2d_bwd_data_add"))
+            #expect(lowered.generated.source.contains("(+ addend); stride 1, padding 1\n   GEMM: M 256"))  // packed, stride 1
+            #expect(lowered.generated.source.contains("phases no tap reaches keep the addend"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
         }
         for (name, error) in errors {

@@ -54,4 +54,20 @@ import SimSiamDSL
             #expect(!otherReaders.isEmpty, "\(node.label): only BN backward reads it")
         }
     }
+
+    @Test func gradientSumsWithAConvolutionDxTermMoveIntoTheConvolution() throws {
+        let (graph, _) = try Autodiff.differentiate(try Workload.fmnistResNetMini.makeModel().trainingGraph(name: "w1", batch: 4))
+        let (fused, summary) = try Fusion.fuse(graph)
+        func backwardAdds(_ g: Graph) -> Int { g.nodes.count { $0.op == .add && $0.phase == .backward } }
+        // Each block input feeds conv1 and the shortcut, in both views.
+        #expect(summary.accumulatedGradients == 6)
+        #expect(backwardAdds(fused) == backwardAdds(graph) - summary.accumulatedGradients)
+        let accumulating = fused.nodes.filter { node in
+            if case .conv2dBackwardData(_, _, _, _, true) = node.op { return true }
+            return false
+        }
+        // layer1: conv1's dx plus the identity shortcut's; layer2 and 3: the downsample's plus conv1's.
+        #expect(accumulating.map(\.label).sorted() == ["backbone.layer1.0.conv1", "backbone.layer2.0.downsample.0", "backbone.layer3.0.downsample.0"].flatMap { [$0, $0] })
+        #expect(accumulating.allSatisfy { $0.operands.count == 3 })
+    }
 }
