@@ -20,7 +20,7 @@ public struct CompiledModel: @unchecked Sendable {
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               fusion:  \(fusionLine)
               kernels: \(g.kernelCount) C functions (views share kernels)
-              arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
+              arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.peakLiveWorkspaceElements * bytes)) live at the peak, \(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """

@@ -16,6 +16,8 @@ public struct GeneratedC: Sendable {
     public let workspaceElements: Int
     /// What the workspace would need without liveness-based reuse.
     public let unsharedWorkspaceElements: Int
+    /// The most workspace elements live at once: what a perfect placement would need.
+    public let peakLiveWorkspaceElements: Int
 }
 
 /// Emits one C translation unit for a training graph (forward, backward,
@@ -80,7 +82,8 @@ public struct ProgramEmitter {
         return GeneratedC(baseName: baseName, source: parts.joined(separator: "\n"), header: header,
                           kernelCount: kernels.kernels.count, parameterElements: layout.parameterElements,
                           bufferElements: layout.bufferElements, workspaceElements: workspace,
-                          unsharedWorkspaceElements: max(trainingPlan.unsharedElements, featurePlan?.unsharedElements ?? 0))
+                          unsharedWorkspaceElements: max(trainingPlan.unsharedElements, featurePlan?.unsharedElements ?? 0),
+                          peakLiveWorkspaceElements: max(trainingPlan.peakLiveElements, featurePlan?.peakLiveElements ?? 0))
     }
 
     var featureDimension: Int {

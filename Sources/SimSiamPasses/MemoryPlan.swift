@@ -18,9 +18,8 @@ public enum Storage: Hashable, Sendable {
 /// (shared), buffer offsets, and per graph the workspace slot of every value.
 ///
 /// Trainable parameters are laid out group by group, frozen ones last, so the
-/// optimizer is one flat loop per group. This first planner gives every
-/// intermediate value its own workspace slot; a liveness-based planner can
-/// replace `plan(_:)` without touching code generation.
+/// optimizer is one flat loop per group. Workspace slots of intermediate
+/// values come from `MemoryPlan`.
 public struct ArenaLayout: Hashable, Sendable {
     /// Offsets are rounded up to this many elements (64 bytes of float).
     public static let alignment = 16
@@ -68,6 +67,8 @@ public struct MemoryPlan: Hashable, Sendable {
     public let workspaceElements: Int
     /// What the workspace would need if no two values shared memory.
     public let unsharedElements: Int
+    /// The most elements live at once: no placement needs less than this.
+    public let peakLiveElements: Int
 
     /// Places every computed value in the workspace by liveness: a value's
     /// slot is free again after its last reader (aliases such as
@@ -98,7 +99,7 @@ public struct MemoryPlan: Hashable, Sendable {
         for output in graph.outputs.values { lastUse[owner(output).index] = graph.nodes.count }
 
         var freeBlocks: [Range<Int>] = []
-        var end = 0, unshared = 0
+        var end = 0, unshared = 0, live = 0, peakLive = 0
         var releasedAfter: [Int: [ValueID]] = [:]
         for (index, node) in graph.nodes.enumerated() {
             for result in node.results where storage[result.index] == .none {
@@ -107,13 +108,17 @@ public struct MemoryPlan: Hashable, Sendable {
                 let offset = take(size, from: &freeBlocks, end: &end)
                 storage[result.index] = .workspace(offset: offset)
                 releasedAfter[lastUse[result.index], default: []].append(result)
+                live += size
             }
+            peakLive = max(peakLive, live)
             for value in releasedAfter[index, default: []] {
                 guard case .workspace(let offset) = storage[value.index] else { continue }
-                give(offset..<(offset + ArenaLayout.aligned(graph.shape(of: value).elementCount)), to: &freeBlocks)
+                let size = ArenaLayout.aligned(graph.shape(of: value).elementCount)
+                give(offset..<(offset + size), to: &freeBlocks)
+                live -= size
             }
         }
-        return MemoryPlan(storage: storage, workspaceElements: end, unsharedElements: unshared)
+        return MemoryPlan(storage: storage, workspaceElements: end, unsharedElements: unshared, peakLiveElements: peakLive)
     }
 
     /// Best fit among the free blocks, else new space at the end.
