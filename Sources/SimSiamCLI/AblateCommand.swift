@@ -25,7 +25,7 @@ struct AblateCommand: ParsableCommand {
     var epochs: Int = 2
 
     @Option(help: "Train each variant on the first N training images (the kNN monitor still uses all of them).")
-    var subset: Int? = 20_000
+    var subset: Int = 20_000
 
     @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: the workload's).")
     var baseLR: Double?
@@ -46,7 +46,7 @@ struct AblateCommand: ParsableCommand {
             throw ValidationError("unknown study \"\(study)\"; choose one of: \(AblationStudy.names.joined(separator: ", "))")
         }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
+        if subset < 2 { throw ValidationError("--subset must be at least 2") }
         if let flag = AblationStudy.named(study)!.flagOverridden(inBase: baseVariant.variant) {
             throw ValidationError("the \(study) study sets \(flag) itself, per variant; drop \(flag)")
         }
