@@ -3166,8 +3166,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a(const gemm_
   const float* restrict w = g->a;
   static const int64_t tap[1] = {4}, dh[1] = {0}, dw[1] = {0};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
@@ -3180,10 +3180,10 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b(const gemm_
     base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
       out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
@@ -3201,8 +3201,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a(const gemm_
   const float* restrict w = g->a;
   static const int64_t tap[2] = {3, 5}, dh[2] = {0, 0}, dw[2] = {1, 0};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
@@ -3215,10 +3215,10 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b(const gemm_
     base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
       out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
@@ -3236,8 +3236,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a(const gemm_
   const float* restrict w = g->a;
   static const int64_t tap[2] = {1, 7}, dh[2] = {1, 0}, dw[2] = {0, 0};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
@@ -3250,10 +3250,10 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b(const gemm_
     base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, t = (k0 + k) % 2;
+    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
       out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
@@ -3271,8 +3271,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a(const gemm_
   const float* restrict w = g->a;
   static const int64_t tap[4] = {0, 2, 6, 8}, dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 4, t = (k0 + k) % 4;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[t]] : 0;
+    const int64_t o = (k0 + k) / 4, ti = (k0 + k) % 4;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
@@ -3285,10 +3285,10 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b(const gemm_
     base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 4, t = (k0 + k) % 4;
+    const int64_t o = (k0 + k) / 4, ti = (k0 + k) % 4;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
       out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
@@ -3317,8 +3317,8 @@ static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_a(
   const float* restrict w = g->a;
   static const int64_t tap[1] = {0}, dh[1] = {0}, dw[1] = {0};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap[t]] : 0;
+    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap[ti]] : 0;
   }
 }
 
@@ -3331,10 +3331,10 @@ static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_b(
     base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, t = (k0 + k) % 1;
+    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
       out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }

@@ -127,8 +127,8 @@ extension KernelEmitter {
             packA.line("const \(t)* restrict w = g->a;")
             packA.line(tables)
             packA.block("for (int64_t k = 0; k < kc; k++)") { c in
-                c.line("const int64_t o = (k0 + k) / \(count), t = (k0 + k) % \(count);")
-                c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap[t]] : 0;")
+                c.line("const int64_t o = (k0 + k) / \(count), ti = (k0 + k) % \(count);")
+                c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap[ti]] : 0;")
             }
             var packB = CLines()
             packB.line("const \(t)* restrict dy = g->b;")
@@ -139,10 +139,10 @@ extension KernelEmitter {
                 c.line("base[j] = n * \(outputs * p * q); row[j] = pixel / \(phase.cols); col[j] = pixel % \(phase.cols);")
             }
             packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-                c.line("const int64_t o = (k0 + k) / \(count), t = (k0 + k) % \(count);")
+                c.line("const int64_t o = (k0 + k) / \(count), ti = (k0 + k) % \(count);")
                 c.line("\(t)* restrict out = panel + k * GEMM_NR;")
                 c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                    c.line("const int64_t hh = row[j] + dh[t], ww = col[j] + dw[t];")
+                    c.line("const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];")
                     c.line("out[j] = j < count && hh >= 0 && hh < \(p) && ww >= 0 && ww < \(q) ? dy[base[j] + o * \(p * q) + hh * \(q) + ww] : 0;")
                 }
             }
