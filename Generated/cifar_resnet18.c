@@ -2634,25 +2634,27 @@ static void accumulate_grad__backbone_layer4_1_bn2_bias(const float* restrict g,
 
 static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
 }
@@ -2660,9 +2662,8 @@ static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_b(const gemm_operands
 static void conv2d_bwd_data__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
     const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2777,25 +2778,27 @@ static void accumulate_grad__backbone_layer4_1_bn1_bias(const float* restrict g,
 
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
 }
@@ -2803,9 +2806,8 @@ static void conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_b(const gemm_oper
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
     const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 16];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 16];
   }
 }
 
@@ -3021,25 +3023,27 @@ static void accumulate_grad__backbone_layer4_0_bn2_bias(const float* restrict g,
 
 static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 + 1; left[j] = pixel % 4 + 1;
+    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 4 && qw >= 0 && qw < 4 ? dy[base[j] + o * 16 + ph * 4 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
     }
   }
 }
@@ -3047,9 +3051,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_b(const gemm_operands
 static void conv2d_bwd_data__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
     const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -3164,7 +3167,7 @@ static void accumulate_grad__backbone_layer4_0_bn1_bias(const float* restrict g,
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
-  static const int64_t tap[1] = {4}, dh[1] = {0}, dw[1] = {0};
+  static const int64_t tap[1] = {4};
   for (int64_t k = 0; k < kc; k++) {
     const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
@@ -3173,7 +3176,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a(const gemm_
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  static const int64_t tap[1] = {4}, dh[1] = {0}, dw[1] = {0};
+  static const int64_t dh[1] = {0}, dw[1] = {0};
   int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
@@ -3199,7 +3202,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_store(const gemm_o
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
-  static const int64_t tap[2] = {3, 5}, dh[2] = {0, 0}, dw[2] = {1, 0};
+  static const int64_t tap[2] = {3, 5};
   for (int64_t k = 0; k < kc; k++) {
     const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
@@ -3208,7 +3211,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a(const gemm_
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  static const int64_t tap[2] = {3, 5}, dh[2] = {0, 0}, dw[2] = {1, 0};
+  static const int64_t dh[2] = {0, 0}, dw[2] = {1, 0};
   int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
@@ -3234,7 +3237,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_store(const gemm_o
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
-  static const int64_t tap[2] = {1, 7}, dh[2] = {1, 0}, dw[2] = {0, 0};
+  static const int64_t tap[2] = {1, 7};
   for (int64_t k = 0; k < kc; k++) {
     const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
@@ -3243,7 +3246,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a(const gemm_
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  static const int64_t tap[2] = {1, 7}, dh[2] = {1, 0}, dw[2] = {0, 0};
+  static const int64_t dh[2] = {1, 0}, dw[2] = {0, 0};
   int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
@@ -3269,7 +3272,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_store(const gemm_o
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
-  static const int64_t tap[4] = {0, 2, 6, 8}, dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
+  static const int64_t tap[4] = {0, 2, 6, 8};
   for (int64_t k = 0; k < kc; k++) {
     const int64_t o = (k0 + k) / 4, ti = (k0 + k) % 4;
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
@@ -3278,7 +3281,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a(const gemm_
 
 static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  static const int64_t tap[4] = {0, 2, 6, 8}, dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
+  static const int64_t dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
   int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
@@ -3315,7 +3318,7 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, c
 
 static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
-  static const int64_t tap[1] = {0}, dh[1] = {0}, dw[1] = {0};
+  static const int64_t tap[1] = {0};
   for (int64_t k = 0; k < kc; k++) {
     const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap[ti]] : 0;
@@ -3324,7 +3327,7 @@ static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_a(
 
 static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  static const int64_t tap[1] = {0}, dh[1] = {0}, dw[1] = {0};
+  static const int64_t dh[1] = {0}, dw[1] = {0};
   int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
@@ -3457,25 +3460,27 @@ static void accumulate_grad__backbone_layer3_1_bn2_bias(const float* restrict g,
 
 static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
     }
   }
 }
@@ -3483,9 +3488,8 @@ static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_b(const gemm_operands
 static void conv2d_bwd_data__backbone_layer3_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
     const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -3591,25 +3595,27 @@ static void accumulate_grad__backbone_layer3_1_bn1_bias(const float* restrict g,
 
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
     }
   }
 }
@@ -3617,9 +3623,8 @@ static void conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_b(const gemm_oper
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
     const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 64];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 64];
   }
 }
 
@@ -3817,25 +3822,27 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
 
 static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict w = g->a;
+  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, tap = row % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap] : 0;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
   }
 }
 
 static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict dy = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
+  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
   for (int64_t j = 0; j < count; j++) {
     const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 + 1; left[j] = pixel % 8 + 1;
+    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
   }
   for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, o = row / 9, kh = row / 3 % 3, kw = row % 3;
+    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
     float* restrict out = panel + k * GEMM_NR;
     for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t ph = top[j] - kh, qw = left[j] - kw;
-      out[j] = j < count && ph >= 0 && ph < 8 && qw >= 0 && qw < 8 ? dy[base[j] + o * 64 + ph * 8 + qw] : 0;
+      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
     }
   }
 }
@@ -3843,9 +3850,8 @@ static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands
 static void conv2d_bwd_data__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t j = 0; j < cols; j++) {
     const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
     const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
+    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
   }
 }
 

@@ -55,48 +55,6 @@ extension KernelEmitter {
             packA: packWeightRows(ld: channels * k * k), packB: packB.text, store: store.text))
     }
 
-    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,h+PAD-kh,w+PAD-kw] of a stride-1
-    /// convolution: A = w^T as [C x O*K*K], B gathers dy (zero outside it). Strided ones go
-    /// phase by phase (`conv2dBackwardDataPhasePacked`).
-    func conv2dBackwardDataPacked(padding pad: Int, accumulates: Bool) -> Kernel {
-        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
-        let (outputs, channels, k) = (w[0], w[1], w[2])
-        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
-        var packA = CLines()
-        packA.line("const \(t)* restrict w = g->a;")
-        packA.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, o = row / \(k * k), tap = row % \(k * k);")
-            c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap] : 0;")
-        }
-        var packB = CLines()
-        packB.line("const \(t)* restrict dy = g->b;")
-        packB.line("int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];")
-        packB.block("for (int64_t j = 0; j < count; j++)") { c in
-            c.line("const int64_t column = x0 + j, n = column / \(h * width), pixel = column % \(h * width);")
-            c.line("base[j] = n * \(outputs * p * q); top[j] = pixel / \(width) + \(pad); left[j] = pixel % \(width) + \(pad);")
-        }
-        packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-            c.line("const int64_t row = k0 + k, o = row / \(k * k), kh = row / \(k) % \(k), kw = row % \(k);")
-            c.line("\(t)* restrict out = panel + k * GEMM_NR;")
-            c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                c.line("const int64_t ph = top[j] - kh, qw = left[j] - kw;")
-                c.line("out[j] = j < count && ph >= 0 && ph < \(p) && qw >= 0 && qw < \(q) ? dy[base[j] + o * \(p * q) + ph * \(q) + qw] : 0;")
-            }
-        }
-        var store = CLines()
-        store.block("for (int64_t j = 0; j < cols; j++)") { c in
-            c.line("const int64_t column = j0 + j, n = column / \(h * width), pixel = column % \(h * width);")
-            c.line("\(t)* restrict out = g->c + n * \(channels * h * width) + pixel;")
-            c.line("const int64_t at = n * \(channels * h * width) + pixel;")
-            c.line("for (int64_t i = 0; i < rows; i++) out[(i0 + i) * \(h * width)] = tile[i * GEMM_NR + j]\(accumulates ? " + g->addend[at + (i0 + i) * \(h * width)]" : "");")
-        }
-        return gemmKernel(GemmPlan(
-            summary: "dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride 1, padding \(pad)",
-            inputs: ["dy", "w"] + (accumulates ? ["addend"] : []), outputs: ["dx"],
-            operands: "{.a = w, .b = dy, .c = dx\(accumulates ? ", .addend = addend" : "")}", m: channels, n: dx[0] * h * width, k: outputs * k * k,
-            packA: packA.text, packB: packB.text, store: store.text))
-    }
-
     /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
     /// and the taps that reach it, each reading dy at (r + dh, c + dw).
     struct PhaseTaps {
@@ -104,9 +62,10 @@ extension KernelEmitter {
         var taps: [(tap: Int, dh: Int, dw: Int)]
     }
 
-    /// dx of a strided convolution as one packed GEMM per sub-pixel phase of dx: A = w^T over the
-    /// taps that reach the phase, as [C x O*taps]; B gathers dy; columns (n, r, c) of the phase.
-    /// No FMA multiplies one of the zeros that a dilated dy would have between its pixels.
+    /// dx of a convolution as one packed GEMM per sub-pixel phase of dx: A = w^T over the taps
+    /// that reach the phase, as [C x O*taps]; B gathers dy; columns (n, r, c) of the phase. No FMA
+    /// multiplies one of the zeros that a dilated dy would have between its pixels. Stride 1 is a
+    /// single phase with every tap.
     func conv2dBackwardDataPhasePacked(stride s: Int, padding pad: Int, phases: [PhaseTaps], accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
@@ -121,18 +80,16 @@ extension KernelEmitter {
         for phase in phases where !phase.taps.isEmpty {
             let count = phase.taps.count, grid = phase.rows * phase.cols
             let list = { (values: [Int]) in values.map(String.init).joined(separator: ", ") }
-            let tables = "static const int64_t tap[\(count)] = {\(list(phase.taps.map(\.tap)))}, "
-                + "dh[\(count)] = {\(list(phase.taps.map(\.dh)))}, dw[\(count)] = {\(list(phase.taps.map(\.dw)))};"
             var packA = CLines()
             packA.line("const \(t)* restrict w = g->a;")
-            packA.line(tables)
+            packA.line("static const int64_t tap[\(count)] = {\(list(phase.taps.map(\.tap)))};")
             packA.block("for (int64_t k = 0; k < kc; k++)") { c in
                 c.line("const int64_t o = (k0 + k) / \(count), ti = (k0 + k) % \(count);")
                 c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap[ti]] : 0;")
             }
             var packB = CLines()
             packB.line("const \(t)* restrict dy = g->b;")
-            packB.line(tables)
+            packB.line("static const int64_t dh[\(count)] = {\(list(phase.taps.map(\.dh)))}, dw[\(count)] = {\(list(phase.taps.map(\.dw)))};")
             packB.line("int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];")
             packB.block("for (int64_t j = 0; j < count; j++)") { c in
                 c.line("const int64_t column = x0 + j, n = column / \(grid), pixel = column % \(grid);")
@@ -149,17 +106,26 @@ extension KernelEmitter {
             var store = CLines()
             store.block("for (int64_t j = 0; j < cols; j++)") { c in
                 c.line("const int64_t column = j0 + j, n = column / \(grid), pixel = column % \(grid);")
-                c.line("const int64_t at = n * \(channels * h * width) + (pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw);")
+                let position = s == 1 ? "pixel" : "(pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw)"
+                c.line("const int64_t at = n * \(channels * h * width) + \(position);")
                 c.line("for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * \(h * width)] = tile[i * GEMM_NR + j]\(accumulates ? " + g->addend[at + (i0 + i) * \(h * width)]" : "");")
             }
             let plan = GemmPlan(summary: "", inputs: [], outputs: [], operands: "", m: channels, n: dy[0] * grid, k: outputs * count,
                                 packA: packA.text, packB: packB.text, store: store.text)
+            guard s > 1 else {
+                let (phaseHelpers, call) = gemmCall(plan, prefix: "$KERNEL_")
+                helpers += phaseHelpers
+                body.line(call)
+                continue
+            }
             let (phaseHelpers, call) = gemmCall(plan, prefix: "$KERNEL__phase\(phase.ph)\(phase.pw)")
             helpers += phaseHelpers
             body.line("\(call)  /* phase (\(phase.ph), \(phase.pw)): \(count) tap\(count == 1 ? "" : "s"), \(phase.rows)x\(phase.cols) pixels per image */")
         }
-        var kernel = kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
-                            + "per phase of dx (h mod \(s), w mod \(s)): GEMM M \(channels), N \(dy[0]) images x the phase's pixels, K \(outputs) x its taps",
+        let gemm = s == 1
+            ? "GEMM: M \(channels), N \(dy[0] * h * width), K \(outputs * k * k)"
+            : "per phase of dx (h mod \(s), w mod \(s)): GEMM M \(channels), N \(dy[0]) images x the phase's pixels, K \(outputs) x its taps"
+        var kernel = kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n\(gemm)",
                             ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
         kernel.helpers = helpers
         return kernel

@@ -237,13 +237,9 @@ extension KernelEmitter {
                                         destOffset: ph * width + pw, destRow: s * width, destCol: s))
             }
         }
-        let gridShare = gridEfficiency(source: source, phases: phases)
-        if s == 1, gridShare < Self.packedConvEfficiency(rows: channels) {
-            return conv2dBackwardDataPacked(padding: pad, accumulates: accumulates)
-        }
-        // Gathering dy per phase costs about twice the packing of a forward convolution: measured
-        // 72% of the FMA peak at M = 256 and 54% at M = 128 (W2 layer4.0.conv1, layer3.0.conv1).
-        if s > 1, gridShare < Self.packedConvEfficiency(rows: channels / 2) {
+        // Gathering a strided dy per phase costs about twice the packing of a forward convolution:
+        // measured 72% of the FMA peak at M = 256 and 54% at M = 128 (W2 layer4.0.conv1, layer3.0.conv1).
+        if gridEfficiency(source: source, phases: phases) < Self.packedConvEfficiency(rows: s == 1 ? channels : channels / 2) {
             let phaseTaps = (0..<s).flatMap { ph in
                 (0..<s).compactMap { pw -> PhaseTaps? in
                     guard phaseRows[ph] > 0, phaseCols[pw] > 0 else { return nil }
