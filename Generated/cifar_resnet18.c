@@ -462,6 +462,184 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict 
   }
   free(partials);
 }
+/* ===== Channels-last convolution =====
+   GEMM rows are output positions, columns output channels: position u of a phase reads
+   source[base(u) + shift[t] + c] for tap t and input channel c, from a zero-padded
+   channels-last copy of its image. Positions need not be neighbours, so no FMA falls on
+   padding; tiles are stored transposed into the NCHW output. */
+typedef struct {
+  int64_t taps;
+  const int32_t* tap;        /* per tap: kh * K + kw in the weights */
+  const int32_t* shift;      /* per tap: source offset, in values */
+  int64_t rows, cols;        /* output positions (r, c) of the phase, per image */
+  int64_t row_step, col_step;  /* base(r, c) = (r * row_step + c * col_step) * channels */
+  int64_t dest_offset, dest_row, dest_col;  /* output pixel of (r, c): offset + r * dest_row + c * dest_col */
+} conv_cl_phase_t;
+
+typedef struct {
+  int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+  int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
+  int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
+  int64_t rows, cols;                  /* source: rows x cols pixels */
+  int64_t group;                       /* images per pass */
+  int64_t image_size, out_image, out_channel;
+  int64_t phases;
+  const conv_cl_phase_t* phase;
+} conv_cl_plan_t;
+
+/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
+   stays as zeroed at allocation. */
+static void conv_cl_fill(const conv_cl_plan_t* p, const float* restrict image, float* restrict source) {
+  const int64_t C = p->channels, H = p->height, W = p->width;
+  for (int64_t h = 0; h < H; h++) {
+    float* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float* restrict in = image + (c * H + h) * W;
+      for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+    }
+  }
+}
+
+/* tile[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
+static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const float* const* position,
+                                      const float* restrict b, float* restrict tile) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t t = 0; t < taps; t++) {
+    const float* restrict a0 = position[0] + shift[t];
+    const float* restrict a1 = position[1] + shift[t];
+    const float* restrict a2 = position[2] + shift[t];
+    const float* restrict a3 = position[3] + shift[t];
+    const float* restrict a4 = position[4] + shift[t];
+    const float* restrict a5 = position[5] + shift[t];
+    const float* restrict a6 = position[6] + shift[t];
+    const float* restrict a7 = position[7] + shift[t];
+    for (int64_t c = 0; c < C; c++, b += GEMM_NR) {
+      const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + 16);
+      c0_0 += a0[c] * b0; c0_1 += a0[c] * b1;
+      c1_0 += a1[c] * b0; c1_1 += a1[c] * b1;
+      c2_0 += a2[c] * b0; c2_1 += a2[c] * b1;
+      c3_0 += a3[c] * b0; c3_1 += a3[c] * b1;
+      c4_0 += a4[c] * b0; c4_1 += a4[c] * b1;
+      c5_0 += a5[c] * b0; c5_1 += a5[c] * b1;
+      c6_0 += a6[c] * b0; c6_1 += a6[c] * b1;
+      c7_0 += a7[c] * b0; c7_1 += a7[c] * b1;
+    }
+  }
+  *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
+  *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
+  *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
+  *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
+  *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
+  *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
+  *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
+  *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+}
+
+/* Writes tile rows [0, valid) to their positions' pixels (dest) of output channels [0, cols),
+   plus addend at the same places when there is one. */
+static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64_t* dest, int64_t cols,
+                                 float* restrict out, const float* restrict addend, const float* restrict tile) {
+  /* Pixels evenly spaced (one row of a phase): each channel's pixels share a line or two.
+     dest grows by at least step between positions, so the ends tell. */
+  const int64_t step = dest[1] - dest[0];
+  if (valid == GEMM_MR && dest[GEMM_MR - 1] == dest[0] + (GEMM_MR - 1) * step) {
+    for (int64_t j = 0; j < cols; j++) {
+      float* restrict o = out + dest[0] + j * out_channel;
+      const float* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
+      if (step == 1 && a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j] + a[i];
+      else if (step == 1)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j];
+      else if (a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j] + a[i * step];
+      else
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < valid; i++)
+    for (int64_t j = 0; j < cols; j++)
+      out[dest[i] + j * out_channel] = tile[i * GEMM_NR + j] + (addend ? addend[dest[i] + j * out_channel] : 0);
+}
+
+/* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
+   addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
+   groups of images. */
+static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
+                         const float* restrict addend) {
+  const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+  const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+  float* b[p->phases];
+  for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+  #pragma omp parallel
+  {
+    for (int64_t f = 0; f < p->phases; f++) {
+      const conv_cl_phase_t* ph = &p->phase[f];
+      const int64_t K = C * ph->taps;
+      #pragma omp for schedule(static) nowait
+      for (int64_t jb = 0; jb < col_panels; jb++) {
+        float* restrict panel = b[f] + jb * GEMM_NR * K;
+        for (int64_t t = 0; t < ph->taps; t++)
+          for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < GEMM_NR; j++) {
+              const int64_t o = jb * GEMM_NR + j;
+              panel[(t * C + c) * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + ph->tap[t]] : 0;
+            }
+      }
+    }
+    #pragma omp barrier
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    int64_t tiles = 0;  /* per group, to spread the prefetch of the next group over */
+    for (int64_t f = 0; f < p->phases; f++) tiles += col_panels * ((p->group * p->phase[f].rows * p->phase[f].cols + GEMM_MR - 1) / GEMM_MR);
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+        for (int64_t f = 0; f < p->phases; f++)
+          if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
+            if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(float) * (size_t)p->out_image);
+            else memset(out + (n0 + g) * p->out_image, 0, sizeof(float) * (size_t)p->out_image);
+            break;
+          }
+      }
+      /* the next group's images are prefetched a few lines per tile: its fill then reads cache */
+      const int64_t next = n0 + count < p->images ? n0 + count : n0;
+      const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
+      const char* ahead = (const char*)(in + next * p->image_size);
+      const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(float) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+      int64_t prefetched = 0;
+      for (int64_t f = 0; f < p->phases; f++) {
+        const conv_cl_phase_t* ph = &p->phase[f];
+        if (ph->taps == 0) continue;
+        const int64_t K = C * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
+        /* a column panel of weights stays in L2 while the group's positions pass it */
+        for (int64_t jb = 0; jb < col_panels; jb++) {
+          const int64_t cols = p->m - jb * GEMM_NR < GEMM_NR ? p->m - jb * GEMM_NR : GEMM_NR;
+          for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
+            const float* position[GEMM_MR];
+            int64_t dest[GEMM_MR];
+            const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
+            for (int64_t i = 0; i < GEMM_MR; i++) {  /* rows past the end repeat the last position */
+              const int64_t u = i < valid ? u0 + i : u0 + valid - 1, g = u / per_image, r = u % per_image / ph->cols, c = u % ph->cols;
+              position[i] = source + g * source_size + (r * ph->row_step + c * ph->col_step) * C;
+              dest[i] = (n0 + g) * p->out_image + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
+            }
+            for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
+            conv_cl_micro_tile(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, tile);
+            conv_cl_store(p->out_channel, valid, dest, cols, out + jb * GEMM_NR * p->out_channel,
+                          addend ? addend + jb * GEMM_NR * p->out_channel : 0, tile);
+          }
+        }
+      }
+    }
+    free(source);
+  }
+  for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+}
 
 /* ===== Kernels ===== */
 
@@ -737,16 +915,16 @@ static void batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [128,64,3,3] -> y [512,128,16,16]; stride 2, padding 1
-   per image: GEMM M 128, N 16x17 grid, K 576 */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 576 */
 static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 306, 1, 612, 918, 613, 17, 323, 18};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 64, 128, 2112, 2176, 2240, 4224, 4288, 4352};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 66, .col_step = 2, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 18, .cols = 17},
-    .source_size = 78336, .image_size = 65536, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
+    .height = 32, .width = 32, .pad_top = 1, .pad_left = 1, .rows = 33, .cols = 33, .group = 1,
+    .image_size = 65536, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -791,16 +969,16 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   per image: GEMM M 128, N 16x17 grid, K 1152 */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -899,16 +1077,16 @@ static void batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   per image: GEMM M 128, N 16x17 grid, K 1152 */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer2.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -953,16 +1131,16 @@ static void batch_norm_train_relu_fwd__backbone_layer2_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   per image: GEMM M 128, N 16x17 grid, K 1152 */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer2.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1005,44 +1183,18 @@ static void batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 1152 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 32768; top[j] = pixel / 8 * 2 - 1; left[j] = pixel % 8 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? x[base[j] + ci * 256 + hh * 16 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [256,128,3,3] -> y [512,256,8,8]; stride 2, padding 1
-   GEMM: M 256, N 32768, K 1152 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 1152 */
 static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(256, 32768, 1152, &g, conv2d_fwd__backbone_layer3_0_conv1__pack_a, conv2d_fwd__backbone_layer3_0_conv1__pack_b, conv2d_fwd__backbone_layer3_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2176, 2304, 2432, 4352, 4480, 4608};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 34, .col_step = 2, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 17, .cols = 17, .group = 2,
+    .image_size = 32768, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1085,44 +1237,18 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_0_conv2__pack_a, conv2d_fwd__backbone_layer3_0_conv2__pack_b, conv2d_fwd__backbone_layer3_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -1219,44 +1345,18 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_1_conv1__pack_a, conv2d_fwd__backbone_layer3_1_conv1__pack_b, conv2d_fwd__backbone_layer3_1_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer3.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1299,44 +1399,18 @@ static void batch_norm_train_relu_fwd__backbone_layer3_1_bn1(const float* restri
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; top[j] = pixel / 8 * 1 - 1; left[j] = pixel % 8 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer3_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    float* restrict out = g->c + n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_fwd__backbone_layer3_1_conv2__pack_a, conv2d_fwd__backbone_layer3_1_conv2__pack_b, conv2d_fwd__backbone_layer3_1_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer3.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1379,44 +1453,18 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4]; stride 2, padding 1
-   GEMM: M 512, N 8192, K 2304 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 2304 */
 static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1__pack_a, conv2d_fwd__backbone_layer4_0_conv1__pack_b, conv2d_fwd__backbone_layer4_0_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 256, .weight_row = 2304, .weight_channel = 9,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1464,44 +1512,18 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_0_conv2__pack_a, conv2d_fwd__backbone_layer4_0_conv2__pack_b, conv2d_fwd__backbone_layer4_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1635,44 +1657,18 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_1_conv1__pack_a, conv2d_fwd__backbone_layer4_1_conv1__pack_b, conv2d_fwd__backbone_layer4_1_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer4.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1720,44 +1716,18 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 4608 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; top[j] = pixel / 4 * 1 - 1; left[j] = pixel % 4 * 1 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? x[base[j] + ci * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_fwd__backbone_layer4_1_conv2__pack_a, conv2d_fwd__backbone_layer4_1_conv2__pack_b, conv2d_fwd__backbone_layer4_1_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer4.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -2632,47 +2602,18 @@ static void accumulate_grad__backbone_layer4_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data__backbone_layer4_1_conv2__pack_a, conv2d_bwd_data__backbone_layer4_1_conv2__pack_b, conv2d_bwd_data__backbone_layer4_1_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -2776,47 +2717,18 @@ static void accumulate_grad__backbone_layer4_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 16];
-  }
-}
-
 /* conv2d_bwd_data_add (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], w [512,512,3,3], addend -> dx [512,512,4,4] (+ addend); stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx, .addend = addend};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_a, conv2d_bwd_data_add__backbone_layer4_1_conv1__pack_b, conv2d_bwd_data_add__backbone_layer4_1_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3021,47 +2933,18 @@ static void accumulate_grad__backbone_layer4_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 512 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   GEMM: M 512, N 8192, K 4608 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
 static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(512, 8192, 4608, &g, conv2d_bwd_data__backbone_layer4_0_conv2__pack_a, conv2d_bwd_data__backbone_layer4_0_conv2__pack_b, conv2d_bwd_data__backbone_layer4_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
+    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3165,199 +3048,44 @@ static void accumulate_grad__backbone_layer4_0_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[1] = {4};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[1] = {0}, dw[1] = {0};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase00_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 0;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[2] = {3, 5};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[2] = {0, 0}, dw[2] = {1, 0};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase01_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 1;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[2] = {1, 7};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[2] = {1, 0}, dw[2] = {0, 0};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 2, ti = (k0 + k) % 2;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase10_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 16384 + (pixel / 4 * 2 + 1) * 8 + pixel % 4 * 2 + 0;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[4] = {0, 2, 6, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 4, ti = (k0 + k) % 4;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[4] = {1, 1, 0, 0}, dw[4] = {1, 0, 1, 0};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 4, ti = (k0 + k) % 4;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer4_0_conv1__phase11_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 16384 + (pixel / 4 * 2 + 1) * 8 + pixel % 4 * 2 + 1;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], w [512,256,3,3] -> dx [512,256,8,8]; stride 2, padding 1
-   per phase of dx (h mod 2, w mod 2): GEMM M 256, N 512 images x the phase's pixels, K 512 x its taps */
+   channels-last, per phase of dx: GEMM M 512 images x the phase's pixels, N 256, K 512 x its taps */
 static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(256, 8192, 512, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase00_store);  /* phase (0, 0): 1 tap, 4x4 pixels per image */
-  gemm_column_panels(256, 8192, 1024, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase01_store);  /* phase (0, 1): 2 taps, 4x4 pixels per image */
-  gemm_column_panels(256, 8192, 1024, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase10_store);  /* phase (1, 0): 2 taps, 4x4 pixels per image */
-  gemm_column_panels(256, 8192, 2048, &g, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_a, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_pack_b, conv2d_bwd_data__backbone_layer4_0_conv1__phase11_store);  /* phase (1, 1): 4 taps, 4x4 pixels per image */
-}
-
-static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[1] = {0};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 1 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[1] = {0}, dw[1] = {0};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 8192; row[j] = pixel / 4; col[j] = pixel % 4;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 1, ti = (k0 + k) % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? dy[base[j] + o * 16 + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    const int64_t at = n * 16384 + (pixel / 4 * 2 + 0) * 8 + pixel % 4 * 2 + 0;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 64];
-  }
+  static const int32_t tap0[] = {4}, shift0[] = {0};
+  static const int32_t tap1[] = {3, 5}, shift1[] = {512, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {2560, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {3072, 2560, 512, 0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 1, .dest_row = 16, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 9, .weight_channel = 2304,
+    .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 5, .cols = 5, .group = 4,
+    .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,512,4,4], w [512,256,1,1], addend -> dx [512,256,8,8] (+ addend); stride 2, padding 0
-   per phase of dx (h mod 2, w mod 2): GEMM M 256, N 512 images x the phase's pixels, K 512 x its taps */
+   channels-last, per phase of dx: GEMM M 512 images x the phase's pixels, N 256, K 512 x its taps */
 static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx, .addend = addend};
-  memcpy(dx, addend, sizeof(float) * 8388608);  /* phases no tap reaches keep the addend */
-  gemm_column_panels(256, 8192, 512, &g, conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_a, conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_pack_b, conv2d_bwd_data_add__backbone_layer4_0_downsample_0__phase00_store);  /* phase (0, 0): 1 tap, 4x4 pixels per image */
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const int32_t tap1[] = {0}, shift1[] = {0};
+  static const int32_t tap2[] = {0}, shift2[] = {0};
+  static const int32_t tap3[] = {0}, shift3[] = {0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 2},
+    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 1, .dest_row = 16, .dest_col = 2},
+    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
+    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 1, .weight_channel = 256,
+    .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 4, .cols = 4, .group = 4,
+    .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3458,47 +3186,18 @@ static void accumulate_grad__backbone_layer3_1_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data__backbone_layer3_1_conv2__pack_a, conv2d_bwd_data__backbone_layer3_1_conv2__pack_b, conv2d_bwd_data__backbone_layer3_1_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3593,47 +3292,18 @@ static void accumulate_grad__backbone_layer3_1_bn1_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data_add__backbone_layer3_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j] + g->addend[at + (i0 + i) * 64];
-  }
-}
-
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], w [256,256,3,3], addend -> dx [512,256,8,8] (+ addend); stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx, .addend = addend};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_a, conv2d_bwd_data_add__backbone_layer3_1_conv1__pack_b, conv2d_bwd_data_add__backbone_layer3_1_conv1__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
 static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3820,47 +3490,18 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict w = g->a;
-  static const int64_t tap[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * 256 + x0 + i) * 9 + tap[ti]] : 0;
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->b;
-  static const int64_t dh[9] = {1, 1, 1, 0, 0, 0, -1, -1, -1}, dw[9] = {1, 0, -1, 1, 0, -1, 1, 0, -1};
-  int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 64, pixel = column % 64;
-    base[j] = n * 16384; row[j] = pixel / 8; col[j] = pixel % 8;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t o = (k0 + k) / 9, ti = (k0 + k) % 9;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? dy[base[j] + o * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_data__backbone_layer3_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 64, pixel = column % 64;
-    const int64_t at = n * 16384 + pixel;
-    for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * 64] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   GEMM: M 256, N 32768, K 2304 */
+   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const gemm_operands_t g = {.a = w, .b = dy, .c = dx};
-  gemm_column_panels(256, 32768, 2304, &g, conv2d_bwd_data__backbone_layer3_0_conv2__pack_a, conv2d_bwd_data__backbone_layer3_0_conv2__pack_b, conv2d_bwd_data__backbone_layer3_0_conv2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
+    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3957,22 +3598,22 @@ static void accumulate_grad__backbone_layer3_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], w [256,128,3,3] -> dx [512,128,16,16]; stride 2, padding 1
-   per image and phase: GEMM M 128, K 256 x taps of the phase */
+   channels-last, per phase of dx: GEMM M 512 images x the phase's pixels, N 128, K 256 x its taps */
 static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
   static const int32_t tap0[] = {4}, shift0[] = {0};
-  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
-  static const int32_t tap2[] = {1, 7}, shift2[] = {9, 0};
-  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {10, 9, 1, 0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .dest_offset = 0, .dest_row = 32, .dest_col = 2},
-    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 8, .cols = 8, .dest_offset = 1, .dest_row = 32, .dest_col = 2},
-    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 8, .cols = 8, .dest_offset = 16, .dest_row = 32, .dest_col = 2},
-    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 8, .cols = 8, .dest_offset = 17, .dest_row = 32, .dest_col = 2},
+  static const int32_t tap1[] = {3, 5}, shift1[] = {256, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {2304, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {2560, 2304, 256, 0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 32, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 1, .dest_row = 32, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 16, .dest_row = 32, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 17, .dest_row = 32, .dest_col = 2},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 256, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 256, .height = 8, .width = 8, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 9},
-    .source_size = 23056, .image_size = 16384, .out_image = 32768, .out_channel = 256, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 256, .weight_row = 9, .weight_channel = 1152,
+    .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 9, .cols = 9, .group = 2,
+    .image_size = 16384, .out_image = 32768, .out_channel = 256, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -4095,16 +3736,16 @@ static void accumulate_grad__backbone_layer2_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   per image and phase: GEMM M 128, K 128 x taps of the phase */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {36, 35, 34, 19, 18, 17, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4180,16 +3821,16 @@ static void accumulate_grad__backbone_layer2_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], w [128,128,3,3], addend -> dx [512,128,16,16] (+ addend); stride 1, padding 1
-   per image and phase: GEMM M 128, K 128 x taps of the phase */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {36, 35, 34, 19, 18, 17, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, addend);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4336,16 +3977,16 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   per image and phase: GEMM M 128, K 128 x taps of the phase */
+   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {36, 35, 34, 19, 18, 17, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41345, .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
+    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4421,22 +4062,22 @@ static void accumulate_grad__backbone_layer2_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], w [128,64,3,3] -> dx [512,64,32,32]; stride 2, padding 1
-   per image and phase: GEMM M 64, K 128 x taps of the phase */
+   channels-last, per phase of dx: GEMM M 512 images x the phase's pixels, N 64, K 128 x its taps */
 static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
   static const int32_t tap0[] = {4}, shift0[] = {0};
-  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
-  static const int32_t tap2[] = {1, 7}, shift2[] = {17, 0};
-  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {18, 17, 1, 0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .dest_offset = 0, .dest_row = 64, .dest_col = 2},
-    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 16, .cols = 16, .dest_offset = 1, .dest_row = 64, .dest_col = 2},
-    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 16, .cols = 16, .dest_offset = 32, .dest_row = 64, .dest_col = 2},
-    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 16, .cols = 16, .dest_offset = 33, .dest_row = 64, .dest_col = 2},
+  static const int32_t tap1[] = {3, 5}, shift1[] = {128, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {2176, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {2304, 2176, 128, 0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 0, .dest_row = 64, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 1, .dest_row = 64, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 32, .dest_row = 64, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 33, .dest_row = 64, .dest_col = 2},
   };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 18, .cols = 17},
-    .source_size = 39168, .image_size = 32768, .out_image = 65536, .out_channel = 1024, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
+    .height = 16, .width = 16, .pad_top = 0, .pad_left = 0, .rows = 17, .cols = 17, .group = 1,
+    .image_size = 32768, .out_image = 65536, .out_channel = 1024, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18

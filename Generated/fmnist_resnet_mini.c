@@ -462,6 +462,184 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict 
   }
   free(partials);
 }
+/* ===== Channels-last convolution =====
+   GEMM rows are output positions, columns output channels: position u of a phase reads
+   source[base(u) + shift[t] + c] for tap t and input channel c, from a zero-padded
+   channels-last copy of its image. Positions need not be neighbours, so no FMA falls on
+   padding; tiles are stored transposed into the NCHW output. */
+typedef struct {
+  int64_t taps;
+  const int32_t* tap;        /* per tap: kh * K + kw in the weights */
+  const int32_t* shift;      /* per tap: source offset, in values */
+  int64_t rows, cols;        /* output positions (r, c) of the phase, per image */
+  int64_t row_step, col_step;  /* base(r, c) = (r * row_step + c * col_step) * channels */
+  int64_t dest_offset, dest_row, dest_col;  /* output pixel of (r, c): offset + r * dest_row + c * dest_col */
+} conv_cl_phase_t;
+
+typedef struct {
+  int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+  int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
+  int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
+  int64_t rows, cols;                  /* source: rows x cols pixels */
+  int64_t group;                       /* images per pass */
+  int64_t image_size, out_image, out_channel;
+  int64_t phases;
+  const conv_cl_phase_t* phase;
+} conv_cl_plan_t;
+
+/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
+   stays as zeroed at allocation. */
+static void conv_cl_fill(const conv_cl_plan_t* p, const float* restrict image, float* restrict source) {
+  const int64_t C = p->channels, H = p->height, W = p->width;
+  for (int64_t h = 0; h < H; h++) {
+    float* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float* restrict in = image + (c * H + h) * W;
+      for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+    }
+  }
+}
+
+/* tile[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
+static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const float* const* position,
+                                      const float* restrict b, float* restrict tile) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t t = 0; t < taps; t++) {
+    const float* restrict a0 = position[0] + shift[t];
+    const float* restrict a1 = position[1] + shift[t];
+    const float* restrict a2 = position[2] + shift[t];
+    const float* restrict a3 = position[3] + shift[t];
+    const float* restrict a4 = position[4] + shift[t];
+    const float* restrict a5 = position[5] + shift[t];
+    const float* restrict a6 = position[6] + shift[t];
+    const float* restrict a7 = position[7] + shift[t];
+    for (int64_t c = 0; c < C; c++, b += GEMM_NR) {
+      const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + 16);
+      c0_0 += a0[c] * b0; c0_1 += a0[c] * b1;
+      c1_0 += a1[c] * b0; c1_1 += a1[c] * b1;
+      c2_0 += a2[c] * b0; c2_1 += a2[c] * b1;
+      c3_0 += a3[c] * b0; c3_1 += a3[c] * b1;
+      c4_0 += a4[c] * b0; c4_1 += a4[c] * b1;
+      c5_0 += a5[c] * b0; c5_1 += a5[c] * b1;
+      c6_0 += a6[c] * b0; c6_1 += a6[c] * b1;
+      c7_0 += a7[c] * b0; c7_1 += a7[c] * b1;
+    }
+  }
+  *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
+  *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
+  *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
+  *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
+  *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
+  *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
+  *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
+  *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+}
+
+/* Writes tile rows [0, valid) to their positions' pixels (dest) of output channels [0, cols),
+   plus addend at the same places when there is one. */
+static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64_t* dest, int64_t cols,
+                                 float* restrict out, const float* restrict addend, const float* restrict tile) {
+  /* Pixels evenly spaced (one row of a phase): each channel's pixels share a line or two.
+     dest grows by at least step between positions, so the ends tell. */
+  const int64_t step = dest[1] - dest[0];
+  if (valid == GEMM_MR && dest[GEMM_MR - 1] == dest[0] + (GEMM_MR - 1) * step) {
+    for (int64_t j = 0; j < cols; j++) {
+      float* restrict o = out + dest[0] + j * out_channel;
+      const float* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
+      if (step == 1 && a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j] + a[i];
+      else if (step == 1)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j];
+      else if (a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j] + a[i * step];
+      else
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < valid; i++)
+    for (int64_t j = 0; j < cols; j++)
+      out[dest[i] + j * out_channel] = tile[i * GEMM_NR + j] + (addend ? addend[dest[i] + j * out_channel] : 0);
+}
+
+/* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
+   addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
+   groups of images. */
+static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
+                         const float* restrict addend) {
+  const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+  const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+  float* b[p->phases];
+  for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+  #pragma omp parallel
+  {
+    for (int64_t f = 0; f < p->phases; f++) {
+      const conv_cl_phase_t* ph = &p->phase[f];
+      const int64_t K = C * ph->taps;
+      #pragma omp for schedule(static) nowait
+      for (int64_t jb = 0; jb < col_panels; jb++) {
+        float* restrict panel = b[f] + jb * GEMM_NR * K;
+        for (int64_t t = 0; t < ph->taps; t++)
+          for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < GEMM_NR; j++) {
+              const int64_t o = jb * GEMM_NR + j;
+              panel[(t * C + c) * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + ph->tap[t]] : 0;
+            }
+      }
+    }
+    #pragma omp barrier
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    int64_t tiles = 0;  /* per group, to spread the prefetch of the next group over */
+    for (int64_t f = 0; f < p->phases; f++) tiles += col_panels * ((p->group * p->phase[f].rows * p->phase[f].cols + GEMM_MR - 1) / GEMM_MR);
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+        for (int64_t f = 0; f < p->phases; f++)
+          if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
+            if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(float) * (size_t)p->out_image);
+            else memset(out + (n0 + g) * p->out_image, 0, sizeof(float) * (size_t)p->out_image);
+            break;
+          }
+      }
+      /* the next group's images are prefetched a few lines per tile: its fill then reads cache */
+      const int64_t next = n0 + count < p->images ? n0 + count : n0;
+      const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
+      const char* ahead = (const char*)(in + next * p->image_size);
+      const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(float) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+      int64_t prefetched = 0;
+      for (int64_t f = 0; f < p->phases; f++) {
+        const conv_cl_phase_t* ph = &p->phase[f];
+        if (ph->taps == 0) continue;
+        const int64_t K = C * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
+        /* a column panel of weights stays in L2 while the group's positions pass it */
+        for (int64_t jb = 0; jb < col_panels; jb++) {
+          const int64_t cols = p->m - jb * GEMM_NR < GEMM_NR ? p->m - jb * GEMM_NR : GEMM_NR;
+          for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
+            const float* position[GEMM_MR];
+            int64_t dest[GEMM_MR];
+            const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
+            for (int64_t i = 0; i < GEMM_MR; i++) {  /* rows past the end repeat the last position */
+              const int64_t u = i < valid ? u0 + i : u0 + valid - 1, g = u / per_image, r = u % per_image / ph->cols, c = u % ph->cols;
+              position[i] = source + g * source_size + (r * ph->row_step + c * ph->col_step) * C;
+              dest[i] = (n0 + g) * p->out_image + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
+            }
+            for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
+            conv_cl_micro_tile(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, tile);
+            conv_cl_store(p->out_channel, valid, dest, cols, out + jb * GEMM_NR * p->out_channel,
+                          addend ? addend + jb * GEMM_NR * p->out_channel : 0, tile);
+          }
+        }
+      }
+    }
+    free(source);
+  }
+  for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+}
 
 /* ===== Kernels ===== */
 
@@ -683,16 +861,16 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14]; stride 1, padding 1
-   per image: GEMM M 64, N 14x15 grid, K 576 */
+   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 576 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 15, 16, 17, 30, 31, 32};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 64, 128, 1024, 1088, 1152, 2048, 2112, 2176};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
-    .source_size = 16321, .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
+    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16, .group = 4,
+    .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -791,16 +969,16 @@ static void batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,64,14,14] * w [128,64,3,3] -> y [256,128,7,7]; stride 2, padding 1
-   per image: GEMM M 128, N 7x8 grid, K 576 */
+   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 576 */
 static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 72, 1, 144, 216, 145, 8, 80, 9};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 64, 128, 960, 1024, 1088, 1920, 1984, 2048};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 30, .col_step = 2, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 9, .cols = 8},
-    .source_size = 18432, .image_size = 12544, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
+    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 15, .cols = 15, .group = 4,
+    .image_size = 12544, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -845,16 +1023,16 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7]; stride 1, padding 1
-   per image: GEMM M 128, N 7x8 grid, K 1152 */
+   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 1152 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 8, 9, 10, 16, 17, 18};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 1152, 1280, 1408, 2304, 2432, 2560};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
-    .source_size = 10242, .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
+    .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+    .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2032,16 +2210,16 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], w [128,128,3,3] -> dx [256,128,7,7]; stride 1, padding 1
-   per image and phase: GEMM M 128, K 128 x taps of the phase */
+   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 1152 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {18, 17, 16, 10, 9, 8, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {2560, 2432, 2304, 1408, 1280, 1152, 256, 128, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 10, .cols = 8},
-    .source_size = 10242, .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
+    .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+    .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -2138,22 +2316,22 @@ static void accumulate_grad__backbone_layer3_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,128,7,7], w [128,64,3,3] -> dx [256,64,14,14]; stride 2, padding 1
-   per image and phase: GEMM M 64, K 128 x taps of the phase */
+   channels-last, per phase of dx: GEMM M 256 images x the phase's pixels, N 64, K 128 x its taps */
 static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
   static const int32_t tap0[] = {4}, shift0[] = {0};
-  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
-  static const int32_t tap2[] = {1, 7}, shift2[] = {8, 0};
-  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {9, 8, 1, 0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .dest_offset = 0, .dest_row = 28, .dest_col = 2},
-    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 7, .cols = 7, .dest_offset = 1, .dest_row = 28, .dest_col = 2},
-    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 7, .cols = 7, .dest_offset = 14, .dest_row = 28, .dest_col = 2},
-    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 7, .cols = 7, .dest_offset = 15, .dest_row = 28, .dest_col = 2},
+  static const int32_t tap1[] = {3, 5}, shift1[] = {128, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {1024, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {1152, 1024, 128, 0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 0, .dest_row = 28, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 1, .dest_row = 28, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 14, .dest_row = 28, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 15, .dest_row = 28, .dest_col = 2},
   };
-  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 128, .height = 7, .width = 7, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
-    .source_size = 9217, .image_size = 6272, .out_image = 12544, .out_channel = 196, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
+    .height = 7, .width = 7, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8, .group = 4,
+    .image_size = 6272, .out_image = 12544, .out_channel = 196, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2341,16 +2519,16 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,64,14,14], w [64,64,3,3] -> dx [256,64,14,14]; stride 1, padding 1
-   per image and phase: GEMM M 64, K 64 x taps of the phase */
+   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 576 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {32, 31, 30, 17, 16, 15, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {2176, 2112, 2048, 1152, 1088, 1024, 128, 64, 0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 17, .cols = 15},
-    .source_size = 16321, .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
+    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16, .group = 4,
+    .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2426,22 +2604,22 @@ static void accumulate_grad__backbone_layer2_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,64,14,14], w [64,32,3,3] -> dx [256,32,28,28]; stride 2, padding 1
-   per image and phase: GEMM M 32, K 64 x taps of the phase */
+   channels-last, per phase of dx: GEMM M 256 images x the phase's pixels, N 32, K 64 x its taps */
 static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict w, float* restrict dx) {
   static const int32_t tap0[] = {4}, shift0[] = {0};
-  static const int32_t tap1[] = {3, 5}, shift1[] = {1, 0};
-  static const int32_t tap2[] = {1, 7}, shift2[] = {15, 0};
-  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {16, 15, 1, 0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 56, .dest_col = 2},
-    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 14, .cols = 14, .dest_offset = 1, .dest_row = 56, .dest_col = 2},
-    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 14, .cols = 14, .dest_offset = 28, .dest_row = 56, .dest_col = 2},
-    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 14, .cols = 14, .dest_offset = 29, .dest_row = 56, .dest_col = 2},
+  static const int32_t tap1[] = {3, 5}, shift1[] = {64, 0};
+  static const int32_t tap2[] = {1, 7}, shift2[] = {960, 0};
+  static const int32_t tap3[] = {0, 2, 6, 8}, shift3[] = {1024, 960, 64, 0};
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 0, .dest_row = 56, .dest_col = 2},
+    {.taps = 2, .tap = tap1, .shift = shift1, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 1, .dest_row = 56, .dest_col = 2},
+    {.taps = 2, .tap = tap2, .shift = shift2, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 28, .dest_row = 56, .dest_col = 2},
+    {.taps = 4, .tap = tap3, .shift = shift3, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 29, .dest_row = 56, .dest_col = 2},
   };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 64, .weight_row = 9, .weight_channel = 288,
-    .source = {.channels = 64, .height = 14, .width = 14, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 16, .cols = 15},
-    .source_size = 15360, .image_size = 12544, .out_image = 25088, .out_channel = 784, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 32, .channels = 64, .weight_row = 9, .weight_channel = 288,
+    .height = 14, .width = 14, .pad_top = 0, .pad_left = 0, .rows = 15, .cols = 15, .group = 3,
+    .image_size = 12544, .out_image = 25088, .out_channel = 784, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18

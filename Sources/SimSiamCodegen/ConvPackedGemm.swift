@@ -2,9 +2,10 @@ import SimSiamIR
 
 /// Convolutions as GEMMs with both operands packed (`gemm_column_panels`,
 /// `gemm_reduce_over_k`), columns running across images. Chosen over the
-/// in-place kernels of `TunedKernels.swift` for small images with many
-/// channels (e.g. 8x8 and 4x4 with 256-512 channels), where the padded grid
-/// of one image wastes more than packing costs (packing is ~1/M of the work).
+/// in-place kernels of `TunedKernels.swift` where the padded grid of one image
+/// wastes more than packing costs (packing is ~1/M of the work): the weight
+/// gradients of small maps with many channels (7x7 to 4x4), and strided 1x1
+/// convolutions with many outputs, which channels-last does not pay for.
 extension KernelEmitter {
     /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
     /// the packing of the im2col operand costs about 50/M of the compute. Measured on
@@ -53,82 +54,6 @@ extension KernelEmitter {
             summary: "x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)", inputs: ["x", "w"], outputs: ["y"],
             operands: "{.a = w, .b = x, .c = y}", m: w[0], n: x[0] * p * q, k: channels * k * k,
             packA: packWeightRows(ld: channels * k * k), packB: packB.text, store: store.text))
-    }
-
-    /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
-    /// and the taps that reach it, each reading dy at (r + dh, c + dw).
-    struct PhaseTaps {
-        var ph: Int, pw: Int, rows: Int, cols: Int
-        var taps: [(tap: Int, dh: Int, dw: Int)]
-    }
-
-    /// dx of a convolution as one packed GEMM per sub-pixel phase of dx: A = w^T over the taps
-    /// that reach the phase, as [C x O*taps]; B gathers dy; columns (n, r, c) of the phase. No FMA
-    /// multiplies one of the zeros that a dilated dy would have between its pixels. Stride 1 is a
-    /// single phase with every tap.
-    func conv2dBackwardDataPhasePacked(stride s: Int, padding pad: Int, phases: [PhaseTaps], accumulates: Bool) -> Kernel {
-        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
-        let (outputs, channels, k) = (w[0], w[1], w[2])
-        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
-        var helpers: [String] = []
-        var body = CLines()
-        body.line("const gemm_operands_t g = {.a = w, .b = dy, .c = dx\(accumulates ? ", .addend = addend" : "")};")
-        if phases.contains(where: { $0.taps.isEmpty }) || phases.count < s * s {
-            body.line(accumulates ? "memcpy(dx, addend, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches keep the addend */"
-                                  : "memset(dx, 0, sizeof(\(t)) * \(dx.elementCount));  /* phases no tap reaches stay zero */")
-        }
-        for phase in phases where !phase.taps.isEmpty {
-            let count = phase.taps.count, grid = phase.rows * phase.cols
-            let list = { (values: [Int]) in values.map(String.init).joined(separator: ", ") }
-            var packA = CLines()
-            packA.line("const \(t)* restrict w = g->a;")
-            packA.line("static const int64_t tap[\(count)] = {\(list(phase.taps.map(\.tap)))};")
-            packA.block("for (int64_t k = 0; k < kc; k++)") { c in
-                c.line("const int64_t o = (k0 + k) / \(count), ti = (k0 + k) % \(count);")
-                c.line("for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? w[(o * \(channels) + x0 + i) * \(k * k) + tap[ti]] : 0;")
-            }
-            var packB = CLines()
-            packB.line("const \(t)* restrict dy = g->b;")
-            packB.line("static const int64_t dh[\(count)] = {\(list(phase.taps.map(\.dh)))}, dw[\(count)] = {\(list(phase.taps.map(\.dw)))};")
-            packB.line("int64_t base[GEMM_NR], row[GEMM_NR], col[GEMM_NR];")
-            packB.block("for (int64_t j = 0; j < count; j++)") { c in
-                c.line("const int64_t column = x0 + j, n = column / \(grid), pixel = column % \(grid);")
-                c.line("base[j] = n * \(outputs * p * q); row[j] = pixel / \(phase.cols); col[j] = pixel % \(phase.cols);")
-            }
-            packB.block("for (int64_t k = 0; k < kc; k++)") { c in
-                c.line("const int64_t o = (k0 + k) / \(count), ti = (k0 + k) % \(count);")
-                c.line("\(t)* restrict out = panel + k * GEMM_NR;")
-                c.block("for (int64_t j = 0; j < GEMM_NR; j++)") { c in
-                    c.line("const int64_t hh = row[j] + dh[ti], ww = col[j] + dw[ti];")
-                    c.line("out[j] = j < count && hh >= 0 && hh < \(p) && ww >= 0 && ww < \(q) ? dy[base[j] + o * \(p * q) + hh * \(q) + ww] : 0;")
-                }
-            }
-            var store = CLines()
-            store.block("for (int64_t j = 0; j < cols; j++)") { c in
-                c.line("const int64_t column = j0 + j, n = column / \(grid), pixel = column % \(grid);")
-                let position = s == 1 ? "pixel" : "(pixel / \(phase.cols) * \(s) + \(phase.ph)) * \(width) + pixel % \(phase.cols) * \(s) + \(phase.pw)"
-                c.line("const int64_t at = n * \(channels * h * width) + \(position);")
-                c.line("for (int64_t i = 0; i < rows; i++) g->c[at + (i0 + i) * \(h * width)] = tile[i * GEMM_NR + j]\(accumulates ? " + g->addend[at + (i0 + i) * \(h * width)]" : "");")
-            }
-            let plan = GemmPlan(summary: "", inputs: [], outputs: [], operands: "", m: channels, n: dy[0] * grid, k: outputs * count,
-                                packA: packA.text, packB: packB.text, store: store.text)
-            guard s > 1 else {
-                let (phaseHelpers, call) = gemmCall(plan, prefix: "$KERNEL_")
-                helpers += phaseHelpers
-                body.line(call)
-                continue
-            }
-            let (phaseHelpers, call) = gemmCall(plan, prefix: "$KERNEL__phase\(phase.ph)\(phase.pw)")
-            helpers += phaseHelpers
-            body.line("\(call)  /* phase (\(phase.ph), \(phase.pw)): \(count) tap\(count == 1 ? "" : "s"), \(phase.rows)x\(phase.cols) pixels per image */")
-        }
-        let gemm = s == 1
-            ? "GEMM: M \(channels), N \(dy[0] * h * width), K \(outputs * k * k)"
-            : "per phase of dx (h mod \(s), w mod \(s)): GEMM M \(channels), N \(dy[0]) images x the phase's pixels, K \(outputs) x its taps"
-        var kernel = kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n\(gemm)",
-                            ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
-        kernel.helpers = helpers
-        return kernel
     }
 
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:

@@ -145,6 +145,6 @@ enum GemmSupport {
               free(partials);
             }
 
-            """ + ConvGemm.source(precision)
+            """ + ConvGemm.source(precision) + ConvChannelsLast.source(precision)
     }
 }

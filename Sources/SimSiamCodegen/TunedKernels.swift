@@ -196,7 +196,13 @@ extension KernelEmitter {
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
-        if gridEfficiency(source: source, phases: [phase]) < Self.packedConvEfficiency(rows: w[0]) {
+        let grid = gridEfficiency(source: source, phases: [phase]), packed = Self.packedConvEfficiency(rows: w[0])
+        // A strided in-place grid also pays for filling S x S phase planes.
+        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
+        if channelsLast > max(grid * (s == 1 ? 1 : 0.9), packed) {
+            return conv2dForwardChannelsLast(stride: s, padding: pad)
+        }
+        if grid < packed {
             return conv2dForwardPacked(stride: s, padding: pad)
         }
         let body = convGemmBody(
@@ -237,17 +243,20 @@ extension KernelEmitter {
                                         destOffset: ph * width + pw, destRow: s * width, destCol: s))
             }
         }
-        // Gathering a strided dy per phase costs about twice the packing of a forward convolution:
-        // measured 72% of the FMA peak at M = 256 and 54% at M = 128 (W2 layer4.0.conv1, layer3.0.conv1).
-        if gridEfficiency(source: source, phases: phases) < Self.packedConvEfficiency(rows: s == 1 ? channels : channels / 2) {
-            let phaseTaps = (0..<s).flatMap { ph in
-                (0..<s).compactMap { pw -> PhaseTaps? in
-                    guard phaseRows[ph] > 0, phaseCols[pw] > 0 else { return nil }
-                    let taps = taps(ph).flatMap { row in taps(pw).map { (tap: row.kh * k + $0.kh, dh: row.d, dw: $0.d) } }
-                    return PhaseTaps(ph: ph, pw: pw, rows: phaseRows[ph], cols: phaseCols[pw], taps: taps)
-                }
+        let phaseTaps = (0..<s).flatMap { ph in
+            (0..<s).compactMap { pw -> PhaseTaps? in
+                guard phaseRows[ph] > 0, phaseCols[pw] > 0 else { return nil }
+                let taps = taps(ph).flatMap { row in taps(pw).map { (tap: row.kh * k + $0.kh, dh: row.d, dw: $0.d) } }
+                return PhaseTaps(ph: ph, pw: pw, rows: phaseRows[ph], cols: phaseCols[pw], taps: taps)
             }
-            return conv2dBackwardDataPhasePacked(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
+        }
+        // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per phase
+        // copied it for C taps' worth: it replaced the packed dx wherever that was chosen (W2 layer3.0
+        // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
+        let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
+        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(p * q))
+        if channelsLast > gridEfficiency(source: source, phases: phases) * (s == 1 ? 1 : 0.9) {
+            return conv2dBackwardDataChannelsLast(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
         }
         let body = convGemmBody(
             images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,

@@ -1,0 +1,284 @@
+/// The C of the channels-last convolution: a GEMM whose rows are output
+/// positions and whose columns are output channels.
+///
+/// Each thread copies a few images at a time into a zero-padded channels-last
+/// "source" (pixel-major, `channels` values per pixel). Output position u then
+/// reads its window at `source + base(u) + shift[tap] + c`, so eight positions
+/// can sit anywhere: in different rows, phases or images. Unlike the in-place
+/// grid of `ConvGemm`, no FMA is spent on padding columns, which is what small
+/// maps (7x7 to 16x16) lose most to. The price is a transposing copy of the
+/// input and a transposing store of each tile: chosen where the FMAs per copied
+/// value are many (`KernelEmitter.channelsLastConvEfficiency`).
+///
+/// Every output value is computed by one tile of one thread, in a fixed order,
+/// so results do not depend on the thread count.
+enum ConvChannelsLast {
+    static func source(_ precision: Precision) -> String {
+        let t = precision.cType, lanes = GemmSupport.lanes(precision), mr = GemmSupport.rows
+        let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
+        let windows = (0..<mr).map { "const \(t)* restrict a\($0) = position[\($0)] + shift[t];" }.joined(separator: "\n    ")
+        let fmas = (0..<mr).map { "      c\($0)_0 += a\($0)[c] * b0; c\($0)_1 += a\($0)[c] * b1;" }.joined(separator: "\n")
+        let writes = (0..<mr).map { "  *(vec_t*)(tile + \($0 * 2 * lanes)) = c\($0)_0; *(vec_t*)(tile + \($0 * 2 * lanes + lanes)) = c\($0)_1;" }
+            .joined(separator: "\n")
+        return """
+            /* ===== Channels-last convolution =====
+               GEMM rows are output positions, columns output channels: position u of a phase reads
+               source[base(u) + shift[t] + c] for tap t and input channel c, from a zero-padded
+               channels-last copy of its image. Positions need not be neighbours, so no FMA falls on
+               padding; tiles are stored transposed into the NCHW output. */
+            typedef struct {
+              int64_t taps;
+              const int32_t* tap;        /* per tap: kh * K + kw in the weights */
+              const int32_t* shift;      /* per tap: source offset, in values */
+              int64_t rows, cols;        /* output positions (r, c) of the phase, per image */
+              int64_t row_step, col_step;  /* base(r, c) = (r * row_step + c * col_step) * channels */
+              int64_t dest_offset, dest_row, dest_col;  /* output pixel of (r, c): offset + r * dest_row + c * dest_col */
+            } conv_cl_phase_t;
+
+            typedef struct {
+              int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+              int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
+              int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
+              int64_t rows, cols;                  /* source: rows x cols pixels */
+              int64_t group;                       /* images per pass */
+              int64_t image_size, out_image, out_channel;
+              int64_t phases;
+              const conv_cl_phase_t* phase;
+            } conv_cl_plan_t;
+
+            /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
+               stays as zeroed at allocation. */
+            static void conv_cl_fill(const conv_cl_plan_t* p, const \(t)* restrict image, \(t)* restrict source) {
+              const int64_t C = p->channels, H = p->height, W = p->width;
+              for (int64_t h = 0; h < H; h++) {
+                \(t)* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+                for (int64_t c = 0; c < C; c++) {
+                  const \(t)* restrict in = image + (c * H + h) * W;
+                  for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+                }
+              }
+            }
+
+            /* tile[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
+            static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const \(t)* const* position,
+                                                  const \(t)* restrict b, \(t)* restrict tile) {
+              vec_t \(accumulators);
+              for (int64_t t = 0; t < taps; t++) {
+                \(windows)
+                for (int64_t c = 0; c < C; c++, b += GEMM_NR) {
+                  const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + \(lanes));
+            \(fmas)
+                }
+              }
+            \(writes)
+            }
+
+            /* Writes tile rows [0, valid) to their positions' pixels (dest) of output channels [0, cols),
+               plus addend at the same places when there is one. */
+            static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64_t* dest, int64_t cols,
+                                             \(t)* restrict out, const \(t)* restrict addend, const \(t)* restrict tile) {
+              /* Pixels evenly spaced (one row of a phase): each channel's pixels share a line or two.
+                 dest grows by at least step between positions, so the ends tell. */
+              const int64_t step = dest[1] - dest[0];
+              if (valid == GEMM_MR && dest[GEMM_MR - 1] == dest[0] + (GEMM_MR - 1) * step) {
+                for (int64_t j = 0; j < cols; j++) {
+                  \(t)* restrict o = out + dest[0] + j * out_channel;
+                  const \(t)* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
+                  if (step == 1 && a)
+                    for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j] + a[i];
+                  else if (step == 1)
+                    for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j];
+                  else if (a)
+                    for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j] + a[i * step];
+                  else
+                    for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j];
+                }
+                return;
+              }
+              for (int64_t i = 0; i < valid; i++)
+                for (int64_t j = 0; j < cols; j++)
+                  out[dest[i] + j * out_channel] = tile[i * GEMM_NR + j] + (addend ? addend[dest[i] + j * out_channel] : 0);
+            }
+
+            /* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
+               addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
+               groups of images. */
+            static void conv_cl_gemm(const conv_cl_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out,
+                                     const \(t)* restrict addend) {
+              const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+              const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+              \(t)* b[p->phases];
+              for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+              #pragma omp parallel
+              {
+                for (int64_t f = 0; f < p->phases; f++) {
+                  const conv_cl_phase_t* ph = &p->phase[f];
+                  const int64_t K = C * ph->taps;
+                  #pragma omp for schedule(static) nowait
+                  for (int64_t jb = 0; jb < col_panels; jb++) {
+                    \(t)* restrict panel = b[f] + jb * GEMM_NR * K;
+                    for (int64_t t = 0; t < ph->taps; t++)
+                      for (int64_t c = 0; c < C; c++)
+                        for (int64_t j = 0; j < GEMM_NR; j++) {
+                          const int64_t o = jb * GEMM_NR + j;
+                          panel[(t * C + c) * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + ph->tap[t]] : 0;
+                        }
+                  }
+                }
+                #pragma omp barrier
+                \(t)* restrict source = gemm_alloc(p->group * source_size);
+                memset(source, 0, sizeof(\(t)) * (size_t)(p->group * source_size));
+                \(t) tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+                int64_t tiles = 0;  /* per group, to spread the prefetch of the next group over */
+                for (int64_t f = 0; f < p->phases; f++) tiles += col_panels * ((p->group * p->phase[f].rows * p->phase[f].cols + GEMM_MR - 1) / GEMM_MR);
+                const int64_t groups = (p->images + p->group - 1) / p->group;
+                #pragma omp for schedule(static)
+                for (int64_t gi = 0; gi < groups; gi++) {
+                  const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
+                  for (int64_t g = 0; g < count; g++) {
+                    conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+                    for (int64_t f = 0; f < p->phases; f++)
+                      if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
+                        if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(\(t)) * (size_t)p->out_image);
+                        else memset(out + (n0 + g) * p->out_image, 0, sizeof(\(t)) * (size_t)p->out_image);
+                        break;
+                      }
+                  }
+                  /* the next group's images are prefetched a few lines per tile: its fill then reads cache */
+                  const int64_t next = n0 + count < p->images ? n0 + count : n0;
+                  const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
+                  const char* ahead = (const char*)(in + next * p->image_size);
+                  const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(\(t)) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+                  int64_t prefetched = 0;
+                  for (int64_t f = 0; f < p->phases; f++) {
+                    const conv_cl_phase_t* ph = &p->phase[f];
+                    if (ph->taps == 0) continue;
+                    const int64_t K = C * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
+                    /* a column panel of weights stays in L2 while the group's positions pass it */
+                    for (int64_t jb = 0; jb < col_panels; jb++) {
+                      const int64_t cols = p->m - jb * GEMM_NR < GEMM_NR ? p->m - jb * GEMM_NR : GEMM_NR;
+                      for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
+                        const \(t)* position[GEMM_MR];
+                        int64_t dest[GEMM_MR];
+                        const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
+                        for (int64_t i = 0; i < GEMM_MR; i++) {  /* rows past the end repeat the last position */
+                          const int64_t u = i < valid ? u0 + i : u0 + valid - 1, g = u / per_image, r = u % per_image / ph->cols, c = u % ph->cols;
+                          position[i] = source + g * source_size + (r * ph->row_step + c * ph->col_step) * C;
+                          dest[i] = (n0 + g) * p->out_image + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
+                        }
+                        for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
+                        conv_cl_micro_tile(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, tile);
+                        conv_cl_store(p->out_channel, valid, dest, cols, out + jb * GEMM_NR * p->out_channel,
+                                      addend ? addend + jb * GEMM_NR * p->out_channel : 0, tile);
+                      }
+                    }
+                  }
+                }
+                free(source);
+              }
+              for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+            }
+
+            """
+    }
+}
+
+extension KernelEmitter {
+    /// Estimated useful fraction of the FMA peak of a channels-last convolution that does
+    /// `fmas` FMAs per value its source copies (transposing copy and store cost about 50/fmas).
+    /// Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 59-63%, 73-78% and
+    /// 83-87% of the peak at 144, 288 and 576-1152 FMAs per value.
+    static func channelsLastConvEfficiency(fmasPerValue fmas: Double) -> Double { 1 / (1 + 50 / fmas) }
+
+    /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
+    /// and the taps that reach it, each reading dy at (r + dh, c + dw).
+    struct PhaseTaps {
+        var ph: Int, pw: Int, rows: Int, cols: Int
+        var taps: [(tap: Int, dh: Int, dw: Int)]
+    }
+
+    /// One phase of a channels-last convolution; `shifts` are in source values.
+    struct ChannelsLastPhase {
+        var taps: [Int], shifts: [Int]
+        var rows: Int, cols: Int, rowStep: Int, colStep: Int
+        var destOffset: Int, destRow: Int, destCol: Int
+    }
+
+    /// The channels-last source of an image [channels, height, width] placed at (pad, pad)
+    /// in a zero plane of rows x cols pixels.
+    struct ChannelsLastSource {
+        var channels: Int, height: Int, width: Int, pad: Int, rows: Int, cols: Int
+    }
+
+    /// The kernel body of a `conv_cl_gemm` call.
+    func channelsLastBody(images: Int, m: Int, weightRow: Int, weightChannel: Int, source: ChannelsLastSource,
+                          outImage: Int, outChannel: Int, phases: [ChannelsLastPhase],
+                          operands: (w: String, input: String, output: String, addend: String)) -> CLines {
+        let bytes = (source.rows * source.cols * source.channels + outImage) * precision.bytes
+        // Up to four images per pass (fewer tiles straddle a short tail), while their sources and
+        // outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
+        // GFLOP/s at one image per pass, 172 at four.
+        let group = max(1, min(4, images / 2, (512 << 10) / bytes))
+        var c = CLines()
+        var entries: [String] = []
+        for (f, phase) in phases.enumerated() {
+            let list = { (values: [Int]) in values.isEmpty ? "0" : values.map(String.init).joined(separator: ", ") }
+            c.line("static const int32_t tap\(f)[] = {\(list(phase.taps))}, shift\(f)[] = {\(list(phase.shifts))};")
+            entries.append("{.taps = \(phase.taps.count), .tap = tap\(f), .shift = shift\(f), .rows = \(phase.rows), .cols = \(phase.cols), "
+                + ".row_step = \(phase.rowStep), .col_step = \(phase.colStep), "
+                + ".dest_offset = \(phase.destOffset), .dest_row = \(phase.destRow), .dest_col = \(phase.destCol)}")
+        }
+        c.line("static const conv_cl_phase_t phases[\(phases.count)] = {")
+        for entry in entries { c.line("  \(entry),") }
+        c.line("};")
+        c.line("const conv_cl_plan_t plan = {.images = \(images), .m = \(m), .channels = \(source.channels), "
+            + ".weight_row = \(weightRow), .weight_channel = \(weightChannel),")
+        c.line("  .height = \(source.height), .width = \(source.width), .pad_top = \(source.pad), .pad_left = \(source.pad), "
+            + ".rows = \(source.rows), .cols = \(source.cols), .group = \(group),")
+        c.line("  .image_size = \(source.channels * source.height * source.width), .out_image = \(outImage), .out_channel = \(outChannel), "
+            + ".phases = \(phases.count), .phase = phases};")
+        c.line("conv_cl_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend));")
+        return c
+    }
+
+    /// y = conv(x, w) with output positions as GEMM rows, read from a channels-last copy of x.
+    func conv2dForwardChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
+        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
+        let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
+        let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
+                                        rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
+        let taps = Array(0..<k * k)
+        let phase = ChannelsLastPhase(taps: taps, shifts: taps.map { ($0 / k * source.cols + $0 % k) * channels },
+                                      rows: p, cols: q, rowStep: s * source.cols, colStep: s, destOffset: 0, destRow: q, destCol: 1)
+        let body = channelsLastBody(images: x[0], m: w[0], weightRow: channels * k * k, weightChannel: k * k, source: source,
+                                    outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y", "0"))
+        return kernel("x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)\n"
+                      + "channels-last: GEMM M \(x[0]) images x \(p)x\(q) positions, N \(w[0]), K \(channels * k * k)",
+                      ["x", "w"], ["y"], body: body)
+    }
+
+    /// dx = the transposed convolution of dy, per sub-pixel phase of dx, with dx positions as GEMM
+    /// rows, read from a channels-last copy of dy.
+    func conv2dBackwardDataChannelsLast(stride s: Int, padding pad: Int, phases: [PhaseTaps], accumulates: Bool) -> Kernel {
+        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
+        let rowReach = phases.flatMap { $0.taps.map(\.dh) }, colReach = phases.flatMap { $0.taps.map(\.dw) }
+        let low = max(0, -(rowReach + colReach).min()!), high = max(0, (rowReach + colReach).max()!)
+        let source = ChannelsLastSource(channels: outputs, height: p, width: q, pad: low,
+                                        rows: max(phases.map(\.rows).max()! + high + low, low + p),
+                                        cols: max(phases.map(\.cols).max()! + high + low, low + q))
+        let clPhases = phases.map { phase in
+            ChannelsLastPhase(taps: phase.taps.map(\.tap), shifts: phase.taps.map { (($0.dh + low) * source.cols + $0.dw + low) * outputs },
+                              rows: phase.rows, cols: phase.cols, rowStep: source.cols, colStep: 1,
+                              destOffset: phase.ph * width + phase.pw, destRow: s * width, destCol: s)
+        }
+        let body = channelsLastBody(images: dy[0], m: channels, weightRow: k * k, weightChannel: channels * k * k, source: source,
+                                    outImage: channels * h * width, outChannel: h * width, phases: clPhases,
+                                    operands: ("w", "dy", "dx", accumulates ? "addend" : "0"))
+        return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
+                      + (s == 1 ? "channels-last: GEMM M \(dy[0]) images x \(h)x\(width) positions, N \(channels), K \(outputs * k * k)"
+                                : "channels-last, per phase of dx: GEMM M \(dy[0]) images x the phase's pixels, N \(channels), K \(outputs) x its taps"),
+                      ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
+    }
+}
