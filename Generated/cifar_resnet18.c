@@ -477,10 +477,15 @@ typedef struct {
 } conv_cl_phase_t;
 
 typedef struct {
-  int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+  int64_t channels, height, width;  /* the image read */
+  int64_t pad_top, pad_left;        /* where it sits in the source */
+  int64_t rows, cols;               /* source: rows x cols pixels of `channels` values */
+} conv_cl_source_t;
+
+typedef struct {
+  int64_t images, m;                   /* output channels: GEMM columns */
   int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
-  int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
-  int64_t rows, cols;                  /* source: rows x cols pixels */
+  conv_cl_source_t source;
   int64_t group;                       /* images per pass */
   int64_t image_size, out_image, out_channel;
   int64_t phases;
@@ -489,10 +494,10 @@ typedef struct {
 
 /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
    stays as zeroed at allocation. */
-static void conv_cl_fill(const conv_cl_plan_t* p, const float* restrict image, float* restrict source) {
-  const int64_t C = p->channels, H = p->height, W = p->width;
+static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image, float* restrict source) {
+  const int64_t C = s->channels, H = s->height, W = s->width;
   for (int64_t h = 0; h < H; h++) {
-    float* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+    float* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
     for (int64_t c = 0; c < C; c++) {
       const float* restrict in = image + (c * H + h) * W;
       for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
@@ -567,8 +572,8 @@ static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64
    groups of images. */
 static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
                          const float* restrict addend) {
-  const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
-  const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+  const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
   float* b[p->phases];
   for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
   #pragma omp parallel
@@ -598,7 +603,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
     for (int64_t gi = 0; gi < groups; gi++) {
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
       for (int64_t g = 0; g < count; g++) {
-        conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+        conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
         for (int64_t f = 0; f < p->phases; f++)
           if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
             if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(float) * (size_t)p->out_image);
@@ -639,6 +644,100 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
     free(source);
   }
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+}
+
+/* sum[i][j] += sum over positions u < count of a[offset[u] + i] * b[u][j], for the GEMM_MR
+   rows i (input channels) and GEMM_NR columns j (output channels) of a tile. */
+static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict a,
+                                       const float* restrict b, float* restrict sum, int64_t ld) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t u = 0; u < count; u++) {
+    const float* restrict au = a + offset[u];
+    const vec_t b0 = *(const vec_t*)(b + u * GEMM_NR), b1 = *(const vec_t*)(b + u * GEMM_NR + 16);
+    c0_0 += au[0] * b0; c0_1 += au[0] * b1;
+    c1_0 += au[1] * b0; c1_1 += au[1] * b1;
+    c2_0 += au[2] * b0; c2_1 += au[2] * b1;
+    c3_0 += au[3] * b0; c3_1 += au[3] * b1;
+    c4_0 += au[4] * b0; c4_1 += au[4] * b1;
+    c5_0 += au[5] * b0; c5_1 += au[5] * b1;
+    c6_0 += au[6] * b0; c6_1 += au[6] * b1;
+    c7_0 += au[7] * b0; c7_1 += au[7] * b1;
+  }
+  *(vec_t*)(sum + 0 * ld) += c0_0; *(vec_t*)(sum + 0 * ld + 16) += c0_1;
+  *(vec_t*)(sum + 1 * ld) += c1_0; *(vec_t*)(sum + 1 * ld + 16) += c1_1;
+  *(vec_t*)(sum + 2 * ld) += c2_0; *(vec_t*)(sum + 2 * ld + 16) += c2_1;
+  *(vec_t*)(sum + 3 * ld) += c3_0; *(vec_t*)(sum + 3 * ld + 16) += c3_1;
+  *(vec_t*)(sum + 4 * ld) += c4_0; *(vec_t*)(sum + 4 * ld + 16) += c4_1;
+  *(vec_t*)(sum + 5 * ld) += c5_0; *(vec_t*)(sum + 5 * ld + 16) += c5_1;
+  *(vec_t*)(sum + 6 * ld) += c6_0; *(vec_t*)(sum + 6 * ld + 16) += c6_1;
+  *(vec_t*)(sum + 7 * ld) += c7_0; *(vec_t*)(sum + 7 * ld + 16) += c7_1;
+}
+
+typedef struct {
+  int64_t images, m, taps;  /* dw is m x (channels x taps) */
+  const int32_t* shift;     /* per tap: source offset, in values */
+  conv_cl_source_t source;
+  int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
+  int64_t group, image_size, dy_image;
+} conv_cl_weight_plan_t;
+
+/* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
+   rows of eight input channels at one tap against 32 output channels, dy copied channels-last.
+   Threads take contiguous ranges of images into private partials ([t][c][o]), added in thread
+   order, so the result repeats exactly for a fixed thread count. */
+static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
+  const int64_t col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ldm = col_panels * GEMM_NR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* restrict partial = gemm_alloc(J * ldm);
+    memset(partial, 0, sizeof(float) * (size_t)(J * ldm));
+    partials[thread] = partial;
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    /* dy channels-last, one contiguous block per column panel (rows[jb][u][j]): a block stays in
+       L1, where rows ldm apart would share a few cache sets */
+    const int64_t block = p->group * PQ * GEMM_NR;
+    float* restrict rows = gemm_alloc(col_panels * block);
+    memset(rows, 0, sizeof(float) * (size_t)(col_panels * block));
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
+    for (int64_t u = 0; u < p->group * PQ; u++) {
+      const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
+      offset[u] = (int32_t)(g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C);
+    }
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
+        const float* restrict d = dy + (n0 + g) * p->dy_image;
+        for (int64_t o = 0; o < p->m; o++)
+          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_NR * block + (g * PQ + u) * GEMM_NR + o % GEMM_NR] = d[o * PQ + u];
+      }
+      /* eight rows of partials stay in cache while every column panel of dy passes them */
+      for (int64_t t = 0; t < T; t++)
+        for (int64_t c0 = 0; c0 < C; c0 += GEMM_MR)
+          for (int64_t jb = 0; jb < col_panels; jb++)
+            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + jb * block,
+                                partial + (t * C + c0) * ldm + jb * GEMM_NR, ldm);
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < p->m * J; e++) {
+      const int64_t o = e / J, c = e % J / T, t = e % T;
+      float sum = 0;
+      for (int th = 0; th < threads; th++) sum += partials[th][(t * C + c) * ldm + o];
+      dw[e] = sum;
+    }
+    free(offset);
+    free(rows);
+    free(source);
+    free(partial);
+  }
+  free(partials);
 }
 
 /* ===== Kernels ===== */
@@ -921,8 +1020,8 @@ static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 66, .col_step = 2, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .height = 32, .width = 32, .pad_top = 1, .pad_left = 1, .rows = 33, .cols = 33, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 576, .weight_channel = 9,
+    .source = {.channels = 64, .height = 32, .width = 32, .pad_top = 1, .pad_left = 1, .rows = 33, .cols = 33}, .group = 1,
     .image_size = 65536, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -975,8 +1074,8 @@ static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1083,8 +1182,8 @@ static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1137,8 +1236,8 @@ static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1191,8 +1290,8 @@ static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 34, .col_step = 2, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 17, .cols = 17, .group = 2,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 17, .cols = 17}, .group = 2,
     .image_size = 32768, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1245,8 +1344,8 @@ static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1353,8 +1452,8 @@ static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1407,8 +1506,8 @@ static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 2304, .weight_channel = 9,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1461,8 +1560,8 @@ static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 256, .weight_row = 2304, .weight_channel = 9,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
     .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1520,8 +1619,8 @@ static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1665,8 +1764,8 @@ static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1724,8 +1823,8 @@ static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 4608, .weight_channel = 9,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -2610,8 +2709,8 @@ static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -2725,8 +2824,8 @@ static void conv2d_bwd_data_add__backbone_layer4_1_conv1(const float* restrict d
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, addend);
 }
@@ -2832,40 +2931,19 @@ static void accumulate_grad__backbone_layer4_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 512; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
-    const float* restrict src = dy + n * 8192 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 64; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
-    const int64_t top = pixel / 4 * 2, left = pixel % 4 * 2;
-    const float* restrict image = x + n * 16384;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,1,1]; stride 2, padding 0
-   GEMM: M 512, N 256, K 8192 */
+   GEMM M 512, N 256, K 512 images x 16 grid */
 static void conv2d_bwd_weight__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(512, 256, 8192, 256, &g, conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer4_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[256];
+  for (int64_t ci = 0; ci < 256; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 20 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 512, .m = 512, .J = 256, .offset = offset,
+    .source = {.channels = 256, .height = 8, .width = 8, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 5, .cols = 4},
+    .source_size = 5120, .length = 16, .group = 24, .image_size = 16384,
+    .dy_image = 8192, .dy_rows = 4, .dy_cols = 4};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2941,8 +3019,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .channels = 512, .weight_row = 9, .weight_channel = 4608,
-    .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
     .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -3062,8 +3140,8 @@ static void conv2d_bwd_data__backbone_layer4_0_conv1(const float* restrict dy, c
     {.taps = 2, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
     {.taps = 4, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .row_step = 5, .col_step = 1, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 9, .weight_channel = 2304,
-    .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 5, .cols = 5, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 5, .cols = 5}, .group = 4,
     .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -3082,8 +3160,8 @@ static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0(const float* res
     {.taps = 0, .tap = tap2, .shift = shift2, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 8, .dest_row = 16, .dest_col = 2},
     {.taps = 0, .tap = tap3, .shift = shift3, .rows = 4, .cols = 4, .row_step = 4, .col_step = 1, .dest_offset = 9, .dest_row = 16, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 512, .weight_row = 1, .weight_channel = 256,
-    .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 4, .cols = 4, .group = 4,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 1, .weight_channel = 256,
+    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 0, .pad_left = 0, .rows = 4, .cols = 4}, .group = 4,
     .image_size = 8192, .out_image = 16384, .out_channel = 64, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, addend);
 }
@@ -3194,46 +3272,21 @@ static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
-    const float* restrict src = dy + n * 16384 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
-    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
-    const float* restrict image = x + n * 16384;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   GEMM: M 256, N 2304, K 32768 */
+   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
 static void conv2d_bwd_weight__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
+    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3300,46 +3353,21 @@ static void conv2d_bwd_data_add__backbone_layer3_1_conv1(const float* restrict d
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
-    const float* restrict src = dy + n * 16384 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
-    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
-    const float* restrict image = x + n * 16384;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   GEMM: M 256, N 2304, K 32768 */
+   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
 static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_1_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
+    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3398,40 +3426,19 @@ static void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 256; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
-    const float* restrict src = dy + n * 16384 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 256; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
-    const int64_t top = pixel / 8 * 2, left = pixel % 8 * 2;
-    const float* restrict image = x + n * 32768;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,1,1]; stride 2, padding 0
-   GEMM: M 256, N 128, K 32768 */
+   GEMM M 256, N 128, K 512 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 128, 32768, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[128];
+  for (int64_t ci = 0; ci < 128; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 72 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 512, .m = 256, .J = 128, .offset = offset,
+    .source = {.channels = 128, .height = 16, .width = 16, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
+    .source_size = 9216, .length = 64, .group = 12, .image_size = 32768,
+    .dy_image = 16384, .dy_rows = 8, .dy_cols = 8};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3498,46 +3505,21 @@ static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .channels = 256, .weight_row = 9, .weight_channel = 2304,
-    .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10, .group = 3,
+  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
     .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
-    const float* restrict src = dy + n * 16384 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
-    const int64_t top = pixel / 8 * 1, left = pixel % 8 * 1;
-    const float* restrict image = x + n * 16384;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   GEMM: M 256, N 2304, K 32768 */
+   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 2304, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
+    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3610,8 +3592,8 @@ static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, c
     {.taps = 2, .tap = tap2, .shift = shift2, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 16, .dest_row = 32, .dest_col = 2},
     {.taps = 4, .tap = tap3, .shift = shift3, .rows = 8, .cols = 8, .row_step = 9, .col_step = 1, .dest_offset = 17, .dest_row = 32, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 256, .weight_row = 9, .weight_channel = 1152,
-    .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 9, .cols = 9, .group = 2,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 9, .cols = 9}, .group = 2,
     .image_size = 16384, .out_image = 32768, .out_channel = 256, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -3636,40 +3618,15 @@ static void conv2d_bwd_data_add__backbone_layer3_0_downsample_0(const float* res
   conv_gemm(&plan, w, dy, dx, addend);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 64, pixel = column % 64;
-    const float* restrict src = dy + n * 16384 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 64] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 256; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 64, pixel = row % 64;
-    const int64_t top = pixel / 8 * 2, left = pixel % 8 * 2;
-    const float* restrict image = x + n * 32768;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 16 && ww >= 0 && ww < 16 ? image[plane[j] + hh * 16 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,3,3]; stride 2, padding 1
-   GEMM: M 256, N 1152, K 32768 */
+   channels-last: GEMM M 1152, N 256, K 512 images x 8x8 positions */
 static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(256, 1152, 32768, 1024, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 128, 256, 2176, 2304, 2432, 4352, 4480, 4608};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 17, .cols = 17},
+    .out_rows = 8, .out_cols = 8, .stride = 2, .group = 4, .image_size = 32768, .dy_image = 16384};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3742,25 +3699,21 @@ static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM M 128, N 1152, K 512 images x 272 grid */
+   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
 static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  int32_t offset[1152];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
-    .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
-  conv_weight_gemm(&plan, dy, x, dw);
+  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
+    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3827,25 +3780,21 @@ static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict d
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, addend);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM M 128, N 1152, K 512 images x 272 grid */
+   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
 static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  int32_t offset[1152];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
-    .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
-  conv_weight_gemm(&plan, dy, x, dw);
+  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
+    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3983,25 +3932,21 @@ static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
     .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM M 128, N 1152, K 512 images x 272 grid */
+   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 17, 18, 19, 34, 35, 36};
-  int32_t offset[1152];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 323 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 1152, .offset = offset,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 19, .cols = 17},
-    .source_size = 41344, .length = 272, .group = 4, .image_size = 32768,
-    .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
-  conv_weight_gemm(&plan, dy, x, dw);
+  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
+    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4074,8 +4019,8 @@ static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, c
     {.taps = 2, .tap = tap2, .shift = shift2, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 32, .dest_row = 64, .dest_col = 2},
     {.taps = 4, .tap = tap3, .shift = shift3, .rows = 16, .cols = 16, .row_step = 17, .col_step = 1, .dest_offset = 33, .dest_row = 64, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 512, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
-    .height = 16, .width = 16, .pad_top = 0, .pad_left = 0, .rows = 17, .cols = 17, .group = 1,
+  const conv_cl_plan_t plan = {.images = 512, .m = 64, .weight_row = 9, .weight_channel = 576,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 0, .pad_left = 0, .rows = 17, .cols = 17}, .group = 1,
     .image_size = 32768, .out_image = 65536, .out_channel = 1024, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }

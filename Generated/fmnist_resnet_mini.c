@@ -477,10 +477,15 @@ typedef struct {
 } conv_cl_phase_t;
 
 typedef struct {
-  int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+  int64_t channels, height, width;  /* the image read */
+  int64_t pad_top, pad_left;        /* where it sits in the source */
+  int64_t rows, cols;               /* source: rows x cols pixels of `channels` values */
+} conv_cl_source_t;
+
+typedef struct {
+  int64_t images, m;                   /* output channels: GEMM columns */
   int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
-  int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
-  int64_t rows, cols;                  /* source: rows x cols pixels */
+  conv_cl_source_t source;
   int64_t group;                       /* images per pass */
   int64_t image_size, out_image, out_channel;
   int64_t phases;
@@ -489,10 +494,10 @@ typedef struct {
 
 /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
    stays as zeroed at allocation. */
-static void conv_cl_fill(const conv_cl_plan_t* p, const float* restrict image, float* restrict source) {
-  const int64_t C = p->channels, H = p->height, W = p->width;
+static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image, float* restrict source) {
+  const int64_t C = s->channels, H = s->height, W = s->width;
   for (int64_t h = 0; h < H; h++) {
-    float* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+    float* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
     for (int64_t c = 0; c < C; c++) {
       const float* restrict in = image + (c * H + h) * W;
       for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
@@ -567,8 +572,8 @@ static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64
    groups of images. */
 static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
                          const float* restrict addend) {
-  const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
-  const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+  const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
   float* b[p->phases];
   for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
   #pragma omp parallel
@@ -598,7 +603,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
     for (int64_t gi = 0; gi < groups; gi++) {
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
       for (int64_t g = 0; g < count; g++) {
-        conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+        conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
         for (int64_t f = 0; f < p->phases; f++)
           if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
             if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(float) * (size_t)p->out_image);
@@ -639,6 +644,100 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
     free(source);
   }
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+}
+
+/* sum[i][j] += sum over positions u < count of a[offset[u] + i] * b[u][j], for the GEMM_MR
+   rows i (input channels) and GEMM_NR columns j (output channels) of a tile. */
+static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict a,
+                                       const float* restrict b, float* restrict sum, int64_t ld) {
+  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+  for (int64_t u = 0; u < count; u++) {
+    const float* restrict au = a + offset[u];
+    const vec_t b0 = *(const vec_t*)(b + u * GEMM_NR), b1 = *(const vec_t*)(b + u * GEMM_NR + 16);
+    c0_0 += au[0] * b0; c0_1 += au[0] * b1;
+    c1_0 += au[1] * b0; c1_1 += au[1] * b1;
+    c2_0 += au[2] * b0; c2_1 += au[2] * b1;
+    c3_0 += au[3] * b0; c3_1 += au[3] * b1;
+    c4_0 += au[4] * b0; c4_1 += au[4] * b1;
+    c5_0 += au[5] * b0; c5_1 += au[5] * b1;
+    c6_0 += au[6] * b0; c6_1 += au[6] * b1;
+    c7_0 += au[7] * b0; c7_1 += au[7] * b1;
+  }
+  *(vec_t*)(sum + 0 * ld) += c0_0; *(vec_t*)(sum + 0 * ld + 16) += c0_1;
+  *(vec_t*)(sum + 1 * ld) += c1_0; *(vec_t*)(sum + 1 * ld + 16) += c1_1;
+  *(vec_t*)(sum + 2 * ld) += c2_0; *(vec_t*)(sum + 2 * ld + 16) += c2_1;
+  *(vec_t*)(sum + 3 * ld) += c3_0; *(vec_t*)(sum + 3 * ld + 16) += c3_1;
+  *(vec_t*)(sum + 4 * ld) += c4_0; *(vec_t*)(sum + 4 * ld + 16) += c4_1;
+  *(vec_t*)(sum + 5 * ld) += c5_0; *(vec_t*)(sum + 5 * ld + 16) += c5_1;
+  *(vec_t*)(sum + 6 * ld) += c6_0; *(vec_t*)(sum + 6 * ld + 16) += c6_1;
+  *(vec_t*)(sum + 7 * ld) += c7_0; *(vec_t*)(sum + 7 * ld + 16) += c7_1;
+}
+
+typedef struct {
+  int64_t images, m, taps;  /* dw is m x (channels x taps) */
+  const int32_t* shift;     /* per tap: source offset, in values */
+  conv_cl_source_t source;
+  int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
+  int64_t group, image_size, dy_image;
+} conv_cl_weight_plan_t;
+
+/* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
+   rows of eight input channels at one tap against 32 output channels, dy copied channels-last.
+   Threads take contiguous ranges of images into private partials ([t][c][o]), added in thread
+   order, so the result repeats exactly for a fixed thread count. */
+static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
+  const int64_t col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ldm = col_panels * GEMM_NR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* restrict partial = gemm_alloc(J * ldm);
+    memset(partial, 0, sizeof(float) * (size_t)(J * ldm));
+    partials[thread] = partial;
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    /* dy channels-last, one contiguous block per column panel (rows[jb][u][j]): a block stays in
+       L1, where rows ldm apart would share a few cache sets */
+    const int64_t block = p->group * PQ * GEMM_NR;
+    float* restrict rows = gemm_alloc(col_panels * block);
+    memset(rows, 0, sizeof(float) * (size_t)(col_panels * block));
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
+    for (int64_t u = 0; u < p->group * PQ; u++) {
+      const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
+      offset[u] = (int32_t)(g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C);
+    }
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
+        const float* restrict d = dy + (n0 + g) * p->dy_image;
+        for (int64_t o = 0; o < p->m; o++)
+          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_NR * block + (g * PQ + u) * GEMM_NR + o % GEMM_NR] = d[o * PQ + u];
+      }
+      /* eight rows of partials stay in cache while every column panel of dy passes them */
+      for (int64_t t = 0; t < T; t++)
+        for (int64_t c0 = 0; c0 < C; c0 += GEMM_MR)
+          for (int64_t jb = 0; jb < col_panels; jb++)
+            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + jb * block,
+                                partial + (t * C + c0) * ldm + jb * GEMM_NR, ldm);
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < p->m * J; e++) {
+      const int64_t o = e / J, c = e % J / T, t = e % T;
+      float sum = 0;
+      for (int th = 0; th < threads; th++) sum += partials[th][(t * C + c) * ldm + o];
+      dw[e] = sum;
+    }
+    free(offset);
+    free(rows);
+    free(source);
+    free(partial);
+  }
+  free(partials);
 }
 
 /* ===== Kernels ===== */
@@ -867,8 +966,8 @@ static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 576, .weight_channel = 9,
+    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16}, .group = 4,
     .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -975,8 +1074,8 @@ static void conv2d_fwd__backbone_layer3_0_conv1(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 30, .col_step = 2, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 15, .cols = 15, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 576, .weight_channel = 9,
+    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 15, .cols = 15}, .group = 4,
     .image_size = 12544, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -1029,8 +1128,8 @@ static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const f
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 1152, .weight_channel = 9,
-    .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 1152, .weight_channel = 9,
+    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
     .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, x, y, 0);
 }
@@ -2116,40 +2215,19 @@ static void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* re
   for (int64_t i = 0; i < 128; i++) grad[i] += g[i];
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 196; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
-   GEMM: M 128, N 64, K 12544 */
+   GEMM M 128, N 64, K 256 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[64];
+  for (int64_t ci = 0; ci < 64; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 56 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 64, .offset = offset,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
+    .source_size = 3592, .length = 64, .group = 27, .image_size = 12544,
+    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2216,46 +2294,21 @@ static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .channels = 128, .weight_row = 9, .weight_channel = 1152,
-    .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 9, .weight_channel = 1152,
+    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
     .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 49; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 1, left = pixel % 7 * 1;
-    const float* restrict image = x + n * 6272;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 7 && ww >= 0 && ww < 7 ? image[plane[j] + hh * 7 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1
-   GEMM: M 128, N 1152, K 12544 */
+   channels-last: GEMM M 1152, N 128, K 256 images x 7x7 positions */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 1152, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv2__pack_b, g.c);
+  static const int32_t shift[9] = {0, 128, 256, 1152, 1280, 1408, 2304, 2432, 2560};
+  const conv_cl_weight_plan_t plan = {.images = 256, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9},
+    .out_rows = 7, .out_cols = 7, .stride = 1, .group = 5, .image_size = 6272, .dy_image = 6272};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2328,8 +2381,8 @@ static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, c
     {.taps = 2, .tap = tap2, .shift = shift2, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 14, .dest_row = 28, .dest_col = 2},
     {.taps = 4, .tap = tap3, .shift = shift3, .rows = 7, .cols = 7, .row_step = 8, .col_step = 1, .dest_offset = 15, .dest_row = 28, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 128, .weight_row = 9, .weight_channel = 576,
-    .height = 7, .width = 7, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 9, .weight_channel = 576,
+    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8}, .group = 4,
     .image_size = 6272, .out_image = 12544, .out_channel = 196, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -2354,40 +2407,15 @@ static void conv2d_bwd_data_add__backbone_layer3_0_downsample_0(const float* res
   conv_gemm(&plan, w, dy, dx, addend);
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 196; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,3,3]; stride 2, padding 1
-   GEMM: M 128, N 576, K 12544 */
+   channels-last: GEMM M 576, N 128, K 256 images x 7x7 positions */
 static void conv2d_bwd_weight__backbone_layer3_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 576, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer3_0_conv1__pack_b, g.c);
+  static const int32_t shift[9] = {0, 64, 128, 960, 1024, 1088, 1920, 1984, 2048};
+  const conv_cl_weight_plan_t plan = {.images = 256, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 15, .cols = 15},
+    .out_rows = 7, .out_cols = 7, .stride = 2, .group = 5, .image_size = 12544, .dy_image = 6272};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -2525,8 +2553,8 @@ static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, c
   static const conv_cl_phase_t phases[1] = {
     {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16, .group = 4,
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 9, .weight_channel = 576,
+    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16}, .group = 4,
     .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }
@@ -2616,8 +2644,8 @@ static void conv2d_bwd_data__backbone_layer2_0_conv1(const float* restrict dy, c
     {.taps = 2, .tap = tap2, .shift = shift2, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 28, .dest_row = 56, .dest_col = 2},
     {.taps = 4, .tap = tap3, .shift = shift3, .rows = 14, .cols = 14, .row_step = 15, .col_step = 1, .dest_offset = 29, .dest_row = 56, .dest_col = 2},
   };
-  const conv_cl_plan_t plan = {.images = 256, .m = 32, .channels = 64, .weight_row = 9, .weight_channel = 288,
-    .height = 14, .width = 14, .pad_top = 0, .pad_left = 0, .rows = 15, .cols = 15, .group = 3,
+  const conv_cl_plan_t plan = {.images = 256, .m = 32, .weight_row = 9, .weight_channel = 288,
+    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 0, .pad_left = 0, .rows = 15, .cols = 15}, .group = 3,
     .image_size = 12544, .out_image = 25088, .out_channel = 784, .phases = 4, .phase = phases};
   conv_cl_gemm(&plan, w, dy, dx, 0);
 }

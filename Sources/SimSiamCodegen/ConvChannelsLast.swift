@@ -18,6 +18,9 @@ enum ConvChannelsLast {
         let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
         let windows = (0..<mr).map { "const \(t)* restrict a\($0) = position[\($0)] + shift[t];" }.joined(separator: "\n    ")
         let fmas = (0..<mr).map { "      c\($0)_0 += a\($0)[c] * b0; c\($0)_1 += a\($0)[c] * b1;" }.joined(separator: "\n")
+        let weightFmas = (0..<mr).map { "    c\($0)_0 += au[\($0)] * b0; c\($0)_1 += au[\($0)] * b1;" }.joined(separator: "\n")
+        let weightSums = (0..<mr).map { "  *(vec_t*)(sum + \($0) * ld) += c\($0)_0; *(vec_t*)(sum + \($0) * ld + \(lanes)) += c\($0)_1;" }
+            .joined(separator: "\n")
         let writes = (0..<mr).map { "  *(vec_t*)(tile + \($0 * 2 * lanes)) = c\($0)_0; *(vec_t*)(tile + \($0 * 2 * lanes + lanes)) = c\($0)_1;" }
             .joined(separator: "\n")
         return """
@@ -36,10 +39,15 @@ enum ConvChannelsLast {
             } conv_cl_phase_t;
 
             typedef struct {
-              int64_t images, m, channels;         /* output channels (GEMM columns), input channels c */
+              int64_t channels, height, width;  /* the image read */
+              int64_t pad_top, pad_left;        /* where it sits in the source */
+              int64_t rows, cols;               /* source: rows x cols pixels of `channels` values */
+            } conv_cl_source_t;
+
+            typedef struct {
+              int64_t images, m;                   /* output channels: GEMM columns */
               int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
-              int64_t height, width, pad_top, pad_left;  /* the image read, and where it sits in the source */
-              int64_t rows, cols;                  /* source: rows x cols pixels */
+              conv_cl_source_t source;
               int64_t group;                       /* images per pass */
               int64_t image_size, out_image, out_channel;
               int64_t phases;
@@ -48,10 +56,10 @@ enum ConvChannelsLast {
 
             /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
                stays as zeroed at allocation. */
-            static void conv_cl_fill(const conv_cl_plan_t* p, const \(t)* restrict image, \(t)* restrict source) {
-              const int64_t C = p->channels, H = p->height, W = p->width;
+            static void conv_cl_fill(const conv_cl_source_t* s, const \(t)* restrict image, \(t)* restrict source) {
+              const int64_t C = s->channels, H = s->height, W = s->width;
               for (int64_t h = 0; h < H; h++) {
-                \(t)* restrict row = source + ((h + p->pad_top) * p->cols + p->pad_left) * C;
+                \(t)* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
                 for (int64_t c = 0; c < C; c++) {
                   const \(t)* restrict in = image + (c * H + h) * W;
                   for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
@@ -105,8 +113,8 @@ enum ConvChannelsLast {
                groups of images. */
             static void conv_cl_gemm(const conv_cl_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out,
                                      const \(t)* restrict addend) {
-              const int64_t C = p->channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
-              const int64_t source_size = (p->rows * p->cols * C + 15) / 16 * 16;
+              const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+              const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
               \(t)* b[p->phases];
               for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
               #pragma omp parallel
@@ -136,7 +144,7 @@ enum ConvChannelsLast {
                 for (int64_t gi = 0; gi < groups; gi++) {
                   const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
                   for (int64_t g = 0; g < count; g++) {
-                    conv_cl_fill(p, in + (n0 + g) * p->image_size, source + g * source_size);
+                    conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
                     for (int64_t f = 0; f < p->phases; f++)
                       if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
                         if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(\(t)) * (size_t)p->out_image);
@@ -179,16 +187,96 @@ enum ConvChannelsLast {
               for (int64_t f = 0; f < p->phases; f++) free(b[f]);
             }
 
+            /* sum[i][j] += sum over positions u < count of a[offset[u] + i] * b[u][j], for the GEMM_MR
+               rows i (input channels) and GEMM_NR columns j (output channels) of a tile. */
+            static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const \(t)* restrict a,
+                                                   const \(t)* restrict b, \(t)* restrict sum, int64_t ld) {
+              vec_t \(accumulators);
+              for (int64_t u = 0; u < count; u++) {
+                const \(t)* restrict au = a + offset[u];
+                const vec_t b0 = *(const vec_t*)(b + u * GEMM_NR), b1 = *(const vec_t*)(b + u * GEMM_NR + \(lanes));
+            \(weightFmas)
+              }
+            \(weightSums)
+            }
+
+            typedef struct {
+              int64_t images, m, taps;  /* dw is m x (channels x taps) */
+              const int32_t* shift;     /* per tap: source offset, in values */
+              conv_cl_source_t source;
+              int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
+              int64_t group, image_size, dy_image;
+            } conv_cl_weight_plan_t;
+
+            /* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
+               rows of eight input channels at one tap against 32 output channels, dy copied channels-last.
+               Threads take contiguous ranges of images into private partials ([t][c][o]), added in thread
+               order, so the result repeats exactly for a fixed thread count. */
+            static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const \(t)* restrict dy, const \(t)* restrict x, \(t)* restrict dw) {
+              const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
+              const int64_t col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ldm = col_panels * GEMM_NR;
+              const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+              \(t)** partials = calloc((size_t)omp_get_max_threads(), sizeof(\(t)*));
+              #pragma omp parallel
+              {
+                const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+                \(t)* restrict partial = gemm_alloc(J * ldm);
+                memset(partial, 0, sizeof(\(t)) * (size_t)(J * ldm));
+                partials[thread] = partial;
+                \(t)* restrict source = gemm_alloc(p->group * source_size);
+                memset(source, 0, sizeof(\(t)) * (size_t)(p->group * source_size));
+                /* dy channels-last, one contiguous block per column panel (rows[jb][u][j]): a block stays in
+                   L1, where rows ldm apart would share a few cache sets */
+                const int64_t block = p->group * PQ * GEMM_NR;
+                \(t)* restrict rows = gemm_alloc(col_panels * block);
+                memset(rows, 0, sizeof(\(t)) * (size_t)(col_panels * block));
+                int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
+                for (int64_t u = 0; u < p->group * PQ; u++) {
+                  const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
+                  offset[u] = (int32_t)(g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C);
+                }
+                const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+                for (int64_t n0 = first; n0 < last; n0 += p->group) {
+                  const int64_t count = last - n0 < p->group ? last - n0 : p->group;
+                  for (int64_t g = 0; g < count; g++) {
+                    conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
+                    const \(t)* restrict d = dy + (n0 + g) * p->dy_image;
+                    for (int64_t o = 0; o < p->m; o++)
+                      for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_NR * block + (g * PQ + u) * GEMM_NR + o % GEMM_NR] = d[o * PQ + u];
+                  }
+                  /* eight rows of partials stay in cache while every column panel of dy passes them */
+                  for (int64_t t = 0; t < T; t++)
+                    for (int64_t c0 = 0; c0 < C; c0 += GEMM_MR)
+                      for (int64_t jb = 0; jb < col_panels; jb++)
+                        conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + jb * block,
+                                            partial + (t * C + c0) * ldm + jb * GEMM_NR, ldm);
+                }
+                #pragma omp barrier
+                #pragma omp for schedule(static)
+                for (int64_t e = 0; e < p->m * J; e++) {
+                  const int64_t o = e / J, c = e % J / T, t = e % T;
+                  \(t) sum = 0;
+                  for (int th = 0; th < threads; th++) sum += partials[th][(t * C + c) * ldm + o];
+                  dw[e] = sum;
+                }
+                free(offset);
+                free(rows);
+                free(source);
+                free(partial);
+              }
+              free(partials);
+            }
+
             """
     }
 }
 
 extension KernelEmitter {
     /// Estimated useful fraction of the FMA peak of a channels-last convolution that does
-    /// `fmas` FMAs per value its source copies (transposing copy and store cost about 50/fmas).
+    /// `fmas` FMAs per value it copies (transposing copies and stores cost about copyCost/fmas).
     /// Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 59-63%, 73-78% and
     /// 83-87% of the peak at 144, 288 and 576-1152 FMAs per value.
-    static func channelsLastConvEfficiency(fmasPerValue fmas: Double) -> Double { 1 / (1 + 50 / fmas) }
+    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 50) -> Double { 1 / (1 + copyCost / fmas) }
 
     /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
     /// and the taps that reach it, each reading dy at (r + dh, c + dw).
@@ -208,13 +296,19 @@ extension KernelEmitter {
     /// in a zero plane of rows x cols pixels.
     struct ChannelsLastSource {
         var channels: Int, height: Int, width: Int, pad: Int, rows: Int, cols: Int
+        var imageSize: Int { channels * height * width }
+        var values: Int { rows * cols * channels }
+        var c: String {
+            "{.channels = \(channels), .height = \(height), .width = \(width), .pad_top = \(pad), .pad_left = \(pad), "
+                + ".rows = \(rows), .cols = \(cols)}"
+        }
     }
 
     /// The kernel body of a `conv_cl_gemm` call.
     func channelsLastBody(images: Int, m: Int, weightRow: Int, weightChannel: Int, source: ChannelsLastSource,
                           outImage: Int, outChannel: Int, phases: [ChannelsLastPhase],
                           operands: (w: String, input: String, output: String, addend: String)) -> CLines {
-        let bytes = (source.rows * source.cols * source.channels + outImage) * precision.bytes
+        let bytes = (source.values + outImage) * precision.bytes
         // Up to four images per pass (fewer tiles straddle a short tail), while their sources and
         // outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
         // GFLOP/s at one image per pass, 172 at four.
@@ -231,11 +325,9 @@ extension KernelEmitter {
         c.line("static const conv_cl_phase_t phases[\(phases.count)] = {")
         for entry in entries { c.line("  \(entry),") }
         c.line("};")
-        c.line("const conv_cl_plan_t plan = {.images = \(images), .m = \(m), .channels = \(source.channels), "
-            + ".weight_row = \(weightRow), .weight_channel = \(weightChannel),")
-        c.line("  .height = \(source.height), .width = \(source.width), .pad_top = \(source.pad), .pad_left = \(source.pad), "
-            + ".rows = \(source.rows), .cols = \(source.cols), .group = \(group),")
-        c.line("  .image_size = \(source.channels * source.height * source.width), .out_image = \(outImage), .out_channel = \(outChannel), "
+        c.line("const conv_cl_plan_t plan = {.images = \(images), .m = \(m), .weight_row = \(weightRow), .weight_channel = \(weightChannel),")
+        c.line("  .source = \(source.c), .group = \(group),")
+        c.line("  .image_size = \(source.imageSize), .out_image = \(outImage), .out_channel = \(outChannel), "
             + ".phases = \(phases.count), .phase = phases};")
         c.line("conv_cl_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend));")
         return c
@@ -280,5 +372,26 @@ extension KernelEmitter {
                       + (s == 1 ? "channels-last: GEMM M \(dy[0]) images x \(h)x\(width) positions, N \(channels), K \(outputs * k * k)"
                                 : "channels-last, per phase of dx: GEMM M \(dy[0]) images x the phase's pixels, N \(channels), K \(outputs) x its taps"),
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
+    }
+
+    /// dw = the correlation of dy with x over images and positions, rows of eight input channels at
+    /// one tap against 32 output channels, read from channels-last copies of x and dy.
+    func conv2dBackwardWeightChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
+        let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
+        let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
+        let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
+                                        rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
+        // Up to ~256 positions per pass: the 32-column panel of their dy rows then stays in L1.
+        let group = max(1, min(8, x[0] / 2, 256 / (p * q)))
+        let shifts = (0..<k * k).map { ($0 / k * source.cols + $0 % k) * channels }
+        var c = CLines()
+        c.line("static const int32_t shift[\(k * k)] = {\(shifts.map(String.init).joined(separator: ", "))};")
+        c.line("const conv_cl_weight_plan_t plan = {.images = \(x[0]), .m = \(outputs), .taps = \(k * k), .shift = shift,")
+        c.line("  .source = \(source.c),")
+        c.line("  .out_rows = \(p), .out_cols = \(q), .stride = \(s), .group = \(group), .image_size = \(source.imageSize), .dy_image = \(outputs * p * q)};")
+        c.line("conv_cl_weight_gemm(&plan, dy, x, dw);")
+        return kernel("dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)\n"
+                      + "channels-last: GEMM M \(channels * k * k), N \(outputs), K \(x[0]) images x \(p)x\(q) positions",
+                      ["dy", "x"], ["dw"], body: c)
     }
 }

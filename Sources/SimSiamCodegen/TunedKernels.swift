@@ -273,8 +273,21 @@ extension KernelEmitter {
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let length = roundUp((p - 1) * source.cols + q, GemmSupport.lanes(precision))
-        /* lane sums per image group cost ~20% on small images: below that the packed GEMM wins */
-        if 0.8 * Double(p * q) / Double(length) < Self.packedConvEfficiency(rows: outputs) {
+        // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
+        // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
+        // per image group cost the rest); packing a strided x costs more than a stride-1 one (57% at
+        // M = 128 against 69-74%); channels-last copies x and dy, so it needs more FMAs per copied
+        // value than forward: 66%, 77% and 87% at 192, 288 and 576.
+        let inPlace = 0.88 * Double(p * q) / Double(length), packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
+        let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
+        // Its partial sums are [C*K*K x O] per thread, added into a tile at a time: at 9.4 MB (W2 layer4)
+        // that traffic made it 5-8% slower than packed, at 2.4 MB (layer3) 4-5% faster.
+        let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.columns(precision)) * precision.bytes
+        if channels % GemmSupport.rows == 0, partialBytes <= 4 << 20,
+           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue, copyCost: 90) > max(inPlace, packed) {
+            return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
+        }
+        if inPlace < packed {
             return conv2dBackwardWeightPacked(stride: s, padding: pad)
         }
         let reach = max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length)

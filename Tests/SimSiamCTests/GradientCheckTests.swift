@@ -22,6 +22,9 @@ import Testing
         // Many FMAs per input value on a small map: the tuned kernels go channels-last here.
         let channelsLast = (x: p("conv_cl.x", [3, 24, 6, 6]), w: p("conv_cl.w", [24, 24, 3, 3]))
         let channelsLastStrided = (x: p("conv_cl_s2.x", [3, 16, 7, 6]), w: p("conv_cl_s2.w", [64, 16, 3, 3]))
+        // Tiny maps with many channels: channels-last weight gradients.
+        let channelsLastWeight = (x: p("conv_cl_w.x", [2, 32, 2, 2]), w: p("conv_cl_w.w", [32, 32, 3, 3]))
+        let channelsLastWeightStrided = (x: p("conv_cl_w_s2.x", [2, 32, 3, 3]), w: p("conv_cl_w_s2.w", [64, 32, 3, 3]))
         let sharedInputs: [(String, (x: Int, w: Int, stride: Int, padding: Int))] = [
             ("conv_shared", (p("conv_shared.x", [3, 2, 5, 5]), p("conv_shared.w", [4, 2, 3, 3]), 1, 1)),
             ("conv_wide_s1_shared", (p("conv_wide_s1_shared.x", [2, 256, 4, 4]), p("conv_wide_s1_shared.w", [4, 256, 3, 3]), 1, 1)),
@@ -57,6 +60,8 @@ import Testing
         term("conv_wide_1x1_s2", v(widePointwise.x).conv2d(v(widePointwise.w), stride: 2, padding: 0))
         term("conv_cl", v(channelsLast.x).conv2d(v(channelsLast.w), stride: 1, padding: 1))
         term("conv_cl_s2", v(channelsLastStrided.x).conv2d(v(channelsLastStrided.w), stride: 2, padding: 1))
+        term("conv_cl_w", v(channelsLastWeight.x).conv2d(v(channelsLastWeight.w), stride: 1, padding: 1))
+        term("conv_cl_w_s2", v(channelsLastWeightStrided.x).conv2d(v(channelsLastWeightStrided.w), stride: 2, padding: 1))
         // Convolution inputs with a second reader: their dx is summed with another gradient, which
         // tuned builds fold into the convolution (in place, and per phase of a strided dx).
         for (name, shared) in sharedInputs {
@@ -99,12 +104,14 @@ import Testing
             #expect(lowered.generated.source.contains("static void conv2d_bwd_data_add"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
             // Channels-last: forward at stride 1 and 2, dx at stride 1 and per phase, with and without an
-            // addend; a strided 1x1 kernel's dx reaches only phase (0, 0), the others stay zero or the addend.
+            // addend (a strided 1x1 kernel's dx reaches only phase (0, 0), the others stay zero or the
+            // addend), and weight gradients at stride 1 and 2.
             for summary in ["-> y [3,24,6,6]; stride 1, padding 1\n   channels-last", "-> y [3,64,4,3]; stride 2, padding 1\n   channels-last",
                             "-> dx [3,24,6,6]; stride 1, padding 1\n   channels-last", "-> dx [3,16,7,6]; stride 2, padding 1\n   channels-last",
                             "-> dx [3,24,6,6] (+ addend); stride 1, padding 1\n   channels-last",
                             "-> dx [3,40,7,6] (+ addend); stride 2, padding 1\n   channels-last",
-                            "-> dx [2,256,4,4]; stride 2, padding 0\n   channels-last", "-> dx [2,256,4,4] (+ addend); stride 2, padding 0\n   channels-last"] {
+                            "-> dx [2,256,4,4]; stride 2, padding 0\n   channels-last", "-> dx [2,256,4,4] (+ addend); stride 2, padding 0\n   channels-last",
+                            "-> dw [32,32,3,3]; stride 1, padding 1\n   channels-last", "-> dw [64,32,3,3]; stride 2, padding 1\n   channels-last"] {
                 #expect(lowered.generated.source.contains(summary), "no channels-last kernel \(summary)")
             }
         }
