@@ -33,7 +33,7 @@ public struct CompiledModel: @unchecked Sendable {
 
     private var fusionLine: String {
         guard let f = lowered.fusion else { return "off (reference kernels)" }
-        return "\(f.batchNormReLU) BN+ReLU and \(f.batchNormAddReLU) BN+add+ReLU forward, \(f.batchNormBackward) BN backward triples (\(f.reluMasks) with the ReLU mask), \(f.accumulatedGradients) gradient sums into conv dx: \(f.nodesBefore) -> \(f.nodesAfter) ops"
+        return "\(f.batchNormReLU) BN+ReLU and \(f.batchNormAddReLU) BN+add+ReLU forward, \(f.batchNormBackward) BN backward triples (\(f.reluMasks) with the ReLU mask), \(f.accumulatedGradients) gradient sums into conv dx, \(f.convolutionMoments) BN statistics from their convolution: \(f.nodesBefore) -> \(f.nodesAfter) ops"
     }
 
     private func megabytes(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }

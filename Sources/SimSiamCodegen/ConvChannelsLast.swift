@@ -112,13 +112,15 @@ enum ConvChannelsLast {
                addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
                groups of images. */
             static void conv_cl_gemm(const conv_cl_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out,
-                                     const \(t)* restrict addend) {
+                                     const \(t)* restrict addend, \(t)* restrict moments) {
               const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
               const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
               \(t)* b[p->phases];
               for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+              double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
               #pragma omp parallel
               {
+                if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
                 for (int64_t f = 0; f < p->phases; f++) {
                   const conv_cl_phase_t* ph = &p->phase[f];
                   const int64_t K = C * ph->taps;
@@ -181,9 +183,19 @@ enum ConvChannelsLast {
                       }
                     }
                   }
+                  if (moments)
+                    for (int64_t g = 0; g < count; g++)
+                      conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, sums[omp_get_thread_num()]);
                 }
                 free(source);
+                if (moments) {
+                  #pragma omp barrier
+                  #pragma omp single
+                  conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
+                  free(sums[omp_get_thread_num()]);
+                }
               }
+              free(sums);
               for (int64_t f = 0; f < p->phases; f++) free(b[f]);
             }
 
@@ -307,7 +319,7 @@ extension KernelEmitter {
     /// The kernel body of a `conv_cl_gemm` call.
     func channelsLastBody(images: Int, m: Int, weightRow: Int, weightChannel: Int, source: ChannelsLastSource,
                           outImage: Int, outChannel: Int, phases: [ChannelsLastPhase],
-                          operands: (w: String, input: String, output: String, addend: String)) -> CLines {
+                          operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
         let bytes = (source.values + outImage) * precision.bytes
         // Up to four images per pass (fewer tiles straddle a short tail), while their sources and
         // outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
@@ -329,12 +341,12 @@ extension KernelEmitter {
         c.line("  .source = \(source.c), .group = \(group),")
         c.line("  .image_size = \(source.imageSize), .out_image = \(outImage), .out_channel = \(outChannel), "
             + ".phases = \(phases.count), .phase = phases};")
-        c.line("conv_cl_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend));")
+        c.line("conv_cl_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
     }
 
     /// y = conv(x, w) with output positions as GEMM rows, read from a channels-last copy of x.
-    func conv2dForwardChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
+    func conv2dForwardChannelsLast(stride s: Int, padding pad: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
@@ -343,10 +355,11 @@ extension KernelEmitter {
         let phase = ChannelsLastPhase(taps: taps, shifts: taps.map { ($0 / k * source.cols + $0 % k) * channels },
                                       rows: p, cols: q, rowStep: s * source.cols, colStep: s, destOffset: 0, destRow: q, destCol: 1)
         let body = channelsLastBody(images: x[0], m: w[0], weightRow: channels * k * k, weightChannel: k * k, source: source,
-                                    outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y", "0"))
-        return kernel("x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)\n"
+                                    outImage: w[0] * p * q, outChannel: p * q, phases: [phase],
+                                    operands: ("w", "x", "y", "0", moments ? "moments" : "0"))
+        return kernel("x \(x) * w \(w) -> y \(y)\(momentsSummary(moments)); stride \(s), padding \(pad)\n"
                       + "channels-last: GEMM M \(x[0]) images x \(p)x\(q) positions, N \(w[0]), K \(channels * k * k)",
-                      ["x", "w"], ["y"], body: body)
+                      ["x", "w"], ["y"] + (moments ? ["moments"] : []), body: body)
     }
 
     /// dx = the transposed convolution of dy, per sub-pixel phase of dx, with dx positions as GEMM
@@ -367,7 +380,7 @@ extension KernelEmitter {
         }
         let body = channelsLastBody(images: dy[0], m: channels, weightRow: k * k, weightChannel: channels * k * k, source: source,
                                     outImage: channels * h * width, outChannel: h * width, phases: clPhases,
-                                    operands: ("w", "dy", "dx", accumulates ? "addend" : "0"))
+                                    operands: ("w", "dy", "dx", accumulates ? "addend" : "0", "0"))
         return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
                       + (s == 1 ? "channels-last: GEMM M \(dy[0]) images x \(h)x\(width) positions, N \(channels), K \(outputs * k * k)"
                                 : "channels-last, per phase of dx: GEMM M \(dy[0]) images x the phase's pixels, N \(channels), K \(outputs) x its taps"),

@@ -157,10 +157,38 @@ enum ConvGemm {
               }
             }
 
+            /* Batch statistics of a convolution's output for the BN after it, summed per image while the
+               image's output is still in cache: sums[o] += sum of y[o][.], sums[m + o] += sum of squares. */
+            static void conv_moments_add(int64_t m, int64_t plane, const \(t)* restrict y, double* restrict sums) {
+              for (int64_t o = 0; o < m; o++) {
+                const \(t)* restrict row = y + o * plane;
+                lanes_t sum8 = {0}, squares8 = {0};
+                double sum = 0, squares = 0;
+                int64_t i = 0;
+                for (; i + 8 <= plane; i += 8) { const lanes_t v = load_lanes(row + i); sum8 += v; squares8 += v * v; }
+                for (; i < plane; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
+                sums[o] += sum + lane_total(sum8);
+                sums[m + o] += squares + lane_total(squares8);
+              }
+            }
+
+            /* moments[o] = mean, moments[m + o] = biased variance, from the threads' sums added in thread order
+               (so they repeat exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
+            static void conv_moments_finish(int64_t m, double count, double* const* sums, int threads, \(t)* restrict moments) {
+              for (int64_t o = 0; o < m; o++) {
+                double sum = 0, squares = 0;
+                for (int t = 0; t < threads; t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
+                const double mean = sum / count;
+                moments[o] = (\(t))mean;
+                moments[m + o] = (\(t))fmax(squares / count - mean * mean, 0.0);
+              }
+            }
+
             /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase,
-               plus addend[n][i][pixel] if addend is not null. Weights are packed once; threads take whole images. */
+               plus addend[n][i][pixel] if addend is not null, and the output's batch statistics into moments [2][m]
+               if moments is not null. Weights are packed once; threads take whole images. */
             static void conv_gemm(const conv_plan_t* p, const \(t)* restrict w, const \(t)* restrict in, \(t)* restrict out,
-                                  const \(t)* restrict addend) {
+                                  const \(t)* restrict addend, \(t)* restrict moments) {
               const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR;
               const int64_t source_channel = p->source.phase_rows * p->source.phase_cols * p->source.rows * p->source.cols;
               \(t)* a[p->phases];
@@ -170,8 +198,10 @@ enum ConvGemm {
                 a[f] = gemm_alloc(row_panels * GEMM_MR * K);
                 offset[f] = malloc(sizeof(int32_t) * (size_t)(K > 0 ? K : 1));
               }
+              double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
               #pragma omp parallel
               {
+                if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
                 for (int64_t f = 0; f < p->phases; f++) {
                   const conv_phase_t* ph = &p->phase[f];
                   const int64_t K = p->channels * ph->taps;
@@ -227,9 +257,17 @@ enum ConvGemm {
                       }
                     }
                   }
+                  if (moments) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, sums[omp_get_thread_num()]);
                 }
                 free(source);
+                if (moments) {
+                  #pragma omp barrier
+                  #pragma omp single
+                  conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
+                  free(sums[omp_get_thread_num()]);
+                }
               }
+              free(sums);
               for (int64_t f = 0; f < p->phases; f++) { free(a[f]); free(offset[f]); }
             }
 

@@ -20,7 +20,7 @@ extension KernelEmitter {
         "const int64_t N = \(x[0]), C = \(x[1]), H = \(x[2]), W = \(x[3]), O = \(w[0]), K = \(w[2]), P = \(y[2]), Q = \(y[3]);"
     }
 
-    func conv2dForward(stride: Int, padding: Int) -> Kernel {
+    func conv2dForward(stride: Int, padding: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         var c = CLines()
         c.line(dims(x, w, y))
@@ -45,8 +45,38 @@ extension KernelEmitter {
                 }
             }
         }
-        return kernel("x \(x) * w \(w) -> y \(y); stride \(stride), padding \(padding)",
-                      ["x", "w"], ["y"], body: c)
+        let convolution = kernel("x \(x) * w \(w) -> y \(y); stride \(stride), padding \(padding)", ["x", "w"], ["y"], body: c)
+        return moments ? withMomentsPass(convolution) : convolution
+    }
+
+    /// ", moments [2,O] = ..." for the summary of a convolution that also returns y's batch statistics.
+    func momentsSummary(_ moments: Bool) -> String {
+        moments ? ", moments [2,\(shape(result: 0)[1])] = (mean, biased variance) of y per channel" : ""
+    }
+
+    /// `kernel` followed by a pass over y for its batch statistics (`Op.conv2d` with moments), for
+    /// kernels whose tiles span images: each thread owns whole channels, summed in a fixed order.
+    func withMomentsPass(_ kernel: Kernel) -> Kernel {
+        let y = shape(result: 0)
+        let plane = y[2] * y[3]
+        var c = CLines()
+        c.line("/* y's batch statistics for the BN after this convolution */")
+        c.line("#pragma omp parallel for schedule(static)")
+        c.block("for (int64_t o = 0; o < \(y[1]); o++)") { c in
+            c.line("double sum = 0, squares = 0;")
+            c.block("for (int64_t n = 0; n < \(y[0]); n++)") { c in
+                c.line("const \(t)* restrict row = y + (n * \(y[1]) + o) * \(plane);")
+                c.line("for (int64_t i = 0; i < \(plane); i++) { sum += row[i]; squares += (double)row[i] * row[i]; }")
+            }
+            c.line("const double mean = sum / \(y[0] * plane).0;")
+            c.line("moments[o] = (\(t))mean;")
+            c.line("moments[\(y[1]) + o] = (\(t))fmax(squares / \(y[0] * plane).0 - mean * mean, 0.0);")
+        }
+        var fused = kernel
+        fused.comment = kernel.comment.replacingOccurrences(of: "-> y \(y)", with: "-> y \(y)\(momentsSummary(true))")
+        fused.parameters.append("\(t)* restrict moments")
+        fused.body += c.text
+        return fused
     }
 
     func conv2dBackwardData(stride: Int, padding: Int, accumulates: Bool) -> Kernel {

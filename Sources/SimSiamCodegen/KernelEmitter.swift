@@ -92,8 +92,9 @@ struct KernelEmitter {
         switch node.op {
         case .input, .parameter, .stopGradient, .reshape: nil
         case .fill(let value, let shape): fill(value, shape)
-        case .conv2d(let stride, let padding):
-            tuned ? conv2dForwardGemm(stride: stride, padding: padding) : conv2dForward(stride: stride, padding: padding)
+        case .conv2d(let stride, let padding, let moments):
+            tuned ? conv2dForwardGemm(stride: stride, padding: padding, moments: moments)
+                : conv2dForward(stride: stride, padding: padding, moments: moments)
         case .conv2dBackwardData(let stride, let padding, _, _, let accumulates):
             tuned ? conv2dBackwardDataGemm(stride: stride, padding: padding, accumulates: accumulates)
                 : conv2dBackwardData(stride: stride, padding: padding, accumulates: accumulates)

@@ -72,7 +72,7 @@ extension KernelEmitter {
 
     /// The operands of a forward BN, in the IR's order.
     private func forwardInputs(_ a: BatchNormAttributes) -> [String] {
-        ["x"] + (a.affine ? ["gamma", "beta"] : []) + (a.fusedResidual ? ["residual"] : [])
+        ["x"] + (a.affine ? ["gamma", "beta"] : []) + (a.fusedResidual ? ["residual"] : []) + (a.momentsOperand ? ["moments"] : [])
     }
 
     /// y from x at flat index v, with what fusion folded in after the normalisation.
@@ -88,17 +88,22 @@ extension KernelEmitter {
     func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
-            c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
-            c.line("double sum = 0, squares = 0;")
-            if vectorizedReductions {
-                laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
-                         scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
-                c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+            if a.momentsOperand {
+                c.line("/* the batch statistics were summed by the convolution that produced x */")
+                c.line("const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */")
             } else {
-                channelLoop(&c, reads: ["x"]) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+                c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
+                c.line("double sum = 0, squares = 0;")
+                if vectorizedReductions {
+                    laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
+                             scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
+                    c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+                } else {
+                    channelLoop(&c, reads: ["x"]) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+                }
+                c.line("const double mean = sum / count;")
+                c.line("const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */")
             }
-            c.line("const double mean = sum / count;")
-            c.line("const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */")
             c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
             c.line("saved[c] = (\(t))mean;")
             c.line("saved[C + c] = (\(t))invstd;")

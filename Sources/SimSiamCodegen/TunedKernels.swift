@@ -165,7 +165,7 @@ extension KernelEmitter {
     /// The kernel body of a `conv_gemm` call.
     private func convGemmBody(images: Int, m: Int, channels: Int, weightRow: Int, weightChannel: Int, source: ConvSource,
                               imageSize: Int, outImage: Int, outChannel: Int, phases: [ConvPhase],
-                              operands: (w: String, input: String, output: String, addend: String)) -> CLines {
+                              operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
         let nr = GemmSupport.columns(precision)
         var reach = source.channels * source.perChannel
         for phase in phases where !phase.taps.isEmpty {
@@ -185,13 +185,14 @@ extension KernelEmitter {
         c.line("const conv_plan_t plan = {.images = \(images), .m = \(m), .channels = \(channels), .weight_row = \(weightRow), .weight_channel = \(weightChannel),")
         c.line("  .source = \(source.c),")
         c.line("  .source_size = \(reach), .image_size = \(imageSize), .out_image = \(outImage), .out_channel = \(outChannel), .phases = \(phases.count), .phase = phases};")
-        c.line("conv_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend));")
+        c.line("conv_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
     }
 
     /// y[n,o,p,q] = sum over (c,kh,kw) of w[o,c,kh,kw] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
-    /// per image, A = w as [O x C*K*K], B = windows of the padded, phase-split image.
-    func conv2dForwardGemm(stride s: Int, padding pad: Int) -> Kernel {
+    /// per image, A = w as [O x C*K*K], B = windows of the padded, phase-split image. With
+    /// `moments`, also y's batch statistics per channel (see `Op.conv2d`).
+    func conv2dForwardGemm(stride s: Int, padding pad: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
@@ -200,16 +201,19 @@ extension KernelEmitter {
         // A strided in-place grid also pays for filling S x S phase planes.
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
         if channelsLast > max(grid * (s == 1 ? 1 : 0.9), packed) {
-            return conv2dForwardChannelsLast(stride: s, padding: pad)
+            return conv2dForwardChannelsLast(stride: s, padding: pad, moments: moments)
         }
         if grid < packed {
-            return conv2dForwardPacked(stride: s, padding: pad)
+            let kernel = conv2dForwardPacked(stride: s, padding: pad)
+            return moments ? withMomentsPass(kernel) : kernel
         }
         let body = convGemmBody(
             images: x[0], m: w[0], channels: channels, weightRow: channels * k * k, weightChannel: k * k, source: source,
-            imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase], operands: ("w", "x", "y", "0"))
-        return kernel("x \(x) * w \(w) -> y \(y); stride \(s), padding \(pad)\nper image: GEMM M \(w[0]), N \(p)x\(source.cols) grid, K \(channels * k * k)",
-                      ["x", "w"], ["y"], body: body)
+            imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase],
+            operands: ("w", "x", "y", "0", moments ? "moments" : "0"))
+        return kernel("x \(x) * w \(w) -> y \(y)\(momentsSummary(moments)); stride \(s), padding \(pad)\n"
+                      + "per image: GEMM M \(w[0]), N \(p)x\(source.cols) grid, K \(channels * k * k)",
+                      ["x", "w"], ["y"] + (moments ? ["moments"] : []), body: body)
     }
 
     /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
@@ -260,7 +264,8 @@ extension KernelEmitter {
         }
         let body = convGemmBody(
             images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,
-            imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases, operands: ("w", "dy", "dx", accumulates ? "addend" : "0"))
+            imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases,
+            operands: ("w", "dy", "dx", accumulates ? "addend" : "0", "0"))
         return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
                       + "per image and phase: GEMM M \(channels), K \(outputs) x taps of the phase",
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)

@@ -18,6 +18,10 @@ public struct BatchNormAttributes: Hashable, Sendable {
     /// Set by fusion together with `fusedReLU`: the op also adds its last operand,
     /// the residual branch, before the ReLU (y = max(bn(x) + residual, 0)).
     public var fusedResidual: Bool = false
+    /// Set by fusion in training mode: the batch statistics come from the convolution that
+    /// produced x, as the last operand [2,C] = (batch mean, biased variance), so the op
+    /// reads x once instead of twice.
+    public var momentsOperand: Bool = false
 
     public init(
         training: Bool, epsilon: Double = 1e-5, momentum: Double = 0.1,
@@ -48,8 +52,10 @@ public enum Op: Hashable, Sendable {
     case fill(Double, Shape)
 
     // MARK: Forward
-    /// (x [N,C,H,W], w [O,C,k,k]) -> y [N,O,Ho,Wo]; no bias.
-    case conv2d(stride: Int, padding: Int)
+    /// (x [N,C,H,W], w [O,C,k,k]) -> y [N,O,Ho,Wo]; no bias. Fusion sets `moments` when a
+    /// training BN normalises y: a second result [2,O] = (mean, biased variance) of y per
+    /// output channel, summed while y is still in cache.
+    case conv2d(stride: Int, padding: Int, moments: Bool = false)
     /// Training: (x, gamma?, beta?) -> (y, saved [2,C] = batch mean, 1/sqrt(var+eps)).
     /// Eval: (x, gamma?, beta?) -> y. x is [N,C] or [N,C,H,W].
     case batchNorm(BatchNormAttributes)

@@ -56,9 +56,9 @@ public enum Printer {
         case .input(let i): graph.inputs[i].name
         case .parameter(let i): graph.state.parameters[i].name
         case .fill(let value, _): "value=\(value)"
-        case .conv2d(let stride, let padding): "stride=\(stride), padding=\(padding)"
+        case .conv2d(let stride, let padding, let moments): "stride=\(stride), padding=\(padding)\(moments ? ", +moments" : "")"
         case .batchNorm(let a):
-            "eps=\(a.epsilon), momentum=\(a.momentum), affine=\(a.affine)\(a.fusedResidual ? ", +residual" : "")\(a.fusedReLU ? ", relu" : ""), running=\(graph.state.buffers[a.runningMean].name.dropLast("running_mean".count))*"
+            "eps=\(a.epsilon), momentum=\(a.momentum), affine=\(a.affine)\(a.fusedResidual ? ", +residual" : "")\(a.fusedReLU ? ", relu" : "")\(a.momentsOperand ? ", moments from x's convolution" : ""), running=\(graph.state.buffers[a.runningMean].name.dropLast("running_mean".count))*"
         case .scale(let factor): "factor=\(factor)"
         case .reshape(let shape): "shape=\(shape)"
         case .cosineSimilarity(let eps): "eps=\(eps)"

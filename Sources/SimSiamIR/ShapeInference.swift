@@ -38,7 +38,7 @@ public enum ShapeInference {
             try expectOperands(0...0)
             return [shape]
 
-        case .conv2d(let stride, let padding):
+        case .conv2d(let stride, let padding, let moments):
             try expectOperands(2...2)
             let x = operands[0], w = operands[1]
             try expectRank(x, [4], "input")
@@ -51,18 +51,22 @@ public enum ShapeInference {
             let outH = (x[2] + 2 * padding - w[2]) / stride + 1
             let outW = (x[3] + 2 * padding - w[3]) / stride + 1
             guard outH > 0, outW > 0 else { throw ShapeError("conv2d: kernel \(w) does not fit input \(x) with padding \(padding)") }
-            return [[x[0], w[0], outH, outW]]
+            return [[x[0], w[0], outH, outW]] + (moments ? [[2, w[0]]] : [])
 
         case .batchNorm(let attributes):
-            let count = (attributes.affine ? 3 : 1) + (attributes.fusedResidual ? 1 : 0)
+            let count = (attributes.affine ? 3 : 1) + (attributes.fusedResidual ? 1 : 0) + (attributes.momentsOperand ? 1 : 0)
             try expectOperands(count...count)
             let x = operands[0]
             try expectRank(x, [2, 4], "input")
             if attributes.fusedResidual {
                 guard attributes.fusedReLU else { throw ShapeError("batch norm: a fused residual add needs the fused ReLU after it") }
-                try expectSame(operands[count - 1], x, "the residual and the input")
+                try expectSame(operands[count - (attributes.momentsOperand ? 2 : 1)], x, "the residual and the input")
             }
             let channels = x[1]
+            if attributes.momentsOperand {
+                guard attributes.training else { throw ShapeError("batch norm: batch statistics as an operand need training mode") }
+                try expectSame(operands[count - 1], [2, channels], "the batch statistics operand and the input's channel count")
+            }
             if attributes.affine {
                 try expectSame(operands[1], [channels], "gamma and the input's channel count")
                 try expectSame(operands[2], [channels], "beta and the input's channel count")

@@ -12,6 +12,8 @@ public struct FusionSummary: Hashable, Sendable {
     public var reluMasks = 0
     /// Gradient sums folded into the convolution dx that is one of their terms.
     public var accumulatedGradients = 0
+    /// Training BNs whose batch statistics the convolution producing their input sums.
+    public var convolutionMoments = 0
     /// Compute nodes before and after.
     public var nodesBefore = 0, nodesAfter = 0
 }
@@ -24,7 +26,10 @@ public struct FusionSummary: Hashable, Sendable {
 ///   one op computing their two reductions once, and the ReLU backward feeding
 ///   them is folded in as a mask on the fly (into both BNs below a residual add);
 ///   a gradient sum with a convolution's dx as a term becomes that convolution
-///   adding the other term as it stores.
+///   adding the other term as it stores;
+/// - a training BN of a convolution's output takes its batch statistics from that
+///   convolution, which sums them per image while the image is in cache, so the
+///   BN reads its input once instead of twice.
 /// Values keep their meaning: the fused BN's output is the ReLU's output, which
 /// is all the backward pass reads of it.
 public enum Fusion {
@@ -107,6 +112,23 @@ public enum Fusion {
             }
         }
 
+        // Forward: a convolution whose output a training BN normalises.
+        var momentsFor: [Int: Int] = [:]  // convolution -> BN
+        for (index, node) in nodes.enumerated() {
+            guard case .batchNorm(let attributes) = node.op, attributes.training,
+                  case .conv2d(_, _, false) = nodes[graph.values[node.operands[0].index].producer].op
+            else { continue }
+            momentsFor[graph.values[node.operands[0].index].producer] = index
+        }
+        var moments: [Int: ValueID] = [:]  // BN -> the statistics its convolution returns
+        /// The op and operands of BN `index`, reading its statistics from its convolution when that sums them.
+        func batchNormTakingMoments(_ index: Int, _ op: Op, _ operands: [ValueID]) -> (Op, [ValueID]) {
+            guard case .batchNorm(var attributes) = op, let statistics = moments[index] else { return (op, operands) }
+            attributes.momentsOperand = true
+            summary.convolutionMoments += 1
+            return (.batchNorm(attributes), operands + [statistics])
+        }
+
         var fused = Graph(name: graph.name, state: graph.state)
         fused.inputs = graph.inputs
         var map: [ValueID: ValueID] = [:]
@@ -117,8 +139,8 @@ public enum Fusion {
             guard case .batchNorm(var attributes) = node.op, let relu = reluOf[index] else { return }
             attributes.fusedReLU = true
             attributes.fusedResidual = residual != nil
-            let results = try fused.appendInferred(.batchNorm(attributes), mapped(node.operands + (residual.map { [$0] } ?? [])),
-                                                   label: node.label, origin: node.origin, phase: node.phase)
+            let (op, operands) = batchNormTakingMoments(index, .batchNorm(attributes), mapped(node.operands + (residual.map { [$0] } ?? [])))
+            let results = try fused.appendInferred(op, operands, label: node.label, origin: node.origin, phase: node.phase)
             zip(node.results, results).forEach { map[$0] = $1 }
             map[nodes[relu].results[0]] = results[0]
             if residual == nil { summary.batchNormReLU += 1 } else { summary.batchNormAddReLU += 1 }
@@ -149,9 +171,14 @@ public enum Fusion {
                 map[nodes[group.beta].results[0]] = results[2]
                 summary.batchNormBackward += 1
                 summary.reluMasks += group.reluBackward == nil ? 0 : 1
+            } else if let batchNorm = momentsFor[index], case .conv2d(let stride, let padding, _) = node.op {
+                let results = try fused.appendInferred(.conv2d(stride: stride, padding: padding, moments: true), mapped(node.operands),
+                                                       label: node.label, origin: node.origin, phase: node.phase)
+                map[node.results[0]] = results[0]
+                moments[batchNorm] = results[1]
             } else {
-                let results = try fused.appendInferred(node.op, mapped(node.operands), label: node.label, origin: node.origin,
-                                                       phase: node.phase)
+                let (op, operands) = batchNormTakingMoments(index, node.op, mapped(node.operands))
+                let results = try fused.appendInferred(op, operands, label: node.label, origin: node.origin, phase: node.phase)
                 zip(node.results, results).forEach { map[$0] = $1 }
             }
         }

@@ -24,7 +24,7 @@ enum VJPRules {
     ) -> ValueID {
         let operands = node.operands
         switch node.op {
-        case .conv2d(let stride, let padding):
+        case .conv2d(let stride, let padding, _):
             let x = graph.shape(of: operands[0]), w = graph.shape(of: operands[1])
             return index == 0
                 ? emit(.conv2dBackwardData(stride: stride, padding: padding, inputHeight: x[2], inputWidth: x[3]), [dy, operands[1]])

@@ -34,6 +34,15 @@ import Testing
             ("conv_cl_s2_shared", (p("conv_cl_s2_shared.x", [3, 40, 7, 6]), p("conv_cl_s2_shared.w", [16, 40, 3, 3]), 2, 1)),
         ]
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
+        // BNs of convolutions take their batch statistics from the convolution (in place,
+        // channels-last, and packed with a pass after it).
+        let convBNShapes: [(String, Shape, Shape, Int, Int)] = [
+            ("conv_bn", [3, 2, 5, 5], [4, 2, 3, 3], 1, 1), ("conv_cl_bn", [3, 24, 6, 6], [24, 24, 3, 3], 1, 1),
+            ("conv_packed_bn", [2, 8, 4, 4], [256, 8, 1, 1], 2, 0),
+        ]
+        let convBN = convBNShapes.map { name, x, w, stride, padding in
+            (name, (x: p("\(name).x", x), w: p("\(name).w", w), stride: stride, padding: padding), BatchNorm(m, "\(name).bn", w[0]))
+        }
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
         let bnReLU = (x: p("bn_relu.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn_relu", 2))
         let relu = p("relu.x", [3, 6])
@@ -70,6 +79,9 @@ import Testing
             term("\(name)_again", input.scaled(by: -0.5))
         }
         term("bn2d", bn2d.layer(v(bn2d.x)))
+        for (name, conv, bn) in convBN {
+            term(name, bn(v(conv.x).conv2d(v(conv.w), stride: conv.stride, padding: conv.padding)))
+        }
         term("bn1d", bn1d.layer(v(bn1d.x)))
         term("bn_relu", bnReLU.layer(v(bnReLU.x)).relu())  // fused forward and backward in tuned builds
         term("relu", v(relu).relu())
@@ -103,6 +115,8 @@ import Testing
             #expect(lowered.generated.source.contains("gemm_reduce_over_k("))
             #expect(lowered.generated.source.contains("static void conv2d_bwd_data_add"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
+            #expect(lowered.generated.source.contains("-> y [3,4,5,5], moments [2,4] = (mean, biased variance) of y per channel; stride 1, padding 1\n   per image"))
+            #expect(lowered.generated.source.contains("-> y [2,256,2,2], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))
             // Channels-last: forward at stride 1 and 2, dx at stride 1 and per phase, with and without an
             // addend (a strided 1x1 kernel's dx reaches only phase (0, 0), the others stay zero or the
             // addend), and weight gradients at stride 1 and 2.
@@ -111,7 +125,8 @@ import Testing
                             "-> dx [3,24,6,6] (+ addend); stride 1, padding 1\n   channels-last",
                             "-> dx [3,40,7,6] (+ addend); stride 2, padding 1\n   channels-last",
                             "-> dx [2,256,4,4]; stride 2, padding 0\n   channels-last", "-> dx [2,256,4,4] (+ addend); stride 2, padding 0\n   channels-last",
-                            "-> dw [32,32,3,3]; stride 1, padding 1\n   channels-last", "-> dw [64,32,3,3]; stride 2, padding 1\n   channels-last"] {
+                            "-> dw [32,32,3,3]; stride 1, padding 1\n   channels-last", "-> dw [64,32,3,3]; stride 2, padding 1\n   channels-last",
+                            "-> y [3,24,6,6], moments [2,24] = (mean, biased variance) of y per channel; stride 1, padding 1\n   channels-last"] {
                 #expect(lowered.generated.source.contains(summary), "no channels-last kernel \(summary)")
             }
         }

@@ -34,7 +34,8 @@ import SimSiamDSL
             guard case .batchNorm(let a) = node.op, a.fusedResidual else { continue }
             // y = max(bn2(x) + shortcut, 0): the residual is the block's shortcut, computed before.
             #expect(a.fusedReLU && node.label.hasSuffix("bn2"))
-            #expect(fused.shape(of: node.operands.last!) == fused.shape(of: node.operands[0]))
+            let residual = node.operands[node.operands.count - (a.momentsOperand ? 2 : 1)]
+            #expect(fused.shape(of: residual) == fused.shape(of: node.operands[0]))
         }
     }
 
@@ -69,5 +70,28 @@ import SimSiamDSL
         // layer1: conv1's dx plus the identity shortcut's; layer2 and 3: the downsample's plus conv1's.
         #expect(accumulating.map(\.label).sorted() == ["backbone.layer1.0.conv1", "backbone.layer2.0.downsample.0", "backbone.layer3.0.downsample.0"].flatMap { [$0, $0] })
         #expect(accumulating.allSatisfy { $0.operands.count == 3 })
+    }
+
+    @Test func trainingBNsOfConvolutionsTakeTheirStatisticsFromTheConvolution() throws {
+        let (graph, _) = try Autodiff.differentiate(try Workload.fmnistResNetMini.makeModel().trainingGraph(name: "w1", batch: 4))
+        let (fused, summary) = try Fusion.fuse(graph)
+        // Every backbone BN normalises a convolution's output (9 per view); the projector and
+        // predictor BNs follow linear layers and keep their own reduction.
+        #expect(summary.convolutionMoments == 18)
+        var takers = 0
+        for node in fused.nodes {
+            guard case .batchNorm(let a) = node.op else { continue }
+            let producer = fused.producer(of: node.operands[0])
+            guard case .conv2d(_, _, let moments) = producer.op else {
+                #expect(!a.momentsOperand, "\(node.label) reads statistics but normalises no convolution")
+                continue
+            }
+            #expect(a.momentsOperand && moments, "\(node.label) still sums its own statistics")
+            // The statistics operand is the convolution's second result, [2, C].
+            #expect(node.operands.last == producer.results[1])
+            #expect(fused.shape(of: producer.results[1]) == [2, fused.shape(of: node.operands[0])[1]])
+            takers += 1
+        }
+        #expect(takers == summary.convolutionMoments)
     }
 }
