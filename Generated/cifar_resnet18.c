@@ -530,15 +530,49 @@ typedef struct {
   const conv_cl_phase_t* phase;
 } conv_cl_plan_t;
 
-/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
-   stays as zeroed at allocation. */
+/* out[j] = column j of the 8 x 8 block r[0..7] (r[i] = row i), by three rounds of pairing. */
+static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* out) {
+  lanes_source_t t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int k = 0; k < 2; k++) {
+      u[i + 2 * k] = __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * k + 1] = __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int j = 0; j < 4; j++) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
+   eight pixels at a time through registers; the padding stays as zeroed at allocation. */
 static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image, float* restrict source) {
-  const int64_t C = s->channels, H = s->height, W = s->width;
+  const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
   for (int64_t h = 0; h < H; h++) {
     float* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
-    for (int64_t c = 0; c < C; c++) {
-      const float* restrict in = image + (c * H + h) * W;
-      for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+    int64_t c0 = 0;
+    for (; c0 + 8 <= C; c0 += 8) {
+      const float* restrict in = image + c0 * plane + h * W;
+      for (int64_t w0 = 0; w0 < W; w0 += 8) {
+        const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
+        if (pixels < 8 && (c0 + 7) * plane + h * W + w0 + 8 > C * plane) {  /* 8 would read past the image */
+          for (int64_t w = w0; w < W; w++)
+            for (int64_t i = 0; i < 8; i++) row[w * C + c0 + i] = in[i * plane + w];
+          break;
+        }
+        lanes_source_t r[8], out[8];
+        for (int i = 0; i < 8; i++) r[i] = *(const lanes_source_t*)(in + i * plane + w0);
+        conv_cl_transpose8(r, out);
+        for (int64_t j = 0; j < pixels; j++) *(lanes_source_t*)(row + (w0 + j) * C + c0) = out[j];
+      }
+    }
+    for (; c0 < C; c0++) {
+      const float* restrict in = image + c0 * plane + h * W;
+      for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
     }
   }
 }
@@ -1407,18 +1441,56 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
+static void conv2d_fwd__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 2, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 2304 */
+   GEMM: M 512, N 8192, K 2304 */
 static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
-    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1__pack_a, conv2d_fwd__backbone_layer4_0_conv1__pack_b, conv2d_fwd__backbone_layer4_0_conv1__store);
+  /* y's batch statistics for the BN after this convolution */
+  #pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < 512; o++) {
+    double sum = 0, squares = 0;
+    for (int64_t n = 0; n < 512; n++) {
+      const float* restrict row = y + (n * 512 + o) * 16;
+      for (int64_t i = 0; i < 16; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
+    }
+    const double mean = sum / 8192.0;
+    moments[o] = (float)mean;
+    moments[512 + o] = (float)fmax(squares / 8192.0 - mean * mean, 0.0);
+  }
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4762,18 +4834,44 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(const float* res
   }
 }
 
+static void conv2d_fwd__backbone_layer4_0_conv1_2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict src = g->a;
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1_2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+  const float* restrict x = g->b;
+  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
+  for (int64_t j = 0; j < count; j++) {
+    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
+    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
+    float* restrict out = panel + k * GEMM_NR;
+    for (int64_t j = 0; j < GEMM_NR; j++) {
+      const int64_t hh = top[j] + kh, ww = left[j] + kw;
+      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
+    }
+  }
+}
+
+static void conv2d_fwd__backbone_layer4_0_conv1_2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+  for (int64_t j = 0; j < cols; j++) {
+    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
+    float* restrict out = g->c + n * 8192 + pixel;
+    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
+  }
+}
+
 /* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4]; stride 2, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 2304 */
+   GEMM: M 512, N 8192, K 2304 */
 static void conv2d_fwd__backbone_layer4_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
-    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const gemm_operands_t g = {.a = w, .b = x, .c = y};
+  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1_2__pack_a, conv2d_fwd__backbone_layer4_0_conv1_2__pack_b, conv2d_fwd__backbone_layer4_0_conv1_2__store);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14

@@ -530,15 +530,49 @@ typedef struct {
   const conv_cl_phase_t* phase;
 } conv_cl_plan_t;
 
-/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
-   stays as zeroed at allocation. */
+/* out[j] = column j of the 8 x 8 block r[0..7] (r[i] = row i), by three rounds of pairing. */
+static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* out) {
+  lanes_source_t t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int k = 0; k < 2; k++) {
+      u[i + 2 * k] = __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * k + 1] = __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int j = 0; j < 4; j++) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
+   eight pixels at a time through registers; the padding stays as zeroed at allocation. */
 static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image, float* restrict source) {
-  const int64_t C = s->channels, H = s->height, W = s->width;
+  const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
   for (int64_t h = 0; h < H; h++) {
     float* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
-    for (int64_t c = 0; c < C; c++) {
-      const float* restrict in = image + (c * H + h) * W;
-      for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+    int64_t c0 = 0;
+    for (; c0 + 8 <= C; c0 += 8) {
+      const float* restrict in = image + c0 * plane + h * W;
+      for (int64_t w0 = 0; w0 < W; w0 += 8) {
+        const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
+        if (pixels < 8 && (c0 + 7) * plane + h * W + w0 + 8 > C * plane) {  /* 8 would read past the image */
+          for (int64_t w = w0; w < W; w++)
+            for (int64_t i = 0; i < 8; i++) row[w * C + c0 + i] = in[i * plane + w];
+          break;
+        }
+        lanes_source_t r[8], out[8];
+        for (int i = 0; i < 8; i++) r[i] = *(const lanes_source_t*)(in + i * plane + w0);
+        conv_cl_transpose8(r, out);
+        for (int64_t j = 0; j < pixels; j++) *(lanes_source_t*)(row + (w0 + j) * C + c0) = out[j];
+      }
+    }
+    for (; c0 < C; c0++) {
+      const float* restrict in = image + c0 * plane + h * W;
+      for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
     }
   }
 }
@@ -917,16 +951,16 @@ static void batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [64,32,3,3] -> y [256,64,14,14], moments [2,64] = (mean, biased variance) of y per channel; stride 2, padding 1
-   per image: GEMM M 64, N 14x15 grid, K 288 */
+   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 288 */
 static void conv2d_fwd__backbone_layer2_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 240, 1, 480, 720, 481, 15, 255, 16};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 32, 64, 928, 960, 992, 1856, 1888, 1920};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 58, .col_step = 2, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
-    .source_size = 30720, .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 288, .weight_channel = 9,
+    .source = {.channels = 32, .height = 28, .width = 28, .pad_top = 1, .pad_left = 1, .rows = 29, .cols = 29}, .group = 3,
+    .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -2970,16 +3004,16 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [64,32,3,3] -> y [256,64,14,14]; stride 2, padding 1
-   per image: GEMM M 64, N 14x15 grid, K 288 */
+   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 288 */
 static void conv2d_fwd__backbone_layer2_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 240, 1, 480, 720, 481, 15, 255, 16};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 32, 64, 928, 960, 992, 1856, 1888, 1920};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 58, .col_step = 2, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
   };
-  const conv_plan_t plan = {.images = 256, .m = 64, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
-    .source_size = 30720, .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 288, .weight_channel = 9,
+    .source = {.channels = 32, .height = 28, .width = 28, .pad_top = 1, .pad_left = 1, .rows = 29, .cols = 29}, .group = 3,
+    .image_size = 25088, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14

@@ -54,15 +54,49 @@ enum ConvChannelsLast {
               const conv_cl_phase_t* phase;
             } conv_cl_plan_t;
 
-            /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w]; the padding
-               stays as zeroed at allocation. */
+            /* out[j] = column j of the 8 x 8 block r[0..7] (r[i] = row i), by three rounds of pairing. */
+            static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* out) {
+              lanes_source_t t[8], u[8];
+              for (int i = 0; i < 8; i += 2) {
+                t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+                t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+              }
+              for (int i = 0; i < 8; i += 4)
+                for (int k = 0; k < 2; k++) {
+                  u[i + 2 * k] = __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+                  u[i + 2 * k + 1] = __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+                }
+              for (int j = 0; j < 4; j++) {
+                out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+                out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+              }
+            }
+
+            /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
+               eight pixels at a time through registers; the padding stays as zeroed at allocation. */
             static void conv_cl_fill(const conv_cl_source_t* s, const \(t)* restrict image, \(t)* restrict source) {
-              const int64_t C = s->channels, H = s->height, W = s->width;
+              const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
               for (int64_t h = 0; h < H; h++) {
                 \(t)* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
-                for (int64_t c = 0; c < C; c++) {
-                  const \(t)* restrict in = image + (c * H + h) * W;
-                  for (int64_t w = 0; w < W; w++) row[w * C + c] = in[w];
+                int64_t c0 = 0;
+                for (; c0 + 8 <= C; c0 += 8) {
+                  const \(t)* restrict in = image + c0 * plane + h * W;
+                  for (int64_t w0 = 0; w0 < W; w0 += 8) {
+                    const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
+                    if (pixels < 8 && (c0 + 7) * plane + h * W + w0 + 8 > C * plane) {  /* 8 would read past the image */
+                      for (int64_t w = w0; w < W; w++)
+                        for (int64_t i = 0; i < 8; i++) row[w * C + c0 + i] = in[i * plane + w];
+                      break;
+                    }
+                    lanes_source_t r[8], out[8];
+                    for (int i = 0; i < 8; i++) r[i] = *(const lanes_source_t*)(in + i * plane + w0);
+                    conv_cl_transpose8(r, out);
+                    for (int64_t j = 0; j < pixels; j++) *(lanes_source_t*)(row + (w0 + j) * C + c0) = out[j];
+                  }
+                }
+                for (; c0 < C; c0++) {
+                  const \(t)* restrict in = image + c0 * plane + h * W;
+                  for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
                 }
               }
             }
@@ -284,11 +318,18 @@ enum ConvChannelsLast {
 }
 
 extension KernelEmitter {
-    /// Estimated useful fraction of the FMA peak of a channels-last convolution that does
-    /// `fmas` FMAs per value it copies (transposing copies and stores cost about copyCost/fmas).
-    /// Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 59-63%, 73-78% and
-    /// 83-87% of the peak at 144, 288 and 576-1152 FMAs per value.
-    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 50) -> Double { 1 / (1 + copyCost / fmas) }
+    /// Estimated fraction of the FMA peak of a channels-last convolution that does `fmas` FMAs
+    /// per value it copies: the tiles run at `kernel`, and the transposing copies and stores cost
+    /// about copyCost/fmas. Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 76%,
+    /// 80%, 86% and 89% of the peak at 144, 288, 576 and 1152 FMAs per value.
+    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 40, kernel: Double = 0.92) -> Double {
+        kernel / (1 + copyCost / fmas)
+    }
+
+    /// Estimated fraction of the FMA peak of an in-place convolution (`conv_gemm`) whose grid keeps
+    /// `grid` of its columns: 89-92% of that at stride 1 (W1 layer1-3), less at stride 2, where it
+    /// also fills S x S phase planes (74-82%, W1 layer2.0/3.0.conv1).
+    static func inPlaceConvEfficiency(grid: Double, stride: Int) -> Double { 0.9 * grid * (stride == 1 ? 1 : 0.85) }
 
     /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
     /// and the taps that reach it, each reading dy at (r + dh, c + dw).

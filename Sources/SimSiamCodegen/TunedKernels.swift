@@ -197,12 +197,14 @@ extension KernelEmitter {
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
-        let grid = gridEfficiency(source: source, phases: [phase]), packed = Self.packedConvEfficiency(rows: w[0])
-        // A strided in-place grid also pays for filling S x S phase planes.
+        let grid = gridEfficiency(source: source, phases: [phase])
+        let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
-        if channelsLast > max(grid * (s == 1 ? 1 : 0.9), packed) {
+        if channelsLast > max(inPlace, packed) {
             return conv2dForwardChannelsLast(stride: s, padding: pad, moments: moments)
         }
+        // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
+        // the packed estimate comes from (W1's 1x1 downsamples measured 11.8 ms packed, 6.6 in place).
         if grid < packed {
             let kernel = conv2dForwardPacked(stride: s, padding: pad)
             return moments ? withMomentsPass(kernel) : kernel
@@ -259,7 +261,7 @@ extension KernelEmitter {
         // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
         let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(p * q))
-        if channelsLast > gridEfficiency(source: source, phases: phases) * (s == 1 ? 1 : 0.9) {
+        if channelsLast > Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s) {
             return conv2dBackwardDataChannelsLast(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
         }
         let body = convGemmBody(
@@ -289,7 +291,7 @@ extension KernelEmitter {
         // that traffic made it 5-8% slower than packed, at 2.4 MB (layer3) 4-5% faster.
         let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.columns(precision)) * precision.bytes
         if channels % GemmSupport.rows == 0, partialBytes <= 4 << 20,
-           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue, copyCost: 90) > max(inPlace, packed) {
+           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue, copyCost: 90, kernel: 1) > max(inPlace, packed) {
             return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
         }
         if inPlace < packed {
