@@ -3,7 +3,7 @@
 
    Training step: 104 forward and 298 backward ops in 246 kernels.
    Arenas (float elements): params 18518080 (grads and momentum alike),
-   buffers 18816, workspace 1216905984 (values share it by liveness).
+   buffers 18816, workspace 1213762320 (values share it by liveness).
    Every kernel's threads own
    disjoint outputs, so results repeat exactly for a fixed thread count. */
 #include "cifar_resnet18.h"
@@ -5263,408 +5263,408 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   const float* input_x2 = (const float*)inputs[1];  /* [512,3,32,32] */
   memset(grads, 0, sizeof(float) * 18518080);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 33554432);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 33554432, ws + 33554560, ws + 67108992, buffers + 0, buffers + 64, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 33554560, params + 1856, ws + 67109120, ws + 33554432);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 67109120, params + 38720, params + 38784, ws + 33554432, ws + 100663552, ws + 134217984, buffers + 128, buffers + 192, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 100663552, params + 38848, ws + 134218112, ws + 33554432);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 134218112, params + 75712, params + 75776, ws + 33554560, ws + 33554432, ws + 167772544, ws + 201326976, buffers + 256, buffers + 320, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772544, params + 75840, ws + 201327104, ws + 33554432);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 201327104, params + 112704, params + 112768, ws + 33554432, ws + 234881536, ws + 268435968, buffers + 384, buffers + 448, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 234881536, params + 112832, ws + 268436096, ws + 33554432);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 268436096, params + 149696, params + 149760, ws + 167772544, ws + 33554432, ws + 301990528, ws + 335544960, buffers + 512, buffers + 576, counters + 4);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 301990528, params + 149824, ws + 335545088, ws + 352322304);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 335545088, params + 223552, params + 223680, ws + 352322304, ws + 352322560, ws + 369099776, buffers + 640, buffers + 768, counters + 5);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 352322560, params + 223808, ws + 369100032, ws + 352322304);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301990528, params + 371520, ws + 385877248, ws + 402654464);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 385877248, params + 379712, params + 379840, ws + 402654464, ws + 402654720, ws + 419431936, buffers + 1152, buffers + 1280, counters + 7);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 369100032, params + 371264, params + 371392, ws + 402654720, ws + 352322304, ws + 419432192, ws + 402654464, buffers + 896, buffers + 1024, counters + 6);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 419432192, params + 379968, ws + 402654720, ws + 352322304);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 402654720, params + 527424, params + 527552, ws + 352322304, ws + 436209408, ws + 452986624, buffers + 1408, buffers + 1536, counters + 8);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 436209408, params + 527680, ws + 452986880, ws + 352322304);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 452986880, params + 675136, params + 675264, ws + 419432192, ws + 352322304, ws + 469764096, ws + 486541312, buffers + 1664, buffers + 1792, counters + 9);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 469764096, params + 675392, ws + 486541568, ws + 494930176);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 486541568, params + 970304, params + 970560, ws + 494930176, ws + 494930688, ws + 503319296, buffers + 1920, buffers + 2176, counters + 10);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 494930688, params + 970816, ws + 503319808, ws + 494930176);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 469764096, params + 1561152, ws + 511708416, ws + 520097024);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 511708416, params + 1593920, params + 1594176, ws + 520097024, ws + 520097536, ws + 528486144, buffers + 2944, buffers + 3200, counters + 12);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 503319808, params + 1560640, params + 1560896, ws + 520097536, ws + 494930176, ws + 528486656, ws + 520097024, buffers + 2432, buffers + 2688, counters + 11);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 528486656, params + 1594432, ws + 520097536, ws + 494930176);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 520097536, params + 2184256, params + 2184512, ws + 494930176, ws + 536875264, ws + 545263872, buffers + 3456, buffers + 3712, counters + 13);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 536875264, params + 2184768, ws + 545264384, ws + 494930176);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 545264384, params + 2774592, params + 2774848, ws + 528486656, ws + 494930176, ws + 553652992, ws + 562041600, buffers + 3968, buffers + 4224, counters + 14);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 553652992, params + 2775104, ws + 562042112, ws + 566236416);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 562042112, params + 3954752, params + 3955264, ws + 566236416, ws + 566237440, ws + 570431744, buffers + 4480, buffers + 4992, counters + 15);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 566237440, params + 3955776, ws + 570432768, ws + 566236416);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 553652992, params + 6316096, ws + 574627072, ws + 578821376);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 574627072, params + 6447168, params + 6447680, ws + 578821376, ws + 578822400, ws + 583016704, buffers + 6528, buffers + 7040, counters + 17);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 570432768, params + 6315072, params + 6315584, ws + 578822400, ws + 566236416, ws + 583017728, ws + 578821376, buffers + 5504, buffers + 6016, counters + 16);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 583017728, params + 6448192, ws + 578822400, ws + 566236416);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 578822400, params + 8807488, params + 8808000, ws + 566236416, ws + 587212032, ws + 591406336, buffers + 7552, buffers + 8064, counters + 18);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 587212032, params + 8808512, ws + 591407360, ws + 566236416);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 591407360, params + 11167808, params + 11168320, ws + 583017728, ws + 566236416, ws + 595601664, ws + 599795968, buffers + 8576, buffers + 9088, counters + 19);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 595601664, ws + 599796992);  /* %142 = global_avg_pool(%140) : [512,512] */
-  linear_fwd__projector_0(ws + 599796992, params + 11168832, ws + 600059136);  /* %144 = linear(%142, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 600059136, params + 12217408, params + 12219456, ws + 601107712, ws + 602156288, buffers + 9600, buffers + 11648, counters + 20);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 601107712, params + 12221504, params + 18516032, ws + 602160384);  /* %151 = linear(%147, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 602160384, ws + 603208960, ws + 604257536, buffers + 13696, buffers + 15744, counters + 21);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 604261632, ws + 33554432);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 604261632, params + 1728, params + 1792, ws + 33554432, ws + 637816064, ws + 352322304, buffers + 0, buffers + 64, counters + 0);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 637816064, params + 1856, ws + 671370496, ws + 33554432);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 671370496, params + 38720, params + 38784, ws + 33554432, ws + 704924928, ws + 352322432, buffers + 128, buffers + 192, counters + 1);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 704924928, params + 38848, ws + 738479360, ws + 33554432);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 738479360, params + 75712, params + 75776, ws + 637816064, ws + 33554432, ws + 772033792, ws + 494930176, buffers + 256, buffers + 320, counters + 2);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 772033792, params + 75840, ws + 805588224, ws + 33554432);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 805588224, params + 112704, params + 112768, ws + 33554432, ws + 839142656, ws + 494930304, buffers + 384, buffers + 448, counters + 3);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 839142656, params + 112832, ws + 872697088, ws + 33554432);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 872697088, params + 149696, params + 149760, ws + 772033792, ws + 33554432, ws + 906251520, ws + 494930432, buffers + 512, buffers + 576, counters + 4);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 906251520, params + 149824, ws + 939805952, ws + 566236416);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 939805952, params + 223552, params + 223680, ws + 566236416, ws + 956583168, ws + 566236672, buffers + 640, buffers + 768, counters + 5);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 956583168, params + 223808, ws + 973360384, ws + 566236416);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 906251520, params + 371520, ws + 990137600, ws + 566236928);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 990137600, params + 379712, params + 379840, ws + 566236928, ws + 1006914816, ws + 566237184, buffers + 1152, buffers + 1280, counters + 7);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 973360384, params + 371264, params + 371392, ws + 1006914816, ws + 566236416, ws + 1023692032, ws + 566236928, buffers + 896, buffers + 1024, counters + 6);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 1023692032, params + 379968, ws + 1006914816, ws + 566236416);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 1006914816, params + 527424, params + 527552, ws + 566236416, ws + 1040469248, ws + 1057246464, buffers + 1408, buffers + 1536, counters + 8);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 1040469248, params + 527680, ws + 1057246720, ws + 566236416);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 1057246720, params + 675136, params + 675264, ws + 1023692032, ws + 566236416, ws + 1074023936, ws + 1090801152, buffers + 1664, buffers + 1792, counters + 9);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 1074023936, params + 675392, ws + 1090801408, ws + 1099190016);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 1090801408, params + 970304, params + 970560, ws + 1099190016, ws + 1099190528, ws + 1107579136, buffers + 1920, buffers + 2176, counters + 10);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 1099190528, params + 970816, ws + 1107579648, ws + 1099190016);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 1074023936, params + 1561152, ws + 1115968256, ws + 1124356864);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1115968256, params + 1593920, params + 1594176, ws + 1124356864, ws + 1124357376, ws + 1132745984, buffers + 2944, buffers + 3200, counters + 12);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 1107579648, params + 1560640, params + 1560896, ws + 1124357376, ws + 1099190016, ws + 1132746496, ws + 1124356864, buffers + 2432, buffers + 2688, counters + 11);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1132746496, params + 1594432, ws + 1124357376, ws + 1099190016);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1124357376, params + 2184256, params + 2184512, ws + 1099190016, ws + 1141135104, ws + 1149523712, buffers + 3456, buffers + 3712, counters + 13);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1141135104, params + 2184768, ws + 1149524224, ws + 1099190016);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1149524224, params + 2774592, params + 2774848, ws + 1132746496, ws + 1099190016, ws + 1157912832, ws + 1166301440, buffers + 3968, buffers + 4224, counters + 14);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 1157912832, params + 2775104, ws + 1166301952, ws + 1170496256);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1166301952, params + 3954752, params + 3955264, ws + 1170496256, ws + 1170497280, ws + 1174691584, buffers + 4480, buffers + 4992, counters + 15);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 1170497280, params + 3955776, ws + 1174692608, ws + 1170496256);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1157912832, params + 6316096, ws + 1178886912, ws + 1183081216);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1178886912, params + 6447168, params + 6447680, ws + 1183081216, ws + 1183082240, ws + 1187276544, buffers + 6528, buffers + 7040, counters + 17);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1174692608, params + 6315072, params + 6315584, ws + 1183082240, ws + 1170496256, ws + 1187277568, ws + 1183081216, buffers + 5504, buffers + 6016, counters + 16);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1187277568, params + 6448192, ws + 1183082240, ws + 1170496256);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1183082240, params + 8807488, params + 8808000, ws + 1170496256, ws + 1191471872, ws + 1195666176, buffers + 7552, buffers + 8064, counters + 18);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1191471872, params + 8808512, ws + 1195667200, ws + 1170496256);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1195667200, params + 11167808, params + 11168320, ws + 1187277568, ws + 1170496256, ws + 1199861504, ws + 1204055808, buffers + 8576, buffers + 9088, counters + 19);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1199861504, ws + 1204056832);  /* %234 = global_avg_pool(%232) : [512,512] */
-  linear_fwd__projector_0(ws + 1204056832, params + 11168832, ws + 1204318976);  /* %235 = linear(%234, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 1204318976, params + 12217408, params + 12219456, ws + 1205367552, ws + 1206416128, buffers + 9600, buffers + 11648, counters + 20);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 1205367552, params + 12221504, params + 18516032, ws + 1206420224);  /* %238 = linear(%236, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1206420224, ws + 1207468800, ws + 1208517376, buffers + 13696, buffers + 15744, counters + 21);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  linear_fwd__predictor_0(ws + 603208960, params + 16415808, ws + 1208521472);  /* %242 = linear(%152, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1208521472, params + 17464384, params + 17464896, ws + 1208783616, ws + 1170496256, buffers + 17792, buffers + 18304, counters + 22);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1208783616, params + 17465408, params + 18513984, ws + 1209045760);  /* %249 = linear(%245, %247, %248) : [512,2048] */
-  linear_fwd__predictor_0(ws + 1207468800, params + 16415808, ws + 1210094336);  /* %250 = linear(%239, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1210094336, params + 17464384, params + 17464896, ws + 1210356480, ws + 1210618624, buffers + 17792, buffers + 18304, counters + 22);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1210356480, params + 17465408, params + 18513984, ws + 1210619648);  /* %253 = linear(%251, %247, %248) : [512,2048] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 1209045760, ws + 1207468800, ws + 1099190016);  /* %256 = cosine_similarity(%249, %255) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p1_z2(ws + 1099190016, ws + 33554432);  /* %257 = mean(%256) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 1210619648, ws + 603208960, ws + 1099190016);  /* %258 = cosine_similarity(%253, %254) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p2_z1(ws + 1099190016, ws + 33554448);  /* %259 = mean(%258) : [] */
-  add_fwd__loss_sum(ws + 33554432, ws + 33554448, ws + 33554464);  /* %260 = add(%257, %259) : [] */
-  scale_fwd__loss_negate_half(ws + 33554464, ws + 33554432);  /* %261 = scale(%260) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 67108864);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 67108864, ws + 33554432, ws + 1213761024, buffers + 0, buffers + 64, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 33554432, params + 1856, ws + 67108864, ws + 134217728);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 67108864, params + 38720, params + 38784, ws + 134217728, ws + 100663296, ws + 1213761152, buffers + 128, buffers + 192, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 100663296, params + 38848, ws + 134217728, ws + 201326592);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 134217728, params + 75712, params + 75776, ws + 33554432, ws + 201326592, ws + 167772160, ws + 1213761280, buffers + 256, buffers + 320, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772160, params + 75840, ws + 201326592, ws + 268435456);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 201326592, params + 112704, params + 112768, ws + 268435456, ws + 234881024, ws + 1213761408, buffers + 384, buffers + 448, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 234881024, params + 112832, ws + 268435456, ws + 335544320);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 268435456, params + 149696, params + 149760, ws + 167772160, ws + 335544320, ws + 301989888, ws + 1213761536, buffers + 512, buffers + 576, counters + 4);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 301989888, params + 149824, ws + 738197504, ws + 335544320);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 738197504, params + 223552, params + 223680, ws + 335544320, ws + 754974720, ws + 1213758464, buffers + 640, buffers + 768, counters + 5);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 754974720, params + 223808, ws + 771751936, ws + 352321536);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301989888, params + 371520, ws + 788529152, ws + 352321792);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 788529152, params + 379712, params + 379840, ws + 352321792, ws + 335544320, ws + 1213758720, buffers + 1152, buffers + 1280, counters + 7);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 771751936, params + 371264, params + 371392, ws + 335544320, ws + 352321536, ws + 805306368, ws + 1213758976, buffers + 896, buffers + 1024, counters + 6);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 805306368, params + 379968, ws + 822083584, ws + 335544320);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 822083584, params + 527424, params + 527552, ws + 335544320, ws + 838860800, ws + 1213759232, buffers + 1408, buffers + 1536, counters + 8);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 838860800, params + 527680, ws + 855638016, ws + 335544320);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 855638016, params + 675136, params + 675264, ws + 805306368, ws + 335544320, ws + 872415232, ws + 1213759488, buffers + 1664, buffers + 1792, counters + 9);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 872415232, params + 675392, ws + 1006632960, ws + 335544320);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 1006632960, params + 970304, params + 970560, ws + 335544320, ws + 1015021568, ws + 1213753344, buffers + 1920, buffers + 2176, counters + 10);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 1015021568, params + 970816, ws + 1023410176, ws + 343932928);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 872415232, params + 1561152, ws + 1031798784, ws + 343933440);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1031798784, params + 1593920, params + 1594176, ws + 343933440, ws + 335544320, ws + 1213753856, buffers + 2944, buffers + 3200, counters + 12);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 1023410176, params + 1560640, params + 1560896, ws + 335544320, ws + 343932928, ws + 1040187392, ws + 1213754368, buffers + 2432, buffers + 2688, counters + 11);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 1040187392, params + 1594432, ws + 1048576000, ws + 335544320);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1048576000, params + 2184256, params + 2184512, ws + 335544320, ws + 1056964608, ws + 1213754880, buffers + 3456, buffers + 3712, counters + 13);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 1056964608, params + 2184768, ws + 1065353216, ws + 335544320);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1065353216, params + 2774592, params + 2774848, ws + 1040187392, ws + 335544320, ws + 1073741824, ws + 1213755392, buffers + 3968, buffers + 4224, counters + 14);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 1073741824, params + 2775104, ws + 1140850688, ws + 335544320);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1140850688, params + 3954752, params + 3955264, ws + 335544320, ws + 1145044992, ws + 1213743104, buffers + 4480, buffers + 4992, counters + 15);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 1145044992, params + 3955776, ws + 1149239296, ws + 339738624);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1073741824, params + 6316096, ws + 1153433600, ws + 339739648);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1153433600, params + 6447168, params + 6447680, ws + 339739648, ws + 335544320, ws + 1213744128, buffers + 6528, buffers + 7040, counters + 17);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1149239296, params + 6315072, params + 6315584, ws + 335544320, ws + 339738624, ws + 1157627904, ws + 1213745152, buffers + 5504, buffers + 6016, counters + 16);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 1157627904, params + 6448192, ws + 1161822208, ws + 335544320);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1161822208, params + 8807488, params + 8808000, ws + 335544320, ws + 1166016512, ws + 1213746176, buffers + 7552, buffers + 8064, counters + 18);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 1166016512, params + 8808512, ws + 1170210816, ws + 335544320);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1170210816, params + 11167808, params + 11168320, ws + 1157627904, ws + 335544320, ws + 1174405120, ws + 1213747200, buffers + 8576, buffers + 9088, counters + 19);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 1174405120, ws + 1213202432);  /* %142 = global_avg_pool(%140) : [512,512] */
+  linear_fwd__projector_0(ws + 1213202432, params + 11168832, ws + 1207959552);  /* %144 = linear(%142, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(ws + 1207959552, params + 12217408, params + 12219456, ws + 1209008128, ws + 1213726720, buffers + 9600, buffers + 11648, counters + 20);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(ws + 1209008128, params + 12221504, params + 18516032, ws + 1210056704);  /* %151 = linear(%147, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 1210056704, ws + 1211105280, ws + 1213730816, buffers + 13696, buffers + 15744, counters + 21);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 335544320, ws + 402653184);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 335544320, params + 1728, params + 1792, ws + 402653184, ws + 369098752, ws + 1213761664, buffers + 0, buffers + 64, counters + 0);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 369098752, params + 1856, ws + 402653184, ws + 469762048);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 402653184, params + 38720, params + 38784, ws + 469762048, ws + 436207616, ws + 1213761792, buffers + 128, buffers + 192, counters + 1);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 436207616, params + 38848, ws + 469762048, ws + 536870912);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 469762048, params + 75712, params + 75776, ws + 369098752, ws + 536870912, ws + 503316480, ws + 1213761920, buffers + 256, buffers + 320, counters + 2);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 503316480, params + 75840, ws + 536870912, ws + 603979776);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 536870912, params + 112704, params + 112768, ws + 603979776, ws + 570425344, ws + 1213762048, buffers + 384, buffers + 448, counters + 3);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 570425344, params + 112832, ws + 603979776, ws + 671088640);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 603979776, params + 149696, params + 149760, ws + 503316480, ws + 671088640, ws + 637534208, ws + 1213762176, buffers + 512, buffers + 576, counters + 4);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 637534208, params + 149824, ws + 671088640, ws + 704643072);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 671088640, params + 223552, params + 223680, ws + 704643072, ws + 687865856, ws + 1213759744, buffers + 640, buffers + 768, counters + 5);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 687865856, params + 223808, ws + 704643072, ws + 922746880);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 637534208, params + 371520, ws + 721420288, ws + 905969664);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 721420288, params + 379712, params + 379840, ws + 905969664, ws + 889192448, ws + 1213760000, buffers + 1152, buffers + 1280, counters + 7);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 704643072, params + 371264, params + 371392, ws + 889192448, ws + 922746880, ws + 905969664, ws + 1213760256, buffers + 896, buffers + 1024, counters + 6);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 905969664, params + 379968, ws + 889192448, ws + 939524096);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 889192448, params + 527424, params + 527552, ws + 939524096, ws + 922746880, ws + 1213760512, buffers + 1408, buffers + 1536, counters + 8);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 922746880, params + 527680, ws + 939524096, ws + 973078528);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 939524096, params + 675136, params + 675264, ws + 905969664, ws + 973078528, ws + 956301312, ws + 1213760768, buffers + 1664, buffers + 1792, counters + 9);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 956301312, params + 675392, ws + 973078528, ws + 989855744);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 973078528, params + 970304, params + 970560, ws + 989855744, ws + 981467136, ws + 1213755904, buffers + 1920, buffers + 2176, counters + 10);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 981467136, params + 970816, ws + 989855744, ws + 1098907648);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 956301312, params + 1561152, ws + 998244352, ws + 1090519040);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 998244352, params + 1593920, params + 1594176, ws + 1090519040, ws + 1082130432, ws + 1213756416, buffers + 2944, buffers + 3200, counters + 12);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 989855744, params + 1560640, params + 1560896, ws + 1082130432, ws + 1098907648, ws + 1090519040, ws + 1213756928, buffers + 2432, buffers + 2688, counters + 11);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 1090519040, params + 1594432, ws + 1082130432, ws + 1107296256);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1082130432, params + 2184256, params + 2184512, ws + 1107296256, ws + 1098907648, ws + 1213757440, buffers + 3456, buffers + 3712, counters + 13);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 1098907648, params + 2184768, ws + 1107296256, ws + 1124073472);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1107296256, params + 2774592, params + 2774848, ws + 1090519040, ws + 1124073472, ws + 1115684864, ws + 1213757952, buffers + 3968, buffers + 4224, counters + 14);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 1115684864, params + 2775104, ws + 1124073472, ws + 1132462080);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1124073472, params + 3954752, params + 3955264, ws + 1132462080, ws + 1128267776, ws + 1213748224, buffers + 4480, buffers + 4992, counters + 15);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 1128267776, params + 3955776, ws + 1132462080, ws + 1186988032);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1115684864, params + 6316096, ws + 1136656384, ws + 1182793728);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1136656384, params + 6447168, params + 6447680, ws + 1182793728, ws + 1178599424, ws + 1213749248, buffers + 6528, buffers + 7040, counters + 17);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1132462080, params + 6315072, params + 6315584, ws + 1178599424, ws + 1186988032, ws + 1182793728, ws + 1213750272, buffers + 5504, buffers + 6016, counters + 16);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 1182793728, params + 6448192, ws + 1178599424, ws + 1191182336);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1178599424, params + 8807488, params + 8808000, ws + 1191182336, ws + 1186988032, ws + 1213751296, buffers + 7552, buffers + 8064, counters + 18);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 1186988032, params + 8808512, ws + 1191182336, ws + 1199570944);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1191182336, params + 11167808, params + 11168320, ws + 1182793728, ws + 1199570944, ws + 1195376640, ws + 1213752320, buffers + 8576, buffers + 9088, counters + 19);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 1195376640, ws + 1213464576);  /* %234 = global_avg_pool(%232) : [512,512] */
+  linear_fwd__projector_0(ws + 1213464576, params + 11168832, ws + 1203765248);  /* %235 = linear(%234, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(ws + 1203765248, params + 12217408, params + 12219456, ws + 1204813824, ws + 1213734912, buffers + 9600, buffers + 11648, counters + 20);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(ws + 1204813824, params + 12221504, params + 18516032, ws + 1199570944);  /* %238 = linear(%236, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 1199570944, ws + 1200619520, ws + 1213739008, buffers + 13696, buffers + 15744, counters + 21);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  linear_fwd__predictor_0(ws + 1211105280, params + 16415808, ws + 1206910976);  /* %242 = linear(%152, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 1206910976, params + 17464384, params + 17464896, ws + 1207173120, ws + 1212678144, buffers + 17792, buffers + 18304, counters + 22);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(ws + 1207173120, params + 17465408, params + 18513984, ws + 1201668096);  /* %249 = linear(%245, %247, %248) : [512,2048] */
+  linear_fwd__predictor_0(ws + 1200619520, params + 16415808, ws + 1207435264);  /* %250 = linear(%239, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 1207435264, params + 17464384, params + 17464896, ws + 1207697408, ws + 1212679168, buffers + 17792, buffers + 18304, counters + 22);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(ws + 1207697408, params + 17465408, params + 18513984, ws + 1202716672);  /* %253 = linear(%251, %247, %248) : [512,2048] */
+  cosine_similarity_fwd__loss_cos_p1_z2(ws + 1201668096, ws + 1200619520, ws + 1205862400);  /* %256 = cosine_similarity(%249, %255) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p1_z2(ws + 1205862400, ws + 1205862912);  /* %257 = mean(%256) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %258 = cosine_similarity(%253, %254) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p2_z1(ws + 1205862400, ws + 1205862928);  /* %259 = mean(%258) : [] */
+  add_fwd__loss_sum(ws + 1205862912, ws + 1205862928, ws + 1205862400);  /* %260 = add(%257, %259) : [] */
+  scale_fwd__loss_negate_half(ws + 1205862400, ws + 1213762304);  /* %261 = scale(%260) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 33554448);  /* %262 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 33554448, ws + 33554464);  /* %263 = scale(%262) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 33554464, ws + 1099190016);  /* %264 = mean_bwd(%263) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 1099190016, ws + 1210619648, ws + 603208960, ws + 1211668224);  /* %265 = cosine_similarity_bwd_a(%264, %253, %254) {eps=1e-08} : [512,2048] */
-  mean_bwd__loss_mean_p1_z2(ws + 33554464, ws + 1099190016);  /* %266 = mean_bwd(%263) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 1099190016, ws + 1209045760, ws + 1207468800, ws + 1210619648);  /* %267 = cosine_similarity_bwd_a(%266, %249, %255) {eps=1e-08} : [512,2048] */
-  linear_bwd_data__predictor_3(ws + 1211668224, params + 17465408, ws + 1209045760);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 1211668224, ws + 1210356480, ws + 1212716800);  /* %269 = linear_bwd_weight(%265, %251) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1212716800, grads + 17465408);  /* accumulate_grad(%269) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 1211668224, ws + 1209307904);  /* %270 = linear_bwd_bias(%265) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1209307904, grads + 18513984);  /* accumulate_grad(%270) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 1209045760, ws + 1210094336, ws + 1210618624, params + 17464384, ws + 1210356480, ws + 1209307904, ws + 1099190016, ws + 1209570048);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
-  accumulate_grad__predictor_1_weight(ws + 1099190016, grads + 17464384);  /* accumulate_grad(%272) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 1209570048, grads + 17464896);  /* accumulate_grad(%273) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 1209307904, params + 16415808, ws + 1209570048);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
-  linear_bwd_weight__predictor_0(ws + 1209307904, ws + 1207468800, ws + 1211668224);  /* %275 = linear_bwd_weight(%271, %239) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 1211668224, grads + 16415808);  /* accumulate_grad(%275) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 1210619648, params + 17465408, ws + 1209045760);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 1210619648, ws + 1208783616, ws + 1207468800);  /* %277 = linear_bwd_weight(%267, %245) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1207468800, grads + 17465408);  /* accumulate_grad(%277) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 1210619648, ws + 1209307904);  /* %278 = linear_bwd_bias(%267) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1209307904, grads + 18513984);  /* accumulate_grad(%278) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 1209045760, ws + 1208521472, ws + 1170496256, params + 17464384, ws + 1208783616, ws + 1209307904, ws + 1099190016, ws + 1207468800);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
-  accumulate_grad__predictor_1_weight(ws + 1099190016, grads + 17464384);  /* accumulate_grad(%280) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 1207468800, grads + 17464896);  /* accumulate_grad(%281) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 1209307904, params + 16415808, ws + 1207468800);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
-  linear_bwd_weight__predictor_0(ws + 1209307904, ws + 603208960, ws + 1210618624);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 1210618624, grads + 16415808);  /* accumulate_grad(%283) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_4(ws + 1209570048, ws + 1206420224, ws + 1208517376, ws + 1208521472);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 1208521472, params + 12221504, ws + 1206420224);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 1208521472, ws + 1205367552, ws + 1209570048);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 1209570048, grads + 12221504);  /* accumulate_grad(%286) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 1206420224, ws + 1204318976, ws + 1206416128, params + 12217408, ws + 1205367552, ws + 1208517376, ws + 1209565952, ws + 1209568000);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
-  accumulate_grad__projector_1_weight(ws + 1209565952, grads + 12217408);  /* accumulate_grad(%288) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 1209568000, grads + 12219456);  /* accumulate_grad(%289) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 1208517376, params + 11168832, ws + 1204318976);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 1208517376, ws + 1204056832, ws + 1204581120);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 1204581120, grads + 11168832);  /* accumulate_grad(%291) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 1204318976, ws + 1208517376);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
-  relu_bwd__backbone_layer4_1_relu2(ws + 1208517376, ws + 1199861504, ws + 1212711680);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 1212711680, ws + 1195667200, ws + 1204055808, params + 11167808, ws + 1199861504, ws + 1099190016, ws + 1170496256);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1099190016, grads + 11167808);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1170496256, grads + 11168320);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1199861504, params + 8808512, ws + 1195667200);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1199861504, ws + 1191471872, ws + 1204055808);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1204055808, grads + 8808512);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1195667200, ws + 1183082240, ws + 1195666176, params + 8807488, ws + 1191471872, ws + 1208517376, ws + 1099190016, ws + 1170496256);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1099190016, grads + 8807488);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1170496256, grads + 8808000);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1208517376, params + 6448192, ws + 1212711680, ws + 1183082240);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1208517376, ws + 1187277568, ws + 1212711680);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1212711680, grads + 6448192);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1183082240, ws + 1178886912, ws + 1187276544, params + 6447168, ws + 1187277568, ws + 1208517376, ws + 1099190016, ws + 1170496256);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1099190016, grads + 6447168);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1170496256, grads + 6447680);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1208517376, ws + 1157912832, ws + 1178886912);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1178886912, grads + 6316096);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1183082240, ws + 1174692608, ws + 1183081216, params + 6315072, ws + 1187277568, ws + 1178886912, ws + 1099190016, ws + 1170496256);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1099190016, grads + 6315072);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1170496256, grads + 6315584);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1178886912, params + 3955776, ws + 1174692608);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1178886912, ws + 1170497280, ws + 1212711680);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1212711680, grads + 3955776);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1174692608, ws + 1166301952, ws + 1174691584, params + 3954752, ws + 1170497280, ws + 1212711680, ws + 1099190016, ws + 1170496256);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1099190016, grads + 3954752);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1170496256, grads + 3955264);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1212711680, params + 2775104, ws + 1166301952);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1208517376, params + 6316096, ws + 1166301952, ws + 1174690560);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1212711680, ws + 1157912832, ws + 1208517376);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1208517376, grads + 2775104);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
-  relu_bwd__backbone_layer3_1_relu2(ws + 1174690560, ws + 1157912832, ws + 1166301952);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 1166301952, ws + 1149524224, ws + 1166301440, params + 2774592, ws + 1157912832, ws + 566236416, ws + 1099190016);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 566236416, grads + 2774592);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1099190016, grads + 2774848);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1157912832, params + 2184768, ws + 1149524224);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1157912832, ws + 1141135104, ws + 1208517376);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1208517376, grads + 2184768);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1149524224, ws + 1124357376, ws + 1149523712, params + 2184256, ws + 1141135104, ws + 1208517376, ws + 566236416, ws + 1099190016);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 566236416, grads + 2184256);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1099190016, grads + 2184512);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1208517376, params + 1594432, ws + 1166301952, ws + 1124357376);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1208517376, ws + 1132746496, ws + 1141135104);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1141135104, grads + 1594432);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1124357376, ws + 1115968256, ws + 1132745984, params + 1593920, ws + 1132746496, ws + 1208517376, ws + 566236416, ws + 1099190016);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 566236416, grads + 1593920);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1099190016, grads + 1594176);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1208517376, ws + 1074023936, ws + 1115968256);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 1115968256, grads + 1561152);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1124357376, ws + 1107579648, ws + 1124356864, params + 1560640, ws + 1132746496, ws + 1115968256, ws + 566236416, ws + 1099190016);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 566236416, grads + 1560640);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1099190016, grads + 1560896);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 1115968256, params + 970816, ws + 1107579648);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 1115968256, ws + 1099190528, ws + 1124356864);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1124356864, grads + 970816);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 1107579648, ws + 1090801408, ws + 1107579136, params + 970304, ws + 1099190528, ws + 1115968256, ws + 566236416, ws + 1099190016);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 566236416, grads + 970304);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 1099190016, grads + 970560);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1115968256, params + 675392, ws + 1090801408);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1208517376, params + 1561152, ws + 1090801408, ws + 1124356864);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1115968256, ws + 1074023936, ws + 1208517376);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 1208517376, grads + 675392);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_1_relu2(ws + 1124356864, ws + 1074023936, ws + 1090801408);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 1090801408, ws + 1057246720, ws + 1090801152, params + 675136, ws + 1074023936, ws + 494930560, ws + 566236416);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 494930560, grads + 675136);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 566236416, grads + 675264);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 1074023936, params + 527680, ws + 1057246720);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 1074023936, ws + 1040469248, ws + 1208517376);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 1208517376, grads + 527680);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 1057246720, ws + 1006914816, ws + 1057246464, params + 527424, ws + 1040469248, ws + 1074023936, ws + 494930560, ws + 566236416);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 494930560, grads + 527424);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 566236416, grads + 527552);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 1074023936, params + 379968, ws + 1090801408, ws + 1006914816);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 1074023936, ws + 1023692032, ws + 1208517376);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 1208517376, grads + 379968);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 1006914816, ws + 990137600, ws + 566237184, params + 379712, ws + 1023692032, ws + 1040469248, ws + 494930560, ws + 566236416);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 494930560, grads + 379712);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 566236416, grads + 379840);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 1040469248, ws + 906251520, ws + 1208517376);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 1208517376, grads + 371520);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 1006914816, ws + 973360384, ws + 566236928, params + 371264, ws + 1023692032, ws + 990137600, ws + 494930560, ws + 566236416);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 494930560, grads + 371264);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 566236416, grads + 371392);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 990137600, params + 223808, ws + 973360384);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 990137600, ws + 956583168, ws + 1208517376);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 1208517376, grads + 223808);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 973360384, ws + 939805952, ws + 566236672, params + 223552, ws + 956583168, ws + 990137600, ws + 494930560, ws + 566236416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 494930560, grads + 223552);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 566236416, grads + 223680);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 990137600, params + 149824, ws + 1006914816);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 1040469248, params + 371520, ws + 1006914816, ws + 939805952);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 990137600, ws + 906251520, ws + 1208517376);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 1208517376, grads + 149824);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_1_relu2(ws + 939805952, ws + 906251520, ws + 973360384);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 973360384, ws + 872697088, ws + 494930432, params + 149696, ws + 906251520, ws + 33554448, ws + 494930560);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 33554448, grads + 149696);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 494930560, grads + 149760);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 906251520, params + 112832, ws + 872697088);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 906251520, ws + 839142656, ws + 1208517376);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 1208517376, grads + 112832);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 872697088, ws + 805588224, ws + 494930304, params + 112704, ws + 839142656, ws + 906251520, ws + 33554448, ws + 494930432);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 33554448, grads + 112704);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 494930432, grads + 112768);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 906251520, params + 75840, ws + 973360384, ws + 939805952);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 906251520, ws + 772033792, ws + 1208517376);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 1208517376, grads + 75840);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 939805952, ws + 772033792, ws + 805588224);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 805588224, ws + 738479360, ws + 494930176, params + 75712, ws + 772033792, ws + 33554448, ws + 494930304);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 33554448, grads + 75712);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 494930304, grads + 75776);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 772033792, params + 38848, ws + 738479360);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 772033792, ws + 704924928, ws + 1208517376);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 1208517376, grads + 38848);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 738479360, ws + 671370496, ws + 352322432, params + 38720, ws + 704924928, ws + 772033792, ws + 33554448, ws + 494930176);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 33554448, grads + 38720);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 494930176, grads + 38784);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 772033792, params + 1856, ws + 805588224, ws + 671370496);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 772033792, ws + 637816064, ws + 1208517376);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 1208517376, grads + 1856);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 671370496, ws + 604261632, ws + 352322304, params + 1728, ws + 637816064, ws + 704924928, ws + 33554448, ws + 352322432);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 33554448, grads + 1728);  /* accumulate_grad(%394) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 352322432, grads + 1792);  /* accumulate_grad(%395) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 704924928, input_x2, ws + 1208517376);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 1208517376, grads + 0);  /* accumulate_grad(%396) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_4(ws + 1207468800, ws + 602160384, ws + 604257536, ws + 1208517376);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 1208517376, params + 12221504, ws + 602160384);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
-  linear_bwd_weight__projector_3(ws + 1208517376, ws + 601107712, ws + 1209565952);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 1209565952, grads + 12221504);  /* accumulate_grad(%399) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 602160384, ws + 600059136, ws + 602156288, params + 12217408, ws + 601107712, ws + 604257536, ws + 605306112, ws + 605308160);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
-  accumulate_grad__projector_1_weight(ws + 605306112, grads + 12217408);  /* accumulate_grad(%401) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 605308160, grads + 12219456);  /* accumulate_grad(%402) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 604257536, params + 11168832, ws + 600059136);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
-  linear_bwd_weight__projector_0(ws + 604257536, ws + 599796992, ws + 600321280);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 600321280, grads + 11168832);  /* accumulate_grad(%404) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 600059136, ws + 604257536);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
-  relu_bwd__backbone_layer4_1_relu2(ws + 604257536, ws + 595601664, ws + 608451840);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 608451840, ws + 591407360, ws + 599795968, params + 11167808, ws + 595601664, ws + 494930176, ws + 566236416);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 494930176, grads + 11167808);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 566236416, grads + 11168320);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 595601664, params + 8808512, ws + 591407360);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 595601664, ws + 587212032, ws + 599795968);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 599795968, grads + 8808512);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 591407360, ws + 578822400, ws + 591406336, params + 8807488, ws + 587212032, ws + 604257536, ws + 494930176, ws + 566236416);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 494930176, grads + 8807488);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 566236416, grads + 8808000);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 604257536, params + 6448192, ws + 608451840, ws + 578822400);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 604257536, ws + 583017728, ws + 587212032);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 587212032, grads + 6448192);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 578822400, ws + 574627072, ws + 583016704, params + 6447168, ws + 583017728, ws + 587212032, ws + 494930176, ws + 566236416);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 494930176, grads + 6447168);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 566236416, grads + 6447680);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 587212032, ws + 553652992, ws + 574627072);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 574627072, grads + 6316096);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 578822400, ws + 570432768, ws + 578821376, params + 6315072, ws + 583017728, ws + 574627072, ws + 494930176, ws + 566236416);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 494930176, grads + 6315072);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 566236416, grads + 6315584);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 574627072, params + 3955776, ws + 570432768);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 574627072, ws + 566237440, ws + 578821376);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 578821376, grads + 3955776);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 570432768, ws + 562042112, ws + 570431744, params + 3954752, ws + 566237440, ws + 591406336, ws + 494930176, ws + 566236416);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 494930176, grads + 3954752);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 566236416, grads + 3955264);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 591406336, params + 2775104, ws + 562042112);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 587212032, params + 6316096, ws + 562042112, ws + 570430720);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 591406336, ws + 553652992, ws + 595600640);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 595600640, grads + 2775104);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
-  relu_bwd__backbone_layer3_1_relu2(ws + 570430720, ws + 553652992, ws + 562042112);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 562042112, ws + 545264384, ws + 562041600, params + 2774592, ws + 553652992, ws + 352322304, ws + 494930176);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352322304, grads + 2774592);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 494930176, grads + 2774848);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 553652992, params + 2184768, ws + 545264384);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 553652992, ws + 536875264, ws + 570430720);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 570430720, grads + 2184768);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 545264384, ws + 520097536, ws + 545263872, params + 2184256, ws + 536875264, ws + 553652992, ws + 352322304, ws + 494930176);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 352322304, grads + 2184256);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 494930176, grads + 2184512);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 553652992, params + 1594432, ws + 562042112, ws + 520097536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 553652992, ws + 528486656, ws + 536875264);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 536875264, grads + 1594432);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 520097536, ws + 511708416, ws + 528486144, params + 1593920, ws + 528486656, ws + 536875264, ws + 352322304, ws + 494930176);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 352322304, grads + 1593920);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 494930176, grads + 1594176);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 536875264, ws + 469764096, ws + 511708416);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 511708416, grads + 1561152);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 520097536, ws + 503319808, ws + 520097024, params + 1560640, ws + 528486656, ws + 511708416, ws + 352322304, ws + 494930176);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 352322304, grads + 1560640);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 494930176, grads + 1560896);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 511708416, params + 970816, ws + 503319808);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 511708416, ws + 494930688, ws + 520097024);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 520097024, grads + 970816);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 503319808, ws + 486541568, ws + 503319296, params + 970304, ws + 494930688, ws + 511708416, ws + 352322304, ws + 494930176);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 352322304, grads + 970304);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 494930176, grads + 970560);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 511708416, params + 675392, ws + 520097024);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 536875264, params + 1561152, ws + 520097024, ws + 486541568);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 511708416, ws + 469764096, ws + 503318784);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 503318784, grads + 675392);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
-  relu_bwd__backbone_layer2_1_relu2(ws + 486541568, ws + 469764096, ws + 503318784);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 503318784, ws + 452986880, ws + 486541312, params + 675136, ws + 469764096, ws + 352322304, ws + 352322432);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 352322304, grads + 675136);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 352322432, grads + 675264);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 469764096, params + 527680, ws + 452986880);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 469764096, ws + 436209408, ws + 486541312);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 486541312, grads + 527680);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 452986880, ws + 402654720, ws + 452986624, params + 527424, ws + 436209408, ws + 469764096, ws + 352322304, ws + 352322432);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 352322304, grads + 527424);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 352322432, grads + 527552);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 469764096, params + 379968, ws + 503318784, ws + 402654720);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 469764096, ws + 419432192, ws + 436209408);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 436209408, grads + 379968);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 402654720, ws + 385877248, ws + 419431936, params + 379712, ws + 419432192, ws + 436209408, ws + 352322304, ws + 352322432);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 352322304, grads + 379712);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 352322432, grads + 379840);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 436209408, ws + 301990528, ws + 385877248);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 385877248, grads + 371520);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 402654720, ws + 369100032, ws + 402654464, params + 371264, ws + 419432192, ws + 385877248, ws + 352322304, ws + 352322432);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352322304, grads + 371264);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352322432, grads + 371392);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 385877248, params + 223808, ws + 369100032);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 385877248, ws + 352322560, ws + 402654464);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 402654464, grads + 223808);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 369100032, ws + 335545088, ws + 369099776, params + 223552, ws + 352322560, ws + 385877248, ws + 352322304, ws + 352322432);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 352322304, grads + 223552);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 352322432, grads + 223680);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 385877248, params + 149824, ws + 402654464);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 436209408, params + 371520, ws + 402654464, ws + 335545088);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 385877248, ws + 301990528, ws + 369099520);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 369099520, grads + 149824);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_1_relu2(ws + 335545088, ws + 301990528, ws + 369099520);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 369099520, ws + 268436096, ws + 335544960, params + 149696, ws + 301990528, ws + 33554448, ws + 335545088);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 33554448, grads + 149696);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 335545088, grads + 149760);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301990528, params + 112832, ws + 268436096);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301990528, ws + 234881536, ws + 335544960);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 335544960, grads + 112832);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268436096, ws + 201327104, ws + 268435968, params + 112704, ws + 234881536, ws + 301990528, ws + 33554448, ws + 335544960);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 33554448, grads + 112704);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 335544960, grads + 112768);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301990528, params + 75840, ws + 369099520, ws + 335544960);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 301990528, ws + 167772544, ws + 201327104);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 201327104, grads + 75840);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 335544960, ws + 167772544, ws + 201327104);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 201327104, ws + 134218112, ws + 201326976, params + 75712, ws + 167772544, ws + 33554448, ws + 234881536);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 33554448, grads + 75712);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 234881536, grads + 75776);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772544, params + 38848, ws + 134218112);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772544, ws + 100663552, ws + 234881536);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 234881536, grads + 38848);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134218112, ws + 67109120, ws + 134217984, params + 38720, ws + 100663552, ws + 167772544, ws + 33554448, ws + 201326976);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 33554448, grads + 38720);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326976, grads + 38784);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772544, params + 1856, ws + 201327104, ws + 67109120);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 167772544, ws + 33554560, ws + 100663552);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663552, grads + 1856);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 67109120, ws + 0, ws + 67108992, params + 1728, ws + 33554560, ws + 100663552, ws + 33554448, ws + 134217984);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 33554448, grads + 1728);  /* accumulate_grad(%507) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 134217984, grads + 1792);  /* accumulate_grad(%508) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 100663552, input_x1, ws + 0);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  fill__loss_negate_half(ws + 1205862400);  /* %262 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(ws + 1205862400, ws + 1212154368);  /* %263 = scale(%262) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(ws + 1212154368, ws + 1212153856);  /* %264 = mean_bwd(%263) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 1212153856, ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %265 = cosine_similarity_bwd_a(%264, %253, %254) {eps=1e-08} : [512,2048] */
+  mean_bwd__loss_mean_p1_z2(ws + 1212154368, ws + 1212153856);  /* %266 = mean_bwd(%263) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 1212153856, ws + 1201668096, ws + 1200619520, ws + 1202716672);  /* %267 = cosine_similarity_bwd_a(%266, %249, %255) {eps=1e-08} : [512,2048] */
+  linear_bwd_data__predictor_3(ws + 1205862400, params + 17465408, ws + 1212153856);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
+  linear_bwd_weight__predictor_3(ws + 1205862400, ws + 1207697408, ws + 1201668096);  /* %269 = linear_bwd_weight(%265, %251) : [2048,512] */
+  accumulate_grad__predictor_3_weight(ws + 1201668096, grads + 17465408);  /* accumulate_grad(%269) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 1205862400, ws + 1201668096);  /* %270 = linear_bwd_bias(%265) : [2048] */
+  accumulate_grad__predictor_3_bias(ws + 1201668096, grads + 18513984);  /* accumulate_grad(%270) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 1212153856, ws + 1207435264, ws + 1212679168, params + 17464384, ws + 1207697408, ws + 1212416000, ws + 1201668096, ws + 1201668608);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
+  accumulate_grad__predictor_1_weight(ws + 1201668096, grads + 17464384);  /* accumulate_grad(%272) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 1201668608, grads + 17464896);  /* accumulate_grad(%273) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1212416000, params + 16415808, ws + 1201668096);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
+  linear_bwd_weight__predictor_0(ws + 1212416000, ws + 1200619520, ws + 1205862400);  /* %275 = linear_bwd_weight(%271, %239) : [512,2048] */
+  accumulate_grad__predictor_0_weight(ws + 1205862400, grads + 16415808);  /* accumulate_grad(%275) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 1202716672, params + 17465408, ws + 1205862400);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
+  linear_bwd_weight__predictor_3(ws + 1202716672, ws + 1207173120, ws + 1200619520);  /* %277 = linear_bwd_weight(%267, %245) : [2048,512] */
+  accumulate_grad__predictor_3_weight(ws + 1200619520, grads + 17465408);  /* accumulate_grad(%277) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 1202716672, ws + 1200619520);  /* %278 = linear_bwd_bias(%267) : [2048] */
+  accumulate_grad__predictor_3_bias(ws + 1200619520, grads + 18513984);  /* accumulate_grad(%278) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, params + 17464384, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
+  accumulate_grad__predictor_1_weight(ws + 1200619520, grads + 17464384);  /* accumulate_grad(%280) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 1200620032, grads + 17464896);  /* accumulate_grad(%281) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1202716672, params + 16415808, ws + 1212153856);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
+  linear_bwd_weight__predictor_0(ws + 1202716672, ws + 1211105280, ws + 1200619520);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
+  accumulate_grad__predictor_0_weight(ws + 1200619520, grads + 16415808);  /* accumulate_grad(%283) {predictor.0.weight} */
+  batch_norm_bwd_data__projector_4(ws + 1201668096, ws + 1199570944, ws + 1213739008, ws + 1205862400);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 1205862400, params + 12221504, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 1205862400, ws + 1204813824, ws + 1199570944);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
+  accumulate_grad__projector_3_weight(ws + 1199570944, grads + 12221504);  /* accumulate_grad(%286) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 1206910976, ws + 1203765248, ws + 1213734912, params + 12217408, ws + 1204813824, ws + 1199570944, ws + 1200619520, ws + 1200621568);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
+  accumulate_grad__projector_1_weight(ws + 1200619520, grads + 12217408);  /* accumulate_grad(%288) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 1200621568, grads + 12219456);  /* accumulate_grad(%289) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 1199570944, params + 11168832, ws + 1203765248);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
+  linear_bwd_weight__projector_0(ws + 1199570944, ws + 1213464576, ws + 1200619520);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 1200619520, grads + 11168832);  /* accumulate_grad(%291) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 1203765248, ws + 1199570944);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(ws + 1199570944, ws + 1195376640, ws + 1203765248);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
+  batch_norm_bwd__backbone_layer4_1_bn2(ws + 1203765248, ws + 1191182336, ws + 1213752320, params + 11167808, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1199570944, grads + 11167808);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1199571456, grads + 11168320);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1195376640, params + 8808512, ws + 1191182336);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1195376640, ws + 1186988032, ws + 1199570944);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1199570944, grads + 8808512);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1191182336, ws + 1178599424, ws + 1213751296, params + 8807488, ws + 1186988032, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1199570944, grads + 8807488);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1199571456, grads + 8808000);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1195376640, params + 6448192, ws + 1203765248, ws + 1178599424);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1195376640, ws + 1182793728, ws + 1186988032);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1186988032, grads + 6448192);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1178599424, ws + 1136656384, ws + 1213749248, params + 6447168, ws + 1182793728, ws + 1186988032, ws + 1191182336, ws + 1191182848);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1191182336, grads + 6447168);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1191182848, grads + 6447680);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1186988032, ws + 1115684864, ws + 1136656384);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1136656384, grads + 6316096);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1178599424, ws + 1132462080, ws + 1213750272, params + 6315072, ws + 1182793728, ws + 1136656384, ws + 1191182336, ws + 1191182848);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1191182336, grads + 6315072);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1191182848, grads + 6315584);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1136656384, params + 3955776, ws + 1132462080);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1136656384, ws + 1128267776, ws + 1178599424);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1178599424, grads + 3955776);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1132462080, ws + 1124073472, ws + 1213748224, params + 3954752, ws + 1128267776, ws + 1178599424, ws + 1136656384, ws + 1136656896);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1136656384, grads + 3954752);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1136656896, grads + 3955264);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1178599424, params + 2775104, ws + 1124073472);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1186988032, params + 6316096, ws + 1124073472, ws + 1132462080);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1178599424, ws + 1115684864, ws + 1124073472);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1124073472, grads + 2775104);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
+  relu_bwd__backbone_layer3_1_relu2(ws + 1132462080, ws + 1115684864, ws + 1124073472);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
+  batch_norm_bwd__backbone_layer3_1_bn2(ws + 1124073472, ws + 1107296256, ws + 1213757952, params + 2774592, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1132462080, grads + 2774592);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1132462336, grads + 2774848);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1115684864, params + 2184768, ws + 1107296256);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1115684864, ws + 1098907648, ws + 1132462080);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1132462080, grads + 2184768);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1107296256, ws + 1082130432, ws + 1213757440, params + 2184256, ws + 1098907648, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1132462080, grads + 2184256);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1132462336, grads + 2184512);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1115684864, params + 1594432, ws + 1124073472, ws + 1082130432);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1115684864, ws + 1090519040, ws + 1098907648);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1098907648, grads + 1594432);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1082130432, ws + 998244352, ws + 1213756416, params + 1593920, ws + 1090519040, ws + 1098907648, ws + 1107296256, ws + 1107296512);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1107296256, grads + 1593920);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1107296512, grads + 1594176);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1098907648, ws + 956301312, ws + 998244352);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 998244352, grads + 1561152);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1082130432, ws + 989855744, ws + 1213756928, params + 1560640, ws + 1090519040, ws + 998244352, ws + 1107296256, ws + 1107296512);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1107296256, grads + 1560640);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1107296512, grads + 1560896);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 998244352, params + 970816, ws + 989855744);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 998244352, ws + 981467136, ws + 1082130432);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1082130432, grads + 970816);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 989855744, ws + 973078528, ws + 1213755904, params + 970304, ws + 981467136, ws + 1082130432, ws + 998244352, ws + 998244608);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 998244352, grads + 970304);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 998244608, grads + 970560);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1082130432, params + 675392, ws + 973078528);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1098907648, params + 1561152, ws + 973078528, ws + 989855744);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1082130432, ws + 956301312, ws + 973078528);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 973078528, grads + 675392);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_1_relu2(ws + 989855744, ws + 956301312, ws + 973078528);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
+  batch_norm_bwd__backbone_layer2_1_bn2(ws + 973078528, ws + 939524096, ws + 1213760768, params + 675136, ws + 956301312, ws + 989855744, ws + 989855872);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 989855744, grads + 675136);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 989855872, grads + 675264);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 956301312, params + 527680, ws + 939524096);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 956301312, ws + 922746880, ws + 989855744);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 989855744, grads + 527680);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 939524096, ws + 889192448, ws + 1213760512, params + 527424, ws + 922746880, ws + 956301312, ws + 989855744, ws + 989855872);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 989855744, grads + 527424);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 989855872, grads + 527552);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 956301312, params + 379968, ws + 973078528, ws + 889192448);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 956301312, ws + 905969664, ws + 922746880);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 922746880, grads + 379968);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 889192448, ws + 721420288, ws + 1213760000, params + 379712, ws + 905969664, ws + 922746880, ws + 939524096, ws + 939524224);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 939524096, grads + 379712);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 939524224, grads + 379840);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 922746880, ws + 637534208, ws + 721420288);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 721420288, grads + 371520);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 889192448, ws + 704643072, ws + 1213760256, params + 371264, ws + 905969664, ws + 721420288, ws + 939524096, ws + 939524224);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 939524096, grads + 371264);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 939524224, grads + 371392);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 721420288, params + 223808, ws + 704643072);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 721420288, ws + 687865856, ws + 889192448);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 889192448, grads + 223808);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 704643072, ws + 671088640, ws + 1213759744, params + 223552, ws + 687865856, ws + 889192448, ws + 721420288, ws + 721420416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 721420288, grads + 223552);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 721420416, grads + 223680);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 889192448, params + 149824, ws + 671088640);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 922746880, params + 371520, ws + 671088640, ws + 704643072);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 889192448, ws + 637534208, ws + 671088640);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 671088640, grads + 149824);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_1_relu2(ws + 704643072, ws + 637534208, ws + 671088640);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_1_bn2(ws + 671088640, ws + 603979776, ws + 1213762176, params + 149696, ws + 637534208, ws + 704643072, ws + 704643136);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 704643072, grads + 149696);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 704643136, grads + 149760);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 637534208, params + 112832, ws + 603979776);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 637534208, ws + 570425344, ws + 704643072);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 704643072, grads + 112832);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 603979776, ws + 536870912, ws + 1213762048, params + 112704, ws + 570425344, ws + 637534208, ws + 704643072, ws + 704643136);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 704643072, grads + 112704);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 704643136, grads + 112768);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 637534208, params + 75840, ws + 671088640, ws + 536870912);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 637534208, ws + 503316480, ws + 570425344);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 570425344, grads + 75840);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 536870912, ws + 503316480, ws + 570425344);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 570425344, ws + 469762048, ws + 1213761920, params + 75712, ws + 503316480, ws + 536870912, ws + 536870976);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 536870912, grads + 75712);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 536870976, grads + 75776);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 503316480, params + 38848, ws + 469762048);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 503316480, ws + 436207616, ws + 536870912);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 536870912, grads + 38848);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 469762048, ws + 402653184, ws + 1213761792, params + 38720, ws + 436207616, ws + 503316480, ws + 536870912, ws + 536870976);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 536870912, grads + 38720);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 536870976, grads + 38784);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 503316480, params + 1856, ws + 570425344, ws + 402653184);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 503316480, ws + 369098752, ws + 436207616);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 436207616, grads + 1856);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 402653184, ws + 335544320, ws + 1213761664, params + 1728, ws + 369098752, ws + 436207616, ws + 469762048, ws + 469762112);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 469762048, grads + 1728);  /* accumulate_grad(%394) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 469762112, grads + 1792);  /* accumulate_grad(%395) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 436207616, input_x2, ws + 335544320);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 335544320, grads + 0);  /* accumulate_grad(%396) {backbone.conv1.weight} */
+  batch_norm_bwd_data__projector_4(ws + 1212153856, ws + 1210056704, ws + 1213730816, ws + 339738624);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
+  linear_bwd_data__projector_3(ws + 339738624, params + 12221504, ws + 340787200);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
+  linear_bwd_weight__projector_3(ws + 339738624, ws + 1209008128, ws + 335544320);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
+  accumulate_grad__projector_3_weight(ws + 335544320, grads + 12221504);  /* accumulate_grad(%399) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, params + 12217408, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
+  accumulate_grad__projector_1_weight(ws + 336592896, grads + 12217408);  /* accumulate_grad(%401) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 336594944, grads + 12219456);  /* accumulate_grad(%402) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 335544320, params + 11168832, ws + 339738624);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
+  linear_bwd_weight__projector_0(ws + 335544320, ws + 1213202432, ws + 336592896);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
+  accumulate_grad__projector_0_weight(ws + 336592896, grads + 11168832);  /* accumulate_grad(%404) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 339738624, ws + 335544320);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(ws + 335544320, ws + 1174405120, ws + 339738624);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
+  batch_norm_bwd__backbone_layer4_1_bn2(ws + 339738624, ws + 1170210816, ws + 1213747200, params + 11167808, ws + 335544320, ws + 343932928, ws + 343933440);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 343932928, grads + 11167808);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 343933440, grads + 11168320);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 335544320, params + 8808512, ws + 343932928);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 335544320, ws + 1166016512, ws + 348127232);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, grads + 8808512);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, params + 8807488, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, grads + 8807488);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 348127744, grads + 8808000);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 335544320, params + 6448192, ws + 339738624, ws + 343932928);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 335544320, ws + 1157627904, ws + 339738624);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, grads + 6448192);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, params + 6447168, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, grads + 6447168);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 335544832, grads + 6447680);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 352321536, ws + 1073741824, ws + 335544320);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, grads + 6316096);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, params + 6315072, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, grads + 6315072);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 339739136, grads + 6315584);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 335544320, params + 3955776, ws + 339738624);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 335544320, ws + 1145044992, ws + 343932928);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, grads + 3955776);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, params + 3954752, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, grads + 3954752);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 335544832, grads + 3955264);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 356515840, params + 2775104, ws + 335544320);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 352321536, params + 6316096, ws + 335544320, ws + 343932928);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 356515840, ws + 1073741824, ws + 335544320);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, grads + 2775104);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
+  relu_bwd__backbone_layer3_1_relu2(ws + 343932928, ws + 1073741824, ws + 335544320);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
+  batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, params + 2774592, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352321536, grads + 2774592);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 352321792, grads + 2774848);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 343932928, params + 2184768, ws + 352321536);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 343932928, ws + 1056964608, ws + 360710144);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, grads + 2184768);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, params + 2184256, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, grads + 2184256);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 360710400, grads + 2184512);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 343932928, params + 1594432, ws + 335544320, ws + 352321536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 343932928, ws + 1040187392, ws + 335544320);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, grads + 1594432);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, params + 1593920, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, grads + 1593920);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 335544576, grads + 1594176);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 369098752, ws + 872415232, ws + 335544320);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 335544320, grads + 1561152);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 352321536, ws + 1023410176, ws + 1213754368, params + 1560640, ws + 1040187392, ws + 335544320, ws + 343932928, ws + 343933184);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 343932928, grads + 1560640);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 343933184, grads + 1560896);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 335544320, params + 970816, ws + 343932928);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 335544320, ws + 1015021568, ws + 352321536);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, grads + 970816);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, params + 970304, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, grads + 970304);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 335544576, grads + 970560);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 377487360, params + 675392, ws + 335544320);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 369098752, params + 1561152, ws + 335544320, ws + 352321536);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 377487360, ws + 872415232, ws + 335544320);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, grads + 675392);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
+  relu_bwd__backbone_layer2_1_relu2(ws + 352321536, ws + 872415232, ws + 335544320);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
+  batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, params + 675136, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 369098752, grads + 675136);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 369098880, grads + 675264);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 352321536, params + 527680, ws + 369098752);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 352321536, ws + 838860800, ws + 385875968);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, grads + 527680);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, params + 527424, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, grads + 527424);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 385876096, grads + 527552);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 352321536, params + 379968, ws + 335544320, ws + 369098752);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 352321536, ws + 805306368, ws + 335544320);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, grads + 379968);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, params + 379712, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, grads + 379712);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 335544448, grads + 379840);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 402653184, ws + 301989888, ws + 335544320);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 335544320, grads + 371520);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 369098752, ws + 771751936, ws + 1213758976, params + 371264, ws + 805306368, ws + 335544320, ws + 352321536, ws + 352321664);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352321536, grads + 371264);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352321664, grads + 371392);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 335544320, params + 223808, ws + 352321536);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 335544320, ws + 754974720, ws + 369098752);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, grads + 223808);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, params + 223552, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, grads + 223552);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 335544448, grads + 223680);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 419430400, params + 149824, ws + 335544320);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 402653184, params + 371520, ws + 335544320, ws + 369098752);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 419430400, ws + 301989888, ws + 335544320);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 335544320, grads + 149824);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_1_relu2(ws + 369098752, ws + 301989888, ws + 335544320);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_1_bn2(ws + 335544320, ws + 268435456, ws + 1213761536, params + 149696, ws + 301989888, ws + 369098752, ws + 369098816);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 369098752, grads + 149696);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 369098816, grads + 149760);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301989888, params + 112832, ws + 268435456);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301989888, ws + 234881024, ws + 369098752);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 369098752, grads + 112832);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268435456, ws + 201326592, ws + 1213761408, params + 112704, ws + 234881024, ws + 301989888, ws + 369098752, ws + 369098816);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 369098752, grads + 112704);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 369098816, grads + 112768);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301989888, params + 75840, ws + 335544320, ws + 201326592);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 301989888, ws + 167772160, ws + 234881024);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, grads + 75840);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 201326592, ws + 167772160, ws + 234881024);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, params + 75712, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 201326592, grads + 75712);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326656, grads + 75776);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772160, params + 38848, ws + 134217728);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772160, ws + 100663296, ws + 201326592);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 201326592, grads + 38848);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134217728, ws + 67108864, ws + 1213761152, params + 38720, ws + 100663296, ws + 167772160, ws + 201326592, ws + 201326656);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326592, grads + 38720);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326656, grads + 38784);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772160, params + 1856, ws + 234881024, ws + 67108864);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 167772160, ws + 33554432, ws + 100663296);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663296, grads + 1856);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 67108864, ws + 0, ws + 1213761024, params + 1728, ws + 33554432, ws + 100663296, ws + 134217728, ws + 134217792);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 134217728, grads + 1728);  /* accumulate_grad(%507) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 134217792, grads + 1792);  /* accumulate_grad(%508) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 100663296, input_x1, ws + 0);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
   accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%509) {backbone.conv1.weight} */
-  *loss = (double)*(ws + 33554432);
+  *loss = (double)*(ws + 1213762304);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 
@@ -5682,7 +5682,7 @@ int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[
 void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
   float* ws = a->workspace;
   switch (i) {
-    case 0: memcpy(dst, ws + 603208960, sizeof(float) * 1048576); break;
+    case 0: memcpy(dst, ws + 1211105280, sizeof(float) * 1048576); break;
     default: (void)ws; (void)dst; break;
   }
 }
@@ -5903,7 +5903,7 @@ int64_t simsiam_arena_numel(int64_t arena) {
     case SIMSIAM_ARENA_PARAMS: case SIMSIAM_ARENA_GRADS: case SIMSIAM_ARENA_MOMENTUM: return 18518080;
     case SIMSIAM_ARENA_BUFFERS: return 18816;
     case SIMSIAM_ARENA_COUNTERS: return 23;
-    case SIMSIAM_ARENA_WORKSPACE: return 1216905984;
+    case SIMSIAM_ARENA_WORKSPACE: return 1213762320;
     case SIMSIAM_ARENA_INPUTS: return 2;
     default: return 0;
   }

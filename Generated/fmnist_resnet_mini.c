@@ -3,7 +3,7 @@
 
    Training step: 64 forward and 170 backward ops in 140 kernels.
    Arenas (float elements): params 1031008 (grads and momentum alike),
-   buffers 4672, workspace 131859200 (values share it by liveness).
+   buffers 4672, workspace 129406864 (values share it by liveness).
    Every kernel's threads own
    disjoint outputs, so results repeat exactly for a fixed thread count. */
 #include "fmnist_resnet_mini.h"
@@ -3344,240 +3344,240 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   const float* input_x2 = (const float*)inputs[1];  /* [256,1,28,28] */
   memset(grads, 0, sizeof(float) * 1031008);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 6422528);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 6422528, ws + 6422592, ws + 12845120, buffers + 0, buffers + 32, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 6422592, params + 352, ws + 12845184, ws + 6422528);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 12845184, params + 9568, params + 9600, ws + 6422528, ws + 19267712, ws + 25690240, buffers + 64, buffers + 96, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 19267712, params + 9632, ws + 25690304, ws + 6422528);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 25690304, params + 18848, params + 18880, ws + 6422592, ws + 6422528, ws + 32112832, ws + 38535360, buffers + 128, buffers + 160, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112832, params + 18912, ws + 38535424, ws + 41746688);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 38535424, params + 37344, params + 37408, ws + 41746688, ws + 41746816, ws + 44958080, buffers + 192, buffers + 256, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 41746816, params + 37472, ws + 44958208, ws + 41746688);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112832, params + 74464, ws + 48169472, ws + 51380736);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 48169472, params + 76512, params + 76576, ws + 51380736, ws + 51380864, ws + 54592128, buffers + 448, buffers + 512, counters + 5);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 44958208, params + 74336, params + 74400, ws + 51380864, ws + 41746688, ws + 54592256, ws + 51380736, buffers + 320, buffers + 384, counters + 4);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 54592256, params + 76640, ws + 51380864, ws + 52986496);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 51380864, params + 150368, params + 150496, ws + 52986496, ws + 57803520, ws + 52986752, buffers + 576, buffers + 704, counters + 6);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 57803520, params + 150624, ws + 59409152, ws + 52986496);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 54592256, params + 298336, ws + 61014784, ws + 52987008);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 61014784, params + 306528, params + 306656, ws + 52987008, ws + 62620416, ws + 52987264, buffers + 1088, buffers + 1216, counters + 8);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 59409152, params + 298080, params + 298208, ws + 62620416, ws + 52986496, ws + 64226048, ws + 52987008, buffers + 832, buffers + 960, counters + 7);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 64226048, ws + 52987520);  /* %65 = global_avg_pool(%63) : [256,128] */
-  linear_fwd__projector_0(ws + 52987520, params + 306784, ws + 53020288);  /* %67 = linear(%65, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 53020288, params + 372320, params + 372832, ws + 53151360, ws + 53282432, buffers + 1344, buffers + 1856, counters + 9);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 53151360, params + 373344, ws + 53283456);  /* %73 = linear(%70, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 53283456, params + 635488, params + 636000, ws + 53414528, ws + 53545600, buffers + 2368, buffers + 2880, counters + 10);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 53414528, params + 636512, params + 1030496, ws + 53546624);  /* %80 = linear(%76, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 53546624, ws + 53677696, ws + 53808768, buffers + 3392, buffers + 3904, counters + 11);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 65831680, ws + 6422528);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 65831680, params + 288, params + 320, ws + 6422528, ws + 72254208, ws + 41746688, buffers + 0, buffers + 32, counters + 0);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 72254208, params + 352, ws + 78676736, ws + 6422528);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 78676736, params + 9568, params + 9600, ws + 6422528, ws + 85099264, ws + 41746752, buffers + 64, buffers + 96, counters + 1);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 85099264, params + 9632, ws + 91521792, ws + 6422528);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 91521792, params + 18848, params + 18880, ws + 72254208, ws + 6422528, ws + 97944320, ws + 52986496, buffers + 128, buffers + 160, counters + 2);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 97944320, params + 18912, ws + 104366848, ws + 52986560);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 104366848, params + 37344, params + 37408, ws + 52986560, ws + 107578112, ws + 53809792, buffers + 192, buffers + 256, counters + 3);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 107578112, params + 37472, ws + 110789376, ws + 52986560);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 97944320, params + 74464, ws + 114000640, ws + 53809920);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 114000640, params + 76512, params + 76576, ws + 53809920, ws + 117211904, ws + 53810048, buffers + 448, buffers + 512, counters + 5);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 110789376, params + 74336, params + 74400, ws + 117211904, ws + 52986560, ws + 120423168, ws + 53809920, buffers + 320, buffers + 384, counters + 4);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 120423168, params + 76640, ws + 62620416, ws + 53810176);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 62620416, params + 150368, params + 150496, ws + 53810176, ws + 117211904, ws + 53810432, buffers + 576, buffers + 704, counters + 6);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 117211904, params + 150624, ws + 118817536, ws + 53810176);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 120423168, params + 298336, ws + 123634432, ws + 53810688);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 123634432, params + 306528, params + 306656, ws + 53810688, ws + 125240064, ws + 53810944, buffers + 1088, buffers + 1216, counters + 8);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 118817536, params + 298080, params + 298208, ws + 125240064, ws + 53810176, ws + 126845696, ws + 53810688, buffers + 832, buffers + 960, counters + 7);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 126845696, ws + 53811200);  /* %119 = global_avg_pool(%117) : [256,128] */
-  linear_fwd__projector_0(ws + 53811200, params + 306784, ws + 53843968);  /* %120 = linear(%119, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 53843968, params + 372320, params + 372832, ws + 53975040, ws + 54106112, buffers + 1344, buffers + 1856, counters + 9);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 53975040, params + 373344, ws + 54107136);  /* %123 = linear(%121, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 54107136, params + 635488, params + 636000, ws + 54238208, ws + 54369280, buffers + 2368, buffers + 2880, counters + 10);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 54238208, params + 636512, params + 1030496, ws + 54370304);  /* %126 = linear(%124, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 54370304, ws + 125240064, ws + 54501376, buffers + 3392, buffers + 3904, counters + 11);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  linear_fwd__predictor_0(ws + 53677696, params + 898656, ws + 54502400);  /* %130 = linear(%81, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 54502400, params + 964192, params + 964320, ws + 54535168, ws + 53810176, buffers + 4416, buffers + 4544, counters + 12);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 54535168, params + 964448, params + 1029984, ws + 125371136);  /* %137 = linear(%133, %135, %136) : [256,512] */
-  linear_fwd__predictor_0(ws + 125240064, params + 898656, ws + 125502208);  /* %138 = linear(%127, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 125502208, params + 964192, params + 964320, ws + 125534976, ws + 54567936, buffers + 4416, buffers + 4544, counters + 12);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 125534976, params + 964448, params + 1029984, ws + 125567744);  /* %141 = linear(%139, %135, %136) : [256,512] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 125371136, ws + 125240064, ws + 54568192);  /* %144 = cosine_similarity(%137, %143) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p1_z2(ws + 54568192, ws + 6422528);  /* %145 = mean(%144) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 125567744, ws + 53677696, ws + 54568192);  /* %146 = cosine_similarity(%141, %142) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p2_z1(ws + 54568192, ws + 6422544);  /* %147 = mean(%146) : [] */
-  add_fwd__loss_sum(ws + 6422528, ws + 6422544, ws + 6422560);  /* %148 = add(%145, %147) : [] */
-  scale_fwd__loss_negate_half(ws + 6422560, ws + 6422576);  /* %149 = scale(%148) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 12845056);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 12845056, ws + 6422528, ws + 129406464, buffers + 0, buffers + 32, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 6422528, params + 352, ws + 12845056, ws + 25690112);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 12845056, params + 9568, params + 9600, ws + 25690112, ws + 19267584, ws + 129406528, buffers + 64, buffers + 96, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 19267584, params + 9632, ws + 25690112, ws + 38535168);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 25690112, params + 18848, params + 18880, ws + 6422528, ws + 38535168, ws + 32112640, ws + 129406592, buffers + 128, buffers + 160, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112640, params + 18912, ws + 89915392, ws + 38535168);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 89915392, params + 37344, params + 37408, ws + 38535168, ws + 93126656, ws + 129405440, buffers + 192, buffers + 256, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 93126656, params + 37472, ws + 96337920, ws + 41746432);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112640, params + 74464, ws + 99549184, ws + 41746560);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 99549184, params + 76512, params + 76576, ws + 41746560, ws + 38535168, ws + 129405568, buffers + 448, buffers + 512, counters + 5);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 96337920, params + 74336, params + 74400, ws + 38535168, ws + 41746432, ws + 102760448, ws + 129405696, buffers + 320, buffers + 384, counters + 4);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 102760448, params + 76640, ws + 115605504, ws + 38535168);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 115605504, params + 150368, params + 150496, ws + 38535168, ws + 117211136, ws + 129403904, buffers + 576, buffers + 704, counters + 6);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 117211136, params + 150624, ws + 118816768, ws + 40140800);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 102760448, params + 298336, ws + 120422400, ws + 40141056);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 120422400, params + 306528, params + 306656, ws + 40141056, ws + 38535168, ws + 129404160, buffers + 1088, buffers + 1216, counters + 8);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 118816768, params + 298080, params + 298208, ws + 38535168, ws + 40140800, ws + 122028032, ws + 129404416, buffers + 832, buffers + 960, counters + 7);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 122028032, ws + 129368064);  /* %65 = global_avg_pool(%63) : [256,128] */
+  linear_fwd__projector_0(ws + 129368064, params + 306784, ws + 128450560);  /* %67 = linear(%65, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(ws + 128450560, params + 372320, params + 372832, ws + 128581632, ws + 129400832, buffers + 1344, buffers + 1856, counters + 9);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(ws + 128581632, params + 373344, ws + 128712704);  /* %73 = linear(%70, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(ws + 128712704, params + 635488, params + 636000, ws + 128843776, ws + 129401856, buffers + 2368, buffers + 2880, counters + 10);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(ws + 128843776, params + 636512, params + 1030496, ws + 128974848);  /* %80 = linear(%76, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 128974848, ws + 129105920, ws + 129402880, buffers + 3392, buffers + 3904, counters + 11);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 38535168, ws + 51380224);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 38535168, params + 288, params + 320, ws + 51380224, ws + 44957696, ws + 129406656, buffers + 0, buffers + 32, counters + 0);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 44957696, params + 352, ws + 51380224, ws + 64225280);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 51380224, params + 9568, params + 9600, ws + 64225280, ws + 57802752, ws + 129406720, buffers + 64, buffers + 96, counters + 1);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 57802752, params + 9632, ws + 64225280, ws + 77070336);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 64225280, params + 18848, params + 18880, ws + 44957696, ws + 77070336, ws + 70647808, ws + 129406784, buffers + 128, buffers + 160, counters + 2);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 70647808, params + 18912, ws + 77070336, ws + 83492864);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 77070336, params + 37344, params + 37408, ws + 83492864, ws + 80281600, ws + 129405824, buffers + 192, buffers + 256, counters + 3);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 80281600, params + 37472, ws + 83492864, ws + 112394240);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 70647808, params + 74464, ws + 86704128, ws + 109182976);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 86704128, params + 76512, params + 76576, ws + 109182976, ws + 105971712, ws + 129405952, buffers + 448, buffers + 512, counters + 5);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 83492864, params + 74336, params + 74400, ws + 105971712, ws + 112394240, ws + 109182976, ws + 129406080, buffers + 320, buffers + 384, counters + 4);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 109182976, params + 76640, ws + 105971712, ws + 112394240);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 105971712, params + 150368, params + 150496, ws + 112394240, ws + 107577344, ws + 129404672, buffers + 576, buffers + 704, counters + 6);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 107577344, params + 150624, ws + 112394240, ws + 126844928);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 109182976, params + 298336, ws + 113999872, ws + 125239296);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 113999872, params + 306528, params + 306656, ws + 125239296, ws + 123633664, ws + 129404928, buffers + 1088, buffers + 1216, counters + 8);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 112394240, params + 298080, params + 298208, ws + 123633664, ws + 126844928, ws + 125239296, ws + 129405184, buffers + 832, buffers + 960, counters + 7);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  global_avg_pool_fwd__backbone_avgpool(ws + 125239296, ws + 124813312);  /* %119 = global_avg_pool(%117) : [256,128] */
+  linear_fwd__projector_0(ws + 124813312, params + 306784, ws + 123895808);  /* %120 = linear(%119, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(ws + 123895808, params + 372320, params + 372832, ws + 124026880, ws + 124977152, buffers + 1344, buffers + 1856, counters + 9);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(ws + 124026880, params + 373344, ws + 124157952);  /* %123 = linear(%121, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(ws + 124157952, params + 635488, params + 636000, ws + 124289024, ws + 124978176, buffers + 2368, buffers + 2880, counters + 10);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(ws + 124289024, params + 636512, params + 1030496, ws + 123633664);  /* %126 = linear(%124, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 123633664, ws + 123764736, ws + 124979200, buffers + 3392, buffers + 3904, counters + 11);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  linear_fwd__predictor_0(ws + 129105920, params + 898656, ws + 124846080);  /* %130 = linear(%81, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 124846080, params + 964192, params + 964320, ws + 124878848, ws + 124980224, buffers + 4416, buffers + 4544, counters + 12);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(ws + 124878848, params + 964448, params + 1029984, ws + 124420096);  /* %137 = linear(%133, %135, %136) : [256,512] */
+  linear_fwd__predictor_0(ws + 123764736, params + 898656, ws + 124911616);  /* %138 = linear(%127, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 124911616, params + 964192, params + 964320, ws + 124944384, ws + 124980480, buffers + 4416, buffers + 4544, counters + 12);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(ws + 124944384, params + 964448, params + 1029984, ws + 124551168);  /* %141 = linear(%139, %135, %136) : [256,512] */
+  cosine_similarity_fwd__loss_cos_p1_z2(ws + 124420096, ws + 123764736, ws + 124682240);  /* %144 = cosine_similarity(%137, %143) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p1_z2(ws + 124682240, ws + 124682496);  /* %145 = mean(%144) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(ws + 124551168, ws + 129105920, ws + 124682240);  /* %146 = cosine_similarity(%141, %142) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p2_z1(ws + 124682240, ws + 124682512);  /* %147 = mean(%146) : [] */
+  add_fwd__loss_sum(ws + 124682496, ws + 124682512, ws + 124682240);  /* %148 = add(%145, %147) : [] */
+  scale_fwd__loss_negate_half(ws + 124682240, ws + 129406848);  /* %149 = scale(%148) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 6422528);  /* %150 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 6422528, ws + 6422544);  /* %151 = scale(%150) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 6422544, ws + 54568192);  /* %152 = mean_bwd(%151) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 54568192, ws + 125567744, ws + 53677696, ws + 125698816);  /* %153 = cosine_similarity_bwd_a(%152, %141, %142) {eps=1e-08} : [256,512] */
-  mean_bwd__loss_mean_p1_z2(ws + 6422544, ws + 54568192);  /* %154 = mean_bwd(%151) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 54568192, ws + 125371136, ws + 125240064, ws + 125567744);  /* %155 = cosine_similarity_bwd_a(%154, %137, %143) {eps=1e-08} : [256,512] */
-  linear_bwd_data__predictor_3(ws + 125698816, params + 964448, ws + 125371136);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 125698816, ws + 125534976, ws + 125403904);  /* %157 = linear_bwd_weight(%153, %139) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 125403904, grads + 964448);  /* accumulate_grad(%157) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 125698816, ws + 54568192);  /* %158 = linear_bwd_bias(%153) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 54568192, grads + 1029984);  /* accumulate_grad(%158) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 125371136, ws + 125502208, ws + 54567936, params + 964192, ws + 125534976, ws + 125403904, ws + 52986560, ws + 54568192);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 52986560, grads + 964192);  /* accumulate_grad(%160) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 54568192, grads + 964320);  /* accumulate_grad(%161) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 125403904, params + 898656, ws + 125436672);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 125403904, ws + 125240064, ws + 125698816);  /* %163 = linear_bwd_weight(%159, %127) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 125698816, grads + 898656);  /* accumulate_grad(%163) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 125567744, params + 964448, ws + 125240064);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 125567744, ws + 54535168, ws + 125272832);  /* %165 = linear_bwd_weight(%155, %133) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 125272832, grads + 964448);  /* accumulate_grad(%165) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 125567744, ws + 54567936);  /* %166 = linear_bwd_bias(%155) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 54567936, grads + 1029984);  /* accumulate_grad(%166) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 125240064, ws + 54502400, ws + 53810176, params + 964192, ws + 54535168, ws + 125272832, ws + 52986560, ws + 54567936);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 52986560, grads + 964192);  /* accumulate_grad(%168) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 54567936, grads + 964320);  /* accumulate_grad(%169) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 125272832, params + 898656, ws + 125305600);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 125272832, ws + 53677696, ws + 54502400);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 54502400, grads + 898656);  /* accumulate_grad(%171) {predictor.0.weight} */
-  batch_norm_bwd_data__projector_7(ws + 125436672, ws + 54370304, ws + 54501376, ws + 125567744);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 125567744, params + 636512, ws + 125436672);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 125567744, ws + 54238208, ws + 125698816);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 125698816, grads + 636512);  /* accumulate_grad(%174) {projector.6.weight} */
-  batch_norm_relu_bwd__projector_4(ws + 125436672, ws + 54107136, ws + 54369280, params + 635488, ws + 54238208, ws + 54370304, ws + 125240064, ws + 125240576);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
-  accumulate_grad__projector_4_weight(ws + 125240064, grads + 635488);  /* accumulate_grad(%176) {projector.4.weight} */
-  accumulate_grad__projector_4_bias(ws + 125240576, grads + 636000);  /* accumulate_grad(%177) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 54370304, params + 373344, ws + 54107136);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
-  linear_bwd_weight__projector_3(ws + 54370304, ws + 53975040, ws + 125436672);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 125436672, grads + 373344);  /* accumulate_grad(%179) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 54107136, ws + 53843968, ws + 54106112, params + 372320, ws + 53975040, ws + 54238208, ws + 125240064, ws + 125240576);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
-  accumulate_grad__projector_1_weight(ws + 125240064, grads + 372320);  /* accumulate_grad(%181) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 125240576, grads + 372832);  /* accumulate_grad(%182) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 54238208, params + 306784, ws + 125240064);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
-  linear_bwd_weight__projector_0(ws + 54238208, ws + 53811200, ws + 54369280);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 54369280, grads + 306784);  /* accumulate_grad(%184) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 125240064, ws + 128451328);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 128451328, ws + 123634432, ws + 53810944, params + 306528, ws + 126845696, ws + 130056960, ws + 52986560, ws + 53810176);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 52986560, grads + 306528);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 53810176, grads + 306656);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 130056960, ws + 120423168, ws + 53810944);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 53810944, grads + 298336);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 128451328, ws + 118817536, ws + 53810688, params + 298080, ws + 126845696, ws + 123634432, ws + 52986560, ws + 53810176);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 52986560, grads + 298080);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 53810176, grads + 298208);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 123634432, params + 150624, ws + 118817536);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 123634432, ws + 117211904, ws + 53810688);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 53810688, grads + 150624);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 118817536, ws + 62620416, ws + 53810432, params + 150368, ws + 117211904, ws + 123634432, ws + 52986560, ws + 53810176);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 52986560, grads + 150368);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 53810176, grads + 150496);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123634432, params + 76640, ws + 117211904);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 130056960, params + 298336, ws + 117211904, ws + 125436672);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 123634432, ws + 120423168, ws + 53810176);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 53810176, grads + 76640);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 125436672, ws + 114000640, ws + 53810048, params + 76512, ws + 120423168, ws + 117211904, ws + 52986560, ws + 52986624);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 52986560, grads + 76512);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 52986624, grads + 76576);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 117211904, ws + 97944320, ws + 53810048);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 53810048, grads + 74464);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 125436672, ws + 110789376, ws + 53809920, params + 74336, ws + 120423168, ws + 114000640, ws + 52986560, ws + 52986624);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 52986560, grads + 74336);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 52986624, grads + 74400);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 114000640, params + 37472, ws + 110789376);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 114000640, ws + 107578112, ws + 53809920);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 53809920, grads + 37472);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 110789376, ws + 104366848, ws + 53809792, params + 37344, ws + 107578112, ws + 114000640, ws + 52986560, ws + 52986624);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 52986560, grads + 37344);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 52986624, grads + 37408);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 114000640, params + 18912, ws + 104366848);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 117211904, params + 74464, ws + 104366848, ws + 125436672);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 114000640, ws + 97944320, ws + 53809792);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 53809792, grads + 18912);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 125436672, ws + 97944320, ws + 104366848);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 104366848, ws + 91521792, ws + 52986496, params + 18848, ws + 97944320, ws + 6422528, ws + 52986560);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 6422528, grads + 18848);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 52986560, grads + 18880);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 97944320, params + 9632, ws + 91521792);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 97944320, ws + 85099264, ws + 53809792);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 53809792, grads + 9632);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 91521792, ws + 78676736, ws + 41746752, params + 9568, ws + 85099264, ws + 97944320, ws + 6422528, ws + 52986496);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 6422528, grads + 9568);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 52986496, grads + 9600);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 97944320, params + 352, ws + 104366848, ws + 125436672);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 97944320, ws + 72254208, ws + 53809792);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 53809792, grads + 352);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 125436672, ws + 65831680, ws + 41746688, params + 288, ws + 72254208, ws + 78676736, ws + 6422528, ws + 41746752);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 6422528, grads + 288);  /* accumulate_grad(%228) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 41746752, grads + 320);  /* accumulate_grad(%229) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 78676736, input_x2, ws + 53809792);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 53809792, grads + 0);  /* accumulate_grad(%230) {backbone.conv1.weight} */
-  batch_norm_bwd_data__projector_7(ws + 125305600, ws + 53546624, ws + 53808768, ws + 53809792);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 53809792, params + 636512, ws + 53546624);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
-  linear_bwd_weight__projector_6(ws + 53809792, ws + 53414528, ws + 53940864);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 53940864, grads + 636512);  /* accumulate_grad(%233) {projector.6.weight} */
-  batch_norm_relu_bwd__projector_4(ws + 53546624, ws + 53283456, ws + 53545600, params + 635488, ws + 53414528, ws + 53808768, ws + 53939840, ws + 53940352);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
-  accumulate_grad__projector_4_weight(ws + 53939840, grads + 635488);  /* accumulate_grad(%235) {projector.4.weight} */
-  accumulate_grad__projector_4_bias(ws + 53940352, grads + 636000);  /* accumulate_grad(%236) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 53808768, params + 373344, ws + 53283456);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
-  linear_bwd_weight__projector_3(ws + 53808768, ws + 53151360, ws + 53414528);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 53414528, grads + 373344);  /* accumulate_grad(%238) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 53283456, ws + 53020288, ws + 53282432, params + 372320, ws + 53151360, ws + 53414528, ws + 53545600, ws + 53546112);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
-  accumulate_grad__projector_1_weight(ws + 53545600, grads + 372320);  /* accumulate_grad(%240) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 53546112, grads + 372832);  /* accumulate_grad(%241) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 53414528, params + 306784, ws + 53545600);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
-  linear_bwd_weight__projector_0(ws + 53414528, ws + 52987520, ws + 53578368);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 53578368, grads + 306784);  /* accumulate_grad(%243) {projector.0.weight} */
-  global_avg_pool_bwd__backbone_avgpool(ws + 53545600, ws + 62620416);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 62620416, ws + 61014784, ws + 52987264, params + 306528, ws + 64226048, ws + 65831680, ws + 41746688, ws + 52986496);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 41746688, grads + 306528);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 52986496, grads + 306656);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 65831680, ws + 54592256, ws + 52987264);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 52987264, grads + 298336);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 62620416, ws + 59409152, ws + 52987008, params + 298080, ws + 64226048, ws + 61014784, ws + 41746688, ws + 52986496);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746688, grads + 298080);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 52986496, grads + 298208);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 61014784, params + 150624, ws + 59409152);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 61014784, ws + 57803520, ws + 52987008);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 52987008, grads + 150624);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 59409152, ws + 51380864, ws + 52986752, params + 150368, ws + 57803520, ws + 61014784, ws + 41746688, ws + 52986496);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 41746688, grads + 150368);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 52986496, grads + 150496);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 61014784, params + 76640, ws + 57803520);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 65831680, params + 298336, ws + 57803520, ws + 62620416);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 61014784, ws + 54592256, ws + 53808768);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 53808768, grads + 76640);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 62620416, ws + 48169472, ws + 54592128, params + 76512, ws + 54592256, ws + 57803520, ws + 41746688, ws + 41746752);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 41746688, grads + 76512);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 41746752, grads + 76576);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 57803520, ws + 32112832, ws + 53808768);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 53808768, grads + 74464);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 62620416, ws + 44958208, ws + 51380736, params + 74336, ws + 54592256, ws + 48169472, ws + 41746688, ws + 41746752);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 41746688, grads + 74336);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 41746752, grads + 74400);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 48169472, params + 37472, ws + 44958208);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 48169472, ws + 41746816, ws + 51380736);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 51380736, grads + 37472);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 44958208, ws + 38535424, ws + 44958080, params + 37344, ws + 41746816, ws + 53808768, ws + 41746688, ws + 41746752);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 41746688, grads + 37344);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 41746752, grads + 37408);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 53808768, params + 18912, ws + 38535424);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 57803520, params + 74464, ws + 38535424, ws + 44957952);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 53808768, ws + 32112832, ws + 51380480);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 51380480, grads + 18912);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
-  relu_bwd__backbone_layer1_0_relu2(ws + 44957952, ws + 32112832, ws + 38535424);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535424, ws + 25690304, ws + 38535360, params + 18848, ws + 32112832, ws + 6422528, ws + 44957952);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 6422528, grads + 18848);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957952, grads + 18880);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112832, params + 9632, ws + 25690304);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112832, ws + 19267712, ws + 44957952);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957952, grads + 9632);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690304, ws + 12845184, ws + 25690240, params + 9568, ws + 19267712, ws + 32112832, ws + 6422528, ws + 38535360);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 6422528, grads + 9568);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 38535360, grads + 9600);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112832, params + 352, ws + 38535424, ws + 44957952);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 32112832, ws + 6422592, ws + 51380480);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 51380480, grads + 352);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 44957952, ws + 0, ws + 12845120, params + 288, ws + 6422592, ws + 12845184, ws + 6422528, ws + 51380480);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 6422528, grads + 288);  /* accumulate_grad(%287) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 51380480, grads + 320);  /* accumulate_grad(%288) {backbone.bn1.bias} */
-  conv2d_bwd_weight__backbone_conv1(ws + 12845184, input_x1, ws + 0);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  fill__loss_negate_half(ws + 124682240);  /* %150 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(ws + 124682240, ws + 124980992);  /* %151 = scale(%150) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(ws + 124980992, ws + 124980736);  /* %152 = mean_bwd(%151) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 124980736, ws + 124551168, ws + 129105920, ws + 124682240);  /* %153 = cosine_similarity_bwd_a(%152, %141, %142) {eps=1e-08} : [256,512] */
+  mean_bwd__loss_mean_p1_z2(ws + 124980992, ws + 124980736);  /* %154 = mean_bwd(%151) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 124980736, ws + 124420096, ws + 123764736, ws + 124551168);  /* %155 = cosine_similarity_bwd_a(%154, %137, %143) {eps=1e-08} : [256,512] */
+  linear_bwd_data__predictor_3(ws + 124682240, params + 964448, ws + 124485632);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
+  linear_bwd_weight__predictor_3(ws + 124682240, ws + 124944384, ws + 124420096);  /* %157 = linear_bwd_weight(%153, %139) : [512,128] */
+  accumulate_grad__predictor_3_weight(ws + 124420096, grads + 964448);  /* accumulate_grad(%157) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 124682240, ws + 124420096);  /* %158 = linear_bwd_bias(%153) : [512] */
+  accumulate_grad__predictor_3_bias(ws + 124420096, grads + 1029984);  /* accumulate_grad(%158) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 124485632, ws + 124911616, ws + 124980480, params + 964192, ws + 124944384, ws + 124747776, ws + 124420096, ws + 124420224);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(ws + 124420096, grads + 964192);  /* accumulate_grad(%160) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 124420224, grads + 964320);  /* accumulate_grad(%161) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 124747776, params + 898656, ws + 124420096);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
+  linear_bwd_weight__predictor_0(ws + 124747776, ws + 123764736, ws + 124682240);  /* %163 = linear_bwd_weight(%159, %127) : [128,512] */
+  accumulate_grad__predictor_0_weight(ws + 124682240, grads + 898656);  /* accumulate_grad(%163) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 124551168, params + 964448, ws + 123830272);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
+  linear_bwd_weight__predictor_3(ws + 124551168, ws + 124878848, ws + 123764736);  /* %165 = linear_bwd_weight(%155, %133) : [512,128] */
+  accumulate_grad__predictor_3_weight(ws + 123764736, grads + 964448);  /* accumulate_grad(%165) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(ws + 124551168, ws + 123764736);  /* %166 = linear_bwd_bias(%155) : [512] */
+  accumulate_grad__predictor_3_bias(ws + 123764736, grads + 1029984);  /* accumulate_grad(%166) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 123830272, ws + 124846080, ws + 124980224, params + 964192, ws + 124878848, ws + 123863040, ws + 123764736, ws + 123764864);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(ws + 123764736, grads + 964192);  /* accumulate_grad(%168) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 123764864, grads + 964320);  /* accumulate_grad(%169) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 123863040, params + 898656, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
+  linear_bwd_weight__predictor_0(ws + 123863040, ws + 129105920, ws + 123764736);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
+  accumulate_grad__predictor_0_weight(ws + 123764736, grads + 898656);  /* accumulate_grad(%171) {predictor.0.weight} */
+  batch_norm_bwd_data__projector_7(ws + 124420096, ws + 123633664, ws + 124979200, ws + 124551168);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 124551168, params + 636512, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 124551168, ws + 124289024, ws + 123633664);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 123633664, grads + 636512);  /* accumulate_grad(%174) {projector.6.weight} */
+  batch_norm_relu_bwd__projector_4(ws + 124420096, ws + 124157952, ws + 124978176, params + 635488, ws + 124289024, ws + 124551168, ws + 123633664, ws + 123634176);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
+  accumulate_grad__projector_4_weight(ws + 123633664, grads + 635488);  /* accumulate_grad(%176) {projector.4.weight} */
+  accumulate_grad__projector_4_bias(ws + 123634176, grads + 636000);  /* accumulate_grad(%177) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 124551168, params + 373344, ws + 124157952);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
+  linear_bwd_weight__projector_3(ws + 124551168, ws + 124026880, ws + 123633664);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 123633664, grads + 373344);  /* accumulate_grad(%179) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 124157952, ws + 123895808, ws + 124977152, params + 372320, ws + 124026880, ws + 123633664, ws + 123764736, ws + 123765248);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
+  accumulate_grad__projector_1_weight(ws + 123764736, grads + 372320);  /* accumulate_grad(%181) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 123765248, grads + 372832);  /* accumulate_grad(%182) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 123633664, params + 306784, ws + 126844928);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
+  linear_bwd_weight__projector_0(ws + 123633664, ws + 124813312, ws + 123764736);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
+  accumulate_grad__projector_0_weight(ws + 123764736, grads + 306784);  /* accumulate_grad(%184) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 126844928, ws + 123633664);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 123633664, ws + 113999872, ws + 129404928, params + 306528, ws + 125239296, ws + 126844928, ws + 129406208, ws + 129406336);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 129406208, grads + 306528);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 129406336, grads + 306656);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 126844928, ws + 109182976, ws + 113999872);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 113999872, grads + 298336);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 123633664, ws + 112394240, ws + 129405184, params + 298080, ws + 125239296, ws + 113999872, ws + 129404928, ws + 129405056);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 129404928, grads + 298080);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 129405056, grads + 298208);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 113999872, params + 150624, ws + 112394240);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 113999872, ws + 107577344, ws + 123633664);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 123633664, grads + 150624);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 112394240, ws + 105971712, ws + 129404672, params + 150368, ws + 107577344, ws + 123633664, ws + 113999872, ws + 114000000);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 113999872, grads + 150368);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 114000000, grads + 150496);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123633664, params + 76640, ws + 105971712);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 126844928, params + 298336, ws + 105971712, ws + 112394240);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 123633664, ws + 109182976, ws + 105971712);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 105971712, grads + 76640);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 112394240, ws + 86704128, ws + 129405952, params + 76512, ws + 109182976, ws + 105971712, ws + 123633664, ws + 123633728);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 123633664, grads + 76512);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 123633728, grads + 76576);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 105971712, ws + 70647808, ws + 86704128);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 86704128, grads + 74464);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 112394240, ws + 83492864, ws + 129406080, params + 74336, ws + 109182976, ws + 86704128, ws + 123633664, ws + 123633728);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 123633664, grads + 74336);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 123633728, grads + 74400);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 86704128, params + 37472, ws + 83492864);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 86704128, ws + 80281600, ws + 109182976);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 109182976, grads + 37472);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 83492864, ws + 77070336, ws + 129405824, params + 37344, ws + 80281600, ws + 109182976, ws + 86704128, ws + 86704192);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 86704128, grads + 37344);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 86704192, grads + 37408);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 109182976, params + 18912, ws + 77070336);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 105971712, params + 74464, ws + 77070336, ws + 83492864);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 109182976, ws + 70647808, ws + 77070336);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 77070336, grads + 18912);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 83492864, ws + 70647808, ws + 77070336);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 77070336, ws + 64225280, ws + 129406784, params + 18848, ws + 70647808, ws + 83492864, ws + 83492896);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 83492864, grads + 18848);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 83492896, grads + 18880);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 70647808, params + 9632, ws + 64225280);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 70647808, ws + 57802752, ws + 83492864);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 83492864, grads + 9632);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 64225280, ws + 51380224, ws + 129406720, params + 9568, ws + 57802752, ws + 70647808, ws + 83492864, ws + 83492896);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 83492864, grads + 9568);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 83492896, grads + 9600);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 70647808, params + 352, ws + 77070336, ws + 51380224);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 70647808, ws + 44957696, ws + 57802752);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 57802752, grads + 352);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 51380224, ws + 38535168, ws + 129406656, params + 288, ws + 44957696, ws + 57802752, ws + 64225280, ws + 64225312);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 64225280, grads + 288);  /* accumulate_grad(%228) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 64225312, grads + 320);  /* accumulate_grad(%229) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 57802752, input_x2, ws + 38535168);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  accumulate_grad__backbone_conv1_weight(ws + 38535168, grads + 0);  /* accumulate_grad(%230) {backbone.conv1.weight} */
+  batch_norm_bwd_data__projector_7(ws + 129236992, ws + 128974848, ws + 129402880, ws + 38797312);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
+  linear_bwd_data__projector_6(ws + 38797312, params + 636512, ws + 38928384);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
+  linear_bwd_weight__projector_6(ws + 38797312, ws + 128843776, ws + 38535168);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
+  accumulate_grad__projector_6_weight(ws + 38535168, grads + 636512);  /* accumulate_grad(%233) {projector.6.weight} */
+  batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, params + 635488, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
+  accumulate_grad__projector_4_weight(ws + 38535168, grads + 635488);  /* accumulate_grad(%235) {projector.4.weight} */
+  accumulate_grad__projector_4_bias(ws + 38535680, grads + 636000);  /* accumulate_grad(%236) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 38797312, params + 373344, ws + 38928384);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
+  linear_bwd_weight__projector_3(ws + 38797312, ws + 128581632, ws + 38535168);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 38535168, grads + 373344);  /* accumulate_grad(%238) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, params + 372320, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
+  accumulate_grad__projector_1_weight(ws + 38666240, grads + 372320);  /* accumulate_grad(%240) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 38666752, grads + 372832);  /* accumulate_grad(%241) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 38535168, params + 306784, ws + 40140800);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
+  linear_bwd_weight__projector_0(ws + 38535168, ws + 129368064, ws + 38666240);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
+  accumulate_grad__projector_0_weight(ws + 38666240, grads + 306784);  /* accumulate_grad(%243) {projector.0.weight} */
+  global_avg_pool_bwd__backbone_avgpool(ws + 40140800, ws + 38535168);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 38535168, ws + 120422400, ws + 129404160, params + 306528, ws + 122028032, ws + 44957696, ws + 40140800, ws + 40140928);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 40140800, grads + 306528);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 40140928, grads + 306656);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 44957696, ws + 102760448, ws + 40140800);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 40140800, grads + 298336);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 38535168, ws + 118816768, ws + 129404416, params + 298080, ws + 122028032, ws + 40140800, ws + 41746432, ws + 41746560);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746432, grads + 298080);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 41746560, grads + 298208);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 40140800, params + 150624, ws + 38535168);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 40140800, ws + 117211136, ws + 41746432);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, grads + 150624);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, params + 150368, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, grads + 150368);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 40140928, grads + 150496);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 46563328, params + 76640, ws + 38535168);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 44957696, params + 298336, ws + 38535168, ws + 41746432);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 46563328, ws + 102760448, ws + 38535168);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 38535168, grads + 76640);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 41746432, ws + 99549184, ws + 129405568, params + 76512, ws + 102760448, ws + 51380224, ws + 38535168, ws + 38535232);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 38535168, grads + 76512);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 38535232, grads + 76576);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 51380224, ws + 32112640, ws + 38535168);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 38535168, grads + 74464);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 41746432, ws + 96337920, ws + 129405696, params + 74336, ws + 102760448, ws + 38535168, ws + 44957696, ws + 44957760);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 44957696, grads + 74336);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 44957760, grads + 74400);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 38535168, params + 37472, ws + 41746432);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 38535168, ws + 93126656, ws + 44957696);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 44957696, grads + 37472);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 41746432, ws + 89915392, ws + 129405440, params + 37344, ws + 93126656, ws + 54591488, ws + 38535168, ws + 38535232);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 38535168, grads + 37344);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535232, grads + 37408);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 54591488, params + 18912, ws + 38535168);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 51380224, params + 74464, ws + 38535168, ws + 44957696);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 54591488, ws + 32112640, ws + 38535168);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, grads + 18912);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
+  relu_bwd__backbone_layer1_0_relu2(ws + 44957696, ws + 32112640, ws + 38535168);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, params + 18848, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957696, grads + 18848);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957728, grads + 18880);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112640, params + 9632, ws + 25690112);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112640, ws + 19267584, ws + 44957696);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957696, grads + 9632);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690112, ws + 12845056, ws + 129406528, params + 9568, ws + 19267584, ws + 32112640, ws + 44957696, ws + 44957728);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 44957696, grads + 9568);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 44957728, grads + 9600);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112640, params + 352, ws + 38535168, ws + 12845056);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 32112640, ws + 6422528, ws + 19267584);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 19267584, grads + 352);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 12845056, ws + 0, ws + 129406464, params + 288, ws + 6422528, ws + 19267584, ws + 25690112, ws + 25690144);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 25690112, grads + 288);  /* accumulate_grad(%287) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 25690144, grads + 320);  /* accumulate_grad(%288) {backbone.bn1.bias} */
+  conv2d_bwd_weight__backbone_conv1(ws + 19267584, input_x1, ws + 0);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
   accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%289) {backbone.conv1.weight} */
-  *loss = (double)*(ws + 6422576);
+  *loss = (double)*(ws + 129406848);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 
@@ -3595,7 +3595,7 @@ int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[
 void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
   float* ws = a->workspace;
   switch (i) {
-    case 0: memcpy(dst, ws + 53677696, sizeof(float) * 131072); break;
+    case 0: memcpy(dst, ws + 129105920, sizeof(float) * 131072); break;
     default: (void)ws; (void)dst; break;
   }
 }
@@ -3734,7 +3734,7 @@ int64_t simsiam_arena_numel(int64_t arena) {
     case SIMSIAM_ARENA_PARAMS: case SIMSIAM_ARENA_GRADS: case SIMSIAM_ARENA_MOMENTUM: return 1031008;
     case SIMSIAM_ARENA_BUFFERS: return 4672;
     case SIMSIAM_ARENA_COUNTERS: return 13;
-    case SIMSIAM_ARENA_WORKSPACE: return 131859200;
+    case SIMSIAM_ARENA_WORKSPACE: return 129406864;
     case SIMSIAM_ARENA_INPUTS: return 2;
     default: return 0;
   }

@@ -52,13 +52,16 @@ struct ProfileReport {
         var lines = [String(format: "profile: kernels take %.3f s of the %.3f s step; FMA peak %.0f GFLOP/s (measured now)",
                             total, stepSeconds, peakGigaflops),
                      "  ms/step  share  GFLOP/s  peak  kernel"]
-        for kernel in kernels.sorted(by: { $0.seconds > $1.seconds }) {
+        // Kernels a training step never calls (e.g. the evaluation graph's) would only pad the table.
+        for kernel in kernels.sorted(by: { $0.seconds > $1.seconds }) where kernel.calls > 0 {
             let perStep = kernel.seconds / Double(steps)
             let rate = kernel.gigaflopsPerSecond
             lines.append(String(format: "  %7.2f  %4.1f%%  %7@  %4@  %@", perStep * 1000, 100 * perStep / stepSeconds,
                                 rate.map { String(format: "%.1f", $0) } ?? "-",
                                 rate.map { String(format: "%.0f%%", 100 * $0 / peakGigaflops) } ?? "-", kernel.name))
         }
+        let uncalled = kernels.count { $0.calls == 0 }
+        if uncalled > 0 { lines.append("  (\(uncalled) kernels not called by a training step, e.g. the evaluation graph's, are left out)") }
         let flops = kernels.reduce(0) { $0 + $1.flopsPerCall * Double($1.calls) } / Double(steps)
         lines.append(String(format: "  GEMM work %.1f GFLOP per step: %.1f GFLOP/s over the whole step (%.0f%% of peak)",
                             flops / 1e9, flops / stepSeconds / 1e9, 100 * flops / stepSeconds / 1e9 / peakGigaflops))

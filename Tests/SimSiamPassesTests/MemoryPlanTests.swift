@@ -48,10 +48,11 @@ import SimSiamDSL
             }
         }
         #expect(plan.workspaceElements < plan.unsharedElements / 2)
-        // The peak of live values bounds any placement; best fit stays within 10% of it here (9%).
+        // The peak of live values bounds any placement; greedy by size comes within 3% of it here
+        // (2.5%; best fit in program order needed 9%).
         let peak = (0..<graph.nodes.count).map { step in slots.filter { $0.life.contains(step) }.reduce(0) { $0 + ArenaLayout.aligned($1.memory.count) } }.max() ?? 0
         #expect(plan.peakLiveElements == peak)
-        #expect(Double(plan.workspaceElements) <= 1.1 * Double(peak))
+        #expect(Double(plan.workspaceElements) <= 1.03 * Double(peak))
     }
 
     @Test func stopGradientAndReshapeAlias() throws {
