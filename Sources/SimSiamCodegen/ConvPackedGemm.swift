@@ -3,9 +3,10 @@ import SimSiamIR
 /// Convolutions as GEMMs with both operands packed (`gemm_column_panels`,
 /// `gemm_reduce_over_k`), columns running across images. Chosen over the
 /// in-place kernels of `TunedKernels.swift` where the padded grid of one image
-/// wastes more than packing costs (packing is ~1/M of the work): the weight
-/// gradients of small maps with many channels (7x7 to 4x4), and strided 1x1
-/// convolutions with many outputs, which channels-last does not pay for.
+/// wastes more than packing costs (packing is ~1/M of the work) and
+/// channels-last does not pay: weight gradients whose channels-last partial
+/// sums would outgrow 4 MB (W2's layer4), and forward convolutions with many
+/// outputs on tiny maps (W2's layer4.0.conv1 and strided 1x1s).
 extension KernelEmitter {
     /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
     /// the packing of the im2col operand costs about 50/M of the compute. Measured on

@@ -287,8 +287,9 @@ extension KernelEmitter {
         // value than forward: 66%, 77% and 87% at 192, 288 and 576.
         let inPlace = 0.88 * Double(p * q) / Double(length), packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
         let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
-        // Its partial sums are [C*K*K x O] per thread, added into a tile at a time: at 9.4 MB (W2 layer4)
-        // that traffic made it 5-8% slower than packed, at 2.4 MB (layer3) 4-5% faster.
+        // Its partial sums are [C*K*K x O] per thread, zeroed and added across threads every call. At
+        // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
+        // images, 157-159 against ~182 at 128, whatever the images per pass. At 2.4 MB (layer3): faster.
         let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.columns(precision)) * precision.bytes
         if channels % GemmSupport.rows == 0, partialBytes <= 4 << 20,
            Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue, copyCost: 90, kernel: 1) > max(inPlace, packed) {
