@@ -285,16 +285,26 @@ static void conv_moments_add(int64_t m, int64_t plane, const float* restrict y, 
   }
 }
 
-/* moments[o] = mean, moments[m + o] = biased variance, from the threads' sums added in thread order
-   (so they repeat exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
-static void conv_moments_finish(int64_t m, double count, double* const* sums, int threads, float* restrict moments) {
+/* This thread's zeroed sums (2 x m) for conv_moments_add, kept in sums[thread]; null when sums is. */
+static double* conv_moments_begin(double** sums, int64_t m) {
+  return sums ? (sums[omp_get_thread_num()] = calloc((size_t)(2 * m), sizeof(double))) : 0;
+}
+
+/* Called by every thread of the region after its last conv_moments_add: moments[o] = mean,
+   moments[m + o] = biased variance, from the threads' sums added in thread order (so they repeat
+   exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
+static void conv_moments_finish(int64_t m, double count, double** sums, float* restrict moments) {
+  if (!moments) return;
+  #pragma omp barrier
+  #pragma omp single
   for (int64_t o = 0; o < m; o++) {
     double sum = 0, squares = 0;
-    for (int t = 0; t < threads; t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
+    for (int t = 0; t < omp_get_num_threads(); t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
     const double mean = sum / count;
     moments[o] = (float)mean;
     moments[m + o] = (float)fmax(squares / count - mean * mean, 0.0);
   }
+  free(sums[omp_get_thread_num()]);
 }
 
 /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase,
@@ -314,7 +324,7 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
-    if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
+    double* const thread_sums = conv_moments_begin(sums, p->m);
     for (int64_t f = 0; f < p->phases; f++) {
       const conv_phase_t* ph = &p->phase[f];
       const int64_t K = p->channels * ph->taps;
@@ -370,15 +380,10 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
           }
         }
       }
-      if (moments) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, sums[omp_get_thread_num()]);
+      if (thread_sums) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, thread_sums);
     }
     free(source);
-    if (moments) {
-      #pragma omp barrier
-      #pragma omp single
-      conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
-      free(sums[omp_get_thread_num()]);
-    }
+    conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
   }
   free(sums);
   for (int64_t f = 0; f < p->phases; f++) { free(a[f]); free(offset[f]); }
@@ -651,7 +656,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
-    if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
+    double* const thread_sums = conv_moments_begin(sums, p->m);
     for (int64_t f = 0; f < p->phases; f++) {
       const conv_cl_phase_t* ph = &p->phase[f];
       const int64_t K = C * ph->taps;
@@ -714,17 +719,11 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
           }
         }
       }
-      if (moments)
-        for (int64_t g = 0; g < count; g++)
-          conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, sums[omp_get_thread_num()]);
+      if (thread_sums)
+        for (int64_t g = 0; g < count; g++) conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, thread_sums);
     }
     free(source);
-    if (moments) {
-      #pragma omp barrier
-      #pragma omp single
-      conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
-      free(sums[omp_get_thread_num()]);
-    }
+    conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
   }
   free(sums);
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);

@@ -154,7 +154,7 @@ enum ConvChannelsLast {
               double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
               #pragma omp parallel
               {
-                if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
+                double* const thread_sums = conv_moments_begin(sums, p->m);
                 for (int64_t f = 0; f < p->phases; f++) {
                   const conv_cl_phase_t* ph = &p->phase[f];
                   const int64_t K = C * ph->taps;
@@ -217,17 +217,11 @@ enum ConvChannelsLast {
                       }
                     }
                   }
-                  if (moments)
-                    for (int64_t g = 0; g < count; g++)
-                      conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, sums[omp_get_thread_num()]);
+                  if (thread_sums)
+                    for (int64_t g = 0; g < count; g++) conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, thread_sums);
                 }
                 free(source);
-                if (moments) {
-                  #pragma omp barrier
-                  #pragma omp single
-                  conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
-                  free(sums[omp_get_thread_num()]);
-                }
+                conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
               }
               free(sums);
               for (int64_t f = 0; f < p->phases; f++) free(b[f]);

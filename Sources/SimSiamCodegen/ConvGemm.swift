@@ -172,16 +172,26 @@ enum ConvGemm {
               }
             }
 
-            /* moments[o] = mean, moments[m + o] = biased variance, from the threads' sums added in thread order
-               (so they repeat exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
-            static void conv_moments_finish(int64_t m, double count, double* const* sums, int threads, \(t)* restrict moments) {
+            /* This thread's zeroed sums (2 x m) for conv_moments_add, kept in sums[thread]; null when sums is. */
+            static double* conv_moments_begin(double** sums, int64_t m) {
+              return sums ? (sums[omp_get_thread_num()] = calloc((size_t)(2 * m), sizeof(double))) : 0;
+            }
+
+            /* Called by every thread of the region after its last conv_moments_add: moments[o] = mean,
+               moments[m + o] = biased variance, from the threads' sums added in thread order (so they repeat
+               exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
+            static void conv_moments_finish(int64_t m, double count, double** sums, \(t)* restrict moments) {
+              if (!moments) return;
+              #pragma omp barrier
+              #pragma omp single
               for (int64_t o = 0; o < m; o++) {
                 double sum = 0, squares = 0;
-                for (int t = 0; t < threads; t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
+                for (int t = 0; t < omp_get_num_threads(); t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
                 const double mean = sum / count;
                 moments[o] = (\(t))mean;
                 moments[m + o] = (\(t))fmax(squares / count - mean * mean, 0.0);
               }
+              free(sums[omp_get_thread_num()]);
             }
 
             /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase,
@@ -201,7 +211,7 @@ enum ConvGemm {
               double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
               #pragma omp parallel
               {
-                if (moments) sums[omp_get_thread_num()] = calloc((size_t)(2 * p->m), sizeof(double));
+                double* const thread_sums = conv_moments_begin(sums, p->m);
                 for (int64_t f = 0; f < p->phases; f++) {
                   const conv_phase_t* ph = &p->phase[f];
                   const int64_t K = p->channels * ph->taps;
@@ -257,15 +267,10 @@ enum ConvGemm {
                       }
                     }
                   }
-                  if (moments) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, sums[omp_get_thread_num()]);
+                  if (thread_sums) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, thread_sums);
                 }
                 free(source);
-                if (moments) {
-                  #pragma omp barrier
-                  #pragma omp single
-                  conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, omp_get_num_threads(), moments);
-                  free(sums[omp_get_thread_num()]);
-                }
+                conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
               }
               free(sums);
               for (int64_t f = 0; f < p->phases; f++) { free(a[f]); free(offset[f]); }

@@ -16,33 +16,30 @@ extension KernelEmitter {
         var store: String?
     }
 
+    /// The kernel of one GEMM: its pack (and store) functions, named `<kernel>__pack_a` etc.,
+    /// and the driver call that runs it on operands `g`.
     func gemmKernel(_ plan: GemmPlan) -> Kernel {
-        let (helpers, call) = gemmCall(plan, prefix: "$KERNEL_")
-        var c = CLines()
-        c.line("const gemm_operands_t g = \(plan.operands);")
-        c.line(call)
-        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
-        kernel.helpers = helpers
-        return kernel
-    }
-
-    /// The pack (and store) functions of one GEMM, named `<prefix>_pack_a` etc., and the
-    /// driver call that runs it on operands `g`.
-    func gemmCall(_ plan: GemmPlan, prefix: String) -> (helpers: [String], call: String) {
         let packSignature = "(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel)"
         var helpers = [
-            "static void \(prefix)_pack_a\(packSignature) {\n\(plan.packA)}\n",
-            "static void \(prefix)_pack_b\(packSignature) {\n\(plan.packB)}\n",
+            "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
+            "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
         ]
-        guard let store = plan.store else {
+        var c = CLines()
+        c.line("const gemm_operands_t g = \(plan.operands);")
+        if let store = plan.store {
+            helpers.append("static void $KERNEL__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, "
+                + "const \(t)* restrict tile) {\n\(store)}\n")
+            c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
+        } else {
             // Long k blocks add partials into M x N less often; short ones keep B's panel in L1. Measured
             // (GFLOP/s at k blocks of 256 -> 1024): W2 layer4 weight gradient, 9.4 MB of partials,
             // 175 -> 180-192; W1 layer3, 0.6 MB, 160 -> 144.
             let maxDepth = plan.m * plan.n * precision.bytes > 1 << 20 ? 1024 : 256
-            return (helpers, "gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), \(maxDepth), &g, \(prefix)_pack_a, \(prefix)_pack_b, g.c);")
+            c.line("gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), \(maxDepth), &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
         }
-        helpers.append("static void \(prefix)_store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile) {\n\(store)}\n")
-        return (helpers, "gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, \(prefix)_pack_a, \(prefix)_pack_b, \(prefix)_store);")
+        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
+        kernel.helpers = helpers
+        return kernel
     }
 
     // MARK: Packing and stores shared by several layers

@@ -110,7 +110,7 @@ public struct MemoryPlan: Hashable, Sendable {
             }
         }
         var liveAt = Array(repeating: 0, count: graph.nodes.count + 1)
-        for value in values { for step in value.life where step < liveAt.count { liveAt[step] += value.size } }
+        for value in values { for step in value.life { liveAt[step] += value.size } }
 
         // Largest first, each at the lowest offset free of every placed value alive at the same
         // time (greedy by size, as TFLite's arena planner): big activations pack first and small
