@@ -729,22 +729,24 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);
 }
 
-/* sum[i][j] += sum over positions u < count of a[offset[u] + i] * b[u][j], for the GEMM_MR
-   rows i (input channels) and GEMM_NR columns j (output channels) of a tile. */
-static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict a,
-                                       const float* restrict b, float* restrict sum, int64_t ld) {
+/* sum[i][j] += sum over positions u < count of d[u][i] * s[offset[u] + j], for the GEMM_MR
+   rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input channels,
+   whole lines of the source) of a tile. */
+static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict s,
+                                       const float* restrict d, float* restrict sum, int64_t ld) {
   vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
   for (int64_t u = 0; u < count; u++) {
-    const float* restrict au = a + offset[u];
-    const vec_t b0 = *(const vec_t*)(b + u * GEMM_NR), b1 = *(const vec_t*)(b + u * GEMM_NR + 16);
-    c0_0 += au[0] * b0; c0_1 += au[0] * b1;
-    c1_0 += au[1] * b0; c1_1 += au[1] * b1;
-    c2_0 += au[2] * b0; c2_1 += au[2] * b1;
-    c3_0 += au[3] * b0; c3_1 += au[3] * b1;
-    c4_0 += au[4] * b0; c4_1 += au[4] * b1;
-    c5_0 += au[5] * b0; c5_1 += au[5] * b1;
-    c6_0 += au[6] * b0; c6_1 += au[6] * b1;
-    c7_0 += au[7] * b0; c7_1 += au[7] * b1;
+    const float* restrict su = s + offset[u];
+    const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + 16);
+    const float* restrict du = d + u * GEMM_MR;
+    c0_0 += du[0] * b0; c0_1 += du[0] * b1;
+    c1_0 += du[1] * b0; c1_1 += du[1] * b1;
+    c2_0 += du[2] * b0; c2_1 += du[2] * b1;
+    c3_0 += du[3] * b0; c3_1 += du[3] * b1;
+    c4_0 += du[4] * b0; c4_1 += du[4] * b1;
+    c5_0 += du[5] * b0; c5_1 += du[5] * b1;
+    c6_0 += du[6] * b0; c6_1 += du[6] * b1;
+    c7_0 += du[7] * b0; c7_1 += du[7] * b1;
   }
   *(vec_t*)(sum + 0 * ld) += c0_0; *(vec_t*)(sum + 0 * ld + 16) += c0_1;
   *(vec_t*)(sum + 1 * ld) += c1_0; *(vec_t*)(sum + 1 * ld + 16) += c1_1;
@@ -757,7 +759,7 @@ static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict of
 }
 
 typedef struct {
-  int64_t images, m, taps;  /* dw is m x (channels x taps) */
+  int64_t images, m, taps;  /* dw is m x (channels x taps); channels a multiple of GEMM_NR */
   const int32_t* shift;     /* per tap: source offset, in values */
   conv_cl_source_t source;
   int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
@@ -765,27 +767,27 @@ typedef struct {
 } conv_cl_weight_plan_t;
 
 /* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
-   rows of eight input channels at one tap against 32 output channels, dy copied channels-last.
-   Threads take contiguous ranges of images into private partials ([t][c][o]), added in thread
+   eight output channels against 32 input channels at one tap, dy copied channels-last.
+   Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
    order, so the result repeats exactly for a fixed thread count. */
 static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
   const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
-  const int64_t col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ldm = col_panels * GEMM_NR;
+  const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
   const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
   float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
   #pragma omp parallel
   {
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    float* restrict partial = gemm_alloc(J * ldm);
-    memset(partial, 0, sizeof(float) * (size_t)(J * ldm));
+    float* restrict partial = gemm_alloc(T * ldm * C);
+    memset(partial, 0, sizeof(float) * (size_t)(T * ldm * C));
     partials[thread] = partial;
     float* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
-    /* dy channels-last, one contiguous block per column panel (rows[jb][u][j]): a block stays in
-       L1, where rows ldm apart would share a few cache sets */
-    const int64_t block = p->group * PQ * GEMM_NR;
-    float* restrict rows = gemm_alloc(col_panels * block);
-    memset(rows, 0, sizeof(float) * (size_t)(col_panels * block));
+    /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
+       L1 while the source lines of every (tap, 32 channels) pass it */
+    const int64_t block = p->group * PQ * GEMM_MR;
+    float* restrict rows = gemm_alloc(row_panels * block);
+    memset(rows, 0, sizeof(float) * (size_t)(row_panels * block));
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
     for (int64_t u = 0; u < p->group * PQ; u++) {
       const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
@@ -798,21 +800,20 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
         conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
         const float* restrict d = dy + (n0 + g) * p->dy_image;
         for (int64_t o = 0; o < p->m; o++)
-          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_NR * block + (g * PQ + u) * GEMM_NR + o % GEMM_NR] = d[o * PQ + u];
+          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_MR * block + (g * PQ + u) * GEMM_MR + o % GEMM_MR] = d[o * PQ + u];
       }
-      /* eight rows of partials stay in cache while every column panel of dy passes them */
-      for (int64_t t = 0; t < T; t++)
-        for (int64_t c0 = 0; c0 < C; c0 += GEMM_MR)
-          for (int64_t jb = 0; jb < col_panels; jb++)
-            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + jb * block,
-                                partial + (t * C + c0) * ldm + jb * GEMM_NR, ldm);
+      for (int64_t ib = 0; ib < row_panels; ib++)
+        for (int64_t t = 0; t < T; t++)
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block,
+                                partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
     }
     #pragma omp barrier
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < p->m * J; e++) {
       const int64_t o = e / J, c = e % J / T, t = e % T;
       float sum = 0;
-      for (int th = 0; th < threads; th++) sum += partials[th][(t * C + c) * ldm + o];
+      for (int th = 0; th < threads; th++) sum += partials[th][(t * ldm + o) * C + c];
       dw[e] = sum;
     }
     free(offset);
@@ -3910,17 +3911,13 @@ static void conv2d_bwd_data_add__backbone_layer2_0_downsample_0(const float* res
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], x [512,64,32,32] -> dw [128,64,3,3]; stride 2, padding 1
-   GEMM M 128, N 576, K 512 images x 272 grid */
+   channels-last: GEMM M 576, N 128, K 512 images x 16x16 positions */
 static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 306, 1, 612, 918, 613, 17, 323, 18};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1224 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 128, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 18, .cols = 17},
-    .source_size = 78336, .length = 272, .group = 2, .image_size = 65536,
-    .dy_image = 32768, .dy_rows = 16, .dy_cols = 16};
-  conv_weight_gemm(&plan, dy, x, dw);
+  static const int32_t shift[9] = {0, 64, 128, 2112, 2176, 2240, 4224, 4288, 4352};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
+    .source = {.channels = 64, .height = 32, .width = 32, .pad_top = 1, .pad_left = 1, .rows = 33, .cols = 33},
+    .out_rows = 16, .out_cols = 16, .stride = 2, .group = 1, .image_size = 65536, .dy_image = 32768};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13

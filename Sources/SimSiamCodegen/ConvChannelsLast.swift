@@ -18,7 +18,7 @@ enum ConvChannelsLast {
         let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
         let windows = (0..<mr).map { "const \(t)* restrict a\($0) = position[\($0)] + shift[t];" }.joined(separator: "\n    ")
         let fmas = (0..<mr).map { "      c\($0)_0 += a\($0)[c] * b0; c\($0)_1 += a\($0)[c] * b1;" }.joined(separator: "\n")
-        let weightFmas = (0..<mr).map { "    c\($0)_0 += au[\($0)] * b0; c\($0)_1 += au[\($0)] * b1;" }.joined(separator: "\n")
+        let weightFmas = (0..<mr).map { "    c\($0)_0 += du[\($0)] * b0; c\($0)_1 += du[\($0)] * b1;" }.joined(separator: "\n")
         let weightSums = (0..<mr).map { "  *(vec_t*)(sum + \($0) * ld) += c\($0)_0; *(vec_t*)(sum + \($0) * ld + \(lanes)) += c\($0)_1;" }
             .joined(separator: "\n")
         let writes = (0..<mr).map { "  *(vec_t*)(tile + \($0 * 2 * lanes)) = c\($0)_0; *(vec_t*)(tile + \($0 * 2 * lanes + lanes)) = c\($0)_1;" }
@@ -227,21 +227,23 @@ enum ConvChannelsLast {
               for (int64_t f = 0; f < p->phases; f++) free(b[f]);
             }
 
-            /* sum[i][j] += sum over positions u < count of a[offset[u] + i] * b[u][j], for the GEMM_MR
-               rows i (input channels) and GEMM_NR columns j (output channels) of a tile. */
-            static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const \(t)* restrict a,
-                                                   const \(t)* restrict b, \(t)* restrict sum, int64_t ld) {
+            /* sum[i][j] += sum over positions u < count of d[u][i] * s[offset[u] + j], for the GEMM_MR
+               rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input channels,
+               whole lines of the source) of a tile. */
+            static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const \(t)* restrict s,
+                                                   const \(t)* restrict d, \(t)* restrict sum, int64_t ld) {
               vec_t \(accumulators);
               for (int64_t u = 0; u < count; u++) {
-                const \(t)* restrict au = a + offset[u];
-                const vec_t b0 = *(const vec_t*)(b + u * GEMM_NR), b1 = *(const vec_t*)(b + u * GEMM_NR + \(lanes));
+                const \(t)* restrict su = s + offset[u];
+                const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + \(lanes));
+                const \(t)* restrict du = d + u * GEMM_MR;
             \(weightFmas)
               }
             \(weightSums)
             }
 
             typedef struct {
-              int64_t images, m, taps;  /* dw is m x (channels x taps) */
+              int64_t images, m, taps;  /* dw is m x (channels x taps); channels a multiple of GEMM_NR */
               const int32_t* shift;     /* per tap: source offset, in values */
               conv_cl_source_t source;
               int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
@@ -249,27 +251,27 @@ enum ConvChannelsLast {
             } conv_cl_weight_plan_t;
 
             /* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
-               rows of eight input channels at one tap against 32 output channels, dy copied channels-last.
-               Threads take contiguous ranges of images into private partials ([t][c][o]), added in thread
+               eight output channels against 32 input channels at one tap, dy copied channels-last.
+               Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
                order, so the result repeats exactly for a fixed thread count. */
             static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const \(t)* restrict dy, const \(t)* restrict x, \(t)* restrict dw) {
               const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
-              const int64_t col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ldm = col_panels * GEMM_NR;
+              const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
               const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
               \(t)** partials = calloc((size_t)omp_get_max_threads(), sizeof(\(t)*));
               #pragma omp parallel
               {
                 const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-                \(t)* restrict partial = gemm_alloc(J * ldm);
-                memset(partial, 0, sizeof(\(t)) * (size_t)(J * ldm));
+                \(t)* restrict partial = gemm_alloc(T * ldm * C);
+                memset(partial, 0, sizeof(\(t)) * (size_t)(T * ldm * C));
                 partials[thread] = partial;
                 \(t)* restrict source = gemm_alloc(p->group * source_size);
                 memset(source, 0, sizeof(\(t)) * (size_t)(p->group * source_size));
-                /* dy channels-last, one contiguous block per column panel (rows[jb][u][j]): a block stays in
-                   L1, where rows ldm apart would share a few cache sets */
-                const int64_t block = p->group * PQ * GEMM_NR;
-                \(t)* restrict rows = gemm_alloc(col_panels * block);
-                memset(rows, 0, sizeof(\(t)) * (size_t)(col_panels * block));
+                /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
+                   L1 while the source lines of every (tap, 32 channels) pass it */
+                const int64_t block = p->group * PQ * GEMM_MR;
+                \(t)* restrict rows = gemm_alloc(row_panels * block);
+                memset(rows, 0, sizeof(\(t)) * (size_t)(row_panels * block));
                 int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
                 for (int64_t u = 0; u < p->group * PQ; u++) {
                   const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
@@ -282,21 +284,20 @@ enum ConvChannelsLast {
                     conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
                     const \(t)* restrict d = dy + (n0 + g) * p->dy_image;
                     for (int64_t o = 0; o < p->m; o++)
-                      for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_NR * block + (g * PQ + u) * GEMM_NR + o % GEMM_NR] = d[o * PQ + u];
+                      for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_MR * block + (g * PQ + u) * GEMM_MR + o % GEMM_MR] = d[o * PQ + u];
                   }
-                  /* eight rows of partials stay in cache while every column panel of dy passes them */
-                  for (int64_t t = 0; t < T; t++)
-                    for (int64_t c0 = 0; c0 < C; c0 += GEMM_MR)
-                      for (int64_t jb = 0; jb < col_panels; jb++)
-                        conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + jb * block,
-                                            partial + (t * C + c0) * ldm + jb * GEMM_NR, ldm);
+                  for (int64_t ib = 0; ib < row_panels; ib++)
+                    for (int64_t t = 0; t < T; t++)
+                      for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+                        conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block,
+                                            partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
                 }
                 #pragma omp barrier
                 #pragma omp for schedule(static)
                 for (int64_t e = 0; e < p->m * J; e++) {
                   const int64_t o = e / J, c = e % J / T, t = e % T;
                   \(t) sum = 0;
-                  for (int th = 0; th < threads; th++) sum += partials[th][(t * C + c) * ldm + o];
+                  for (int th = 0; th < threads; th++) sum += partials[th][(t * ldm + o) * C + c];
                   dw[e] = sum;
                 }
                 free(offset);
@@ -422,14 +423,15 @@ extension KernelEmitter {
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
-    /// dw = the correlation of dy with x over images and positions, rows of eight input channels at
-    /// one tap against 32 output channels, read from channels-last copies of x and dy.
+    /// dw = the correlation of dy with x over images and positions, eight output channels against
+    /// 32 input channels at one tap, read from channels-last copies of x and dy. Needs input
+    /// channels in whole tiles (a multiple of `GemmSupport.columns`).
     func conv2dBackwardWeightChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
                                         rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
-        // Up to ~256 positions per pass: the 32-column panel of their dy rows then stays in L1.
+        // Up to ~256 positions per pass: their dy rows of eight channels (8 KB) then stay in L1.
         let group = max(1, min(8, x[0] / 2, 256 / (p * q)))
         let shifts = (0..<k * k).map { ($0 / k * source.cols + $0 % k) * channels }
         var c = CLines()

@@ -279,17 +279,20 @@ extension KernelEmitter {
         let length = roundUp((p - 1) * source.cols + q, GemmSupport.lanes(precision))
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
         // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
-        // per image group cost the rest); packing a strided x costs more than a stride-1 one (57% at
-        // M = 128 against 69-74%); channels-last copies x and dy, so it needs more FMAs per copied
-        // value than forward: 66%, 77% and 87% at 192, 288 and 576.
-        let inPlace = 0.88 * Double(p * q) / Double(length), packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
+        // per image group cost the rest), 71-73% at stride 2 (W2 layer2.0.conv1); packing a strided x
+        // costs more than a stride-1 one (57% at M = 128 against 69-74%); channels-last copies x and
+        // dy, and fits the forward's model: 74-78%, 81%, 88-92% and 87% at 192, 384, 576 and 1152
+        // FMAs per copied value.
+        let inPlace = 0.88 * Double(p * q) / Double(length) * (s == 1 ? 1 : 0.85)
+        let packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
         let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
         // Its partial sums are [C*K*K x O] per thread, zeroed and added across threads every call. At
         // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
-        // images, 157-159 against ~182 at 128, whatever the images per pass. At 2.4 MB (layer3): faster.
-        let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.columns(precision)) * precision.bytes
-        if channels % GemmSupport.rows == 0, partialBytes <= 4 << 20,
-           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue, copyCost: 90, kernel: 1) > max(inPlace, packed) {
+        // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
+        // (layer3): faster.
+        let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.rows) * precision.bytes
+        if channels % GemmSupport.columns(precision) == 0, partialBytes <= 4 << 20,
+           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
             return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
         }
         if inPlace < packed {
