@@ -12,33 +12,24 @@ extension KernelEmitter {
         var operands: String
         var m: Int, n: Int, k: Int
         var packA: String, packB: String
-        /// Store body for column-panel GEMMs; nil for a k-reduction into `g.c` (row-major M x N).
-        var store: String?
+        /// Store body: where an MR x NR tile of C goes.
+        var store: String
     }
 
-    /// The kernel of one GEMM: its pack (and store) functions, named `<kernel>__pack_a` etc.,
+    /// The kernel of one GEMM: its pack and store functions, named `<kernel>__pack_a` etc.,
     /// and the driver call that runs it on operands `g`.
     func gemmKernel(_ plan: GemmPlan) -> Kernel {
         let packSignature = "(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, \(t)* restrict panel)"
-        var helpers = [
-            "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
-            "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
-        ]
+        let storeSignature = "(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile)"
         var c = CLines()
         c.line("const gemm_operands_t g = \(plan.operands);")
-        if let store = plan.store {
-            helpers.append("static void $KERNEL__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, "
-                + "const \(t)* restrict tile) {\n\(store)}\n")
-            c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
-        } else {
-            // Long k blocks add partials into M x N less often; short ones keep B's panel in L1. Measured
-            // (GFLOP/s at k blocks of 256 -> 1024): W2 layer4 weight gradient, 9.4 MB of partials,
-            // 175 -> 180-192; W1 layer3, 0.6 MB, 160 -> 144.
-            let maxDepth = plan.m * plan.n * precision.bytes > 1 << 20 ? 1024 : 256
-            c.line("gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), \(maxDepth), &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
-        }
+        c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
         var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
-        kernel.helpers = helpers
+        kernel.helpers = [
+            "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
+            "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
+            "static void $KERNEL__store\(storeSignature) {\n\(plan.store)}\n",
+        ]
         return kernel
     }
 
@@ -89,7 +80,7 @@ extension KernelEmitter {
     }
 
     /// C[i][j] = tile (+ bias[j]) into a row-major matrix.
-    private func storeRows(ld: Int, bias: Bool) -> String {
+    func storeRows(ld: Int, bias: Bool) -> String {
         var c = CLines()
         c.block("for (int64_t i = 0; i < rows; i++)") { c in
             c.line("\(t)* restrict row = g->c + (i0 + i) * \(ld) + j0;")
