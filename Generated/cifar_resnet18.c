@@ -1387,56 +1387,18 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(const float* re
   *num_batches_tracked += 1;
 }
 
-static void conv2d_fwd__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 2, padding 1
-   GEMM: M 512, N 8192, K 2304 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 2304 */
 static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1__pack_a, conv2d_fwd__backbone_layer4_0_conv1__pack_b, conv2d_fwd__backbone_layer4_0_conv1__store);
-  /* y's batch statistics for the BN after this convolution */
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < 512; o++) {
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < 512; n++) {
-      const float* restrict row = y + (n * 512 + o) * 16;
-      for (int64_t i = 0; i < 16; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
-    }
-    const double mean = sum / 8192.0;
-    moments[o] = (float)mean;
-    moments[512 + o] = (float)fmax(squares / 8192.0 - mean * mean, 0.0);
-  }
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
+    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4804,44 +4766,18 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(const float* res
   }
 }
 
-static void conv2d_fwd__backbone_layer4_0_conv1_2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2304 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1_2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 1; left[j] = pixel % 4 * 2 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 9, kh = row / 3 % 3, kw = row % 3;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_conv1_2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [512,256,3,3] -> y [512,512,4,4]; stride 2, padding 1
-   GEMM: M 512, N 8192, K 2304 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 2304 */
 static void conv2d_fwd__backbone_layer4_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 2304, &g, conv2d_fwd__backbone_layer4_0_conv1_2__pack_a, conv2d_fwd__backbone_layer4_0_conv1_2__pack_b, conv2d_fwd__backbone_layer4_0_conv1_2__store);
+  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 18, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 2304, .weight_channel = 9,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
+    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer4.0.bn1, DSL SimSiamDSL/ResNet.swift:14
