@@ -46,6 +46,15 @@ static void* gemm_alloc(int64_t elements) {
   return aligned_alloc(64, bytes > 0 ? bytes : 64);
 }
 
+/* out[c][r] = in[r][c] for an R x C matrix, in 16 x 16 blocks; threads own column blocks. */
+static void transpose_rows(int64_t R, int64_t C, const float* restrict in, float* restrict out) {
+  #pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < C; c0 += 16)
+    for (int64_t r0 = 0; r0 < R; r0 += 16)
+      for (int64_t c = c0; c < c0 + 16 && c < C; c++)
+        for (int64_t r = r0; r < r0 + 16 && r < R; r++) out[c * R + r] = in[r * C + c];
+}
+
 /* tile = a_panel^T b_panel over kc steps: MR x NR accumulators in registers. */
 static inline void gemm_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, float* restrict tile) {
   vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
@@ -1188,36 +1197,47 @@ static void linear_fwd__projector_0(const float* restrict x, const float* restri
 /* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict y_t = gemm_alloc(131072);
+  transpose_rows(256, 512, x, x_t);
+  {
+    const float* restrict x = x_t;
+    float* restrict y = y_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum = 0, squares = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          sum += x[v]; squares += (double)x[v] * x[v];
+        }
       }
-    }
-    const double mean = sum / count;
-    const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
-    const double invstd = 1.0 / sqrt(var + 1e-05);
-    saved[c] = (float)mean;
-    saved[C + c] = (float)invstd;
-    const float scale = (float)(invstd * gamma[c]);
-    const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
+      const double mean = sum / count;
+      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      const double invstd = 1.0 / sqrt(var + 1e-05);
+      saved[c] = (float)mean;
+      saved[C + c] = (float)invstd;
+      const float scale = (float)(invstd * gamma[c]);
+      const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
+        }
       }
+      /* running estimates use the unbiased variance, as PyTorch does */
+      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
+      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
-    /* running estimates use the unbiased variance, as PyTorch does */
-    running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
-    running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
+    *num_batches_tracked += 1;
   }
-  *num_batches_tracked += 1;
+  transpose_rows(512, 256, y_t, y);
+  free(x_t);
+  free(y_t);
 }
 
 static void linear_fwd__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1256,36 +1276,47 @@ static void linear_fwd__projector_3(const float* restrict x, const float* restri
 /* batch_norm_train_relu (forward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static void batch_norm_train_relu_fwd__projector_4(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict y_t = gemm_alloc(131072);
+  transpose_rows(256, 512, x, x_t);
+  {
+    const float* restrict x = x_t;
+    float* restrict y = y_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum = 0, squares = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          sum += x[v]; squares += (double)x[v] * x[v];
+        }
       }
-    }
-    const double mean = sum / count;
-    const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
-    const double invstd = 1.0 / sqrt(var + 1e-05);
-    saved[c] = (float)mean;
-    saved[C + c] = (float)invstd;
-    const float scale = (float)(invstd * gamma[c]);
-    const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
+      const double mean = sum / count;
+      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      const double invstd = 1.0 / sqrt(var + 1e-05);
+      saved[c] = (float)mean;
+      saved[C + c] = (float)invstd;
+      const float scale = (float)(invstd * gamma[c]);
+      const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
+        }
       }
+      /* running estimates use the unbiased variance, as PyTorch does */
+      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
+      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
-    /* running estimates use the unbiased variance, as PyTorch does */
-    running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
-    running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
+    *num_batches_tracked += 1;
   }
-  *num_batches_tracked += 1;
+  transpose_rows(512, 256, y_t, y);
+  free(x_t);
+  free(y_t);
 }
 
 static void linear_fwd__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1324,36 +1355,47 @@ static void linear_fwd__projector_6(const float* restrict x, const float* restri
 /* batch_norm_train (forward): layer projector.7, DSL SimSiamDSL/Heads.swift:14
    x [256,512] -> y [256,512], saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
 static void batch_norm_train_fwd__projector_7(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict y_t = gemm_alloc(131072);
+  transpose_rows(256, 512, x, x_t);
+  {
+    const float* restrict x = x_t;
+    float* restrict y = y_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum = 0, squares = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          sum += x[v]; squares += (double)x[v] * x[v];
+        }
       }
-    }
-    const double mean = sum / count;
-    const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
-    const double invstd = 1.0 / sqrt(var + 1e-05);
-    saved[c] = (float)mean;
-    saved[C + c] = (float)invstd;
-    const float scale = (float)(invstd);
-    const float shift = (float)(-mean * invstd);
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        y[v] = x[v] * scale + shift;
+      const double mean = sum / count;
+      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      const double invstd = 1.0 / sqrt(var + 1e-05);
+      saved[c] = (float)mean;
+      saved[C + c] = (float)invstd;
+      const float scale = (float)(invstd);
+      const float shift = (float)(-mean * invstd);
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          y[v] = x[v] * scale + shift;
+        }
       }
+      /* running estimates use the unbiased variance, as PyTorch does */
+      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
+      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
-    /* running estimates use the unbiased variance, as PyTorch does */
-    running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
-    running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
+    *num_batches_tracked += 1;
   }
-  *num_batches_tracked += 1;
+  transpose_rows(512, 256, y_t, y);
+  free(x_t);
+  free(y_t);
 }
 
 static void linear_fwd__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1769,27 +1811,42 @@ static void accumulate_grad__predictor_0_weight(const float* restrict g, float* 
 /* batch_norm_bwd_data (backward): layer projector.7, DSL SimSiamDSL/Heads.swift:14
    dy [256,512], x [256,512], saved [2,512] -> dx [256,512] */
 static void batch_norm_bwd_data__projector_7(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict dy_t = gemm_alloc(131072);
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict dx_t = gemm_alloc(131072);
+  transpose_rows(256, 512, dy, dy_t);
+  transpose_rows(256, 512, x, x_t);
+  {
+    const float* restrict dy = dy_t;
+    const float* restrict x = x_t;
+    float* restrict dx = dx_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+        }
       }
-    }
-    const double a = invstd;
-    const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      const double a = invstd;
+      const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  transpose_rows(512, 256, dx_t, dx);
+  free(dy_t);
+  free(x_t);
+  free(dx_t);
 }
 
 static void linear_bwd_data__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1860,28 +1917,47 @@ static void accumulate_grad__projector_6_weight(const float* restrict g, float* 
 /* batch_norm_relu_bwd (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    dy [256,512] (of the fused ReLU's output y), x [256,512], saved, gamma -> dx [256,512], dgamma [512], dbeta [512] */
 static void batch_norm_relu_bwd__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict dy_t = gemm_alloc(131072);
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict y_t = gemm_alloc(131072);
+  float* restrict dx_t = gemm_alloc(131072);
+  transpose_rows(256, 512, dy, dy_t);
+  transpose_rows(256, 512, x, x_t);
+  transpose_rows(256, 512, y, y_t);
+  {
+    const float* restrict dy = dy_t;
+    const float* restrict x = x_t;
+    const float* restrict y = y_t;
+    float* restrict dx = dx_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+        }
       }
-    }
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  transpose_rows(512, 256, dx_t, dx);
+  free(dy_t);
+  free(x_t);
+  free(y_t);
+  free(dx_t);
 }
 
 /* accumulate_grad (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
@@ -1966,28 +2042,47 @@ static void accumulate_grad__projector_3_weight(const float* restrict g, float* 
 /* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    dy [256,512] (of the fused ReLU's output y), x [256,512], saved, gamma -> dx [256,512], dgamma [512], dbeta [512] */
 static void batch_norm_relu_bwd__projector_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const int64_t N = 256, C = 512;
-  const double count = 256.0;
-  #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; c++) {
-    const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
+  float* restrict dy_t = gemm_alloc(131072);
+  float* restrict x_t = gemm_alloc(131072);
+  float* restrict y_t = gemm_alloc(131072);
+  float* restrict dx_t = gemm_alloc(131072);
+  transpose_rows(256, 512, dy, dy_t);
+  transpose_rows(256, 512, x, x_t);
+  transpose_rows(256, 512, y, y_t);
+  {
+    const float* restrict dy = dy_t;
+    const float* restrict x = x_t;
+    const float* restrict y = y_t;
+    float* restrict dx = dx_t;
+    const int64_t N = 256, C = 512;
+    const double count = 256.0;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+        }
       }
-    }
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < 1; i++) {
-        const int64_t v = (n * 512 + c) * 1 + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < 1; i++) {
+          const int64_t v = c * N + n;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  transpose_rows(512, 256, dx_t, dx);
+  free(dy_t);
+  free(x_t);
+  free(y_t);
+  free(dx_t);
 }
 
 /* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36

@@ -51,6 +51,15 @@ enum GemmSupport {
               return aligned_alloc(64, bytes > 0 ? bytes : 64);
             }
 
+            /* out[c][r] = in[r][c] for an R x C matrix, in 16 x 16 blocks; threads own column blocks. */
+            static void transpose_rows(int64_t R, int64_t C, const \(t)* restrict in, \(t)* restrict out) {
+              #pragma omp parallel for schedule(static)
+              for (int64_t c0 = 0; c0 < C; c0 += 16)
+                for (int64_t r0 = 0; r0 < R; r0 += 16)
+                  for (int64_t c = c0; c < c0 + 16 && c < C; c++)
+                    for (int64_t r = r0; r < r0 + 16 && r < R; r++) out[c * R + r] = in[r * C + c];
+            }
+
             /* tile = a_panel^T b_panel over kc steps: MR x NR accumulators in registers. */
             static inline void gemm_micro_tile(int64_t kc, const \(t)* restrict a, const \(t)* restrict b, \(t)* restrict tile) {
               vec_t \(accumulators);

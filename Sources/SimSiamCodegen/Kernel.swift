@@ -40,12 +40,19 @@ struct CLines {
         text += String(repeating: "  ", count: depth) + code + "\n"
     }
 
-    /// `header {` ... `}` with the body indented.
+    /// `header {` ... `}` with the body indented (a bare `{` ... `}` for an empty header).
     mutating func block(_ header: String, _ body: (inout CLines) -> Void) {
-        line(header + " {")
+        line(header.isEmpty ? "{" : header + " {")
         depth += 1
         body(&self)
         depth -= 1
         line("}")
+    }
+
+    /// The lines of `other`, indented to continue at this depth.
+    mutating func append(_ other: CLines) {
+        for code in other.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            text += String(repeating: "  ", count: depth - 1) + code + "\n"
+        }
     }
 }

@@ -45,6 +45,9 @@ import Testing
         }
         let bn1d = (x: p("bn1d.x", [4, 5]), layer: BatchNorm(m, "bn1d", 5, affine: false))
         let bnReLU = (x: p("bn_relu.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn_relu", 2))
+        // Rows of 128 doubles (1 KB): tuned builds run these on channel-major copies.
+        let bn1dWide = (x: p("bn1d_wide.x", [16, 128]), layer: BatchNorm(m, "bn1d_wide", 128, affine: false))
+        let bnReLUWide = (x: p("bn_relu_wide.x", [16, 128]), layer: BatchNorm(m, "bn_relu_wide", 128))
         let relu = p("relu.x", [3, 6])
         let add = (a: p("add.a", [3, 6]), b: p("add.b", [3, 6]))
         let pool = p("gap.x", [3, 4, 3, 3])
@@ -84,6 +87,8 @@ import Testing
         }
         term("bn1d", bn1d.layer(v(bn1d.x)))
         term("bn_relu", bnReLU.layer(v(bnReLU.x)).relu())  // fused forward and backward in tuned builds
+        term("bn1d_wide", bn1dWide.layer(v(bn1dWide.x)))
+        term("bn_relu_wide", bnReLUWide.layer(v(bnReLUWide.x)).relu())
         term("relu", v(relu).relu())
         term("add", v(add.a).adding(v(add.b)))
         term("gap", v(pool).globalAveragePool())
@@ -115,6 +120,11 @@ import Testing
             #expect(lowered.generated.source.contains(/\n  gemm_column_panels\(\d+, \d+, \d+, &g, conv2d_fwd\w*__pack_a/))
             #expect(lowered.generated.source.contains("static void conv2d_bwd_data_add"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
+            for wide in ["batch_norm_relu_bwd__bn_relu_wide(", "batch_norm_train_relu_fwd__bn_relu_wide(", "batch_norm_bwd_data__bn1d_wide(",
+                         "batch_norm_train_fwd__bn1d_wide("] {
+                let body = lowered.generated.source.components(separatedBy: "static void " + wide).dropFirst().first ?? ""
+                #expect(body.prefix(1000).contains("transpose_rows(16, 128,"), "\(wide) does not run channel-major")
+            }
             #expect(lowered.generated.source.contains("-> y [3,4,5,5], moments [2,4] = (mean, biased variance) of y per channel; stride 1, padding 1\n   per image"))
             #expect(lowered.generated.source.contains("-> y [2,256,2,2], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))
             // Channels-last: forward at stride 1 and 2, dx at stride 1 and per phase, with and without an
