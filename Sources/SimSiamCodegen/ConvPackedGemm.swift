@@ -5,8 +5,8 @@ import SimSiamIR
 /// in-place kernels of `TunedKernels.swift` where the padded grid of one image
 /// wastes more than packing costs (packing is ~1/M of the work) and
 /// channels-last does not pay: weight gradients whose channels-last partial
-/// sums would outgrow 4 MB (W2's layer4), and forward convolutions with many
-/// outputs on tiny maps (W2's layer4.0.conv1 and strided 1x1s).
+/// sums would outgrow 4 MB (W2's layer4), and strided 1x1 forward convolutions
+/// with many outputs on tiny maps (W2's layer4.0.downsample).
 extension KernelEmitter {
     /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
     /// the packing of the im2col operand costs about 50/M of the compute, and the GEMM
