@@ -20,11 +20,11 @@ import Testing
         let executable = productsDirectory.appendingPathComponent("simsiamc")
         try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build simsiamc first: \(executable.path)")
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-race-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: cache) }
-        let processes = (0..<2).map { index -> (Process, Pipe) in
+        let outputs = (0..<2).map { FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-race-out-\($0)-\(UUID().uuidString)") }
+        defer { for directory in [cache] + outputs { try? FileManager.default.removeItem(at: directory) } }
+        let processes = outputs.map { out -> (Process, Pipe) in
             let process = Process()
             process.executableURL = executable
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-race-out-\(index)-\(UUID().uuidString)")
             process.arguments = ["compile", "--workload", "tiny", "--batch", "3", "--out", out.path]
             var environment = ProcessInfo.processInfo.environment
             environment["SIMSIAMC_CACHE_DIR"] = cache.path

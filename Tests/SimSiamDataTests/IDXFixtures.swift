@@ -4,9 +4,16 @@ import Foundation
 struct IDXFixtures {
     let directory: URL
 
+    /// One directory per test process, removed when the process exits.
+    private static let root: URL = {
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("simsiam-data-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        atexit { try? FileManager.default.removeItem(at: IDXFixtures.root) }
+        return root
+    }()
+
     init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("simsiam-data-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        directory = Self.root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 

@@ -36,9 +36,17 @@ enum ToyLibraryFixture {
         }
     }
 
+    /// One directory per test process, removed when the process exits (the toy libraries
+    /// stay loaded until then).
+    private static let root: URL = {
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("simsiam-runtime-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        atexit { try? FileManager.default.removeItem(at: ToyLibraryFixture.root) }
+        return root
+    }()
+
     static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("simsiam-runtime-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        let directory = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
