@@ -18,7 +18,8 @@
    C[M x N] = A[M x K] * B[K x N] on packed panels: A in panels of GEMM_MR rows
    (k-major: a[k * GEMM_MR + i]), B in panels of GEMM_NR columns (k-major:
    b[k * GEMM_NR + j]), both zero-padded. Each layer kernel supplies pack_a,
-   pack_b and store; threads own whole column panels, so results repeat
+   pack_b and store; threads own whole column panels (or, for a narrow C summed
+   over a long k, private partial sums added in thread order), so results repeat
    exactly for a fixed thread count. */
 typedef float vec_t __attribute__((vector_size(64), aligned(4)));
 enum { GEMM_MR = 8, GEMM_NR = 32 };
@@ -108,6 +109,58 @@ static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gem
     free(b_panel);
   }
   free(a_packed);
+}
+
+/* GEMM with a long k (a weight gradient summed over batch and pixels): threads
+   take contiguous blocks of k and sum into private M x N partials, which are then
+   added in thread order into c (row-major, overwritten). Blocks are as long as
+   possible up to max_kc, but every thread gets one: each block adds its partial
+   sums into M x N once. */
+static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t max_kc, const gemm_operands_t* g,
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, float* restrict c) {
+  const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+  const int64_t per_thread = (K + omp_get_max_threads() - 1) / omp_get_max_threads();
+  const int64_t kc = per_thread < max_kc ? (per_thread + 7) / 8 * 8 : max_kc;
+  const int64_t k_blocks = (K + kc - 1) / kc;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* partial = gemm_alloc(M * N);
+    memset(partial, 0, sizeof(float) * (size_t)(M * N));
+    partials[thread] = partial;
+    float* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
+    float* b_panel = gemm_alloc(kc * GEMM_NR);
+    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    #pragma omp for schedule(static)
+    for (int64_t block = 0; block < k_blocks; block++) {
+      const int64_t k0 = block * kc, depth = K - k0 < kc ? K - k0 : kc;
+      for (int64_t r = 0; r < row_panels; r++) {
+        const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+        pack_a(g, k0, depth, r * GEMM_MR, rows, a_block + r * GEMM_MR * depth);
+      }
+      for (int64_t p = 0; p < col_panels; p++) {
+        const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+        pack_b(g, k0, depth, j0, cols, b_panel);
+        for (int64_t r = 0; r < row_panels; r++) {
+          const int64_t i0 = r * GEMM_MR, rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+          gemm_micro_tile(depth, a_block + r * GEMM_MR * depth, b_panel, tile);
+          for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) partial[(i0 + i) * N + j0 + j] += tile[i * GEMM_NR + j];
+        }
+      }
+    }
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < M * N; e++) {
+      float sum = 0;
+      for (int t = 0; t < threads; t++) sum += partials[t][e];
+      c[e] = sum;
+    }
+    free(b_panel);
+    free(a_block);
+    free(partial);
+  }
+  free(partials);
 }
 /* ===== Convolution support =====
    A convolution is a GEMM whose im2col operand is read in place from a zero-padded,
@@ -2251,19 +2304,12 @@ static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm
   }
 }
 
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 64 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
    GEMM: M 128, N 64, K 12544 */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(128, 64, 12544, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, conv2d_bwd_weight__backbone_layer3_0_downsample_0__store);
+  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18

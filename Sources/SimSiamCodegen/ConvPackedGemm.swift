@@ -61,8 +61,10 @@ extension KernelEmitter {
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
     /// A = dy as [O x N*P*Q], B = im2col(x)^T. Threads own column panels of dw and sum the
     /// whole batch in registers: thread-private partial sums of dw, zeroed and added up every call,
-    /// measured slower (W2 layer4 at 128 images: 54.9 -> 49.3 ms; at 512, 217.7 -> 208.8; W1
-    /// layer3.0's 1x1, K 12544: 3.3 -> 3.4 ms).
+    /// measured slower (W2 layer4 at 128 images: 54.9 -> 49.3 ms; at 512, 217.7 -> 208.8). A dw
+    /// of two column panels or fewer (a 1x1 with few inputs) has too few panels to share, and
+    /// packing all of its long A costs memory: W1's layer3.0 1x1 (K 12544) takes 3.3 ms either
+    /// way, but 11 MiB more peak RSS as column panels, so it sums over k in blocks.
     func conv2dBackwardWeightPacked(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, h, width, k) = (dy[1], x[1], x[2], x[3], dw[2])
@@ -94,6 +96,7 @@ extension KernelEmitter {
         return gemmKernel(GemmPlan(
             summary: "dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)", inputs: ["dy", "x"], outputs: ["dw"],
             operands: "{.a = dy, .b = x, .c = dw}", m: outputs, n: channels * k * k, k: x[0] * p * q,
-            packA: packA.text, packB: packB.text, store: storeRows(ld: channels * k * k, bias: false)))
+            packA: packA.text, packB: packB.text,
+            store: channels * k * k <= 2 * GemmSupport.columns(precision) ? nil : storeRows(ld: channels * k * k, bias: false)))
     }
 }

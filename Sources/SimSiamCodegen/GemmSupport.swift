@@ -1,5 +1,5 @@
 /// The C that every tuned GEMM kernel shares: a register-tiled micro-kernel
-/// and its driver. Layer kernels only say how to read their operands
+/// and two drivers. Layer kernels only say how to read their operands
 /// (`pack_a`, `pack_b`) and where results go (`store`); convolutions read
 /// their input in place (implicit im2col), so no im2col buffer exists.
 ///
@@ -23,7 +23,8 @@ enum GemmSupport {
                C[M x N] = A[M x K] * B[K x N] on packed panels: A in panels of GEMM_MR rows
                (k-major: a[k * GEMM_MR + i]), B in panels of GEMM_NR columns (k-major:
                b[k * GEMM_NR + j]), both zero-padded. Each layer kernel supplies pack_a,
-               pack_b and store; threads own whole column panels, so results repeat
+               pack_b and store; threads own whole column panels (or, for a narrow C summed
+               over a long k, private partial sums added in thread order), so results repeat
                exactly for a fixed thread count. */
             typedef \(t) vec_t __attribute__((vector_size(64), aligned(\(precision.bytes))));
             enum { GEMM_MR = \(mr), GEMM_NR = \(nr) };
@@ -99,6 +100,58 @@ enum GemmSupport {
                 free(b_panel);
               }
               free(a_packed);
+            }
+
+            /* GEMM with a long k (a weight gradient summed over batch and pixels): threads
+               take contiguous blocks of k and sum into private M x N partials, which are then
+               added in thread order into c (row-major, overwritten). Blocks are as long as
+               possible up to max_kc, but every thread gets one: each block adds its partial
+               sums into M x N once. */
+            static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t max_kc, const gemm_operands_t* g,
+                                                  gemm_pack_fn pack_a, gemm_pack_fn pack_b, \(t)* restrict c) {
+              const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
+              const int64_t per_thread = (K + omp_get_max_threads() - 1) / omp_get_max_threads();
+              const int64_t kc = per_thread < max_kc ? (per_thread + 7) / 8 * 8 : max_kc;
+              const int64_t k_blocks = (K + kc - 1) / kc;
+              \(t)** partials = calloc((size_t)omp_get_max_threads(), sizeof(\(t)*));
+              #pragma omp parallel
+              {
+                const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+                \(t)* partial = gemm_alloc(M * N);
+                memset(partial, 0, sizeof(\(t)) * (size_t)(M * N));
+                partials[thread] = partial;
+                \(t)* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
+                \(t)* b_panel = gemm_alloc(kc * GEMM_NR);
+                \(t) tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+                #pragma omp for schedule(static)
+                for (int64_t block = 0; block < k_blocks; block++) {
+                  const int64_t k0 = block * kc, depth = K - k0 < kc ? K - k0 : kc;
+                  for (int64_t r = 0; r < row_panels; r++) {
+                    const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
+                    pack_a(g, k0, depth, r * GEMM_MR, rows, a_block + r * GEMM_MR * depth);
+                  }
+                  for (int64_t p = 0; p < col_panels; p++) {
+                    const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+                    pack_b(g, k0, depth, j0, cols, b_panel);
+                    for (int64_t r = 0; r < row_panels; r++) {
+                      const int64_t i0 = r * GEMM_MR, rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+                      gemm_micro_tile(depth, a_block + r * GEMM_MR * depth, b_panel, tile);
+                      for (int64_t i = 0; i < rows; i++)
+                        for (int64_t j = 0; j < cols; j++) partial[(i0 + i) * N + j0 + j] += tile[i * GEMM_NR + j];
+                    }
+                  }
+                }
+                #pragma omp for schedule(static)
+                for (int64_t e = 0; e < M * N; e++) {
+                  \(t) sum = 0;
+                  for (int t = 0; t < threads; t++) sum += partials[t][e];
+                  c[e] = sum;
+                }
+                free(b_panel);
+                free(a_block);
+                free(partial);
+              }
+              free(partials);
             }
 
             """ + ConvGemm.source(precision) + ConvChannelsLast.source(precision)

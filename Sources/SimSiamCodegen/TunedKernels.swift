@@ -12,8 +12,9 @@ extension KernelEmitter {
         var operands: String
         var m: Int, n: Int, k: Int
         var packA: String, packB: String
-        /// Store body: where an MR x NR tile of C goes.
-        var store: String
+        /// Store body: where an MR x NR tile of C goes; nil: C is `g.c` (row-major M x N), summed
+        /// over k by thread-private partials.
+        var store: String?
     }
 
     /// The kernel of one GEMM: its pack and store functions, named `<kernel>__pack_a` etc.,
@@ -23,13 +24,18 @@ extension KernelEmitter {
         let storeSignature = "(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile)"
         var c = CLines()
         c.line("const gemm_operands_t g = \(plan.operands);")
-        c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
-        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
-        kernel.helpers = [
+        var helpers = [
             "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
             "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
-            "static void $KERNEL__store\(storeSignature) {\n\(plan.store)}\n",
         ]
+        if let store = plan.store {
+            helpers.append("static void $KERNEL__store\(storeSignature) {\n\(store)}\n")
+            c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
+        } else {
+            c.line("gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), 256, &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
+        }
+        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
+        kernel.helpers = helpers
         return kernel
     }
 

@@ -118,6 +118,7 @@ import Testing
             #expect(lowered.generated.source.contains("  conv_gemm(&plan"))
             #expect(lowered.generated.source.contains(/\n  gemm_column_panels\(\d+, \d+, \d+, &g, conv2d_bwd_weight\w*__pack_a/))
             #expect(lowered.generated.source.contains(/\n  gemm_column_panels\(\d+, \d+, \d+, &g, conv2d_fwd\w*__pack_a/))
+            #expect(lowered.generated.source.contains(/\n  gemm_reduce_over_k\(\d+, \d+, \d+, \d+, &g, conv2d_bwd_weight\w*__pack_a/))
             #expect(lowered.generated.source.contains("static void conv2d_bwd_data_add"))
             #expect(lowered.generated.source.contains("static void batch_norm_relu_bwd__bn_relu("))
             for wide in ["batch_norm_relu_bwd__bn_relu_wide(", "batch_norm_train_relu_fwd__bn_relu_wide(", "batch_norm_bwd_data__bn1d_wide(",
