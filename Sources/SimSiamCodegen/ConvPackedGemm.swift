@@ -63,8 +63,9 @@ extension KernelEmitter {
     /// whole batch in registers: thread-private partial sums of dw, zeroed and added up every call,
     /// measured slower (W2 layer4 at 128 images: 54.9 -> 49.3 ms; at 512, 217.7 -> 208.8). A dw
     /// of two column panels or fewer (a 1x1 with few inputs) has too few panels to share, and
-    /// packing all of its long A costs memory: W1's layer3.0 1x1 (K 12544) takes 3.3 ms either
-    /// way, but 11 MiB more peak RSS as column panels, so it sums over k in blocks.
+    /// packing all of its long A costs memory: W1's layer3.0 1x1 (K 12544) takes 3.3-3.4 ms
+    /// either way, but W1's peak RSS read 5-10 MiB higher with it as column panels (`bench
+    /// --json`), so it sums over k in blocks.
     func conv2dBackwardWeightPacked(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, h, width, k) = (dy[1], x[1], x[2], x[3], dw[2])

@@ -1,7 +1,8 @@
 /// The C that every tuned GEMM kernel shares: a register-tiled micro-kernel
 /// and two drivers. Layer kernels only say how to read their operands
 /// (`pack_a`, `pack_b`) and where results go (`store`); convolutions read
-/// their input in place (implicit im2col), so no im2col buffer exists.
+/// their input in place (implicit im2col), so no im2col buffer exists. The
+/// tuned BN kernels use its small helpers too (lane sums, `transpose_rows`).
 ///
 /// The micro-kernel keeps an MR x NR tile of C in 2*MR vector registers
 /// (NR = two vectors of 64 bytes) and does one broadcast-FMA per register and
