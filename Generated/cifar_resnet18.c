@@ -831,6 +831,172 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
   }
   free(partials);
 }
+/* ===== Winograd convolution F(4x4, 3x3) =====
+   Stride 1, padding 1. Per 6x6 input window d: v = B^T d B (36 points), per point a GEMM
+   m = v u over input channels with u = G g G^T, and the 4x4 output tile A^T m A. */
+typedef struct {
+  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
+  int64_t height, width;               /* of input and output */
+  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
+  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
+  int64_t tiles_h, tiles_w;            /* 4 x 4 output tiles per image */
+  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
+} conv_wino_plan_t;
+
+/* o[i * os] = (B^T d)[i] for the six values d[j * s]. */
+static inline void wino_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
+  o[0] = 4 * d[0] - 5 * d[2 * s] + d[4 * s];
+  o[os] = d[4 * s] + d[3 * s] - 4 * (d[s] + d[2 * s]);
+  o[2 * os] = d[4 * s] - d[3 * s] + 4 * (d[s] - d[2 * s]);
+  o[3 * os] = d[4 * s] - d[2 * s] + 2 * (d[3 * s] - d[s]);
+  o[4 * os] = d[4 * s] - d[2 * s] - 2 * (d[3 * s] - d[s]);
+  o[5 * os] = 4 * d[s] - 5 * d[3 * s] + d[5 * s];
+}
+
+/* y[i * ys] = (A^T m)[i] for the six values m[j * s]. */
+static inline void wino_output_1d(const vec_t* m, int64_t s, vec_t* y, int64_t ys) {
+  const vec_t a = m[s] + m[2 * s], b = m[s] - m[2 * s], c = m[3 * s] + m[4 * s], d = m[3 * s] - m[4 * s];
+  y[0] = m[0] + a + c;
+  y[ys] = b + 2 * d;
+  y[2 * ys] = a + 4 * c;
+  y[3 * ys] = b + 8 * d + m[5 * s];
+}
+
+/* u[6][6] = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are
+   transformed once per call, the rounding happens once, at the store. */
+static void wino_kernel(const double* g, double* u) {
+  double t[6][3];
+  for (int j = 0; j < 3; j++) {
+    const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+    t[0][j] = g0 / 4; t[1][j] = -(g0 + g1 + g2) / 6; t[2][j] = -(g0 - g1 + g2) / 6;
+    t[3][j] = g0 / 24 + g1 / 12 + g2 / 6; t[4][j] = g0 / 24 - g1 / 12 + g2 / 6; t[5][j] = g2;
+  }
+  for (int i = 0; i < 6; i++) {
+    const double g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+    u[i * 6] = g0 / 4; u[i * 6 + 1] = -(g0 + g1 + g2) / 6; u[i * 6 + 2] = -(g0 - g1 + g2) / 6;
+    u[i * 6 + 3] = g0 / 24 + g1 / 12 + g2 / 6; u[i * 6 + 4] = g0 / 24 - g1 / 12 + g2 / 6; u[i * 6 + 5] = g2;
+  }
+}
+
+/* v[point][i][c0..] for tile rows i of a block: the 6x6 window at s (channels-last), transformed
+   as columns, then rows. */
+static inline void wino_input_tile(const float* restrict s, int64_t cols, int64_t C, int64_t c0, float* restrict v, int64_t point_stride) {
+  vec_t d[36], e[36], o[6];
+  for (int r = 0; r < 6; r++)
+    for (int q = 0; q < 6; q++) d[r * 6 + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < 6; q++) wino_input_1d(d + q, 6, e + q, 6);
+  for (int r = 0; r < 6; r++) {
+    wino_input_1d(e + r * 6, 1, o, 1);
+    for (int q = 0; q < 6; q++) *(vec_t*)(v + (r * 6 + q) * point_stride + c0) = o[q];
+  }
+}
+
+/* The 4x4 output tile of products m (36 points, point_stride apart) into y (channels-last rows
+   of y_cols pixels, ld values per pixel). */
+static inline void wino_output_tile(const float* restrict m, int64_t point_stride, float* restrict y, int64_t y_cols, int64_t ld) {
+  vec_t p[36], e[24], o[4];
+  for (int k = 0; k < 36; k++) p[k] = *(const vec_t*)(m + k * point_stride);
+  for (int q = 0; q < 6; q++) wino_output_1d(p + q, 6, e + q, 6);
+  for (int r = 0; r < 4; r++) {
+    wino_output_1d(e + r * 6, 1, o, 1);
+    for (int q = 0; q < 4; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
+  }
+}
+
+/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
+   registers; y holds ld values per pixel and at least seven pixels past each row's end. */
+static void wino_store(int64_t m, int64_t height, int64_t width, const float* restrict y, int64_t y_cols, int64_t ld,
+                       float* restrict out, const float* restrict addend) {
+  const int64_t plane = height * width;
+  for (int64_t h = 0; h < height; h++)
+    for (int64_t j0 = 0; j0 < m; j0 += 8)
+      for (int64_t w0 = 0; w0 < width; w0 += 8) {
+        lanes_source_t r[8], c[8];
+        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
+        conv_cl_transpose8(r, c);
+        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
+        for (int64_t j = 0; j < channels; j++) {
+          float* restrict dst = out + (j0 + j) * plane + h * width + w0;
+          const float* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
+          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
+          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
+          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
+        }
+      }
+}
+
+/* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
+   null. Threads take whole groups of images. */
+static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
+                      const float* restrict addend, float* restrict moments) {
+  const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
+  const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                                .rows = p->tiles_h * 4 + 2, .cols = p->tiles_w * 4 + 2};
+  const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
+  const int64_t y_rows = p->tiles_h * 4, y_cols = p->tiles_w * 4, y_size = y_rows * y_cols * O;
+  /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
+  float* restrict u = gemm_alloc(36 * O * C);
+  double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
+  #pragma omp parallel
+  {
+    double* const thread_sums = conv_moments_begin(sums, p->m);
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < O * C; e++) {
+      const int64_t o = e / C, c = e % C;
+      double g[9], k36[36];
+      for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
+      wino_kernel(g, k36);
+      for (int k = 0; k < 36; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (float)k36[k];
+    }
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    float* restrict v = gemm_alloc(36 * TB * C);                 /* v[point][tile][c] */
+    float* restrict products = gemm_alloc(36 * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    float* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
+    const int32_t no_shift = 0;
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+        for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
+          const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const float* restrict s = source + g * source_size + (th * 4 * src.cols + tw * 4) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
+        }
+        for (int64_t k = 0; k < 36; k++)
+          for (int64_t jb = 0; jb < panels; jb++)
+            for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+              const float* position[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + (k * TB + i0 + i) * C;
+              conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
+                                 products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+            }
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          float* restrict yt = y + g * y_size + (th * 4 * y_cols + tw * 4) * O;
+          for (int64_t j0 = 0; j0 < O; j0 += 16)
+            wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
+        }
+      }
+      for (int64_t g = 0; g < count; g++) {
+        float* restrict o = out + (n0 + g) * p->m * plane;
+        wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
+      }
+    }
+    free(y);
+    free(products);
+    free(v);
+    free(source);
+    conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
+  }
+  free(sums);
+  free(u);
+}
 
 /* ===== Kernels ===== */
 
@@ -877,16 +1043,11 @@ static void batch_norm_train_relu_fwd__backbone_bn1(const float* restrict x, con
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -918,16 +1079,11 @@ static void batch_norm_train_relu_fwd__backbone_layer1_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -959,16 +1115,11 @@ static void batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer1.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1000,16 +1151,11 @@ static void batch_norm_train_relu_fwd__backbone_layer1_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer1.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1082,16 +1228,11 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -1164,16 +1305,11 @@ static void batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer2.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1205,16 +1341,11 @@ static void batch_norm_train_relu_fwd__backbone_layer2_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer2.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1287,16 +1418,11 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -1369,16 +1495,11 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer3.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1410,16 +1531,11 @@ static void batch_norm_train_relu_fwd__backbone_layer3_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer3.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1495,16 +1611,11 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -1622,16 +1733,11 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer4.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -1666,16 +1772,11 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer4.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -2623,16 +2724,11 @@ static void accumulate_grad__backbone_layer4_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -2745,16 +2841,11 @@ static void accumulate_grad__backbone_layer4_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], w [512,512,3,3], addend -> dx [512,512,4,4] (+ addend); stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -2947,16 +3038,11 @@ static void accumulate_grad__backbone_layer4_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {7168, 6656, 6144, 4096, 3584, 3072, 1024, 512, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 9, .weight_channel = 4608,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -3214,16 +3300,11 @@ static void accumulate_grad__backbone_layer3_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3295,16 +3376,11 @@ static void accumulate_grad__backbone_layer3_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], w [256,256,3,3], addend -> dx [512,256,8,8] (+ addend); stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3447,16 +3523,11 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {5632, 5376, 5120, 3072, 2816, 2560, 512, 256, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 9, .weight_channel = 2304,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3641,16 +3712,11 @@ static void accumulate_grad__backbone_layer2_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3722,16 +3788,11 @@ static void accumulate_grad__backbone_layer2_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], w [128,128,3,3], addend -> dx [512,128,16,16] (+ addend); stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3874,16 +3935,11 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {4864, 4736, 4608, 2560, 2432, 2304, 256, 128, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4068,16 +4124,11 @@ static void accumulate_grad__backbone_layer1_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   per image and phase: GEMM M 64, K 64 x taps of the phase */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {68, 67, 66, 35, 34, 33, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4153,16 +4204,11 @@ static void accumulate_grad__backbone_layer1_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   per image and phase: GEMM M 64, K 64 x taps of the phase */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {68, 67, 66, 35, 34, 33, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4244,16 +4290,11 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   per image and phase: GEMM M 64, K 64 x taps of the phase */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {68, 67, 66, 35, 34, 33, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4329,16 +4370,11 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   per image and phase: GEMM M 64, K 64 x taps of the phase */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {68, 67, 66, 35, 34, 33, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4468,16 +4504,11 @@ static void batch_norm_eval_relu_fwd__backbone_bn1(const float* restrict x, cons
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4500,16 +4531,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -4532,16 +4558,11 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer1.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4564,16 +4585,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   per image: GEMM M 64, N 32x33 grid, K 576 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 32, .cols = 32, .dest_offset = 0, .dest_row = 32, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 512, .m = 64, .channels = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .image_size = 65536, .out_image = 65536, .out_channel = 1024, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer1.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -4628,16 +4644,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -4692,16 +4703,11 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer2.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4724,16 +4730,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 16x16 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 16, .cols = 16, .row_step = 18, .col_step = 1, .dest_offset = 0, .dest_row = 16, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18}, .group = 1,
-    .image_size = 32768, .out_image = 32768, .out_channel = 256, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer2.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -4788,16 +4789,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -4852,16 +4848,11 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer3.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4884,16 +4875,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 8x8 positions, N 256, K 2304 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 10, .col_step = 1, .dest_offset = 0, .dest_row = 8, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 256, .weight_row = 2304, .weight_channel = 9,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10}, .group = 3,
-    .image_size = 16384, .out_image = 16384, .out_channel = 64, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer3.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -4951,16 +4937,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 static void conv2d_fwd__backbone_layer4_0_downsample_0_2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
@@ -5048,16 +5029,11 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer4.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -5083,16 +5059,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 4608 */
+   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 512, 1024, 3072, 3584, 4096, 6144, 6656, 7168};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 6, .col_step = 1, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 4608, .weight_channel = 9,
-    .source = {.channels = 512, .height = 4, .width = 4, .pad_top = 1, .pad_left = 1, .rows = 6, .cols = 6}, .group = 4,
-    .image_size = 8192, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer4.1.bn2, DSL SimSiamDSL/ResNet.swift:16

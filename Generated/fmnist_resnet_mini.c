@@ -831,6 +831,172 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
   }
   free(partials);
 }
+/* ===== Winograd convolution F(4x4, 3x3) =====
+   Stride 1, padding 1. Per 6x6 input window d: v = B^T d B (36 points), per point a GEMM
+   m = v u over input channels with u = G g G^T, and the 4x4 output tile A^T m A. */
+typedef struct {
+  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
+  int64_t height, width;               /* of input and output */
+  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
+  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
+  int64_t tiles_h, tiles_w;            /* 4 x 4 output tiles per image */
+  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
+} conv_wino_plan_t;
+
+/* o[i * os] = (B^T d)[i] for the six values d[j * s]. */
+static inline void wino_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
+  o[0] = 4 * d[0] - 5 * d[2 * s] + d[4 * s];
+  o[os] = d[4 * s] + d[3 * s] - 4 * (d[s] + d[2 * s]);
+  o[2 * os] = d[4 * s] - d[3 * s] + 4 * (d[s] - d[2 * s]);
+  o[3 * os] = d[4 * s] - d[2 * s] + 2 * (d[3 * s] - d[s]);
+  o[4 * os] = d[4 * s] - d[2 * s] - 2 * (d[3 * s] - d[s]);
+  o[5 * os] = 4 * d[s] - 5 * d[3 * s] + d[5 * s];
+}
+
+/* y[i * ys] = (A^T m)[i] for the six values m[j * s]. */
+static inline void wino_output_1d(const vec_t* m, int64_t s, vec_t* y, int64_t ys) {
+  const vec_t a = m[s] + m[2 * s], b = m[s] - m[2 * s], c = m[3 * s] + m[4 * s], d = m[3 * s] - m[4 * s];
+  y[0] = m[0] + a + c;
+  y[ys] = b + 2 * d;
+  y[2 * ys] = a + 4 * c;
+  y[3 * ys] = b + 8 * d + m[5 * s];
+}
+
+/* u[6][6] = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are
+   transformed once per call, the rounding happens once, at the store. */
+static void wino_kernel(const double* g, double* u) {
+  double t[6][3];
+  for (int j = 0; j < 3; j++) {
+    const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+    t[0][j] = g0 / 4; t[1][j] = -(g0 + g1 + g2) / 6; t[2][j] = -(g0 - g1 + g2) / 6;
+    t[3][j] = g0 / 24 + g1 / 12 + g2 / 6; t[4][j] = g0 / 24 - g1 / 12 + g2 / 6; t[5][j] = g2;
+  }
+  for (int i = 0; i < 6; i++) {
+    const double g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+    u[i * 6] = g0 / 4; u[i * 6 + 1] = -(g0 + g1 + g2) / 6; u[i * 6 + 2] = -(g0 - g1 + g2) / 6;
+    u[i * 6 + 3] = g0 / 24 + g1 / 12 + g2 / 6; u[i * 6 + 4] = g0 / 24 - g1 / 12 + g2 / 6; u[i * 6 + 5] = g2;
+  }
+}
+
+/* v[point][i][c0..] for tile rows i of a block: the 6x6 window at s (channels-last), transformed
+   as columns, then rows. */
+static inline void wino_input_tile(const float* restrict s, int64_t cols, int64_t C, int64_t c0, float* restrict v, int64_t point_stride) {
+  vec_t d[36], e[36], o[6];
+  for (int r = 0; r < 6; r++)
+    for (int q = 0; q < 6; q++) d[r * 6 + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < 6; q++) wino_input_1d(d + q, 6, e + q, 6);
+  for (int r = 0; r < 6; r++) {
+    wino_input_1d(e + r * 6, 1, o, 1);
+    for (int q = 0; q < 6; q++) *(vec_t*)(v + (r * 6 + q) * point_stride + c0) = o[q];
+  }
+}
+
+/* The 4x4 output tile of products m (36 points, point_stride apart) into y (channels-last rows
+   of y_cols pixels, ld values per pixel). */
+static inline void wino_output_tile(const float* restrict m, int64_t point_stride, float* restrict y, int64_t y_cols, int64_t ld) {
+  vec_t p[36], e[24], o[4];
+  for (int k = 0; k < 36; k++) p[k] = *(const vec_t*)(m + k * point_stride);
+  for (int q = 0; q < 6; q++) wino_output_1d(p + q, 6, e + q, 6);
+  for (int r = 0; r < 4; r++) {
+    wino_output_1d(e + r * 6, 1, o, 1);
+    for (int q = 0; q < 4; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
+  }
+}
+
+/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
+   registers; y holds ld values per pixel and at least seven pixels past each row's end. */
+static void wino_store(int64_t m, int64_t height, int64_t width, const float* restrict y, int64_t y_cols, int64_t ld,
+                       float* restrict out, const float* restrict addend) {
+  const int64_t plane = height * width;
+  for (int64_t h = 0; h < height; h++)
+    for (int64_t j0 = 0; j0 < m; j0 += 8)
+      for (int64_t w0 = 0; w0 < width; w0 += 8) {
+        lanes_source_t r[8], c[8];
+        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
+        conv_cl_transpose8(r, c);
+        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
+        for (int64_t j = 0; j < channels; j++) {
+          float* restrict dst = out + (j0 + j) * plane + h * width + w0;
+          const float* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
+          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
+          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
+          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
+        }
+      }
+}
+
+/* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
+   null. Threads take whole groups of images. */
+static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
+                      const float* restrict addend, float* restrict moments) {
+  const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
+  const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                                .rows = p->tiles_h * 4 + 2, .cols = p->tiles_w * 4 + 2};
+  const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
+  const int64_t y_rows = p->tiles_h * 4, y_cols = p->tiles_w * 4, y_size = y_rows * y_cols * O;
+  /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
+  float* restrict u = gemm_alloc(36 * O * C);
+  double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
+  #pragma omp parallel
+  {
+    double* const thread_sums = conv_moments_begin(sums, p->m);
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < O * C; e++) {
+      const int64_t o = e / C, c = e % C;
+      double g[9], k36[36];
+      for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
+      wino_kernel(g, k36);
+      for (int k = 0; k < 36; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (float)k36[k];
+    }
+    float* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    float* restrict v = gemm_alloc(36 * TB * C);                 /* v[point][tile][c] */
+    float* restrict products = gemm_alloc(36 * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    float* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
+    const int32_t no_shift = 0;
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+        for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
+          const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const float* restrict s = source + g * source_size + (th * 4 * src.cols + tw * 4) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
+        }
+        for (int64_t k = 0; k < 36; k++)
+          for (int64_t jb = 0; jb < panels; jb++)
+            for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+              const float* position[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + (k * TB + i0 + i) * C;
+              conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
+                                 products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+            }
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          float* restrict yt = y + g * y_size + (th * 4 * y_cols + tw * 4) * O;
+          for (int64_t j0 = 0; j0 < O; j0 += 16)
+            wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
+        }
+      }
+      for (int64_t g = 0; g < count; g++) {
+        float* restrict o = out + (n0 + g) * p->m * plane;
+        wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
+      }
+    }
+    free(y);
+    free(products);
+    free(v);
+    free(source);
+    conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
+  }
+  free(sums);
+  free(u);
+}
 
 /* ===== Kernels ===== */
 
@@ -877,16 +1043,11 @@ static void batch_norm_train_relu_fwd__backbone_bn1(const float* restrict x, con
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 32, N 28x29 grid, K 288 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -918,16 +1079,11 @@ static void batch_norm_train_relu_fwd__backbone_layer1_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1
-   per image: GEMM M 32, N 28x29 grid, K 288 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_add_relu (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -1000,16 +1156,11 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 576 */
+   Winograd F(4x4, 3x3): 256 images x 16 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 64, 128, 1024, 1088, 1152, 2048, 2112, 2176};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16}, .group = 4,
-    .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 64, .m = 64, .height = 14, .width = 14,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -1123,16 +1274,11 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 256 images x 4 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 1152, 1280, 1408, 2304, 2432, 2560};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
-    .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, moments);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 128, .m = 128, .height = 7, .width = 7,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, moments);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -2370,16 +2516,11 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], w [128,128,3,3] -> dx [256,128,7,7]; stride 1, padding 1
-   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 256 images x 4 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {2560, 2432, 2304, 1408, 1280, 1152, 256, 128, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 9, .weight_channel = 1152,
-    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
-    .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 128, .m = 128, .height = 7, .width = 7,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2629,16 +2770,11 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,64,14,14], w [64,64,3,3] -> dx [256,64,14,14]; stride 1, padding 1
-   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 576 */
+   Winograd F(4x4, 3x3): 256 images x 16 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {2176, 2112, 2048, 1152, 1088, 1024, 128, 64, 0};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 9, .weight_channel = 576,
-    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16}, .group = 4,
-    .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 64, .m = 64, .height = 14, .width = 14,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2827,16 +2963,11 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,32,28,28], w [32,32,3,3] -> dx [256,32,28,28]; stride 1, padding 1
-   per image and phase: GEMM M 32, K 32 x taps of the phase */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {60, 59, 58, 31, 30, 29, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 9, .weight_channel = 288,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 9, .weight_channel = 288, .flip = 1, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -2912,16 +3043,11 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,32,28,28], w [32,32,3,3], addend -> dx [256,32,28,28] (+ addend); stride 1, padding 1
-   per image and phase: GEMM M 32, K 32 x taps of the phase */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_bwd_data_add__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {60, 59, 58, 31, 30, 29, 2, 1, 0};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 9, .weight_channel = 288,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 9, .weight_channel = 288, .flip = 1, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3051,16 +3177,11 @@ static void batch_norm_eval_relu_fwd__backbone_bn1(const float* restrict x, cons
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   per image: GEMM M 32, N 28x29 grid, K 288 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -3083,16 +3204,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   per image: GEMM M 32, N 28x29 grid, K 288 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 1, 2, 29, 30, 31, 58, 59, 60};
-  static const conv_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 28, .cols = 28, .dest_offset = 0, .dest_row = 28, .dest_col = 1},
-  };
-  const conv_plan_t plan = {.images = 256, .m = 32, .channels = 32, .weight_row = 288, .weight_channel = 9,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 31, .cols = 29},
-    .source_size = 28768, .image_size = 25088, .out_image = 25088, .out_channel = 784, .phases = 1, .phase = phases};
-  conv_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_add_relu (forward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -3147,16 +3263,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,64,14,14] * w [64,64,3,3] -> y [256,64,14,14]; stride 1, padding 1
-   channels-last: GEMM M 256 images x 14x14 positions, N 64, K 576 */
+   Winograd F(4x4, 3x3): 256 images x 16 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer2_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 64, 128, 1024, 1088, 1152, 2048, 2112, 2176};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 14, .cols = 14, .row_step = 16, .col_step = 1, .dest_offset = 0, .dest_row = 14, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 64, .weight_row = 576, .weight_channel = 9,
-    .source = {.channels = 64, .height = 14, .width = 14, .pad_top = 1, .pad_left = 1, .rows = 16, .cols = 16}, .group = 4,
-    .image_size = 12544, .out_image = 12544, .out_channel = 196, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 64, .m = 64, .height = 14, .width = 14,
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* conv2d (forward): layer backbone.layer2.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3243,16 +3354,11 @@ static void batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,128,7,7] * w [128,128,3,3] -> y [256,128,7,7]; stride 1, padding 1
-   channels-last: GEMM M 256 images x 7x7 positions, N 128, K 1152 */
+   Winograd F(4x4, 3x3): 256 images x 4 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer3_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  static const int32_t tap0[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, shift0[] = {0, 128, 256, 1152, 1280, 1408, 2304, 2432, 2560};
-  static const conv_cl_phase_t phases[1] = {
-    {.taps = 9, .tap = tap0, .shift = shift0, .rows = 7, .cols = 7, .row_step = 9, .col_step = 1, .dest_offset = 0, .dest_row = 7, .dest_col = 1},
-  };
-  const conv_cl_plan_t plan = {.images = 256, .m = 128, .weight_row = 1152, .weight_channel = 9,
-    .source = {.channels = 128, .height = 7, .width = 7, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9}, .group = 4,
-    .image_size = 6272, .out_image = 6272, .out_channel = 49, .phases = 1, .phase = phases};
-  conv_cl_gemm(&plan, w, x, y, 0, 0);
+  const conv_wino_plan_t plan = {.images = 256, .channels = 128, .m = 128, .height = 7, .width = 7,
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino(&plan, w, x, y, 0, 0);
 }
 
 /* conv2d (forward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18

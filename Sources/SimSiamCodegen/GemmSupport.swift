@@ -155,6 +155,6 @@ enum GemmSupport {
               free(partials);
             }
 
-            """ + ConvGemm.source(precision) + ConvChannelsLast.source(precision)
+            """ + ConvGemm.source(precision) + ConvChannelsLast.source(precision) + ConvWinograd.source(precision)
     }
 }

@@ -189,6 +189,9 @@ extension KernelEmitter {
     func conv2dForwardGemm(stride s: Int, padding pad: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
+            return conv2dForwardWinograd(moments: moments)
+        }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
         let grid = gridEfficiency(source: source, phases: [phase])
@@ -219,6 +222,9 @@ extension KernelEmitter {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: h, width: width) {
+            return conv2dBackwardDataWinograd(accumulates: accumulates)
+        }
         /// Taps kh reaching phase ph read dy row hh + d for dx row h = hh * S + ph.
         func taps(_ ph: Int) -> [(kh: Int, d: Int)] {
             (0..<k).filter { ((ph + pad - $0) % s + s) % s == 0 }.map { ($0, (ph + pad - $0) / s) }

@@ -25,6 +25,9 @@ import Testing
         // Tiny maps with many channels: channels-last weight gradients.
         let channelsLastWeight = (x: p("conv_cl_w.x", [2, 32, 2, 2]), w: p("conv_cl_w.w", [32, 32, 3, 3]))
         let channelsLastWeightStrided = (x: p("conv_cl_w_s2.x", [2, 32, 3, 3]), w: p("conv_cl_w_s2.w", [64, 32, 3, 3]))
+        // 3x3 at stride 1 with 32 channels or more: Winograd F(4x4, 3x3), here with output channels
+        // that fill no whole GEMM panel and a 7x7 map that fills its 4x4 tiles only in part.
+        let winograd = (x: p("conv_wino.x", [2, 32, 7, 7]), w: p("conv_wino.w", [40, 32, 3, 3]))
         let sharedInputs: [(String, (x: Int, w: Int, stride: Int, padding: Int))] = [
             ("conv_shared", (p("conv_shared.x", [3, 2, 5, 5]), p("conv_shared.w", [4, 2, 3, 3]), 1, 1)),
             ("conv_wide_s1_shared", (p("conv_wide_s1_shared.x", [2, 256, 4, 4]), p("conv_wide_s1_shared.w", [4, 256, 3, 3]), 1, 1)),
@@ -32,6 +35,7 @@ import Testing
             ("conv_wide_1x1_shared", (p("conv_wide_1x1_shared.x", [2, 256, 4, 4]), p("conv_wide_1x1_shared.w", [4, 256, 1, 1]), 2, 0)),
             ("conv_cl_shared", (p("conv_cl_shared.x", [3, 24, 6, 6]), p("conv_cl_shared.w", [24, 24, 3, 3]), 1, 1)),
             ("conv_cl_s2_shared", (p("conv_cl_s2_shared.x", [3, 40, 7, 6]), p("conv_cl_s2_shared.w", [16, 40, 3, 3]), 2, 1)),
+            ("conv_wino_shared", (p("conv_wino_shared.x", [2, 32, 7, 7]), p("conv_wino_shared.w", [32, 32, 3, 3]), 1, 1)),
         ]
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         // BNs of convolutions take their batch statistics from the convolution (in place,
@@ -39,6 +43,7 @@ import Testing
         let convBNShapes: [(String, Shape, Shape, Int, Int)] = [
             ("conv_bn", [3, 2, 5, 5], [4, 2, 3, 3], 1, 1), ("conv_cl_bn", [3, 24, 6, 6], [24, 24, 3, 3], 1, 1),
             ("conv_packed_bn", [2, 8, 4, 4], [256, 8, 1, 1], 2, 0),
+            ("conv_wino_bn", [2, 32, 7, 7], [32, 32, 3, 3], 1, 1),
         ]
         let convBN = convBNShapes.map { name, x, w, stride, padding in
             (name, (x: p("\(name).x", x), w: p("\(name).w", w), stride: stride, padding: padding), BatchNorm(m, "\(name).bn", w[0]))
@@ -74,6 +79,7 @@ import Testing
         term("conv_cl_s2", v(channelsLastStrided.x).conv2d(v(channelsLastStrided.w), stride: 2, padding: 1))
         term("conv_cl_w", v(channelsLastWeight.x).conv2d(v(channelsLastWeight.w), stride: 1, padding: 1))
         term("conv_cl_w_s2", v(channelsLastWeightStrided.x).conv2d(v(channelsLastWeightStrided.w), stride: 2, padding: 1))
+        term("conv_wino", v(winograd.x).conv2d(v(winograd.w), stride: 1, padding: 1))
         // Convolution inputs with a second reader: their dx is summed with another gradient, which
         // tuned builds fold into the convolution (in place, and per phase of a strided dx).
         for (name, shared) in sharedInputs {
@@ -139,6 +145,12 @@ import Testing
                             "-> dw [32,32,3,3]; stride 1, padding 1\n   channels-last", "-> dw [64,32,3,3]; stride 2, padding 1\n   channels-last",
                             "-> y [3,24,6,6], moments [2,24] = (mean, biased variance) of y per channel; stride 1, padding 1\n   channels-last"] {
                 #expect(lowered.generated.source.contains(summary), "no channels-last kernel \(summary)")
+            }
+            // Winograd: forward with and without batch statistics, dx with and without an addend.
+            for summary in ["-> y [2,40,7,7]; stride 1, padding 1\n   Winograd", "-> dx [2,32,7,7]; stride 1, padding 1\n   Winograd",
+                            "-> dx [2,32,7,7] (+ addend); stride 1, padding 1\n   Winograd",
+                            "-> y [2,32,7,7], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1\n   Winograd"] {
+                #expect(lowered.generated.source.contains(summary), "no Winograd kernel \(summary)")
             }
         }
         for (name, error) in errors {
