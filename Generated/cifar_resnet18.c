@@ -737,16 +737,16 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);
 }
 
-/* sum[i][j] += sum over positions u < count of d[u][i] * s[offset[u] + j], for the GEMM_MR
-   rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input channels,
-   whole lines of the source) of a tile. */
+/* sum[i][j] += sum over positions u < count of d[u * d_stride + i] * s[offset[u] + j], for the
+   GEMM_MR rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input
+   channels, whole lines of the source) of a tile. */
 static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict s,
-                                       const float* restrict d, float* restrict sum, int64_t ld) {
+                                       const float* restrict d, int64_t d_stride, float* restrict sum, int64_t ld) {
   vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
   for (int64_t u = 0; u < count; u++) {
     const float* restrict su = s + offset[u];
     const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + 16);
-    const float* restrict du = d + u * GEMM_MR;
+    const float* restrict du = d + u * d_stride;
     c0_0 += du[0] * b0; c0_1 += du[0] * b1;
     c1_0 += du[1] * b0; c1_1 += du[1] * b1;
     c2_0 += du[2] * b0; c2_1 += du[2] * b1;
@@ -813,7 +813,7 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
       for (int64_t ib = 0; ib < row_panels; ib++)
         for (int64_t t = 0; t < T; t++)
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
-            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block,
+            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, GEMM_MR,
                                 partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
     }
     #pragma omp barrier
@@ -831,75 +831,99 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
   }
   free(partials);
 }
-/* ===== Winograd convolution F(4x4, 3x3) =====
-   Stride 1, padding 1. Per 6x6 input window d: v = B^T d B (36 points), per point a GEMM
-   m = v u over input channels with u = G g G^T, and the 4x4 output tile A^T m A. */
+/* ===== Winograd convolution F(2x2, 3x3) =====
+   Stride 1, padding 1. Per WINO_N x WINO_N input window d: v = B^T d B (WINO_POINTS points), per
+   point a GEMM over input channels with u = G g G^T, and the WINO_M x WINO_M output tile A^T m A. */
+enum { WINO_M = 2, WINO_N = 4, WINO_POINTS = 16 };
+
 typedef struct {
   int64_t images, channels, m;         /* input channels (whole vectors), output channels */
   int64_t height, width;               /* of input and output */
   int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
   int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
-  int64_t tiles_h, tiles_w;            /* 4 x 4 output tiles per image */
+  int64_t tiles_h, tiles_w;            /* WINO_M x WINO_M output tiles per image */
   int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
 } conv_wino_plan_t;
 
-/* o[i * os] = (B^T d)[i] for the six values d[j * s]. */
+/* o[i * os] = (B^T d)[i] for the 4 values d[j * s]. */
 static inline void wino_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
-  o[0] = 4 * d[0] - 5 * d[2 * s] + d[4 * s];
-  o[os] = d[4 * s] + d[3 * s] - 4 * (d[s] + d[2 * s]);
-  o[2 * os] = d[4 * s] - d[3 * s] + 4 * (d[s] - d[2 * s]);
-  o[3 * os] = d[4 * s] - d[2 * s] + 2 * (d[3 * s] - d[s]);
-  o[4 * os] = d[4 * s] - d[2 * s] - 2 * (d[3 * s] - d[s]);
-  o[5 * os] = 4 * d[s] - 5 * d[3 * s] + d[5 * s];
+  o[0] = d[0] - d[2 * s];
+  o[os] = d[s] + d[2 * s];
+  o[2 * os] = -d[s] + d[2 * s];
+  o[3 * os] = d[s] - d[3 * s];
 }
 
-/* y[i * ys] = (A^T m)[i] for the six values m[j * s]. */
+/* y[i * ys] = (A^T m)[i] for the 4 values m[j * s]. */
 static inline void wino_output_1d(const vec_t* m, int64_t s, vec_t* y, int64_t ys) {
-  const vec_t a = m[s] + m[2 * s], b = m[s] - m[2 * s], c = m[3 * s] + m[4 * s], d = m[3 * s] - m[4 * s];
-  y[0] = m[0] + a + c;
-  y[ys] = b + 2 * d;
-  y[2 * ys] = a + 4 * c;
-  y[3 * ys] = b + 8 * d + m[5 * s];
+  y[0] = m[0] + m[s] + m[2 * s];
+  y[ys] = m[s] - m[2 * s] - m[3 * s];
 }
 
-/* u[6][6] = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are
-   transformed once per call, the rounding happens once, at the store. */
+/* z[j * zs] = (A y)[j] for the 2 values y[i * s]: the output transform, transposed. */
+static inline void wino_gradient_1d(const vec_t* y, int64_t s, vec_t* z, int64_t zs) {
+  z[0] = y[0];
+  z[zs] = y[0] + y[s];
+  z[2 * zs] = y[0] - y[s];
+  z[3 * zs] = -y[s];
+}
+
+/* u[i * us] = (G g)[i] for the 3 values g[j * s]. */
+static inline void wino_kernel_1d(const double* g, int64_t s, double* u, int64_t us) {
+  u[0] = g[0];
+  u[us] = (g[0] + g[s] + g[2 * s]) / 2;
+  u[2 * us] = (g[0] - g[s] + g[2 * s]) / 2;
+  u[3 * us] = g[2 * s];
+}
+
+/* g[a * gs] = (G^T u)[a] for the 4 values u[i * s]. */
+static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g, int64_t gs) {
+  g[0] = u[0] + u[s] / 2 + u[2 * s] / 2;
+  g[gs] = u[s] / 2 - u[2 * s] / 2;
+  g[2 * gs] = u[s] / 2 + u[2 * s] / 2 + u[3 * s];
+}
+
+/* u = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are transformed once
+   per call, and rounded once, at the store. */
 static void wino_kernel(const double* g, double* u) {
-  double t[6][3];
-  for (int j = 0; j < 3; j++) {
-    const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-    t[0][j] = g0 / 4; t[1][j] = -(g0 + g1 + g2) / 6; t[2][j] = -(g0 - g1 + g2) / 6;
-    t[3][j] = g0 / 24 + g1 / 12 + g2 / 6; t[4][j] = g0 / 24 - g1 / 12 + g2 / 6; t[5][j] = g2;
-  }
-  for (int i = 0; i < 6; i++) {
-    const double g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-    u[i * 6] = g0 / 4; u[i * 6 + 1] = -(g0 + g1 + g2) / 6; u[i * 6 + 2] = -(g0 - g1 + g2) / 6;
-    u[i * 6 + 3] = g0 / 24 + g1 / 12 + g2 / 6; u[i * 6 + 4] = g0 / 24 - g1 / 12 + g2 / 6; u[i * 6 + 5] = g2;
-  }
+  double t[WINO_N * 3];
+  for (int j = 0; j < 3; j++) wino_kernel_1d(g + j, 3, t + j, 3);
+  for (int i = 0; i < WINO_N; i++) wino_kernel_1d(t + i * 3, 1, u + i * WINO_N, 1);
 }
 
-/* v[point][i][c0..] for tile rows i of a block: the 6x6 window at s (channels-last), transformed
-   as columns, then rows. */
+/* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
+typedef struct { const char* next; int64_t lines, per_step, done; } wino_prefetch_t;
+
+static inline wino_prefetch_t wino_prefetch_plan(const void* next, int64_t bytes, int64_t steps) {
+  const int64_t lines = (bytes + 63) / 64;
+  return (wino_prefetch_t){.next = next, .lines = lines, .per_step = (lines + steps - 1) / steps, .done = 0};
+}
+
+static inline void wino_prefetch_step(wino_prefetch_t* f) {
+  for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
+}
+
+/* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
+   then rows. */
 static inline void wino_input_tile(const float* restrict s, int64_t cols, int64_t C, int64_t c0, float* restrict v, int64_t point_stride) {
-  vec_t d[36], e[36], o[6];
-  for (int r = 0; r < 6; r++)
-    for (int q = 0; q < 6; q++) d[r * 6 + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
-  for (int q = 0; q < 6; q++) wino_input_1d(d + q, 6, e + q, 6);
-  for (int r = 0; r < 6; r++) {
-    wino_input_1d(e + r * 6, 1, o, 1);
-    for (int q = 0; q < 6; q++) *(vec_t*)(v + (r * 6 + q) * point_stride + c0) = o[q];
+  vec_t d[WINO_POINTS], e[WINO_POINTS], o[WINO_N];
+  for (int r = 0; r < WINO_N; r++)
+    for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO_N; q++) wino_input_1d(d + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_N; r++) {
+    wino_input_1d(e + r * WINO_N, 1, o, 1);
+    for (int q = 0; q < WINO_N; q++) *(vec_t*)(v + (r * WINO_N + q) * point_stride + c0) = o[q];
   }
 }
 
-/* The 4x4 output tile of products m (36 points, point_stride apart) into y (channels-last rows
-   of y_cols pixels, ld values per pixel). */
+/* The WINO_M x WINO_M output tile A^T m A of products m (point_stride apart) into y (channels-last
+   rows of y_cols pixels, ld values per pixel). */
 static inline void wino_output_tile(const float* restrict m, int64_t point_stride, float* restrict y, int64_t y_cols, int64_t ld) {
-  vec_t p[36], e[24], o[4];
-  for (int k = 0; k < 36; k++) p[k] = *(const vec_t*)(m + k * point_stride);
-  for (int q = 0; q < 6; q++) wino_output_1d(p + q, 6, e + q, 6);
-  for (int r = 0; r < 4; r++) {
-    wino_output_1d(e + r * 6, 1, o, 1);
-    for (int q = 0; q < 4; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
+  vec_t p[WINO_POINTS], e[WINO_M * WINO_N], o[WINO_M];
+  for (int k = 0; k < WINO_POINTS; k++) p[k] = *(const vec_t*)(m + k * point_stride);
+  for (int q = 0; q < WINO_N; q++) wino_output_1d(p + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_M; r++) {
+    wino_output_1d(e + r * WINO_N, 1, o, 1);
+    for (int q = 0; q < WINO_M; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
   }
 }
 
@@ -932,11 +956,11 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
   const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
   const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
-                                .rows = p->tiles_h * 4 + 2, .cols = p->tiles_w * 4 + 2};
+                                .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
   const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
-  const int64_t y_rows = p->tiles_h * 4, y_cols = p->tiles_w * 4, y_size = y_rows * y_cols * O;
+  const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
-  float* restrict u = gemm_alloc(36 * O * C);
+  float* restrict u = gemm_alloc(WINO_POINTS * O * C);
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -944,15 +968,15 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < O * C; e++) {
       const int64_t o = e / C, c = e % C;
-      double g[9], k36[36];
+      double g[9], transformed[WINO_POINTS];
       for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
-      wino_kernel(g, k36);
-      for (int k = 0; k < 36; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (float)k36[k];
+      wino_kernel(g, transformed);
+      for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (float)transformed[k];
     }
     float* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
-    float* restrict v = gemm_alloc(36 * TB * C);                 /* v[point][tile][c] */
-    float* restrict products = gemm_alloc(36 * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    float* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
+    float* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
     float* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
     const int32_t no_shift = 0;
     const int64_t groups = (p->images + p->group - 1) / p->group;
@@ -960,14 +984,18 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
     for (int64_t gi = 0; gi < groups; gi++) {
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
       for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
+      const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
+      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(float),
+                                                 WINO_POINTS * ((tiles + TB - 1) / TB));
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
         for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
           const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
-          const float* restrict s = source + g * source_size + (th * 4 * src.cols + tw * 4) * C;
+          const float* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
           for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
         }
-        for (int64_t k = 0; k < 36; k++)
+        for (int64_t k = 0; k < WINO_POINTS; k++) {
+          wino_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
             for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
               const float* position[GEMM_MR];
@@ -975,9 +1003,10 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
               conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
                                  products + ((k * panels + jb) * TB + i0) * GEMM_NR);
             }
+        }
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
-          float* restrict yt = y + g * y_size + (th * 4 * y_cols + tw * 4) * O;
+          float* restrict yt = y + g * y_size + (th * WINO_M * y_cols + tw * WINO_M) * O;
           for (int64_t j0 = 0; j0 < O; j0 += 16)
             wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
         }
@@ -996,6 +1025,104 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
   }
   free(sums);
   free(u);
+}
+
+/* z[point][o0..] = A dy A^T for the WINO_M x WINO_M tile of dy at s (channels-last, ld values
+   per pixel). */
+static inline void wino_gradient_tile(const float* restrict s, int64_t cols, int64_t ld, int64_t o0, float* restrict z, int64_t point_stride) {
+  vec_t d[WINO_M * WINO_M], e[WINO_N * WINO_M], o[WINO_N];
+  for (int r = 0; r < WINO_M; r++)
+    for (int q = 0; q < WINO_M; q++) d[r * WINO_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO_M; q++) wino_gradient_1d(d + q, WINO_M, e + q, WINO_M);
+  for (int r = 0; r < WINO_N; r++) {
+    wino_gradient_1d(e + r * WINO_M, 1, o, 1);
+    for (int q = 0; q < WINO_N; q++) *(vec_t*)(z + (r * WINO_N + q) * point_stride + o0) = o[q];
+  }
+}
+
+typedef struct {
+  int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
+  int64_t height, width;         /* of x and dy */
+  int64_t tiles_h, tiles_w, group, block;
+} conv_wino_weight_plan_t;
+
+/* dw[o][c] = G^T du G with du[point][o][c] = sum over tiles of (A dy A^T)[point][o] (B^T x B)[point][c]:
+   the gradient of the forward's products, summed per point by the channels-last weight tile.
+   Threads take contiguous ranges of images into private du, added in thread order, so the
+   result repeats exactly for a fixed thread count. */
+static void conv_wino_weight(const conv_wino_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+  const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                               .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
+  const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
+                               .rows = p->tiles_h * WINO_M, .cols = p->tiles_w * WINO_M};
+  const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
+  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    float* restrict partial = gemm_alloc(WINO_POINTS * O * C);  /* du[point][o][c] */
+    memset(partial, 0, sizeof(float) * (size_t)(WINO_POINTS * O * C));
+    partials[thread] = partial;
+    float* restrict x_source = gemm_alloc(p->group * x_size);
+    float* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(float) * (size_t)(p->group * x_size));
+    memset(dy_source, 0, sizeof(float) * (size_t)(p->group * d_size));
+    float* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
+    float* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
+    for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&xs, x + (n0 + g) * C * plane, x_source + g * x_size);
+        conv_cl_fill(&ds, dy + (n0 + g) * O * plane, dy_source + g * d_size);
+      }
+      const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
+      const int64_t steps = WINO_POINTS * ((tiles + TB - 1) / TB);
+      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(float), steps);
+      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(float), steps);
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const float* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, xs.cols, C, c0, v + i * C, TB * C);
+          const float* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += 16) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
+        }
+        for (int64_t k = 0; k < WINO_POINTS; k++) {
+          wino_prefetch_step(&x_ahead);
+          wino_prefetch_step(&dy_ahead);
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+              conv_cl_weight_tile(valid, offset, v + k * TB * C + c0, z + k * TB * O + o0, O, partial + (k * O + o0) * C + c0, C);
+        }
+      }
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < O * C; e++) {
+      double du[WINO_POINTS], t[3 * WINO_N];
+      for (int k = 0; k < WINO_POINTS; k++) {
+        double sum = 0;
+        for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e];
+        du[k] = sum;
+      }
+      for (int r = 0; r < WINO_N; r++) wino_kernel_gradient_1d(du + r * WINO_N, 1, t + r, WINO_N);  /* t[kw][r] */
+      double g[9];
+      for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
+      for (int k = 0; k < 9; k++) dw[e * 9 + k] = (float)g[k];
+    }
+    free(offset);
+    free(z);
+    free(v);
+    free(dy_source);
+    free(x_source);
+    free(partial);
+  }
+  free(partials);
 }
 
 /* ===== Kernels ===== */
@@ -1043,10 +1170,10 @@ static void batch_norm_train_relu_fwd__backbone_bn1(const float* restrict x, con
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1079,10 +1206,10 @@ static void batch_norm_train_relu_fwd__backbone_layer1_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1115,10 +1242,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1151,10 +1278,10 @@ static void batch_norm_train_relu_fwd__backbone_layer1_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32], moments [2,64] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1228,10 +1355,10 @@ static void batch_norm_train_relu_fwd__backbone_layer2_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1305,10 +1432,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1341,10 +1468,10 @@ static void batch_norm_train_relu_fwd__backbone_layer2_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16], moments [2,128] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1418,10 +1545,10 @@ static void batch_norm_train_relu_fwd__backbone_layer3_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1495,10 +1622,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1531,10 +1658,10 @@ static void batch_norm_train_relu_fwd__backbone_layer3_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8], moments [2,256] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1611,10 +1738,10 @@ static void batch_norm_train_relu_fwd__backbone_layer4_0_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1733,10 +1860,10 @@ static void batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(const float* re
 
 /* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -1772,10 +1899,10 @@ static void batch_norm_train_relu_fwd__backbone_layer4_1_bn1(const float* restri
 
 /* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
@@ -2724,10 +2851,10 @@ static void accumulate_grad__backbone_layer4_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
@@ -2841,10 +2968,10 @@ static void accumulate_grad__backbone_layer4_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], w [512,512,3,3], addend -> dx [512,512,4,4] (+ addend); stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_bwd_data_add__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
@@ -3038,10 +3165,10 @@ static void accumulate_grad__backbone_layer4_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], w [512,512,3,3] -> dx [512,512,4,4]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 9, .weight_channel = 4608, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
@@ -3300,22 +3427,20 @@ static void accumulate_grad__backbone_layer3_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
-    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3376,22 +3501,20 @@ static void accumulate_grad__backbone_layer3_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], w [256,256,3,3], addend -> dx [512,256,8,8] (+ addend); stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
-    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3523,22 +3646,20 @@ static void accumulate_grad__backbone_layer3_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   channels-last: GEMM M 2304, N 256, K 512 images x 8x8 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 256, 512, 2560, 2816, 3072, 5120, 5376, 5632};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 9, .shift = shift,
-    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 10, .cols = 10},
-    .out_rows = 8, .out_cols = 8, .stride = 1, .group = 4, .image_size = 16384, .dy_image = 16384};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3712,22 +3833,20 @@ static void accumulate_grad__backbone_layer2_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
-    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3788,22 +3907,20 @@ static void accumulate_grad__backbone_layer2_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], w [128,128,3,3], addend -> dx [512,128,16,16] (+ addend); stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
-    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3935,22 +4052,20 @@ static void accumulate_grad__backbone_layer2_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   channels-last: GEMM M 1152, N 128, K 512 images x 16x16 positions */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 128, 256, 2304, 2432, 2560, 4608, 4736, 4864};
-  const conv_cl_weight_plan_t plan = {.images = 512, .m = 128, .taps = 9, .shift = shift,
-    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 1, .pad_left = 1, .rows = 18, .cols = 18},
-    .out_rows = 16, .out_cols = 16, .stride = 1, .group = 1, .image_size = 32768, .dy_image = 32768};
-  conv_cl_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4124,26 +4239,20 @@ static void accumulate_grad__backbone_layer1_1_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   GEMM M 64, N 576, K 512 images x 1056 grid */
+   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
 static void conv2d_bwd_weight__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
-    .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4204,26 +4313,20 @@ static void accumulate_grad__backbone_layer1_1_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   GEMM M 64, N 576, K 512 images x 1056 grid */
+   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
 static void conv2d_bwd_weight__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
-    .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4290,26 +4393,20 @@ static void accumulate_grad__backbone_layer1_0_bn2_bias(const float* restrict g,
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   GEMM M 64, N 576, K 512 images x 1056 grid */
+   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
 static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
-    .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4370,26 +4467,20 @@ static void accumulate_grad__backbone_layer1_0_bn1_bias(const float* restrict g,
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   GEMM M 64, N 576, K 512 images x 1056 grid */
+   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
 static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 1, 2, 33, 34, 35, 66, 67, 68};
-  int32_t offset[576];
-  for (int64_t ci = 0; ci < 64; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 1155 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 64, .J = 576, .offset = offset,
-    .source = {.channels = 64, .height = 32, .width = 32, .stride = 1, .pad = 1, .phase_rows = 1, .phase_cols = 1, .rows = 35, .cols = 33},
-    .source_size = 73920, .length = 1056, .group = 2, .image_size = 65536,
-    .dy_image = 65536, .dy_rows = 32, .dy_cols = 32};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4504,10 +4595,10 @@ static void batch_norm_eval_relu_fwd__backbone_bn1(const float* restrict x, cons
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4531,10 +4622,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4558,10 +4649,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4585,10 +4676,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,64,32,32] * w [64,64,3,3] -> y [512,64,32,32]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
+   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
 static void conv2d_fwd__backbone_layer1_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+    .weight_row = 576, .weight_channel = 9, .flip = 0, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4644,10 +4735,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4703,10 +4794,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4730,10 +4821,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,128,16,16] * w [128,128,3,3] -> y [512,128,16,16]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
+   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
 static void conv2d_fwd__backbone_layer2_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+    .weight_row = 1152, .weight_channel = 9, .flip = 0, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4789,10 +4880,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4848,10 +4939,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4875,10 +4966,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,256,8,8] * w [256,256,3,3] -> y [512,256,8,8]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
+   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
 static void conv2d_fwd__backbone_layer3_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+    .weight_row = 2304, .weight_channel = 9, .flip = 0, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -4937,10 +5028,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -5029,10 +5120,10 @@ static void batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(const float* res
 
 /* conv2d (forward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
@@ -5059,10 +5150,10 @@ static void batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(const float* restric
 
 /* conv2d (forward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [512,512,4,4] * w [512,512,3,3] -> y [512,512,4,4]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 512 images x 1 tiles, 36 GEMMs N 512, K 512 */
+   Winograd F(2x2, 3x3): 512 images x 4 tiles, 16 GEMMs N 512, K 512 */
 static void conv2d_fwd__backbone_layer4_1_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
   const conv_wino_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
-    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 1, .tiles_w = 1, .group = 48, .block = 48};
+    .weight_row = 4608, .weight_channel = 9, .flip = 0, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
   conv_wino(&plan, w, x, y, 0, 0);
 }
 

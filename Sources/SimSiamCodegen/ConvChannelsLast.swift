@@ -227,16 +227,16 @@ enum ConvChannelsLast {
               for (int64_t f = 0; f < p->phases; f++) free(b[f]);
             }
 
-            /* sum[i][j] += sum over positions u < count of d[u][i] * s[offset[u] + j], for the GEMM_MR
-               rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input channels,
-               whole lines of the source) of a tile. */
+            /* sum[i][j] += sum over positions u < count of d[u * d_stride + i] * s[offset[u] + j], for the
+               GEMM_MR rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input
+               channels, whole lines of the source) of a tile. */
             static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const \(t)* restrict s,
-                                                   const \(t)* restrict d, \(t)* restrict sum, int64_t ld) {
+                                                   const \(t)* restrict d, int64_t d_stride, \(t)* restrict sum, int64_t ld) {
               vec_t \(accumulators);
               for (int64_t u = 0; u < count; u++) {
                 const \(t)* restrict su = s + offset[u];
                 const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + \(lanes));
-                const \(t)* restrict du = d + u * GEMM_MR;
+                const \(t)* restrict du = d + u * d_stride;
             \(weightFmas)
               }
             \(weightSums)
@@ -289,7 +289,7 @@ enum ConvChannelsLast {
                   for (int64_t ib = 0; ib < row_panels; ib++)
                     for (int64_t t = 0; t < T; t++)
                       for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
-                        conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block,
+                        conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, GEMM_MR,
                                             partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
                 }
                 #pragma omp barrier

@@ -278,6 +278,9 @@ extension KernelEmitter {
     func conv2dBackwardWeightGemm(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
+        if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
+            return conv2dBackwardWeightWinograd()
+        }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let length = roundUp((p - 1) * source.cols + q, GemmSupport.lanes(precision))
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,

@@ -22,8 +22,9 @@ import Testing
         // Many FMAs per input value on a small map: the tuned kernels go channels-last here.
         let channelsLast = (x: p("conv_cl.x", [3, 24, 6, 6]), w: p("conv_cl.w", [24, 24, 3, 3]))
         let channelsLastStrided = (x: p("conv_cl_s2.x", [3, 16, 7, 6]), w: p("conv_cl_s2.w", [64, 16, 3, 3]))
-        // Tiny maps with many channels: channels-last weight gradients.
-        let channelsLastWeight = (x: p("conv_cl_w.x", [2, 32, 2, 2]), w: p("conv_cl_w.w", [32, 32, 3, 3]))
+        // Tiny maps with many channels: channels-last weight gradients (3x3 keeps too little of
+        // its 2x2 Winograd tiles).
+        let channelsLastWeight = (x: p("conv_cl_w.x", [2, 32, 3, 3]), w: p("conv_cl_w.w", [32, 32, 3, 3]))
         let channelsLastWeightStrided = (x: p("conv_cl_w_s2.x", [2, 32, 3, 3]), w: p("conv_cl_w_s2.w", [64, 32, 3, 3]))
         // 3x3 at stride 1 with 32 channels or more: Winograd F(4x4, 3x3), here with output channels
         // that fill no whole GEMM panel and a 7x7 map that fills its 4x4 tiles only in part.
@@ -146,8 +147,9 @@ import Testing
                             "-> y [3,24,6,6], moments [2,24] = (mean, biased variance) of y per channel; stride 1, padding 1\n   channels-last"] {
                 #expect(lowered.generated.source.contains(summary), "no channels-last kernel \(summary)")
             }
-            // Winograd: forward with and without batch statistics, dx with and without an addend.
+            // Winograd: forward with and without batch statistics, dx with and without an addend, dw.
             for summary in ["-> y [2,40,7,7]; stride 1, padding 1\n   Winograd", "-> dx [2,32,7,7]; stride 1, padding 1\n   Winograd",
+                            "-> dw [40,32,3,3]; stride 1, padding 1\n   Winograd", "-> dw [32,32,3,3]; stride 1, padding 1\n   Winograd",
                             "-> dx [2,32,7,7] (+ addend); stride 1, padding 1\n   Winograd",
                             "-> y [2,32,7,7], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1\n   Winograd"] {
                 #expect(lowered.generated.source.contains(summary), "no Winograd kernel \(summary)")
