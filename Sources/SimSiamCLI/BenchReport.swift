@@ -60,6 +60,9 @@ struct ProfileReport {
                                 rate.map { String(format: "%.1f", $0) } ?? "-",
                                 rate.map { String(format: "%.0f%%", 100 * $0 / peakGigaflops) } ?? "-", kernel.name))
         }
+        if kernels.contains(where: { $0.calls > 0 && ($0.gigaflopsPerSecond ?? 0) > peakGigaflops }) {
+            lines.append("  (GFLOP/s count a direct convolution's multiply-adds: Winograd kernels do fewer, so they can pass 100%)")
+        }
         let uncalled = kernels.count { $0.calls == 0 }
         if uncalled > 0 { lines.append("  (\(uncalled) kernels not called by a training step, e.g. the evaluation graph's, are left out)") }
         let flops = kernels.reduce(0) { $0 + $1.flopsPerCall * Double($1.calls) } / Double(steps)
