@@ -16,9 +16,9 @@
 enum ConvWinograd {
     /// The tile size in use. F(2x2, 3x3) rounds like the direct convolution (max
     /// error 2.3e-7 to 3.8e-7 of max|y| against float64 on W1's 3x3 layers, direct
-    /// 4.3e-7 to 9.1e-7). F(4x4, 3x3) does 44% fewer FMAs but rounds 5-10x worse
-    /// (3.8e-6 to 4.3e-6), and with it `scripts/check_step.py` failed on W2 at batch 8
-    /// (randomised BN affine: weight gradients off by up to 4.8e-2).
+    /// 4.3e-7 to 9.1e-7). F(4x4, 3x3) does 44% fewer FMAs but rounds 5-10x worse than
+    /// the direct kernels (3.8e-6 to 4.3e-6), and with it `scripts/check_step.py` failed
+    /// on W2 at batch 8 (randomised BN affine: weight gradients off by up to 4.8e-2).
     static let transform = WinogradTransform.f2x2
 
     static func source(_ precision: Precision) -> String {
