@@ -19,11 +19,15 @@ public struct CompiledModel: @unchecked Sendable {
             \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(variantNote)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               fusion:  \(fusionLine)
-              kernels: \(g.kernelCount) C functions (views share kernels)
+              kernels: \(g.kernelCount) C functions (views share kernels)\(vectorNote)
               arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.peakLiveWorkspaceElements * bytes)) live at the peak, \(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """
+    }
+
+    private var vectorNote: String {
+        lowered.options.kernels == .tuned ? ", tiles for \(lowered.options.vectorWidth.rawValue)" : ""
     }
 
     private var variantNote: String {

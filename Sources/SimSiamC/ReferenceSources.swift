@@ -3,8 +3,11 @@
 public enum ReferenceSources {
     public static let workloads: [Workload] = [.fmnistResNetMini, .cifarResNet18]
 
+    /// Generated/ is the code of the reference machine (AVX-512), whatever CPU runs `generate`.
+    public static let options = CodegenOptions(vectorWidth: .avx512)
+
     public static func all() throws -> [GeneratedC] {
-        try workloads.map { try Lowering.lower($0.makeModel(), name: $0.name, batch: $0.defaultBatch).generated }
+        try workloads.map { try Lowering.lower($0.makeModel(), name: $0.name, batch: $0.defaultBatch, options: options).generated }
     }
 }
 

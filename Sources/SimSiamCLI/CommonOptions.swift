@@ -32,6 +32,7 @@ struct WorkloadOptions: ParsableArguments {
 
 extension Precision: ExpressibleByArgument {}
 extension KernelStrategy: ExpressibleByArgument {}
+extension VectorWidth: ExpressibleByArgument {}
 
 /// How the generated C is written.
 struct CodegenArguments: ParsableArguments {
@@ -41,8 +42,11 @@ struct CodegenArguments: ParsableArguments {
     @Option(help: "Kernels for convolutions and linear layers: tuned (packed GEMM) or reference (plain loops).")
     var kernels: KernelStrategy = .tuned
 
+    @Option(help: "Vector registers the tuned kernels' tiles are sized for: avx512 or avx2 (default: this CPU's).")
+    var vectorWidth: VectorWidth = .host
+
     func options(profile: Bool = false) -> CodegenOptions {
-        CodegenOptions(precision: precision, kernels: kernels, profile: profile)
+        CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth)
     }
 }
 

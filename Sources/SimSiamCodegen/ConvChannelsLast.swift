@@ -13,8 +13,8 @@
 /// Every output value is computed by one tile of one thread, in a fixed order,
 /// so results do not depend on the thread count.
 enum ConvChannelsLast {
-    static func source(_ precision: Precision) -> String {
-        let t = precision.cType, lanes = GemmSupport.lanes(precision), mr = GemmSupport.rows
+    static func source(_ tile: RegisterTile) -> String {
+        let t = tile.precision.cType, lanes = tile.lanes, mr = tile.rows
         let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
         let windows = (0..<mr).map { "const \(t)* restrict a\($0) = position[\($0)] + shift[t];" }.joined(separator: "\n    ")
         let fmas = (0..<mr).map { "      c\($0)_0 += a\($0)[c] * b0; c\($0)_1 += a\($0)[c] * b1;" }.joined(separator: "\n")
@@ -425,7 +425,7 @@ extension KernelEmitter {
 
     /// dw = the correlation of dy with x over images and positions, eight output channels against
     /// 32 input channels at one tap, read from channels-last copies of x and dy. Needs input
-    /// channels in whole tiles (a multiple of `GemmSupport.columns`).
+    /// channels in whole tiles (a multiple of `RegisterTile.columns`).
     func conv2dBackwardWeightChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])

@@ -18,12 +18,10 @@ import Foundation
 ///   dy[o][m] * source[offset[j] + m], both operands contiguous along m: a
 ///   4 x 6 tile of vector accumulators, summed across lanes per image group.
 enum ConvGemm {
-    static let weightRows = 4, weightColumns = 6
-
-    static func source(_ precision: Precision) -> String {
-        let t = precision.cType, lanes = GemmSupport.lanes(precision)
-        let (wr, wc) = (weightRows, weightColumns)
-        let mr = GemmSupport.rows
+    static func source(_ tile: RegisterTile) -> String {
+        let precision = tile.precision, t = precision.cType, lanes = tile.lanes
+        let (wr, wc) = (tile.weightRows, tile.weightColumns)
+        let mr = tile.rows
         let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
         let fmas = (0..<mr).map { "    c\($0)_0 += ak[\($0)] * b0; c\($0)_1 += ak[\($0)] * b1;" }.joined(separator: "\n")
         let writes = (0..<mr).map { "  *(vec_t*)(tile + \($0 * 2 * lanes)) = c\($0)_0; *(vec_t*)(tile + \($0 * 2 * lanes + lanes)) = c\($0)_1;" }.joined(separator: "\n")

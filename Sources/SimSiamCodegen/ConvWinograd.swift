@@ -21,8 +21,8 @@ enum ConvWinograd {
     /// on W2 at batch 8 (randomised BN affine: weight gradients off by up to 4.8e-2).
     static let transform = WinogradTransform.f2x2
 
-    static func source(_ precision: Precision) -> String {
-        let t = precision.cType, lanes = GemmSupport.lanes(precision)
+    static func source(_ tile: RegisterTile) -> String {
+        let t = tile.precision.cType, lanes = tile.lanes
         return """
             /* ===== Winograd convolution F(\(transform.m)x\(transform.m), 3x3) =====
                Stride 1, padding 1. Per WINO_N x WINO_N input window d: v = B^T d B (WINO_POINTS points), per
@@ -303,7 +303,7 @@ extension KernelEmitter {
     /// vectors, at least 32 input and output channels (narrower GEMMs were not measured), and at
     /// least 3/4 of the tiles' outputs kept (49 of 64 at 7x7).
     func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        guard k == 3, s == 1, pad == 1, channels % GemmSupport.lanes(precision) == 0, channels >= 32, outputs >= 32 else { return false }
+        guard k == 3, s == 1, pad == 1, channels % tile.lanes == 0, channels >= 32, outputs >= 32 else { return false }
         let tiles = winogradTiles(height: height, width: width)
         return 4 * height * width >= 3 * tiles.rows * tiles.cols * winograd.m * winograd.m
     }
@@ -314,7 +314,7 @@ extension KernelEmitter {
         let tiles = winogradTiles(height: height, width: width)
         let perImage = tiles.rows * tiles.cols
         let group = max(1, min(48 / perImage, images / 2))
-        return (group, min(48, (group * perImage + GemmSupport.rows - 1) / GemmSupport.rows * GemmSupport.rows))
+        return (group, min(48, (group * perImage + tile.rows - 1) / tile.rows * tile.rows))
     }
 
     /// The kernel body of a `conv_wino` call: output `outputs` channels from `channels`, weights
@@ -366,7 +366,7 @@ extension KernelEmitter {
     /// channels-last weight gradients' partial sums measured well up to.
     func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
         winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
-            && channels % GemmSupport.columns(precision) == 0 && outputs % GemmSupport.lanes(precision) == 0
+            && channels % tile.columns == 0 && outputs % tile.lanes == 0
             && winograd.n * winograd.n * outputs * channels * precision.bytes <= 4 << 20
     }
 

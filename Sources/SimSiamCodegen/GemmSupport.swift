@@ -9,13 +9,8 @@
 /// k. Written with clang/gcc vector extensions: AVX-512 where the CPU has it,
 /// split into narrower instructions where it does not.
 enum GemmSupport {
-    static let rows = 8  // MR
-
-    static func lanes(_ precision: Precision) -> Int { 64 / precision.bytes }
-    static func columns(_ precision: Precision) -> Int { 2 * lanes(precision) }  // NR
-
-    static func source(_ precision: Precision) -> String {
-        let t = precision.cType, mr = rows, nr = columns(precision), lanes = lanes(precision)
+    static func source(_ tile: RegisterTile) -> String {
+        let precision = tile.precision, t = precision.cType, mr = tile.rows, nr = tile.columns, lanes = tile.lanes
         let accumulators = (0..<mr).map { "c\($0)_0 = {0}, c\($0)_1 = {0}" }.joined(separator: ", ")
         let fmas = (0..<mr).map { "    c\($0)_0 += ak[\($0)] * b0; c\($0)_1 += ak[\($0)] * b1;" }.joined(separator: "\n")
         let writes = (0..<mr).map { "    *(vec_t*)(tile + \($0 * nr)) = c\($0)_0; *(vec_t*)(tile + \($0 * nr + lanes)) = c\($0)_1;" }.joined(separator: "\n")
@@ -27,7 +22,7 @@ enum GemmSupport {
                pack_b and store; threads own whole column panels (or, for a narrow C summed
                over a long k, private partial sums added in thread order), so results repeat
                exactly for a fixed thread count. */
-            typedef \(t) vec_t __attribute__((vector_size(64), aligned(\(precision.bytes))));
+            typedef \(t) vec_t __attribute__((vector_size(\(tile.width.bytes)), aligned(\(precision.bytes))));
             enum { GEMM_MR = \(mr), GEMM_NR = \(nr) };
 
             /* Eight double accumulators for per-channel sums (batch norm): the reduction
@@ -155,6 +150,6 @@ enum GemmSupport {
               free(partials);
             }
 
-            """ + ConvGemm.source(precision) + ConvChannelsLast.source(precision) + ConvWinograd.source(precision)
+            """ + ConvGemm.source(tile) + ConvChannelsLast.source(tile) + ConvWinograd.source(tile)
     }
 }

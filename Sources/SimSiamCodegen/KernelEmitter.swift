@@ -15,6 +15,9 @@ struct KernelEmitter {
     let graph: Graph
     let precision: Precision
     var strategy: KernelStrategy = .tuned
+    var vectorWidth: VectorWidth = .avx512
+    /// The tuned kernels' register tile.
+    var tile: RegisterTile { RegisterTile(precision: precision, width: vectorWidth) }
     /// The scalar type.
     var t: String { precision.cType }
 

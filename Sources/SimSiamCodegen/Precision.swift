@@ -32,11 +32,16 @@ public struct CodegenOptions: Hashable, Sendable {
     public var kernels: KernelStrategy
     /// Time every kernel call; the library then exports `simsiam_profile_*`.
     public var profile: Bool
+    /// The vector registers the tuned kernels' tiles are sized for; the C runs on any x86-64
+    /// CPU either way, but tiles sized for the wrong registers spill (half speed).
+    public var vectorWidth: VectorWidth
 
-    public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false) {
+    public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
+                vectorWidth: VectorWidth = .host) {
         self.precision = precision
         self.kernels = kernels
         self.profile = profile
+        self.vectorWidth = vectorWidth
     }
 
     /// The suffix that keeps variants' file names apart: `_f64`, `_reference`, `_profile`.

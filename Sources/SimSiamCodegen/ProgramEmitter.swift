@@ -31,6 +31,13 @@ public struct ProgramEmitter {
     let layout: ArenaLayout
     var t: String { precision.cType }
 
+    /// The header comment's line on the tuned kernels' register tiles.
+    private var tileNote: String {
+        guard options.kernels == .tuned else { return "" }
+        let tile = RegisterTile(precision: precision, width: options.vectorWidth)
+        return "\n   Register tiles for \(options.vectorWidth.rawValue): \(tile.rows) x \(tile.columns), \(tile.lanes)-lane vectors."
+    }
+
     public init(training: Graph, features: Graph?, options: CodegenOptions = CodegenOptions()) {
         self.training = training
         self.features = features
@@ -54,7 +61,7 @@ public struct ProgramEmitter {
 
                Training step: \(training.computeNodeCount(.forward)) forward and \(training.computeNodeCount(.backward)) backward ops in \(kernels.kernels.count) kernels.
                Arenas (\(t) elements): params \(layout.parameterElements) (grads and momentum alike),
-               buffers \(layout.bufferElements), workspace \(workspace) (values share it by liveness).
+               buffers \(layout.bufferElements), workspace \(workspace) (values share it by liveness).\(tileNote)
                Every kernel's threads own
                disjoint outputs, so results repeat exactly for a fixed thread count. */
             #include "\(baseName).h"
@@ -66,7 +73,7 @@ public struct ProgramEmitter {
             #include <string.h>
 
             """)
-        if options.kernels == .tuned { parts.append(GemmSupport.source(precision)) }
+        if options.kernels == .tuned { parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth))) }
         parts.append("/* ===== Kernels ===== */\n")
         parts.append(kernels.kernels.map(\.definition).joined(separator: "\n"))
         parts.append(InitializerEmitter(state: training.state, layout: layout, precision: precision).source)
@@ -118,7 +125,7 @@ public struct ProgramEmitter {
         var lines: [String] = []
         var phase: Phase?
         for node in graph.nodes {
-            let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels)
+            let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth)
             guard let kernel = emitter.emit() else { continue }
             if node.phase != phase {
                 phase = node.phase

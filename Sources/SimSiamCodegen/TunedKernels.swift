@@ -150,7 +150,7 @@ extension KernelEmitter {
 
     /// Fraction of the grid columns computed by `conv_gemm` that are kept.
     private func gridEfficiency(source: ConvSource, phases: [ConvPhase]) -> Double {
-        let nr = GemmSupport.columns(precision)
+        let nr = tile.columns
         let kept = phases.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count }
         let computed = phases.reduce(0) { $0 + roundUp(($1.rows - 1) * source.cols + $1.cols, nr) * $1.taps.count }
         return computed == 0 ? 1 : Double(kept) / Double(computed)
@@ -160,7 +160,7 @@ extension KernelEmitter {
     private func convGemmBody(images: Int, m: Int, channels: Int, weightRow: Int, weightChannel: Int, source: ConvSource,
                               imageSize: Int, outImage: Int, outChannel: Int, phases: [ConvPhase],
                               operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
-        let nr = GemmSupport.columns(precision)
+        let nr = tile.columns
         var reach = source.channels * source.perChannel
         for phase in phases where !phase.taps.isEmpty {
             reach = max(reach, (channels - 1) * source.perChannel + phase.shifts.max()! + roundUp((phase.rows - 1) * source.cols + phase.cols, nr))
@@ -282,7 +282,7 @@ extension KernelEmitter {
             return conv2dBackwardWeightWinograd()
         }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
-        let length = roundUp((p - 1) * source.cols + q, GemmSupport.lanes(precision))
+        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
         // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
         // per image group cost the rest), 71-73% at stride 2 (W2 layer2.0.conv1); packing a strided x
@@ -296,8 +296,8 @@ extension KernelEmitter {
         // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
         // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
         // (layer3): faster.
-        let partialBytes = channels * k * k * roundUp(outputs, GemmSupport.rows) * precision.bytes
-        if channels % GemmSupport.columns(precision) == 0, partialBytes <= 4 << 20,
+        let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
+        if channels % tile.columns == 0, partialBytes <= 4 << 20,
            Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
             return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
         }

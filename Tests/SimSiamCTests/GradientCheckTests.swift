@@ -160,6 +160,39 @@ import Testing
         }
     }
 
+    /// The finite-difference check above runs the tuned kernels with this CPU's register tiles;
+    /// the other width's tiles (AVX-512 or AVX2) must give the same gradients on the same
+    /// gallery, with the same kernel choices where the shapes allow both.
+    @Test func tunedKernelsAgreeAcrossVectorWidths() throws {
+        var gradients: [VectorWidth: [String: [Double]]] = [:]
+        for width in VectorWidth.allCases {
+            let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil,
+                                             options: CodegenOptions(precision: .float64, kernels: .tuned, vectorWidth: width))
+            let tile = RegisterTile(precision: .float64, width: width)
+            #expect(lowered.generated.source.contains("vector_size(\(width.bytes))"))
+            #expect(lowered.generated.source.contains("enum { GEMM_MR = \(tile.rows), GEMM_NR = \(tile.columns) };"))
+            for path in ["channels-last", "Winograd", "  conv_gemm(&plan", "gemm_column_panels(", "gemm_reduce_over_k("] {
+                #expect(lowered.generated.source.contains(path), "\(width): no \(path) kernel in the gallery")
+            }
+            let compiled = try Compiler.build(lowered, cache: quickTestCache)
+            let state = ModelState(library: compiled.library)
+            state.initialize(seed: 7)
+            var random = TestRandom(seed: 11)
+            try state.randomizeBatchNormAffine(&random)
+            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+            _ = try state.lossAndGradients(inputs)
+            for symbol in compiled.library.symbols where symbol.kind == .trainable {
+                gradients[width, default: [:]][symbol.name] = try #require(state.gradient(named: symbol.name)).doubles
+            }
+        }
+        let (wide, narrow) = (try #require(gradients[.avx512]), try #require(gradients[.avx2]))
+        #expect(wide.count == narrow.count && !wide.isEmpty)
+        for (name, expected) in wide {
+            let error = relativeError(try #require(narrow[name], "avx2 build lacks \(name)"), expected)
+            #expect(error < 1e-10, "gradient of \(name): avx2 tiles differ from avx512 ones by \(error) (relative)")
+        }
+    }
+
     /// With stop-gradient on, the step's "gradient" is by design not the loss's
     /// derivative, so the whole-graph check runs on the variant without the
     /// cut (every backward op of the default graph, plus the target branch).

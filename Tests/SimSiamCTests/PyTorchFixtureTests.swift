@@ -5,11 +5,14 @@ import Testing
 /// One full SimSiam step on the tiny workload against the fixture that
 /// `scripts/make_step_fixture.py` computed with PyTorch (float64) from the spec.
 @Suite struct PyTorchFixtureTests {
-    @Test(arguments: KernelStrategy.allCases)
-    func tinyStepMatchesPyTorch(kernels: KernelStrategy) throws {
+    /// The reference loops, and the tuned kernels with either register tile.
+    static let builds = [CodegenOptions(kernels: .reference)] + VectorWidth.allCases.map { CodegenOptions(kernels: .tuned, vectorWidth: $0) }
+
+    @Test(arguments: builds)
+    func tinyStepMatchesPyTorch(options: CodegenOptions) throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny-step", withExtension: "safetensors"))
         let fixture = try SafeTensors.read(url: url)
-        let compiled = try Compiler.compile(Workload.tiny, options: CodegenOptions(kernels: kernels), cache: testCache)
+        let compiled = try Compiler.compile(Workload.tiny, options: options, cache: testCache)
         let state = ModelState(library: compiled.library)
         let report = try state.loadSafetensors(url: url, strict: false)
         #expect(report.missing.isEmpty, "fixture lacks \(report.missing)")

@@ -41,6 +41,14 @@ import SimSiamPasses
         #expect(!source.contains("reduction("))
     }
 
+    @Test func vectorWidthComesFromTheCPUFlags() {
+        #expect(VectorWidth.forCPU(flags: "fpu sse avx2 fma avx512f avx512dq") == .avx512)
+        #expect(VectorWidth.forCPU(flags: "fpu sse avx2 fma") == .avx2)
+        #expect(VectorWidth.forCPU(flags: "") == .avx2)
+        #expect(RegisterTile(precision: .float32, width: .avx2).columns == 16)
+        #expect(RegisterTile(precision: .float64, width: .avx512).columns == 16)
+    }
+
     @Test func doublePrecisionUsesDoubleThroughout() throws {
         let generated = try emit(.float64)
         #expect(generated.source.contains("static void conv2d_fwd__backbone_conv1(const double* restrict x"))
