@@ -423,8 +423,8 @@ extension KernelEmitter {
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
-    /// dw = the correlation of dy with x over images and positions, eight output channels against
-    /// 32 input channels at one tap, read from channels-last copies of x and dy. Needs input
+    /// dw = the correlation of dy with x over images and positions, GEMM_MR output channels against
+    /// GEMM_NR input channels at one tap, read from channels-last copies of x and dy. Needs input
     /// channels in whole tiles (a multiple of `RegisterTile.columns`).
     func conv2dBackwardWeightChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)

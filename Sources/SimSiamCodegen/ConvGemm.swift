@@ -16,7 +16,8 @@ import Foundation
 ///   the taps that reach it.
 /// - `conv_weight_gemm`: dw[o][j] = sum over images and grid positions of
 ///   dy[o][m] * source[offset[j] + m], both operands contiguous along m: a
-///   4 x 6 tile of vector accumulators, summed across lanes per image group.
+///   tile of vector accumulators (4 x 6 on AVX-512, 2 x 6 on AVX2), summed
+///   across lanes per image group.
 enum ConvGemm {
     static func source(_ tile: RegisterTile) -> String {
         let precision = tile.precision, t = precision.cType, lanes = tile.lanes

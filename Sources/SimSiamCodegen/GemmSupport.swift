@@ -5,9 +5,9 @@
 /// tuned BN kernels use its small helpers too (lane sums, `transpose_rows`).
 ///
 /// The micro-kernel keeps an MR x NR tile of C in 2*MR vector registers
-/// (NR = two vectors of 64 bytes) and does one broadcast-FMA per register and
-/// k. Written with clang/gcc vector extensions: AVX-512 where the CPU has it,
-/// split into narrower instructions where it does not.
+/// (NR = two vectors; `RegisterTile` sizes both for the CPU's registers) and
+/// does one broadcast-FMA per register and k. Written with clang/gcc vector
+/// extensions.
 enum GemmSupport {
     static func source(_ tile: RegisterTile) -> String {
         let precision = tile.precision, t = precision.cType, mr = tile.rows, nr = tile.columns, lanes = tile.lanes
