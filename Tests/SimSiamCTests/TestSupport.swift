@@ -63,31 +63,49 @@ extension ModelState {
 
 /// Compares every trainable parameter's gradient with central finite
 /// differences of the loss; returns the relative error per parameter.
-func finiteDifferenceErrors(_ state: ModelState, inputs: [[Float]], step: Double = 1e-6, elementsPerTensor: Int = .max)
-    throws -> [(name: String, error: Double)]
+///
+/// Each tensor is probed along some of its elements (every k-th, at most
+/// `elementsPerTensor`) and along `directionsPerTensor` random unit
+/// directions, which reach every element: a wrong gradient anywhere in a
+/// large tensor shows up there, where a few sampled elements may miss it.
+/// A probe's derivative is one component of the gradient in some basis, so
+/// all of a tensor's probes share one scale (max |analytic component|).
+func finiteDifferenceErrors(_ state: ModelState, inputs: [[Float]], step: Double = 1e-6, elementsPerTensor: Int = .max,
+                            directionsPerTensor: Int = 0) throws -> [(name: String, error: Double)]
 {
     _ = try state.lossAndGradients(inputs)
     var analytic: [String: [Double]] = [:]
     for symbol in state.library.symbols where symbol.kind == .trainable {
         analytic[symbol.name] = state.gradient(named: symbol.name)!.doubles
     }
+    var random = TestRandom(seed: 13)
     var results: [(String, Double)] = []
     for symbol in state.library.symbols where symbol.kind == .trainable {
-        var values = state.tensor(named: symbol.name)!.doubles
-        let stride = max(1, values.count / min(values.count, elementsPerTensor))
+        let original = state.tensor(named: symbol.name)!.doubles
+        let gradient = analytic[symbol.name]!
+        func derivative(along direction: [(index: Int, weight: Double)]) throws -> Double {
+            var loss: [Double] = []
+            for sign in [1.0, -1.0] {
+                var values = original
+                for (index, weight) in direction { values[index] += sign * step * weight }
+                try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
+                loss.append(try state.lossAndGradients(inputs))
+            }
+            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: original))
+            return (loss[0] - loss[1]) / (2 * step)
+        }
         var numeric: [Double] = [], expected: [Double] = []
-        for index in Swift.stride(from: 0, to: values.count, by: stride) {
-            let original = values[index]
-            values[index] = original + step
-            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
-            let plus = try state.lossAndGradients(inputs)
-            values[index] = original - step
-            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
-            let minus = try state.lossAndGradients(inputs)
-            values[index] = original
-            try state.setTensor(named: symbol.name, HostTensor(shape: symbol.shape, doubles: values))
-            numeric.append((plus - minus) / (2 * step))
-            expected.append(analytic[symbol.name]![index])
+        let stride = max(1, original.count / min(original.count, elementsPerTensor))
+        for index in Swift.stride(from: 0, to: original.count, by: stride) {
+            numeric.append(try derivative(along: [(index, 1)]))
+            expected.append(gradient[index])
+        }
+        for _ in 0..<directionsPerTensor {
+            let raw = random.array(original.count)
+            let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let direction = raw.enumerated().map { (index: $0.offset, weight: $0.element / norm) }
+            numeric.append(try derivative(along: direction))
+            expected.append(zip(gradient, direction).reduce(0) { $0 + $1.0 * $1.1.weight })
         }
         results.append((symbol.name, relativeError(numeric, expected)))
     }
