@@ -4,7 +4,7 @@ import SimSiamC
 
 /// Options every command that compiles a workload shares.
 struct WorkloadOptions: ParsableArguments {
-    @Option(help: "The model: \(Workload.all.map(\.name).joined(separator: ", ")).")
+    @Option(help: "The model: \(Workload.choices).")
     var workload: String = Workload.fmnistResNetMini.name
 
     @Option(help: "Batch size per view (default: the workload's reference batch).")
@@ -15,7 +15,7 @@ struct WorkloadOptions: ParsableArguments {
 
     func validate() throws {
         guard Workload.named(workload) != nil else {
-            throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.all.map(\.name).joined(separator: ", "))")
+            throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices)")
         }
         if let batch, batch < 2 { throw ValidationError("--batch \(batch): training-mode batch norm needs at least 2 samples per view") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }

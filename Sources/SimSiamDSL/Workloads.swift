@@ -3,6 +3,8 @@ import SimSiamIR
 /// A SimSiam workload: the architecture plus its reference training recipe.
 public struct Workload: Sendable {
     public let name: String
+    /// What the reference-workload spec calls it ("W1", "W2"), if it is one of its two.
+    public let specName: String?
     public let defaultBatch: Int
     public let baseLR: Double
     public let weightDecay: Double
@@ -14,12 +16,20 @@ public struct Workload: Sendable {
     /// The two reference workloads, plus `tiny` for tests and fixtures.
     public static let all: [Workload] = [.fmnistResNetMini, .cifarResNet18, .tiny]
 
-    public static func named(_ name: String) -> Workload? { all.first { $0.name == name } }
+    /// The workload called `name`, or whose spec name is `name` in any case ("W1", "w2").
+    public static func named(_ name: String) -> Workload? {
+        all.first { $0.name == name || $0.specName?.lowercased() == name.lowercased() }
+    }
+
+    /// The names `named` accepts, for help texts and errors: "fmnist-resnet-mini (W1), ...".
+    public static var choices: String {
+        all.map { workload in workload.specName.map { "\(workload.name) (\($0))" } ?? workload.name }.joined(separator: ", ")
+    }
 }
 
 extension Workload {
     /// W1: a 3-stage mini ResNet on 28x28 grey Fashion-MNIST, 3-layer projector.
-    public static let fmnistResNetMini = Workload(name: "fmnist-resnet-mini", defaultBatch: 256, baseLR: 0.06, weightDecay: 5e-4) { variant in
+    public static let fmnistResNetMini = Workload(name: "fmnist-resnet-mini", specName: "W1", defaultBatch: 256, baseLR: 0.06, weightDecay: 5e-4) { variant in
         let m = Model()
         let backbone = ResNet(m, inputChannels: 1, stemWidth: 32, stages: [
             .init(width: 32, blocks: 1, stride: 1), .init(width: 64, blocks: 1, stride: 2), .init(width: 128, blocks: 1, stride: 2),
@@ -30,7 +40,7 @@ extension Workload {
     }
 
     /// W2: ResNet-18 (CIFAR variant) with the paper's 2-layer CIFAR projector.
-    public static let cifarResNet18 = Workload(name: "cifar-resnet18", defaultBatch: 512, baseLR: 0.03, weightDecay: 5e-4) { variant in
+    public static let cifarResNet18 = Workload(name: "cifar-resnet18", specName: "W2", defaultBatch: 512, baseLR: 0.03, weightDecay: 5e-4) { variant in
         let m = Model()
         let backbone = ResNet(m, inputChannels: 3, stemWidth: 64, stages: [
             .init(width: 64, blocks: 2, stride: 1), .init(width: 128, blocks: 2, stride: 2),
@@ -43,7 +53,7 @@ extension Workload {
 
     /// A few-thousand-parameter SimSiam with every feature of W1 (identity and
     /// downsampling shortcuts, 3-layer projector): gradient checks and fixtures.
-    public static let tiny = Workload(name: "tiny", defaultBatch: 4, baseLR: 0.06, weightDecay: 5e-4) { variant in
+    public static let tiny = Workload(name: "tiny", specName: nil, defaultBatch: 4, baseLR: 0.06, weightDecay: 5e-4) { variant in
         let m = Model()
         let backbone = ResNet(m, inputChannels: 1, stemWidth: 4, stages: [
             .init(width: 4, blocks: 1, stride: 1), .init(width: 8, blocks: 1, stride: 2),

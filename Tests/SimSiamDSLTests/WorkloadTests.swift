@@ -18,6 +18,15 @@ func forwardMultiplyAdds(_ graph: Graph) -> Int {
 }
 
 @Suite struct WorkloadTests {
+    @Test func specNamesSelectTheReferenceWorkloads() {
+        #expect(Workload.named("W1")?.name == "fmnist-resnet-mini")
+        #expect(Workload.named("w2")?.name == "cifar-resnet18")
+        #expect(Workload.named("cifar-resnet18")?.name == "cifar-resnet18")
+        #expect(Workload.named("W3") == nil)
+        #expect(Workload.named("Tiny") == nil)  // only the spec names ignore case
+        #expect(Workload.choices == "fmnist-resnet-mini (W1), cifar-resnet18 (W2), tiny")
+    }
+
     @Test func fmnistParameterNamesFollowTheSpec() throws {
         let graph = try Workload.fmnistResNetMini.makeModel().trainingGraph(name: "w1", batch: 4)
         let names = Set(graph.state.parameters.map(\.name))
