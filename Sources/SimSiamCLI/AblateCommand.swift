@@ -21,16 +21,16 @@ struct AblateCommand: ParsableCommand {
 
     @OptionGroup var options: WorkloadOptions
 
-    @Option(help: "Epochs per variant.")
+    @Option(parsing: .unconditional, help: "Epochs per variant.")
     var epochs: Int = 2
 
-    @Option(help: "Train each variant on the first N training images (the kNN monitor still uses all of them).")
+    @Option(parsing: .unconditional, help: "Train each variant on the first N training images (the kNN monitor still uses all of them).")
     var subset: Int = 20_000
 
-    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: the workload's).")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate per 256 samples (default: the workload's).")
     var baseLR: Double?
 
-    @Option(help: "Seed shared by every variant.")
+    @Option(parsing: .unconditional, help: "Seed shared by every variant.")
     var seed: UInt64 = 0
 
     @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
@@ -45,8 +45,9 @@ struct AblateCommand: ParsableCommand {
         guard AblationStudy.named(study) != nil else {
             throw ValidationError("unknown study \"\(study)\"; choose one of: \(AblationStudy.names.joined(separator: ", "))")
         }
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if subset < 2 { throw ValidationError("--subset must be at least 2") }
+        try FlagCheck.atLeast(epochs, 1, "--epochs")
+        try FlagCheck.atLeast(subset, 2, "--subset", "a batch needs at least two images")
+        try FlagCheck.positive(baseLR, "--lr")
         if let flag = AblationStudy.named(study)!.flagOverridden(inBase: baseVariant.variant) {
             throw ValidationError("the \(study) study sets \(flag) itself, per variant; drop \(flag)")
         }

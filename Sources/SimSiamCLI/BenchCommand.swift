@@ -12,10 +12,10 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var options: WorkloadOptions
     @OptionGroup var codegen: CodegenArguments
 
-    @Option(help: "Timed steps (after warm-up).")
+    @Option(parsing: .unconditional, help: "Timed steps (after warm-up).")
     var steps: Int = 10
 
-    @Option(help: "Warm-up steps (not timed).")
+    @Option(parsing: .unconditional, help: "Warm-up steps (not timed).")
     var warmup: Int = 2
 
     @Flag(help: "Time every kernel: share of the step, GFLOP/s and fraction of the measured FMA peak.")
@@ -25,8 +25,8 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if steps < 1 { throw ValidationError("--steps must be at least 1") }
-        if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+        try FlagCheck.atLeast(steps, 1, "--steps")
+        try FlagCheck.atLeast(warmup, 0, "--warmup")
     }
 
     func run() throws {

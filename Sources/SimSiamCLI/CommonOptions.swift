@@ -7,18 +7,18 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "The model: \(Workload.choices).")
     var workload: String = Workload.fmnistResNetMini.name
 
-    @Option(help: "Batch size per view (default: the workload's reference batch).")
+    @Option(parsing: .unconditional, help: "Batch size per view (default: the workload's reference batch).")
     var batch: Int?
 
-    @Option(help: "OpenMP threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "OpenMP threads (default: all cores).")
     var threads: Int?
 
     func validate() throws {
         guard Workload.named(workload) != nil else {
             throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices)")
         }
-        if let batch, batch < 2 { throw ValidationError("--batch \(batch): training-mode batch norm needs at least 2 samples per view") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try FlagCheck.atLeast(batch, 2, "--batch", "training-mode batch norm needs at least 2 samples per view")
+        try FlagCheck.atLeast(threads, 1, "--threads")
     }
 
     var resolvedWorkload: Workload { Workload.named(workload)! }

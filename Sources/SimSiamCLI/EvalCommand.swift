@@ -13,11 +13,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset directory (default: the one the run trained on).")
     var data: String?
 
-    @Option(help: "OpenMP threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "OpenMP threads (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print the numbers as one JSON object.")
     var json = false
+
+    func validate() throws { try FlagCheck.atLeast(threads, 1, "--threads") }
 
     func run() throws {
         if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }

@@ -7,8 +7,10 @@ struct PeakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peak", abstract: "Measure the FP32 FMA peak of this machine (GFLOP/s, all threads).")
 
-    @Option(help: "OpenMP threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "OpenMP threads (default: all cores).")
     var threads: Int?
+
+    func validate() throws { try FlagCheck.atLeast(threads, 1, "--threads") }
 
     func run() throws {
         if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }

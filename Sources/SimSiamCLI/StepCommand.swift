@@ -26,19 +26,25 @@ struct StepCommand: ParsableCommand {
     @Option(help: "Where to write the results (safetensors).")
     var out: String
 
-    @Option(help: "Learning rate of this step for every group (default: base lr x batch / 256).")
+    @Option(parsing: .unconditional, help: "Learning rate of this step for every group (default: base lr x batch / 256).")
     var lr: Double?
 
-    @Option(help: "Weight decay (default: the workload's).")
+    @Option(parsing: .unconditional, help: "Weight decay (default: the workload's).")
     var weightDecay: Double?
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Double = 0.9
 
-    @Option(help: "Seed for initialisation when --params is absent.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation when --params is absent.")
     var seed: UInt64 = 0
 
     @OptionGroup var codegen: CodegenArguments
+
+    func validate() throws {
+        try FlagCheck.nonNegative(lr, "--lr")
+        try FlagCheck.nonNegative(weightDecay, "--weight-decay")
+        try FlagCheck.within(momentum, 0...0.999, "--momentum", "SGD momentum below 1")
+    }
 
     func run() throws {
         options.applyThreads()

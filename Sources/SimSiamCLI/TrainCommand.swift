@@ -10,31 +10,31 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var options: WorkloadOptions
 
-    @Option(help: "Epochs (the lr follows a cosine over them).")
+    @Option(parsing: .unconditional, help: "Epochs (the lr follows a cosine over them).")
     var epochs: Int = TrainDefaults.epochs
 
-    @Option(name: .customLong("lr"), help: "Base learning rate per 256 samples (default: \(TrainDefaults.described(\.baseLR))).")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Base learning rate per 256 samples (default: \(TrainDefaults.described(\.baseLR))).")
     var baseLR: Double?
 
-    @Option(help: "Weight decay (default: the workload's).")
+    @Option(parsing: .unconditional, help: "Weight decay (default: the workload's).")
     var weightDecay: Double?
 
     @Flag(inversion: .prefixedNo, help: "Keep the predictor's lr fixed at the initial lr (default: \(TrainDefaults.described(\.fixPredictorLR))).")
     var fixPredLr: Bool?
 
-    @Option(help: "Linear lr warm-up, in epochs.")
+    @Option(parsing: .unconditional, help: "Linear lr warm-up, in epochs.")
     var warmupEpochs: Double = 0
 
-    @Option(help: "RandomResizedCrop's smallest area fraction.")
+    @Option(parsing: .unconditional, help: "RandomResizedCrop's smallest area fraction.")
     var cropMinScale: Double = 0.2
 
-    @Option(help: "Brightness and contrast jitter strength.")
+    @Option(parsing: .unconditional, help: "Brightness and contrast jitter strength.")
     var jitter: Double = 0.4
 
-    @Option(help: "Seed of initialisation, batch order and augmentation.")
+    @Option(parsing: .unconditional, help: "Seed of initialisation, batch order and augmentation.")
     var seed: UInt64 = 0
 
-    @Option(help: "Train on the first N training images only.")
+    @Option(parsing: .unconditional, help: "Train on the first N training images only.")
     var subset: Int?
 
     @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
@@ -52,8 +52,13 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     func validate() throws {
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let subset, subset < 2 { throw ValidationError("--subset must be at least 2") }
+        try FlagCheck.atLeast(epochs, 1, "--epochs")
+        try FlagCheck.atLeast(subset, 2, "--subset", "a batch needs at least two images")
+        try FlagCheck.positive(baseLR, "--lr")
+        try FlagCheck.nonNegative(weightDecay, "--weight-decay")
+        try FlagCheck.within(warmupEpochs, 0...Double(epochs), "--warmup-epochs", "at most --epochs")
+        try FlagCheck.within(cropMinScale, 0.01...1, "--crop-min-scale", "the smallest crop's fraction of the image area")
+        try FlagCheck.within(jitter, 0...1, "--jitter", "brightness and contrast factors are drawn from [1 - s, 1 + s]")
     }
 
     func run() throws {
@@ -99,9 +104,12 @@ enum TrainDefaults {
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
 func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
     let workload = Workload.named(configuration.workload)!
+    let data = try TrainingData.load(for: workload, configuration: configuration)
+    if let subset = configuration.subset, subset > data.train.count {
+        throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
+    }
     let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
     say(compiled.summary)
-    let data = try TrainingData.load(for: workload, configuration: configuration)
     say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
           + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
     say("recipe:  " + configuration.recipeSummary)

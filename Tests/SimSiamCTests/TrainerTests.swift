@@ -35,9 +35,10 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-train-\(UUID().uuidString)")
     }
 
-    func trainer(_ directory: URL, onEvent: @escaping (TrainEvent) -> Void = { _ in }) throws -> Trainer {
+    func trainer(_ directory: URL, configuration: TrainConfiguration = configuration(),
+                 onEvent: @escaping (TrainEvent) -> Void = { _ in }) throws -> Trainer {
         let compiled = try Compiler.compile(Workload.tiny, batch: 4, cache: quickTestCache)
-        return Trainer(configuration: Self.configuration(), runDirectory: directory, compiled: compiled, data: Self.data,
+        return Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: Self.data,
                        onEvent: onEvent)
     }
 
@@ -105,5 +106,33 @@ import Testing
         let expected = reference.state.exportTensors(includeGradients: false, includeMomentum: true)
         let actual = resumed.state.exportTensors(includeGradients: false, includeMomentum: true)
         for (a, b) in zip(expected, actual) { #expect(a.tensor == b.tensor, "\(a.name) differs after resume") }
+    }
+
+    @Test func resumeNamesTheChangedFlagsAndAcceptsOnlyAnotherLR() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = Self.configuration()
+        try trainer(directory) { event in
+            if case .step(let epoch, let step, _, _, _, _, _) = event, epoch == 1, step == 2 {
+                Interrupt.requested.store(true, ordering: .relaxed)  // what Ctrl-C does
+            }
+        }.run(resume: false)
+
+        var changed = original
+        changed.seed = 4
+        changed.batch = 8
+        let error = #expect(throws: CompileError.self) { try trainer(directory, configuration: changed).run(resume: true) }
+        let message = error?.description ?? ""
+        #expect(message.contains("--batch 4 in the checkpoint, 8 now; --seed 3 in the checkpoint, 4 now"), "\(message)")
+        #expect(!message.contains("\n") && !message.contains("{"), "names the fields instead of printing both configurations: \(message)")
+
+        var lowerLR = original
+        lowerLR.baseLR = original.baseLR / 10
+        var notes: [String] = []
+        let resumed = try trainer(directory, configuration: lowerLR) { if case .note(let text) = $0 { notes.append(text) } }
+        let history = try resumed.run(resume: true)
+        #expect(history.map(\.epoch) == [0, 1])
+        #expect(notes.contains { $0.contains("--lr 0.006") && $0.contains("used 0.06") }, "\(notes)")
+        #expect(try Checkpoint.read(resumed.checkpointURL).0.configuration.baseLR == lowerLR.baseLR)
     }
 }

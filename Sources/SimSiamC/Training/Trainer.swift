@@ -79,8 +79,15 @@ public final class Trainer {
         var history: [EpochMetrics] = []
         if resume {
             let (checkpoint, _) = try Checkpoint.read(checkpointURL)
-            guard checkpoint.configuration == configuration else {
-                throw CompileError("--resume: \(checkpointURL.path) was written with a different configuration:\n  \(checkpoint.configuration.json)\nnot\n  \(configuration.json)")
+            let differences = checkpoint.configuration.differences(from: configuration)
+            let refused = differences.filter { !TrainConfiguration.changeableOnResume.contains($0.flag) }
+            guard refused.isEmpty else {
+                throw CompileError("--resume: \(checkpointURL.path) was written with other flags: "
+                    + refused.map(\.description).joined(separator: "; ")
+                    + ". Resume with the checkpoint's values, or start a new run in another --run-dir")
+            }
+            for change in differences {
+                onEvent(.note("resuming with \(change.flag) \(change.requested) (the checkpoint's run used \(change.stored))"))
             }
             try state.loadSafetensors(url: checkpointURL, strict: false)
             position = checkpoint.position

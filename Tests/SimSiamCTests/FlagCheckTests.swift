@@ -1,0 +1,50 @@
+import Testing
+@testable import SimSiamCLI
+
+/// Every numeric flag is checked before any work starts, with a message
+/// saying what is allowed (issue 18, item 6).
+struct FlagCheckTests {
+    /// The message `simsiamc` prints for these arguments, or nil if they parse.
+    func refusal(_ arguments: [String]) -> String? {
+        do {
+            _ = try SimSiamCommand.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return SimSiamCommand.message(for: error)
+        }
+    }
+
+    @Test(arguments: [
+        (["train", "--batch", "0"], "--batch 0: must be at least 2 (training-mode batch norm"),
+        (["train", "--batch", "1"], "--batch 1: must be at least 2"),
+        (["train", "--lr", "-1"], "--lr -1.0: must be a finite number greater than 0"),
+        (["train", "--lr", "nan"], "--lr nan: must be a finite number greater than 0"),
+        (["train", "--lr", "inf"], "--lr inf: must be a finite number greater than 0"),
+        (["train", "--lr", "0"], "--lr 0.0: must be a finite number greater than 0"),
+        (["train", "--epochs", "0"], "--epochs 0: must be at least 1"),
+        (["train", "--threads", "0"], "--threads 0: must be at least 1"),
+        (["train", "--subset", "1"], "--subset 1: must be at least 2"),
+        (["train", "--weight-decay", "-0.1"], "--weight-decay -0.1: must be a finite number of 0 or more"),
+        (["train", "--warmup-epochs", "-1"], "--warmup-epochs -1.0: must lie in [0.0, 10.0]"),
+        (["train", "--epochs", "3", "--warmup-epochs", "4"], "--warmup-epochs 4.0: must lie in [0.0, 3.0]"),
+        (["train", "--crop-min-scale", "0"], "--crop-min-scale 0.0: must lie in [0.01, 1.0]"),
+        (["train", "--jitter", "1.5"], "--jitter 1.5: must lie in [0.0, 1.0]"),
+        (["step", "--views", "v", "--out", "o", "--momentum", "1"], "--momentum 1.0: must lie in [0.0, 0.999]"),
+        (["step", "--views", "v", "--out", "o", "--lr", "-0.5"], "--lr -0.5: must be a finite number of 0 or more"),
+        (["bench", "--steps", "0"], "--steps 0: must be at least 1"),
+        (["bench", "--warmup", "-2"], "--warmup -2: must be at least 0"),
+        (["ablate", "--study", "bn", "--lr", "nan"], "--lr nan: must be a finite number greater than 0"),
+        (["ablate", "--study", "bn", "--epochs", "0"], "--epochs 0: must be at least 1"),
+        (["eval", "--checkpoint", "c", "--threads", "0"], "--threads 0: must be at least 1"),
+        (["peak", "--threads", "-1"], "--threads -1: must be at least 1"),
+    ])
+    func badValueIsRefusedWithWhatIsAllowed(arguments: [String], expected: String) {
+        let message = refusal(arguments)
+        #expect(message?.contains(expected) == true, "\(arguments.joined(separator: " ")) gave: \(message ?? "no error")")
+    }
+
+    @Test func goodValuesParse() {
+        #expect(refusal(["train", "--lr", "0.05", "--batch", "2", "--warmup-epochs", "10", "--jitter", "0", "--crop-min-scale", "1"]) == nil)
+        #expect(refusal(["step", "--views", "v", "--out", "o", "--lr", "0", "--momentum", "0"]) == nil)
+    }
+}
