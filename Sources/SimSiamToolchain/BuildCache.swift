@@ -3,9 +3,15 @@ import Foundation
 /// Content-addressed builds of one C translation unit into a shared library.
 ///
 /// Layout: `<directory>/<first 16 hex of key>/<libraryName>.so`, with the `.c`,
-/// the `.h` and `build.log` beside it. A library file, once published, is never
-/// written again, so a process that has it loaded is safe; concurrent builders of
-/// the same key each compile to a private name and the first to publish wins.
+/// the `.h`, `build.log` and `<libraryName>.so.sha256` beside it. A library file,
+/// once published, is never written again, so a process that has it loaded is
+/// safe; concurrent builders of the same key each compile to a private name and
+/// the first to publish wins.
+///
+/// A hit is trusted only after the library's bytes match the checksum file,
+/// which also names the key: a truncated library, one copied in from another
+/// entry, or one left without a checksum is rebuilt and atomically replaced
+/// (the old inode stays intact for any process that has it loaded).
 public struct BuildCache: Sendable {
     /// Bumped whenever the layout or the key recipe changes, so old entries stop matching.
     public static let formatVersion = "simsiamc-build-cache-v1"
@@ -90,46 +96,80 @@ public struct BuildCache: Sendable {
         let entry = directory.appendingPathComponent(String(key.prefix(16)), isDirectory: true)
         let paths = EntryPaths(entry: entry, libraryName: libraryName, headerName: header == nil ? nil : headerFile)
 
-        func result(hit: Bool) -> BuiltLibrary {
+        func result(hit: Bool, repaired: String? = nil) -> BuiltLibrary {
             BuiltLibrary(path: paths.library, key: key, cacheHit: hit, seconds: Self.seconds(since: start),
                          sourcePath: paths.source, headerPath: paths.header, logPath: paths.log,
-                         compilerName: compiler.name)
+                         compilerName: compiler.name, repairedProblem: repaired)
         }
-        // Publication is atomic, so an existing .so is always complete.
-        if FileManager.default.fileExists(atPath: paths.library) { return result(hit: true) }
+        var problem: String?
+        if FileManager.default.fileExists(atPath: paths.library) {
+            problem = Self.checksumProblem(paths, key: key)
+            if problem == nil { return result(hit: true) }
+        }
 
         try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
         try Self.write(source, to: paths.source)
         if let header, let headerPath = paths.header { try Self.write(header, to: headerPath) }
-        try compile(paths)
-        return result(hit: false)
+        try compile(paths, key: key, replacing: problem != nil)
+        return result(hit: false, repaired: problem)
     }
 
-    private func compile(_ paths: EntryPaths) throws {
+    private func compile(_ paths: EntryPaths, key: String, replacing: Bool) throws {
         let temporary = LibraryPublisher.temporaryPath(for: paths.library)
+        defer { unlink(temporary) }
         let arguments = compiler.flags + ["-o", temporary, paths.source] + Self.linkLibraries
+        let command = "$ \(([compiler.path] + arguments).joined(separator: " "))\n"
         let output: ProcessOutput
         do {
             output = try ProcessRunner.run(compiler.path, arguments, in: URL(fileURLWithPath: paths.entry))
         } catch {
-            unlink(temporary)
-            throw ToolchainError.fileSystem("cannot run \(compiler.path): \(error)")
+            try? Self.write(command + "cannot start the compiler: \(error)\n", to: paths.log)
+            throw ToolchainError.compilerUnavailable(compiler: compiler.path, problem: "\(error)", logPath: paths.log)
         }
-        let log = "$ \(([compiler.path] + arguments).joined(separator: " "))\n\(output.output)"
-        try Self.write(log, to: paths.log)
+        try Self.write(command + output.output, to: paths.log)
         guard output.succeeded else {
-            unlink(temporary)
             throw ToolchainError.compileFailed(
                 compiler: compiler.description, sourcePath: paths.source, logPath: paths.log,
                 errorLines: Self.errorLines(of: output))
         }
-        _ = try LibraryPublisher.publish(temporary: temporary, final: paths.library)
+        // The checksum goes first: a library is never visible without one.
+        try Self.write(Self.checksumLine(key: key, library: try Self.digest(ofFile: temporary)), to: paths.checksum)
+        if replacing {
+            try LibraryPublisher.replace(temporary: temporary, final: paths.library)
+        } else if try LibraryPublisher.publish(temporary: temporary, final: paths.library) == .alreadyPresent,
+                  Self.checksumProblem(paths, key: key) != nil {
+            // Another builder published first, and its bytes differ from ours
+            // (a nondeterministic compiler): make the checksum describe the file that is there.
+            try Self.write(Self.checksumLine(key: key, library: try Self.digest(ofFile: paths.library)), to: paths.checksum)
+        }
+    }
+
+    /// Why the published library cannot be trusted, or nil if its bytes match its checksum file.
+    static func checksumProblem(_ paths: EntryPaths, key: String) -> String? {
+        guard let recorded = FileManager.default.contents(atPath: paths.checksum) else {
+            return "no checksum file \(URL(fileURLWithPath: paths.checksum).lastPathComponent)"
+        }
+        let fields = String(decoding: recorded, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        guard fields.count == 2, fields[0] == key else { return "checksum file written for another key" }
+        guard let actual = try? digest(ofFile: paths.library) else { return "library unreadable" }
+        return actual == fields[1] ? nil : "library bytes do not match their checksum (truncated or replaced)"
+    }
+
+    static func checksumLine(key: String, library digest: String) -> String { "\(key) \(digest)\n" }
+
+    static func digest(ofFile path: String) throws -> String {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ToolchainError.fileSystem("cannot read \(path)")
+        }
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.hexDigest()
     }
 
     /// Up to 20 log lines mentioning "error", or the log's first lines if none do.
     static func errorLines(of output: ProcessOutput) -> [String] {
         let errors = output.lines.filter { $0.localizedCaseInsensitiveContains("error") }
-        let exit = "(compiler exit status \(output.status))"
+        let exit = output.signaled ? "(compiler killed by signal \(output.status))" : "(compiler exit status \(output.status))"
         return Array((errors.isEmpty ? output.lines : errors).prefix(20)) + [exit]
     }
 
@@ -151,9 +191,10 @@ public struct BuildCache: Sendable {
 }
 
 /// Where the files of one cache entry live.
-private struct EntryPaths {
+struct EntryPaths {
     let entry: String
     let library: String
+    let checksum: String
     let source: String
     let header: String?
     let log: String
@@ -161,6 +202,7 @@ private struct EntryPaths {
     init(entry: URL, libraryName: String, headerName: String?) {
         self.entry = entry.path
         library = entry.appendingPathComponent("\(libraryName).so").path
+        checksum = library + ".sha256"
         source = entry.appendingPathComponent("\(libraryName).c").path
         header = headerName.map { entry.appendingPathComponent($0).path }
         log = entry.appendingPathComponent("build.log").path

@@ -18,14 +18,16 @@ public struct BuiltLibrary: Sendable, Equatable, CustomStringConvertible {
     public let logPath: String
     /// File name of the compiler, e.g. `clang-14`.
     public let compilerName: String
+    /// Why an existing entry was rebuilt (truncated, foreign, no checksum), if it was.
+    public var repairedProblem: String? = nil
 
     /// One line for the CLI, e.g. `cache hit (key 3fa2...): /path/lib.so in 0.01 s`.
     public var summary: String {
         let shortKey = "\(key.prefix(12))..."
         let time = String(format: "%.2f s", seconds)
-        return cacheHit
-            ? "cache hit (key \(shortKey)): \(path) in \(time)"
-            : "cache miss (key \(shortKey)): compiled with \(compilerName) in \(time): \(path)"
+        if cacheHit { return "cache hit (key \(shortKey)): \(path) in \(time)" }
+        let cause = repairedProblem.map { "cache entry broken (\($0)), rebuilt" } ?? "cache miss"
+        return "\(cause) (key \(shortKey)): compiled with \(compilerName) in \(time): \(path)"
     }
 
     /// Same as `summary`.

@@ -28,6 +28,16 @@ enum LibraryPublisher {
             "cannot publish \(temporary) as \(final): \(String(cString: strerror(code)))")
     }
 
+    /// Renames `temporary` over `final`: for replacing a broken library only.
+    /// The rename swaps the directory entry; a process that has the old file
+    /// loaded keeps its inode, so nothing it runs is rewritten.
+    static func replace(temporary: String, final: String) throws {
+        guard rename(temporary, final) == 0 else {
+            throw ToolchainError.fileSystem(
+                "cannot replace \(final) with \(temporary): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// A name in the same directory as `final` that no other process or thread will pick.
     static func temporaryPath(for final: String) -> String {
         "\(final).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"

@@ -4,6 +4,8 @@ import Foundation
 struct ProcessOutput: Sendable {
     let status: Int32
     let output: String
+    /// The process died from signal `status` (a crashed compiler) instead of exiting.
+    var signaled = false
 
     var succeeded: Bool { status == 0 }
     var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
@@ -24,6 +26,7 @@ enum ProcessRunner {
         // Drain before waiting: a compiler whose log outgrows the pipe buffer would block forever.
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return ProcessOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return ProcessOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+                             signaled: process.terminationReason == .uncaughtSignal)
     }
 }

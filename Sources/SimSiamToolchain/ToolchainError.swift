@@ -32,6 +32,8 @@ public enum ToolchainError: Error, Sendable, CustomStringConvertible, LocalizedE
     case compileFailed(compiler: String, sourcePath: String, logPath: String, errorLines: [String])
     /// A library or header name that cannot be used as a plain file name.
     case invalidFileName(String)
+    /// The probed compiler could not be started (removed or broken since the probe).
+    case compilerUnavailable(compiler: String, problem: String, logPath: String)
     /// A file-system operation of the build cache failed.
     case fileSystem(String)
 
@@ -60,6 +62,12 @@ public enum ToolchainError: Error, Sendable, CustomStringConvertible, LocalizedE
                 If the generated C is at fault, report it with the source and log above; \
                 if the compiler is, pick another with \(CompilerProbe.overrideVariable) \
                 or adjust \(CompilerProbe.extraFlagsVariable).
+                """
+        case let .compilerUnavailable(compiler, problem, logPath):
+            return """
+                Cannot run the C compiler \(compiler): \(problem).
+                Log: \(logPath)
+                Reinstall it (`apt-get install -y clang libomp-dev`) or pick another with \(CompilerProbe.overrideVariable).
                 """
         case let .invalidFileName(name):
             return "'\(name)' cannot be used as a file name in the build cache (empty, '/' or leading '.')."
