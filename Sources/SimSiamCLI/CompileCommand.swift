@@ -29,10 +29,10 @@ struct CompileCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stem = compiled.lowered.generated.baseName
-        try writeFileAtomically(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
-        try writeFileAtomically(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
+        try AtomicFile.write(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
+        try AtomicFile.write(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
         // A fresh file renamed into place: a process that loaded an older copy keeps its own.
-        try writeFileAtomically(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
+        try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
                             to: directory.appendingPathComponent(stem + ".so"))
         say(compiled.summary)
         say("  wrote:   \(directory.path)/\(stem).{c,h,so}")

@@ -17,7 +17,7 @@ struct GenerateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for generated in try ReferenceSources.all() {
             for (name, text) in generated.files {
-                try writeFileAtomically(Data(text.utf8), to: directory.appendingPathComponent(name))
+                try AtomicFile.write(Data(text.utf8), to: directory.appendingPathComponent(name))
                 say("wrote \(directory.path)/\(name)")
             }
         }

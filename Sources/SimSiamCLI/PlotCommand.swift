@@ -13,12 +13,11 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: runDir)
         let metricsURL = directory.appendingPathComponent("metrics.jsonl")
-        guard let contents = FileManager.default.contents(atPath: metricsURL.path) else {
+        guard FileManager.default.fileExists(atPath: metricsURL.path) else {
             throw ValidationError("\(metricsURL.path) does not exist: is \(runDir) a run directory of `simsiamc train`?")
         }
-        let metrics = try String(decoding: contents, as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8))
-        }
+        let (metrics, unreadable) = MetricsFile.read(metricsURL)
+        if let note = MetricsFile.note(unreadable, in: metricsURL) { printError(note) }
         var baselines: [(String, Double)] = []
         if let evaluation = FileManager.default.contents(atPath: directory.appendingPathComponent("evaluation.json").path),
            let report = try? JSONDecoder().decode(EvaluationReport.self, from: evaluation) {

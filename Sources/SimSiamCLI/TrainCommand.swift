@@ -126,7 +126,7 @@ func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, ev
         say(String(format: "  (evaluation took %.0f s)", report.seconds))
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload,
                                        baselines: [("raw pixels kNN", report.pixels.knnTop1)])
-        try writeFileAtomically(Data((try JSONEncoder().encode(report))), to: directory.appendingPathComponent("evaluation.json"))
+        try AtomicFile.write(Data((try JSONEncoder().encode(report))), to: directory.appendingPathComponent("evaluation.json"))
         say("plots:   " + plots.map(\.path).joined(separator: ", "))
     } else {
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload)

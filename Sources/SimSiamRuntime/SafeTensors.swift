@@ -66,19 +66,7 @@ public enum SafeTensors {
     public static func write(
         _ tensors: [(name: String, tensor: HostTensor)], metadata: [String: String] = [:], to url: URL
     ) throws {
-        let bytes = try encode(tensors, metadata: metadata)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try bytes.write(to: temporary)
-        } catch {
-            throw RuntimeError("cannot write safetensors file \(url.path): \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw RuntimeError("cannot move safetensors file into place at \(url.path): \(reason)")
-        }
+        try AtomicFile.write(try encode(tensors, metadata: metadata), to: url)
     }
 
     static let metadataKey = "__metadata__"

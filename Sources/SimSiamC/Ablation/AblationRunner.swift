@@ -43,7 +43,7 @@ public struct AblationRunner {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = Self.nonFiniteFloats
-            try writeFileAtomically(try encoder.encode(StoredRun(configuration: configuration, run: run)),
+            try AtomicFile.write(try encoder.encode(StoredRun(configuration: configuration, run: run)),
                                     to: runDirectory.appendingPathComponent("run.json"))
             runs.append(run)
         }
@@ -119,7 +119,7 @@ public struct AblationRunner {
         let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
         let scores = Evaluation.scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
                                        test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)
-        try writeFileAtomically(try JSONEncoder().encode(scores), to: url)
+        try AtomicFile.write(try JSONEncoder().encode(scores), to: url)
         return scores
     }
 }

@@ -73,10 +73,16 @@ public final class Trainer {
     /// Trains from the start, or from the run directory's checkpoint with
     /// `resume`; returns every epoch's metrics of the run.
     @discardableResult
-    public func run(resume: Bool) throws -> [EpochMetrics] {
+    public func run(resume requestedResume: Bool) throws -> [EpochMetrics] {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         var position = Checkpoint.Position(epoch: 0, step: 0)
         var history: [EpochMetrics] = []
+        removeStaleTemporaries()
+        // A run killed before its first checkpoint resumes by starting over.
+        let resume = requestedResume && FileManager.default.fileExists(atPath: checkpointURL.path)
+        if requestedResume && !resume {
+            onEvent(.note("--resume: no checkpoint in \(runDirectory.path) yet, starting from the beginning"))
+        }
         if resume {
             let (checkpoint, _) = try Checkpoint.read(checkpointURL)
             let differences = checkpoint.configuration.differences(from: configuration)
@@ -91,7 +97,9 @@ public final class Trainer {
             }
             try state.loadSafetensors(url: checkpointURL, strict: false)
             position = checkpoint.position
-            history = try readMetrics().filter { $0.epoch < position.epoch }
+            let stored = MetricsFile.read(metricsURL)
+            if let note = MetricsFile.note(stored.unreadableLines, in: metricsURL) { onEvent(.note(note)) }
+            history = stored.metrics.filter { $0.epoch < position.epoch }
             try writeMetrics(history)
             onEvent(.note("resuming at epoch \(position.epoch + 1), step \(position.step + 1)"))
         } else {
@@ -113,13 +121,13 @@ public final class Trainer {
                 throw error
             }
             guard let metrics = finished else {
-                try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+                try saveCheckpoint(position)
                 onEvent(.interrupted(checkpointURL))
                 return history
             }
             history.append(metrics)
             position = Checkpoint.Position(epoch: position.epoch + 1, step: 0)
-            try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+            try saveCheckpoint(position)
             try writeMetrics(history)
             onEvent(.epochEnd(metrics))
             onEvent(.checkpoint(checkpointURL))
@@ -206,20 +214,29 @@ public final class Trainer {
         return PreparedBatch(x1: x1, x2: x2, seconds: Date().timeIntervalSince(start))
     }
 
-    // MARK: metrics.jsonl
+    /// Removes the temporary files of writes that a killed run left half done
+    /// (`AtomicFile` names them `.<file>.<pid>.<random>.tmp`).
+    private func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(at: runDirectory.appendingPathComponent(name))
+        }
+    }
 
-    func readMetrics() throws -> [EpochMetrics] {
-        guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8))
+    /// Saves the checkpoint; when the disk is full, says what is kept and how to go on.
+    private func saveCheckpoint(_ position: Checkpoint.Position) throws {
+        do {
+            try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+        } catch {
+            let kept = (try? Checkpoint.read(checkpointURL).0.position).map {
+                "the last checkpoint (epoch \($0.epoch)\($0.step > 0 ? ", step \($0.step)" : "")) is intact; free space and continue with --resume"
+            } ?? "no earlier checkpoint exists"
+            throw CompileError("\(error); \(kept)")
         }
     }
 
     func writeMetrics(_ metrics: [EpochMetrics]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try metrics.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
-        try writeFileAtomically(Data(lines.utf8), to: metricsURL)
+        try MetricsFile.write(metrics, to: metricsURL)
     }
 }
 
