@@ -166,11 +166,14 @@ public struct BuildCache: Sendable {
         return hasher.hexDigest()
     }
 
-    /// Up to 20 log lines mentioning "error", or the log's first lines if none do.
+    /// Up to 20 log lines with "error:", or the log's first lines if none have it;
+    /// then the exit status, and what to do when the disk was full.
     static func errorLines(of output: ProcessOutput) -> [String] {
-        let errors = output.lines.filter { $0.localizedCaseInsensitiveContains("error") }
+        let errors = output.lines.filter { $0.localizedCaseInsensitiveContains("error:") }
         let exit = output.signaled ? "(compiler killed by signal \(output.status))" : "(compiler exit status \(output.status))"
+        let outOfSpace = ["No space left on device", "File too large", "File size limit exceeded"].contains { output.output.contains($0) }
         return Array((errors.isEmpty ? output.lines : errors).prefix(20)) + [exit]
+            + (outOfSpace ? ["(out of disk space or over the file-size limit: free space in the build cache's file system, then run again)"] : [])
     }
 
     static func validateFileName(_ name: String) throws {
