@@ -6,7 +6,7 @@ import Testing
 /// rejection of a huge file by its length alone.
 @Suite struct CIFAR10FuzzTests {
     /// The CI share: fixed, and a few seconds in a debug build.
-    static let ciInputs = 3_000
+    static let ciInputs = 5_000
 
     /// Rejections name the file as empty, its record length, or a label.
     static let fieldWords = ["empty", "record", "label"]

@@ -7,7 +7,7 @@ import Testing
 @Suite struct IDXFuzzTests {
     /// The CI share: fixed, and a few seconds in a debug build (one input in
     /// 16 is gzip'd and costs a `/bin/gzip` process).
-    static let ciInputs = 3_000
+    static let ciInputs = 5_000
 
     /// Rejections name the magic, the type code, the dimensions, or gzip.
     static let fieldWords = ["magic", "type code", "dimensions", "gzip"]

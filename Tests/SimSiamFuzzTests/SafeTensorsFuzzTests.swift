@@ -7,7 +7,7 @@ import Testing
 /// rejections of huge size claims and of names that would break a message.
 @Suite struct SafeTensorsFuzzTests {
     /// The CI share: fixed, and a few seconds in a debug build.
-    static let ciInputs = 3_000
+    static let ciInputs = 5_000
 
     /// Rejections name the header, its metadata or a tensor's field.
     static let fieldWords = ["header", "__metadata__", "dtype", "shape", "data_offsets", "JSON object"]
