@@ -20,9 +20,10 @@ enum FuzzCampaign {
         let fileURL = directory.appendingPathComponent(target.fileName)
         let root = SplitMix64(seed: settings.seed).derived(streamKey(target.readerName))
         var summary = FuzzSummary(reader: target.readerName, seed: settings.seed)
+        summary.firstInput = settings.firstInput
         let clock = ContinuousClock()
         let campaignStart = clock.now
-        for index in 0..<settings.inputs {
+        for index in settings.firstInput..<settings.firstInput + settings.inputs {
             var random = root.derived(index)
             let input = target.makeInput(&random)
             let source: String

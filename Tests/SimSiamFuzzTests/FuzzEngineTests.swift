@@ -34,7 +34,8 @@ import Testing
     @Test func checksCatchMultiLineUnnamedAndFieldlessMessages() {
         let words = ["shape"]
         #expect(FuzzCampaign.check("file f has a bad shape", source: "f", fieldWords: words).isEmpty)
-        #expect(FuzzCampaign.check("file f has a bad\nshape", source: "f", fieldWords: words) == ["message spans several lines"])
+        #expect(
+            FuzzCampaign.check("file f has a bad\nshape", source: "f", fieldWords: words) == ["message spans several lines"])
         #expect(FuzzCampaign.check("file f has a bad\u{2028}shape", source: "f", fieldWords: words).count == 1)
         #expect(FuzzCampaign.check("a bad shape", source: "f", fieldWords: words) == ["message does not name f"])
         #expect(FuzzCampaign.check("file f is bad", source: "f", fieldWords: words).count == 1)

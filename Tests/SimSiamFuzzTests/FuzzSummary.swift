@@ -4,6 +4,7 @@ import Foundation
 struct FuzzSummary {
     let reader: String
     let seed: UInt64
+    var firstInput = 0
     var inputs = 0
     var accepted = 0
     var rejected = 0
@@ -38,9 +39,10 @@ struct FuzzSummary {
 
     /// The one-line summary each fuzz test prints.
     var line: String {
-        "fuzz \(reader): \(inputs) inputs (seed \(seed)), \(accepted) accepted, \(rejected) rejected, "
+        "fuzz \(reader): \(inputs) inputs (seed \(seed)\(firstInput > 0 ? ", from input \(firstInput)" : "")), \(accepted) accepted, \(rejected) rejected, "
             + "\(failureCount) failed checks, slowest \(Self.milliseconds(slowest)) ms (input \(slowestIndex)), "
-            + "\(messageShapes.count) distinct messages (numbers masked), \(String(format: "%.2f", Self.milliseconds(total) / 1000)) s in all"
+            + "\(messageShapes.count) distinct messages (numbers masked), "
+            + "\(String(format: "%.2f", Self.milliseconds(total) / 1000)) s in all"
     }
 
     /// `duration` in milliseconds, to 0.01 ms.

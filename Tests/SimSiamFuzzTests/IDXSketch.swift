@@ -47,7 +47,9 @@ struct IDXSketch {
         return output + Self.pattern[..<max(0, length)]
     }
 
-    enum Mutation: CaseIterable { case magic, typeCode, rank, dimension, hugeDimensions, addDimension, removeDimension, dataLength }
+    enum Mutation: CaseIterable {
+        case magic, typeCode, rank, dimension, hugeDimensions, addDimension, removeDimension, dataLength
+    }
 
     /// Dimension values at the edges of UInt32 and of Int's square root.
     static let interestingDimensions: [UInt32] = [0, 1, 255, 65_536, 1 << 30, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF]

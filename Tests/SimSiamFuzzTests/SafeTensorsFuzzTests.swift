@@ -90,7 +90,8 @@ import Testing
     }
 
     @Test func aHeaderNestedDeeperThanTheParserAllowsIsInvalidJSON() {
-        let data = Self.file(header: String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), dataBytes: 0)
+        let nested = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let data = Self.file(header: nested, dataBytes: 0)
         expectOneLineRejection(RuntimeError.self, source: "deep", containing: ["header", "JSON"]) {
             _ = try SafeTensors.decode(data, source: "deep")
         }

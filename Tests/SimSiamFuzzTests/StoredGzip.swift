@@ -15,7 +15,8 @@ enum StoredGzip {
             output += payload[start..<end]
             start = end
         } while start < payload.count
-        return output + littleEndian(crc32(payload), bytes: 4) + littleEndian(UInt32(truncatingIfNeeded: payload.count), bytes: 4)
+        return output + littleEndian(crc32(payload), bytes: 4)
+            + littleEndian(UInt32(truncatingIfNeeded: payload.count), bytes: 4)
     }
 
     /// The CRC-32 gzip stores (IEEE polynomial, reflected), bit by bit: inputs are small.
