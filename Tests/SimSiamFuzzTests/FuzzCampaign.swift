@@ -4,18 +4,25 @@ import SimSiamData
 /// Runs a reader over many fuzzed inputs and checks every outcome: success,
 /// or a rejection of the reader's own error type whose message is one line,
 /// quotes the file (path or source name) and names a field. An input that
-/// takes longer than `timeLimit` fails too (a hang in the small). A trap is
-/// not caught: it kills the test process, which fails the run.
+/// takes longer than the time limit on each of `timingAttempts` reads fails too
+/// (a hang in the small). A trap is not caught: it kills the test process,
+/// which fails the run.
 ///
 /// Input `i` depends only on (seed, reader, i), so a failure or crash
 /// reproduces from its index alone.
 enum FuzzCampaign {
-    /// The longest any single input may take to read.
-    static let timeLimit = Duration.seconds(1)
+    /// The longest any single input may take to read, unless a run says otherwise.
+    static let defaultTimeLimit = Duration.seconds(1)
+    /// Reads of an input before it counts as slow. Inputs are deterministic, so
+    /// a slow reader is slow every time; on a busy host a `/bin/gzip` spawn
+    /// stalled for 1.5 s once in 6,000 and replayed in 2 ms.
+    static let timingAttempts = 3
     /// Failures described in full; the rest are only counted.
     static let reportedFailures = 10
 
-    static func run<ReaderError>(_ target: FuzzTarget<ReaderError>, settings: FuzzSettings) throws -> FuzzSummary {
+    static func run<ReaderError>(
+        _ target: FuzzTarget<ReaderError>, settings: FuzzSettings, timeLimit: Duration = defaultTimeLimit
+    ) throws -> FuzzSummary {
         let directory = try ScratchDirectory.make()
         let fileURL = directory.appendingPathComponent(target.fileName)
         let root = SplitMix64(seed: settings.seed).derived(streamKey(target.readerName))
@@ -26,25 +33,18 @@ enum FuzzCampaign {
         for index in settings.firstInput..<settings.firstInput + settings.inputs {
             var random = root.derived(index)
             let input = target.makeInput(&random)
-            let source: String
-            let read: () throws -> Void
-            if input.needsFile || random.nextInt(below: 8) == 0 {
-                try Data(input.bytes).write(to: fileURL)
-                source = fileURL.path
-                read = { try target.readFile(fileURL) }
-            } else {
-                source = "fuzz-input-\(index)"
-                // A quarter of in-memory inputs are slices that do not start at
-                // index 0, which catches readers that index `Data` from zero.
-                let data = random.chance(0.25) ? dataSlice(input.bytes, random: &random) : Data(input.bytes)
-                read = { try target.readData(data, source) }
+            let (source, read) = try route(input, index: index, to: target, file: fileURL, random: &random)
+            let (outcome, firstElapsed) = timed(read, clock: clock)
+            var elapsed = firstElapsed
+            for _ in 1..<timingAttempts where elapsed > timeLimit {
+                summary.retimed += 1
+                elapsed = min(elapsed, timed(read, clock: clock).elapsed)
             }
-            let start = clock.now
-            let outcome = Result { try read() }
-            let elapsed = clock.now - start
             summary.recordTime(elapsed, index: index)
             var problems: [String] = []
-            if elapsed > timeLimit { problems.append("took \(FuzzSummary.milliseconds(elapsed)) ms") }
+            if elapsed > timeLimit {
+                problems.append("took at least \(FuzzSummary.milliseconds(elapsed)) ms in each of \(timingAttempts) reads")
+            }
             var outcomeText = "accepted"
             switch outcome {
             case .success:
@@ -67,6 +67,32 @@ enum FuzzCampaign {
         summary.inputs = settings.inputs
         summary.total = clock.now - campaignStart
         return summary
+    }
+
+    /// How input `index` reaches the reader: one in eight (and every input
+    /// that needs a file) through `file`, the rest in memory. Returns the
+    /// source name the rejection must quote and the read to time.
+    private static func route<ReaderError>(
+        _ input: FuzzInput, index: Int, to target: FuzzTarget<ReaderError>, file: URL, random: inout SplitMix64
+    ) throws -> (source: String, read: () throws -> Void) {
+        if input.needsFile || random.nextInt(below: 8) == 0 {
+            try Data(input.bytes).write(to: file)
+            return (file.path, { try target.readFile(file) })
+        }
+        let source = "fuzz-input-\(index)"
+        // A quarter of in-memory inputs are slices that do not start at
+        // index 0, which catches readers that index `Data` from zero.
+        let data = random.chance(0.25) ? dataSlice(input.bytes, random: &random) : Data(input.bytes)
+        return (source, { try target.readData(data, source) })
+    }
+
+    /// The outcome of `read` and how long it took.
+    private static func timed(
+        _ read: () throws -> Void, clock: ContinuousClock
+    ) -> (outcome: Result<Void, any Error>, elapsed: Duration) {
+        let start = clock.now
+        let outcome = Result { try read() }
+        return (outcome, clock.now - start)
     }
 
     /// What is wrong with rejection `message` of input `source` (nothing when it is fine).

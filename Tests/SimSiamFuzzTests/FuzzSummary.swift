@@ -11,6 +11,8 @@ struct FuzzSummary {
     var slowest = Duration.zero
     var slowestIndex = 0
     var total = Duration.zero
+    /// Reads repeated because the first took longer than the time limit.
+    var retimed = 0
     /// Rejection messages with the source and every number masked, so the
     /// count says how many different checks fired, not how many sizes occurred.
     private(set) var messageShapes: Set<String> = []
@@ -42,7 +44,7 @@ struct FuzzSummary {
         "fuzz \(reader): \(inputs) inputs (seed \(seed)\(firstInput > 0 ? ", from input \(firstInput)" : "")), \(accepted) accepted, \(rejected) rejected, "
             + "\(failureCount) failed checks, slowest \(Self.milliseconds(slowest)) ms (input \(slowestIndex)), "
             + "\(messageShapes.count) distinct messages (numbers masked), "
-            + "\(String(format: "%.2f", Self.milliseconds(total) / 1000)) s in all"
+            + "\(String(format: "%.2f", Self.milliseconds(total) / 1000)) s in all, \(retimed) reads re-timed"
     }
 
     /// `duration` in milliseconds, to 0.01 ms.
