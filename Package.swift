@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
         .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),
         .testTarget(name: "SimSiamEvalTests", dependencies: ["SimSiamEval"]),
+        .testTarget(name: "SimSiamFuzzTests", dependencies: ["SimSiamData", "SimSiamRuntime"]),
         .testTarget(
             name: "SimSiamCTests", dependencies: ["SimSiamC", "SimSiamCLI"],
             resources: [.copy("Fixtures")]),

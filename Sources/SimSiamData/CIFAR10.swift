@@ -62,6 +62,11 @@ public enum CIFAR10 {
                 "CIFAR-10 file \(url.path) does not exist; download \(downloadURL), unpack it and "
                     + "pass --data DIR, the directory holding data_batch_1.bin ... data_batch_5.bin and test_batch.bin")
         }
+        // The length is checked before reading, so a huge file that is not
+        // whole records is rejected without allocating its size.
+        if let size = try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize {
+            try checkLength(size, source: url.path)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -73,12 +78,7 @@ public enum CIFAR10 {
 
     /// Splits the records in `data` into labels and CHW pixels; `source` names them in errors.
     static func parse(_ data: Data, source: String) throws -> (pixels: [UInt8], labels: [UInt8]) {
-        guard !data.isEmpty else { throw DatasetError("CIFAR-10 file \(source) is empty") }
-        guard data.count % recordLength == 0 else {
-            throw DatasetError(
-                "CIFAR-10 file \(source) has \(data.count) bytes, not a multiple of the "
-                    + "\(recordLength)-byte record (1 label byte + 3x32x32 pixels); is it truncated?")
-        }
+        try checkLength(data.count, source: source)
         let count = data.count / recordLength
         let imageLength = recordLength - 1
         var labels = [UInt8](repeating: 0, count: count)
@@ -98,6 +98,16 @@ public enum CIFAR10 {
                 "CIFAR-10 file \(source) has label \(labels[record]) in record \(record), expected 0..<\(classCount)")
         }
         return (pixels, labels)
+    }
+
+    /// Throws unless `byteCount` is a positive whole number of records.
+    private static func checkLength(_ byteCount: Int, source: String) throws {
+        guard byteCount > 0 else { throw DatasetError("CIFAR-10 file \(source) is empty") }
+        guard byteCount % recordLength == 0 else {
+            throw DatasetError(
+                "CIFAR-10 file \(source) has \(byteCount) bytes, not a multiple of the "
+                    + "\(recordLength)-byte record (1 label byte + 3x32x32 pixels); is it truncated?")
+        }
     }
 
     /// `directory`, or its `cifar-10-batches-bin` subdirectory when only that holds `probe`,

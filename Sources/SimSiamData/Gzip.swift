@@ -29,7 +29,10 @@ enum Gzip {
         let log = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let reason = String(decoding: log, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // gzip reports each defect on its own line (a bad CRC and a bad
+            // length both, say); joined, they keep the message on one line.
+            let reason = String(decoding: log, as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
             throw DatasetError("cannot decompress \(url.path): gzip exited with status \(process.terminationStatus): \(reason)")
         }
         return decompressed

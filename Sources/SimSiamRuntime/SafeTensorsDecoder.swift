@@ -33,7 +33,9 @@ struct SafeTensorsDecoder {
 
         let metadata = try decodeMetadata(header[SafeTensors.metadataKey])
         let dataSize = data.count - dataStart
-        let entries = try header.keys.filter { $0 != SafeTensors.metadataKey }
+        // Sorted names: a dictionary's order changes from run to run, and with
+        // several bad tensors the message would too.
+        let entries = try header.keys.sorted().filter { $0 != SafeTensors.metadataKey }
             .map { try decodeEntry(name: $0, header[$0]!, dataSize: dataSize) }
             .sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }
         let tensors = data.withUnsafeBytes { raw in
@@ -55,11 +57,11 @@ struct SafeTensorsDecoder {
     }
 
     private func decodeEntry(name: String, _ value: Any, dataSize: Int) throws -> Entry {
-        func tensorFail(_ problem: String) -> RuntimeError { fail("tensor '\(name)' \(problem)") }
+        func tensorFail(_ problem: String) -> RuntimeError { fail("tensor \(quoted(name)) \(problem)") }
         guard let fields = value as? [String: Any] else { throw tensorFail("is not a JSON object") }
         guard let dtypeName = fields["dtype"] as? String else { throw tensorFail("has no dtype") }
         guard let dtype = SafeTensors.dtype(formatName: dtypeName) else {
-            throw tensorFail("has unsupported dtype '\(dtypeName)' (supported: F32, F64, I64)")
+            throw tensorFail("has unsupported dtype \(quoted(dtypeName)) (supported: F32, F64, I64)")
         }
         guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
             throw tensorFail("has no valid shape (an array of non-negative integers)")
@@ -90,6 +92,19 @@ struct SafeTensorsDecoder {
         // cannot be told apart here; `as? Int` rejects 1.5 and strings.
         let numbers = array.compactMap { $0 as? Int }
         return numbers.count == array.count ? numbers : nil
+    }
+
+    /// `text` in single quotes with control characters and line separators
+    /// escaped (`\n`, `\u{2028}`): names and dtypes come from the file, and a
+    /// raw line break would split the one-line message.
+    private func quoted(_ text: String) -> String {
+        let escaped = text.unicodeScalars.map { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: scalar.escaped(asASCII: true)
+            default: String(scalar)
+            }
+        }
+        return "'" + escaped.joined() + "'"
     }
 
     private func fail(_ problem: String) -> RuntimeError {
