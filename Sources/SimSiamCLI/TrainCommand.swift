@@ -49,6 +49,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Skip the final evaluation (linear probe and baselines).")
     var noEval = false
 
+    // Not part of the TrainConfiguration: checks change no number, so a run may be resumed with or without them.
+    @Flag(help: ArgumentHelp(CodegenArguments.checkNumericsHelp))
+    var checkNumerics = false
+
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     func validate() throws {
@@ -70,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         configuration.subset = subset
         configuration.variant = variant.variant
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
-        try train(configuration, directory: directory, resume: resume, evaluate: !noEval)
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics)
     }
 }
 
@@ -97,9 +101,10 @@ enum TrainDefaults {
 }
 
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
-func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
+func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false) throws {
     let workload = Workload.named(configuration.workload)!
-    let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
+    let compiled = try Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics),
+                                        variant: configuration.variant)
     say(compiled.summary)
     let data = try TrainingData.load(for: workload, configuration: configuration)
     say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
@@ -159,6 +164,9 @@ final class ProgressPrinter {
             say("interrupted: saved \(url.path); continue with the same command plus --resume")
         case .note(let text):
             say(text)
+        case .warning(let text):
+            if isTerminal { say("") }
+            say("WARNING: " + text)
         }
     }
 
