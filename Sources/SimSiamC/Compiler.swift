@@ -16,7 +16,7 @@ public struct CompiledModel: @unchecked Sendable {
         let bytes = lowered.precision.bytes
         let ad = lowered.autodiff
         return """
-            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(variantNote)
+            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(numericsNote)\(variantNote)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               fusion:  \(fusionLine)
               kernels: \(g.kernelCount) C functions (views share kernels)\(vectorNote)
@@ -24,6 +24,10 @@ public struct CompiledModel: @unchecked Sendable {
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)
             """
+    }
+
+    private var numericsNote: String {
+        lowered.options.checkNumerics ? ", numeric checks on (\(lowered.generated.numericsChecks) tensors checked after their kernels)" : ""
     }
 
     private var vectorNote: String {

@@ -45,8 +45,13 @@ struct CodegenArguments: ParsableArguments {
     @Option(help: "Vector registers the tuned kernels' tiles are sized for: avx512 or avx2 (default: this CPU's).")
     var vectorWidth: VectorWidth = .host
 
+    @Flag(help: ArgumentHelp(CodegenArguments.checkNumericsHelp))
+    var checkNumerics = false
+
+    static let checkNumericsHelp = "Check every tensor each kernel writes for NaN and infinity and stop at the first, naming the kernel, layer and tensor (slower)."
+
     func options(profile: Bool = false) -> CodegenOptions {
-        CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth)
+        CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics)
     }
 }
 

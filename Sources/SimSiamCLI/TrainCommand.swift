@@ -49,6 +49,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Skip the final evaluation (linear probe and baselines).")
     var noEval = false
 
+    // Not part of the TrainConfiguration: checks change no number, so a run may be resumed with or without them.
+    @Flag(help: ArgumentHelp(CodegenArguments.checkNumericsHelp))
+    var checkNumerics = false
+
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     func validate() throws {
@@ -75,7 +79,7 @@ struct TrainCommand: ParsableCommand {
         configuration.subset = subset
         configuration.variant = variant.variant
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
-        try train(configuration, directory: directory, resume: resume, evaluate: !noEval)
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics)
     }
 }
 
@@ -102,13 +106,14 @@ enum TrainDefaults {
 }
 
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
-func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool) throws {
+func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false) throws {
     let workload = Workload.named(configuration.workload)!
     let data = try TrainingData.load(for: workload, configuration: configuration)
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
+    let compiled = try Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics),
+                                        variant: configuration.variant)
     say(compiled.summary)
     say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
           + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
@@ -167,6 +172,9 @@ final class ProgressPrinter {
             say("interrupted: saved \(url.path); continue with the same command plus --resume")
         case .note(let text):
             say(text)
+        case .warning(let text):
+            if isTerminal { say("") }
+            say("WARNING: " + text)
         }
     }
 

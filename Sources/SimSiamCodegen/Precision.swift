@@ -35,17 +35,23 @@ public struct CodegenOptions: Hashable, Sendable {
     /// The vector registers the tuned kernels' tiles are sized for; the C runs on any x86-64
     /// CPU either way, but tiles sized for the wrong registers spill (half speed).
     public var vectorWidth: VectorWidth
+    /// Check every tensor a kernel call writes for NaN and infinity; the first
+    /// non-finite value stops the step, and the library then exports
+    /// `simsiam_numerics_*` saying which kernel, layer and tensor it was.
+    public var checkNumerics: Bool
 
     public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
-                vectorWidth: VectorWidth = .host) {
+                vectorWidth: VectorWidth = .host, checkNumerics: Bool = false) {
         self.precision = precision
         self.kernels = kernels
         self.profile = profile
         self.vectorWidth = vectorWidth
+        self.checkNumerics = checkNumerics
     }
 
-    /// The suffix that keeps variants' file names apart: `_f64`, `_reference`, `_profile`.
+    /// The suffix that keeps variants' file names apart: `_f64`, `_reference`, `_profile`, `_checked`.
     public var fileSuffix: String {
         (precision == .float32 ? "" : "_f64") + (kernels == .tuned ? "" : "_reference") + (profile ? "_profile" : "")
+            + (checkNumerics ? "_checked" : "")
     }
 }

@@ -18,6 +18,8 @@ public struct GeneratedC: Sendable {
     public let unsharedWorkspaceElements: Int
     /// The most workspace elements live at once: what a perfect placement would need.
     public let peakLiveWorkspaceElements: Int
+    /// `check_finite` calls of a check-numerics build (0 otherwise).
+    public let numericsChecks: Int
 }
 
 /// Emits one C translation unit for a training graph (forward, backward,
@@ -49,9 +51,17 @@ public struct ProgramEmitter {
         var kernels = KernelTable()
         let trainingPlan = MemoryPlan.plan(training)
         var profiler = ProfileTable()
-        let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler)
+        // Check indices follow execution: the step's inputs, its kernels, the update, then the features.
+        var numerics = NumericsTable()
+        let trainingInputChecks = inputChecks(training, entry: "simsiam_train_step", numerics: &numerics, onFailure: "goto non_finite")
+        let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler,
+                                  numerics: &numerics, onFailure: "goto non_finite")
+        let updateChecks = parameterChecks(numerics: &numerics)
         let featurePlan = features.map(MemoryPlan.plan)
-        let featureCalls = features.map { calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler) } ?? []
+        let featureInputChecks = features.map { inputChecks($0, entry: "simsiam_features", numerics: &numerics, onFailure: "return") } ?? []
+        let featureCalls = features.map {
+            calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler, numerics: &numerics, onFailure: "return")
+        } ?? []
         let workspace = max(trainingPlan.workspaceElements, featurePlan?.workspaceElements ?? 0)
 
         var parts: [String] = []
@@ -78,10 +88,11 @@ public struct ProgramEmitter {
         parts.append(kernels.kernels.map(\.definition).joined(separator: "\n"))
         parts.append(InitializerEmitter(state: training.state, layout: layout, precision: precision).source)
         if options.profile { parts.append(profiler.source) }
+        if options.checkNumerics { parts.append(numerics.source(scalar: t)) }
         parts.append(optimizer())
-        parts.append(trainStep(trainingCalls, plan: trainingPlan))
+        parts.append(trainStep(trainingCalls, plan: trainingPlan, inputChecks: trainingInputChecks, updateChecks: updateChecks))
         parts.append(outputTable(plan: trainingPlan))
-        parts.append(featureEntry(featureCalls, plan: featurePlan))
+        parts.append(featureEntry(featureCalls, plan: featurePlan, inputChecks: featureInputChecks))
         parts.append(SymbolTableEmitter(graph: training, layout: layout, precision: precision,
                                         workspaceElements: workspace, featureDimension: featureDimension).source)
         let header = HeaderEmitter.header(guardName: "SIMSIAMC_\(cIdentifier(baseName).uppercased())_H",
@@ -90,7 +101,8 @@ public struct ProgramEmitter {
                           kernelCount: kernels.kernels.count, parameterElements: layout.parameterElements,
                           bufferElements: layout.bufferElements, workspaceElements: workspace,
                           unsharedWorkspaceElements: max(trainingPlan.unsharedElements, featurePlan?.unsharedElements ?? 0),
-                          peakLiveWorkspaceElements: max(trainingPlan.peakLiveElements, featurePlan?.peakLiveElements ?? 0))
+                          peakLiveWorkspaceElements: max(trainingPlan.peakLiveElements, featurePlan?.peakLiveElements ?? 0),
+                          numericsChecks: options.checkNumerics ? numerics.checks.count : 0)
     }
 
     var featureDimension: Int {
@@ -120,8 +132,10 @@ public struct ProgramEmitter {
         }
     }
 
-    /// One call statement per computing node, each with the IR line it implements.
-    func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable, profiler: inout ProfileTable) -> [String] {
+    /// One call statement per computing node, each with the IR line it implements;
+    /// in a check-numerics build each call is followed by the checks of what it wrote.
+    func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable, profiler: inout ProfileTable,
+               numerics: inout NumericsTable, onFailure: String) -> [String] {
         var lines: [String] = []
         var phase: Phase?
         for node in graph.nodes {
@@ -142,8 +156,63 @@ public struct ProgramEmitter {
             } else {
                 lines.append(call)
             }
+            if options.checkNumerics {
+                let kernelParameters = kernels.kernels.first { $0.name == name }!.parameters
+                lines += writtenTensors(node, emitter: emitter, graph: graph, plan: plan, parameters: kernelParameters).map {
+                    numerics.check($0.pointer, count: $0.count, kernel: name, origin: NumericsTable.origin(of: node),
+                                   tensor: $0.name, onFailure: onFailure)
+                }
+            }
         }
         return lines
+    }
+
+    /// What a kernel call writes: its results, named `%value parameter shape`
+    /// after the kernel's C parameter (`%3 y [256,32,28,28]`), then the state
+    /// it updates (BN running statistics in training mode, a gradient slot).
+    func writtenTensors(_ node: Node, emitter: KernelEmitter, graph: Graph, plan: MemoryPlan,
+                        parameters: [String]) -> [(pointer: String, count: Int, name: String)] {
+        let state = graph.state
+        // Call arguments are operands, results, then state: results' parameters follow the operands'.
+        let results = node.results.enumerated().map { index, value in
+            let parameter = parameters[node.operands.count + index].split(separator: " ").last.map(String.init) ?? "result\(index)"
+            return (pointer(value, graph: graph, plan: plan), graph.shape(of: value).elementCount,
+                    "\(value) \(parameter) \(graph.shape(of: value))")
+        }
+        switch emitter.state {
+        case .batchNormRunning(let mean, let variance, _?):
+            return results + [mean, variance].map {
+                ("buffers + \(layout.bufferOffsets[$0])", state.buffers[$0].shape.elementCount, state.buffers[$0].name)
+            }
+        case .gradient(let parameter):
+            return results + [("grads + \(layout.parameterOffsets[parameter])", state.parameters[parameter].shape.elementCount,
+                               "grad \(state.parameters[parameter].name)")]
+        case .batchNormRunning(_, _, nil), nil:
+            return results
+        }
+    }
+
+    /// Checks of the inputs an entry point was handed (check-numerics builds).
+    func inputChecks(_ graph: Graph, entry: String, numerics: inout NumericsTable, onFailure: String) -> [String] {
+        guard options.checkNumerics else { return [] }
+        return graph.inputs.map { input in
+            numerics.check("input_\(cIdentifier(input.name))", count: input.shape.elementCount, kernel: "the caller",
+                           origin: "input of \(entry)", tensor: "\(input.name) \(input.shape)", onFailure: onFailure)
+        }
+    }
+
+    /// Checks of every trainable parameter after the SGD update (check-numerics
+    /// builds). A non-finite momentum makes its weight non-finite too (w -= lr * v),
+    /// so the weights alone catch an overflowing update.
+    func parameterChecks(numerics: inout NumericsTable) -> [String] {
+        guard options.checkNumerics else { return [] }
+        let state = training.state
+        return state.parameters.indices.filter { state.parameters[$0].isTrainable }.map { index in
+            let parameter = state.parameters[index]
+            return numerics.check("params + \(layout.parameterOffsets[index])", count: parameter.shape.elementCount,
+                                  kernel: "sgd_update", origin: "optimizer group \(state.groups[parameter.group])",
+                                  tensor: parameter.name, onFailure: "goto non_finite")
+        }
     }
 
     // MARK: Entry points
@@ -184,8 +253,9 @@ public struct ProgramEmitter {
         }
     }
 
-    func trainStep(_ calls: [String], plan: MemoryPlan) -> String {
+    func trainStep(_ calls: [String], plan: MemoryPlan, inputChecks: [String] = [], updateChecks: [String] = []) -> String {
         let loss = training.outputs["loss"].map { pointer($0, graph: training, plan: plan) } ?? "NULL"
+        let check = options.checkNumerics
         let body = ([
             "\(t)* params = a->params;",
             "\(t)* grads = a->grads;",
@@ -193,19 +263,21 @@ public struct ProgramEmitter {
             "int64_t* counters = a->counters;",
             "\(t)* ws = a->workspace;",
             "(void)buffers; (void)counters;",
-        ] + inputBindings(training, source: "inputs") + [
+        ] + inputBindings(training, source: "inputs") + (check ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + [
             "memset(grads, 0, sizeof(\(t)) * \(layout.parameterElements));",
         ] + calls + [
             "*loss = (double)*(\(loss));",
             "sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);",
-        ]).map { "  " + $0 }.joined(separator: "\n")
+        ] + updateChecks + (check ? ["return;"] : [])).map { "  " + $0 }.joined(separator: "\n")
+        // A failed check jumps here, past the update when it failed before it.
+        let failure = check ? "\nnon_finite:  /* simsiam_numerics_failure says which check failed */\n  *loss = NAN;" : ""
         return """
             /* ===== Training step ===== */
 
             void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
                                     const double* group_lr, double weight_decay, double momentum,
                                     double* loss) {
-            \(body)
+            \(body)\(failure)
             }
 
             """
@@ -243,7 +315,7 @@ public struct ProgramEmitter {
             """
     }
 
-    func featureEntry(_ calls: [String], plan: MemoryPlan?) -> String {
+    func featureEntry(_ calls: [String], plan: MemoryPlan?, inputChecks: [String] = []) -> String {
         guard let features, let plan, let output = features.outputs["features"] else {
             return """
                 /* ===== Features ===== */
@@ -258,7 +330,7 @@ public struct ProgramEmitter {
             "\(t)* buffers = a->buffers;",
             "\(t)* ws = a->workspace;",
             "(void)buffers;",
-        ] + inputBindings(features, source: "x") + calls + [
+        ] + inputBindings(features, source: "x") + (options.checkNumerics ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + calls + [
             "memcpy(features, \(pointer(output, graph: features, plan: plan)), sizeof(\(t)) * \(features.shape(of: output).elementCount));",
         ]).map { "  " + $0 }.joined(separator: "\n")
         return """

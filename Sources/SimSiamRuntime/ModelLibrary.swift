@@ -30,6 +30,8 @@ public final class ModelLibrary: @unchecked Sendable {
     let initialize: LibraryEntryPoints.Initialize
     let trainStep: LibraryEntryPoints.TrainStep
     let features: LibraryEntryPoints.Features
+    /// The checks of a check-numerics build; nil for other builds.
+    let numerics: NumericsChecks?
     private let symbolIndex: [String: Int]
 
     /// Loads (or reuses) the library at `path` and binds its ABI.
@@ -86,6 +88,7 @@ public final class ModelLibrary: @unchecked Sendable {
         initialize = try native.function("simsiam_init", as: E.Initialize.self)
         trainStep = try native.function("simsiam_train_step", as: E.TrainStep.self)
         features = try native.function("simsiam_features", as: E.Features.self)
+        numerics = try NumericsChecks(native: native)
 
         var index: [String: Int] = [:]
         for (position, symbol) in symbols.enumerated() {

@@ -69,7 +69,9 @@ public final class ModelState {
     ///   - inputs: one array per input, in input index order, each with the
     ///     input's element count (converted to Double for double builds).
     ///   - groupLR: one learning rate per optimizer group.
-    /// - Throws: `RuntimeError` naming the input or group count at fault.
+    /// - Throws: `RuntimeError` naming the input or group count at fault;
+    ///   `NonFiniteValue` when a check-numerics build met a NaN or infinity
+    ///   (the step then stopped there, before the SGD update).
     public func trainStep(
         inputs: [[Float]], groupLR: [Double], weightDecay: Double, momentum: Double
     ) throws -> Double {
@@ -94,13 +96,15 @@ public final class ModelState {
                     arenaTablePointer, pointers.baseAddress, rates.baseAddress, weightDecay, momentum, &loss)
             }
         }
+        if let failure = library.numerics?.lastFailure() { throw failure }
         return loss
     }
 
     /// Eval-mode features (`simsiam_features`) of one batch shaped like the
     /// first input; returns `batch * featureDim` values.
     /// - Throws: `RuntimeError` when the graph has no feature head or the
-    ///   batch has the wrong element count.
+    ///   batch has the wrong element count; `NonFiniteValue` when a
+    ///   check-numerics build met a NaN or infinity.
     public func features(batch: [Float]) throws -> [Float] {
         guard library.featureDim > 0, let input = library.inputs.first else {
             throw RuntimeError("library \(library.native.path) has no feature head (feature_dim is 0)")
@@ -109,6 +113,7 @@ public final class ModelState {
         let outputCount = library.batch * library.featureDim
         let output = AlignedBuffer(byteCount: outputCount * library.scalarBytes)
         library.features(arenaTablePointer, inputStaging[input.offset].pointer, output.pointer)
+        if let failure = library.numerics?.lastFailure() { throw failure }
         let features = output.pointer
         if library.scalarBytes == 4 {
             return (0..<outputCount).map { features.load(fromByteOffset: 4 * $0, as: Float.self) }

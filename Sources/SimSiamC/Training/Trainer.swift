@@ -30,6 +30,8 @@ public enum TrainEvent {
     case checkpoint(URL)
     case interrupted(URL)
     case note(String)
+    /// Something the user must look at although the run goes on (e.g. a kNN at chance).
+    case warning(String)
 }
 
 /// Ctrl-C asks the trainer to stop at the next step boundary after saving.
@@ -138,6 +140,7 @@ public final class Trainer {
     /// Runs the rest of an epoch; nil when interrupted (position then points at the next step).
     private func runEpoch(sampler: BatchSampler, position: inout Checkpoint.Position) throws -> EpochMetrics? {
         let epoch = position.epoch
+        let recovery = recoveryNote(startingAt: position)
         // asymmetric-2x draws the training set twice per epoch, each pass with its own order and views.
         let passes = configuration.variant.passesPerEpoch
         let batches = (0..<passes).flatMap { pass in
@@ -162,10 +165,19 @@ public final class Trainer {
             lr = configuration.encoderLR(epoch: epoch, progress: progress)
             let rates = groups.map { $0 == "predictor" ? configuration.predictorLR(epoch: epoch, progress: progress) : lr }
             let computeStart = Date()
-            let loss = try state.trainStep(inputs: [batch.x1, batch.x2], groupLR: rates,
+            let loss: Double
+            do {
+                loss = try state.trainStep(inputs: [batch.x1, batch.x2], groupLR: rates,
                                            weightDecay: configuration.weightDecay, momentum: configuration.momentum)
+            } catch let failure as NonFiniteValue {
+                prefetch.drain()
+                throw TrainingDiverged(loss: .nan, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [],
+                                       nonFinite: failure, checkpointNote: recovery)
+            }
             guard loss.isFinite else {
-                throw TrainingDiverged(loss: loss, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [])
+                prefetch.drain()
+                throw TrainingDiverged(loss: loss, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [],
+                                       checkpointNote: recovery)
             }
             position.computeSeconds += Date().timeIntervalSince(computeStart)
             position.dataSeconds += batch.seconds
@@ -178,14 +190,30 @@ public final class Trainer {
                           samplesPerSecond: samplesPerSecond, etaSeconds: remainingSteps * elapsed / Double(step + 1)))
             if Interrupt.requested.load(ordering: .relaxed) && step + 1 < batches.count {
                 prefetch.drain()
+                // Ctrl-C saves mid-epoch: the same check as at an epoch's end keeps a diverged state out of it.
+                if let oversized = DivergenceCheck.oversized(in: state) {
+                    throw TrainingDiverged(loss: position.lossSum / Double(step + 1), epoch: epoch, step: step,
+                                           baseLR: configuration.baseLR, history: [], oversized: oversized, checkpointNote: recovery)
+                }
                 position.wallSeconds += Date().timeIntervalSince(started)
                 return nil
             }
+        }
+        // Before the monitors and the checkpoint: a diverged state must not be saved.
+        if let oversized = DivergenceCheck.oversized(in: state) {
+            throw TrainingDiverged(loss: position.lossSum / Double(batches.count), epoch: epoch, step: batches.count - 1,
+                                   baseLR: configuration.baseLR, history: [], oversized: oversized, checkpointNote: recovery)
         }
         let monitorStart = Date()
         let z = try state.output(named: "z1")
         let dim = z.count / configuration.batch
         let knn = try knnAccuracy()
+        if DivergenceCheck.isAtChance(knn, classes: data.classes) {
+            onEvent(.warning(String(format: "kNN top-1 %.2f%% after epoch %d is at chance (1/%d classes = %.2f%%): the features "
+                                        + "carry no class information, so training diverged or collapsed (see the collapse std); "
+                                        + "lower --lr (now %g per 256)",
+                                    100 * knn, epoch + 1, data.classes, 100 / Double(data.classes), configuration.baseLR)))
+        }
         let wall = position.wallSeconds + Date().timeIntervalSince(started)
         return EpochMetrics(
             epoch: epoch, loss: position.lossSum / Double(batches.count), lr: lr, knnTop1: knn,
@@ -195,6 +223,20 @@ public final class Trainer {
             dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
             monitorSeconds: Date().timeIntervalSince(monitorStart),
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
+    }
+
+    /// What is left to resume from if the epoch starting at `start` diverges: no
+    /// state is saved after a bad step, so the checkpoint this run wrote or
+    /// resumed from last is intact.
+    private func recoveryNote(startingAt start: Checkpoint.Position) -> String {
+        let path = checkpointURL.path
+        if start.step > 0 {
+            return "the checkpoint \(path) (epoch \(start.epoch + 1), step \(start.step)) is intact; continue from it with --resume and a lower --lr"
+        }
+        if start.epoch > 0 {
+            return "the checkpoint \(path) (end of epoch \(start.epoch)) is intact; continue from it with --resume and a lower --lr"
+        }
+        return "no epoch finished, so there is no checkpoint to resume from"
     }
 
     /// The backbone features the last kNN monitor extracted (train bank, test), so
@@ -240,16 +282,34 @@ public final class Trainer {
     }
 }
 
-/// The loss became NaN or infinite; `history` holds the epochs finished before.
+/// Training diverged: the loss became NaN or infinite, a check-numerics build
+/// met a non-finite value, or (without any NaN) a parameter or BN buffer grew
+/// past its bound. `history` holds the epochs finished before; nothing was
+/// saved after the bad step, so the last checkpoint is intact.
 public struct TrainingDiverged: Error, CustomStringConvertible {
     public var loss: Double
+    /// 0-based, as in `Checkpoint.Position`; the message counts from 1.
     public var epoch: Int
     public var step: Int
     public var baseLR: Double
     public var history: [EpochMetrics]
+    /// The first NaN or infinity a check-numerics build met, when that stopped the run.
+    public var nonFinite: NonFiniteValue? = nil
+    /// The tensor past its bound at the end of the epoch, when that stopped the run.
+    public var oversized: OversizedTensor? = nil
+    /// Where to go on from: "the checkpoint ... is intact; continue from it with --resume and a lower --lr".
+    public var checkpointNote: String? = nil
 
     public var description: String {
-        "loss became \(loss) at epoch \(epoch + 1), step \(step + 1); lower --lr (now \(baseLR) per 256)"
+        let what: String
+        if let nonFinite {
+            what = "\(nonFinite), at epoch \(epoch + 1), step \(step + 1)"
+        } else if let oversized {
+            what = "training diverged without a NaN at the end of epoch \(epoch + 1): \(oversized)"
+        } else {
+            what = "loss became \(loss) at epoch \(epoch + 1), step \(step + 1)"
+        }
+        return what + "; lower --lr (now \(baseLR) per 256)" + (checkpointNote.map { "; " + $0 } ?? "")
     }
 }
 
