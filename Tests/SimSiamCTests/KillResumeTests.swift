@@ -116,7 +116,8 @@ import Testing
                 try #require(attempts < 3, "trial \(trial): --resume failed after a kill \(phase.rawValue):\n\(resumed.output)")
             }
             let actual = try results(directory)
-            #expect(actual.tensors == expected.tensors, "trial \(trial), killed \(phase.rawValue): parameters differ from the uninterrupted run")
+            let differing = Set(expected.tensors.keys).union(actual.tensors.keys).filter { expected.tensors[$0] != actual.tensors[$0] }
+            #expect(differing.isEmpty, "trial \(trial), killed \(phase.rawValue): \(differing.count) tensors differ from the uninterrupted run, e.g. \(differing.sorted().prefix(3))")
             #expect(actual.losses == expected.losses && actual.knn == expected.knn, "trial \(trial): metrics differ")
             #expect(actual.evaluation == expected.evaluation, "trial \(trial): evaluation differs")
             try? FileManager.default.removeItem(at: directory)
