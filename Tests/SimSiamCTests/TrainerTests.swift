@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SimSiamC
+import SimSiamCLI
 
 /// The training loop on the tiny workload and a synthetic 8x8 dataset:
 /// artifacts, checkpoints, and resume equality. Serialized: the Ctrl-C flag is process-wide.
@@ -134,5 +135,40 @@ import Testing
         #expect(history.map(\.epoch) == [0, 1])
         #expect(notes.contains { $0.contains("--lr 0.006") && $0.contains("used 0.06") }, "\(notes)")
         #expect(try Checkpoint.read(resumed.checkpointURL).0.configuration.baseLR == lowerLR.baseLR)
+    }
+}
+
+/// A torn or garbled metrics.jsonl line (a copy taken mid-write, a hand edit)
+/// is skipped and reported by `--resume` and `plot`, never fatal.
+@Suite(.serialized) struct TornMetricsTests {
+    @Test func tornLineIsSkippedByResumeAndPlot() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-torn-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let compiled = try Compiler.compile(Workload.tiny, batch: 4, cache: quickTestCache)
+        func trainer(_ events: @escaping (TrainEvent) -> Void = { _ in }) -> Trainer {
+            Trainer(configuration: TrainerTests.configuration(), runDirectory: directory, compiled: compiled,
+                    data: TrainerTests.data, onEvent: events)
+        }
+        let history = try trainer().run(resume: false)
+        let metricsURL = directory.appendingPathComponent("metrics.jsonl")
+        let whole = try String(contentsOf: metricsURL, encoding: .utf8)
+        let lines = whole.split(separator: "\n")
+        // Line 2 cut in half, then a line of garbage.
+        let torn = lines[0] + "\n" + lines[1].prefix(lines[1].count / 2) + "\n{\"epoch\": \n"
+        try torn.write(to: metricsURL, atomically: true, encoding: .utf8)
+
+        let read = MetricsFile.read(metricsURL)
+        #expect(read.metrics == [history[0]])
+        #expect(read.unreadableLines == [2, 3])
+        #expect(MetricsFile.note(read.unreadableLines, in: metricsURL) == "skipped unreadable lines 2, 3 of \(metricsURL.path)")
+
+        var plot = try SimSiamCommand.parseAsRoot(["plot", directory.path])
+        try plot.run()
+        #expect(try String(contentsOf: directory.appendingPathComponent("loss.svg"), encoding: .utf8).contains("</svg>"))
+
+        var notes: [String] = []
+        let resumed = trainer { if case .note(let text) = $0 { notes.append(text) } }
+        #expect(try resumed.run(resume: true) == [history[0]])  // the checkpoint is at the end: nothing left to run
+        #expect(notes.contains { $0.hasPrefix("skipped unreadable lines 2, 3 of") }, "\(notes)")
     }
 }
