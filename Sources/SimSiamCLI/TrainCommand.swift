@@ -149,7 +149,7 @@ final class ProgressPrinter {
     func handle(_ event: TrainEvent) {
         switch event {
         case .step(let epoch, let step, let steps, let loss, let lr, let rate, let eta):
-            let line = String(format: "epoch %d  step %d/%d  loss %+.4f  lr %.4f  %.0f samples/s  ETA %@",
+            let line = String(format: "epoch %d  step %d/%d  loss %+.4f  lr %.4g  %.0f samples/s  ETA %@",
                               epoch + 1, step + 1, steps, loss, lr, rate, Self.duration(eta) as NSString)
             if isTerminal {
                 let done = Int(20 * Double(step + 1) / Double(steps))
