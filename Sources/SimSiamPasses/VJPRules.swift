@@ -5,14 +5,26 @@ import SimSiamIR
 /// backward ops. Autodiff never sees a model, only these rules.
 enum VJPRules {
     /// Whether the op has a derivative with respect to operand `index`.
-    /// Stop-gradient has none: that is the whole cut.
+    ///
+    /// Every op is listed, with no `default:`: a new op must say here whether
+    /// gradients flow through it, or the package does not compile. A silent
+    /// `false` would act as a hidden stop-gradient.
     static func isDifferentiable(_ op: Op, operand index: Int) -> Bool {
         switch op {
         case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .crossEntropySimilarity, .mean:
             true
         case .batchNorm(let attributes):
             attributes.training
-        default:
+        // Stop-gradient has no derivative: that is the whole cut.
+        case .stopGradient:
+            false
+        // Graph sources: nothing flows further back.
+        case .input, .parameter, .fill:
+            false
+        // Ops that autodiff itself emits; the compiler takes first derivatives only.
+        case .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackwardBeta,
+             .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData, .linearBackwardWeight,
+             .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient:
             false
         }
     }
@@ -64,8 +76,11 @@ enum VJPRules {
         case .stopGradient:
             // Only reached when stop-gradient is treated as the identity (to count what it prunes).
             return dy
-        default:
-            preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable should have excluded it")
+        case .input, .parameter, .fill, .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma,
+             .batchNormBackwardBeta, .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData,
+             .linearBackwardWeight, .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward,
+             .accumulateGradient:
+            preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable excludes it")
         }
     }
 }
