@@ -20,7 +20,8 @@ let package = Package(
         .target(name: "SimSiamIR"),
         .target(name: "SimSiamDSL", dependencies: ["SimSiamIR"]),
         .target(name: "SimSiamPasses", dependencies: ["SimSiamIR"]),
-        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"]),
+        // CRuntime/ holds the C the tuned kernels share, pasted into every generated file.
+        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
         .target(name: "SimSiamToolchain"),
         .target(name: "SimSiamRuntime"),
         .target(name: "SimSiamData"),
