@@ -43,7 +43,9 @@ let package = Package(
         .testTarget(name: "SimSiamIRTests", dependencies: ["SimSiamIR"]),
         .testTarget(name: "SimSiamDSLTests", dependencies: ["SimSiamDSL"]),
         .testTarget(name: "SimSiamPassesTests", dependencies: ["SimSiamPasses", "SimSiamDSL"]),
-        .testTarget(name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL"]),
+        .testTarget(
+            name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL", "SimSiamToolchain"],
+            resources: [.copy("CRuntimeTests")]),
         .testTarget(name: "SimSiamToolchainTests", dependencies: ["SimSiamToolchain"]),
         .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
         .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),
