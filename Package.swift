@@ -20,7 +20,8 @@ let package = Package(
         .target(name: "SimSiamIR"),
         .target(name: "SimSiamDSL", dependencies: ["SimSiamIR"]),
         .target(name: "SimSiamPasses", dependencies: ["SimSiamIR"]),
-        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"]),
+        // CRuntime/ holds the C the tuned kernels share, pasted into every generated file.
+        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
         .target(name: "SimSiamToolchain"),
         .target(name: "SimSiamRuntime"),
         .target(name: "SimSiamData"),
@@ -42,7 +43,9 @@ let package = Package(
         .testTarget(name: "SimSiamIRTests", dependencies: ["SimSiamIR"]),
         .testTarget(name: "SimSiamDSLTests", dependencies: ["SimSiamDSL"]),
         .testTarget(name: "SimSiamPassesTests", dependencies: ["SimSiamPasses", "SimSiamDSL"]),
-        .testTarget(name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL"]),
+        .testTarget(
+            name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL", "SimSiamToolchain"],
+            resources: [.copy("CRuntimeTests")]),
         .testTarget(name: "SimSiamToolchainTests", dependencies: ["SimSiamToolchain"]),
         .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
         .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),

@@ -15,41 +15,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ===== GEMM support =====
+/* ===== C runtime configuration: avx512 register tiles of float ===== */
+#define GEMM_REAL float
+#define GEMM_LANES 16        /* scalars per 64-byte vector */
+#define GEMM_MR 8            /* register tile: GEMM_MR x GEMM_NR = 2 * GEMM_LANES */
+#define CONV_WEIGHT_ROWS 4   /* conv_weight_gemm's tile of vector accumulators */
+#define CONV_WEIGHT_COLS 6
+
+/* ===== from CRuntime/gemm.h ===== */
+/* gemm.h: the register-tiled GEMM every tuned kernel shares.
+
    C[M x N] = A[M x K] * B[K x N] on packed panels: A in panels of GEMM_MR rows
    (k-major: a[k * GEMM_MR + i]), B in panels of GEMM_NR columns (k-major:
    b[k * GEMM_NR + j]), both zero-padded. Each layer kernel supplies pack_a,
    pack_b and store; threads own whole column panels (or, for a narrow C summed
    over a long k, private partial sums added in thread order), so results repeat
-   exactly for a fixed thread count. */
-typedef float vec_t __attribute__((vector_size(64), aligned(4)));
-enum { GEMM_MR = 8, GEMM_NR = 32 };
+   exactly for a fixed thread count.
+
+   Needs, defined before it:
+     GEMM_REAL   the scalar type of the tensors (single or double precision)
+     GEMM_LANES  scalars per vector register (16 or 8 on AVX-512, 8 or 4 on AVX2)
+     GEMM_MR     register tile rows: 8 or 4 (GEMM_NR, the columns, is two vectors) */
+#ifndef SIMSIAM_GEMM_H
+#define SIMSIAM_GEMM_H
+
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(GEMM_REAL) || !defined(GEMM_LANES) || !defined(GEMM_MR)
+#error "gemm.h needs GEMM_REAL, GEMM_LANES and GEMM_MR"
+#endif
+
+typedef GEMM_REAL real_t;
+/* One vector register of GEMM_LANES scalars; loads and stores through it may be unaligned. */
+typedef real_t vec_t __attribute__((vector_size(GEMM_LANES * sizeof(real_t)), aligned(sizeof(real_t))));
+#define GEMM_NR (2 * GEMM_LANES)
+
+/* GEMM_EACH_ROW(X) is X(0) X(1) ... X(GEMM_MR - 1). The micro-kernels name one accumulator per
+   tile row and vector (c0_0, c0_1, c1_0, ...), so each lives in its own register. */
+#if GEMM_MR == 8
+#define GEMM_EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#elif GEMM_MR == 4
+#define GEMM_EACH_ROW(X) X(0) X(1) X(2) X(3)
+#else
+#error "GEMM_MR must be 8 or 4"
+#endif
+
+/* Row i of the tile's accumulators, zero. */
+#define GEMM_ZERO_ROW(i) vec_t c##i##_0 = {0}, c##i##_1 = {0};
+/* Row i of the tile's accumulators stored to tile[i][0 .. GEMM_NR) (row-major, stride GEMM_NR). */
+#define GEMM_WRITE_ROW(i) *(vec_t*)(tile + i * GEMM_NR) = c##i##_0; *(vec_t*)(tile + i * GEMM_NR + GEMM_LANES) = c##i##_1;
 
 /* Eight double accumulators for per-channel sums (batch norm): the reduction
    vectorises, and the lanes are added in a fixed order, so the result does not
    depend on the thread count. */
 typedef double lanes_t __attribute__((vector_size(64)));
-typedef float lanes_source_t __attribute__((vector_size(32), aligned(4)));
-static inline lanes_t load_lanes(const float* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
+typedef real_t lanes_source_t __attribute__((vector_size(8 * sizeof(real_t)), aligned(sizeof(real_t))));
+static inline lanes_t load_lanes(const real_t* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
 static inline double lane_total(lanes_t v) {
   double total = 0;
   for (int l = 0; l < 8; l++) total += v[l];
   return total;
 }
 
-typedef struct { const float* a; const float* b; const float* bias; float* c; const float* addend; } gemm_operands_t;
+typedef struct { const real_t* a; const real_t* b; const real_t* bias; real_t* c; const real_t* addend; } gemm_operands_t;
 /* Packs rows [x0, x0 + count) of A (or columns of B) for k in [k0, k0 + kc). */
-typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel);
+typedef void (*gemm_pack_fn)(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, real_t* restrict panel);
 /* Writes an MR x NR tile (row-major, stride GEMM_NR) to C rows i0.., columns j0... */
-typedef void (*gemm_store_fn)(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile);
+typedef void (*gemm_store_fn)(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const real_t* restrict tile);
 
 static void* gemm_alloc(int64_t elements) {
-  const size_t bytes = ((size_t)elements * sizeof(float) + 63) / 64 * 64;
+  const size_t bytes = ((size_t)elements * sizeof(real_t) + 63) / 64 * 64;
   return aligned_alloc(64, bytes > 0 ? bytes : 64);
 }
 
 /* out[c][r] = in[r][c] for an R x C matrix, in 16 x 16 blocks; threads own column blocks. */
-static void transpose_rows(int64_t R, int64_t C, const float* restrict in, float* restrict out) {
+static void transpose_rows(int64_t R, int64_t C, const real_t* restrict in, real_t* restrict out) {
   #pragma omp parallel for schedule(static)
   for (int64_t c0 = 0; c0 < C; c0 += 16)
     for (int64_t r0 = 0; r0 < R; r0 += 16)
@@ -57,29 +100,18 @@ static void transpose_rows(int64_t R, int64_t C, const float* restrict in, float
         for (int64_t r = r0; r < r0 + 16 && r < R; r++) out[c * R + r] = in[r * C + c];
 }
 
+/* Row i of the tile += a[i] * (b0, b1): a broadcast FMA per accumulator. */
+#define GEMM_FMA_ROW(i) c##i##_0 += ak[i] * b0; c##i##_1 += ak[i] * b1;
+
 /* tile = a_panel^T b_panel over kc steps: MR x NR accumulators in registers. */
-static inline void gemm_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, float* restrict tile) {
-  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+static inline void gemm_micro_tile(int64_t kc, const real_t* restrict a, const real_t* restrict b, real_t* restrict tile) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
   for (int64_t k = 0; k < kc; k++) {
-    const vec_t b0 = *(const vec_t*)(b + k * GEMM_NR), b1 = *(const vec_t*)(b + k * GEMM_NR + 16);
-    const float* ak = a + k * GEMM_MR;
-    c0_0 += ak[0] * b0; c0_1 += ak[0] * b1;
-    c1_0 += ak[1] * b0; c1_1 += ak[1] * b1;
-    c2_0 += ak[2] * b0; c2_1 += ak[2] * b1;
-    c3_0 += ak[3] * b0; c3_1 += ak[3] * b1;
-    c4_0 += ak[4] * b0; c4_1 += ak[4] * b1;
-    c5_0 += ak[5] * b0; c5_1 += ak[5] * b1;
-    c6_0 += ak[6] * b0; c6_1 += ak[6] * b1;
-    c7_0 += ak[7] * b0; c7_1 += ak[7] * b1;
+    const vec_t b0 = *(const vec_t*)(b + k * GEMM_NR), b1 = *(const vec_t*)(b + k * GEMM_NR + GEMM_LANES);
+    const real_t* ak = a + k * GEMM_MR;
+    GEMM_EACH_ROW(GEMM_FMA_ROW)
   }
-    *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
-    *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
-    *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
-    *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
-    *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
-    *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
-    *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
-    *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+  GEMM_EACH_ROW(GEMM_WRITE_ROW)
 }
 
 /* Full-depth GEMM: A packed once, then each thread packs its column panels of B
@@ -87,7 +119,7 @@ static inline void gemm_micro_tile(int64_t kc, const float* restrict a, const fl
 static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gemm_operands_t* g,
                                       gemm_pack_fn pack_a, gemm_pack_fn pack_b, gemm_store_fn store) {
   const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
-  float* a_packed = gemm_alloc(row_panels * GEMM_MR * K);
+  real_t* a_packed = gemm_alloc(row_panels * GEMM_MR * K);
   #pragma omp parallel
   {
     #pragma omp for schedule(static)
@@ -95,8 +127,8 @@ static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gem
       const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
       pack_a(g, 0, K, r * GEMM_MR, rows, a_packed + r * GEMM_MR * K);
     }
-    float* b_panel = gemm_alloc(K * GEMM_NR);
-    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    real_t* b_panel = gemm_alloc(K * GEMM_NR);
+    real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
     #pragma omp for schedule(static)
     for (int64_t p = 0; p < col_panels; p++) {
       const int64_t j0 = p * GEMM_NR, cols = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
@@ -118,21 +150,21 @@ static inline void gemm_column_panels(int64_t M, int64_t N, int64_t K, const gem
    possible up to max_kc, but every thread gets one: each block adds its partial
    sums into M x N once. */
 static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t max_kc, const gemm_operands_t* g,
-                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, float* restrict c) {
+                                      gemm_pack_fn pack_a, gemm_pack_fn pack_b, real_t* restrict c) {
   const int64_t row_panels = (M + GEMM_MR - 1) / GEMM_MR, col_panels = (N + GEMM_NR - 1) / GEMM_NR;
   const int64_t per_thread = (K + omp_get_max_threads() - 1) / omp_get_max_threads();
   const int64_t kc = per_thread < max_kc ? (per_thread + 7) / 8 * 8 : max_kc;
   const int64_t k_blocks = (K + kc - 1) / kc;
-  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
   #pragma omp parallel
   {
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    float* partial = gemm_alloc(M * N);
-    memset(partial, 0, sizeof(float) * (size_t)(M * N));
+    real_t* partial = gemm_alloc(M * N);
+    memset(partial, 0, sizeof(real_t) * (size_t)(M * N));
     partials[thread] = partial;
-    float* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
-    float* b_panel = gemm_alloc(kc * GEMM_NR);
-    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    real_t* a_block = gemm_alloc(row_panels * GEMM_MR * kc);
+    real_t* b_panel = gemm_alloc(kc * GEMM_NR);
+    real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
     #pragma omp for schedule(static)
     for (int64_t block = 0; block < k_blocks; block++) {
       const int64_t k0 = block * kc, depth = K - k0 < kc ? K - k0 : kc;
@@ -153,7 +185,7 @@ static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t m
     }
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < M * N; e++) {
-      float sum = 0;
+      real_t sum = 0;
       for (int t = 0; t < threads; t++) sum += partials[t][e];
       c[e] = sum;
     }
@@ -163,11 +195,37 @@ static inline void gemm_reduce_over_k(int64_t M, int64_t N, int64_t K, int64_t m
   }
   free(partials);
 }
-/* ===== Convolution support =====
+
+#endif /* SIMSIAM_GEMM_H */
+
+/* ===== from CRuntime/conv_gemm.h ===== */
+/* conv_gemm.h: convolutions as GEMMs whose im2col operand is never packed.
+
    A convolution is a GEMM whose im2col operand is read in place from a zero-padded,
    phase-split copy of one image (the source, planes of rows x cols): output grid
    position (r, c) is column m = r * cols + c, and tap k reads source[offset[k] + m].
-   Grid columns c >= the output width compute values that the store drops. */
+   Grid columns c >= the output width compute values that the store drops.
+
+   conv_gemm: forward, and backward data as a forward convolution of dy (a strided
+   one split into sub-pixel phases, each a dense GEMM over the taps that reach it).
+   conv_weight_gemm: dw[o][j] = sum over images and grid positions of
+   dy[o][m] * source[offset[j] + m], both operands contiguous along m.
+   conv_moments_*: the batch statistics of a convolution's output, for the BN after it.
+
+   Needs gemm.h, and, defined before it:
+     CONV_WEIGHT_ROWS, CONV_WEIGHT_COLS  conv_weight_gemm's tile of vector accumulators
+                                         (4 x 6 on AVX-512, 2 x 6 on AVX2) */
+#ifndef SIMSIAM_CONV_GEMM_H
+#define SIMSIAM_CONV_GEMM_H
+
+/* #include "gemm.h": pasted above */
+
+#include <math.h>
+
+#if !defined(CONV_WEIGHT_ROWS) || !defined(CONV_WEIGHT_COLS)
+#error "conv_gemm.h needs CONV_WEIGHT_ROWS and CONV_WEIGHT_COLS"
+#endif
+
 typedef struct {
   int64_t channels, height, width;  /* the image read */
   int64_t stride, pad;              /* source plane (ci, ph, pw) [r][s] = image[ci][stride*r + ph - pad][stride*s + pw - pad] */
@@ -178,7 +236,7 @@ typedef struct {
 /* Copies the pixels of image into source, one image row at a time (a stride-S row feeds
    S column phases). Only pixels are written: the zero padding around them is set when the
    source is allocated, and every image writes the same positions. */
-static void conv_fill_source(const conv_source_t* s, const float* restrict image, float* restrict source) {
+static void conv_fill_source(const conv_source_t* s, const real_t* restrict image, real_t* restrict source) {
   const int64_t plane = s->rows * s->cols;
   int64_t lo[s->phase_cols], hi[s->phase_cols];  /* source columns [lo, hi) of phase pw hold pixels */
   for (int64_t pw = 0; pw < s->phase_cols; pw++) {
@@ -192,11 +250,11 @@ static void conv_fill_source(const conv_source_t* s, const float* restrict image
     for (int64_t h = 0; h < s->height; h++) {
       const int64_t ph = (h + s->pad) % s->stride, r = (h + s->pad) / s->stride;
       if (ph >= s->phase_rows || r >= s->rows) continue;
-      const float* restrict in = image + (ci * s->height + h) * s->width;
-      float* restrict row = source + (ci * s->phase_rows + ph) * s->phase_cols * plane + r * s->cols;
+      const real_t* restrict in = image + (ci * s->height + h) * s->width;
+      real_t* restrict row = source + (ci * s->phase_rows + ph) * s->phase_cols * plane + r * s->cols;
       for (int64_t pw = 0; pw < s->phase_cols; pw++) {
-        float* restrict out = row + pw * plane;
-        const float* restrict at = in - (s->pad - pw);
+        real_t* restrict out = row + pw * plane;
+        const real_t* restrict at = in - (s->pad - pw);
         /* constant strides let the compiler vectorise the copy */
         if (s->stride == 1)
           for (int64_t c = lo[pw]; c < hi[pw]; c++) out[c] = at[c];
@@ -209,29 +267,15 @@ static void conv_fill_source(const conv_source_t* s, const float* restrict image
 }
 
 /* tile = a_panel^T (source windows at offset[k] + m0): like gemm_micro_tile, B read in place. */
-static inline void conv_micro_tile(int64_t kc, const float* restrict a, const float* restrict b, const int32_t* restrict offset, float* restrict tile) {
-  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+static inline void conv_micro_tile(int64_t kc, const real_t* restrict a, const real_t* restrict b, const int32_t* restrict offset, real_t* restrict tile) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
   for (int64_t k = 0; k < kc; k++) {
-    const float* bk = b + offset[k];
-    const vec_t b0 = *(const vec_t*)bk, b1 = *(const vec_t*)(bk + 16);
-    const float* ak = a + k * GEMM_MR;
-    c0_0 += ak[0] * b0; c0_1 += ak[0] * b1;
-    c1_0 += ak[1] * b0; c1_1 += ak[1] * b1;
-    c2_0 += ak[2] * b0; c2_1 += ak[2] * b1;
-    c3_0 += ak[3] * b0; c3_1 += ak[3] * b1;
-    c4_0 += ak[4] * b0; c4_1 += ak[4] * b1;
-    c5_0 += ak[5] * b0; c5_1 += ak[5] * b1;
-    c6_0 += ak[6] * b0; c6_1 += ak[6] * b1;
-    c7_0 += ak[7] * b0; c7_1 += ak[7] * b1;
+    const real_t* bk = b + offset[k];
+    const vec_t b0 = *(const vec_t*)bk, b1 = *(const vec_t*)(bk + GEMM_LANES);
+    const real_t* ak = a + k * GEMM_MR;
+    GEMM_EACH_ROW(GEMM_FMA_ROW)
   }
-  *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
-  *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
-  *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
-  *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
-  *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
-  *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
-  *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
-  *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+  GEMM_EACH_ROW(GEMM_WRITE_ROW)
 }
 
 /* One phase of a convolution GEMM: the taps that reach it and where its grid lands. */
@@ -254,16 +298,16 @@ typedef struct {
 } conv_plan_t;
 
 /* Stores an MR x NR tile of grid columns [m0, m0 + cols) of one phase, dropping c >= phase cols. */
-static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, float* restrict out,
-                              int64_t rows, int64_t m0, int64_t cols, const float* restrict tile) {
+static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, real_t* restrict out,
+                              int64_t rows, int64_t m0, int64_t cols, const real_t* restrict tile) {
   const int64_t width = p->source.cols, step = ph->dest_col;
   int64_t r = m0 / width, c = m0 % width;
   for (int64_t j = 0; j < cols;) {
     if (c >= ph->cols) { j += width - c; r++; c = 0; continue; }
     const int64_t run = ph->cols - c < cols - j ? ph->cols - c : cols - j;
     const int64_t at = ph->dest_offset + r * ph->dest_row + c * step;
-    float* restrict dst = out + at;
-    const float* restrict src = tile + j;
+    real_t* restrict dst = out + at;
+    const real_t* restrict src = tile + j;
     if (step == 1) {
       for (int64_t i = 0; i < rows; i++)
         for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u] = src[i * GEMM_NR + u];
@@ -277,9 +321,9 @@ static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, floa
 
 /* Batch statistics of a convolution's output for the BN after it, summed per image while the
    image's output is still in cache: sums[o] += sum of y[o][.], sums[m + o] += sum of squares. */
-static void conv_moments_add(int64_t m, int64_t plane, const float* restrict y, double* restrict sums) {
+static void conv_moments_add(int64_t m, int64_t plane, const real_t* restrict y, double* restrict sums) {
   for (int64_t o = 0; o < m; o++) {
-    const float* restrict row = y + o * plane;
+    const real_t* restrict row = y + o * plane;
     lanes_t sum8 = {0}, squares8 = {0};
     double sum = 0, squares = 0;
     int64_t i = 0;
@@ -298,7 +342,7 @@ static double* conv_moments_begin(double** sums, int64_t m) {
 /* Called by every thread of the region after its last conv_moments_add: moments[o] = mean,
    moments[m + o] = biased variance, from the threads' sums added in thread order (so they repeat
    exactly for a fixed thread count). Double sums keep sum(y^2) - n mean^2 exact enough. */
-static void conv_moments_finish(int64_t m, double count, double** sums, float* restrict moments) {
+static void conv_moments_finish(int64_t m, double count, double** sums, real_t* restrict moments) {
   if (!moments) return;
   #pragma omp barrier
   #pragma omp single
@@ -306,8 +350,8 @@ static void conv_moments_finish(int64_t m, double count, double** sums, float* r
     double sum = 0, squares = 0;
     for (int t = 0; t < omp_get_num_threads(); t++) { sum += sums[t][o]; squares += sums[t][m + o]; }
     const double mean = sum / count;
-    moments[o] = (float)mean;
-    moments[m + o] = (float)fmax(squares / count - mean * mean, 0.0);
+    moments[o] = (real_t)mean;
+    moments[m + o] = (real_t)fmax(squares / count - mean * mean, 0.0);
   }
   free(sums[omp_get_thread_num()]);
 }
@@ -315,11 +359,11 @@ static void conv_moments_finish(int64_t m, double count, double** sums, float* r
 /* out[n][i][pixel] = sum over (ci, t) of w * source_n[ci * source_channel + shift[t] + m], per phase,
    plus addend[n][i][pixel] if addend is not null, and the output's batch statistics into moments [2][m]
    if moments is not null. Weights are packed once; threads take whole images. */
-static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
-                      const float* restrict addend, float* restrict moments) {
+static void conv_gemm(const conv_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
   const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR;
   const int64_t source_channel = p->source.phase_rows * p->source.phase_cols * p->source.rows * p->source.cols;
-  float* a[p->phases];
+  real_t* a[p->phases];
   int32_t* offset[p->phases];
   for (int64_t f = 0; f < p->phases; f++) {
     const int64_t K = p->channels * p->phase[f].taps;
@@ -335,7 +379,7 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
       const int64_t K = p->channels * ph->taps;
       #pragma omp for schedule(static) nowait
       for (int64_t r = 0; r < row_panels; r++) {
-        float* restrict panel = a[f] + r * GEMM_MR * K;
+        real_t* restrict panel = a[f] + r * GEMM_MR * K;
         const int64_t rows = p->m - r * GEMM_MR < GEMM_MR ? p->m - r * GEMM_MR : GEMM_MR;
         for (int64_t ci = 0; ci < p->channels; ci++)
           for (int64_t t = 0; t < ph->taps; t++)
@@ -348,9 +392,9 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
       }
     }
     #pragma omp barrier
-    float* restrict source = gemm_alloc(p->source_size);
-    memset(source, 0, sizeof(float) * (size_t)p->source_size);
-    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    real_t* restrict source = gemm_alloc(p->source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)p->source_size);
+    real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
     int zero_phases = 0;
     for (int64_t f = 0; f < p->phases; f++) zero_phases |= p->phase[f].taps == 0;
     /* While it computes one image, a thread prefetches the next, a few lines per tile:
@@ -359,13 +403,13 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
     for (int64_t f = 0; f < p->phases; f++)
       if (p->phase[f].taps > 0)
         tiles += row_panels * (((p->phase[f].rows - 1) * p->source.cols + p->phase[f].cols + GEMM_NR - 1) / GEMM_NR);
-    const int64_t lines = (p->image_size * (int64_t)sizeof(float) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+    const int64_t lines = (p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
     #pragma omp for schedule(static)
     for (int64_t n = 0; n < p->images; n++) {
       const char* next = (const char*)(in + (n + 1 < p->images ? n + 1 : n) * p->image_size);
       int64_t prefetched = 0;
       conv_fill_source(&p->source, in + n * p->image_size, source);
-      if (zero_phases) memset(out + n * p->out_image, 0, sizeof(float) * (size_t)p->out_image);
+      if (zero_phases) memset(out + n * p->out_image, 0, sizeof(real_t) * (size_t)p->out_image);
       for (int64_t f = 0; f < p->phases; f++) {
         const conv_phase_t* ph = &p->phase[f];
         if (ph->taps == 0) continue;  /* no tap reaches it: zero */
@@ -383,10 +427,10 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
         }
       }
       /* One contiguous pass while the image's output is still in L2: reading the addend tile
-         by tile in the store cost more (W2 layer1.1.conv1 dx: 47.6-48.1 ms against 46.4-46.9). */
+         by tile in the store measured slower. */
       if (addend) {
-        float* restrict image = out + n * p->out_image;
-        const float* restrict add = addend + n * p->out_image;
+        real_t* restrict image = out + n * p->out_image;
+        const real_t* restrict add = addend + n * p->out_image;
         for (int64_t e = 0; e < p->out_image; e++) image[e] += add[e];
       }
       if (thread_sums) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, thread_sums);
@@ -398,16 +442,58 @@ static void conv_gemm(const conv_plan_t* p, const float* restrict w, const float
   for (int64_t f = 0; f < p->phases; f++) { free(a[f]); free(offset[f]); }
 }
 
-/* Sum of the lanes of v, by halves. */
-typedef float conv_vec8_t __attribute__((vector_size(32)));
-typedef float conv_vec4_t __attribute__((vector_size(16)));
-typedef float conv_vec2_t __attribute__((vector_size(8)));
-static inline float conv_lane_sum(vec_t v) {
-  const conv_vec8_t h8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const conv_vec4_t h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
-  const conv_vec2_t h2 = __builtin_shufflevector(h4, h4, 0, 1) + __builtin_shufflevector(h4, h4, 2, 3);
-  return h2[0] + h2[1];
+/* Sum of the lanes of v, by halves: lanes l and l + n/2 first, down to two. */
+typedef real_t conv_vec2_t __attribute__((vector_size(2 * sizeof(real_t))));
+typedef real_t conv_vec4_t __attribute__((vector_size(4 * sizeof(real_t))));
+typedef real_t conv_vec8_t __attribute__((vector_size(8 * sizeof(real_t))));
+typedef real_t conv_vec16_t __attribute__((vector_size(16 * sizeof(real_t))));
+static inline real_t conv_sum2(conv_vec2_t v) { return v[0] + v[1]; }
+static inline real_t conv_sum4(conv_vec4_t v) {
+  return conv_sum2(__builtin_shufflevector(v, v, 0, 1) + __builtin_shufflevector(v, v, 2, 3));
 }
+static inline real_t conv_sum8(conv_vec8_t v) {
+  return conv_sum4(__builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7));
+}
+static inline real_t conv_sum16(conv_vec16_t v) {
+  return conv_sum8(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+#if GEMM_LANES == 16
+static inline real_t conv_lane_sum(vec_t v) { return conv_sum16(v); }
+#elif GEMM_LANES == 8
+static inline real_t conv_lane_sum(vec_t v) { return conv_sum8(v); }
+#elif GEMM_LANES == 4
+static inline real_t conv_lane_sum(vec_t v) { return conv_sum4(v); }
+#else
+#error "GEMM_LANES must be 16, 8 or 4"
+#endif
+
+/* conv_weight_gemm's tile: CONV_WEIGHT_EACH_ROW(X, j) is X(0, j) ... X(CONV_WEIGHT_ROWS - 1, j)
+   and CONV_WEIGHT_EACH_COL(X, i) is X(i, 0) ... X(i, CONV_WEIGHT_COLS - 1). Accumulator sij
+   holds output channel i0 + i against column j0 + j, each in its own register. */
+#if CONV_WEIGHT_ROWS == 4
+#define CONV_WEIGHT_EACH_ROW(X, j) X(0, j) X(1, j) X(2, j) X(3, j)
+#elif CONV_WEIGHT_ROWS == 2
+#define CONV_WEIGHT_EACH_ROW(X, j) X(0, j) X(1, j)
+#else
+#error "CONV_WEIGHT_ROWS must be 4 or 2"
+#endif
+#if CONV_WEIGHT_COLS == 6
+#define CONV_WEIGHT_EACH_COL(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3) X(i, 4) X(i, 5)
+#else
+#error "CONV_WEIGHT_COLS must be 6"
+#endif
+/* Column j's source offset (the last column's when j0 + j is past J). */
+#define CONV_WEIGHT_OFFSET(_, j) const int64_t o##j = p->offset[j0 + j < J ? j0 + j : J - 1];
+/* Row i's dy grid row of image g (the last row's when i0 + i is past m). */
+#define CONV_WEIGHT_ROW(i, _) const real_t* restrict r##i = rows + (g * p->m + (i0 + i < p->m ? i0 + i : p->m - 1)) * p->length;
+#define CONV_WEIGHT_ZERO(i, j) vec_t s##i##j = {0};
+#define CONV_WEIGHT_ZERO_ROW(i, _) CONV_WEIGHT_EACH_COL(CONV_WEIGHT_ZERO, i)
+#define CONV_WEIGHT_LOAD(i, _) const vec_t d##i = *(const vec_t*)(r##i + m);
+#define CONV_WEIGHT_FMA(i, j) s##i##j += d##i * v;
+/* Column j: one source vector against every row's dy vector. */
+#define CONV_WEIGHT_COLUMN(_, j) { const vec_t v = *(const vec_t*)(s + o##j + m); CONV_WEIGHT_EACH_ROW(CONV_WEIGHT_FMA, j) }
+#define CONV_WEIGHT_SUM(i, j) if (i < ri && j < rj) partial[(i0 + i) * J + j0 + j] += conv_lane_sum(s##i##j);
+#define CONV_WEIGHT_SUM_ROW(i, _) CONV_WEIGHT_EACH_COL(CONV_WEIGHT_SUM, i)
 
 /* dw[i][j] = sum over images n and grid positions m of dy_n[i][m] * source_n[offset[j] + m], where
    dy_n is dy on the grid (zeros at dropped columns, length a multiple of the vector). Threads take
@@ -421,19 +507,19 @@ typedef struct {
   int64_t dy_image, dy_rows, dy_cols;  /* dy per image is m x dy_rows x dy_cols */
 } conv_weight_plan_t;
 
-static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
   const int64_t J = p->J, width = p->source.cols;
-  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
   #pragma omp parallel
   {
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    float* restrict partial = gemm_alloc(p->m * J);
-    memset(partial, 0, sizeof(float) * (size_t)(p->m * J));
+    real_t* restrict partial = gemm_alloc(p->m * J);
+    memset(partial, 0, sizeof(real_t) * (size_t)(p->m * J));
     partials[thread] = partial;
-    float* restrict source = gemm_alloc(p->group * p->source_size);
-    float* restrict rows = gemm_alloc(p->group * p->m * p->length);
-    memset(source, 0, sizeof(float) * (size_t)(p->group * p->source_size));
-    memset(rows, 0, sizeof(float) * (size_t)(p->group * p->m * p->length));
+    real_t* restrict source = gemm_alloc(p->group * p->source_size);
+    real_t* restrict rows = gemm_alloc(p->group * p->m * p->length);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * p->source_size));
+    memset(rows, 0, sizeof(real_t) * (size_t)(p->group * p->m * p->length));
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
     for (int64_t n0 = first; n0 < last; n0 += p->group) {
       const int64_t count = last - n0 < p->group ? last - n0 : p->group;
@@ -441,70 +527,33 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict 
         conv_fill_source(&p->source, x + (n0 + g) * p->image_size, source + g * p->source_size);
         for (int64_t i = 0; i < p->m; i++)
           for (int64_t r = 0; r < p->dy_rows; r++) {
-            const float* restrict in = dy + (n0 + g) * p->dy_image + (i * p->dy_rows + r) * p->dy_cols;
-            float* restrict o = rows + (g * p->m + i) * p->length + r * width;
+            const real_t* restrict in = dy + (n0 + g) * p->dy_image + (i * p->dy_rows + r) * p->dy_cols;
+            real_t* restrict o = rows + (g * p->m + i) * p->length + r * width;
             for (int64_t c = 0; c < p->dy_cols; c++) o[c] = in[c];
           }
       }
-      for (int64_t j0 = 0; j0 < J; j0 += 6) {
-        const int64_t rj = J - j0 < 6 ? J - j0 : 6;
-        const int64_t o0 = p->offset[j0 + 0 < J ? j0 + 0 : J - 1], o1 = p->offset[j0 + 1 < J ? j0 + 1 : J - 1], o2 = p->offset[j0 + 2 < J ? j0 + 2 : J - 1], o3 = p->offset[j0 + 3 < J ? j0 + 3 : J - 1], o4 = p->offset[j0 + 4 < J ? j0 + 4 : J - 1], o5 = p->offset[j0 + 5 < J ? j0 + 5 : J - 1];
-        for (int64_t i0 = 0; i0 < p->m; i0 += 4) {
-          const int64_t ri = p->m - i0 < 4 ? p->m - i0 : 4;
-          vec_t s00 = {0}, s01 = {0}, s02 = {0}, s03 = {0}, s04 = {0}, s05 = {0},
-                s10 = {0}, s11 = {0}, s12 = {0}, s13 = {0}, s14 = {0}, s15 = {0},
-                s20 = {0}, s21 = {0}, s22 = {0}, s23 = {0}, s24 = {0}, s25 = {0},
-                s30 = {0}, s31 = {0}, s32 = {0}, s33 = {0}, s34 = {0}, s35 = {0};
+      for (int64_t j0 = 0; j0 < J; j0 += CONV_WEIGHT_COLS) {
+        const int64_t rj = J - j0 < CONV_WEIGHT_COLS ? J - j0 : CONV_WEIGHT_COLS;
+        CONV_WEIGHT_EACH_COL(CONV_WEIGHT_OFFSET, ~)
+        for (int64_t i0 = 0; i0 < p->m; i0 += CONV_WEIGHT_ROWS) {
+          const int64_t ri = p->m - i0 < CONV_WEIGHT_ROWS ? p->m - i0 : CONV_WEIGHT_ROWS;
+          CONV_WEIGHT_EACH_ROW(CONV_WEIGHT_ZERO_ROW, ~)
           for (int64_t g = 0; g < count; g++) {
-            const float* restrict s = source + g * p->source_size;
-            const float* restrict r0 = rows + (g * p->m + (i0 + 0 < p->m ? i0 + 0 : p->m - 1)) * p->length;
-            const float* restrict r1 = rows + (g * p->m + (i0 + 1 < p->m ? i0 + 1 : p->m - 1)) * p->length;
-            const float* restrict r2 = rows + (g * p->m + (i0 + 2 < p->m ? i0 + 2 : p->m - 1)) * p->length;
-            const float* restrict r3 = rows + (g * p->m + (i0 + 3 < p->m ? i0 + 3 : p->m - 1)) * p->length;
-            for (int64_t m = 0; m < p->length; m += 16) {
-              const vec_t d0 = *(const vec_t*)(r0 + m);
-              const vec_t d1 = *(const vec_t*)(r1 + m);
-              const vec_t d2 = *(const vec_t*)(r2 + m);
-              const vec_t d3 = *(const vec_t*)(r3 + m);
-              { const vec_t v = *(const vec_t*)(s + o0 + m); s00 += d0 * v; s10 += d1 * v; s20 += d2 * v; s30 += d3 * v; }
-              { const vec_t v = *(const vec_t*)(s + o1 + m); s01 += d0 * v; s11 += d1 * v; s21 += d2 * v; s31 += d3 * v; }
-              { const vec_t v = *(const vec_t*)(s + o2 + m); s02 += d0 * v; s12 += d1 * v; s22 += d2 * v; s32 += d3 * v; }
-              { const vec_t v = *(const vec_t*)(s + o3 + m); s03 += d0 * v; s13 += d1 * v; s23 += d2 * v; s33 += d3 * v; }
-              { const vec_t v = *(const vec_t*)(s + o4 + m); s04 += d0 * v; s14 += d1 * v; s24 += d2 * v; s34 += d3 * v; }
-              { const vec_t v = *(const vec_t*)(s + o5 + m); s05 += d0 * v; s15 += d1 * v; s25 += d2 * v; s35 += d3 * v; }
+            const real_t* restrict s = source + g * p->source_size;
+            CONV_WEIGHT_EACH_ROW(CONV_WEIGHT_ROW, ~)
+            for (int64_t m = 0; m < p->length; m += GEMM_LANES) {
+              CONV_WEIGHT_EACH_ROW(CONV_WEIGHT_LOAD, ~)
+              CONV_WEIGHT_EACH_COL(CONV_WEIGHT_COLUMN, ~)
             }
           }
-          if (0 < ri && 0 < rj) partial[(i0 + 0) * J + j0 + 0] += conv_lane_sum(s00);
-          if (0 < ri && 1 < rj) partial[(i0 + 0) * J + j0 + 1] += conv_lane_sum(s01);
-          if (0 < ri && 2 < rj) partial[(i0 + 0) * J + j0 + 2] += conv_lane_sum(s02);
-          if (0 < ri && 3 < rj) partial[(i0 + 0) * J + j0 + 3] += conv_lane_sum(s03);
-          if (0 < ri && 4 < rj) partial[(i0 + 0) * J + j0 + 4] += conv_lane_sum(s04);
-          if (0 < ri && 5 < rj) partial[(i0 + 0) * J + j0 + 5] += conv_lane_sum(s05);
-          if (1 < ri && 0 < rj) partial[(i0 + 1) * J + j0 + 0] += conv_lane_sum(s10);
-          if (1 < ri && 1 < rj) partial[(i0 + 1) * J + j0 + 1] += conv_lane_sum(s11);
-          if (1 < ri && 2 < rj) partial[(i0 + 1) * J + j0 + 2] += conv_lane_sum(s12);
-          if (1 < ri && 3 < rj) partial[(i0 + 1) * J + j0 + 3] += conv_lane_sum(s13);
-          if (1 < ri && 4 < rj) partial[(i0 + 1) * J + j0 + 4] += conv_lane_sum(s14);
-          if (1 < ri && 5 < rj) partial[(i0 + 1) * J + j0 + 5] += conv_lane_sum(s15);
-          if (2 < ri && 0 < rj) partial[(i0 + 2) * J + j0 + 0] += conv_lane_sum(s20);
-          if (2 < ri && 1 < rj) partial[(i0 + 2) * J + j0 + 1] += conv_lane_sum(s21);
-          if (2 < ri && 2 < rj) partial[(i0 + 2) * J + j0 + 2] += conv_lane_sum(s22);
-          if (2 < ri && 3 < rj) partial[(i0 + 2) * J + j0 + 3] += conv_lane_sum(s23);
-          if (2 < ri && 4 < rj) partial[(i0 + 2) * J + j0 + 4] += conv_lane_sum(s24);
-          if (2 < ri && 5 < rj) partial[(i0 + 2) * J + j0 + 5] += conv_lane_sum(s25);
-          if (3 < ri && 0 < rj) partial[(i0 + 3) * J + j0 + 0] += conv_lane_sum(s30);
-          if (3 < ri && 1 < rj) partial[(i0 + 3) * J + j0 + 1] += conv_lane_sum(s31);
-          if (3 < ri && 2 < rj) partial[(i0 + 3) * J + j0 + 2] += conv_lane_sum(s32);
-          if (3 < ri && 3 < rj) partial[(i0 + 3) * J + j0 + 3] += conv_lane_sum(s33);
-          if (3 < ri && 4 < rj) partial[(i0 + 3) * J + j0 + 4] += conv_lane_sum(s34);
-          if (3 < ri && 5 < rj) partial[(i0 + 3) * J + j0 + 5] += conv_lane_sum(s35);
-          }
+          CONV_WEIGHT_EACH_ROW(CONV_WEIGHT_SUM_ROW, ~)
+        }
       }
     }
     #pragma omp barrier
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < p->m * J; e++) {
-      float sum = 0;
+      real_t sum = 0;
       for (int t = 0; t < threads; t++) sum += partials[t][e];
       dw[e] = sum;
     }
@@ -514,11 +563,27 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const float* restrict 
   }
   free(partials);
 }
-/* ===== Channels-last convolution =====
+
+#endif /* SIMSIAM_CONV_GEMM_H */
+
+/* ===== from CRuntime/conv_channels_last.h ===== */
+/* conv_channels_last.h: the channels-last convolution.
+
    GEMM rows are output positions, columns output channels: position u of a phase reads
    source[base(u) + shift[t] + c] for tap t and input channel c, from a zero-padded
    channels-last copy of its image. Positions need not be neighbours, so no FMA falls on
-   padding; tiles are stored transposed into the NCHW output. */
+   padding; tiles are stored transposed into the NCHW output. Every output value is
+   computed by one tile of one thread, in a fixed order, so results do not depend on the
+   thread count.
+
+   conv_cl_gemm: forward and backward data; conv_cl_weight_gemm: weight gradient.
+   Needs gemm.h and conv_gemm.h (the moments); no macros of its own. */
+#ifndef SIMSIAM_CONV_CHANNELS_LAST_H
+#define SIMSIAM_CONV_CHANNELS_LAST_H
+
+/* #include "gemm.h": pasted above */
+/* #include "conv_gemm.h": pasted above */
+
 typedef struct {
   int64_t taps;
   const int32_t* tap;        /* per tap: kh * K + kw in the weights */
@@ -564,13 +629,13 @@ static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* o
 
 /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
    eight pixels at a time through registers; the padding stays as zeroed at allocation. */
-static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image, float* restrict source) {
+static void conv_cl_fill(const conv_cl_source_t* s, const real_t* restrict image, real_t* restrict source) {
   const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
   for (int64_t h = 0; h < H; h++) {
-    float* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
+    real_t* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
     int64_t c0 = 0;
     for (; c0 + 8 <= C; c0 += 8) {
-      const float* restrict in = image + c0 * plane + h * W;
+      const real_t* restrict in = image + c0 * plane + h * W;
       for (int64_t w0 = 0; w0 < W; w0 += 8) {
         const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
         if (pixels < 8 && (c0 + 7) * plane + h * W + w0 + 8 > C * plane) {  /* 8 would read past the image */
@@ -585,58 +650,42 @@ static void conv_cl_fill(const conv_cl_source_t* s, const float* restrict image,
       }
     }
     for (; c0 < C; c0++) {
-      const float* restrict in = image + c0 * plane + h * W;
+      const real_t* restrict in = image + c0 * plane + h * W;
       for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
     }
   }
 }
 
+/* Tile row i's window: position i at tap t. */
+#define CONV_CL_WINDOW(i) const real_t* restrict a##i = position[i] + shift[t];
+/* Row i of the tile += a_i[c] * (b0, b1). */
+#define CONV_CL_FMA_ROW(i) c##i##_0 += a##i[c] * b0; c##i##_1 += a##i[c] * b1;
+
 /* tile[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
-static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const float* const* position,
-                                      const float* restrict b, float* restrict tile) {
-  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const real_t* const* position,
+                                      const real_t* restrict b, real_t* restrict tile) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
   for (int64_t t = 0; t < taps; t++) {
-    const float* restrict a0 = position[0] + shift[t];
-    const float* restrict a1 = position[1] + shift[t];
-    const float* restrict a2 = position[2] + shift[t];
-    const float* restrict a3 = position[3] + shift[t];
-    const float* restrict a4 = position[4] + shift[t];
-    const float* restrict a5 = position[5] + shift[t];
-    const float* restrict a6 = position[6] + shift[t];
-    const float* restrict a7 = position[7] + shift[t];
+    GEMM_EACH_ROW(CONV_CL_WINDOW)
     for (int64_t c = 0; c < C; c++, b += GEMM_NR) {
-      const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + 16);
-      c0_0 += a0[c] * b0; c0_1 += a0[c] * b1;
-      c1_0 += a1[c] * b0; c1_1 += a1[c] * b1;
-      c2_0 += a2[c] * b0; c2_1 += a2[c] * b1;
-      c3_0 += a3[c] * b0; c3_1 += a3[c] * b1;
-      c4_0 += a4[c] * b0; c4_1 += a4[c] * b1;
-      c5_0 += a5[c] * b0; c5_1 += a5[c] * b1;
-      c6_0 += a6[c] * b0; c6_1 += a6[c] * b1;
-      c7_0 += a7[c] * b0; c7_1 += a7[c] * b1;
+      const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + GEMM_LANES);
+      GEMM_EACH_ROW(CONV_CL_FMA_ROW)
     }
   }
-  *(vec_t*)(tile + 0) = c0_0; *(vec_t*)(tile + 16) = c0_1;
-  *(vec_t*)(tile + 32) = c1_0; *(vec_t*)(tile + 48) = c1_1;
-  *(vec_t*)(tile + 64) = c2_0; *(vec_t*)(tile + 80) = c2_1;
-  *(vec_t*)(tile + 96) = c3_0; *(vec_t*)(tile + 112) = c3_1;
-  *(vec_t*)(tile + 128) = c4_0; *(vec_t*)(tile + 144) = c4_1;
-  *(vec_t*)(tile + 160) = c5_0; *(vec_t*)(tile + 176) = c5_1;
-  *(vec_t*)(tile + 192) = c6_0; *(vec_t*)(tile + 208) = c6_1;
-  *(vec_t*)(tile + 224) = c7_0; *(vec_t*)(tile + 240) = c7_1;
+  GEMM_EACH_ROW(GEMM_WRITE_ROW)
 }
 
 /* Writes tile rows [0, valid) to their positions' pixels (dest) of output channels [0, cols),
    plus addend at the same places when there is one. */
 static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64_t* dest, int64_t cols,
-                                 float* restrict out, const float* restrict addend, const float* restrict tile) {
+                                 real_t* restrict out, const real_t* restrict addend, const real_t* restrict tile) {
   /* Pixels evenly spaced (one row of a phase): each channel's pixels share a line or two.
      dest grows by at least step between positions, so the ends tell. */
   const int64_t step = dest[1] - dest[0];
   if (valid == GEMM_MR && dest[GEMM_MR - 1] == dest[0] + (GEMM_MR - 1) * step) {
     for (int64_t j = 0; j < cols; j++) {
-      float* restrict o = out + dest[0] + j * out_channel;
-      const float* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
+      real_t* restrict o = out + dest[0] + j * out_channel;
+      const real_t* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
       if (step == 1 && a)
         for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j] + a[i];
       else if (step == 1)
@@ -656,11 +705,11 @@ static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64
 /* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
    addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
    groups of images. */
-static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
-                         const float* restrict addend, float* restrict moments) {
+static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                         const real_t* restrict addend, real_t* restrict moments) {
   const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
   const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
-  float* b[p->phases];
+  real_t* b[p->phases];
   for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
@@ -671,7 +720,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
       const int64_t K = C * ph->taps;
       #pragma omp for schedule(static) nowait
       for (int64_t jb = 0; jb < col_panels; jb++) {
-        float* restrict panel = b[f] + jb * GEMM_NR * K;
+        real_t* restrict panel = b[f] + jb * GEMM_NR * K;
         for (int64_t t = 0; t < ph->taps; t++)
           for (int64_t c = 0; c < C; c++)
             for (int64_t j = 0; j < GEMM_NR; j++) {
@@ -681,9 +730,9 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
       }
     }
     #pragma omp barrier
-    float* restrict source = gemm_alloc(p->group * source_size);
-    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
-    float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
     int64_t tiles = 0;  /* per group, to spread the prefetch of the next group over */
     for (int64_t f = 0; f < p->phases; f++) tiles += col_panels * ((p->group * p->phase[f].rows * p->phase[f].cols + GEMM_MR - 1) / GEMM_MR);
     const int64_t groups = (p->images + p->group - 1) / p->group;
@@ -694,8 +743,8 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
         conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
         for (int64_t f = 0; f < p->phases; f++)
           if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
-            if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(float) * (size_t)p->out_image);
-            else memset(out + (n0 + g) * p->out_image, 0, sizeof(float) * (size_t)p->out_image);
+            if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(real_t) * (size_t)p->out_image);
+            else memset(out + (n0 + g) * p->out_image, 0, sizeof(real_t) * (size_t)p->out_image);
             break;
           }
       }
@@ -703,7 +752,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
       const int64_t next = n0 + count < p->images ? n0 + count : n0;
       const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
       const char* ahead = (const char*)(in + next * p->image_size);
-      const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(float) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+      const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
       int64_t prefetched = 0;
       for (int64_t f = 0; f < p->phases; f++) {
         const conv_cl_phase_t* ph = &p->phase[f];
@@ -713,7 +762,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
         for (int64_t jb = 0; jb < col_panels; jb++) {
           const int64_t cols = p->m - jb * GEMM_NR < GEMM_NR ? p->m - jb * GEMM_NR : GEMM_NR;
           for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
-            const float* position[GEMM_MR];
+            const real_t* position[GEMM_MR];
             int64_t dest[GEMM_MR];
             const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
             for (int64_t i = 0; i < GEMM_MR; i++) {  /* rows past the end repeat the last position */
@@ -738,33 +787,24 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const float* restrict w, const
   for (int64_t f = 0; f < p->phases; f++) free(b[f]);
 }
 
+/* Row i of the tile += du[i] * (b0, b1). */
+#define CONV_CL_WEIGHT_FMA_ROW(i) c##i##_0 += du[i] * b0; c##i##_1 += du[i] * b1;
+/* Row i of the tile added to sum[i][0 .. GEMM_NR) (stride ld). */
+#define CONV_CL_WEIGHT_ADD_ROW(i) *(vec_t*)(sum + i * ld) += c##i##_0; *(vec_t*)(sum + i * ld + GEMM_LANES) += c##i##_1;
+
 /* sum[i][j] += sum over positions u < count of d[u * d_stride + i] * s[offset[u] + j], for the
    GEMM_MR rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input
    channels, whole lines of the source) of a tile. */
-static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const float* restrict s,
-                                       const float* restrict d, int64_t d_stride, float* restrict sum, int64_t ld) {
-  vec_t c0_0 = {0}, c0_1 = {0}, c1_0 = {0}, c1_1 = {0}, c2_0 = {0}, c2_1 = {0}, c3_0 = {0}, c3_1 = {0}, c4_0 = {0}, c4_1 = {0}, c5_0 = {0}, c5_1 = {0}, c6_0 = {0}, c6_1 = {0}, c7_0 = {0}, c7_1 = {0};
+static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const real_t* restrict s,
+                                       const real_t* restrict d, int64_t d_stride, real_t* restrict sum, int64_t ld) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
   for (int64_t u = 0; u < count; u++) {
-    const float* restrict su = s + offset[u];
-    const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + 16);
-    const float* restrict du = d + u * d_stride;
-    c0_0 += du[0] * b0; c0_1 += du[0] * b1;
-    c1_0 += du[1] * b0; c1_1 += du[1] * b1;
-    c2_0 += du[2] * b0; c2_1 += du[2] * b1;
-    c3_0 += du[3] * b0; c3_1 += du[3] * b1;
-    c4_0 += du[4] * b0; c4_1 += du[4] * b1;
-    c5_0 += du[5] * b0; c5_1 += du[5] * b1;
-    c6_0 += du[6] * b0; c6_1 += du[6] * b1;
-    c7_0 += du[7] * b0; c7_1 += du[7] * b1;
+    const real_t* restrict su = s + offset[u];
+    const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + GEMM_LANES);
+    const real_t* restrict du = d + u * d_stride;
+    GEMM_EACH_ROW(CONV_CL_WEIGHT_FMA_ROW)
   }
-  *(vec_t*)(sum + 0 * ld) += c0_0; *(vec_t*)(sum + 0 * ld + 16) += c0_1;
-  *(vec_t*)(sum + 1 * ld) += c1_0; *(vec_t*)(sum + 1 * ld + 16) += c1_1;
-  *(vec_t*)(sum + 2 * ld) += c2_0; *(vec_t*)(sum + 2 * ld + 16) += c2_1;
-  *(vec_t*)(sum + 3 * ld) += c3_0; *(vec_t*)(sum + 3 * ld + 16) += c3_1;
-  *(vec_t*)(sum + 4 * ld) += c4_0; *(vec_t*)(sum + 4 * ld + 16) += c4_1;
-  *(vec_t*)(sum + 5 * ld) += c5_0; *(vec_t*)(sum + 5 * ld + 16) += c5_1;
-  *(vec_t*)(sum + 6 * ld) += c6_0; *(vec_t*)(sum + 6 * ld + 16) += c6_1;
-  *(vec_t*)(sum + 7 * ld) += c7_0; *(vec_t*)(sum + 7 * ld + 16) += c7_1;
+  GEMM_EACH_ROW(CONV_CL_WEIGHT_ADD_ROW)
 }
 
 typedef struct {
@@ -779,24 +819,24 @@ typedef struct {
    eight output channels against 32 input channels at one tap, dy copied channels-last.
    Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
    order, so the result repeats exactly for a fixed thread count. */
-static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
   const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
   const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
   const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
-  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
   #pragma omp parallel
   {
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    float* restrict partial = gemm_alloc(T * ldm * C);
-    memset(partial, 0, sizeof(float) * (size_t)(T * ldm * C));
+    real_t* restrict partial = gemm_alloc(T * ldm * C);
+    memset(partial, 0, sizeof(real_t) * (size_t)(T * ldm * C));
     partials[thread] = partial;
-    float* restrict source = gemm_alloc(p->group * source_size);
-    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
     /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
        L1 while the source lines of every (tap, 32 channels) pass it */
     const int64_t block = p->group * PQ * GEMM_MR;
-    float* restrict rows = gemm_alloc(row_panels * block);
-    memset(rows, 0, sizeof(float) * (size_t)(row_panels * block));
+    real_t* restrict rows = gemm_alloc(row_panels * block);
+    memset(rows, 0, sizeof(real_t) * (size_t)(row_panels * block));
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
     for (int64_t u = 0; u < p->group * PQ; u++) {
       const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
@@ -807,7 +847,7 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
       const int64_t count = last - n0 < p->group ? last - n0 : p->group;
       for (int64_t g = 0; g < count; g++) {
         conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
-        const float* restrict d = dy + (n0 + g) * p->dy_image;
+        const real_t* restrict d = dy + (n0 + g) * p->dy_image;
         for (int64_t o = 0; o < p->m; o++)
           for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_MR * block + (g * PQ + u) * GEMM_MR + o % GEMM_MR] = d[o * PQ + u];
       }
@@ -821,7 +861,7 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < p->m * J; e++) {
       const int64_t o = e / J, c = e % J / T, t = e % T;
-      float sum = 0;
+      real_t sum = 0;
       for (int th = 0; th < threads; th++) sum += partials[th][(t * ldm + o) * C + c];
       dw[e] = sum;
     }
@@ -832,19 +872,13 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const float* res
   }
   free(partials);
 }
-/* ===== Winograd convolution F(2x2, 3x3) =====
-   Stride 1, padding 1. Per WINO_N x WINO_N input window d: v = B^T d B (WINO_POINTS points), per
-   point a GEMM over input channels with u = G g G^T, and the WINO_M x WINO_M output tile A^T m A. */
-enum { WINO_M = 2, WINO_N = 4, WINO_POINTS = 16 };
 
-typedef struct {
-  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
-  int64_t height, width;               /* of input and output */
-  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
-  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
-  int64_t tiles_h, tiles_w;            /* WINO_M x WINO_M output tiles per image */
-  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
-} conv_wino_plan_t;
+#endif /* SIMSIAM_CONV_CHANNELS_LAST_H */
+
+/* ===== Winograd transform F(2x2, 3x3), for CRuntime/winograd.h ===== */
+#define WINO_M 2         /* output tile */
+#define WINO_N 4         /* input tile, WINO_M + 2 */
+#define WINO_POINTS 16   /* WINO_N^2 */
 
 /* o[i * os] = (B^T d)[i] for the 4 values d[j * s]. */
 static inline void wino_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
@@ -883,6 +917,42 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
   g[2 * gs] = u[s] / 2 + u[2 * s] / 2 + u[3 * s];
 }
 
+/* ===== from CRuntime/winograd.h ===== */
+/* winograd.h: the Winograd convolution F(WINO_M x WINO_M, 3x3) (Lavin & Gray, 2016).
+
+   Stride 1, padding 1. Per WINO_N x WINO_N input window d: v = B^T d B (WINO_POINTS points), per
+   point a GEMM over input channels with u = G g G^T, and the WINO_M x WINO_M output tile A^T m A.
+   Each thread copies a few images into channels-last sources, transforms a block of tiles into
+   v[point][tile][c], runs one GEMM per point against u[point][c][o] (conv_cl_micro_tile), and
+   transforms the products back. Weight gradients run the transforms backwards:
+   G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
+   thread in a fixed order, so results do not depend on the thread count.
+
+   Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
+   generates them from the transform's matrices):
+     WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
+     wino_input_1d (B^T), wino_output_1d (A^T), wino_gradient_1d (A) on vectors, and
+     wino_kernel_1d (G), wino_kernel_gradient_1d (G^T) in double */
+#ifndef SIMSIAM_WINOGRAD_H
+#define SIMSIAM_WINOGRAD_H
+
+/* #include "gemm.h": pasted above */
+/* #include "conv_gemm.h": pasted above */
+/* #include "conv_channels_last.h": pasted above */
+
+#if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS)
+#error "winograd.h needs WINO_M, WINO_N and WINO_POINTS"
+#endif
+
+typedef struct {
+  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
+  int64_t height, width;               /* of input and output */
+  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
+  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
+  int64_t tiles_h, tiles_w;            /* WINO_M x WINO_M output tiles per image */
+  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
+} conv_wino_plan_t;
+
 /* u = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are transformed once
    per call, and rounded once, at the store. */
 static void wino_kernel(const double* g, double* u) {
@@ -905,7 +975,7 @@ static inline void wino_prefetch_step(wino_prefetch_t* f) {
 
 /* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
    then rows. */
-static inline void wino_input_tile(const float* restrict s, int64_t cols, int64_t C, int64_t c0, float* restrict v, int64_t point_stride) {
+static inline void wino_input_tile(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, real_t* restrict v, int64_t point_stride) {
   vec_t d[WINO_POINTS], e[WINO_POINTS], o[WINO_N];
   for (int r = 0; r < WINO_N; r++)
     for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
@@ -918,7 +988,7 @@ static inline void wino_input_tile(const float* restrict s, int64_t cols, int64_
 
 /* The WINO_M x WINO_M output tile A^T m A of products m (point_stride apart) into y (channels-last
    rows of y_cols pixels, ld values per pixel). */
-static inline void wino_output_tile(const float* restrict m, int64_t point_stride, float* restrict y, int64_t y_cols, int64_t ld) {
+static inline void wino_output_tile(const real_t* restrict m, int64_t point_stride, real_t* restrict y, int64_t y_cols, int64_t ld) {
   vec_t p[WINO_POINTS], e[WINO_M * WINO_N], o[WINO_M];
   for (int k = 0; k < WINO_POINTS; k++) p[k] = *(const vec_t*)(m + k * point_stride);
   for (int q = 0; q < WINO_N; q++) wino_output_1d(p + q, WINO_N, e + q, WINO_N);
@@ -930,10 +1000,9 @@ static inline void wino_output_tile(const float* restrict m, int64_t point_strid
 
 /* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
    registers; y holds ld values per pixel and at least seven pixels past each row's end. Eight
-   channels at a time, whole planes: eight write streams instead of one per channel (W1
-   layer1, 32 channels: 3.0-3.5 -> 1.4-1.8 ms per 128 images). */
-static void wino_store(int64_t m, int64_t height, int64_t width, const float* restrict y, int64_t y_cols, int64_t ld,
-                       float* restrict out, const float* restrict addend) {
+   channels at a time, whole planes: eight write streams instead of one per channel. */
+static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* restrict y, int64_t y_cols, int64_t ld,
+                       real_t* restrict out, const real_t* restrict addend) {
   const int64_t plane = height * width;
   for (int64_t j0 = 0; j0 < m; j0 += 8)
     for (int64_t h = 0; h < height; h++)
@@ -943,8 +1012,8 @@ static void wino_store(int64_t m, int64_t height, int64_t width, const float* re
         conv_cl_transpose8(r, c);
         const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
         for (int64_t j = 0; j < channels; j++) {
-          float* restrict dst = out + (j0 + j) * plane + h * width + w0;
-          const float* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
+          real_t* restrict dst = out + (j0 + j) * plane + h * width + w0;
+          const real_t* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
           if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
           else if (pixels == 8) *(lanes_source_t*)dst = c[j];
           else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
@@ -954,8 +1023,8 @@ static void wino_store(int64_t m, int64_t height, int64_t width, const float* re
 
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
    null. Threads take whole groups of images. */
-static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
-                      const float* restrict addend, float* restrict moments) {
+static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
   const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
   const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
@@ -963,7 +1032,7 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
   const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
   const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
-  float* restrict u = gemm_alloc(WINO_POINTS * O * C);
+  real_t* restrict u = gemm_alloc(WINO_POINTS * O * C);
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -974,13 +1043,13 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
       double g[9], transformed[WINO_POINTS];
       for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
       wino_kernel(g, transformed);
-      for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (float)transformed[k];
+      for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (real_t)transformed[k];
     }
-    float* restrict source = gemm_alloc(p->group * source_size);
-    memset(source, 0, sizeof(float) * (size_t)(p->group * source_size));
-    float* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
-    float* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
-    float* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
+    real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
     const int32_t no_shift = 0;
     const int64_t groups = (p->images + p->group - 1) / p->group;
     #pragma omp for schedule(static)
@@ -988,20 +1057,20 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
       for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
       const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
-      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(float),
+      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
                                                  WINO_POINTS * ((tiles + TB - 1) / TB));
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
         for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
           const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
-          const float* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
-          for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
+          const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
         }
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
             for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
-              const float* position[GEMM_MR];
+              const real_t* position[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + (k * TB + i0 + i) * C;
               conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
                                  products + ((k * panels + jb) * TB + i0) * GEMM_NR);
@@ -1009,13 +1078,13 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
         }
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
-          float* restrict yt = y + g * y_size + (th * WINO_M * y_cols + tw * WINO_M) * O;
-          for (int64_t j0 = 0; j0 < O; j0 += 16)
+          real_t* restrict yt = y + g * y_size + (th * WINO_M * y_cols + tw * WINO_M) * O;
+          for (int64_t j0 = 0; j0 < O; j0 += GEMM_LANES)
             wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
         }
       }
       for (int64_t g = 0; g < count; g++) {
-        float* restrict o = out + (n0 + g) * p->m * plane;
+        real_t* restrict o = out + (n0 + g) * p->m * plane;
         wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
         if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
       }
@@ -1032,7 +1101,7 @@ static void conv_wino(const conv_wino_plan_t* p, const float* restrict w, const 
 
 /* z[point][o0..] = A dy A^T for the WINO_M x WINO_M tile of dy at s (channels-last, ld values
    per pixel). */
-static inline void wino_gradient_tile(const float* restrict s, int64_t cols, int64_t ld, int64_t o0, float* restrict z, int64_t point_stride) {
+static inline void wino_gradient_tile(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, real_t* restrict z, int64_t point_stride) {
   vec_t d[WINO_M * WINO_M], e[WINO_N * WINO_M], o[WINO_N];
   for (int r = 0; r < WINO_M; r++)
     for (int q = 0; q < WINO_M; q++) d[r * WINO_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
@@ -1053,26 +1122,26 @@ typedef struct {
    the gradient of the forward's products, summed per point by the channels-last weight tile.
    Threads take contiguous ranges of images into private du, added in thread order, so the
    result repeats exactly for a fixed thread count. */
-static void conv_wino_weight(const conv_wino_weight_plan_t* p, const float* restrict dy, const float* restrict x, float* restrict dw) {
+static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
   const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
                                .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
   const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
                                .rows = p->tiles_h * WINO_M, .cols = p->tiles_w * WINO_M};
   const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
-  float** partials = calloc((size_t)omp_get_max_threads(), sizeof(float*));
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
   #pragma omp parallel
   {
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    float* restrict partial = gemm_alloc(WINO_POINTS * O * C);  /* du[point][o][c] */
-    memset(partial, 0, sizeof(float) * (size_t)(WINO_POINTS * O * C));
+    real_t* restrict partial = gemm_alloc(WINO_POINTS * O * C);  /* du[point][o][c] */
+    memset(partial, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
     partials[thread] = partial;
-    float* restrict x_source = gemm_alloc(p->group * x_size);
-    float* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
-    memset(x_source, 0, sizeof(float) * (size_t)(p->group * x_size));
-    memset(dy_source, 0, sizeof(float) * (size_t)(p->group * d_size));
-    float* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
-    float* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    real_t* restrict x_source = gemm_alloc(p->group * x_size);
+    real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
+    memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
+    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
+    real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
@@ -1084,16 +1153,16 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const float* rest
       }
       const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
       const int64_t steps = WINO_POINTS * ((tiles + TB - 1) / TB);
-      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(float), steps);
-      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(float), steps);
+      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
+      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
-          const float* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
-          for (int64_t c0 = 0; c0 < C; c0 += 16) wino_input_tile(s, xs.cols, C, c0, v + i * C, TB * C);
-          const float* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
-          for (int64_t o0 = 0; o0 < O; o0 += 16) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
+          const real_t* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, TB * C);
+          const real_t* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
         }
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&x_ahead);
@@ -1116,7 +1185,7 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const float* rest
       for (int r = 0; r < WINO_N; r++) wino_kernel_gradient_1d(du + r * WINO_N, 1, t + r, WINO_N);  /* t[kw][r] */
       double g[9];
       for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
-      for (int k = 0; k < 9; k++) dw[e * 9 + k] = (float)g[k];
+      for (int k = 0; k < 9; k++) dw[e * 9 + k] = (real_t)g[k];
     }
     free(offset);
     free(z);
@@ -1127,6 +1196,8 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const float* rest
   }
   free(partials);
 }
+
+#endif /* SIMSIAM_WINOGRAD_H */
 
 /* ===== Kernels ===== */
 

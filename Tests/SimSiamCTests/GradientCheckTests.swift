@@ -177,8 +177,8 @@ import Testing
             let lowered = try Lowering.lower(forward: try Self.opGallery(), features: nil,
                                              options: CodegenOptions(precision: .float64, kernels: .tuned, vectorWidth: width))
             let tile = RegisterTile(precision: .float64, width: width)
-            #expect(lowered.generated.source.contains("vector_size(\(width.bytes))"))
-            #expect(lowered.generated.source.contains("enum { GEMM_MR = \(tile.rows), GEMM_NR = \(tile.columns) };"))
+            #expect(lowered.generated.source.contains("#define GEMM_LANES \(tile.lanes) "))
+            #expect(lowered.generated.source.contains("#define GEMM_MR \(tile.rows) "))
             for path in ["channels-last", "Winograd", "  conv_gemm(&plan", "gemm_column_panels(", "gemm_reduce_over_k("] {
                 #expect(lowered.generated.source.contains(path), "\(width): no \(path) kernel in the gallery")
             }

@@ -1,0 +1,307 @@
+/* conv_channels_last.h: the channels-last convolution.
+
+   GEMM rows are output positions, columns output channels: position u of a phase reads
+   source[base(u) + shift[t] + c] for tap t and input channel c, from a zero-padded
+   channels-last copy of its image. Positions need not be neighbours, so no FMA falls on
+   padding; tiles are stored transposed into the NCHW output. Every output value is
+   computed by one tile of one thread, in a fixed order, so results do not depend on the
+   thread count.
+
+   conv_cl_gemm: forward and backward data; conv_cl_weight_gemm: weight gradient.
+   Needs gemm.h and conv_gemm.h (the moments); no macros of its own. */
+#ifndef SIMSIAM_CONV_CHANNELS_LAST_H
+#define SIMSIAM_CONV_CHANNELS_LAST_H
+
+#include "gemm.h"
+#include "conv_gemm.h"
+
+typedef struct {
+  int64_t taps;
+  const int32_t* tap;        /* per tap: kh * K + kw in the weights */
+  const int32_t* shift;      /* per tap: source offset, in values */
+  int64_t rows, cols;        /* output positions (r, c) of the phase, per image */
+  int64_t row_step, col_step;  /* base(r, c) = (r * row_step + c * col_step) * channels */
+  int64_t dest_offset, dest_row, dest_col;  /* output pixel of (r, c): offset + r * dest_row + c * dest_col */
+} conv_cl_phase_t;
+
+typedef struct {
+  int64_t channels, height, width;  /* the image read */
+  int64_t pad_top, pad_left;        /* where it sits in the source */
+  int64_t rows, cols;               /* source: rows x cols pixels of `channels` values */
+} conv_cl_source_t;
+
+typedef struct {
+  int64_t images, m;                   /* output channels: GEMM columns */
+  int64_t weight_row, weight_channel;  /* B[(t, c)][j] = w[j * weight_row + c * weight_channel + tap[t]] */
+  conv_cl_source_t source;
+  int64_t group;                       /* images per pass */
+  int64_t image_size, out_image, out_channel;
+  int64_t phases;
+  const conv_cl_phase_t* phase;
+} conv_cl_plan_t;
+
+/* out[j] = column j of the 8 x 8 block r[0..7] (r[i] = row i), by three rounds of pairing. */
+static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* out) {
+  lanes_source_t t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int k = 0; k < 2; k++) {
+      u[i + 2 * k] = __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * k + 1] = __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int j = 0; j < 4; j++) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+/* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
+   eight pixels at a time through registers; the padding stays as zeroed at allocation. */
+static void conv_cl_fill(const conv_cl_source_t* s, const real_t* restrict image, real_t* restrict source) {
+  const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
+  for (int64_t h = 0; h < H; h++) {
+    real_t* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
+    int64_t c0 = 0;
+    for (; c0 + 8 <= C; c0 += 8) {
+      const real_t* restrict in = image + c0 * plane + h * W;
+      for (int64_t w0 = 0; w0 < W; w0 += 8) {
+        const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
+        if (pixels < 8 && (c0 + 7) * plane + h * W + w0 + 8 > C * plane) {  /* 8 would read past the image */
+          for (int64_t w = w0; w < W; w++)
+            for (int64_t i = 0; i < 8; i++) row[w * C + c0 + i] = in[i * plane + w];
+          break;
+        }
+        lanes_source_t r[8], out[8];
+        for (int i = 0; i < 8; i++) r[i] = *(const lanes_source_t*)(in + i * plane + w0);
+        conv_cl_transpose8(r, out);
+        for (int64_t j = 0; j < pixels; j++) *(lanes_source_t*)(row + (w0 + j) * C + c0) = out[j];
+      }
+    }
+    for (; c0 < C; c0++) {
+      const real_t* restrict in = image + c0 * plane + h * W;
+      for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
+    }
+  }
+}
+
+/* Tile row i's window: position i at tap t. */
+#define CONV_CL_WINDOW(i) const real_t* restrict a##i = position[i] + shift[t];
+/* Row i of the tile += a_i[c] * (b0, b1). */
+#define CONV_CL_FMA_ROW(i) c##i##_0 += a##i[c] * b0; c##i##_1 += a##i[c] * b1;
+
+/* tile[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
+static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* restrict shift, const real_t* const* position,
+                                      const real_t* restrict b, real_t* restrict tile) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
+  for (int64_t t = 0; t < taps; t++) {
+    GEMM_EACH_ROW(CONV_CL_WINDOW)
+    for (int64_t c = 0; c < C; c++, b += GEMM_NR) {
+      const vec_t b0 = *(const vec_t*)b, b1 = *(const vec_t*)(b + GEMM_LANES);
+      GEMM_EACH_ROW(CONV_CL_FMA_ROW)
+    }
+  }
+  GEMM_EACH_ROW(GEMM_WRITE_ROW)
+}
+
+/* Writes tile rows [0, valid) to their positions' pixels (dest) of output channels [0, cols),
+   plus addend at the same places when there is one. */
+static inline void conv_cl_store(int64_t out_channel, int64_t valid, const int64_t* dest, int64_t cols,
+                                 real_t* restrict out, const real_t* restrict addend, const real_t* restrict tile) {
+  /* Pixels evenly spaced (one row of a phase): each channel's pixels share a line or two.
+     dest grows by at least step between positions, so the ends tell. */
+  const int64_t step = dest[1] - dest[0];
+  if (valid == GEMM_MR && dest[GEMM_MR - 1] == dest[0] + (GEMM_MR - 1) * step) {
+    for (int64_t j = 0; j < cols; j++) {
+      real_t* restrict o = out + dest[0] + j * out_channel;
+      const real_t* restrict a = addend ? addend + dest[0] + j * out_channel : 0;
+      if (step == 1 && a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j] + a[i];
+      else if (step == 1)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i] = tile[i * GEMM_NR + j];
+      else if (a)
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j] + a[i * step];
+      else
+        for (int64_t i = 0; i < GEMM_MR; i++) o[i * step] = tile[i * GEMM_NR + j];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < valid; i++)
+    for (int64_t j = 0; j < cols; j++)
+      out[dest[i] + j * out_channel] = tile[i * GEMM_NR + j] + (addend ? addend[dest[i] + j * out_channel] : 0);
+}
+
+/* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
+   addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
+   groups of images. */
+static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                         const real_t* restrict addend, real_t* restrict moments) {
+  const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  real_t* b[p->phases];
+  for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+  double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
+  #pragma omp parallel
+  {
+    double* const thread_sums = conv_moments_begin(sums, p->m);
+    for (int64_t f = 0; f < p->phases; f++) {
+      const conv_cl_phase_t* ph = &p->phase[f];
+      const int64_t K = C * ph->taps;
+      #pragma omp for schedule(static) nowait
+      for (int64_t jb = 0; jb < col_panels; jb++) {
+        real_t* restrict panel = b[f] + jb * GEMM_NR * K;
+        for (int64_t t = 0; t < ph->taps; t++)
+          for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < GEMM_NR; j++) {
+              const int64_t o = jb * GEMM_NR + j;
+              panel[(t * C + c) * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + ph->tap[t]] : 0;
+            }
+      }
+    }
+    #pragma omp barrier
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+    int64_t tiles = 0;  /* per group, to spread the prefetch of the next group over */
+    for (int64_t f = 0; f < p->phases; f++) tiles += col_panels * ((p->group * p->phase[f].rows * p->phase[f].cols + GEMM_MR - 1) / GEMM_MR);
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
+        for (int64_t f = 0; f < p->phases; f++)
+          if (p->phase[f].taps == 0) {  /* no tap reaches the phase: zero, or the addend */
+            if (addend) memcpy(out + (n0 + g) * p->out_image, addend + (n0 + g) * p->out_image, sizeof(real_t) * (size_t)p->out_image);
+            else memset(out + (n0 + g) * p->out_image, 0, sizeof(real_t) * (size_t)p->out_image);
+            break;
+          }
+      }
+      /* the next group's images are prefetched a few lines per tile: its fill then reads cache */
+      const int64_t next = n0 + count < p->images ? n0 + count : n0;
+      const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
+      const char* ahead = (const char*)(in + next * p->image_size);
+      const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+      int64_t prefetched = 0;
+      for (int64_t f = 0; f < p->phases; f++) {
+        const conv_cl_phase_t* ph = &p->phase[f];
+        if (ph->taps == 0) continue;
+        const int64_t K = C * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
+        /* a column panel of weights stays in L2 while the group's positions pass it */
+        for (int64_t jb = 0; jb < col_panels; jb++) {
+          const int64_t cols = p->m - jb * GEMM_NR < GEMM_NR ? p->m - jb * GEMM_NR : GEMM_NR;
+          for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
+            const real_t* position[GEMM_MR];
+            int64_t dest[GEMM_MR];
+            const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
+            for (int64_t i = 0; i < GEMM_MR; i++) {  /* rows past the end repeat the last position */
+              const int64_t u = i < valid ? u0 + i : u0 + valid - 1, g = u / per_image, r = u % per_image / ph->cols, c = u % ph->cols;
+              position[i] = source + g * source_size + (r * ph->row_step + c * ph->col_step) * C;
+              dest[i] = (n0 + g) * p->out_image + ph->dest_offset + r * ph->dest_row + c * ph->dest_col;
+            }
+            for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
+            conv_cl_micro_tile(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, tile);
+            conv_cl_store(p->out_channel, valid, dest, cols, out + jb * GEMM_NR * p->out_channel,
+                          addend ? addend + jb * GEMM_NR * p->out_channel : 0, tile);
+          }
+        }
+      }
+      if (thread_sums)
+        for (int64_t g = 0; g < count; g++) conv_moments_add(p->m, p->out_channel, out + (n0 + g) * p->out_image, thread_sums);
+    }
+    free(source);
+    conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
+  }
+  free(sums);
+  for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+}
+
+/* Row i of the tile += du[i] * (b0, b1). */
+#define CONV_CL_WEIGHT_FMA_ROW(i) c##i##_0 += du[i] * b0; c##i##_1 += du[i] * b1;
+/* Row i of the tile added to sum[i][0 .. GEMM_NR) (stride ld). */
+#define CONV_CL_WEIGHT_ADD_ROW(i) *(vec_t*)(sum + i * ld) += c##i##_0; *(vec_t*)(sum + i * ld + GEMM_LANES) += c##i##_1;
+
+/* sum[i][j] += sum over positions u < count of d[u * d_stride + i] * s[offset[u] + j], for the
+   GEMM_MR rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input
+   channels, whole lines of the source) of a tile. */
+static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const real_t* restrict s,
+                                       const real_t* restrict d, int64_t d_stride, real_t* restrict sum, int64_t ld) {
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
+  for (int64_t u = 0; u < count; u++) {
+    const real_t* restrict su = s + offset[u];
+    const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + GEMM_LANES);
+    const real_t* restrict du = d + u * d_stride;
+    GEMM_EACH_ROW(CONV_CL_WEIGHT_FMA_ROW)
+  }
+  GEMM_EACH_ROW(CONV_CL_WEIGHT_ADD_ROW)
+}
+
+typedef struct {
+  int64_t images, m, taps;  /* dw is m x (channels x taps); channels a multiple of GEMM_NR */
+  const int32_t* shift;     /* per tap: source offset, in values */
+  conv_cl_source_t source;
+  int64_t out_rows, out_cols, stride;  /* positions (r, c) read the source from (r * stride, c * stride) */
+  int64_t group, image_size, dy_image;
+} conv_cl_weight_plan_t;
+
+/* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
+   eight output channels against 32 input channels at one tap, dy copied channels-last.
+   Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
+   order, so the result repeats exactly for a fixed thread count. */
+static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
+  const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
+  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    real_t* restrict partial = gemm_alloc(T * ldm * C);
+    memset(partial, 0, sizeof(real_t) * (size_t)(T * ldm * C));
+    partials[thread] = partial;
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
+       L1 while the source lines of every (tap, 32 channels) pass it */
+    const int64_t block = p->group * PQ * GEMM_MR;
+    real_t* restrict rows = gemm_alloc(row_panels * block);
+    memset(rows, 0, sizeof(real_t) * (size_t)(row_panels * block));
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
+    for (int64_t u = 0; u < p->group * PQ; u++) {
+      const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
+      offset[u] = (int32_t)(g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C);
+    }
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
+        const real_t* restrict d = dy + (n0 + g) * p->dy_image;
+        for (int64_t o = 0; o < p->m; o++)
+          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_MR * block + (g * PQ + u) * GEMM_MR + o % GEMM_MR] = d[o * PQ + u];
+      }
+      for (int64_t ib = 0; ib < row_panels; ib++)
+        for (int64_t t = 0; t < T; t++)
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, GEMM_MR,
+                                partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < p->m * J; e++) {
+      const int64_t o = e / J, c = e % J / T, t = e % T;
+      real_t sum = 0;
+      for (int th = 0; th < threads; th++) sum += partials[th][(t * ldm + o) * C + c];
+      dw[e] = sum;
+    }
+    free(offset);
+    free(rows);
+    free(source);
+    free(partial);
+  }
+  free(partials);
+}
+
+#endif /* SIMSIAM_CONV_CHANNELS_LAST_H */

@@ -1,0 +1,280 @@
+/* winograd.h: the Winograd convolution F(WINO_M x WINO_M, 3x3) (Lavin & Gray, 2016).
+
+   Stride 1, padding 1. Per WINO_N x WINO_N input window d: v = B^T d B (WINO_POINTS points), per
+   point a GEMM over input channels with u = G g G^T, and the WINO_M x WINO_M output tile A^T m A.
+   Each thread copies a few images into channels-last sources, transforms a block of tiles into
+   v[point][tile][c], runs one GEMM per point against u[point][c][o] (conv_cl_micro_tile), and
+   transforms the products back. Weight gradients run the transforms backwards:
+   G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
+   thread in a fixed order, so results do not depend on the thread count.
+
+   Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
+   generates them from the transform's matrices):
+     WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
+     wino_input_1d (B^T), wino_output_1d (A^T), wino_gradient_1d (A) on vectors, and
+     wino_kernel_1d (G), wino_kernel_gradient_1d (G^T) in double */
+#ifndef SIMSIAM_WINOGRAD_H
+#define SIMSIAM_WINOGRAD_H
+
+#include "gemm.h"
+#include "conv_gemm.h"
+#include "conv_channels_last.h"
+
+#if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS)
+#error "winograd.h needs WINO_M, WINO_N and WINO_POINTS"
+#endif
+
+typedef struct {
+  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
+  int64_t height, width;               /* of input and output */
+  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
+  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
+  int64_t tiles_h, tiles_w;            /* WINO_M x WINO_M output tiles per image */
+  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
+} conv_wino_plan_t;
+
+/* u = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are transformed once
+   per call, and rounded once, at the store. */
+static void wino_kernel(const double* g, double* u) {
+  double t[WINO_N * 3];
+  for (int j = 0; j < 3; j++) wino_kernel_1d(g + j, 3, t + j, 3);
+  for (int i = 0; i < WINO_N; i++) wino_kernel_1d(t + i * 3, 1, u + i * WINO_N, 1);
+}
+
+/* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
+typedef struct { const char* next; int64_t lines, per_step, done; } wino_prefetch_t;
+
+static inline wino_prefetch_t wino_prefetch_plan(const void* next, int64_t bytes, int64_t steps) {
+  const int64_t lines = (bytes + 63) / 64;
+  return (wino_prefetch_t){.next = next, .lines = lines, .per_step = (lines + steps - 1) / steps, .done = 0};
+}
+
+static inline void wino_prefetch_step(wino_prefetch_t* f) {
+  for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
+}
+
+/* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
+   then rows. */
+static inline void wino_input_tile(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, real_t* restrict v, int64_t point_stride) {
+  vec_t d[WINO_POINTS], e[WINO_POINTS], o[WINO_N];
+  for (int r = 0; r < WINO_N; r++)
+    for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO_N; q++) wino_input_1d(d + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_N; r++) {
+    wino_input_1d(e + r * WINO_N, 1, o, 1);
+    for (int q = 0; q < WINO_N; q++) *(vec_t*)(v + (r * WINO_N + q) * point_stride + c0) = o[q];
+  }
+}
+
+/* The WINO_M x WINO_M output tile A^T m A of products m (point_stride apart) into y (channels-last
+   rows of y_cols pixels, ld values per pixel). */
+static inline void wino_output_tile(const real_t* restrict m, int64_t point_stride, real_t* restrict y, int64_t y_cols, int64_t ld) {
+  vec_t p[WINO_POINTS], e[WINO_M * WINO_N], o[WINO_M];
+  for (int k = 0; k < WINO_POINTS; k++) p[k] = *(const vec_t*)(m + k * point_stride);
+  for (int q = 0; q < WINO_N; q++) wino_output_1d(p + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_M; r++) {
+    wino_output_1d(e + r * WINO_N, 1, o, 1);
+    for (int q = 0; q < WINO_M; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
+  }
+}
+
+/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
+   registers; y holds ld values per pixel and at least seven pixels past each row's end. Eight
+   channels at a time, whole planes: eight write streams instead of one per channel. */
+static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* restrict y, int64_t y_cols, int64_t ld,
+                       real_t* restrict out, const real_t* restrict addend) {
+  const int64_t plane = height * width;
+  for (int64_t j0 = 0; j0 < m; j0 += 8)
+    for (int64_t h = 0; h < height; h++)
+      for (int64_t w0 = 0; w0 < width; w0 += 8) {
+        lanes_source_t r[8], c[8];
+        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
+        conv_cl_transpose8(r, c);
+        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
+        for (int64_t j = 0; j < channels; j++) {
+          real_t* restrict dst = out + (j0 + j) * plane + h * width + w0;
+          const real_t* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
+          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
+          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
+          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
+        }
+      }
+}
+
+/* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
+   null. Threads take whole groups of images. */
+static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
+  const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
+  const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                                .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
+  const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
+  const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
+  /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
+  real_t* restrict u = gemm_alloc(WINO_POINTS * O * C);
+  double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
+  #pragma omp parallel
+  {
+    double* const thread_sums = conv_moments_begin(sums, p->m);
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < O * C; e++) {
+      const int64_t o = e / C, c = e % C;
+      double g[9], transformed[WINO_POINTS];
+      for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
+      wino_kernel(g, transformed);
+      for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (real_t)transformed[k];
+    }
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
+    real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
+    const int32_t no_shift = 0;
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
+      const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
+      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
+                                                 WINO_POINTS * ((tiles + TB - 1) / TB));
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+        for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
+          const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
+        }
+        for (int64_t k = 0; k < WINO_POINTS; k++) {
+          wino_prefetch_step(&ahead);
+          for (int64_t jb = 0; jb < panels; jb++)
+            for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+              const real_t* position[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + (k * TB + i0 + i) * C;
+              conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
+                                 products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+            }
+        }
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          real_t* restrict yt = y + g * y_size + (th * WINO_M * y_cols + tw * WINO_M) * O;
+          for (int64_t j0 = 0; j0 < O; j0 += GEMM_LANES)
+            wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
+        }
+      }
+      for (int64_t g = 0; g < count; g++) {
+        real_t* restrict o = out + (n0 + g) * p->m * plane;
+        wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
+      }
+    }
+    free(y);
+    free(products);
+    free(v);
+    free(source);
+    conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
+  }
+  free(sums);
+  free(u);
+}
+
+/* z[point][o0..] = A dy A^T for the WINO_M x WINO_M tile of dy at s (channels-last, ld values
+   per pixel). */
+static inline void wino_gradient_tile(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, real_t* restrict z, int64_t point_stride) {
+  vec_t d[WINO_M * WINO_M], e[WINO_N * WINO_M], o[WINO_N];
+  for (int r = 0; r < WINO_M; r++)
+    for (int q = 0; q < WINO_M; q++) d[r * WINO_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO_M; q++) wino_gradient_1d(d + q, WINO_M, e + q, WINO_M);
+  for (int r = 0; r < WINO_N; r++) {
+    wino_gradient_1d(e + r * WINO_M, 1, o, 1);
+    for (int q = 0; q < WINO_N; q++) *(vec_t*)(z + (r * WINO_N + q) * point_stride + o0) = o[q];
+  }
+}
+
+typedef struct {
+  int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
+  int64_t height, width;         /* of x and dy */
+  int64_t tiles_h, tiles_w, group, block;
+} conv_wino_weight_plan_t;
+
+/* dw[o][c] = G^T du G with du[point][o][c] = sum over tiles of (A dy A^T)[point][o] (B^T x B)[point][c]:
+   the gradient of the forward's products, summed per point by the channels-last weight tile.
+   Threads take contiguous ranges of images into private du, added in thread order, so the
+   result repeats exactly for a fixed thread count. */
+static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                               .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
+  const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
+                               .rows = p->tiles_h * WINO_M, .cols = p->tiles_w * WINO_M};
+  const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    real_t* restrict partial = gemm_alloc(WINO_POINTS * O * C);  /* du[point][o][c] */
+    memset(partial, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
+    partials[thread] = partial;
+    real_t* restrict x_source = gemm_alloc(p->group * x_size);
+    real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
+    memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
+    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
+    real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
+    for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&xs, x + (n0 + g) * C * plane, x_source + g * x_size);
+        conv_cl_fill(&ds, dy + (n0 + g) * O * plane, dy_source + g * d_size);
+      }
+      const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
+      const int64_t steps = WINO_POINTS * ((tiles + TB - 1) / TB);
+      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
+      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const real_t* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, TB * C);
+          const real_t* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
+        }
+        for (int64_t k = 0; k < WINO_POINTS; k++) {
+          wino_prefetch_step(&x_ahead);
+          wino_prefetch_step(&dy_ahead);
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+              conv_cl_weight_tile(valid, offset, v + k * TB * C + c0, z + k * TB * O + o0, O, partial + (k * O + o0) * C + c0, C);
+        }
+      }
+    }
+    #pragma omp barrier
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < O * C; e++) {
+      double du[WINO_POINTS], t[3 * WINO_N];
+      for (int k = 0; k < WINO_POINTS; k++) {
+        double sum = 0;
+        for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e];
+        du[k] = sum;
+      }
+      for (int r = 0; r < WINO_N; r++) wino_kernel_gradient_1d(du + r * WINO_N, 1, t + r, WINO_N);  /* t[kw][r] */
+      double g[9];
+      for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
+      for (int k = 0; k < 9; k++) dw[e * 9 + k] = (real_t)g[k];
+    }
+    free(offset);
+    free(z);
+    free(v);
+    free(dy_source);
+    free(x_source);
+    free(partial);
+  }
+  free(partials);
+}
+
+#endif /* SIMSIAM_WINOGRAD_H */

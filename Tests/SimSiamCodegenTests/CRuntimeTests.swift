@@ -1,0 +1,105 @@
+import Foundation
+import SimSiamToolchain
+import Testing
+
+@testable import SimSiamCodegen
+
+/// The C runtime (`Sources/SimSiamCodegen/CRuntime`, as the package's resource bundle holds
+/// it) as C on its own, for every register tile simsiamc emits: each file compiles without a
+/// warning, and `CRuntimeTests/runtime_test.c` checks the GEMM micro-kernel, both GEMM
+/// drivers and two convolution drivers (`conv_gemm`, `conv_cl_gemm`) against naive loops.
+///
+/// The C is written with portable vector extensions, so every tile builds and runs on any
+/// x86-64 CPU (on AVX2 a 64-byte vector becomes two instructions): the AVX-512 tiles are
+/// checked on AVX2 machines too, with the host's instructions.
+@Suite struct CRuntimeTests {
+    /// Float and double, AVX-512 and AVX2.
+    static let tiles: [RegisterTile] = Precision.allCases.flatMap { precision in
+        VectorWidth.allCases.map { RegisterTile(precision: precision, width: $0) }
+    }
+
+    /// The macros the runtime files need, as `-D` flags, written out from the tile's
+    /// properties rather than taken from `GemmSupport.macros`.
+    static func defines(_ tile: RegisterTile) -> [String] {
+        ["-DGEMM_REAL=\(tile.precision.cType)", "-DGEMM_LANES=\(tile.lanes)", "-DGEMM_MR=\(tile.rows)",
+         "-DCONV_WEIGHT_ROWS=\(tile.weightRows)", "-DCONV_WEIGHT_COLS=\(tile.weightColumns)"]
+    }
+
+    static func name(_ tile: RegisterTile) -> String { "\(tile.precision.cType) \(tile.width.rawValue)" }
+
+    /// Each file alone (it includes the files it needs), with every warning an error except
+    /// unused static functions: the files are libraries that a unit uses part of.
+    @Test(arguments: tiles)
+    func everyFileCompilesWithoutWarnings(tile: RegisterTile) throws {
+        let compiler = try CompilerProbe.resolve()
+        let scratch = try Scratch()
+        for file in GemmSupport.files {
+            // winograd.h needs the transform simsiamc generates; the rest need only the macros.
+            let unit = file == "winograd.h"
+                ? "#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+                : "#include \"\(file)\"\n"
+            let path = try scratch.write("lint_\(file).c", unit)
+            let result = try run(compiler.path, ["-std=c11", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror",
+                                                 "-Wno-unused-function", "-fsyntax-only", "-I", CRuntimeFiles.directory.path]
+                                                + Self.defines(tile) + [path])
+            #expect(result.status == 0, "CRuntime/\(file) for \(Self.name(tile)):\n\(result.output)")
+        }
+    }
+
+    /// runtime_test.c built with simsiamc's own flags and run on two threads (so the
+    /// drivers' per-thread partial sums are exercised); it exits 1 on any wrong value.
+    @Test(arguments: tiles)
+    func driversMatchNaiveLoops(tile: RegisterTile) throws {
+        let compiler = try CompilerProbe.resolve()
+        let scratch = try Scratch()
+        guard let driver = Bundle.module.url(forResource: "CRuntimeTests/runtime_test", withExtension: "c") else {
+            Issue.record("the test bundle has no CRuntimeTests/runtime_test.c")
+            return
+        }
+        let executable = scratch.directory.appendingPathComponent("runtime_test").path
+        let flags = compiler.flags.filter { $0 != "-shared" && $0 != "-fPIC" }
+        let build = try run(compiler.path, flags + ["-I", CRuntimeFiles.directory.path] + Self.defines(tile)
+                                + [driver.path, "-lm", "-o", executable])
+        try #require(build.status == 0, "runtime_test.c for \(Self.name(tile)) did not build:\n\(build.output)")
+        let result = try run(executable, [], environment: ["OMP_NUM_THREADS": "2"])
+        #expect(result.status == 0, "runtime_test.c for \(Self.name(tile)):\n\(result.output)")
+        #expect(result.output.contains("ok   conv_cl_gemm"), "runtime_test.c ran no convolution check:\n\(result.output)")
+    }
+
+    /// Runs a program to completion; stdout and stderr merged.
+    private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> (status: Int32, output: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Read before waiting: a long compiler log would otherwise fill the pipe and block.
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A temporary directory, removed when the value goes away.
+private final class Scratch {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-cruntime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    /// Writes `text` to `name` in the directory and returns its path.
+    func write(_ name: String, _ text: String) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+}
