@@ -39,11 +39,11 @@ public struct EditedProgram: @unchecked Sendable {
     /// Things the user should know (e.g. simsiamc now emits different C for this graph).
     public let notes: [String]
 
-    /// One line for the CLI.
+    /// One line for the CLI (the edited build's clang line is in `edited.summary`).
     public var summary: String {
         let state = isEdited ? "edited" : "unedited"
-        return ([ "library: \(directory.sourceURL.path) (\(state); symbols match the graph's)",
-                  "  clang:   \(edited.build.summary)" ] + notes.map { "  note:    " + $0 }).joined(separator: "\n")
+        return (["library: \(directory.sourceURL.path) (\(state); ABI and symbols match the graph's)"]
+            + notes.map { "  note:    " + $0 }).joined(separator: "\n")
     }
 }
 

@@ -45,7 +45,7 @@ public struct KernelVerification: @unchecked Sendable {
     /// The report `simsiamc verify` prints; `all` lists every tensor.
     public func report(all: Bool) -> String {
         let kernels = Set(results.map(\.point.kernel)).count
-        var lines = [program.summary,
+        var lines = [program.summary, "  clang:   \(program.edited.build.summary)",
                      "verify:  \(results.count) tensors written by \(kernels) kernels, each compared with the generated C's on the same inputs (replayed)"]
         if all {
             lines += results.map { "  " + $0.line }
