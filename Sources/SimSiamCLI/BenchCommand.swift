@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: WorkloadOptions
     @OptionGroup var codegen: CodegenArguments
+    @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
 
     @Option(parsing: .unconditional, help: "Timed steps (after warm-up).")
     var steps: Int = 10
@@ -31,9 +32,19 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let workload = options.resolvedWorkload
-        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options(profile: profile))
-        if !json { say(compiled.summary) }
+        let workload: Workload
+        let compiled: CompiledModel
+        if let directory = try library.directory() {
+            // The directory's C, edited or not; --profile builds it with -DSIMSIAM_PROFILE.
+            let program = try library.load(directory, instrumentation: profile ? .profile : .plain, workload: options, codegen: codegen)
+            workload = try directory.manifest.resolvedWorkload()
+            compiled = program.edited
+            if !json { say(compiled.summary + "\n" + program.summary) }
+        } else {
+            workload = options.resolvedWorkload
+            compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options(profile: profile))
+            if !json { say(compiled.summary) }
+        }
         let library = compiled.library
         let state = ModelState(library: library)
         state.initialize(seed: 0)
@@ -55,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         let median = times.sorted()[times.count / 2]
         let result = BenchResult(
             workload: workload.name, batch: library.batch, threads: ProcessInfo.processInfo.environment["OMP_NUM_THREADS"],
-            kernels: codegen.kernels.rawValue, medianStepSeconds: median, samplesPerSecond: Double(library.batch) / median,
+            kernels: compiled.lowered.options.kernels.rawValue, medianStepSeconds: median, samplesPerSecond: Double(library.batch) / median,
             stepSeconds: times, peakRSSBytes: peakResidentBytes(), compileSeconds: compiled.lowered.seconds + compiled.build.seconds,
             cacheHit: compiled.build.cacheHit)
         let kernels = profile ? try library.profile() : []

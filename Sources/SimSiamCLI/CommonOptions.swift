@@ -4,8 +4,9 @@ import SimSiamC
 
 /// Options every command that compiles a workload shares.
 struct WorkloadOptions: ParsableArguments {
-    @Option(help: "The model: \(Workload.choices).")
-    var workload: String = Workload.fmnistResNetMini.name
+    // Optional so that a command run with --library can tell a flag given from the default.
+    @Option(help: "The model: \(Workload.choices) (default: \(Workload.fmnistResNetMini.name)).")
+    var workload: String?
 
     @Option(parsing: .unconditional, help: "Batch size per view (default: the workload's reference batch).")
     var batch: Int?
@@ -14,14 +15,14 @@ struct WorkloadOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        guard Workload.named(workload) != nil else {
+        if let workload, Workload.named(workload) == nil {
             throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices)")
         }
         try FlagCheck.atLeast(batch, 2, "--batch", "training-mode batch norm needs at least 2 samples per view")
         try FlagCheck.atLeast(threads, 1, "--threads")
     }
 
-    var resolvedWorkload: Workload { Workload.named(workload)! }
+    var resolvedWorkload: Workload { workload.flatMap(Workload.named) ?? .fmnistResNetMini }
     var resolvedBatch: Int { batch ?? resolvedWorkload.defaultBatch }
 
     /// Pins the OpenMP thread count; must run before the first generated kernel.

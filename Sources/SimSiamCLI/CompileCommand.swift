@@ -2,14 +2,22 @@ import ArgumentParser
 import Foundation
 import SimSiamC
 
-/// `simsiamc compile`: writes the C, header and library of a workload and prints the summary.
+/// `simsiamc compile`: writes a tuning directory (C, header, library, build line,
+/// manifest) for a workload and prints the summary.
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compile", abstract: "Compile a workload to C and a native library.")
+        commandName: "compile", abstract: "Compile a workload to C and a native library, in a directory for tuning the C by hand.",
+        discussion: """
+            Writes <stem>.c and <stem>.h (the C, written for editing), <stem>.so (the library simsiamc built from it),
+            build.sh (the exact compiler command of simsiamc's build cache) and manifest.json (the graph: workload,
+            batch, variant, precision, kernels, vector width, hash of the C, ABI version).
+            After editing a kernel: `simsiamc verify --library DIR` checks the math kernel by kernel, and
+            `simsiamc bench --library DIR --profile` times it; train, step and eval take --library DIR too.
+            """)
 
     @OptionGroup var options: WorkloadOptions
 
-    @Option(help: "Directory for the .c, .h and .so (created if missing).")
+    @Option(help: "Directory for the tuning files (created if missing).")
     var out: String
 
     @Flag(help: "Print the IR of the training graph (forward and backward) and the feature graph.")
@@ -20,21 +28,20 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     func run() throws {
-        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegen.options(),
-                                            variant: variant.variant)
+        var codegenOptions = codegen.options()
+        codegenOptions.tuningHooks = true
+        let cache = try BuildCache()
+        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegenOptions,
+                                            variant: variant.variant, cache: cache)
         if printIR {
             say(Printer.print(compiled.lowered.training))
             if let features = compiled.lowered.features { say(Printer.print(features)) }
         }
         let directory = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let stem = compiled.lowered.generated.baseName
-        try AtomicFile.write(Data(compiled.lowered.generated.source.utf8), to: directory.appendingPathComponent(stem + ".c"))
-        try AtomicFile.write(Data(compiled.lowered.generated.header.utf8), to: directory.appendingPathComponent(stem + ".h"))
-        // A fresh file renamed into place: a process that loaded an older copy keeps its own.
-        try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: compiled.build.path)),
-                            to: directory.appendingPathComponent(stem + ".so"))
+        let files = try TuningDirectory.write(compiled, workload: options.resolvedWorkload, variant: variant.variant,
+                                              to: directory, cache: cache)
         say(compiled.summary)
-        say("  wrote:   \(directory.path)/\(stem).{c,h,so}")
+        say("  wrote:   \(directory.path)/{\(files.joined(separator: ","))}")
+        say("  tune:    edit \(compiled.lowered.generated.baseName).c, then `simsiamc verify --library \(out)` and `simsiamc bench --library \(out) --profile`")
     }
 }

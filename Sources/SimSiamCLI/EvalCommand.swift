@@ -19,6 +19,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the numbers as one JSON object.")
     var json = false
 
+    @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
+
     func validate() throws { try FlagCheck.atLeast(threads, 1, "--threads") }
 
     func run() throws {
@@ -29,7 +31,16 @@ struct EvalCommand: ParsableCommand {
         guard let workload = Workload.named(saved.configuration.workload) else {
             throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
         }
-        let compiled = try Compiler.compile(workload, batch: saved.configuration.batch, variant: saved.configuration.variant)
+        let compiled: CompiledModel
+        if let directory = try library.directory() {
+            // The checkpoint names the graph: the directory's C must be for the same one.
+            let expectation = TuningExpectation(workload: workload.name, batch: saved.configuration.batch, variant: saved.configuration.variant)
+            let program = try Compiler.loadEdited(directory, expecting: expectation)
+            if !json { say(program.summary) }
+            compiled = program.edited
+        } else {
+            compiled = try Compiler.compile(workload, batch: saved.configuration.batch, variant: saved.configuration.variant)
+        }
         let state = ModelState(library: compiled.library)
         try state.loadSafetensors(url: url, strict: false)
         let data = try TrainingData.load(for: workload, configuration: saved.configuration)

@@ -39,6 +39,7 @@ struct StepCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var codegen: CodegenArguments
+    @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
 
     func validate() throws {
         try FlagCheck.nonNegative(lr, "--lr")
@@ -48,9 +49,17 @@ struct StepCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let workload = options.resolvedWorkload
-        let compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options())
-        printError(compiled.summary)
+        var workload = options.resolvedWorkload
+        let compiled: CompiledModel
+        if let directory = try library.directory() {
+            let program = try library.load(directory, workload: options, codegen: codegen)
+            workload = try directory.manifest.resolvedWorkload()
+            compiled = program.edited
+            printError(compiled.summary + "\n" + program.summary)
+        } else {
+            compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options())
+            printError(compiled.summary)
+        }
         let state = ModelState(library: compiled.library)
         if let params {
             try state.loadSafetensors(url: URL(fileURLWithPath: params), strict: true)
@@ -67,7 +76,7 @@ struct StepCommand: ParsableCommand {
             }
             return tensor.floats
         }
-        let rate = lr ?? workload.baseLR * Double(options.resolvedBatch) / 256
+        let rate = lr ?? workload.baseLR * Double(compiled.library.batch) / 256
         let start = Date()
         let loss = try state.trainStep(inputs: inputs, groupLR: Array(repeating: rate, count: compiled.library.groupNames.count),
                                        weightDecay: weightDecay ?? workload.weightDecay, momentum: momentum)

@@ -55,6 +55,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
+    @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
+
     func validate() throws {
         try FlagCheck.atLeast(epochs, 1, "--epochs")
         try FlagCheck.atLeast(subset, 2, "--subset", "a batch needs at least two images")
@@ -67,9 +69,14 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let workload = options.resolvedWorkload
+        let tuning = try library.directory()
+        if let tuning, checkNumerics && !tuning.manifest.checkNumerics {
+            throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
+        }
+        // With --library the manifest names the graph; flags that name another are refused when it loads.
+        let workload = try tuning?.manifest.resolvedWorkload() ?? options.resolvedWorkload
         let recipe = TrainDefaults.recipe(for: workload)
-        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: options.resolvedBatch,
+        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: tuning?.manifest.batch ?? options.resolvedBatch,
                                                baseLR: baseLR ?? recipe.baseLR, weightDecay: weightDecay, dataDirectory: data)
         configuration.fixPredictorLR = fixPredLr ?? recipe.fixPredictorLR
         configuration.warmupEpochs = warmupEpochs
@@ -77,9 +84,12 @@ struct TrainCommand: ParsableCommand {
         configuration.jitterStrength = jitter
         configuration.seed = seed
         configuration.subset = subset
-        configuration.variant = variant.variant
+        configuration.variant = tuning.map { variant.variant == .standard ? $0.manifest.variant : variant.variant } ?? variant.variant
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
-        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics)
+        let edited = try tuning.map {
+            try library.load($0, workload: options, variant: configuration.variant)
+        }
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, edited: edited)
     }
 }
 
@@ -106,15 +116,18 @@ enum TrainDefaults {
 }
 
 /// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
-func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false) throws {
+/// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
+func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
+           edited: EditedProgram? = nil) throws {
     let workload = Workload.named(configuration.workload)!
     let data = try TrainingData.load(for: workload, configuration: configuration)
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let compiled = try Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics),
-                                        variant: configuration.variant)
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics),
+                                                          variant: configuration.variant)
     say(compiled.summary)
+    if let edited { say(edited.summary) }
     say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
           + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
     say("recipe:  " + configuration.recipeSummary)

@@ -39,14 +39,20 @@ public struct CodegenOptions: Hashable, Sendable {
     /// non-finite value stops the step, and the library then exports
     /// `simsiam_numerics_*` saying which kernel, layer and tensor it was.
     public var checkNumerics: Bool
+    /// Write the C for editing (`compile --out`): every kernel call is wrapped in
+    /// `TIMED_CALL` and followed by a `TRACE_TENSOR` per tensor it wrote, which
+    /// compile to nothing unless `-DSIMSIAM_PROFILE` / `-DSIMSIAM_TRACE` is given.
+    /// So one edited file gives the plain, the profiling and the tracing library.
+    public var tuningHooks: Bool
 
     public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
-                vectorWidth: VectorWidth = .host, checkNumerics: Bool = false) {
+                vectorWidth: VectorWidth = .host, checkNumerics: Bool = false, tuningHooks: Bool = false) {
         self.precision = precision
         self.kernels = kernels
         self.profile = profile
         self.vectorWidth = vectorWidth
         self.checkNumerics = checkNumerics
+        self.tuningHooks = tuningHooks
     }
 
     /// The suffix that keeps variants' file names apart: `_f64`, `_reference`, `_profile`, `_checked`.

@@ -114,10 +114,16 @@ public struct BuildCache: Sendable {
         return result(hit: false, repaired: problem)
     }
 
+    /// The exact compiler command line this cache builds a library with:
+    /// compiler, flags, `-o output`, the source, the link libraries.
+    public func command(source: String, output: String) -> [String] {
+        [compiler.path] + compiler.flags + ["-o", output, source] + Self.linkLibraries
+    }
+
     private func compile(_ paths: EntryPaths, key: String, replacing: Bool) throws {
         let temporary = LibraryPublisher.temporaryPath(for: paths.library)
         defer { unlink(temporary) }
-        let arguments = compiler.flags + ["-o", temporary, paths.source] + Self.linkLibraries
+        let arguments = Array(command(source: paths.source, output: temporary).dropFirst())
         let command = "$ \(([compiler.path] + arguments).joined(separator: " "))\n"
         let output: ProcessOutput
         do {
