@@ -6,7 +6,8 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var epoch: Int
     public var loss: Double
     public var lr: Double
-    public var knnTop1: Double
+    /// kNN top-1 on the held-out images; nil when the data has no labels or no held-out split.
+    public var knnTop1: Double?
     /// Mean over channels of the std of l2-normalised z across the batch.
     public var collapseStd: Double
     /// 1/sqrt(d), what the collapse monitor shows when healthy.
@@ -106,6 +107,7 @@ public final class Trainer {
             state.initialize(seed: configuration.seed)
             try writeMetrics([])
         }
+        if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
         Interrupt.install()
         defer { signal(SIGINT, SIG_DFL) }
         let sampler = BatchSampler(count: images.count, batchSize: configuration.batch, seed: configuration.seed)
@@ -201,8 +203,10 @@ public final class Trainer {
     /// the final evaluation need not extract them again.
     public private(set) var lastMonitorFeatures: (train: FeatureSet, test: FeatureSet)?
 
-    /// kNN top-1 on the test set with the full, un-augmented training set as the bank.
-    public func knnAccuracy() throws -> Double {
+    /// kNN top-1 on the test set with the full, un-augmented training set as
+    /// the bank; nil when the data has no labels or no held-out split.
+    public func knnAccuracy() throws -> Double? {
+        guard data.evaluationUnavailable == nil else { return nil }
         let features = try FeatureExtraction.backbone(state, data: data)
         lastMonitorFeatures = features
         return KNNMonitor.accuracy(train: features.train, test: features.test, classes: data.classes)
