@@ -33,13 +33,13 @@ int cdec_inflate_raw(const unsigned char *in, size_t in_size, unsigned char *out
         size_t written = (out_chunk > 0 ? out_chunk : 1) - stream.avail_out;
         if (out_chunk == 0 && written > 0) {
             inflateEnd(&stream);
-            snprintf(message, message_size, "deflate stream: inflates to more than the %zu bytes the zip directory claims", out_size);
+            snprintf(message, message_size, "inflates to more than the %zu bytes the zip directory claims", out_size);
             return CDEC_CORRUPT;
         }
         produced += written;
         if (result == Z_BUF_ERROR && consumed == in_size) {
             inflateEnd(&stream);
-            snprintf(message, message_size, "deflate stream: truncated after %zu of %zu expected bytes", produced, out_size);
+            snprintf(message, message_size, "truncated after %zu of %zu expected bytes", produced, out_size);
             return CDEC_CORRUPT;
         }
         if (result == Z_BUF_ERROR) result = Z_OK;  // no progress this round only because a chunk ran out
@@ -47,11 +47,11 @@ int cdec_inflate_raw(const unsigned char *in, size_t in_size, unsigned char *out
     const char *reason = stream.msg;
     inflateEnd(&stream);
     if (result != Z_STREAM_END) {
-        snprintf(message, message_size, "deflate stream: %s", reason ? reason : "corrupt data");
+        snprintf(message, message_size, "%s", reason ? reason : "corrupt data");
         return result == Z_MEM_ERROR ? CDEC_NO_MEMORY : CDEC_CORRUPT;
     }
     if (produced != out_size) {
-        snprintf(message, message_size, "deflate stream: inflates to %zu bytes, the zip directory claims %zu", produced, out_size);
+        snprintf(message, message_size, "inflates to %zu bytes, the zip directory claims %zu", produced, out_size);
         return CDEC_CORRUPT;
     }
     return CDEC_OK;

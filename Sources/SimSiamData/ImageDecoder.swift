@@ -66,7 +66,7 @@ public enum ImageDecoder {
             }
         }
         guard status == CDEC_OK, let pixels = image.pixels else {
-            let reason = withUnsafeBytes(of: image.message) { oneLine(String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)) }
+            let reason = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             throw DatasetError("\(format.rawValue) file \(source) cannot be decoded: \(reason)")
         }
         defer { cdec_free(pixels) }
@@ -82,10 +82,6 @@ public enum ImageDecoder {
         try decode(try readFile(url, kind: "image", maximumBytes: maximumFileBytes), source: url.path)
     }
 
-    /// Library messages joined to one line, without control characters.
-    static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : $0 })
-    }
 }
 
 /// The bytes of the file at `url`, refusing files over `maximumBytes` before reading them.

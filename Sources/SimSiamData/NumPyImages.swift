@@ -34,28 +34,34 @@ public enum NumPyImages {
     /// - Throws: `DatasetError` naming the file (and .npz entry) and the field at fault.
     public static func read(_ url: URL, labels labelsURL: URL? = nil) throws -> (train: Split, test: Split?) {
         let data = try readFile(url, kind: "NumPy", maximumBytes: NumPyFile.maximumFileBytes, mapped: true)
-        let explicitLabels = try labelsURL.map(NumPyFile.read)
-        let labelsSource = labelsURL?.path ?? ""
+        return try parse(data, source: url.path, labels: try labelsURL.map { (try NumPyFile.read($0), $0.path) })
+    }
+
+    /// `read` on bytes in memory; `source` names them in errors, and
+    /// `labels` is an array read elsewhere, with its source.
+    public static func parse(_ data: Data, source: String, labels explicitLabels: (NumPyArray, String)? = nil) throws
+        -> (train: Split, test: Split?)
+    {
         guard data.starts(with: [0x50, 0x4B]) else {
-            let array = try NumPyFile.parse(data, source: url.path)
-            return (try split(images: array, source: url.path, labels: explicitLabels, labelsSource: labelsSource), nil)
+            let array = try NumPyFile.parse(data, source: source)
+            return (try split(images: array, source: source, labels: explicitLabels?.0, labelsSource: explicitLabels?.1 ?? ""), nil)
         }
-        let archive = try ZipArchive(data, source: url.path)
+        let archive = try ZipArchive(data, source: source)
         let names = archive.entries.filter { $0.name.hasSuffix(".npy") }.map { String($0.name.dropLast(4)) }
         func array(_ name: String) throws -> (NumPyArray, String) {
             let entry = archive.entries.first { $0.name == name + ".npy" }!
-            let source = "\(url.path):\(entry.name)"
-            return (try NumPyFile.parse(try archive.contents(of: entry), source: source), source)
+            let entrySource = "\(source):\(entry.name.prefix(80))"
+            return (try NumPyFile.parse(try archive.contents(of: entry), source: entrySource), entrySource)
         }
         let imageName = imageNames.first(where: names.contains) ?? (names.count == 1 ? names[0] : nil)
         guard let imageName else {
-            throw DatasetError("NumPy archive \(url.path) holds arrays \(names.prefix(8).map { "'\($0)'" }.joined(separator: ", ")), "
+            throw DatasetError("NumPy archive \(source) holds arrays \(names.prefix(8).map { "'\($0.prefix(40))'" }.joined(separator: ", ")), "
                 + "none named 'images' or 'x': save the images as images=... (and the labels as labels=...)")
         }
-        let (images, source) = try array(imageName)
-        var labels = explicitLabels.map { ($0, labelsSource) }
+        let (images, imageSource) = try array(imageName)
+        var labels = explicitLabels
         if labels == nil, let name = labelNames.first(where: names.contains) { labels = try array(name) }
-        let train = try split(images: images, source: source, labels: labels?.0, labelsSource: labels?.1 ?? "")
+        let train = try split(images: images, source: imageSource, labels: labels?.0, labelsSource: labels?.1 ?? "")
         guard let testName = testImageNames.first(where: names.contains) else { return (train, nil) }
         let (testImages, testSource) = try array(testName)
         let testLabels = try testLabelNames.first(where: names.contains).map(array)

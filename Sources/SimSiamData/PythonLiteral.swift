@@ -138,7 +138,7 @@ private struct Parser {
                 throw error("expected a quoted key")
             }
             let key = try string()
-            guard take(UInt8(ascii: ":")) else { throw error("expected ':' after key '\(key)'") }
+            guard take(UInt8(ascii: ":")) else { throw error("expected ':' after key '\(key.prefix(40))'") }
             items.append((key, try value(depth: depth + 1)))
             if take(UInt8(ascii: "}")) { break }
             guard take(UInt8(ascii: ",")) else { throw error("expected ',' or '}'") }

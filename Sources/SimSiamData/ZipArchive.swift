@@ -97,7 +97,7 @@ struct ZipArchive {
             var values = stride(from: 0, to: body.count - 7, by: 8).map { offset in
                 body[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             }[...]
-            let what = "zip64 field of entry '\(entry.name)'"
+            let what = "zip64 field of entry '\(entry.name.prefix(80))'"
             // Only the uncompressed size may exceed the archive; the deflate ratio bounds it later.
             func next(withinArchive: Bool) throws -> Int {
                 guard let value = values.popFirst() else {
@@ -119,7 +119,7 @@ struct ZipArchive {
     ///   unsupported method, sizes beyond the archive, a corrupt deflate
     ///   stream, or a CRC-32 that does not match.
     func contents(of entry: Entry) throws -> Data {
-        let what = "entry '\(entry.name)'"
+        let what = "entry '\(entry.name.prefix(80))'"
         func fail(_ problem: String) -> DatasetError { DatasetError("zip archive \(source) \(what) \(problem)") }
         guard entry.flags & 1 == 0 else { throw fail("is encrypted; save the arrays with numpy.savez, without a password") }
         let reader = ByteReader(data: data, source: "zip archive \(source)")
@@ -167,7 +167,7 @@ struct ZipArchive {
             }
         }
         guard status == CDEC_OK else {
-            throw fail(ImageDecoder.oneLine(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+            throw fail("has a bad deflate stream: " + String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return output
     }

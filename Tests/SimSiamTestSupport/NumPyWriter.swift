@@ -40,6 +40,8 @@ public enum NumPyWriter {
         public var name: String
         public var contents: [UInt8]
         public var deflated: Bool
+        /// Fields written other than they should be, for tests of defects.
+        public var lies = Lies()
 
         public init(name: String, contents: [UInt8], deflated: Bool = false) {
             self.name = name
@@ -48,37 +50,70 @@ public enum NumPyWriter {
         }
     }
 
+    /// How an entry's central directory record lies (all zero: it does not).
+    public struct Lies: Sendable {
+        /// Written as the method instead of 0 or 8.
+        public var method: UInt16?
+        public var flags: UInt16 = 0
+        public var crcXor: UInt32 = 0
+        public var compressedSizeDelta = 0
+        public var uncompressedSizeDelta = 0
+        public var offsetDelta = 0
+
+        public init() {}
+    }
+
+    /// How the end of central directory record lies.
+    public struct ArchiveLies: Sendable {
+        public var countDelta = 0
+        public var directorySizeDelta = 0
+        public var directoryOffsetDelta = 0
+        /// Bytes appended as the archive comment (its length field is right).
+        public var comment: [UInt8] = []
+
+        public init() {}
+    }
+
     /// A zip archive of `entries` (what numpy.savez writes), with 64-bit
     /// sizes and offsets in zip64 records when `zip64` is set.
-    public static func zip(_ entries: [Entry], zip64: Bool = false) -> [UInt8] {
+    public static func zip(_ entries: [Entry], zip64: Bool = false, lies: ArchiveLies = ArchiveLies()) -> [UInt8] {
         var output: [UInt8] = [], directory: [UInt8] = []
         for entry in entries {
             let stored = entry.deflated ? TestImages.deflate(entry.contents) : entry.contents
             let name = Array(entry.name.utf8)
             let crc = TestImages.crc32(entry.contents)
+            let method = entry.deflated ? UInt16(8) : 0
             let offset = output.count
-            output += le32(0x0403_4B50) + le16(20) + le16(0) + le16(entry.deflated ? 8 : 0) + le16(0) + le16(0) + le32(crc)
+            output += le32(0x0403_4B50) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc)
                 + le32(UInt32(stored.count)) + le32(UInt32(entry.contents.count)) + le16(UInt16(name.count)) + le16(0) + name
                 + stored
-            let extra = zip64 ? le16(1) + le16(24) + le64(UInt64(entry.contents.count)) + le64(UInt64(stored.count))
-                + le64(UInt64(offset)) : []
-            let sizes = zip64 ? le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF) : le32(UInt32(stored.count)) + le32(UInt32(entry.contents.count))
-            directory += le32(0x0201_4B50) + le16(45) + le16(20) + le16(0) + le16(entry.deflated ? 8 : 0) + le16(0) + le16(0)
-                + le32(crc) + sizes + le16(UInt16(name.count)) + le16(UInt16(extra.count)) + le16(0) + le16(0) + le16(0)
-                + le32(0) + le32(zip64 ? 0xFFFF_FFFF : UInt32(offset)) + name + extra
+            let lie = entry.lies
+            let compressed = UInt64(truncatingIfNeeded: stored.count + lie.compressedSizeDelta)
+            let uncompressed = UInt64(truncatingIfNeeded: entry.contents.count + lie.uncompressedSizeDelta)
+            let localOffset = UInt64(truncatingIfNeeded: offset + lie.offsetDelta)
+            let extra = zip64 ? le16(1) + le16(24) + le64(uncompressed) + le64(compressed) + le64(localOffset) : []
+            let sizes = zip64 ? le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF)
+                : le32(UInt32(truncatingIfNeeded: compressed)) + le32(UInt32(truncatingIfNeeded: uncompressed))
+            directory += le32(0x0201_4B50) + le16(45) + le16(20) + le16(lie.flags) + le16(lie.method ?? method) + le16(0) + le16(0)
+                + le32(crc ^ lie.crcXor) + sizes + le16(UInt16(name.count)) + le16(UInt16(extra.count)) + le16(0) + le16(0)
+                + le16(0) + le32(0) + le32(zip64 ? 0xFFFF_FFFF : UInt32(truncatingIfNeeded: localOffset)) + name + extra
         }
-        let directoryOffset = output.count
+        let count = UInt64(truncatingIfNeeded: entries.count + lies.countDelta)
+        let directorySize = UInt64(truncatingIfNeeded: directory.count + lies.directorySizeDelta)
+        let directoryOffset = UInt64(truncatingIfNeeded: output.count + lies.directoryOffsetDelta)
         output += directory
+        let comment = le16(UInt16(truncatingIfNeeded: lies.comment.count)) + lies.comment
         if zip64 {
             let record = output.count
-            output += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0) + le64(UInt64(entries.count))
-                + le64(UInt64(entries.count)) + le64(UInt64(directory.count)) + le64(UInt64(directoryOffset))
+            output += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0) + le64(count) + le64(count)
+                + le64(directorySize) + le64(directoryOffset)
             output += le32(0x0706_4B50) + le32(0) + le64(UInt64(record)) + le32(1)
             return output + le32(0x0605_4B50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF)
-                + le32(0xFFFF_FFFF) + le16(0)
+                + le32(0xFFFF_FFFF) + comment
         }
-        return output + le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(entries.count)) + le16(UInt16(entries.count))
-            + le32(UInt32(directory.count)) + le32(UInt32(directoryOffset)) + le16(0)
+        return output + le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(truncatingIfNeeded: count))
+            + le16(UInt16(truncatingIfNeeded: count)) + le32(UInt32(truncatingIfNeeded: directorySize))
+            + le32(UInt32(truncatingIfNeeded: directoryOffset)) + comment
     }
 
     public static func le16(_ value: UInt16) -> [UInt8] { bytes(of: value.littleEndian) }
