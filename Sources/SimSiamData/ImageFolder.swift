@@ -77,7 +77,8 @@ public enum ImageFolder {
         var ignored = files.count
         var classes: [ClassFolder] = []
         for folder in folders {
-            let contents = try recursiveFiles(folder)
+            var visited: Set<String> = []
+            let contents = try recursiveFiles(folder, visited: &visited)
             let classImages = contents.filter(isImageFile)
             ignored += contents.count - classImages.count
             guard !classImages.isEmpty else {
@@ -165,8 +166,13 @@ public enum ImageFolder {
     }
 
     /// Every non-hidden file under `directory`, depth first in sorted order.
-    private static func recursiveFiles(_ directory: URL) throws -> [URL] {
-        try listing(directory).flatMap { entry in entry.isDirectory ? try recursiveFiles(entry.url) : [entry.url] }
+    /// A folder reached twice (a symbolic link back up the tree) is read once,
+    /// so a link loop cannot recurse without end.
+    private static func recursiveFiles(_ directory: URL, visited: inout Set<String>) throws -> [URL] {
+        guard visited.insert(directory.resolvingSymlinksInPath().path).inserted else { return [] }
+        return try listing(directory).flatMap { entry in
+            entry.isDirectory ? try recursiveFiles(entry.url, visited: &visited) : [entry.url]
+        }
     }
 }
 

@@ -44,6 +44,15 @@ import Testing
         #expect(statistics.summary == "resized 1 of 4 images (heights 4-6, widths 4-8) to 4x4; converted 2 from RGB to grey")
     }
 
+    @Test func aSymbolicLinkLoopInAClassFolderIsReadOnce() throws {
+        try png("cat/1.png")
+        try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("cat/loop"), withDestinationURL: directory)
+        let (layout, _) = try ImageFolder.scan(directory)
+        guard case .classes(let classes) = layout else { Issue.record("expected class folders"); return }
+        // cat/1.png, then through the link the top folder once more: cat/loop/cat/... is not entered again.
+        #expect(classes[0].files.map(\.lastPathComponent) == ["1.png"])
+    }
+
     @Test func aFlatFolderIsUnlabelled() throws {
         try png("b.png")
         try png("a.png")
