@@ -51,12 +51,13 @@ struct DataOptions: ParsableArguments {
     }
 
     /// `--data`, or the default for `workload`.
-    /// - Throws: `ValidationError` when the workload has no default dataset.
+    /// - Throws: `CompileError` when the workload has no default dataset.
     func resolvedData(for workload: Workload) throws -> String {
         if let data { return data }
-        guard workload.makeModel().imageShape.dims == [1, 28, 28] else {
-            throw ValidationError("--data is needed for \(workload.name), which takes \(workload.makeModel().imageShape) images: "
-                + "a folder of images, a .npy/.npz file, or CIFAR-10's binary batches (\(CIFAR10.downloadURL))")
+        let dims = workload.makeModel().imageShape.dims
+        guard dims == [1, 28, 28] else {
+            throw CompileError("--data is needed for \(workload.name), which takes \(dims.map(String.init).joined(separator: "x")) "
+                + "images: a folder of images, a .npy/.npz file, or CIFAR-10's binary batches (\(CIFAR10.downloadURL))")
         }
         return FashionMNIST.defaultDirectory.path
     }

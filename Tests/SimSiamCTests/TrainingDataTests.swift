@@ -117,15 +117,26 @@ import Testing
         #expect(small.train.shape == ImageShape(channels: 1, height: 8, width: 8) && small.computedNormalization != nil)
     }
 
-    @Test func aMissingPathKeepsTheBuiltInDatasetsAdvice() {
-        let missing = directory.appendingPathComponent("nothing")
+    /// An empty directory gets the built-in dataset's word on the missing file; a path that does not exist, the formats read.
+    @Test func aPathWithoutDataSaysWhatIsExpected() {
         let idx = failure {
             _ = try TrainingData.load(for: .fmnistResNetMini,
-                                      configuration: TrainConfiguration(workload: .fmnistResNetMini, epochs: 1, dataDirectory: missing.path))
+                                      configuration: TrainConfiguration(workload: .fmnistResNetMini, epochs: 1, dataDirectory: directory.path))
         }
-        #expect(idx == "IDX file \(missing.path)/train-images-idx3-ubyte.gz does not exist")
-        let other = failure { _ = try TrainingData.load(for: .tiny, configuration: configuration(missing)) }
-        #expect(other.contains("--data \(missing.path) does not exist: pass a folder of .png/.jpg images"), "\(other)")
+        #expect(idx == "IDX file \(directory.path)/train-images-idx3-ubyte.gz does not exist")
+        let cifar = failure {
+            _ = try TrainingData.load(for: .cifarResNet18,
+                                      configuration: TrainConfiguration(workload: .cifarResNet18, epochs: 1, dataDirectory: directory.path))
+        }
+        #expect(cifar.hasPrefix("CIFAR-10 file \(directory.path)/data_batch_1.bin does not exist; download"), "\(cifar)")
+        let missing = directory.appendingPathComponent("nothing")
+        for workload in [Workload.fmnistResNetMini, .tiny] {
+            let message = failure {
+                _ = try TrainingData.load(for: workload,
+                                          configuration: TrainConfiguration(workload: workload, epochs: 1, dataDirectory: missing.path))
+            }
+            #expect(message.hasPrefix("--data \(missing.path) does not exist: pass a folder of .png/.jpg images"), "\(message)")
+        }
     }
 
     /// The message `body` fails with; records an issue when it does not fail.

@@ -78,8 +78,10 @@ enum DatasetLoader {
             let (layout, ignored) = try ImageFolder.scan(folder)
             let (images, skipped, statistics) = try ImageFolder.load(layout, shape: shape, skipBadImages: skipBadImages)
             if let summary = statistics.summary { notes.append("\(name): \(summary)") }
-            if let first = skipped.first {
-                notes.append("\(name): skipped \(skipped.count) image file(s) that did not decode (--skip-bad-images); first: \(first.message)")
+            if !skipped.isEmpty {
+                let shown = skipped.prefix(3).map(\.message).joined(separator: "; ")
+                notes.append("\(name): skipped \(skipped.count) image file(s) that did not decode (--skip-bad-images): \(shown)"
+                    + (skipped.count > 3 ? "; and \(skipped.count - 3) more" : ""))
             }
             if ignored > 0 { notes.append("\(name): ignored \(ignored) file(s) that are not .png, .jpg or .jpeg") }
             guard case .classes(let classes) = layout else { return LoadedSplit(images: images, labelled: false) }
@@ -90,15 +92,19 @@ enum DatasetLoader {
         return LoadedDataset(source: source, train: train, test: test, notes: notes)
     }
 
-    /// A path that holds no recognised dataset: the workload's own dataset
-    /// reader says where to get it (today's messages), else the formats read.
+    /// A path that holds no recognised dataset. A directory (or the default
+    /// Fashion-MNIST location) gets the workload's own dataset reader's word
+    /// on which file is missing and where to get it; a path that does not
+    /// exist, or another workload, the list of formats read.
     private static func fallback(_ path: URL, shape: ImageShape) throws -> LoadedDataset {
-        if shape == ImageShape(channels: 1, height: 28, width: 28) {
-            _ = try FashionMNIST.load(directory: path, split: .train)
-        } else if shape == ImageShape(channels: 3, height: 32, width: 32) {
-            _ = try CIFAR10.load(directory: path, split: .train)
-        }
         let exists = FileManager.default.fileExists(atPath: path.path)
+        if exists || path.standardizedFileURL == FashionMNIST.defaultDirectory.standardizedFileURL {
+            if shape == ImageShape(channels: 1, height: 28, width: 28) {
+                _ = try FashionMNIST.load(directory: path, split: .train)
+            } else if shape == ImageShape(channels: 3, height: 32, width: 32) {
+                _ = try CIFAR10.load(directory: path, split: .train)
+            }
+        }
         throw DatasetError("--data \(path.path) \(exists ? "holds no dataset" : "does not exist"): pass a folder of .png/.jpg images "
             + "(one subfolder per class, optionally under train/ and test/), a .npy or .npz file, "
             + "or a directory of Fashion-MNIST IDX or CIFAR-10 binary files")
