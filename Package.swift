@@ -24,7 +24,11 @@ let package = Package(
         .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
         .target(name: "SimSiamToolchain"),
         .target(name: "SimSiamRuntime"),
-        .target(name: "SimSiamData"),
+        // libpng, libjpeg-turbo and zlib behind plain C calls (their longjmp stays in C).
+        .target(
+            name: "CDecoders",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]),
+        .target(name: "SimSiamData", dependencies: ["CDecoders"]),
         .target(name: "SimSiamEval"),
         .target(
             name: "SimSiamC",
@@ -48,11 +52,18 @@ let package = Package(
             resources: [.copy("CRuntimeTests")]),
         .testTarget(name: "SimSiamToolchainTests", dependencies: ["SimSiamToolchain"]),
         .testTarget(name: "SimSiamRuntimeTests", dependencies: ["SimSiamRuntime", "SimSiamToolchain"]),
-        .testTarget(name: "SimSiamDataTests", dependencies: ["SimSiamData"]),
-        .testTarget(name: "SimSiamEvalTests", dependencies: ["SimSiamEval"]),
-        .testTarget(name: "SimSiamFuzzTests", dependencies: ["SimSiamData", "SimSiamRuntime"]),
+        // Test-only PNG and JPEG encoders, to write fixtures with the decoders' own libraries.
+        .target(
+            name: "CImageEncode", path: "Tests/CImageEncode",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]),
+        // Fixture writers shared by the test targets: PNG, JPEG, .npy and .npz files.
+        .target(name: "SimSiamTestSupport", dependencies: ["CImageEncode", "SimSiamData"], path: "Tests/SimSiamTestSupport"),
         .testTarget(
-            name: "SimSiamCTests", dependencies: ["SimSiamC", "SimSiamCLI"],
+            name: "SimSiamDataTests", dependencies: ["SimSiamData", "SimSiamTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SimSiamEvalTests", dependencies: ["SimSiamEval"]),
+        .testTarget(name: "SimSiamFuzzTests", dependencies: ["SimSiamData", "SimSiamRuntime", "SimSiamTestSupport"]),
+        .testTarget(
+            name: "SimSiamCTests", dependencies: ["SimSiamC", "SimSiamCLI", "SimSiamTestSupport"],
             resources: [.copy("Fixtures")]),
     ]
 )

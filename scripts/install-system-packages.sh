@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs what simsiamc needs beyond the Swift toolchain, if it is missing:
 # clang-14 with LLVM's OpenMP runtime (the compiler the generated C is built
-# with) and Debian's Fashion-MNIST files (the default training data).
+# with), libpng, libjpeg-turbo and zlib (the image and .npz readers link
+# them) and Debian's Fashion-MNIST files (the default training data).
 set -eu
 
-wanted="clang libomp-dev"
+wanted="clang libomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev"
 [ "${1:-}" = "--with-data" ] && wanted="$wanted dataset-fashion-mnist"
 missing=""
 for package in $wanted; do

@@ -33,8 +33,7 @@ struct AblateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed shared by every variant.")
     var seed: UInt64 = 0
 
-    @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
-    var data: String = FashionMNIST.defaultDirectory.path
+    @OptionGroup(title: "Data") var data: DataOptions
 
     @Option(help: "Run directory (default: runs/ablate-<study>, plus the base variant when it is not the standard one).")
     var runDir: String?
@@ -56,7 +55,8 @@ struct AblateCommand: ParsableCommand {
     func run() throws {
         options.applyThreads()
         var base = TrainConfiguration(workload: options.resolvedWorkload, epochs: epochs, batch: options.resolvedBatch, baseLR: baseLR,
-                                      dataDirectory: data)
+                                      dataDirectory: try data.resolvedData(for: options.resolvedWorkload))
+        try data.apply(to: &base)
         base.seed = seed
         base.subset = subset
         base.variant = baseVariant.variant
@@ -64,6 +64,9 @@ struct AblateCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: runDir ?? defaultDirectory)
         let progress = ProgressPrinter()
         let data = try TrainingData.load(for: options.resolvedWorkload, configuration: base)
+        if let computed = data.computedNormalization {
+            (base.normalizationMean, base.normalizationStd) = (computed.mean, computed.std)
+        }
         let runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
                                     onEvent: progress.handle)
         guard let (report, files) = try runner.run() else {

@@ -10,8 +10,16 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A checkpoint written by `simsiamc train`.")
     var checkpoint: String
 
-    @Option(help: "Dataset directory (default: the one the run trained on).")
+    @Option(help: ArgumentHelp("The dataset, in any format `train --data` takes (default: the one the run trained on).",
+                               valueName: "path"))
     var data: String?
+
+    @Option(help: ArgumentHelp("Held-out images to score, in any --data format (default: the run's --eval-data, else the "
+                               + "dataset's test/ split).", valueName: "path"))
+    var evalData: String?
+
+    @Option(help: ArgumentHelp("Labels for .npy --eval-data images.", valueName: "file.npy"))
+    var evalLabels: String?
 
     @Option(parsing: .unconditional, help: "OpenMP threads (default: all cores).")
     var threads: Int?
@@ -28,6 +36,7 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: checkpoint)
         var (saved, _) = try Checkpoint.read(url)
         if let data { saved.configuration.dataDirectory = data }
+        if let evalData { (saved.configuration.evalData, saved.configuration.evalLabelsFile) = (evalData, evalLabels) }
         guard let workload = Workload.named(saved.configuration.workload) else {
             throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
         }
@@ -44,6 +53,9 @@ struct EvalCommand: ParsableCommand {
         let state = ModelState(library: compiled.library)
         try state.loadSafetensors(url: url, strict: false)
         let data = try TrainingData.load(for: workload, configuration: saved.configuration)
+        if let reason = data.evaluationUnavailable {
+            throw CompileError("cannot evaluate \(checkpoint) on \(saved.configuration.dataDirectory): \(reason)")
+        }
         let report = try Evaluation.report(learned: state, data: data, seed: saved.configuration.seed &+ 1)
         if json {
             let encoder = JSONEncoder()
@@ -51,6 +63,7 @@ struct EvalCommand: ParsableCommand {
             say(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             say("\(checkpoint): \(saved.configuration.workload) after \(saved.position.epoch) epoch(s)")
+            say("data: \(data.summary)")
             say(report.table)
         }
     }

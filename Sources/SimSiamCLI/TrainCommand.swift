@@ -37,8 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Train on the first N training images only.")
     var subset: Int?
 
-    @Option(help: "Dataset directory (default: Debian's dataset-fashion-mnist location).")
-    var data: String = FashionMNIST.defaultDirectory.path
+    @OptionGroup(title: "Data") var data: DataOptions
 
     @Option(help: "Run directory for checkpoint, metrics.jsonl and plots (default: runs/<workload>).")
     var runDir: String?
@@ -77,7 +76,9 @@ struct TrainCommand: ParsableCommand {
         let workload = try tuning?.manifest.resolvedWorkload() ?? options.resolvedWorkload
         let recipe = TrainDefaults.recipe(for: workload)
         var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: tuning?.manifest.batch ?? options.resolvedBatch,
-                                               baseLR: baseLR ?? recipe.baseLR, weightDecay: weightDecay, dataDirectory: data)
+                                               baseLR: baseLR ?? recipe.baseLR, weightDecay: weightDecay,
+                                               dataDirectory: try data.resolvedData(for: workload))
+        try data.apply(to: &configuration)
         configuration.fixPredictorLR = fixPredLr ?? recipe.fixPredictorLR
         configuration.warmupEpochs = warmupEpochs
         configuration.cropMinScale = cropMinScale
@@ -115,12 +116,18 @@ enum TrainDefaults {
     }
 }
 
-/// Compile, load data, train with progress, then plot and evaluate: shared by `train` and `demo`.
+/// Compile, load data, train with progress, then plot and evaluate.
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
-func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
+func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
            edited: EditedProgram? = nil) throws {
-    let workload = Workload.named(configuration.workload)!
-    let data = try TrainingData.load(for: workload, configuration: configuration)
+    let workload = Workload.named(requested.workload)!
+    let data = try TrainingData.load(for: workload, configuration: requested)
+    // Statistics computed from the data are part of the run: the checkpoint
+    // keeps them for `eval`, and --resume compares them like flags.
+    var configuration = requested
+    if let computed = data.computedNormalization {
+        (configuration.normalizationMean, configuration.normalizationStd) = (computed.mean, computed.std)
+    }
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
@@ -128,15 +135,19 @@ func train(_ configuration: TrainConfiguration, directory: URL, resume: Bool, ev
                                                           variant: configuration.variant)
     say(compiled.summary)
     if let edited { say(edited.summary) }
-    say("data:    \(data.train.count) train / \(data.test.count) test images from \(configuration.dataDirectory)"
-          + (configuration.subset.map { ", training on the first \($0)" } ?? ""))
+    say("data:    \(data.summary)" + (configuration.subset.map { "; training on the first \($0)" } ?? ""))
+    for note in data.notes { say("         " + note) }
     say("recipe:  " + configuration.recipeSummary)
     let progress = ProgressPrinter()
     let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
                           onEvent: progress.handle)
     let history = try trainer.run(resume: resume)
     guard !progress.wasInterrupted else { return }
-    if evaluate {
+    if evaluate, let reason = data.evaluationUnavailable {
+        say("evaluation skipped: \(reason)")
+        let plots = try RunPlots.write(history, to: directory, title: configuration.workload)
+        say("plots:   " + plots.map(\.path).joined(separator: ", "))
+    } else if evaluate {
         say("evaluating: kNN and linear probe on the learned backbone, raw pixels and a random-init backbone ...")
         let report = try Evaluation.report(learned: trainer.state, data: data, seed: configuration.seed &+ 1,
                                            learnedFeatures: trainer.lastMonitorFeatures)
@@ -174,8 +185,9 @@ final class ProgressPrinter {
             }
         case .epochEnd(let m):
             if isTerminal { say("") }
-            say(String(format: "epoch %d done: loss %+.4f, kNN top-1 %.2f%%, collapse std %.4f (1/sqrt(d) = %.4f), effective rank %.1f, %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
-                         m.epoch + 1, m.loss, 100 * m.knnTop1, m.collapseStd, m.collapseReference, m.collapseRank ?? .nan, m.epochSeconds,
+            let knn = m.knnTop1.map { String(format: "kNN top-1 %.2f%%", 100 * $0) } ?? "kNN skipped"
+            say(String(format: "epoch %d done: loss %+.4f, %@, collapse std %.4f (1/sqrt(d) = %.4f), effective rank %.1f, %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
+                         m.epoch + 1, m.loss, knn as NSString, m.collapseStd, m.collapseReference, m.collapseRank ?? .nan, m.epochSeconds,
                          m.dataSeconds, m.dataWaitSeconds, m.computeSeconds, m.monitorSeconds, m.samplesPerSecond))
         case .checkpoint:
             break

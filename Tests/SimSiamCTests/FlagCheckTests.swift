@@ -29,6 +29,11 @@ struct FlagCheckTests {
         (["train", "--epochs", "3", "--warmup-epochs", "4"], "--warmup-epochs 4.0: must lie in [0.0, 3.0]"),
         (["train", "--crop-min-scale", "0"], "--crop-min-scale 0.0: must lie in [0.01, 1.0]"),
         (["train", "--jitter", "1.5"], "--jitter 1.5: must lie in [0.0, 1.0]"),
+        (["train", "--mean", "0.5"], "--mean and --std go together"),
+        (["train", "--mean", "0.5", "--std", "0"], "--std 0: must be 1 or 3 comma-separated finite numbers greater than 0"),
+        (["train", "--mean", "0.1,x,0.3", "--std", "1,1,1"], "--mean 0.1,x,0.3: must be 1 or 3 comma-separated finite numbers"),
+        (["train", "--mean", "0.1,0.2", "--std", "1,1"], "--mean 0.1,0.2: must be 1 value (grey) or 3 (RGB)"),
+        (["ablate", "--study", "bn", "--std", "1"], "--mean and --std go together"),
         (["step", "--views", "v", "--out", "o", "--momentum", "1"], "--momentum 1.0: must lie in [0.0, 0.999]"),
         (["step", "--views", "v", "--out", "o", "--lr", "-0.5"], "--lr -0.5: must be a finite number of 0 or more"),
         (["bench", "--steps", "0"], "--steps 0: must be at least 1"),
@@ -45,6 +50,7 @@ struct FlagCheckTests {
 
     @Test func goodValuesParse() {
         #expect(refusal(["train", "--lr", "0.05", "--batch", "2", "--warmup-epochs", "10", "--jitter", "0", "--crop-min-scale", "1"]) == nil)
+        #expect(refusal(["train", "--mean", "0.5, 0.4,0.3", "--std", "0.2,0.2,0.2", "--skip-bad-images", "--eval-data", "x"]) == nil)
         #expect(refusal(["step", "--views", "v", "--out", "o", "--lr", "0", "--momentum", "0"]) == nil)
     }
 }

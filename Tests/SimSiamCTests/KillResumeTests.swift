@@ -23,7 +23,7 @@ import Testing
     struct Results: Equatable {
         var tensors: [String: Data]
         var losses: [Double]
-        var knn: [Double]
+        var knn: [Double?]
         var evaluation: [Double]
     }
 

@@ -51,7 +51,7 @@ import SimSiamCLI
         #expect(history.map(\.epoch) == [0, 1])
         for metrics in history {
             #expect(metrics.loss.isFinite && metrics.loss >= -1 && metrics.loss <= 1)
-            #expect(metrics.knnTop1 >= 0 && metrics.knnTop1 <= 1)
+            #expect(metrics.knnTop1.map { $0 >= 0 && $0 <= 1 } == true)
             #expect(metrics.collapseStd > 0 && metrics.collapseReference == 0.25)  // 1/sqrt(16)
         }
         #expect(history[1].lr < history[0].lr)  // cosine schedule

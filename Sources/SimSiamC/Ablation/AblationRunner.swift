@@ -29,6 +29,9 @@ public struct AblationRunner {
 
     /// Runs the study; nil when Ctrl-C interrupted it (the current variant's checkpoint is saved).
     public func run() throws -> (report: AblationStudyReport, files: [URL])? {
+        if let reason = data.evaluationUnavailable {
+            throw CompileError("ablate scores every variant by kNN and a linear probe, which this data cannot give: \(reason)")
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var runs: [AblationRun] = []
         for (variant, configuration) in study.configurations(base: base) {
@@ -98,7 +101,7 @@ public struct AblationRunner {
         }
         let training = compiled.lowered.training
         let dim = training.outputs["z1"].map { training.shape(of: $0).dims.last! } ?? 1
-        return AblationRun(name: variant.name, flags: variant.flags, losses: history.map(\.loss), knnTop1: history.map(\.knnTop1),
+        return AblationRun(name: variant.name, flags: variant.flags, losses: history.map(\.loss), knnTop1: history.compactMap(\.knnTop1),
                            collapseStd: history.map(\.collapseStd), collapseReference: CollapseMonitor.healthyReference(dim: dim),
                            collapseRank: ranks(history),
                            linearTop1: linear, wallSeconds: Date().timeIntervalSince(started), failure: failure)
@@ -116,9 +119,10 @@ public struct AblationRunner {
         let url = directory.appendingPathComponent("pixels.json")
         if let saved = try? JSONDecoder().decode(ProtocolScores.self, from: Data(contentsOf: url)) { return saved }
         onEvent(.note("raw-pixel baseline: kNN and linear probe ..."))
+        let sets = try data.evaluationSets()
         let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
-        let scores = Evaluation.scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
-                                       test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)
+        let scores = Evaluation.scores(train: FeatureExtraction.pixels(images: sets.train, augmenter: normalizer),
+                                       test: FeatureExtraction.pixels(images: sets.test, augmenter: normalizer), classes: data.classes)
         try AtomicFile.write(try JSONEncoder().encode(scores), to: url)
         return scores
     }

@@ -46,9 +46,10 @@ public enum Evaluation {
         let start = Date()
         let features = try learnedFeatures ?? FeatureExtraction.backbone(state, data: data)
         let learned = scores(train: features.train, test: features.test, classes: data.classes)
+        let sets = try data.evaluationSets()
         let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
-        let pixels = scores(train: FeatureExtraction.pixels(images: data.train, augmenter: normalizer),
-                            test: FeatureExtraction.pixels(images: data.test, augmenter: normalizer), classes: data.classes)
+        let pixels = scores(train: FeatureExtraction.pixels(images: sets.train, augmenter: normalizer),
+                            test: FeatureExtraction.pixels(images: sets.test, augmenter: normalizer), classes: data.classes)
         let random = ModelState(library: state.library)
         random.initialize(seed: seed)
         let randomScores = try scores(of: random, data: data)

@@ -17,10 +17,12 @@ public enum FeatureExtraction {
     }
 
     /// Backbone features of a dataset's un-augmented train and test images (kNN bank and queries).
+    /// - Throws: `CompileError` when the data has no labels or no held-out split.
     public static func backbone(_ state: ModelState, data: TrainingData) throws -> (train: FeatureSet, test: FeatureSet) {
+        let sets = try data.evaluationSets()
         let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
-        return (try backbone(state, images: data.train, augmenter: normalizer),
-                try backbone(state, images: data.test, augmenter: normalizer))
+        return (try backbone(state, images: sets.train, augmenter: normalizer),
+                try backbone(state, images: sets.test, augmenter: normalizer))
     }
 
     /// Normalised pixels as features: the baseline self-supervision must beat.

@@ -3,8 +3,8 @@ import Foundation
 /// The pictures of a run: loss, kNN accuracy and the collapse monitors per
 /// epoch, as SVG files in the run directory.
 public enum RunPlots {
-    /// Writes `loss.svg`, `knn.svg`, `collapse.svg` and, when the metrics have it, `rank.svg`;
-    /// returns their paths.
+    /// Writes `loss.svg`, `knn.svg` (unless no epoch has a kNN figure: data without labels or
+    /// held-out images), `collapse.svg` and, when the metrics have it, `rank.svg`; returns their paths.
     @discardableResult
     public static func write(_ metrics: [EpochMetrics], to directory: URL, title: String,
                              baselines: [(name: String, knnTop1: Double)] = []) throws -> [URL] {
@@ -12,7 +12,8 @@ public enum RunPlots {
         var loss = SVGPlot(title: "\(title): training loss", xLabel: "epoch", yLabel: "mean loss (-1 = identical views)")
         loss.addSeries(name: "loss", points: zip(epochs, metrics.map(\.loss)).map { (x: $0, y: $1) })
         var knn = SVGPlot(title: "\(title): kNN monitor (k 200, T 0.1)", xLabel: "epoch", yLabel: "test top-1 accuracy (%)")
-        knn.addSeries(name: "learned backbone", points: zip(epochs, metrics.map { 100 * $0.knnTop1 }).map { (x: $0, y: $1) })
+        let knnPoints = metrics.compactMap { metric in metric.knnTop1.map { (x: Double(metric.epoch + 1), y: 100 * $0) } }
+        knn.addSeries(name: "learned backbone", points: knnPoints)
         for baseline in baselines {
             knn.addReference(name: String(format: "%@ %.1f%%", baseline.name as NSString, 100 * baseline.knnTop1),
                              value: 100 * baseline.knnTop1, style: .baseline)
@@ -22,7 +23,8 @@ public enum RunPlots {
         if let reference = metrics.first?.collapseReference {
             collapse.addReference(name: String(format: "1/sqrt(d) = %.4f", reference), value: reference)
         }
-        var plots = [("loss.svg", loss), ("knn.svg", knn), ("collapse.svg", collapse)]
+        var plots = knnPoints.isEmpty ? [("loss.svg", loss), ("collapse.svg", collapse)]
+            : [("loss.svg", loss), ("knn.svg", knn), ("collapse.svg", collapse)]
         let ranked = metrics.compactMap { metric in metric.collapseRank.map { (x: Double(metric.epoch + 1), y: $0) } }
         if !ranked.isEmpty {
             var rank = SVGPlot(title: "\(title): effective rank of z", xLabel: "epoch", yLabel: "effective rank of z / |z|")

@@ -26,6 +26,10 @@ extension TrainConfiguration {
             ("--data", dataDirectory, requested.dataDirectory), ("--crop-min-scale", cropMinScale, requested.cropMinScale),
             ("--jitter", jitterStrength, requested.jitterStrength), ("jitter probability", jitterProbability, requested.jitterProbability),
             ("variant", variant.summary, requested.variant.summary),
+            ("--eval-data", evalData, requested.evalData), ("--labels", labelsFile, requested.labelsFile),
+            ("--eval-labels", evalLabelsFile, requested.evalLabelsFile),
+            ("--skip-bad-images", skipBadImages ?? false, requested.skipBadImages ?? false),
+            ("--mean", normalizationMean, requested.normalizationMean), ("--std", normalizationStd, requested.normalizationStd),
         ]
         return fields.compactMap { flag, stored, now in
             let (a, b) = (describe(stored), describe(now))

@@ -18,7 +18,8 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Train on the first `subset` training images only.
     public var subset: Int?
-    /// Directory of the dataset files.
+    /// The dataset (`--data`): a directory (Fashion-MNIST, CIFAR-10, a folder
+    /// of images) or a .npy/.npz file. The JSON key keeps its old name.
     public var dataDirectory: String
     /// RandomResizedCrop's smallest area fraction (spec: 0.2).
     public var cropMinScale: Double = 0.2
@@ -27,6 +28,18 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     public var jitterProbability: Double = 0.8
     /// The standard SimSiam or one of the paper's ablations.
     public var variant: SimSiamVariant = .standard
+    // The fields below came later; optional, so that older checkpoints decode.
+    /// Held-out images for the kNN monitor and the evaluation (`--eval-data`), instead of the dataset's own split.
+    public var evalData: String?
+    /// An .npy of labels for .npy images (`--labels`), and for `--eval-data` (`--eval-labels`).
+    public var labelsFile: String?
+    public var evalLabelsFile: String?
+    /// Leave out images that do not decode instead of stopping (`--skip-bad-images`); nil means false.
+    public var skipBadImages: Bool?
+    /// Per-channel normalisation (`--mean`, `--std`, or computed from the training images of a
+    /// dataset without built-in constants); nil: the built-in dataset's constants.
+    public var normalizationMean: [Float]?
+    public var normalizationStd: [Float]?
 
     public init(workload: Workload, epochs: Int, batch: Int? = nil, baseLR: Double? = nil, weightDecay: Double? = nil,
                 dataDirectory: String) {

@@ -6,7 +6,8 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var epoch: Int
     public var loss: Double
     public var lr: Double
-    public var knnTop1: Double
+    /// kNN top-1 on the held-out images; nil when the data has no labels or no held-out split.
+    public var knnTop1: Double?
     /// Mean over channels of the std of l2-normalised z across the batch.
     public var collapseStd: Double
     /// 1/sqrt(d), what the collapse monitor shows when healthy.
@@ -108,6 +109,7 @@ public final class Trainer {
             state.initialize(seed: configuration.seed)
             try writeMetrics([])
         }
+        if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
         Interrupt.install()
         defer { signal(SIGINT, SIG_DFL) }
         let sampler = BatchSampler(count: images.count, batchSize: configuration.batch, seed: configuration.seed)
@@ -208,7 +210,7 @@ public final class Trainer {
         let z = try state.output(named: "z1")
         let dim = z.count / configuration.batch
         let knn = try knnAccuracy()
-        if DivergenceCheck.isAtChance(knn, classes: data.classes) {
+        if let knn, DivergenceCheck.isAtChance(knn, classes: data.classes) {
             onEvent(.warning(String(format: "kNN top-1 %.2f%% after epoch %d is at chance (1/%d classes = %.2f%%): the features "
                                         + "carry no class information, so training diverged or collapsed (see the collapse std); "
                                         + "lower --lr (now %g per 256)",
@@ -243,8 +245,10 @@ public final class Trainer {
     /// the final evaluation need not extract them again.
     public private(set) var lastMonitorFeatures: (train: FeatureSet, test: FeatureSet)?
 
-    /// kNN top-1 on the test set with the full, un-augmented training set as the bank.
-    public func knnAccuracy() throws -> Double {
+    /// kNN top-1 on the test set with the full, un-augmented training set as
+    /// the bank; nil when the data has no labels or no held-out split.
+    public func knnAccuracy() throws -> Double? {
+        guard data.evaluationUnavailable == nil else { return nil }
         let features = try FeatureExtraction.backbone(state, data: data)
         lastMonitorFeatures = features
         return KNNMonitor.accuracy(train: features.train, test: features.test, classes: data.classes)
