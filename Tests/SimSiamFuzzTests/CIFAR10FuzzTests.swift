@@ -15,18 +15,7 @@ import Testing
         let mutator = ByteMutator(maximumLength: 5 * CIFARSketch.recordLength)
         return FuzzTarget(
             readerName: "cifar10", fieldWords: fieldWords, fileName: "test_batch.bin",
-            makeInput: { random in
-                var sketch = random.pick(CIFARSketch.seeds)
-                let structural = random.chance(0.6)
-                if structural {
-                    for _ in 0..<random.nextInt(in: 1...3) { sketch.mutate(random: &random) }
-                }
-                var bytes = sketch.bytes
-                if !structural || random.chance(0.3) {
-                    bytes = mutator.mutate(bytes, donor: random.pick(CIFARSketch.seeds).bytes, random: &random)
-                }
-                return FuzzInput(bytes: bytes)
-            },
+            makeInput: { random in FuzzInput(bytes: mutator.mutateSketch(of: CIFARSketch.seeds, structural: 0.6, random: &random)) },
             readData: { data, source in _ = try CIFAR10.parse(data, source: source) },
             readFile: { url in _ = try CIFAR10.load(directory: url.deletingLastPathComponent(), split: .test) })
     }

@@ -20,15 +20,7 @@ import Testing
         return FuzzTarget(
             readerName: "idx", fieldWords: fieldWords, fileName: "input-idx3-ubyte",
             makeInput: { random in
-                var sketch = random.pick(IDXSketch.seeds)
-                let structural = random.chance(0.6)
-                if structural {
-                    for _ in 0..<random.nextInt(in: 1...3) { sketch.mutate(random: &random) }
-                }
-                var bytes = sketch.bytes
-                if !structural || random.chance(0.3) {
-                    bytes = mutator.mutate(bytes, donor: random.pick(IDXSketch.seeds).bytes, random: &random)
-                }
+                let bytes = mutator.mutateSketch(of: IDXSketch.seeds, structural: 0.6, random: &random)
                 guard random.nextInt(below: 16) == 0 else { return FuzzInput(bytes: bytes) }
                 // Valid gzip around the mutated IDX bytes, or mutated gzip bytes.
                 var compressed = random.chance(0.2) ? deflated : StoredGzip.wrap(bytes)

@@ -15,37 +15,23 @@ import Testing
     static let pngFieldWords = ["signature", "header chunks", "image data", "chunks after the image data"]
     static let jpegFieldWords = ["signature", "header markers", "scan data", "end of image"]
 
-    static func target<Sketch>(
-        _ name: String, fileName: String, fieldWords: [String], seeds: [Sketch], mutate: @escaping (inout Sketch, inout SplitMix64) -> Void,
-        bytes: @escaping (Sketch) -> [UInt8]
+    static func target<Sketch: FileSketch>(
+        _ name: String, fileName: String, fieldWords: [String], seeds: [Sketch]
     ) -> FuzzTarget<DatasetError> {
         let mutator = ByteMutator(maximumLength: 8_192)
         return FuzzTarget(
             readerName: name, fieldWords: fieldWords, fileName: fileName,
-            makeInput: { random in
-                var sketch = random.pick(seeds)
-                let structural = random.chance(0.7)
-                if structural {
-                    for _ in 0..<random.nextInt(in: 1...3) { mutate(&sketch, &random) }
-                }
-                var output = bytes(sketch)
-                if !structural || random.chance(0.3) {
-                    output = mutator.mutate(output, donor: bytes(random.pick(seeds)), random: &random)
-                }
-                return FuzzInput(bytes: output)
-            },
+            makeInput: { random in FuzzInput(bytes: mutator.mutateSketch(of: seeds, structural: 0.7, random: &random)) },
             readData: { data, source in _ = try ImageDecoder.decode(data, source: source) },
             readFile: { url in _ = try ImageDecoder.read(url) })
     }
 
     static func pngTarget() -> FuzzTarget<DatasetError> {
-        target("png", fileName: "input.png", fieldWords: pngFieldWords, seeds: PNGSketch.seeds,
-               mutate: { $0.mutate(random: &$1) }, bytes: \.bytes)
+        target("png", fileName: "input.png", fieldWords: pngFieldWords, seeds: PNGSketch.seeds)
     }
 
     static func jpegTarget() -> FuzzTarget<DatasetError> {
-        target("jpeg", fileName: "input.jpg", fieldWords: jpegFieldWords, seeds: JPEGSketch.seeds,
-               mutate: { $0.mutate(random: &$1) }, bytes: \.bytes)
+        target("jpeg", fileName: "input.jpg", fieldWords: jpegFieldWords, seeds: JPEGSketch.seeds)
     }
 
     @Test func pngSurvivesMutatedFiles() throws {

@@ -17,38 +17,26 @@ import Testing
         "end of central directory", "zip64", "central directory", "entry", "entries", "'images'",
     ]
 
-    static func target<Sketch>(
-        _ name: String, fileName: String, seeds: [Sketch], mutate: @escaping (inout Sketch, inout SplitMix64) -> Void,
-        bytes: @escaping (Sketch) -> [UInt8]
+    static func target<Sketch: FileSketch>(
+        _ name: String, fileName: String, seeds: [Sketch]
     ) -> FuzzTarget<DatasetError> {
         let mutator = ByteMutator(maximumLength: 1 << 15)
         return FuzzTarget(
             readerName: name, fieldWords: fieldWords, fileName: fileName,
-            makeInput: { random in
-                var sketch = random.pick(seeds)
-                let structural = random.chance(0.7)
-                if structural {
-                    for _ in 0..<random.nextInt(in: 1...3) { mutate(&sketch, &random) }
-                }
-                var output = bytes(sketch)
-                if !structural || random.chance(0.3) {
-                    output = mutator.mutate(output, donor: bytes(random.pick(seeds)), random: &random)
-                }
-                return FuzzInput(bytes: output)
-            },
+            makeInput: { random in FuzzInput(bytes: mutator.mutateSketch(of: seeds, structural: 0.7, random: &random)) },
             readData: { data, source in _ = try NumPyImages.parse(data, source: source) },
             readFile: { url in _ = try NumPyImages.read(url) })
     }
 
     @Test func npySurvivesMutatedFiles() throws {
         try expectSurvivesFuzzing(
-            Self.target("npy", fileName: "input.npy", seeds: NpySketch.seeds, mutate: { $0.mutate(random: &$1) }, bytes: \.bytes),
+            Self.target("npy", fileName: "input.npy", seeds: NpySketch.seeds),
             ciInputs: Self.ciInputs)
     }
 
     @Test func npzSurvivesMutatedFiles() throws {
         try expectSurvivesFuzzing(
-            Self.target("npz", fileName: "input.npz", seeds: NpzSketch.seeds, mutate: { $0.mutate(random: &$1) }, bytes: \.bytes),
+            Self.target("npz", fileName: "input.npz", seeds: NpzSketch.seeds),
             ciInputs: Self.ciInputs)
     }
 
