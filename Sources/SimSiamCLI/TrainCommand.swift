@@ -48,6 +48,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Skip the final evaluation (linear probe and baselines).")
     var noEval = false
 
+    @Option(parsing: .unconditional, help: "Run the kNN monitor after every K-th epoch and the last (the final evaluation stays complete).")
+    var monitorEvery: Int = 1
+
     // Not part of the TrainConfiguration: checks change no number, so a run may be resumed with or without them.
     @Flag(help: ArgumentHelp(CodegenArguments.checkNumericsHelp))
     var checkNumerics = false
@@ -58,6 +61,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         try FlagCheck.atLeast(epochs, 1, "--epochs")
+        try FlagCheck.atLeast(monitorEvery, 1, "--monitor-every")
         try FlagCheck.atLeast(subset, 2, "--subset", "a batch needs at least two images")
         try FlagCheck.positive(baseLR, "--lr")
         try FlagCheck.nonNegative(weightDecay, "--weight-decay")
@@ -90,7 +94,8 @@ struct TrainCommand: ParsableCommand {
         let edited = try tuning.map {
             try library.load($0, workload: options, variant: configuration.variant)
         }
-        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, edited: edited)
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, edited: edited,
+                  monitorEvery: monitorEvery)
     }
 }
 
@@ -119,7 +124,7 @@ enum TrainDefaults {
 /// Compile, load data, train with progress, then plot and evaluate.
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
 func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
-           edited: EditedProgram? = nil) throws {
+           edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
     let workload = Workload.named(requested.workload)!
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
@@ -141,6 +146,7 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     let progress = ProgressPrinter()
     let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
                           onEvent: progress.handle)
+    trainer.monitorEvery = monitorEvery
     let history = try trainer.run(resume: resume)
     guard !progress.wasInterrupted else { return }
     if evaluate, let reason = data.evaluationUnavailable {

@@ -22,6 +22,7 @@ struct FlagCheckTests {
         (["train", "--lr", "inf"], "--lr inf: must be a finite number greater than 0"),
         (["train", "--lr", "0"], "--lr 0.0: must be a finite number greater than 0"),
         (["train", "--epochs", "0"], "--epochs 0: must be at least 1"),
+        (["train", "--monitor-every", "0"], "--monitor-every 0: must be at least 1"),
         (["train", "--threads", "0"], "--threads 0: must be at least 1"),
         (["train", "--subset", "1"], "--subset 1: must be at least 2"),
         (["train", "--weight-decay", "-0.1"], "--weight-decay -0.1: must be a finite number of 0 or more"),

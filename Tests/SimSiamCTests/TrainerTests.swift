@@ -109,6 +109,19 @@ import SimSiamCLI
         for (a, b) in zip(expected, actual) { #expect(a.tensor == b.tensor, "\(a.name) differs after resume") }
     }
 
+    @Test func monitorEveryKEpochsSkipsTheOthersButNotTheLast() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var threeEpochs = Self.configuration()
+        threeEpochs.epochs = 3
+        let trainer = try trainer(directory, configuration: threeEpochs)
+        trainer.monitorEvery = 2
+        let history = try trainer.run(resume: false)
+        #expect(history.map { $0.knnTop1 != nil } == [false, true, true])  // epoch 2, and the last
+        #expect(history.allSatisfy { $0.collapseStd > 0 })
+        #expect(trainer.lastMonitorFeatures != nil, "the final evaluation reuses the last epoch's features")
+    }
+
     @Test func resumeNamesTheChangedFlagsAndAcceptsOnlyAnotherLR() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -60,6 +60,10 @@ public final class Trainer {
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
+    /// Run the kNN monitor after every `monitorEvery`-th epoch and the last
+    /// (1: every epoch), so that a long run spends its time training. Not part
+    /// of the configuration: a resumed run may monitor at another pace.
+    public var monitorEvery = 1
 
     public init(configuration: TrainConfiguration, runDirectory: URL, compiled: CompiledModel, data: TrainingData,
                 onEvent: @escaping (TrainEvent) -> Void) {
@@ -209,7 +213,9 @@ public final class Trainer {
         let monitorStart = Date()
         let z = try state.output(named: "z1")
         let dim = z.count / configuration.batch
-        let knn = try knnAccuracy()
+        // The last epoch always runs the monitor: the final evaluation reuses its features.
+        let monitored = (epoch + 1) % monitorEvery == 0 || epoch + 1 == configuration.epochs
+        let knn = monitored ? try knnAccuracy() : nil
         if let knn, DivergenceCheck.isAtChance(knn, classes: data.classes) {
             onEvent(.warning(String(format: "kNN top-1 %.2f%% after epoch %d is at chance (1/%d classes = %.2f%%): the features "
                                         + "carry no class information, so training diverged or collapsed (see the collapse std); "
