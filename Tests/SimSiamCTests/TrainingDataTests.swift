@@ -139,6 +139,23 @@ import Testing
         }
     }
 
+    /// Checkpoints written before --eval-data, --labels, --skip-bad-images and
+    /// --mean/--std existed still decode, and resume as runs without them.
+    @Test func aConfigurationFromBeforeTheDataFlagsStillDecodes() throws {
+        let current = configuration(directory)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(current.json.utf8)) as? [String: Any])
+        #expect(object["skipBadImages"] == nil && object["normalizationMean"] == nil)  // nil fields are left out
+        object["dataDirectory"] = "/old/data"
+        let old = try TrainConfiguration.decode(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        #expect(old.evalData == nil && old.labelsFile == nil && old.skipBadImages == nil && old.normalizationMean == nil)
+        #expect(old.differences(from: current).map(\.flag) == ["--data"])
+        var requested = current
+        requested.skipBadImages = true
+        requested.normalizationMean = [0.5]
+        #expect(current.differences(from: requested).map(\.description)
+            == ["--skip-bad-images false in the checkpoint, true now", "--mean none in the checkpoint, [0.5] now"])
+    }
+
     /// The message `body` fails with; records an issue when it does not fail.
     func failure(sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> String {
         do {

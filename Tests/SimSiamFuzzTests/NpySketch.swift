@@ -40,7 +40,19 @@ struct NpySketch {
         NpySketch(descr: "<f4", shape: [2, 1, 3, 3]),
     ]
 
-    var elementSize: Int { Int(descr.dropFirst(2)) ?? 1 }
+    var elementSize: Int { max(1, Int(descr.dropFirst(2)) ?? 1) }
+
+    /// The data bytes the shape needs, clamped to 0...dataCap (shapes may be
+    /// negative or overflow; the sketch must not trap where the reader must not).
+    var neededLength: Int {
+        var product = elementSize
+        for dimension in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            if overflow { return Self.dataCap }
+            product = next
+        }
+        return min(max(product, 0), Self.dataCap)
+    }
 
     var header: String {
         let dims = shapeText ?? "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
@@ -52,8 +64,7 @@ struct NpySketch {
     }
 
     var bytes: [UInt8] {
-        let needed = shape.reduce(elementSize) { $0.multipliedReportingOverflow(by: $1).overflow ? Self.dataCap : $0 * $1 }
-        let length = max(0, min(dataLength ?? needed, Self.dataCap))
+        let length = max(0, min(dataLength ?? neededLength, Self.dataCap))
         var data = [UInt8](repeating: 0, count: length)
         let count = length / max(1, elementSize)
         // In-range values: 0-255 for integers, [0, 1] for floats; one poked value may not be.
@@ -123,8 +134,8 @@ struct NpySketch {
         case .headerLength:
             headerLengthDelta = random.pick([1, -1, 64, -64, 100_000, -1_000, Int(Int32.max)])
         case .dataLength:
-            let needed = shape.reduce(elementSize) { $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
-            dataLength = random.pick([0, 1, needed - 1, needed + 1, needed / 2, needed + elementSize])
+            let needed = neededLength
+            dataLength = random.pick([0, 1, needed - 1, needed + 1, needed / 2, needed + min(elementSize, 8)])
         case .poke:
             poke = (random.nextInt(below: 8), random.pick([-1, 256, 1.5, -0.01, 1.002, 1.001, .nan, .infinity, -.infinity, 1e30, 255]))
         }
