@@ -49,7 +49,7 @@ struct ProfileReport {
 
     var text: String {
         let total = kernels.reduce(0) { $0 + $1.seconds } / Double(steps)
-        var lines = [String(format: "profile: kernels take %.3f s of the %.3f s step; FMA peak %.0f GFLOP/s (measured now)",
+        var lines = [String(format: "profile: kernels take %.3f s per step (mean) against a median step of %.3f s; FMA peak %.0f GFLOP/s (measured now)",
                             total, stepSeconds, peakGigaflops),
                      "  ms/step  share  GFLOP/s  peak  kernel"]
         // Kernels a training step never calls (e.g. the evaluation graph's) would only pad the table.

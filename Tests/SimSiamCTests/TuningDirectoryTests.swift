@@ -7,9 +7,17 @@ import Testing
 /// naming what changed, harmless edits verify and an off-by-one is caught and
 /// named by its kernel and tensor.
 @Suite struct TuningDirectoryTests {
+    /// One directory per test process for the original and its copies, removed when the process exits.
+    static let root: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-tuning-tests-\(getpid())")
+        try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: TuningDirectoryTests.root) }
+        return root
+    }()
+
     /// The tiny workload's tuning directory, written once per test process; tests edit copies.
     static let original: URL = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-tuning-\(UUID().uuidString)")
+        let directory = root.appendingPathComponent(UUID().uuidString)
         let options = CodegenOptions(tuningHooks: true)
         let compiled = try! Compiler.compile(Workload.tiny, batch: 4, options: options, cache: quickTestCache)
         try! TuningDirectory.write(compiled, workload: .tiny, variant: .standard, to: directory, cache: quickTestCache)
@@ -18,7 +26,7 @@ import Testing
 
     /// A fresh copy of the original directory with `edit` applied to its C.
     func copy(editing edit: (String) throws -> String = { $0 }) throws -> TuningDirectory {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-tuning-\(UUID().uuidString)")
+        let directory = Self.root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.copyItem(at: Self.original, to: directory)
         let tuning = try TuningDirectory.open(library: directory.path)
         let source = try tuning.readSource()

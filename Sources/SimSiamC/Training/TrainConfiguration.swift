@@ -70,8 +70,8 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
 
     /// One line for logs: schedule, optimizer, augmentation and variant.
     public var recipeSummary: String {
-        String(format: "%d epochs, batch %d, lr %.4g (base %.4g), wd %.1e%@%@, crop scale (%.2g, 1), jitter %.2g (p %.2g), %@",
-               epochs, batch, initialLR, baseLR, weightDecay, fixPredictorLR ? ", fixed predictor lr" : "",
+        String(format: "%d epoch%@, batch %d, lr %.4g (base %.4g), wd %.1e%@%@, crop scale (%.2g, 1), jitter %.2g (p %.2g), %@",
+               epochs, epochs == 1 ? "" : "s", batch, initialLR, baseLR, weightDecay, fixPredictorLR ? ", fixed predictor lr" : "",
                warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", warmupEpochs) : "",
                cropMinScale, jitterStrength, jitterProbability, variant.summary + " SimSiam")
     }
