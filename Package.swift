@@ -17,13 +17,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
+        .target(name: "SimSiamABI"),
         .target(name: "SimSiamIR"),
         .target(name: "SimSiamDSL", dependencies: ["SimSiamIR"]),
         .target(name: "SimSiamPasses", dependencies: ["SimSiamIR"]),
         // CRuntime/ holds the C the tuned kernels share, pasted into every generated file.
-        .target(name: "SimSiamCodegen", dependencies: ["SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
+        .target(name: "SimSiamCodegen", dependencies: ["SimSiamABI", "SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
         .target(name: "SimSiamToolchain"),
-        .target(name: "SimSiamRuntime"),
+        .target(name: "SimSiamRuntime", dependencies: ["SimSiamABI"]),
         // libpng, libjpeg-turbo and zlib behind plain C calls (their longjmp stays in C).
         .target(
             name: "CDecoders",

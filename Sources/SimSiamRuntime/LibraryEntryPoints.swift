@@ -1,3 +1,5 @@
+import SimSiamABI
+
 /// The C entry points of docs/library-abi.md, as Swift function types.
 enum LibraryEntryPoints {
     typealias Int64Getter = @convention(c) () -> Int64
@@ -12,5 +14,5 @@ enum LibraryEntryPoints {
     typealias Features = @convention(c) (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void
 
     /// The `SIMSIAM_ABI_VERSION` this runtime drives.
-    static let supportedABIVersion: Int64 = 1
+    static let supportedABIVersion = LibraryABI.version
 }

@@ -1,3 +1,5 @@
+import SimSiamABI
+
 /// A generated library bound through the C ABI of docs/library-abi.md:
 /// its scalar type, batch, arena sizes, optimizer groups and symbol table,
 /// plus the entry points `ModelState` calls.
@@ -46,18 +48,18 @@ public final class ModelLibrary: @unchecked Sendable {
         typealias E = LibraryEntryPoints
         let path = native.path
         self.native = native
-        let abiVersion = try native.function("simsiam_abi_version", as: E.Int64Getter.self)()
+        let abiVersion = try native.function(LibraryABI.EntryPoint.abiVersion.rawValue, as: E.Int64Getter.self)()
         guard abiVersion == E.supportedABIVersion else {
             throw RuntimeError(
                 "library \(path) has ABI version \(abiVersion) but this runtime drives version "
                     + "\(E.supportedABIVersion); recompile the library with this simsiamc")
         }
-        scalarBytes = Int(try native.function("simsiam_scalar_bytes", as: E.Int64Getter.self)())
+        scalarBytes = Int(try native.function(LibraryABI.EntryPoint.scalarBytes.rawValue, as: E.Int64Getter.self)())
         guard scalarBytes == 4 || scalarBytes == 8 else {
             throw RuntimeError("library \(path) reports scalar size \(scalarBytes) bytes, expected 4 or 8")
         }
-        batch = Int(try native.function("simsiam_batch", as: E.Int64Getter.self)())
-        let arenaNumel = try native.function("simsiam_arena_numel", as: E.ArenaNumel.self)
+        batch = Int(try native.function(LibraryABI.EntryPoint.batch.rawValue, as: E.Int64Getter.self)())
+        let arenaNumel = try native.function(LibraryABI.EntryPoint.arenaNumel.rawValue, as: E.ArenaNumel.self)
         paramsCount = Int(arenaNumel(TensorSymbol.Arena.params.rawValue))
         buffersCount = Int(arenaNumel(TensorSymbol.Arena.buffers.rawValue))
         countersCount = Int(arenaNumel(TensorSymbol.Arena.counters.rawValue))
@@ -68,14 +70,14 @@ public final class ModelLibrary: @unchecked Sendable {
             throw RuntimeError("library \(path) reports a negative arena size: \(counts)")
         }
 
-        let groupCount = Int(try native.function("simsiam_group_count", as: E.Int64Getter.self)())
-        let groupName = try native.function("simsiam_group_name", as: E.GroupName.self)
+        let groupCount = Int(try native.function(LibraryABI.EntryPoint.groupCount.rawValue, as: E.Int64Getter.self)())
+        let groupName = try native.function(LibraryABI.EntryPoint.groupName.rawValue, as: E.GroupName.self)
         groupNames = (0..<max(groupCount, 0)).map { group in
             groupName(Int64(group)).map { String(cString: $0) } ?? "group\(group)"
         }
 
-        let symbolCount = Int(try native.function("simsiam_symbol_count", as: E.Int64Getter.self)())
-        let table = try native.function("simsiam_symbols", as: E.Symbols.self)()
+        let symbolCount = Int(try native.function(LibraryABI.EntryPoint.symbolCount.rawValue, as: E.Int64Getter.self)())
+        let table = try native.function(LibraryABI.EntryPoint.symbols.rawValue, as: E.Symbols.self)()
         if symbolCount > 0, let table {
             symbols = try SymbolTableReader.read(table, count: symbolCount, libraryPath: path)
         } else if symbolCount > 0 {
@@ -84,10 +86,10 @@ public final class ModelLibrary: @unchecked Sendable {
             symbols = []
         }
         inputs = symbols.filter { $0.kind == .input }.sorted { $0.offset < $1.offset }
-        featureDim = Int(try native.function("simsiam_feature_dim", as: E.Int64Getter.self)())
-        initialize = try native.function("simsiam_init", as: E.Initialize.self)
-        trainStep = try native.function("simsiam_train_step", as: E.TrainStep.self)
-        features = try native.function("simsiam_features", as: E.Features.self)
+        featureDim = Int(try native.function(LibraryABI.EntryPoint.featureDim.rawValue, as: E.Int64Getter.self)())
+        initialize = try native.function(LibraryABI.EntryPoint.initialize.rawValue, as: E.Initialize.self)
+        trainStep = try native.function(LibraryABI.EntryPoint.trainStep.rawValue, as: E.TrainStep.self)
+        features = try native.function(LibraryABI.EntryPoint.features.rawValue, as: E.Features.self)
         numerics = try NumericsChecks(native: native)
 
         var index: [String: Int] = [:]

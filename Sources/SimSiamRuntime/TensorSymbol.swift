@@ -1,25 +1,12 @@
+import SimSiamABI
+
 /// One row of a generated library's symbol table: where a named tensor lives.
 public struct TensorSymbol: Sendable, Equatable {
     /// The arena a symbol lives in (`SIMSIAM_ARENA_*`).
-    public enum Arena: Int64, Sendable, CaseIterable {
-        case params = 0
-        case grads = 1
-        case momentum = 2
-        case buffers = 3
-        case counters = 4
-        case workspace = 5
-        case inputs = 6
-    }
+    public typealias Arena = LibraryABI.Arena
 
     /// What a symbol is (`SIMSIAM_KIND_*`).
-    public enum Kind: Int64, Sendable, CaseIterable {
-        case trainable = 0
-        case frozen = 1
-        case runningMean = 2
-        case runningVar = 3
-        case numBatchesTracked = 4
-        case input = 5
-    }
+    public typealias Kind = LibraryABI.Kind
 
     /// PyTorch state_dict name, or the input's name.
     public let name: String

@@ -1,3 +1,5 @@
+import SimSiamABI
+
 /// The header of a generated library: the ABI every simsiamc library exports
 /// (see docs/library-abi.md), spelled with the library's scalar type.
 enum HeaderEmitter {
@@ -10,15 +12,12 @@ enum HeaderEmitter {
 
         #include <stdint.h>
 
-        #define SIMSIAM_ABI_VERSION 1
+        #define SIMSIAM_ABI_VERSION \(LibraryABI.version)
 
         /* Arenas, by index. PARAMS, GRADS and MOMENTUM share one layout. */
-        enum { SIMSIAM_ARENA_PARAMS = 0, SIMSIAM_ARENA_GRADS = 1, SIMSIAM_ARENA_MOMENTUM = 2,
-               SIMSIAM_ARENA_BUFFERS = 3, SIMSIAM_ARENA_COUNTERS = 4, SIMSIAM_ARENA_WORKSPACE = 5,
-               SIMSIAM_ARENA_INPUTS = 6 };
+        \(cEnum(LibraryABI.Arena.allCases.map { ($0.cName, $0.rawValue) }))
 
-        enum { SIMSIAM_KIND_TRAINABLE = 0, SIMSIAM_KIND_FROZEN = 1, SIMSIAM_KIND_RUNNING_MEAN = 2,
-               SIMSIAM_KIND_RUNNING_VAR = 3, SIMSIAM_KIND_NUM_BATCHES_TRACKED = 4, SIMSIAM_KIND_INPUT = 5 };
+        \(cEnum(LibraryABI.Kind.allCases.map { ($0.cName, $0.rawValue) }))
 
         /* One row of the symbol table; every field is 8 bytes wide. */
         typedef struct {
@@ -68,5 +67,12 @@ enum HeaderEmitter {
         #endif
 
         """
+    }
+
+    /// `enum { A = 0, B = 1, C = 2,` with three constants per line, continued under the first.
+    static func cEnum(_ constants: [(name: String, value: Int64)]) -> String {
+        let items = constants.map { "\($0.name) = \($0.value)" }
+        let lines = stride(from: 0, to: items.count, by: 3).map { items[$0..<min($0 + 3, items.count)].joined(separator: ", ") }
+        return "enum { " + lines.joined(separator: ",\n       ") + " };"
     }
 }

@@ -1,3 +1,4 @@
+import SimSiamABI
 import SimSiamIR
 import SimSiamPasses
 
@@ -19,20 +20,20 @@ struct SymbolTableEmitter {
         let state = graph.state
         var rows: [String] = []
         for (index, p) in state.parameters.enumerated() {
-            rows.append(row(p.name, arena: "SIMSIAM_ARENA_PARAMS", kind: p.isTrainable ? "SIMSIAM_KIND_TRAINABLE" : "SIMSIAM_KIND_FROZEN",
+            rows.append(row(p.name, arena: LibraryABI.Arena.params.cName, kind: p.isTrainable ? LibraryABI.Kind.trainable.cName : LibraryABI.Kind.frozen.cName,
                             group: p.isTrainable ? p.group : -1, offset: layout.parameterOffsets[index], shape: p.shape))
         }
         for (index, b) in state.buffers.enumerated() {
-            rows.append(row(b.name, arena: "SIMSIAM_ARENA_BUFFERS",
-                            kind: b.role == .runningMean ? "SIMSIAM_KIND_RUNNING_MEAN" : "SIMSIAM_KIND_RUNNING_VAR",
+            rows.append(row(b.name, arena: LibraryABI.Arena.buffers.cName,
+                            kind: b.role == .runningMean ? LibraryABI.Kind.runningMean.cName : LibraryABI.Kind.runningVar.cName,
                             group: -1, offset: layout.bufferOffsets[index], shape: b.shape))
         }
         for (index, counter) in state.counters.enumerated() {
-            rows.append(row(counter.name, arena: "SIMSIAM_ARENA_COUNTERS", kind: "SIMSIAM_KIND_NUM_BATCHES_TRACKED",
+            rows.append(row(counter.name, arena: LibraryABI.Arena.counters.cName, kind: LibraryABI.Kind.numBatchesTracked.cName,
                             group: -1, offset: index, shape: []))
         }
         for (index, input) in graph.inputs.enumerated() {
-            rows.append(row(input.name, arena: "SIMSIAM_ARENA_INPUTS", kind: "SIMSIAM_KIND_INPUT", group: -1, offset: index, shape: input.shape))
+            rows.append(row(input.name, arena: LibraryABI.Arena.inputs.cName, kind: LibraryABI.Kind.input.cName, group: -1, offset: index, shape: input.shape))
         }
         return rows
     }
