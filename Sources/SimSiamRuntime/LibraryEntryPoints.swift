@@ -1,5 +1,3 @@
-import SimSiamABI
-
 /// The C entry points of docs/library-abi.md, as Swift function types.
 enum LibraryEntryPoints {
     typealias Int64Getter = @convention(c) () -> Int64
@@ -12,7 +10,4 @@ enum LibraryEntryPoints {
         Double, Double, UnsafeMutablePointer<Double>?
     ) -> Void
     typealias Features = @convention(c) (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void
-
-    /// The `SIMSIAM_ABI_VERSION` this runtime drives.
-    static let supportedABIVersion = LibraryABI.version
 }

@@ -1,3 +1,5 @@
+import SimSiamABI
+
 /// One place where a tracing build hands a written tensor to the runtime.
 public struct TracePoint: Sendable, Equatable {
     /// The C function that wrote the tensor (`conv2d_fwd__backbone_conv1`, `sgd_update`).
@@ -63,5 +65,5 @@ public struct LibraryTrace {
 
 extension ModelLibrary {
     /// The ABI version (`SIMSIAM_ABI_VERSION`) this runtime drives; every loaded library has it.
-    public static var abiVersion: Int { Int(LibraryEntryPoints.supportedABIVersion) }
+    public static var abiVersion: Int { Int(LibraryABI.version) }
 }

@@ -49,10 +49,10 @@ public final class ModelLibrary: @unchecked Sendable {
         let path = native.path
         self.native = native
         let abiVersion = try native.function(LibraryABI.EntryPoint.abiVersion.rawValue, as: E.Int64Getter.self)()
-        guard abiVersion == E.supportedABIVersion else {
+        guard abiVersion == LibraryABI.version else {
             throw RuntimeError(
                 "library \(path) has ABI version \(abiVersion) but this runtime drives version "
-                    + "\(E.supportedABIVersion); recompile the library with this simsiamc")
+                    + "\(LibraryABI.version); recompile the library with this simsiamc")
         }
         scalarBytes = Int(try native.function(LibraryABI.EntryPoint.scalarBytes.rawValue, as: E.Int64Getter.self)())
         guard scalarBytes == 4 || scalarBytes == 8 else {

@@ -1,4 +1,5 @@
 import Foundation
+import SimSiamTestSupport
 @testable import SimSiamC
 
 /// Runs the `simsiamc` executable as a user would, for the tests that need a
@@ -106,10 +107,5 @@ enum SyntheticFashionMNIST {
         }
     }
 
-    /// IDX: magic 00 00 08 <rank>, big-endian dimensions, then unsigned bytes.
-    static func idx(dims: [Int], _ data: [UInt8]) -> Data {
-        var bytes: [UInt8] = [0, 0, 8, UInt8(dims.count)]
-        for dimension in dims { bytes += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: dimension >> $0) } }
-        return Data(bytes + data)
-    }
+    static func idx(dims: [Int], _ data: [UInt8]) -> Data { Data(IDXWriter.bytes(dims: dims, data: data)) }
 }

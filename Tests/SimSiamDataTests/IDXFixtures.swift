@@ -1,4 +1,5 @@
 import Foundation
+import SimSiamTestSupport
 
 /// Writes small IDX files (plain or gzip'd) into a fresh temporary directory.
 struct IDXFixtures {
@@ -19,11 +20,7 @@ struct IDXFixtures {
 
     /// IDX bytes: magic 00 00 <type> <rank>, big-endian dims, then `data`.
     static func idxBytes(dims: [Int], data: [UInt8], type: UInt8 = 0x08) -> [UInt8] {
-        var bytes: [UInt8] = [0, 0, type, UInt8(dims.count)]
-        for dimension in dims {
-            bytes += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: dimension >> $0) }
-        }
-        return bytes + data
+        IDXWriter.bytes(dims: dims, data: data, type: type)
     }
 
     @discardableResult
