@@ -50,6 +50,18 @@ struct DataOptions: ParsableArguments {
         configuration.normalizationStd = try Self.values(std, "--std", positive: true)
     }
 
+    /// Replaces a stored run's data fields by the flags given (`eval --checkpoint`); the others stay the run's.
+    func override(_ configuration: inout TrainConfiguration) throws {
+        if let data { configuration.dataDirectory = data }
+        if let evalData { (configuration.evalData, configuration.evalLabelsFile) = (evalData, evalLabels) }
+        if let evalLabels { configuration.evalLabelsFile = evalLabels }
+        if let labels { configuration.labelsFile = labels }
+        if skipBadImages { configuration.skipBadImages = true }
+        if let mean = try Self.values(mean, "--mean", positive: false), let std = try Self.values(std, "--std", positive: true) {
+            (configuration.normalizationMean, configuration.normalizationStd) = (mean, std)
+        }
+    }
+
     /// `--data`, or the default for `workload`.
     /// - Throws: `CompileError` when the workload has no default dataset.
     func resolvedData(for workload: Workload) throws -> String {

@@ -37,6 +37,14 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Train on the first N training images only.")
     var subset: Int?
 
+    @Option(name: .customLong("init"), help: ArgumentHelp(
+        "Start from a PyTorch state_dict saved as safetensors: a whole SimSiam's, or a backbone's (keys without 'backbone.').",
+        discussion: "Keys load into the model tensor of the same name, else of the name with 'backbone.' in front; the rest of "
+            + "the model keeps the seeded initialisation. Prints what loaded, what is missing and what was unexpected; a shape "
+            + "mismatch is an error. Recorded in the checkpoint: --resume takes it too and goes on from the checkpoint instead.",
+        valueName: "file.safetensors"))
+    var initFile: String?
+
     @OptionGroup(title: "Data") var data: DataOptions
 
     @Option(help: "Run directory for checkpoint, metrics.jsonl and plots (default: runs/<workload>).")
@@ -89,6 +97,7 @@ struct TrainCommand: ParsableCommand {
         configuration.jitterStrength = jitter
         configuration.seed = seed
         configuration.subset = subset
+        configuration.initFile = initFile
         configuration.variant = tuning.map { variant.variant == .standard ? $0.manifest.variant : variant.variant } ?? variant.variant
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
         let edited = try tuning.map {

@@ -61,7 +61,7 @@ struct SafeTensorsDecoder {
         guard let fields = value as? [String: Any] else { throw tensorFail("is not a JSON object") }
         guard let dtypeName = fields["dtype"] as? String else { throw tensorFail("has no dtype") }
         guard let dtype = SafeTensors.dtype(formatName: dtypeName) else {
-            throw tensorFail("has unsupported dtype \(quoted(dtypeName)) (supported: F32, F64, I64)")
+            throw tensorFail("has unsupported dtype \(quoted(dtypeName)) (supported: F32, F64, I64; convert it first, e.g. with `tensor.float()` in PyTorch)")
         }
         guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
             throw tensorFail("has no valid shape (an array of non-negative integers)")

@@ -109,8 +109,16 @@ public final class Trainer {
             history = stored.metrics.filter { $0.epoch < position.epoch }
             try writeMetrics(history)
             onEvent(.note("resuming at epoch \(position.epoch + 1), step \(position.step + 1)"))
+            if let initFile = configuration.initFile {
+                onEvent(.note("--init \(initFile) is not applied again: the run goes on from the checkpoint's state"))
+            }
         } else {
             state.initialize(seed: configuration.seed)
+            // A PyTorch state_dict replaces what it holds; the rest keeps the seeded initialisation.
+            if let initFile = configuration.initFile {
+                let report = try InitialWeights.load(URL(fileURLWithPath: initFile), into: state)
+                onEvent(.note("init:    \(initFile): " + report.summary))
+            }
             try writeMetrics([])
         }
         if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
