@@ -43,6 +43,10 @@ struct FlagCheckTests {
         (["ablate", "--study", "bn", "--epochs", "0"], "--epochs 0: must be at least 1"),
         (["eval", "--checkpoint", "c", "--threads", "0"], "--threads 0: must be at least 1"),
         (["peak", "--threads", "-1"], "--threads -1: must be at least 1"),
+        (["eval"], "give --checkpoint FILE (a simsiamc run's) or --init FILE (a PyTorch state_dict), exactly one"),
+        (["eval", "--checkpoint", "c", "--init", "i"], "give --checkpoint FILE (a simsiamc run's) or --init FILE"),
+        (["eval", "--checkpoint", "c", "--workload", "tiny"], "--workload goes with --init; a checkpoint names its own workload"),
+        (["eval", "--init", "i", "--workload", "w9"], "unknown workload \"w9\""),
     ])
     func badValueIsRefusedWithWhatIsAllowed(arguments: [String], expected: String) {
         let message = refusal(arguments)
@@ -53,5 +57,7 @@ struct FlagCheckTests {
         #expect(refusal(["train", "--lr", "0.05", "--batch", "2", "--warmup-epochs", "10", "--jitter", "0", "--crop-min-scale", "1"]) == nil)
         #expect(refusal(["train", "--mean", "0.5, 0.4,0.3", "--std", "0.2,0.2,0.2", "--skip-bad-images", "--eval-data", "x"]) == nil)
         #expect(refusal(["step", "--views", "v", "--out", "o", "--lr", "0", "--momentum", "0"]) == nil)
+        #expect(refusal(["eval", "--init", "i.safetensors", "--workload", "W1", "--labels", "l.npy", "--mean", "0.5", "--std", "0.2"]) == nil)
+        #expect(refusal(["train", "--init", "i.safetensors", "--resume"]) == nil)
     }
 }
