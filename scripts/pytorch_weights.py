@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,11 +151,16 @@ def compare(name: str, ours: np.ndarray, theirs: np.ndarray) -> bool:
     return ok
 
 
-def scratch(keep: str | None) -> str:
+def in_scratch(keep: str | None, body) -> int:
+    """Runs body(directory) in --keep DIR, or in a temporary directory removed afterwards."""
     if keep:
         os.makedirs(keep, exist_ok=True)
-        return keep
-    return tempfile.mkdtemp(prefix="pytorch-weights-")
+        return body(keep)
+    directory = tempfile.mkdtemp(prefix="pytorch-weights-")
+    try:
+        return body(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def command_check(args) -> int:
@@ -162,11 +168,14 @@ def command_check(args) -> int:
     model = load_into_reference(args.checkpoint, cfg)
     if not args.simsiamc:
         return 0
-    directory = scratch(args.keep)
-    data = os.path.join(directory, "images.npz")
-    held_out = write_images(data, args.images, cfg, seed=1)
-    ours = simsiamc_features(args.simsiamc, ["--checkpoint", args.checkpoint], data, os.path.join(directory, "features.safetensors"))
-    return 0 if compare("checkpoint -> PyTorch backbone", ours, reference_features(model.backbone, held_out, cfg)) else 1
+
+    def run(directory: str) -> int:
+        data = os.path.join(directory, "images.npz")
+        held_out = write_images(data, args.images, cfg, seed=1)
+        ours = simsiamc_features(args.simsiamc, ["--checkpoint", args.checkpoint], data,
+                                 os.path.join(directory, "features.safetensors"))
+        return 0 if compare("checkpoint -> PyTorch backbone", ours, reference_features(model.backbone, held_out, cfg)) else 1
+    return in_scratch(args.keep, run)
 
 
 def exported_model(cfg: ref.Config, seed: int, randomize_bn: bool) -> ref.SimSiam:
@@ -188,20 +197,22 @@ def command_export(args) -> int:
 
 def command_reverse(args) -> int:
     cfg = ref.get_config(args.config)
-    directory = scratch(args.keep)
-    data = os.path.join(directory, "images.npz")
-    held_out = write_images(data, args.images, cfg, seed=2)
     model = exported_model(cfg, seed=5, randomize_bn=True)
-    expected = reference_features(model.backbone, held_out, cfg)
-    ok = True
-    for label, module in (("backbone-only state_dict", model.backbone), ("whole SimSiam state_dict", model)):
-        path = os.path.join(directory, label.split()[0] + ".safetensors")
-        writer = write_state_dict(path, module.state_dict())
-        print(f"{path}: {len(module.state_dict())} tensors ({writer})")
-        ours = simsiamc_features(args.simsiamc, ["--init", path, "--workload", cfg.name], data,
-                                 os.path.join(directory, label.split()[0] + "-features.safetensors"))
-        ok &= compare(f"{label} -> simsiamc eval --init", ours, expected)
-    return 0 if ok else 1
+
+    def run(directory: str) -> int:
+        data = os.path.join(directory, "images.npz")
+        held_out = write_images(data, args.images, cfg, seed=2)
+        expected = reference_features(model.backbone, held_out, cfg)
+        ok = True
+        for label, module in (("backbone-only state_dict", model.backbone), ("whole SimSiam state_dict", model)):
+            path = os.path.join(directory, label.split()[0] + ".safetensors")
+            writer = write_state_dict(path, module.state_dict())
+            print(f"{path}: {len(module.state_dict())} tensors ({writer})")
+            ours = simsiamc_features(args.simsiamc, ["--init", path, "--workload", cfg.name], data,
+                                     os.path.join(directory, label.split()[0] + "-features.safetensors"))
+            ok &= compare(f"{label} -> simsiamc eval --init", ours, expected)
+        return 0 if ok else 1
+    return in_scratch(args.keep, run)
 
 
 def main(argv=None) -> int:
