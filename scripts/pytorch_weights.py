@@ -129,8 +129,11 @@ def reference_features(backbone: torch.nn.Module, images: np.ndarray, cfg: ref.C
         return backbone(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
-def simsiamc_features(simsiamc: str, source: List[str], data: str, out: str) -> np.ndarray:
-    command = [simsiamc, "eval", *source, "--data", data, "--mean", str(MEAN), "--std", str(STD), "--features-out", out]
+def simsiamc_features(simsiamc: str, source: List[str], data: str, out: str, cfg: ref.Config) -> np.ndarray:
+    def per_channel(value: float) -> str:
+        return ",".join([str(value)] * cfg.in_channels)
+    command = [simsiamc, "eval", *source, "--data", data, "--mean", per_channel(MEAN), "--std", per_channel(STD),
+               "--features-out", out]
     print("$ " + " ".join(command))
     run = subprocess.run(command, capture_output=True, text=True)
     print("\n".join("  " + line for line in (run.stdout + run.stderr).strip().splitlines()))
@@ -173,7 +176,7 @@ def command_check(args) -> int:
         data = os.path.join(directory, "images.npz")
         held_out = write_images(data, args.images, cfg, seed=1)
         ours = simsiamc_features(args.simsiamc, ["--checkpoint", args.checkpoint], data,
-                                 os.path.join(directory, "features.safetensors"))
+                                 os.path.join(directory, "features.safetensors"), cfg)
         return 0 if compare("checkpoint -> PyTorch backbone", ours, reference_features(model.backbone, held_out, cfg)) else 1
     return in_scratch(args.keep, run)
 
@@ -209,7 +212,7 @@ def command_reverse(args) -> int:
             writer = write_state_dict(path, module.state_dict())
             print(f"{path}: {len(module.state_dict())} tensors ({writer})")
             ours = simsiamc_features(args.simsiamc, ["--init", path, "--workload", cfg.name], data,
-                                     os.path.join(directory, label.split()[0] + "-features.safetensors"))
+                                     os.path.join(directory, label.split()[0] + "-features.safetensors"), cfg)
             ok &= compare(f"{label} -> simsiamc eval --init", ours, expected)
         return 0 if ok else 1
     return in_scratch(args.keep, run)
