@@ -37,9 +37,7 @@ struct EvalCommand: ParsableCommand {
         var (saved, _) = try Checkpoint.read(url)
         if let data { saved.configuration.dataDirectory = data }
         if let evalData { (saved.configuration.evalData, saved.configuration.evalLabelsFile) = (evalData, evalLabels) }
-        guard let workload = Workload.named(saved.configuration.workload) else {
-            throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
-        }
+        let workload = try LoadedModel.restore(name: saved.configuration.workload, record: saved.configuration.model).workload
         let compiled: CompiledModel
         if let directory = try library.directory() {
             // The checkpoint names the graph: the directory's C must be for the same one.

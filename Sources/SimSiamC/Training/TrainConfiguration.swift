@@ -40,6 +40,8 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     /// dataset without built-in constants); nil: the built-in dataset's constants.
     public var normalizationMean: [Float]?
     public var normalizationStd: [Float]?
+    /// The model description or graph file, for a model that is not built in.
+    public var model: ModelRecord?
 
     public init(workload: Workload, epochs: Int, batch: Int? = nil, baseLR: Double? = nil, weightDecay: Double? = nil,
                 dataDirectory: String) {
