@@ -98,6 +98,14 @@ public struct Graph: Hashable, Sendable, Codable {
     public func shape(of value: ValueID) -> Shape { values[value.index].shape }
     public func producer(of value: ValueID) -> Node { nodes[values[value.index].producer] }
 
+    /// The same computation with no DSL lines cited: graphs traced from different
+    /// files (a built-in workload and its copy in a description) compare equal.
+    public func strippingOrigins() -> Graph {
+        var copy = self
+        for index in copy.nodes.indices { copy.nodes[index].origin = nil }
+        return copy
+    }
+
     /// Number of nodes in a phase that compute something (sources excluded).
     public func computeNodeCount(_ phase: Phase) -> Int {
         nodes.count { $0.phase == phase && !$0.op.isSource }

@@ -27,10 +27,11 @@ public struct LoadedModel: Sendable {
         }
     }
 
-    /// SHA-256 of a training graph as the records store it.
+    /// SHA-256 of a training graph as the records store it: the computation only,
+    /// so moving lines of the description (a comment added) keeps the hash.
     static func graphHash(_ graphs: TracedGraphs) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return SHA256.hexDigest(of: try encoder.encode(graphs.training))
+        return SHA256.hexDigest(of: try encoder.encode(graphs.training.strippingOrigins()))
     }
 }

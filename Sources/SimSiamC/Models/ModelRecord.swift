@@ -17,7 +17,7 @@ public struct ModelRecord: Codable, Sendable, Equatable, CustomStringConvertible
     /// The file's text when the run started.
     public var text: String
     /// Hex SHA-256 of the standard training graph at the default batch (ops,
-    /// shapes, state and DSL lines): equal hashes mean the same computation.
+    /// shapes, state, layer names; not the DSL lines): equal hashes mean the same computation.
     public var graphHash: String
 
     public var description: String { "\(path) (graph \(graphHash.prefix(12)))" }
