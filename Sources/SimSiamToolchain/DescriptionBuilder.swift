@@ -73,7 +73,7 @@ public struct DescriptionBuilder: Sendable {
         if FileManager.default.isExecutableFile(atPath: program.path) { return program }
         try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
         let swiftc = try Self.swiftCompiler()
-        let temporary = entry.appendingPathComponent("describe.\(getpid()).tmp")
+        let temporary = entry.appendingPathComponent("describe.\(getpid()).\(UUID().uuidString).tmp")
         let arguments = ["-module-name", moduleName, "-I", productsDirectory.appendingPathComponent("Modules").path, file.path]
             + objects.map(\.path) + ["-o", temporary.path]
         let result = try ProcessRunner.run(swiftc, arguments)
