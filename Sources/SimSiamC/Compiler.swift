@@ -52,7 +52,7 @@ public enum Compiler {
     /// Compiles a workload at a batch size per view (the workload's reference batch by default).
     public static func compile(_ workload: Workload, batch: Int? = nil, options: CodegenOptions = CodegenOptions(),
                                variant: SimSiamVariant = .standard, cache: BuildCache? = nil) throws -> CompiledModel {
-        try compile(workload.makeModel(variant), name: workload.name, batch: batch ?? workload.defaultBatch, options: options, cache: cache)
+        try build(Lowering.lower(workload, variant: variant, batch: batch ?? workload.defaultBatch, options: options), cache: cache)
     }
 
     /// Compiles any SimSiam model described with the DSL.

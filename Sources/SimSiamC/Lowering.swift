@@ -29,15 +29,30 @@ public enum Lowering {
     /// Lowers one SimSiam model at a batch size per view.
     public static func lower(_ model: SimSiam, name: String, batch: Int,
                              options: CodegenOptions = CodegenOptions()) throws -> LoweredProgram {
-        guard batch >= 2 else {
-            throw CompileError("batch \(batch) is too small: training-mode batch norm needs at least 2 samples per view")
-        }
+        try checkBatch(batch)
         let start = Date()
         let forward = try model.trainingGraph(name: name, batch: batch)
         let features = try model.featureGraph(name: name + "-features", batch: batch)
         var lowered = try lower(forward: forward, features: features, options: options, started: start)
         lowered.variant = model.variant
         return lowered
+    }
+
+    /// Lowers a workload (built in, or read from a model description or graph file).
+    public static func lower(_ workload: Workload, variant: SimSiamVariant = .standard, batch: Int,
+                             options: CodegenOptions = CodegenOptions()) throws -> LoweredProgram {
+        try checkBatch(batch)
+        let start = Date()
+        let graphs = try workload.trace(variant, batch: batch)
+        var lowered = try lower(forward: graphs.training, features: graphs.features, options: options, started: start)
+        lowered.variant = variant
+        return lowered
+    }
+
+    private static func checkBatch(_ batch: Int) throws {
+        guard batch >= 2 else {
+            throw CompileError("batch \(batch) is too small: training-mode batch norm needs at least 2 samples per view")
+        }
     }
 
     /// Lowers any forward graph with a scalar output "loss" (and optionally a

@@ -54,8 +54,10 @@ struct AblateCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        var base = TrainConfiguration(workload: options.resolvedWorkload, epochs: epochs, batch: options.resolvedBatch, baseLR: baseLR,
-                                      dataDirectory: try data.resolvedData(for: options.resolvedWorkload))
+        let model = try options.load()
+        var base = TrainConfiguration(workload: model.workload, epochs: epochs, batch: options.batch(for: model.workload), baseLR: baseLR,
+                                      dataDirectory: try data.resolvedData(for: model.workload))
+        base.model = model.record
         try data.apply(to: &base)
         base.seed = seed
         base.subset = subset
@@ -63,7 +65,7 @@ struct AblateCommand: ParsableCommand {
         let defaultDirectory = "runs/ablate-\(study)" + (base.variant == .standard ? "" : "-" + AblationStudy.slug(base.variant.summary))
         let directory = URL(fileURLWithPath: runDir ?? defaultDirectory)
         let progress = ProgressPrinter()
-        let data = try TrainingData.load(for: options.resolvedWorkload, configuration: base)
+        let data = try TrainingData.load(for: model.workload, configuration: base)
         if let computed = data.computedNormalization {
             (base.normalizationMean, base.normalizationStd) = (computed.mean, computed.std)
         }

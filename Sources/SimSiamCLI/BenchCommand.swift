@@ -41,8 +41,8 @@ struct BenchCommand: ParsableCommand {
             compiled = program.edited
             if !json { say(compiled.summary + "\n" + program.summary) }
         } else {
-            workload = options.resolvedWorkload
-            compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options(profile: profile))
+            workload = try options.load().workload
+            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: codegen.options(profile: profile))
             if !json { say(compiled.summary) }
         }
         let library = compiled.library

@@ -8,6 +8,13 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "The model: \(Workload.choices) (default: \(Workload.fmnistResNetMini.name)).")
     var workload: String?
 
+    @Option(help: ArgumentHelp("Your own model: a Swift file that describes it with the DSL and ends with describe(...).",
+                               discussion: "See examples/ and the README's \"Your own model\". The file is built against simsiamc's SimSiamDSL module with swiftc and run to trace its graph."))
+    var model: String?
+
+    @Option(help: "A model graph as JSON, written by `compile --model FILE.swift --out DIR` (DIR/graph.json); compiled at the batch it was traced at.")
+    var graph: String?
+
     @Option(parsing: .unconditional, help: "Batch size per view (default: the workload's reference batch).")
     var batch: Int?
 
@@ -16,14 +23,28 @@ struct WorkloadOptions: ParsableArguments {
 
     func validate() throws {
         if let workload, Workload.named(workload) == nil {
-            throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices)")
+            throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices), or give your own with --model FILE.swift")
+        }
+        let sources = [("--workload", workload), ("--model", model), ("--graph", graph)].filter { $0.1 != nil }.map(\.0)
+        if sources.count > 1 {
+            throw ValidationError("\(sources.joined(separator: " and ")) each name a model; give one")
         }
         try FlagCheck.atLeast(batch, 2, "--batch", "training-mode batch norm needs at least 2 samples per view")
         try FlagCheck.atLeast(threads, 1, "--threads")
     }
 
-    var resolvedWorkload: Workload { workload.flatMap(Workload.named) ?? .fmnistResNetMini }
-    var resolvedBatch: Int { batch ?? resolvedWorkload.defaultBatch }
+    /// Whether the command line names a model (otherwise the default W1, or what a manifest or checkpoint names).
+    var namesModel: Bool { workload != nil || model != nil || graph != nil }
+
+    /// The model the flags name: a description file, a graph file, or a built-in workload (W1 by default).
+    func load() throws -> LoadedModel {
+        if let model { return try ModelDescription.load(model) }
+        if let graph { return try GraphFile.load(graph) }
+        return try LoadedModel.builtIn(workload ?? Workload.fmnistResNetMini.name)
+    }
+
+    /// `--batch`, else the model's default.
+    func batch(for workload: Workload) -> Int { batch ?? workload.defaultBatch }
 
     /// Pins the OpenMP thread count; must run before the first generated kernel.
     func applyThreads() {

@@ -31,14 +31,15 @@ struct CompileCommand: ParsableCommand {
         var codegenOptions = codegen.options()
         codegenOptions.tuningHooks = true
         let cache = try BuildCache()
-        let compiled = try Compiler.compile(options.resolvedWorkload, batch: options.resolvedBatch, options: codegenOptions,
+        let model = try options.load()
+        let compiled = try Compiler.compile(model.workload, batch: options.batch(for: model.workload), options: codegenOptions,
                                             variant: variant.variant, cache: cache)
         if printIR {
             say(Printer.print(compiled.lowered.training))
             if let features = compiled.lowered.features { say(Printer.print(features)) }
         }
         let directory = URL(fileURLWithPath: out)
-        let files = try TuningDirectory.write(compiled, workload: options.resolvedWorkload, variant: variant.variant,
+        let files = try TuningDirectory.write(compiled, model: model, variant: variant.variant,
                                               to: directory, cache: cache)
         say(compiled.summary)
         say("  wrote:   \(directory.path)/{\(files.joined(separator: ","))}")

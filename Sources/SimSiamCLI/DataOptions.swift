@@ -66,7 +66,7 @@ struct DataOptions: ParsableArguments {
     /// - Throws: `CompileError` when the workload has no default dataset.
     func resolvedData(for workload: Workload) throws -> String {
         if let data { return data }
-        let dims = workload.makeModel().imageShape.dims
+        let dims = workload.imageShape.dims
         guard dims == [1, 28, 28] else {
             throw CompileError("--data is needed for \(workload.name), which takes \(dims.map(String.init).joined(separator: "x")) "
                 + "images: a folder of images, a .npy/.npz file, or CIFAR-10's binary batches (\(CIFAR10.downloadURL))")

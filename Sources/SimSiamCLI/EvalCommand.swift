@@ -8,9 +8,10 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Evaluate a training checkpoint or PyTorch weights: kNN monitor and linear probe, with baselines.",
         discussion: """
-            With --checkpoint, the run's workload, data and normalisation are the defaults; each data flag given replaces \
+            With --checkpoint, the run's model, data and normalisation are the defaults; each data flag given replaces \
             the run's value. With --init, the weights come from a PyTorch state_dict (a whole SimSiam's or a backbone's, \
-            matched as `train --init` does) and the data flags mean what they mean for `train`.
+            matched as `train --init` does) for the model that --workload, --model or --graph names, and the data flags \
+            mean what they mean for `train`.
             """)
 
     @Option(help: "A checkpoint written by `simsiamc train`.")
@@ -21,13 +22,10 @@ struct EvalCommand: ParsableCommand {
         valueName: "file.safetensors"))
     var initFile: String?
 
-    @Option(help: "With --init: the model the weights are for: \(Workload.choices) (default: \(Workload.fmnistResNetMini.name)).")
-    var workload: String?
+    /// --workload, --model, --graph and --batch go with --init; --threads with either.
+    @OptionGroup var options: WorkloadOptions
 
     @OptionGroup(title: "Data") var data: DataOptions
-
-    @Option(parsing: .unconditional, help: "OpenMP threads (default: all cores).")
-    var threads: Int?
 
     @Option(help: ArgumentHelp(
         "Also write the backbone's eval-mode features of the held-out images: `features` [N, D] float32 and `labels` [N] int64.",
@@ -40,20 +38,16 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
 
     func validate() throws {
-        try FlagCheck.atLeast(threads, 1, "--threads")
         guard (checkpoint == nil) != (initFile == nil) else {
             throw ValidationError("give --checkpoint FILE (a simsiamc run's) or --init FILE (a PyTorch state_dict), exactly one")
         }
-        if let workload {
-            guard initFile != nil else { throw ValidationError("--workload goes with --init; a checkpoint names its own workload") }
-            guard Workload.named(workload) != nil else {
-                throw ValidationError("unknown workload \"\(workload)\"; choose one of: \(Workload.choices)")
-            }
+        if checkpoint != nil && (options.namesModel || options.batch != nil) {
+            throw ValidationError("--workload, --model, --graph and --batch go with --init; a checkpoint names its own model and batch")
         }
     }
 
     func run() throws {
-        if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
+        options.applyThreads()
         let subject = try checkpoint.map(checkpointSubject) ?? initSubject(initFile!)
         let data = try TrainingData.load(for: subject.workload, configuration: subject.configuration)
         if let reason = data.evaluationUnavailable {
@@ -93,9 +87,7 @@ struct EvalCommand: ParsableCommand {
         let url = URL(fileURLWithPath: checkpoint)
         var (saved, _) = try Checkpoint.read(url)
         try data.override(&saved.configuration)
-        guard let workload = Workload.named(saved.configuration.workload) else {
-            throw ValidationError("\(checkpoint) was trained on unknown workload \(saved.configuration.workload)")
-        }
+        let workload = try LoadedModel.restore(name: saved.configuration.workload, record: saved.configuration.model).workload
         // The checkpoint names the graph: the directory's C must be for the same one.
         let expectation = TuningExpectation(workload: workload.name, batch: saved.configuration.batch, variant: saved.configuration.variant)
         let compiled = try compile(workload, batch: saved.configuration.batch, variant: saved.configuration.variant, expecting: expectation)
@@ -105,15 +97,17 @@ struct EvalCommand: ParsableCommand {
                        title: "\(checkpoint): \(saved.configuration.workload) after \(saved.position.epoch) epoch(s)")
     }
 
-    /// A PyTorch state_dict: the workload's default batch and the data flags as `train` reads them.
+    /// A PyTorch state_dict: the model the flags (or --library's manifest) name, and the data flags as `train` reads them.
     func initSubject(_ file: String) throws -> Subject {
         let tuning = try library.directory()
-        let workload = try tuning?.manifest.resolvedWorkload() ?? self.workload.flatMap(Workload.named) ?? .fmnistResNetMini
-        var configuration = TrainConfiguration(workload: workload, epochs: 1, batch: tuning?.manifest.batch,
+        let model = try tuning.map { LoadedModel(workload: try $0.manifest.resolvedWorkload(), record: $0.manifest.model) } ?? options.load()
+        let workload = model.workload
+        var configuration = TrainConfiguration(workload: workload, epochs: 1, batch: tuning?.manifest.batch ?? options.batch(for: workload),
                                                dataDirectory: try data.resolvedData(for: workload))
         try data.apply(to: &configuration)
+        configuration.model = model.record
         let compiled = try compile(workload, batch: configuration.batch, variant: .standard,
-                                   expecting: TuningExpectation(workload: self.workload))
+                                   expecting: TuningExpectation(workload: options.workload, batch: options.batch))
         let state = ModelState(library: compiled.library)
         state.initialize(seed: configuration.seed)
         let report = try InitialWeights.load(URL(fileURLWithPath: file), into: state)

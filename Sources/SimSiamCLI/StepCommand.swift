@@ -49,7 +49,7 @@ struct StepCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        var workload = options.resolvedWorkload
+        let workload: Workload
         let compiled: CompiledModel
         if let directory = try library.directory() {
             let program = try library.load(directory, workload: options, codegen: codegen)
@@ -57,7 +57,8 @@ struct StepCommand: ParsableCommand {
             compiled = program.edited
             printError(compiled.summary + "\n" + program.summary)
         } else {
-            compiled = try Compiler.compile(workload, batch: options.resolvedBatch, options: codegen.options())
+            workload = try options.load().workload
+            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: codegen.options())
             printError(compiled.summary)
         }
         let state = ModelState(library: compiled.library)

@@ -85,12 +85,14 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
         }
         // With --library the manifest names the graph; flags that name another are refused when it loads.
-        let workload = try tuning?.manifest.resolvedWorkload() ?? options.resolvedWorkload
+        let model = try tuning.map { LoadedModel(workload: try $0.manifest.resolvedWorkload(), record: $0.manifest.model) } ?? options.load()
+        let workload = model.workload
         let recipe = TrainDefaults.recipe(for: workload)
-        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: tuning?.manifest.batch ?? options.resolvedBatch,
+        var configuration = TrainConfiguration(workload: workload, epochs: epochs, batch: tuning?.manifest.batch ?? options.batch(for: workload),
                                                baseLR: baseLR ?? recipe.baseLR, weightDecay: weightDecay,
                                                dataDirectory: try data.resolvedData(for: workload))
         try data.apply(to: &configuration)
+        configuration.model = model.record
         configuration.fixPredictorLR = fixPredLr ?? recipe.fixPredictorLR
         configuration.warmupEpochs = warmupEpochs
         configuration.cropMinScale = cropMinScale
@@ -134,7 +136,7 @@ enum TrainDefaults {
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
 func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
            edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
-    let workload = Workload.named(requested.workload)!
+    let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
     // keeps them for `eval`, and --resume compares them like flags.

@@ -1,6 +1,11 @@
 import SimSiamIR
 
 /// A SimSiam workload: the architecture plus its reference training recipe.
+///
+/// Built-in workloads and workloads made in Swift hold a DSL builder; a
+/// workload read from a model-description file or a graph file holds a tracer
+/// that asks the description's program for its graphs (see `ModelDescription`
+/// in SimSiamC). Either way the compiler reaches it through `trace`.
 public struct Workload: Sendable {
     public let name: String
     /// What the reference-workload spec calls it ("W1", "W2"), if it is one of its two.
@@ -8,10 +13,63 @@ public struct Workload: Sendable {
     public let defaultBatch: Int
     public let baseLR: Double
     public let weightDecay: Double
-    let build: @Sendable (SimSiamVariant) -> SimSiam
+    /// [C, H, W] of one image.
+    public let imageShape: Shape
+    private let build: (@Sendable (SimSiamVariant) -> SimSiam)?
+    private let tracer: @Sendable (SimSiamVariant, Int) throws -> TracedGraphs
 
-    /// A fresh model (new parameter table) of this workload, standard or an ablation variant.
-    public func makeModel(_ variant: SimSiamVariant = .standard) -> SimSiam { build(variant) }
+    /// A workload written with the DSL: `build` makes a fresh model (new parameter
+    /// table) for a variant; the recipe fields are the defaults of `train`.
+    public init(name: String, defaultBatch: Int, baseLR: Double = 0.06, weightDecay: Double = 5e-4,
+                build: @escaping @Sendable (SimSiamVariant) -> SimSiam) {
+        self.init(name: name, specName: nil, defaultBatch: defaultBatch, baseLR: baseLR, weightDecay: weightDecay, build: build)
+    }
+
+    init(name: String, specName: String?, defaultBatch: Int, baseLR: Double, weightDecay: Double,
+         build: @escaping @Sendable (SimSiamVariant) -> SimSiam) {
+        self.name = name
+        self.specName = specName
+        self.defaultBatch = defaultBatch
+        self.baseLR = baseLR
+        self.weightDecay = weightDecay
+        self.imageShape = build(.standard).imageShape
+        self.build = build
+        self.tracer = { variant, batch in
+            let model = build(variant)
+            return TracedGraphs(training: try model.trainingGraph(name: name, batch: batch),
+                                features: try model.featureGraph(name: name + "-features", batch: batch))
+        }
+    }
+
+    /// A workload whose graphs come from elsewhere (a model-description program, a graph file).
+    public init(name: String, defaultBatch: Int, baseLR: Double, weightDecay: Double, imageShape: Shape,
+                tracer: @escaping @Sendable (SimSiamVariant, Int) throws -> TracedGraphs) {
+        self.name = name
+        self.specName = nil
+        self.defaultBatch = defaultBatch
+        self.baseLR = baseLR
+        self.weightDecay = weightDecay
+        self.imageShape = imageShape
+        self.build = nil
+        self.tracer = tracer
+    }
+
+    /// The training graph (forward, both views) and the eval-mode feature graph
+    /// of a variant at a batch size per view.
+    public func trace(_ variant: SimSiamVariant = .standard, batch: Int) throws -> TracedGraphs {
+        try tracer(variant, batch)
+    }
+
+    /// Whether `makeModel` can build the model in this process (false for described workloads).
+    public var isBuiltInProcess: Bool { build != nil }
+
+    /// A fresh model (new parameter table) of a workload written with the DSL in
+    /// this process, standard or an ablation variant. Described workloads have
+    /// no such model here: use `trace`.
+    public func makeModel(_ variant: SimSiamVariant = .standard) -> SimSiam {
+        guard let build else { preconditionFailure("\(name) is described by a separate program; trace it with trace(_:batch:)") }
+        return build(variant)
+    }
 
     /// The two reference workloads, plus `tiny` for tests and fixtures.
     public static let all: [Workload] = [.fmnistResNetMini, .cifarResNet18, .tiny]
@@ -24,6 +82,18 @@ public struct Workload: Sendable {
     /// The names `named` accepts, for help texts and errors: "fmnist-resnet-mini (W1), ...".
     public static var choices: String {
         all.map { workload in workload.specName.map { "\(workload.name) (\($0))" } ?? workload.name }.joined(separator: ", ")
+    }
+}
+
+/// The two graphs the compiler needs from a model: the training step's forward
+/// pass (output "loss", both views) and the eval-mode backbone (output "features").
+public struct TracedGraphs: Hashable, Sendable, Codable {
+    public var training: Graph
+    public var features: Graph
+
+    public init(training: Graph, features: Graph) {
+        self.training = training
+        self.features = features
     }
 }
 

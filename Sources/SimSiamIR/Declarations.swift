@@ -1,5 +1,5 @@
 /// How a parameter or buffer gets its first value (the spec's initialisers).
-public enum Initializer: Hashable, Sendable, CustomStringConvertible {
+public enum Initializer: Hashable, Sendable, CustomStringConvertible, Codable {
     /// Kaiming normal, fan_out mode, ReLU gain: std = sqrt(2 / (out * kh * kw)).
     case kaimingNormalFanOut
     /// PyTorch's default Linear init: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)).
@@ -17,7 +17,7 @@ public enum Initializer: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A learnable (or frozen) tensor, named as in the PyTorch state_dict.
-public struct ParameterDecl: Hashable, Sendable {
+public struct ParameterDecl: Hashable, Sendable, Codable {
     public var name: String
     public var shape: Shape
     public var initializer: Initializer
@@ -37,8 +37,8 @@ public struct ParameterDecl: Hashable, Sendable {
 }
 
 /// Non-learnable state a training step updates: BN running statistics.
-public struct BufferDecl: Hashable, Sendable {
-    public enum Role: String, Hashable, Sendable { case runningMean = "running_mean", runningVar = "running_var" }
+public struct BufferDecl: Hashable, Sendable, Codable {
+    public enum Role: String, Hashable, Sendable, Codable { case runningMean = "running_mean", runningVar = "running_var" }
     public var name: String
     public var shape: Shape
     public var role: Role
@@ -51,13 +51,13 @@ public struct BufferDecl: Hashable, Sendable {
 }
 
 /// An int64 counter in the state (BN `num_batches_tracked`).
-public struct CounterDecl: Hashable, Sendable {
+public struct CounterDecl: Hashable, Sendable, Codable {
     public var name: String
     public init(name: String) { self.name = name }
 }
 
 /// A tensor fed to the graph from outside (a view of the batch).
-public struct InputDecl: Hashable, Sendable {
+public struct InputDecl: Hashable, Sendable, Codable {
     public var name: String
     public var shape: Shape
     public init(name: String, shape: Shape) {
@@ -69,7 +69,7 @@ public struct InputDecl: Hashable, Sendable {
 /// Everything a model owns across graphs: the training graph and the
 /// feature-extraction graph of one model share this table, so they share
 /// one arena layout.
-public struct StateDecls: Hashable, Sendable {
+public struct StateDecls: Hashable, Sendable, Codable {
     public var parameters: [ParameterDecl] = []
     public var buffers: [BufferDecl] = []
     public var counters: [CounterDecl] = []

@@ -1,18 +1,24 @@
 /// A value (tensor) of the graph, printed `%index`.
-public struct ValueID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct ValueID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public let index: Int
     public init(_ index: Int) { self.index = index }
+    /// Serialised as the bare index.
+    public init(from decoder: any Decoder) throws { index = try decoder.singleValueContainer().decode(Int.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(index)
+    }
     public static func < (lhs: ValueID, rhs: ValueID) -> Bool { lhs.index < rhs.index }
     public var description: String { "%\(index)" }
 }
 
 /// Which part of the training step a node belongs to.
-public enum Phase: String, Hashable, Sendable {
+public enum Phase: String, Hashable, Sendable, Codable {
     case forward, backward
 }
 
 /// One operation application.
-public struct Node: Hashable, Sendable {
+public struct Node: Hashable, Sendable, Codable {
     public var op: Op
     public var operands: [ValueID]
     public var results: [ValueID]
@@ -37,7 +43,7 @@ public struct Node: Hashable, Sendable {
 }
 
 /// Facts about a value: its shape and the node that defines it.
-public struct ValueInfo: Hashable, Sendable {
+public struct ValueInfo: Hashable, Sendable, Codable {
     public var shape: Shape
     public var producer: Int
     public var resultIndex: Int
@@ -49,7 +55,7 @@ public struct ValueInfo: Hashable, Sendable {
 /// The training graph holds the forward pass of both views, the backward
 /// pass autodiff derived, and `accumulate_grad` nodes; the feature graph
 /// holds the eval-mode backbone.
-public struct Graph: Hashable, Sendable {
+public struct Graph: Hashable, Sendable, Codable {
     public var name: String
     public var state: StateDecls
     public var inputs: [InputDecl] = []
@@ -91,6 +97,14 @@ public struct Graph: Hashable, Sendable {
 
     public func shape(of value: ValueID) -> Shape { values[value.index].shape }
     public func producer(of value: ValueID) -> Node { nodes[values[value.index].producer] }
+
+    /// The same computation with no DSL lines cited: graphs traced from different
+    /// files (a built-in workload and its copy in a description) compare equal.
+    public func strippingOrigins() -> Graph {
+        var copy = self
+        for index in copy.nodes.indices { copy.nodes[index].origin = nil }
+        return copy
+    }
 
     /// Number of nodes in a phase that compute something (sources excluded).
     public func computeNodeCount(_ phase: Phase) -> Int {

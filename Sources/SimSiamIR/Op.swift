@@ -1,5 +1,5 @@
 /// Batch normalisation settings of one BN application.
-public struct BatchNormAttributes: Hashable, Sendable {
+public struct BatchNormAttributes: Hashable, Sendable, Codable {
     /// Training mode normalises with the batch's own statistics (biased
     /// variance) and updates the running estimates; eval mode uses them.
     public var training: Bool
@@ -42,7 +42,7 @@ public struct BatchNormAttributes: Hashable, Sendable {
 ///
 /// Operand and result conventions are listed per case; `ShapeInference`
 /// enforces them.
-public enum Op: Hashable, Sendable {
+public enum Op: Hashable, Sendable, Codable {
     // MARK: Sources
     /// Graph input `index` (into `Graph.inputs`). No operands.
     case input(Int)

@@ -17,7 +17,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 }
 
 /// Where in the user's DSL code an op was created; errors and generated C cite it.
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+public struct SourceLocation: Hashable, Sendable, CustomStringConvertible, Codable {
     public var fileID: String
     public var line: Int
 
@@ -27,4 +27,17 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(fileID):\(line)" }
+}
+
+/// A shape crosses as a plain JSON array of extents (`[256,1,28,28]`), so that
+/// serialised graphs read like the IR printer's output.
+extension Shape: Codable {
+    public init(from decoder: any Decoder) throws {
+        dims = try decoder.singleValueContainer().decode([Int].self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(dims)
+    }
 }

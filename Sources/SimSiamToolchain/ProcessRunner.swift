@@ -1,19 +1,20 @@
 import Foundation
 
 /// Exit status and merged stdout+stderr of a finished child process.
-struct ProcessOutput: Sendable {
-    let status: Int32
-    let output: String
+public struct ProcessOutput: Sendable {
+    public let status: Int32
+    public let output: String
     /// The process died from signal `status` (a crashed compiler) instead of exiting.
-    var signaled = false
+    public var signaled = false
 
-    var succeeded: Bool { status == 0 }
+    public var succeeded: Bool { status == 0 }
     var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
 }
 
-enum ProcessRunner {
+/// Runs child processes to completion.
+public enum ProcessRunner {
     /// Runs `executable` to completion with stdout and stderr merged into one log.
-    static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
+    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -20,10 +20,6 @@ import Testing
         try state.setTensor(named: name, HostTensor(shape: state.library.symbol(named: name)!.shape, doubles: values))
     }
 
-    func temporaryDirectory() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-numerics-\(UUID().uuidString)")
-    }
-
     // MARK: Check-numerics builds in a run
 
     @Test func hugeLearningRateStopsTheCheckedRunAtItsFirstBadKernel() throws {

@@ -45,7 +45,8 @@ struct FlagCheckTests {
         (["peak", "--threads", "-1"], "--threads -1: must be at least 1"),
         (["eval"], "give --checkpoint FILE (a simsiamc run's) or --init FILE (a PyTorch state_dict), exactly one"),
         (["eval", "--checkpoint", "c", "--init", "i"], "give --checkpoint FILE (a simsiamc run's) or --init FILE"),
-        (["eval", "--checkpoint", "c", "--workload", "tiny"], "--workload goes with --init; a checkpoint names its own workload"),
+        (["eval", "--checkpoint", "c", "--workload", "tiny"], "--workload, --model, --graph and --batch go with --init; a checkpoint names its own"),
+        (["eval", "--checkpoint", "c", "--batch", "8"], "--workload, --model, --graph and --batch go with --init"),
         (["eval", "--init", "i", "--workload", "w9"], "unknown workload \"w9\""),
     ])
     func badValueIsRefusedWithWhatIsAllowed(arguments: [String], expected: String) {

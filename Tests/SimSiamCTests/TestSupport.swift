@@ -112,6 +112,11 @@ func finiteDifferenceErrors(_ state: ModelState, inputs: [[Float]], step: Double
     return results
 }
 
+/// A fresh path under the temporary directory (not created); tests remove it when done.
+func temporaryDirectory() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-test-\(UUID().uuidString)")
+}
+
 /// The directory holding the built products (`simsiamc` next to the test bundle).
 var productsDirectory: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -32,10 +32,6 @@ import SimSiamCLI
         return configuration
     }
 
-    func temporaryDirectory() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-train-\(UUID().uuidString)")
-    }
-
     func trainer(_ directory: URL, configuration: TrainConfiguration = configuration(),
                  onEvent: @escaping (TrainEvent) -> Void = { _ in }) throws -> Trainer {
         let compiled = try Compiler.compile(Workload.tiny, batch: 4, cache: quickTestCache)

@@ -20,7 +20,7 @@ import Testing
         let directory = root.appendingPathComponent(UUID().uuidString)
         let options = CodegenOptions(tuningHooks: true)
         let compiled = try! Compiler.compile(Workload.tiny, batch: 4, options: options, cache: quickTestCache)
-        try! TuningDirectory.write(compiled, workload: .tiny, variant: .standard, to: directory, cache: quickTestCache)
+        try! TuningDirectory.write(compiled, model: try! LoadedModel.builtIn("tiny"), variant: .standard, to: directory, cache: quickTestCache)
         return directory
     }()
 
@@ -52,7 +52,10 @@ import Testing
     @Test func compiledDirectoryHoldsTheBuildLineAndManifest() throws {
         let tuning = try TuningDirectory.open(library: Self.original.path)
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.original.path).sorted()
-        #expect(names == ["build.sh", "manifest.json", "tiny.c", "tiny.h", "tiny.so"])
+        #expect(names == ["build.sh", "graph.json", "manifest.json", "tiny.c", "tiny.h", "tiny.so"])
+        // graph.json is the traced graph, which --graph compiles without the DSL.
+        let graph = try GraphFile.load(Self.original.appendingPathComponent("graph.json").path)
+        #expect(try graph.workload.trace(batch: 4) == (try Workload.tiny.trace(batch: 4)))
         #expect(tuning.manifest.workload == "tiny" && tuning.manifest.batch == 4 && tuning.manifest.variant == .standard)
         #expect(tuning.manifest.graphHash == SHA256.hexDigest(of: try tuning.readSource()))
         let script = try String(contentsOf: Self.original.appendingPathComponent("build.sh"), encoding: .utf8)

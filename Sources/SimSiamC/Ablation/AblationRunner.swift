@@ -77,7 +77,7 @@ public struct AblationRunner {
 
     /// Trains and probes one variant; a diverged run is reported, not fatal. nil when interrupted.
     private func train(_ variant: AblationStudy.Variant, _ configuration: TrainConfiguration, in runDirectory: URL) throws -> AblationRun? {
-        let workload = Workload.named(configuration.workload)!
+        let workload = try LoadedModel.restore(name: configuration.workload, record: configuration.model).workload
         let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
         onEvent(.note(compiled.summary))
         let trainer = Trainer(configuration: configuration, runDirectory: runDirectory, compiled: compiled, data: data, onEvent: onEvent)

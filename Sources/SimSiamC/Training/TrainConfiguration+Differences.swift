@@ -32,9 +32,13 @@ extension TrainConfiguration {
             ("--mean", normalizationMean, requested.normalizationMean), ("--std", normalizationStd, requested.normalizationStd),
             ("--init", initFile, requested.initFile),
         ]
-        return fields.compactMap { flag, stored, now in
+        let changed = fields.compactMap { flag, stored, now in
             let (a, b) = (describe(stored), describe(now))
             return a == b ? nil : Difference(flag: flag, stored: a, requested: b)
         }
+        // A description file may move or gain comments; what must not change is the graph it traces.
+        let modelChanged = model?.graphHash != requested.model?.graphHash
+        return changed + (modelChanged ? [Difference(flag: model?.flag ?? requested.model?.flag ?? "--model",
+                                                     stored: describe(model), requested: describe(requested.model))] : [])
     }
 }

@@ -40,6 +40,8 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     /// dataset without built-in constants); nil: the built-in dataset's constants.
     public var normalizationMean: [Float]?
     public var normalizationStd: [Float]?
+    /// The model description or graph file, for a model that is not built in.
+    public var model: ModelRecord?
     /// The PyTorch `state_dict` the run started from (`--init`, see ``InitialWeights``); nil: the seeded initialisation alone.
     public var initFile: String?
 

@@ -6,7 +6,7 @@ extension TrainingData {
     /// and the normalisation is the flags', the built-in dataset's, or
     /// computed from the training images.
     public static func load(for workload: Workload, configuration: TrainConfiguration) throws -> TrainingData {
-        let dims = workload.makeModel().imageShape.dims
+        let dims = workload.imageShape.dims
         let shape = ImageShape(channels: dims[0], height: dims[1], width: dims[2])
         let skip = configuration.skipBadImages ?? false
         let dataset = try DatasetLoader.load(URL(fileURLWithPath: configuration.dataDirectory), shape: shape,

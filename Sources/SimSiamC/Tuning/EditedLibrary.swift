@@ -121,7 +121,7 @@ public struct TuningExpectation: Sendable {
 
     func check(against manifest: TuningManifest, directory: String) throws {
         var problems: [String] = []
-        if let workload, Workload.named(workload)?.name != manifest.workload {
+        if let workload, workload != manifest.workload && Workload.named(workload)?.name != manifest.workload {
             problems.append("--workload \(workload) but the C is for \(manifest.workload)")
         }
         if let batch, batch != manifest.batch {

@@ -100,8 +100,7 @@ public enum KernelVerifier {
 
     /// The graph's own C built for tracing with `options`.
     private static func tracingBuild(_ options: CodegenOptions, _ manifest: TuningManifest, cache: BuildCache) throws -> CompiledModel {
-        let lowered = try Lowering.lower(try manifest.resolvedWorkload().makeModel(manifest.variant), name: manifest.workload,
-                                         batch: manifest.batch, options: options)
+        let lowered = try Lowering.lower(try manifest.resolvedWorkload(), variant: manifest.variant, batch: manifest.batch, options: options)
         let generated = lowered.generated
         let build = try cache.build(source: Instrumentation.trace.prepare(generated.source, path: nil), header: generated.header,
                                     headerName: generated.baseName + ".h", libraryName: generated.baseName + "_trace")

@@ -66,20 +66,26 @@ public struct TuningDirectory: Sendable {
 
     /// Writes the tuning directory of `compiled` (lowered with `tuningHooks`) and returns the file names written.
     @discardableResult
-    public static func write(_ compiled: CompiledModel, workload: Workload, variant: SimSiamVariant, to directory: URL,
+    public static func write(_ compiled: CompiledModel, model: LoadedModel, variant: SimSiamVariant, to directory: URL,
                              cache: BuildCache) throws -> [String] {
         let generated = compiled.lowered.generated
         precondition(compiled.lowered.options.tuningHooks, "a tuning directory holds C written with the tuning hooks")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stem = generated.baseName
-        let manifest = TuningManifest(workload: workload.name, variant: variant, lowered: compiled.lowered,
+        var manifest = TuningManifest(workload: model.workload.name, variant: variant, lowered: compiled.lowered,
                                       abiVersion: ModelLibrary.abiVersion)
+        manifest.model = model.record
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let graph = try encoder.encode(try DescribedModel(tracing: model.workload, variant: variant, batch: compiled.lowered.batch))
         let files: [(String, Data)] = [
             (stem + ".c", Data(generated.source.utf8)),
             (stem + ".h", Data(generated.header.utf8)),
             // A fresh file renamed into place: a process that loaded an older copy keeps its own.
             (stem + ".so", try Data(contentsOf: URL(fileURLWithPath: compiled.build.path))),
             ("build.sh", Data(buildScript(stem: stem, cache: cache).utf8)),
+            // The traced graph, for `--graph DIR/graph.json`: this model at this batch, with no Swift to run.
+            ("graph.json", graph),
             (TuningManifest.fileName, try manifest.encoded()),
         ]
         for (name, data) in files { try AtomicFile.write(data, to: directory.appendingPathComponent(name)) }

@@ -29,6 +29,8 @@ public struct TuningManifest: Codable, Sendable, Equatable {
     public var abiVersion: Int
     /// Distinct kernel functions in the C.
     public var kernelCount: Int
+    /// The model description or graph file, for models that are not built in.
+    public var model: ModelRecord?
 
     /// The manifest of a program compiled with `compile --out`.
     public init(workload: String, variant: SimSiamVariant, lowered: LoweredProgram, abiVersion: Int) {
@@ -60,12 +62,12 @@ public struct TuningManifest: Codable, Sendable, Equatable {
                               checkNumerics: checkNumerics, tuningHooks: true)
     }
 
-    /// The workload it names.
+    /// The workload it names: built in, or rebuilt from the model record.
     public func resolvedWorkload() throws -> Workload {
-        guard let workload = Workload.named(workload) else {
+        if model == nil && Workload.named(workload) == nil {
             throw CompileError("\(Self.fileName): unknown workload \"\(workload)\"; this simsiamc knows \(Workload.choices)")
         }
-        return workload
+        return try LoadedModel.restore(name: workload, record: model).workload
     }
 
     func encoded() throws -> Data {
