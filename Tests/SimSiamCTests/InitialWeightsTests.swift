@@ -217,6 +217,21 @@ extension TrainerTests {
 
         // MARK: eval --init
 
+        /// Projector and predictor alone leave eval without a backbone: refused, naming what is missing.
+        @Test func evalInitRefusesAFileWithoutTheWholeBackbone() throws {
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let heads = try freshState(seed: 2).exportTensors(includeGradients: false).filter { !$0.name.hasPrefix(InitialWeights.backbonePrefix) }
+            let weights = try write(heads, to: directory.appendingPathComponent("heads.safetensors"))
+            let images = directory.appendingPathComponent("images")
+            try SyntheticFashionMNIST.write(to: images, train: 8, test: 4)
+            var command = try SimSiamCommand.parseAsRoot(["eval", "--init", weights.path, "--workload", "tiny", "--data", images.path])
+            let text = message { try command.run() }
+            #expect(text.hasPrefix("eval --init \(weights.path): the backbone of tiny needs tensors the file lacks: backbone.conv1.weight, "),
+                    "\(text)")
+            #expect(text.hasSuffix("; save the whole backbone's state_dict"), "\(text)")
+        }
+
         /// `eval --init` on a backbone-only file writes the same features as the
         /// trained state they came from.
         @Test func evalInitWritesTheFeaturesOfTheLoadedBackbone() throws {
