@@ -61,6 +61,16 @@ import Testing
         let linearNoBias = (x: p("linear_nobias.x", [3, 5]), w: p("linear_nobias.w", [2, 5]))
         let cosine = (a: p("cos.a", [3, 4]), b: p("cos.b", [3, 4]))
         let scale = p("scale.x", [3, 4])
+        // Max pooling: the ImageNet stem's 3x3/2 with -inf padding (on odd and even sizes, so the
+        // last window is clipped or not), disjoint 2x2 windows, and overlapping 3x3/1 windows
+        // whose dx sums several dy per element.
+        let maxPools: [(String, Int, (kernel: Int, stride: Int, padding: Int), Shape)] = [
+            ("maxpool_3s2p1", p("maxpool_3s2p1.x", [2, 3, 7, 6]), (3, 2, 1), [2, 3, 4, 3]),
+            ("maxpool_2s2", p("maxpool_2s2.x", [2, 2, 5, 4]), (2, 2, 0), [2, 2, 2, 2]),
+            ("maxpool_3s1p1", p("maxpool_3s1p1.x", [3, 2, 4, 5]), (3, 1, 1), [3, 2, 4, 5]),
+        ]
+        // A convolution with a bias (Conv2d(bias: true)): the bias's gradient sums over N, H, W.
+        let biasedConv = (x: p("conv_bias.x", [3, 2, 5, 5]), layer: Conv2d(m, "conv_bias", 2, 4, kernel: 3, stride: 2, padding: 1, bias: true))
 
         let g = GraphBuilder(name: "op-gallery", model: m, training: true)
         func v(_ index: Int) -> Tensor { g.parameter(index) }
@@ -103,6 +113,12 @@ import Testing
         term("linear_nobias", v(linearNoBias.x).linear(v(linearNoBias.w)))
         terms.append(v(cosine.a).cosineSimilarity(v(cosine.b)).mean())
         term("scale", v(scale).scaled(by: -1.7))
+        for (name, x, pool, expected) in maxPools {
+            let y = v(x).maxPool2d(kernel: pool.kernel, stride: pool.stride, padding: pool.padding, label: name)
+            precondition(y.shape == expected, "\(name): \(y.shape), expected \(expected)")
+            term(name, y)
+        }
+        term("conv_bias", biasedConv.layer(v(biasedConv.x)))
         g.output("loss", terms.dropFirst().reduce(terms[0]) { $0.adding($1) })
         return try g.finish()
     }
