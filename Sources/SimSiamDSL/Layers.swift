@@ -154,7 +154,8 @@ public struct Sequential: Layer {
 
 /// Appends numbered layers to a `Sequential` under construction.
 public final class SequentialBuilder {
-    let model: Model
+    /// The model the layers declare their parameters in.
+    public let model: Model
     let name: String
     fileprivate(set) var layers: [any Layer] = []
 
@@ -176,5 +177,11 @@ public final class SequentialBuilder {
 
     public func relu(file: String = #fileID, line: Int = #line) {
         layers.append(ReLU(nextName, file: file, line: line))
+    }
+
+    /// Appends a layer of your own, built with its state_dict name `<name>.<index>`:
+    /// `s.layer { name in MyLayer(s.model, name, 64) }`.
+    public func layer(_ make: (String) -> any Layer) {
+        layers.append(make(nextName))
     }
 }
