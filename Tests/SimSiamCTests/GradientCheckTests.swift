@@ -229,6 +229,37 @@ import Testing
         }
     }
 
+    /// The ImageNet stem (7x7/2 convolution, BN, ReLU, 3x3/2 max-pool) and Bottleneck blocks
+    /// (with and without a downsample) in a whole SimSiam step, through fusion and the memory
+    /// plan: every trainable tensor's gradient against finite differences.
+    @Test(arguments: KernelStrategy.allCases)
+    func bottleneckResNetGradientMatchesFiniteDifferences(kernels: KernelStrategy) throws {
+        let m = Model()
+        let backbone = ResNet(m, imageNetStemFrom: 1, stemWidth: 4, block: .bottleneck, stages: [
+            .init(width: 2, blocks: 2, stride: 1), .init(width: 3, blocks: 1, stride: 2),
+        ])
+        let simsiam = SimSiam(model: m, backbone: backbone, projector: Heads.projector(m, backbone.featureDimension, 8, layers: 2),
+                              predictor: Heads.predictor(m, 8, hidden: 4), imageShape: [1, 16, 16],
+                              variant: SimSiamVariant(stopGradient: false))
+        let lowered = try Lowering.lower(forward: try simsiam.trainingGraph(name: "bottleneck-resnet", batch: 4), features: nil,
+                                         options: CodegenOptions(precision: .float64, kernels: kernels))
+        for name in ["max_pool2d_fwd__backbone_maxpool(", "max_pool2d_bwd__backbone_maxpool(", "conv2d_fwd__backbone_layer1_0_conv3("] {
+            #expect(lowered.generated.source.contains("static void " + name), "no kernel \(name)")
+        }
+        let compiled = try Compiler.build(lowered, cache: quickTestCache)
+        let state = ModelState(library: compiled.library)
+        state.initialize(seed: 3)
+        var random = TestRandom(seed: 5)
+        try state.randomizeBatchNormAffine(&random)
+        let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
+        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 6, directionsPerTensor: 2)
+        #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
+        #expect(errors.contains { $0.name == "backbone.layer1.0.conv3.weight" } && errors.contains { $0.name == "backbone.layer2.0.downsample.0.weight" })
+        for (name, error) in errors {
+            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        }
+    }
+
     /// With the cut, the predictor's gradients are still true derivatives (the
     /// targets do not depend on it); the encoder's are not.
     @Test func stopGradientChangesOnlyTheEncoderGradient() throws {
