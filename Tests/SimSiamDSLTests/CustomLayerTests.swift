@@ -103,3 +103,30 @@ struct ChannelAffine: Layer {
         #expect(try g.finish().state.parameters.map(\.name) == ["head.0.scale", "head.0.shift"])
     }
 }
+
+/// The README's example layer, verbatim: a 1x1 convolution whose bias is never trained.
+struct FrozenBiasConv1x1: Layer {   // a 1x1 convolution whose bias is never trained
+    let name: String, weight: Parameter, bias: Parameter
+    init(_ m: Model, _ name: String, _ inChannels: Int, _ outChannels: Int) {
+        self.name = name
+        weight = m.parameter("\(name).weight", [outChannels, inChannels, 1, 1], initializer: .kaimingNormalFanOut)
+        bias = m.parameter("\(name).bias", [outChannels], initializer: .constant(0), trainable: false)
+    }
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        x.conv2d(x.value(of: weight), label: name).addingChannelBias(x.value(of: bias), label: name)
+    }
+}
+
+@Suite struct ReadmeLayerTests {
+    @Test func theReadmeLayerTraces() throws {
+        let m = Model()
+        let layer = FrozenBiasConv1x1(m, "proj", 3, 5)
+        let g = GraphBuilder(name: "readme", model: m, training: true)
+        let y = layer(g.input("x", [2, 3, 4, 4]))
+        g.output("y", y)
+        let state = try g.finish().state
+        #expect(y.shape == [2, 5, 4, 4])
+        #expect(state.parameters.map(\.name) == ["proj.weight", "proj.bias"])
+        #expect(state.parameters.map(\.isTrainable) == [true, false])
+    }
+}
