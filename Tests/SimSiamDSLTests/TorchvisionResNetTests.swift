@@ -15,8 +15,7 @@ import SimSiamDSL  // public API only
 
     /// model -> (names in state_dict order, name -> entry).
     static func torchvision() throws -> [String: (order: [String], entries: [String: Entry])] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/torchvision_resnet_state_dicts.txt")
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/torchvision_resnet_state_dicts", withExtension: "txt"))
         var models: [String: (order: [String], entries: [String: Entry])] = [:]
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: " ").map(String.init)
