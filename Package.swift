@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "simsiamc", dependencies: ["SimSiamCLI"]),
 
         .testTarget(name: "SimSiamIRTests", dependencies: ["SimSiamIR"]),
-        .testTarget(name: "SimSiamDSLTests", dependencies: ["SimSiamDSL"]),
+        .testTarget(name: "SimSiamDSLTests", dependencies: ["SimSiamDSL"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SimSiamPassesTests", dependencies: ["SimSiamPasses", "SimSiamDSL"]),
         .testTarget(
             name: "SimSiamCodegenTests", dependencies: ["SimSiamCodegen", "SimSiamDSL", "SimSiamToolchain"],

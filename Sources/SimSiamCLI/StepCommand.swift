@@ -82,7 +82,9 @@ struct StepCommand: ParsableCommand {
         let loss = try state.trainStep(inputs: inputs, groupLR: Array(repeating: rate, count: compiled.library.groupNames.count),
                                        weightDecay: weightDecay ?? workload.weightDecay, momentum: momentum)
         let seconds = Date().timeIntervalSince(start)
-        let results = [(name: "loss", tensor: HostTensor(shape: [], floats: [Float(loss)]))]
+        // The loss in the library's own precision: a float64 build is compared to 1e-9 and beyond.
+        let lossTensor = compiled.library.scalarBytes == 8 ? HostTensor(shape: [], doubles: [loss]) : HostTensor(shape: [], floats: [Float(loss)])
+        let results = [(name: "loss", tensor: lossTensor)]
             + state.exportTensors(includeGradients: true)
         try SafeTensors.write(results, metadata: ["workload": workload.name, "lr": "\(rate)"], to: URL(fileURLWithPath: out))
         say(String(format: "loss %.7f  (step %.3f s, lr %g)  -> %@", loss, seconds, rate, out))

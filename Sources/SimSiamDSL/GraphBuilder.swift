@@ -20,12 +20,15 @@ public final class GraphBuilder {
     /// Training mode: BN uses batch statistics and updates running estimates.
     public let training: Bool
     public private(set) var graph: Graph
+    /// The model traced, to reject another model's `Parameter`.
+    private let model: ObjectIdentifier
     private var parameterValues: [Int: ValueID] = [:]
     private var firstError: DSLError?
 
     public init(name: String, model: Model, training: Bool) {
         self.training = training
         self.graph = Graph(name: name, state: model.state)
+        self.model = ObjectIdentifier(model)
     }
 
     /// Declares a graph input such as a view of the batch.
@@ -43,6 +46,25 @@ public final class GraphBuilder {
         let id = graph.append(.parameter(index), [], resultShapes: [shape], label: graph.state.parameters[index].name, origin: nil)[0]
         parameterValues[index] = id
         return Tensor(builder: self, id: id, shape: shape)
+    }
+
+    /// The value of a `Parameter` of this graph's model; a broken tensor (and a recorded
+    /// error) for another model's parameter or one declared after tracing began.
+    public func value(of parameter: Parameter, file: String = #fileID, line: Int = #line) -> Tensor {
+        let origin = SourceLocation(fileID: file, line: line)
+        func broken(_ message: String) -> Tensor {
+            if firstError == nil {
+                firstError = DSLError(op: "parameter", label: parameter.name, origin: origin, message: "\(parameter.shape) \(message)")
+            }
+            return Tensor(builder: self, id: nil, shape: parameter.shape)
+        }
+        guard parameter.model == model else {
+            return broken("belongs to another Model than the one graph \"\(graph.name)\" traces")
+        }
+        guard graph.state.parameters.indices.contains(parameter.index) else {
+            return broken("was declared after graph \"\(graph.name)\" began tracing; declare parameters when the layer is constructed")
+        }
+        return self.parameter(parameter.index)
     }
 
     /// Applies `op`; returns broken tensors (and records the error) when the shapes do not fit.

@@ -5,26 +5,54 @@ public protocol Layer {
     func callAsFunction(_ x: Tensor) -> Tensor
 }
 
-/// conv2d without bias (every convolution of the reference workloads).
+/// conv2d, without a bias by default (every convolution of the reference workloads).
+/// With `bias: true` it also declares `<name>.bias` [out], initialised like PyTorch's
+/// Conv2d bias: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in * kernel * kernel.
 public struct Conv2d: Layer {
     public let name: String
     public let stride: Int
     public let padding: Int
     let weight: Int
+    let bias: Int?
     let origin: SourceLocation
 
     public init(_ model: Model, _ name: String, _ inChannels: Int, _ outChannels: Int, kernel: Int,
-                stride: Int = 1, padding: Int = 0, file: String = #fileID, line: Int = #line) {
+                stride: Int = 1, padding: Int = 0, bias: Bool = false, file: String = #fileID, line: Int = #line) {
         self.name = name
         self.stride = stride
         self.padding = padding
         self.weight = model.declareParameter("\(name).weight", [outChannels, inChannels, kernel, kernel], .kaimingNormalFanOut)
+        self.bias = bias ? model.declareParameter("\(name).bias", [outChannels], .uniformFanIn(fanIn: inChannels * kernel * kernel)) : nil
         self.origin = SourceLocation(fileID: file, line: line)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.conv2d(x.builder.parameter(weight), stride: stride, padding: padding, label: name,
-                 file: origin.fileID, line: origin.line)
+        let y = x.conv2d(x.builder.parameter(weight), stride: stride, padding: padding, label: name,
+                         file: origin.fileID, line: origin.line)
+        // A separate op keeps the convolution kernels (and graphs without a bias) unchanged.
+        return bias.map { y.addingChannelBias(x.builder.parameter($0), label: name, file: origin.fileID, line: origin.line) } ?? y
+    }
+}
+
+/// PyTorch's MaxPool2d (floor mode, padding counts as -inf, ties to the first maximum).
+public struct MaxPool2d: Layer {
+    public let name: String
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    let origin: SourceLocation
+
+    /// `stride` defaults to `kernel`, as in PyTorch; `padding` may be at most kernel / 2.
+    public init(_ name: String, kernel: Int, stride: Int? = nil, padding: Int = 0, file: String = #fileID, line: Int = #line) {
+        self.name = name
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+        self.origin = SourceLocation(fileID: file, line: line)
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.maxPool2d(kernel: kernel, stride: stride, padding: padding, label: name, file: origin.fileID, line: origin.line)
     }
 }
 
@@ -126,7 +154,8 @@ public struct Sequential: Layer {
 
 /// Appends numbered layers to a `Sequential` under construction.
 public final class SequentialBuilder {
-    let model: Model
+    /// The model the layers declare their parameters in.
+    public let model: Model
     let name: String
     fileprivate(set) var layers: [any Layer] = []
 
@@ -148,5 +177,11 @@ public final class SequentialBuilder {
 
     public func relu(file: String = #fileID, line: Int = #line) {
         layers.append(ReLU(nextName, file: file, line: line))
+    }
+
+    /// Appends a layer of your own, built with its state_dict name `<name>.<index>`:
+    /// `s.layer { name in MyLayer(s.model, name, 64) }`.
+    public func layer(_ make: (String) -> any Layer) {
+        layers.append(make(nextName))
     }
 }

@@ -60,6 +60,19 @@ extension Tensor {
         apply(.crossEntropySimilarity, [target], label: label, file: file, line: line)
     }
 
+    /// PyTorch's `max_pool2d` of [N, C, H, W]: the max of each `kernel` x `kernel` window,
+    /// windows `stride` apart (default: `kernel`), padding counting as -inf (at most
+    /// kernel / 2), output size rounded down; gradients go to the first maximum of a window.
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, label: String = "",
+                          file: String = #fileID, line: Int = #line) -> Tensor {
+        apply(.maxPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding), label: label, file: file, line: line)
+    }
+
+    /// x [N, C, H, W] or [N, C] plus `bias` [C] per channel (a convolution's bias).
+    public func addingChannelBias(_ bias: Tensor, label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
+        apply(.channelBias, [bias], label: label, file: file, line: line)
+    }
+
     /// The mean of all elements, a scalar.
     public func mean(label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
         apply(.mean, label: label, file: file, line: line)

@@ -6,12 +6,15 @@ public enum Initializer: Hashable, Sendable, CustomStringConvertible, Codable {
     case uniformFanIn(fanIn: Int)
     /// Every element equal to the value (BN gamma 1, beta 0, zero-init residual gamma 0).
     case constant(Double)
+    /// Normal(0, std), e.g. `nn.init.normal_(w, std=0.01)`.
+    case normal(std: Double)
 
     public var description: String {
         switch self {
         case .kaimingNormalFanOut: "kaiming_normal(fan_out)"
         case .uniformFanIn(let fanIn): "uniform(fan_in=\(fanIn))"
         case .constant(let value): "constant(\(value))"
+        case .normal(let std): "normal(std=\(std))"
         }
     }
 }

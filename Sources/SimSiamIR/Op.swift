@@ -80,6 +80,12 @@ public enum Op: Hashable, Sendable, Codable {
     case crossEntropySimilarity
     /// x -> scalar mean of all elements.
     case mean
+    /// x [N,C,H,W] -> y [N,C,Ho,Wo], the max of each kernel x kernel window (PyTorch's
+    /// MaxPool2d: padding counts as -inf, Ho = floor((H + 2 padding - kernel) / stride) + 1,
+    /// ties go to the first maximum in row-major window order).
+    case maxPool2d(kernel: Int, stride: Int, padding: Int)
+    /// (x [N,C,H,W], b [C]) -> x + b per channel (also for x [N,C]): a convolution's bias.
+    case channelBias
 
     // MARK: Backward (created by autodiff only)
     /// (dy [N,O,Ho,Wo], w [O,C,k,k]) -> dx [N,C,H,W]; H and W are given because
@@ -117,6 +123,11 @@ public enum Op: Hashable, Sendable, Codable {
     case crossEntropySimilarityBackward(wrt: Int)
     /// (dscalar, ) -> [shape] filled with dscalar / count
     case meanBackward(Shape)
+    /// (dy [N,C,Ho,Wo], x [N,C,H,W]) -> dx: each dy goes to its window's argmax, found
+    /// again from x with the forward's scan order (no saved indices).
+    case maxPool2dBackward(kernel: Int, stride: Int, padding: Int)
+    /// dy [N,C,...] -> db [C] = the sum of dy over everything but the channel.
+    case channelBiasBackward
     /// (g) -> nothing: adds g into the gradient of parameter `index`.
     case accumulateGradient(parameter: Int)
 
@@ -138,6 +149,8 @@ public enum Op: Hashable, Sendable, Codable {
         case .cosineSimilarity: "cosine_similarity"
         case .crossEntropySimilarity: "cross_entropy_similarity"
         case .mean: "mean"
+        case .maxPool2d: "max_pool2d"
+        case .channelBias: "bias_add"
         case .conv2dBackwardData(_, _, _, _, let accumulates): accumulates ? "conv2d_bwd_data_add" : "conv2d_bwd_data"
         case .conv2dBackwardWeight: "conv2d_bwd_weight"
         case .batchNormBackwardData: "batch_norm_bwd_data"
@@ -152,6 +165,8 @@ public enum Op: Hashable, Sendable, Codable {
         case .cosineSimilarityBackward(_, let wrt): wrt == 0 ? "cosine_similarity_bwd_a" : "cosine_similarity_bwd_b"
         case .crossEntropySimilarityBackward(let wrt): wrt == 0 ? "cross_entropy_similarity_bwd_p" : "cross_entropy_similarity_bwd_z"
         case .meanBackward: "mean_bwd"
+        case .maxPool2dBackward: "max_pool2d_bwd"
+        case .channelBiasBackward: "bias_add_bwd"
         case .accumulateGradient: "accumulate_grad"
         }
     }

@@ -67,6 +67,7 @@ public enum Printer {
         case .conv2dBackwardWeight(let stride, let padding, let kernel): "stride=\(stride), padding=\(padding), kernel=\(kernel)"
         case .batchNormBackwardData(let affine): "affine=\(affine)"
         case .globalAveragePoolBackward(let h, let w): "input=\(h)x\(w)"
+        case .maxPool2d(let k, let s, let p), .maxPool2dBackward(let k, let s, let p): "kernel=\(k), stride=\(s), padding=\(p)"
         case .cosineSimilarityBackward(let eps, _): "eps=\(eps)"
         case .accumulateGradient(let p): graph.state.parameters[p].name
         default: ""

@@ -113,6 +113,15 @@ public enum ShapeInference {
         case .mean:
             try expectOperands(1...1)
             return [[]]
+        case .maxPool2d(let kernel, let stride, let padding):
+            try expectOperands(1...1)
+            try expectRank(operands[0], [4], "input")
+            return [try maxPoolOutput(operands[0], kernel: kernel, stride: stride, padding: padding)]
+        case .channelBias:
+            try expectOperands(2...2)
+            try expectRank(operands[0], [2, 4], "input")
+            try expectSame(operands[1], [operands[0][1]], "bias and the input's channel count")
+            return [operands[0]]
 
         case .conv2dBackwardData(let stride, let padding, let height, let width, let accumulates):
             try expectOperands(accumulates ? 3...3 : 2...2)
@@ -190,6 +199,16 @@ public enum ShapeInference {
             try expectSame(operands[1], operands[2], "operand shapes")
             try expectSame(operands[0], [operands[1][0]], "gradient and batch")
             return [operands[1]]
+        case .maxPool2dBackward(let kernel, let stride, let padding):
+            try expectOperands(2...2)
+            let dy = operands[0], x = operands[1]
+            try expectRank(x, [4], "input")
+            try expectSame(dy, try maxPoolOutput(x, kernel: kernel, stride: stride, padding: padding), "output gradient and pooled input")
+            return [x]
+        case .channelBiasBackward:
+            try expectOperands(1...1)
+            try expectRank(operands[0], [2, 4], "output gradient")
+            return [[operands[0][1]]]
         case .meanBackward(let shape):
             try expectOperands(1...1)
             try expectSame(operands[0], [], "gradient of a mean (a scalar)")
@@ -200,5 +219,19 @@ public enum ShapeInference {
             try expectSame(operands[0], state.parameters[index].shape, "gradient and parameter \(state.parameters[index].name)")
             return []
         }
+    }
+
+    /// PyTorch's MaxPool2d output size (floor mode). Padding is at most half the kernel, as
+    /// PyTorch requires, so every window holds at least one element of x.
+    static func maxPoolOutput(_ x: Shape, kernel: Int, stride: Int, padding: Int) throws(ShapeError) -> Shape {
+        guard kernel >= 1, stride >= 1, padding >= 0, padding <= kernel / 2 else {
+            throw ShapeError("max_pool2d: kernel \(kernel), stride \(stride), padding \(padding) out of range for input \(x) (padding at most kernel / 2)")
+        }
+        let outH = (x[2] + 2 * padding - kernel) / stride + 1
+        let outW = (x[3] + 2 * padding - kernel) / stride + 1
+        guard x[2] + 2 * padding >= kernel, x[3] + 2 * padding >= kernel else {
+            throw ShapeError("max_pool2d: kernel \(kernel) does not fit input \(x) with padding \(padding)")
+        }
+        return [x[0], x[1], outH, outW]
     }
 }

@@ -11,7 +11,8 @@ enum VJPRules {
     /// `false` would act as a hidden stop-gradient.
     static func isDifferentiable(_ op: Op, operand index: Int) -> Bool {
         switch op {
-        case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .crossEntropySimilarity, .mean:
+        case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .crossEntropySimilarity, .mean,
+             .maxPool2d, .channelBias:
             true
         case .batchNorm(let attributes):
             attributes.training
@@ -24,7 +25,8 @@ enum VJPRules {
         // Ops that autodiff itself emits; the compiler takes first derivatives only.
         case .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackwardBeta,
              .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData, .linearBackwardWeight,
-             .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient:
+             .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient,
+             .maxPool2dBackward, .channelBiasBackward:
             false
         }
     }
@@ -73,13 +75,18 @@ enum VJPRules {
             return emit(.crossEntropySimilarityBackward(wrt: index), [dy, operands[0], operands[1]])
         case .mean:
             return emit(.meanBackward(graph.shape(of: operands[0])), [dy])
+        case .maxPool2d(let kernel, let stride, let padding):
+            // Reads x, not y: the backward kernel finds each window's argmax again.
+            return emit(.maxPool2dBackward(kernel: kernel, stride: stride, padding: padding), [dy, operands[0]])
+        case .channelBias:
+            return index == 0 ? dy : emit(.channelBiasBackward, [dy])
         case .stopGradient:
             // Only reached when stop-gradient is treated as the identity (to count what it prunes).
             return dy
         case .input, .parameter, .fill, .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma,
              .batchNormBackwardBeta, .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData,
              .linearBackwardWeight, .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward,
-             .accumulateGradient:
+             .accumulateGradient, .maxPool2dBackward, .channelBiasBackward:
             preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable excludes it")
         }
     }

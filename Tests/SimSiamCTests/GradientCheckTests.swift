@@ -61,6 +61,16 @@ import Testing
         let linearNoBias = (x: p("linear_nobias.x", [3, 5]), w: p("linear_nobias.w", [2, 5]))
         let cosine = (a: p("cos.a", [3, 4]), b: p("cos.b", [3, 4]))
         let scale = p("scale.x", [3, 4])
+        // Max pooling: the ImageNet stem's 3x3/2 with -inf padding (on odd and even sizes, so the
+        // last window is clipped or not), disjoint 2x2 windows, and overlapping 3x3/1 windows
+        // whose dx sums several dy per element.
+        let maxPools: [(String, Int, (kernel: Int, stride: Int, padding: Int), Shape)] = [
+            ("maxpool_3s2p1", p("maxpool_3s2p1.x", [2, 3, 7, 6]), (3, 2, 1), [2, 3, 4, 3]),
+            ("maxpool_2s2", p("maxpool_2s2.x", [2, 2, 5, 4]), (2, 2, 0), [2, 2, 2, 2]),
+            ("maxpool_3s1p1", p("maxpool_3s1p1.x", [3, 2, 4, 5]), (3, 1, 1), [3, 2, 4, 5]),
+        ]
+        // A convolution with a bias (Conv2d(bias: true)): the bias's gradient sums over N, H, W.
+        let biasedConv = (x: p("conv_bias.x", [3, 2, 5, 5]), layer: Conv2d(m, "conv_bias", 2, 4, kernel: 3, stride: 2, padding: 1, bias: true))
 
         let g = GraphBuilder(name: "op-gallery", model: m, training: true)
         func v(_ index: Int) -> Tensor { g.parameter(index) }
@@ -103,6 +113,12 @@ import Testing
         term("linear_nobias", v(linearNoBias.x).linear(v(linearNoBias.w)))
         terms.append(v(cosine.a).cosineSimilarity(v(cosine.b)).mean())
         term("scale", v(scale).scaled(by: -1.7))
+        for (name, x, pool, expected) in maxPools {
+            let y = v(x).maxPool2d(kernel: pool.kernel, stride: pool.stride, padding: pool.padding, label: name)
+            precondition(y.shape == expected, "\(name): \(y.shape), expected \(expected)")
+            term(name, y)
+        }
+        term("conv_bias", biasedConv.layer(v(biasedConv.x)))
         g.output("loss", terms.dropFirst().reduce(terms[0]) { $0.adding($1) })
         return try g.finish()
     }
@@ -208,6 +224,37 @@ import Testing
     func wholeSimSiamGradientMatchesFiniteDifferences(kernels: KernelStrategy) throws {
         let errors = try tinyFiniteDifferenceErrors(stopGradient: false, kernels: kernels)
         #expect(errors.count == 30)  // every trainable tensor of the tiny model; the frozen bias is excluded
+        for (name, error) in errors {
+            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        }
+    }
+
+    /// The ImageNet stem (7x7/2 convolution, BN, ReLU, 3x3/2 max-pool) and Bottleneck blocks
+    /// (with and without a downsample) in a whole SimSiam step, through fusion and the memory
+    /// plan: every trainable tensor's gradient against finite differences.
+    @Test(arguments: KernelStrategy.allCases)
+    func bottleneckResNetGradientMatchesFiniteDifferences(kernels: KernelStrategy) throws {
+        let m = Model()
+        let backbone = ResNet(m, imageNetStemFrom: 1, stemWidth: 4, block: .bottleneck, stages: [
+            .init(width: 2, blocks: 2, stride: 1), .init(width: 3, blocks: 1, stride: 2),
+        ])
+        let simsiam = SimSiam(model: m, backbone: backbone, projector: Heads.projector(m, backbone.featureDimension, 8, layers: 2),
+                              predictor: Heads.predictor(m, 8, hidden: 4), imageShape: [1, 16, 16],
+                              variant: SimSiamVariant(stopGradient: false))
+        let lowered = try Lowering.lower(forward: try simsiam.trainingGraph(name: "bottleneck-resnet", batch: 4), features: nil,
+                                         options: CodegenOptions(precision: .float64, kernels: kernels))
+        for name in ["max_pool2d_fwd__backbone_maxpool(", "max_pool2d_bwd__backbone_maxpool(", "conv2d_fwd__backbone_layer1_0_conv3("] {
+            #expect(lowered.generated.source.contains("static void " + name), "no kernel \(name)")
+        }
+        let compiled = try Compiler.build(lowered, cache: quickTestCache)
+        let state = ModelState(library: compiled.library)
+        state.initialize(seed: 3)
+        var random = TestRandom(seed: 5)
+        try state.randomizeBatchNormAffine(&random)
+        let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
+        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 6, directionsPerTensor: 2)
+        #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
+        #expect(errors.contains { $0.name == "backbone.layer1.0.conv3.weight" } && errors.contains { $0.name == "backbone.layer2.0.downsample.0.weight" })
         for (name, error) in errors {
             #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
         }

@@ -32,6 +32,33 @@ import Testing
         }
     }
 
+    @Test func maxPoolFollowsPyTorchsFloorModeAndPaddingLimit() throws {
+        // torchvision's stem pool on a 112x112 map, and odd sizes rounding down.
+        #expect(try shapes(.maxPool2d(kernel: 3, stride: 2, padding: 1), [[2, 64, 112, 112]]) == [[2, 64, 56, 56]])
+        #expect(try shapes(.maxPool2d(kernel: 3, stride: 2, padding: 1), [[1, 2, 7, 6]]) == [[1, 2, 4, 3]])
+        #expect(try shapes(.maxPool2d(kernel: 2, stride: 2, padding: 0), [[1, 2, 5, 5]]) == [[1, 2, 2, 2]])
+        #expect(try shapes(.maxPool2dBackward(kernel: 3, stride: 2, padding: 1), [[1, 2, 4, 3], [1, 2, 7, 6]]) == [[1, 2, 7, 6]])
+        #expect {
+            try shapes(.maxPool2d(kernel: 3, stride: 2, padding: 2), [[1, 2, 8, 8]])
+        } throws: { "\($0)".contains("max_pool2d") && "\($0)".contains("padding 2") }
+        #expect {
+            try shapes(.maxPool2d(kernel: 5, stride: 1, padding: 0), [[1, 2, 4, 8]])
+        } throws: { "\($0)".contains("max_pool2d") && "\($0)".contains("[1,2,4,8]") }
+        #expect(throws: ShapeError.self) { try shapes(.maxPool2d(kernel: 2, stride: 2, padding: 0), [[4, 8]]) }
+        #expect(throws: ShapeError.self) {
+            try shapes(.maxPool2dBackward(kernel: 3, stride: 2, padding: 1), [[1, 2, 3, 3], [1, 2, 7, 6]])
+        }
+    }
+
+    @Test func channelBiasNeedsOneValuePerChannel() throws {
+        #expect(try shapes(.channelBias, [[2, 8, 5, 5], [8]]) == [[2, 8, 5, 5]])
+        #expect(try shapes(.channelBias, [[2, 8], [8]]) == [[2, 8]])
+        #expect(try shapes(.channelBiasBackward, [[2, 8, 5, 5]]) == [[8]])
+        #expect {
+            try shapes(.channelBias, [[2, 8, 5, 5], [4]])
+        } throws: { "\($0)".contains("bias_add") && "\($0)".contains("[4]") && "\($0)".contains("[8]") }
+    }
+
     @Test func linearAndCosineRules() throws {
         #expect(try shapes(.linear, [[4, 8], [16, 8], [16]]) == [[4, 16]])
         #expect(throws: ShapeError.self) { try shapes(.linear, [[4, 8], [16, 7]]) }

@@ -94,4 +94,33 @@ import SimSiamDSL
         }
         #expect(takers == summary.convolutionMoments)
     }
+
+    /// The ImageNet stem's max-pool and a biased convolution pass through fusion as they are:
+    /// the BN+ReLU before the pool still fuses (the pool's backward reads the fused output),
+    /// and a BN after a bias does not take the convolution's moments, which lack the bias.
+    @Test func poolsAndBiasesPassThroughAndKeepBNStatisticsHonest() throws {
+        let model = Model()
+        let stem = Conv2d(model, "stem", 1, 4, kernel: 7, stride: 2, padding: 3)
+        let stemBN = BatchNorm(model, "stem_bn", 4)
+        let biased = Conv2d(model, "biased", 4, 4, kernel: 3, padding: 1, bias: true)
+        let biasedBN = BatchNorm(model, "biased_bn", 4)
+        let g = GraphBuilder(name: "pool-bias", model: model, training: true)
+        let pooled = stemBN(stem(g.input("x", [2, 1, 16, 16]))).relu().maxPool2d(kernel: 3, stride: 2, padding: 1, label: "pool")
+        let y = biasedBN(biased(pooled)).globalAveragePool()
+        g.output("loss", y.cosineSimilarity(g.input("t", [2, 4])).mean())
+        let (graph, _) = try Autodiff.differentiate(try g.finish())
+        let (fused, summary) = try Fusion.fuse(graph)
+        for mnemonic in ["max_pool2d", "max_pool2d_bwd", "bias_add", "bias_add_bwd"] {
+            #expect(fused.nodes.count { $0.op.mnemonic == mnemonic } == 1, "\(mnemonic) in the fused graph")
+        }
+        #expect(summary.batchNormReLU == 1 && summary.convolutionMoments == 1)
+        let pool = try #require(fused.nodes.first { $0.op.mnemonic == "max_pool2d" })
+        #expect(fused.producer(of: pool.operands[0]).op.mnemonic == "batch_norm_train_relu")
+        let poolBackward = try #require(fused.nodes.first { $0.op.mnemonic == "max_pool2d_bwd" })
+        #expect(poolBackward.operands[1] == pool.operands[0], "the pool's backward reads x, the fused BN+ReLU output")
+        for node in fused.nodes {
+            guard case .batchNorm(let a) = node.op, node.label == "biased_bn" else { continue }
+            #expect(!a.momentsOperand && fused.producer(of: node.operands[0]).op == .channelBias)
+        }
+    }
 }

@@ -125,6 +125,10 @@ struct KernelEmitter {
         case .crossEntropySimilarityBackward(let wrt): crossEntropySimilarityBackward(wrt: wrt)
         case .mean: mean()
         case .meanBackward: meanBackward()
+        case .maxPool2d(let kernel, let stride, let padding): maxPool2d(kernel: kernel, stride: stride, padding: padding)
+        case .maxPool2dBackward(let kernel, let stride, let padding): maxPool2dBackward(kernel: kernel, stride: stride, padding: padding)
+        case .channelBias: channelBias()
+        case .channelBiasBackward: channelBiasBackward()
         }
     }
 }

@@ -27,6 +27,8 @@ struct InitializerEmitter {
                 c.line("init_uniform(\(target), \(1 / sqrt(Double(fanIn))), seed, \(index));  /* \(p.name): uniform(+-1/sqrt(\(fanIn))) */")
             case .constant(let value):
                 c.line("init_constant(\(target), \(value));  /* \(p.name) */")
+            case .normal(let std):
+                c.line("init_normal(\(target), \(std), seed, \(index));  /* \(p.name): normal(std \(std)) */")
             }
         }
         for (index, b) in state.buffers.enumerated() {
