@@ -31,6 +31,14 @@ modules, and the reference's state_dicts into `simsiamc train/eval --init`.
         runs `simsiamc eval --init FILE --workload NAME --features-out` and
         compares the features with the reference backbone's.
 
+    python3 scripts/pytorch_weights.py torchvision --model FILE.swift --arch resnet50
+            --image-size S --simsiamc PATH [--images N] [--keep DIR]
+        A real torchvision backbone: torchvision's `resnet50` (or 18, 34) with
+        random BN statistics, its state_dict saved whole (`fc.*` included),
+        into `simsiamc eval --init FILE --model FILE.swift` (a description
+        whose backbone is `ResNet.resnet50`, e.g. examples/resnet50.swift);
+        features compared with torchvision's model with `fc` = Identity.
+
 Feature agreement: max |a - b| / max |b| over all features, at most 1e-4
 (float32 kernels summing in another order). Exits 1 on any failure.
 Needs torch (CPU is enough); safetensors.torch is used when installed, the
@@ -108,10 +116,11 @@ def load_into_reference(checkpoint: str, cfg: ref.Config) -> ref.SimSiam:
     return model
 
 
-def write_images(path: str, count: int, cfg: ref.Config, seed: int) -> np.ndarray:
-    """An .npz of `count` random uint8 images (half train, half held out) with labels; returns the held-out images."""
+def write_images(path: str, count: int, shape: Tuple[int, int, int], seed: int) -> np.ndarray:
+    """An .npz of `count` random uint8 images of `shape` (C, H, W), half train, half held out, with labels;
+    returns the held-out images (N x H x W grey, N x H x W x C colour)."""
     rng = np.random.default_rng(seed)
-    c, h, w = cfg.input_shape
+    c, h, w = shape
     shape = (count, h, w) if c == 1 else (count, h, w, c)
     images = rng.integers(0, 256, size=shape, dtype=np.uint8)
     labels = (np.arange(count) % 10).astype(np.int64)
@@ -120,18 +129,19 @@ def write_images(path: str, count: int, cfg: ref.Config, seed: int) -> np.ndarra
     return images[half:]
 
 
-def reference_features(backbone: torch.nn.Module, images: np.ndarray, cfg: ref.Config) -> np.ndarray:
+def reference_features(backbone: torch.nn.Module, images: np.ndarray) -> np.ndarray:
+    """Eval-mode features of `images` (as write_images returns them), normalised as simsiamc is told to."""
     x = images.astype(np.float32) / 255
-    x = x[:, None] if cfg.in_channels == 1 else x.transpose(0, 3, 1, 2)
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
     x = (x - MEAN) / STD
     backbone.eval()
     with torch.no_grad():
         return backbone(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
-def simsiamc_features(simsiamc: str, source: List[str], data: str, out: str, cfg: ref.Config) -> np.ndarray:
+def simsiamc_features(simsiamc: str, source: List[str], data: str, out: str, channels: int) -> np.ndarray:
     def per_channel(value: float) -> str:
-        return ",".join([str(value)] * cfg.in_channels)
+        return ",".join([str(value)] * channels)
     command = [simsiamc, "eval", *source, "--data", data, "--mean", per_channel(MEAN), "--std", per_channel(STD),
                "--features-out", out]
     print("$ " + " ".join(command))
@@ -174,10 +184,10 @@ def command_check(args) -> int:
 
     def run(directory: str) -> int:
         data = os.path.join(directory, "images.npz")
-        held_out = write_images(data, args.images, cfg, seed=1)
+        held_out = write_images(data, args.images, cfg.input_shape, seed=1)
         ours = simsiamc_features(args.simsiamc, ["--checkpoint", args.checkpoint], data,
-                                 os.path.join(directory, "features.safetensors"), cfg)
-        return 0 if compare("checkpoint -> PyTorch backbone", ours, reference_features(model.backbone, held_out, cfg)) else 1
+                                 os.path.join(directory, "features.safetensors"), cfg.in_channels)
+        return 0 if compare("checkpoint -> PyTorch backbone", ours, reference_features(model.backbone, held_out)) else 1
     return in_scratch(args.keep, run)
 
 
@@ -204,17 +214,54 @@ def command_reverse(args) -> int:
 
     def run(directory: str) -> int:
         data = os.path.join(directory, "images.npz")
-        held_out = write_images(data, args.images, cfg, seed=2)
-        expected = reference_features(model.backbone, held_out, cfg)
+        held_out = write_images(data, args.images, cfg.input_shape, seed=2)
+        expected = reference_features(model.backbone, held_out)
         ok = True
         for label, module in (("backbone-only state_dict", model.backbone), ("whole SimSiam state_dict", model)):
             path = os.path.join(directory, label.split()[0] + ".safetensors")
             writer = write_state_dict(path, module.state_dict())
             print(f"{path}: {len(module.state_dict())} tensors ({writer})")
             ours = simsiamc_features(args.simsiamc, ["--init", path, "--workload", cfg.name], data,
-                                     os.path.join(directory, label.split()[0] + "-features.safetensors"), cfg)
+                                     os.path.join(directory, label.split()[0] + "-features.safetensors"), cfg.in_channels)
             ok &= compare(f"{label} -> simsiamc eval --init", ours, expected)
         return 0 if ok else 1
+    return in_scratch(args.keep, run)
+
+
+def torchvision_resnet(arch: str) -> torch.nn.Module:
+    """torchvision.models.resnet's `arch`, loaded without running torchvision's package __init__
+    (which fails when the installed torch and torchvision disagree on compiled operators)."""
+    import importlib.util
+    import types
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or spec.origin is None:
+        raise SystemExit("torchvision is not installed")
+    directory = os.path.dirname(spec.origin)
+    for name, path in [("torchvision", directory), ("torchvision.models", os.path.join(directory, "models"))]:
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            module.__path__ = [path]
+            sys.modules[name] = module
+    import torchvision.models.resnet as resnet
+    return getattr(resnet, arch)()
+
+
+def command_torchvision(args) -> int:
+    torch.manual_seed(7)
+    model = torchvision_resnet(args.arch)
+    ref.randomize_bn(model, torch.Generator().manual_seed(8))
+
+    def run(directory: str) -> int:
+        data = os.path.join(directory, "images.npz")
+        held_out = write_images(data, args.images, (3, args.image_size, args.image_size), seed=3)
+        path = os.path.join(directory, f"{args.arch}.safetensors")
+        writer = write_state_dict(path, model.state_dict())
+        print(f"{path}: torchvision {args.arch} state_dict, {len(model.state_dict())} tensors with fc.* ({writer})")
+        ours = simsiamc_features(args.simsiamc, ["--init", path, "--model", args.model], data,
+                                 os.path.join(directory, "features.safetensors"), 3)
+        model.fc = torch.nn.Identity()
+        return 0 if compare(f"torchvision {args.arch} -> simsiamc eval --init --model", ours,
+                            reference_features(model, held_out)) else 1
     return in_scratch(args.keep, run)
 
 
@@ -232,10 +279,14 @@ def main(argv=None) -> int:
     export.add_argument("--backbone-only", action="store_true")
     export.add_argument("--randomize-bn", action="store_true")
     reverse = commands.add_parser("reverse", help="reference state_dicts into simsiamc eval --init, features compared")
+    vision = commands.add_parser("torchvision", help="a torchvision ResNet's state_dict into simsiamc eval --init --model")
+    vision.add_argument("--model", required=True, help="a model description whose backbone is the same ResNet")
+    vision.add_argument("--arch", choices=["resnet18", "resnet34", "resnet50"], default="resnet50")
+    vision.add_argument("--image-size", type=int, default=64, help="the description's input size")
     for sub in (check, export, reverse):
         sub.add_argument("--config", choices=list(ref.CONFIGS), required=True)
-    for sub in (check, reverse):
-        sub.add_argument("--simsiamc", required=sub is reverse, help="the simsiamc executable")
+    for sub in (check, reverse, vision):
+        sub.add_argument("--simsiamc", required=sub is not check, help="the simsiamc executable")
         sub.add_argument("--images", type=int, default=200, help="random images, half of them held out")
         sub.add_argument("--keep", help="keep the files in this directory")
     args = parser.parse_args(argv)
@@ -249,7 +300,8 @@ def main(argv=None) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    return {"check": command_check, "export": command_export, "reverse": command_reverse}[args.command](args)
+    return {"check": command_check, "export": command_export, "reverse": command_reverse,
+            "torchvision": command_torchvision}[args.command](args)
 
 
 if __name__ == "__main__":
