@@ -11,10 +11,12 @@ public enum GradientCheck {
     /// kernels), the rounding of the loss (about 1e-16 |terms| / h) over the
     /// small gradients of the last stage. A ReLU kink inside [-h, h] costs a
     /// probe up to 6e-3 (seen on 1 to 2 of W1's 468 probes per seed); those
-    /// probes are measured again one-sided and come out below 1.2e-7. A broken
-    /// VJP is 1e-3 or more, even one off by 0.1% in a single element (the
-    /// tests). 1e-5 sits 30x above the noise and 100x below such a bug; the
-    /// op-by-op gallery, with no kinks and larger gradients, holds 1e-6.
+    /// probes are measured again one-sided and come out below 1.2e-7. A wrong
+    /// VJP shows at about its own relative size: a backward kernel off by 0.1%
+    /// in one element of a 16-element bias measured 2.4e-4 (the tests), a
+    /// wrong index or a missing term of a sum far more. 1e-5 sits 30x above
+    /// the noise and 20x below that 0.1% slip; the op-by-op gallery, with no
+    /// kinks and larger gradients, holds 1e-6.
     public static let defaultTolerance = 1e-5
 
     /// The variant checked: `variant` with stop-gradient off. With the cut,

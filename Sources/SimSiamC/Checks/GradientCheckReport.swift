@@ -41,7 +41,7 @@ public struct GradientCheckReport: Sendable {
             lines.append(pad(result.name, nameWidth) + "  " + pad(shape, 14) + "  " + String(format: "%6d  %9d  %10.2e  %10.2e", result.probes, result.remeasured, result.error, result.scale) + mark)
         }
         let probeCount = results.map(\.probes).reduce(0, +), remeasured = results.map(\.remeasured).reduce(0, +)
-        lines.append(String(format: "%d tensors, %d probes (%d re-measured one-sided: a ReLU kink within h), loss %.6f, h %g, %.1f s",
+        lines.append(String(format: "%d tensors, %d probes (%d first above the tolerance, re-measured one-sided in case a ReLU kink lay within h), loss %.6f, h %g, %.1f s",
                             results.count, probeCount, remeasured, loss, probes.step, seconds))
         if let worst {
             lines.append(String(format: "worst: %@ at %.2e relative, tolerance %.0e: %@", worst.name, worst.error, tolerance,
