@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SimSiamC
+@testable import SimSiamDSL
 
 /// `simsiamc check-gradients`: passes on an honest model, fails on a broken
 /// backward kernel naming the tensor, and exits non-zero when it fails.
@@ -47,6 +48,37 @@ import Testing
             let clean = try #require(honest.results.first { $0.name == result.name })
             #expect(result.error == clean.error, "\(result.name)")
         }
+    }
+
+    /// A bias right before a batch norm has no gradient: the mean subtraction
+    /// removes it. Its finite differences are rounding noise, which the check
+    /// takes relative to a floor (1e-3 of the largest gradient element), not to
+    /// its own max |grad| of about 1e-17.
+    @Test func biasBeforeBatchNormHasNoGradientAndPasses() throws {
+        let m = Model()
+        let x = m.declareParameter("x", [6, 5], .uniformFanIn(fanIn: 1))
+        let w = m.declareParameter("fc.weight", [3, 5], .uniformFanIn(fanIn: 5))
+        let b = m.declareParameter("fc.bias", [3], .uniformFanIn(fanIn: 5))
+        let bn = BatchNorm(m, "bn", 3)
+        let g = GraphBuilder(name: "bias-before-bn", model: m, training: true)
+        let y = bn(g.parameter(x).linear(g.parameter(w), bias: g.parameter(b))).relu()
+        g.output("loss", y.cosineSimilarity(g.input("target", [6, 3])).mean())
+        let lowered = try Lowering.lower(forward: try g.finish(), features: nil, options: GradientCheck.options(kernels: .reference))
+        let library = try Compiler.build(lowered, cache: quickTestCache).library
+
+        let report = try GradientCheck.run(library, seed: 2)
+        #expect(report.passed, "\(report.table)")
+        let bias = try #require(report.results.first { $0.name == "fc.bias" })
+        #expect(bias.scale < 1e-12 && bias.scale < bias.floor, "\(report.table)")
+        #expect(report.table.contains("max |grad| below the floor"))
+        // Without the floor the same noise is judged against ~1e-17 and fails.
+        let state = ModelState(library: library)
+        state.initialize(seed: 2)
+        var random = XorShiftRandom(seed: 2)
+        try state.randomizeBatchNormAffine(&random)
+        let inputs = library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
+        let unfloored = try FiniteDifferences.check(state, inputs: inputs)
+        #expect(try #require(unfloored.first { $0.name == "fc.bias" }).error > 1e-5)
     }
 
     @Test func probesSpreadOverTheTensorAndCountDirections() {

@@ -34,10 +34,14 @@ public struct TensorGradientError: Sendable, Equatable {
     public let shape: [Int]
     /// Directional derivatives compared.
     public let probes: Int
-    /// max |finite difference - analytic| / max |analytic| over the probes.
+    /// max |finite difference - analytic| over the probes, relative to
+    /// max(`scale`, `floor`).
     public let error: Double
-    /// max |analytic| over the probes: what `error` is relative to.
+    /// max |analytic| over the probes.
     public let scale: Double
+    /// The smallest scale an error is taken relative to (0 for none): a
+    /// fraction of the model's largest gradient element.
+    public let floor: Double
     /// Probes that first came out above the tolerance and were measured
     /// again one-sided, away from a ReLU kink (`FiniteDifferences.check`).
     public let remeasured: Int
@@ -46,13 +50,14 @@ public struct TensorGradientError: Sendable, Equatable {
 /// Central finite differences of the loss against the gradients a training
 /// step computes, for every trainable tensor of a loaded model.
 public enum FiniteDifferences {
-    /// max|a - b| / max|b|: the relative error the gradient tolerances are
-    /// stated in. All probes of a tensor share one scale, since each is one
-    /// component of the same gradient in some basis; max|a - b| when b is all zero.
-    public static func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+    /// max|a - b| / max(max|b|, floor): the relative error the gradient
+    /// tolerances are stated in. All probes of a tensor share one scale, since
+    /// each is one component of the same gradient in some basis; max|a - b|
+    /// when the scale is zero.
+    public static func relativeError(_ a: [Double], _ b: [Double], floor: Double = 0) -> Double {
         precondition(a.count == b.count, "sizes differ: \(a.count) vs \(b.count)")
         let difference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-        let scale = b.map(abs).max() ?? 0
+        let scale = max(b.map(abs).max() ?? 0, floor)
         return scale == 0 ? difference : difference / scale
     }
 
@@ -65,10 +70,16 @@ public enum FiniteDifferences {
     /// and a probe whose [-h, h] holds a kink measures an average of two
     /// slopes. In a whole model at batch 4 a few hundred thousand ReLU inputs
     /// make that happen to about one probe in 200 (W1), with errors up to 1e-2.
+    /// - Parameter floor: errors are relative to at least this fraction of the
+    ///   largest gradient element of the model. Finite differences resolve a
+    ///   gradient only down to their rounding noise, and some tensors have
+    ///   none at all (a bias right before a batch norm): without a floor their
+    ///   error would be noise divided by about 1e-17.
     /// - Parameter progress: called after each tensor with its result, its
     ///   index and the number of tensors (a check of a large model takes minutes).
     /// - Throws: what a training step throws.
     public static func check(_ state: ModelState, inputs: [[Float]], probes: GradientProbes = GradientProbes(), tolerance: Double? = nil,
+                             floor: Double = 0,
                              progress: (TensorGradientError, _ index: Int, _ total: Int) -> Void = { _, _, _ in }) throws
         -> [TensorGradientError]
     {
@@ -79,6 +90,8 @@ public enum FiniteDifferences {
         for symbol in trainable {
             analytic[symbol.name] = state.gradient(named: symbol.name)!.doubles
         }
+        let largest = analytic.values.lazy.flatMap { $0 }.reduce(0) { max($0, abs($1)) }
+        let floorScale = floor * largest
         var random = XorShiftRandom(seed: probes.directionSeed)
         var results: [TensorGradientError] = []
         for (position, symbol) in trainable.enumerated() {
@@ -108,7 +121,7 @@ public enum FiniteDifferences {
             }
             var remeasured = 0
             if let tolerance {
-                let scale = expected.map(abs).max() ?? 0
+                let scale = max(expected.map(abs).max() ?? 0, floorScale)
                 for probe in numeric.indices where !(abs(numeric[probe] - expected[probe]) <= tolerance * scale) {
                     let direction = directions[probe]
                     numeric[probe] = try oneSidedDerivative(step: h, loss: baseLoss) { try loss(at: $0, along: direction) }
@@ -116,8 +129,8 @@ public enum FiniteDifferences {
                 }
             }
             let result = TensorGradientError(name: symbol.name, shape: symbol.shape, probes: numeric.count,
-                                             error: relativeError(numeric, expected), scale: expected.map(abs).max() ?? 0,
-                                             remeasured: remeasured)
+                                             error: relativeError(numeric, expected, floor: floorScale),
+                                             scale: expected.map(abs).max() ?? 0, floor: floorScale, remeasured: remeasured)
             results.append(result)
             progress(result, position, trainable.count)
         }

@@ -37,7 +37,8 @@ public struct GradientCheckReport: Sendable {
         var lines = [pad("tensor", nameWidth) + "  " + pad("shape", 14) + "  probes  one-sided  rel. error  max |grad|"]
         for result in sorted {
             let shape = "[" + result.shape.map(String.init).joined(separator: ",") + "]"
-            let mark = result.error <= tolerance ? "" : "  FAIL"
+            // Below the floor the error is relative to the floor, not to max |grad|.
+            let mark = (result.error <= tolerance ? "" : "  FAIL") + (result.scale < result.floor ? "  (max |grad| below the floor: error relative to \(String(format: "%.2e", result.floor)))" : "")
             lines.append(pad(result.name, nameWidth) + "  " + pad(shape, 14) + "  " + String(format: "%6d  %9d  %10.2e  %10.2e", result.probes, result.remeasured, result.error, result.scale) + mark)
         }
         let probeCount = results.map(\.probes).reduce(0, +), remeasured = results.map(\.remeasured).reduce(0, +)
