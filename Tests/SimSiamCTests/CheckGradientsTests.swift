@@ -97,10 +97,10 @@ import Testing
         let f = { (t: Double) in 0.5 + 2 * t + 5 * max(0, fraction > 0 ? t - kink : kink - t) }
         let central = (f(h) - f(-h)) / (2 * h)
         #expect(abs(central - 2) > 0.1, "the central difference straddles the kink: \(central)")
-        let oneSided = try FiniteDifferences.oneSidedDerivative(step: h, loss: f(0)) { f($0) }
+        let oneSided = try FiniteDifferences.oneSidedDerivative(step: h, at: (f(-h), f(0), f(h))) { f($0) }
         #expect(abs(oneSided - 2) < 1e-6, "\(oneSided)")
         // Smooth: the same as a central difference, up to O(h^2).
-        let smooth = try FiniteDifferences.oneSidedDerivative(step: 1e-4, loss: 0) { sin(3 * $0) }
+        let smooth = try FiniteDifferences.oneSidedDerivative(step: 1e-4, at: (sin(-3e-4), 0, sin(3e-4))) { sin(3 * $0) }
         #expect(abs(smooth - 3) < 1e-6, "\(smooth)")
     }
 
