@@ -9,20 +9,21 @@ struct CheckGradientsCommand: ParsableCommand {
         commandName: "check-gradients",
         abstract: "Check a model's gradients against central finite differences of its loss (float64 build, tiny batch).",
         discussion: """
-            Compiles the workload's training graph in float64 with the chosen kernels (tuned by default: what training
-            runs), initialises it with --seed, gives every BN gamma and beta a random value (a zero-initialised residual
-            gamma would zero its branch's gradients and hide errors there) and draws random inputs. Then, for every
-            trainable tensor, compares --elements single elements and --directions random unit directions of the gradient
-            one training step computes with (L(x + h d) - L(x - h d)) / 2h, h = --step: each probe costs two steps.
-            A probe above the tolerance is measured again one-sided (two more steps), in case a ReLU kink lay within h.
-            The error of a tensor is max |finite difference - gradient| over its probes, relative to the largest
-            gradient component probed.
+            Compiles the workload's training graph in float64 with the chosen kernels (tuned by default: what training \
+            runs), initialises it with --seed, gives every BN gamma and beta a random value (a zero-initialised residual \
+            gamma would zero its branch's gradients and hide errors there) and draws random inputs. Then, for every \
+            trainable tensor, compares --elements single elements and --directions random unit directions of the gradient \
+            one training step computes with (L(x + h d) - L(x - h d)) / 2h, h = --step: each probe costs two steps. \
+            A probe above the tolerance is measured again one-sided (two more steps), in case a ReLU kink lay within h. \
+            The error of a tensor is max |finite difference - gradient| over its probes, relative to the largest \
+            gradient component probed, or to 1e-3 of the model's largest gradient element if that is more (a bias right \
+            before a batch norm has no gradient, and its finite differences are noise).
 
-            Stop-gradient is turned off for the check: with it the step's gradient is by design not the derivative of
+            Stop-gradient is turned off for the check: with it the step's gradient is by design not the derivative of \
             the loss. Without it every backward kernel of the standard graph runs, plus the target branch's.
 
-            --batch defaults to 4 here (the check costs two steps per probe), --threads to 1 (at that batch a kernel
-            costs less than an OpenMP fork-join). Exit status 1, naming the worst tensor,
+            --batch defaults to 4 here (the check costs two steps per probe), --threads to 1 (at that batch a kernel \
+            costs less than an OpenMP fork-join). Exit status 1, naming the worst tensor, \
             its error and the tolerance, when a tensor is above --tolerance.
             """)
 
