@@ -69,7 +69,7 @@ struct CheckGradientsCommand: ParsableCommand {
         if options.threads == nil && ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil {
             setenv("OMP_NUM_THREADS", "1", 1)
         }
-        let workload = options.resolvedWorkload
+        let workload = try options.load().workload
         let batch = options.batch ?? Self.defaultBatch
         let variant = GradientCheck.checkedVariant()
         let compiled = try Compiler.compile(workload, batch: batch, options: GradientCheck.options(kernels: kernels, vectorWidth: vectorWidth),

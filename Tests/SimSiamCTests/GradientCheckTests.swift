@@ -252,11 +252,11 @@ import Testing
         var random = TestRandom(seed: 5)
         try state.randomizeBatchNormAffine(&random)
         let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
-        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 6, directionsPerTensor: 2)
+        let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 6, directionsPerTensor: 2))
         #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
         #expect(errors.contains { $0.name == "backbone.layer1.0.conv3.weight" } && errors.contains { $0.name == "backbone.layer2.0.downsample.0.weight" })
-        for (name, error) in errors {
-            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        for result in errors {
+            #expect(result.error < 1e-5, "gradient of \(result.name) differs from finite differences by \(result.error) (relative)")
         }
     }
 
