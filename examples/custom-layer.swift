@@ -37,8 +37,8 @@ struct ResidualMLP: Layer {
         self.name = name
         w1 = m.parameter("\(name).fc1.weight", [hidden, features], initializer: .uniformFanIn(fanIn: features))
         b1 = m.parameter("\(name).fc1.bias", [hidden], initializer: .uniformFanIn(fanIn: features))
-        // Starts at zero, so the block begins as the identity.
-        w2 = m.parameter("\(name).fc2.weight", [features, hidden], initializer: .constant(0))
+        // Small, so the block begins close to the identity (zero would also zero fc1's gradient).
+        w2 = m.parameter("\(name).fc2.weight", [features, hidden], initializer: .normal(std: 0.01))
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

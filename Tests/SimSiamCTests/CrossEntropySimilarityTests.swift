@@ -89,9 +89,9 @@ import Testing
         let expectedLoss = zip(w, expected).map { Double($0) * $1 }.reduce(0, +)
         #expect(abs(loss - expectedLoss) < 1e-12 * max(1, abs(expectedLoss)), "loss \(loss), expected \(expectedLoss)")
 
-        let errors = try finiteDifferenceErrors(state, inputs: [w])
+        let errors = try FiniteDifferences.check(state, inputs: [w], probes: GradientProbes(elementsPerTensor: .max, directionsPerTensor: 0))
         #expect(errors.map(\.name).sorted() == ["ce.p", "ce.z"])
-        for (name, error) in errors {
+        for (name, error) in errors.map({ ($0.name, $0.error) }) {
             #expect(error < 1e-7, "gradient of \(name) differs from finite differences by \(error) (relative)")
         }
     }

@@ -135,7 +135,7 @@ import Testing
         let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
         // A few elements and random directions per tensor: each probe costs two steps of the whole
         // gallery, and the directions reach every element of the large tensors.
-        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 8, directionsPerTensor: 4)
+        let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 8, directionsPerTensor: 4))
         #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
         if kernels == .tuned {
             // The gallery's shapes are chosen so that AVX-512 tiles take every kernel path. AVX2
@@ -179,7 +179,7 @@ import Testing
                 #expect(gallery.contains(summary), "no Winograd kernel \(summary)")
             }
         }
-        for (name, error) in errors {
+        for (name, error) in errors.map({ ($0.name, $0.error) }) {
             #expect(error < 1e-6, "gradient of \(name) differs from finite differences by \(error) (relative)")
         }
     }
@@ -252,11 +252,11 @@ import Testing
         var random = TestRandom(seed: 5)
         try state.randomizeBatchNormAffine(&random)
         let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
-        let errors = try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 6, directionsPerTensor: 2)
+        let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 6, directionsPerTensor: 2))
         #expect(errors.count == compiled.library.symbols.filter { $0.kind == .trainable }.count)
         #expect(errors.contains { $0.name == "backbone.layer1.0.conv3.weight" } && errors.contains { $0.name == "backbone.layer2.0.downsample.0.weight" })
-        for (name, error) in errors {
-            #expect(error < 1e-5, "gradient of \(name) differs from finite differences by \(error) (relative)")
+        for result in errors {
+            #expect(result.error < 1e-5, "gradient of \(result.name) differs from finite differences by \(result.error) (relative)")
         }
     }
 
@@ -276,11 +276,7 @@ import Testing
         let compiled = try Compiler.compile(Workload.tiny, options: CodegenOptions(precision: .float64, kernels: kernels),
                                             variant: SimSiamVariant(stopGradient: stopGradient),
                                             cache: quickTestCache)
-        let state = ModelState(library: compiled.library)
-        state.initialize(seed: 3)
-        var random = TestRandom(seed: 5)
-        try state.randomizeBatchNormAffine(&random)
-        let inputs = compiled.library.inputs.map { random.array($0.numel, -2, 2).map(Float.init) }
-        return try finiteDifferenceErrors(state, inputs: inputs, elementsPerTensor: 12)
+        return try GradientCheck.run(compiled.library, seed: 3, probes: GradientProbes(elementsPerTensor: 12, directionsPerTensor: 0))
+            .results.map { ($0.name, $0.error) }
     }
 }
