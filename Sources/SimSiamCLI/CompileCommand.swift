@@ -23,6 +23,9 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Print the IR of the training graph (forward and backward) and the feature graph.")
     var printIR = false
 
+    @Option(help: "Also write the training step as Graphviz DOT (render with `dot -Tsvg FILE -o step.svg`, Debian's graphviz): forward and backward ops, fused ops marked, the ops stop-gradient pruned in a cluster.")
+    var graphView: String?
+
     @OptionGroup var codegen: CodegenArguments
 
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
@@ -37,6 +40,12 @@ struct CompileCommand: ParsableCommand {
         if printIR {
             say(Printer.print(compiled.lowered.training))
             if let features = compiled.lowered.features { say(Printer.print(features)) }
+        }
+        if let graphView {
+            let graphs = try model.workload.trace(variant.variant, batch: compiled.lowered.batch)
+            let dot = try GraphView.dot(forward: graphs.training, executed: compiled.lowered.training)
+            try AtomicFile.write(Data(dot.utf8), to: URL(fileURLWithPath: graphView))
+            say("  graph:   \(graphView) (Graphviz DOT: dot -Tsvg \(graphView) -o step.svg)")
         }
         let directory = URL(fileURLWithPath: out)
         let files = try TuningDirectory.write(compiled, model: model, variant: variant.variant,
