@@ -24,11 +24,14 @@ public final class GraphBuilder {
     private let model: ObjectIdentifier
     private var parameterValues: [Int: ValueID] = [:]
     private var firstError: DSLError?
+    /// A name the model declared twice, found before tracing began.
+    private let declarationError: ModelDeclarationError?
 
     public init(name: String, model: Model, training: Bool) {
         self.training = training
         self.graph = Graph(name: name, state: model.state)
         self.model = ObjectIdentifier(model)
+        self.declarationError = model.declarationError
     }
 
     /// Declares a graph input such as a view of the batch.
@@ -91,6 +94,7 @@ public final class GraphBuilder {
 
     /// The traced graph, or the first error met while tracing.
     public func finish() throws -> Graph {
+        if let declarationError { throw declarationError }
         if let firstError { throw firstError }
         try Verifier.verify(graph)
         return graph

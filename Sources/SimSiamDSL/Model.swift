@@ -6,6 +6,9 @@ import SimSiamIR
 public final class Model {
     public private(set) var state = StateDecls()
     private var currentGroup = 0
+    /// The first name declared twice; tracing a graph of this model throws it
+    /// (a layer's initializer cannot throw, and a crash would lose the message).
+    public private(set) var declarationError: ModelDeclarationError?
 
     /// Creates a model whose parameters start in the optimizer group `defaultGroup`.
     public init(defaultGroup: String = "encoder") {
@@ -28,14 +31,18 @@ public final class Model {
 
     /// Declares a parameter; the name must be new (it is the state_dict key).
     public func declareParameter(_ name: String, _ shape: Shape, _ initializer: Initializer, trainable: Bool = true) -> Int {
-        precondition(!state.parameters.contains { $0.name == name }, "parameter \(name) declared twice")
+        if declarationError == nil && state.parameters.contains(where: { $0.name == name }) {
+            declarationError = ModelDeclarationError(kind: "parameter", name: name)
+        }
         state.parameters.append(
             ParameterDecl(name: name, shape: shape, initializer: initializer, isTrainable: trainable, group: currentGroup))
         return state.parameters.count - 1
     }
 
     public func declareBuffer(_ name: String, _ shape: Shape, role: BufferDecl.Role) -> Int {
-        precondition(!state.buffers.contains { $0.name == name }, "buffer \(name) declared twice")
+        if declarationError == nil && state.buffers.contains(where: { $0.name == name }) {
+            declarationError = ModelDeclarationError(kind: "buffer", name: name)
+        }
         state.buffers.append(BufferDecl(name: name, shape: shape, role: role))
         return state.buffers.count - 1
     }
@@ -43,5 +50,15 @@ public final class Model {
     public func declareCounter(_ name: String) -> Int {
         state.counters.append(CounterDecl(name: name))
         return state.counters.count - 1
+    }
+}
+
+/// Two tensors of a model under one state_dict name: two layers were given the same name.
+public struct ModelDeclarationError: Error, CustomStringConvertible, Sendable {
+    public var kind: String
+    public var name: String
+
+    public var description: String {
+        "\(kind) \(name) is declared twice: two layers share the name \"\(name.split(separator: ".").dropLast().joined(separator: "."))\"; give each layer its own"
     }
 }

@@ -14,11 +14,14 @@ public struct ProcessOutput: Sendable {
 /// Runs child processes to completion.
 public enum ProcessRunner {
     /// Runs `executable` to completion with stdout and stderr merged into one log.
-    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
+    /// `environment` entries are added to this process's environment.
+    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String] = [:]) throws -> ProcessOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

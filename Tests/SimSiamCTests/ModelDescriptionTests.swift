@@ -92,6 +92,17 @@ import Testing
         #expect(throws: CompileError.self) { try ModelDescription.load(root.appendingPathComponent("model.py").path) }
     }
 
+    @Test func aNameDeclaredTwiceIsAnErrorNamingIt() throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let twice = Self.tinyDescription().replacingOccurrences(
+            of: "let m = Model()", with: "let m = Model()\n    _ = Conv2d(m, \"backbone.conv1\", 1, 8, kernel: 3)")
+        let file = try Self.write(twice, named: "twice.swift", in: root)
+        let error = try #require(throws: CompileError.self) { try ModelDescription.load(file.path) }
+        #expect(error.description == "model description \(file.path) failed while tracing its graph:\n"
+                + "error: parameter backbone.conv1.weight is declared twice: two layers share the name \"backbone.conv1\"; give each layer its own")
+    }
+
     @Test func aGraphFileCompilesAtItsOwnBatchOnly() throws {
         let root = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

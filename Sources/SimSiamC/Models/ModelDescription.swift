@@ -56,11 +56,15 @@ public enum ModelDescription {
         defer { try? FileManager.default.removeItem(at: out) }
         let variantJSON = String(decoding: try JSONEncoder().encode(variant), as: UTF8.self)
         let arguments = ["--simsiamc-trace", "--variant", variantJSON, "--out", out.path] + (batch.map { ["--batch", String($0)] } ?? [])
-        let result = try ProcessRunner.run(program.path, arguments)
+        // A failed precondition in the user's code should read as its one-line message, not a backtrace.
+        let result = try ProcessRunner.run(program.path, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"])
         let output = result.output.replacingOccurrences(of: rename.from, with: rename.to).trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.succeeded else {
             let how = result.signaled ? "crashed (signal \(result.status))" : "failed"
-            throw CompileError("model description \(rename.to) \(how) while tracing its graph:\n\(output)")
+            // The message, without the runtime's stack trace of the DSL's internals.
+            let message = output.split(separator: "\n", omittingEmptySubsequences: false)
+                .prefix { !$0.hasPrefix("Current stack trace:") && !$0.hasPrefix("*** ") }.joined(separator: "\n")
+            throw CompileError("model description \(rename.to) \(how) while tracing its graph:\n\(message)")
         }
         let data: Data
         do { data = try Data(contentsOf: out) } catch {
