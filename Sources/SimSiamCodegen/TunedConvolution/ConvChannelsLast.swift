@@ -9,24 +9,11 @@
 /// grid of `conv_gemm` (`CRuntime/conv_gemm.h`), no FMA is spent on padding columns, which is what small
 /// maps (7x7 to 16x16) lose most to. The price is a transposing copy of the
 /// input and a transposing store of each tile: chosen where the FMAs per copied
-/// value are many (`KernelEmitter.channelsLastConvEfficiency`).
+/// value are many (`KernelEmitter.channelsLastConvEfficiency`, in `Plan/ConvPlanner.swift`).
 ///
 /// Every output value is computed by one tile of one thread, in a fixed order,
 /// so results do not depend on the thread count.
 extension KernelEmitter {
-    /// Estimated fraction of the FMA peak of a channels-last convolution that does `fmas` FMAs
-    /// per value it copies: the tiles run at `kernel`, and the transposing copies and stores cost
-    /// about copyCost/fmas. Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 76%,
-    /// 80%, 86% and 89% of the peak at 144, 288, 576 and 1152 FMAs per value.
-    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 40, kernel: Double = 0.92) -> Double {
-        kernel / (1 + copyCost / fmas)
-    }
-
-    /// Estimated fraction of the FMA peak of an in-place convolution (`conv_gemm`) whose grid keeps
-    /// `grid` of its columns: 89-92% of that at stride 1 (W1 layer1-3), less at stride 2, where it
-    /// also fills S x S phase planes (74-82%, W1 layer2.0/3.0.conv1).
-    static func inPlaceConvEfficiency(grid: Double, stride: Int) -> Double { 0.9 * grid * (stride == 1 ? 1 : 0.85) }
-
     /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
     /// and the taps that reach it, each reading dy at (r + dh, c + dw).
     struct PhaseTaps {

@@ -10,7 +10,8 @@
 /// the transform against the transformed kernels `u[point][c][o]` (the shared
 /// micro-kernel), transforms the products back into channels-last outputs and
 /// stores them transposed into NCHW. Weight gradients run the same transforms
-/// backwards: `G^T [sum over tiles of (A dy A^T) . (B^T x B)] G`.
+/// backwards: `G^T [sum over tiles of (A dy A^T) . (B^T x B)] G`. Where it runs is the
+/// planner's choice (`Plan/ConvPlanner.swift`).
 ///
 /// Every output value is computed by one thread in a fixed order, so results do
 /// not depend on the thread count.
@@ -41,21 +42,12 @@ extension KernelEmitter {
     private var winograd: WinogradTransform { ConvWinograd.transform }
 
     /// Output tiles of an H x W map, per row and column.
-    private func winogradTiles(height: Int, width: Int) -> (rows: Int, cols: Int) {
+    func winogradTiles(height: Int, width: Int) -> (rows: Int, cols: Int) {
         ((height + winograd.m - 1) / winograd.m, (width + winograd.m - 1) / winograd.m)
     }
 
     /// "Winograd F(2x2, 3x3)" and its GEMMs, for kernel summaries.
     private var winogradName: String { "Winograd F(\(winograd.m)x\(winograd.m), 3x3)" }
-
-    /// Whether a convolution runs as Winograd: 3x3 at stride 1, padding 1, input channels in whole
-    /// vectors, at least 32 input and output channels (narrower GEMMs were not measured), and at
-    /// least 3/4 of the tiles' outputs kept (49 of 64 at 7x7).
-    func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        guard k == 3, s == 1, pad == 1, channels % tile.lanes == 0, channels >= 32, outputs >= 32 else { return false }
-        let tiles = winogradTiles(height: height, width: width)
-        return 4 * height * width >= 3 * tiles.rows * tiles.cols * winograd.m * winograd.m
-    }
 
     /// Blocks of up to ~48 tiles, from as many images as that takes: each point's GEMM then reuses
     /// its kernels for six row tiles, and the block's transforms stay within L2.
@@ -108,15 +100,6 @@ extension KernelEmitter {
         return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride 1, padding 1\n"
                       + winogradGemms(images: dy[0], height: dx[2], width: dx[3], n: w[1], k: w[0]),
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
-    }
-
-    /// Whether a weight gradient runs as Winograd: as `winogradFits`, with input channels in whole
-    /// GEMM panels and each thread's transformed gradient (points x O x C) within 4 MB, the limit the
-    /// channels-last weight gradients' partial sums measured well up to.
-    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
-            && channels % tile.columns == 0 && outputs % tile.lanes == 0
-            && winograd.n * winograd.n * outputs * channels * precision.bytes <= 4 << 20
     }
 
     /// dw = G^T [sum over tiles of (A dy A^T) . (B^T x B)] G, the gradient of the Winograd forward.
