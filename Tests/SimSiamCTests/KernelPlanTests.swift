@@ -33,15 +33,16 @@ import Testing
 
     static let options = CodegenOptions(precision: .float64, kernels: .tuned, vectorWidth: .avx512)
 
-    /// A plan for the gallery that forces an algorithm the cost models do not choose on every
-    /// pass of every layer it lists.
+    /// A plan for the gallery that forces an algorithm or images per pass the cost models do not
+    /// choose on every pass of every layer it lists (at batch 2 they choose one image per pass).
     static let forced = KernelPlan(convolutions: [
         .init(layer: "wide", pass: .forward, algorithm: .inPlace), .init(layer: "wide", pass: .dx, algorithm: .channelsLast),
         .init(layer: "wide", pass: .dw, algorithm: .packed),
-        .init(layer: "narrow", pass: .forward, algorithm: .winograd), .init(layer: "narrow", pass: .dx, algorithm: .winograd),
-        .init(layer: "narrow", pass: .dw, algorithm: .winograd),
+        .init(layer: "narrow", pass: .forward, algorithm: .winograd, imagesPerPass: 2), .init(layer: "narrow", pass: .dx, algorithm: .winograd),
+        .init(layer: "narrow", pass: .dw, algorithm: .winograd, imagesPerPass: 2),
         .init(layer: "strided", pass: .forward, algorithm: .packed), .init(layer: "strided", pass: .dw, algorithm: .packed),
-        .init(layer: "pointwise", pass: .forward, algorithm: .channelsLast), .init(layer: "pointwise", pass: .dx, algorithm: .channelsLast),
+        .init(layer: "pointwise", pass: .forward, algorithm: .channelsLast), .init(layer: "pointwise", pass: .dx, algorithm: .channelsLast, imagesPerPass: 2),
+        .init(layer: "pointwise", pass: .dw, algorithm: .inPlace, imagesPerPass: 2),
     ])
 
     /// The call that marks each algorithm's kernel body, by pass.
@@ -94,9 +95,10 @@ import Testing
     @Test func derivedGalleryPlanIsWhatTheForcedPlanAvoids() throws {
         let lowered = try lower(nil)
         for entry in Self.forced.convolutions {
-            let derived = try #require(lowered.plan.algorithm(layer: entry.layer, pass: entry.pass), "\(entry.layer) \(entry.pass) not planned")
-            #expect(derived != entry.algorithm, "\(entry.layer) \(entry.pass): the cost models already choose \(derived.rawValue)")
-            #expect(try Self.kernel(entry.layer, entry.pass, in: lowered.generated.source).contains(Self.marker(derived, entry.pass)))
+            let derived = try #require(lowered.plan.entry(layer: entry.layer, pass: entry.pass), "\(entry.layer) \(entry.pass) not planned")
+            #expect(derived != entry, "\(entry.layer) \(entry.pass): the cost models already choose \(derived)")
+            #expect(derived.imagesPerPass == nil || derived.imagesPerPass == 1)
+            #expect(try Self.kernel(entry.layer, entry.pass, in: lowered.generated.source).contains(Self.marker(derived.algorithm, entry.pass)))
         }
         #expect(lowered.plan.algorithm(layer: "wide", pass: .forward) == .winograd)
     }
@@ -110,6 +112,10 @@ import Testing
             let body = try Self.kernel(entry.layer, entry.pass, in: lowered.generated.source)
             #expect(body.contains(Self.marker(entry.algorithm, entry.pass)), "\(entry.layer) \(entry.pass) is not \(entry.algorithm.rawValue):\n\(body.prefix(400))")
             #expect(lowered.plan.algorithm(layer: entry.layer, pass: entry.pass) == entry.algorithm)
+            if let images = entry.imagesPerPass {
+                #expect(body.contains(".group = \(images)"), "\(entry.layer) \(entry.pass) does not run \(images) images per pass")
+                #expect(lowered.plan.entry(layer: entry.layer, pass: entry.pass)?.imagesPerPass == images)
+            }
         }
         // Layers and passes the plan leaves out keep the derived kernel, byte for byte.
         for entry in derived.plan.convolutions where Self.forced.algorithm(layer: entry.layer, pass: entry.pass) == nil {
@@ -117,7 +123,7 @@ import Testing
                     == (try Self.kernel(entry.layer, entry.pass, in: derived.generated.source)))
         }
         let table = lowered.planTable
-        #expect(table.contains("wide") && table.contains("in-place*") && table.contains("winograd*"), "\(table)")
+        #expect(table.contains("wide") && table.contains("in-place*") && table.contains("winograd x2*") && table.contains("winograd x1*"), "\(table)")
 
         var gradients: [[String: [Double]]] = []
         for program in [derived, lowered] {
@@ -169,6 +175,10 @@ import Testing
         #expect(planError([.init(layer: "strided", pass: .dw, algorithm: .channelsLast)], options: avx2) == "no error")
         let unknown = planError([.init(layer: "nope", pass: .forward, algorithm: .inPlace)])
         #expect(unknown.contains("plan-gallery has no convolution layer \"nope\"; its layers are narrow, pointwise, strided, wide"), "\(unknown)")
+        let inPlaceForward = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, imagesPerPass: 2)])
+        #expect(inPlaceForward.contains("\"pass\": \"forward\"}: in-place has no imagesPerPass"), "\(inPlaceForward)")
+        let tooMany = planError([.init(layer: "wide", pass: .dw, algorithm: .winograd, imagesPerPass: 3)])
+        #expect(tooMany.contains("\"layer\": \"wide\", \"pass\": \"dw\"}: imagesPerPass 3 is outside 1...2"), "\(tooMany)")
         let twice = planError([.init(layer: "wide", pass: .dw, algorithm: .packed), .init(layer: "wide", pass: .dw, algorithm: .inPlace)])
         #expect(twice.contains("listed twice"), "\(twice)")
     }
@@ -178,7 +188,8 @@ import Testing
     @Test func planJSONRoundTrips() throws {
         let data = try Self.forced.encoded()
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("\"algorithm\" : \"channels-last\"") && text.contains("\"pass\" : \"dx\"") && text.contains("\"format\" : 1"))
+        #expect(text.contains("\"algorithm\" : \"channels-last\"") && text.contains("\"pass\" : \"dx\"") && text.contains("\"format\" : 1")
+                && text.contains("\"imagesPerPass\" : 2"))
         #expect(try KernelPlan.decode(data, file: "plan.json") == Self.forced)
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

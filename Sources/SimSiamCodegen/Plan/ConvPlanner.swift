@@ -49,6 +49,36 @@ extension KernelEmitter {
             && n * n * outputs * channels * precision.bytes <= 4 << 20
     }
 
+    /// Images per pass of a channels-last forward or dx whose source and output take
+    /// `bytesPerImage`: up to four (fewer tiles straddle a short tail), while their sources and
+    /// outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
+    /// GFLOP/s at one image per pass, 172 at four.
+    static func channelsLastImagesPerPass(images: Int, bytesPerImage bytes: Int) -> Int {
+        max(1, min(4, images / 2, (512 << 10) / bytes))
+    }
+
+    /// Images per pass of a channels-last dw with P x Q outputs: up to ~256 positions, whose dy rows
+    /// of eight channels (8 KB) then stay in L1.
+    static func channelsLastWeightImagesPerPass(images: Int, positions: Int) -> Int {
+        max(1, min(8, images / 2, 256 / positions))
+    }
+
+    /// Images per pass of an in-place dw whose source and dy rows take `bytesPerImage`: the lane
+    /// sums after each pass cost ~25% at one image. Up to ~1.25 MB of sources and dy rows measured
+    /// best (W2 layer2, 298 KB per image: 166 GFLOP/s at 1 image, 191 at 4; W1 layer1, 214 KB: 180
+    /// at 1, 193 at 6), even where that passes L2.
+    static func inPlaceWeightImagesPerPass(images: Int, bytesPerImage bytes: Int) -> Int {
+        max(1, min(images / 2, 1280 * 1024 / bytes))
+    }
+
+    /// Images per pass of a Winograd convolution on an H x W map: blocks of up to ~48 tiles, from as
+    /// many images as that takes: each point's GEMM then reuses its kernels for six row tiles, and
+    /// the block's transforms stay within L2.
+    func winogradImagesPerPass(images: Int, height: Int, width: Int) -> Int {
+        let tiles = winogradTiles(height: height, width: width)
+        return max(1, min(48 / (tiles.rows * tiles.cols), images / 2))
+    }
+
     // MARK: Derived choices
 
     /// The pass this node computes, or nil when it is not a convolution.
@@ -77,6 +107,45 @@ extension KernelEmitter {
             return planned
         }
         return derivedConvAlgorithm()
+    }
+
+    /// The images per pass this node's kernel runs: its plan entry's, else the cost models'.
+    /// Only for algorithms that batch images (`derivedImagesPerPass` is not nil).
+    func imagesPerPass() -> Int {
+        let algorithm = convAlgorithm()
+        guard let derived = derivedImagesPerPass(algorithm) else { preconditionFailure("\(name): \(algorithm.rawValue) has no images per pass") }
+        return plan?.entry(layer: node.label, pass: convPass!)?.imagesPerPass ?? derived
+    }
+
+    /// The cost models' images per pass for this node run by `algorithm`, or nil when that
+    /// algorithm does not batch images (in-place forward and dx, packed).
+    func derivedImagesPerPass(_ algorithm: ConvAlgorithm) -> Int? {
+        guard let pass = convPass, let (s, pad) = convGeometry else { return nil }
+        switch (algorithm, pass) {
+        case (.inPlace, .dw):
+            let (_, _, length, reach) = weightGrid(stride: s, padding: pad)
+            let bytes = (reach + shape(operand: 0)[1] * length) * precision.bytes
+            return Self.inPlaceWeightImagesPerPass(images: shape(operand: 0)[0], bytesPerImage: bytes)
+        case (.inPlace, _), (.packed, _):
+            return nil
+        case (.channelsLast, .forward):
+            let y = shape(result: 0)
+            let bytes = (channelsLastForwardSource(stride: s, padding: pad).values + y[1] * y[2] * y[3]) * precision.bytes
+            return Self.channelsLastImagesPerPass(images: y[0], bytesPerImage: bytes)
+        case (.channelsLast, .dx):
+            let dx = shape(result: 0)
+            let source = channelsLastBackwardDataSource(phases: backwardDataGeometry(stride: s, padding: pad).phaseTaps)
+            return Self.channelsLastImagesPerPass(images: dx[0], bytesPerImage: (source.values + dx[1] * dx[2] * dx[3]) * precision.bytes)
+        case (.channelsLast, .dw):
+            let dy = shape(operand: 0)
+            return Self.channelsLastWeightImagesPerPass(images: dy[0], positions: dy[2] * dy[3])
+        case (.winograd, .forward), (.winograd, .dw):
+            let x = shape(operand: pass == .dw ? 1 : 0)
+            return winogradImagesPerPass(images: x[0], height: x[2], width: x[3])
+        case (.winograd, .dx):
+            let dx = shape(result: 0)
+            return winogradImagesPerPass(images: dx[0], height: dx[2], width: dx[3])
+        }
     }
 
     /// The cost models' choice for this convolution node.
@@ -124,8 +193,7 @@ extension KernelEmitter {
         if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
             return .winograd
         }
-        let (source, _) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
-        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
+        let length = weightGrid(stride: s, padding: pad).length
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
         // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
         // per image group cost the rest), 71-73% at stride 2 (W2 layer2.0.conv1); packing a strided x

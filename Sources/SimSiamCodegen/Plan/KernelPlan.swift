@@ -33,11 +33,18 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     public var pass: ConvPass
     /// `in-place`, `channels-last`, `packed` or `winograd`.
     public var algorithm: ConvAlgorithm
+    /// Images each thread copies and computes in one pass, for the algorithms that batch images:
+    /// channels-last, Winograd and the in-place dw (the in-place forward and dx run one image at a
+    /// time, packed GEMMs run across the batch). More images amortise per-pass costs (lane sums,
+    /// a short tail of tiles); fewer keep the pass's copies in cache. Results stay exact to
+    /// rounding. Absent: the cost models' number (`compile` writes it out where there is one).
+    public var imagesPerPass: Int?
 
-    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm) {
+    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm, imagesPerPass: Int? = nil) {
         self.layer = layer
         self.pass = pass
         self.algorithm = algorithm
+        self.imagesPerPass = imagesPerPass
     }
 }
 
@@ -60,7 +67,12 @@ public struct KernelPlan: Codable, Hashable, Sendable {
 
     /// The algorithm the plan gives a layer's pass, or nil when the plan does not list it.
     public func algorithm(layer: String, pass: ConvPass) -> ConvAlgorithm? {
-        convolutions.last { $0.layer == layer && $0.pass == pass }?.algorithm
+        entry(layer: layer, pass: pass)?.algorithm
+    }
+
+    /// The entry of a layer's pass, or nil when the plan does not list it.
+    public func entry(layer: String, pass: ConvPass) -> ConvPlanEntry? {
+        convolutions.last { $0.layer == layer && $0.pass == pass }
     }
 
     /// The plan as `plan.json` holds it: pretty-printed, keys sorted, one entry per line group.

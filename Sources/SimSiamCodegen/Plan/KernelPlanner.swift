@@ -44,12 +44,21 @@ public enum KernelPlanner {
                     let possible = ConvAlgorithm.allCases.filter { emitter.convAlgorithmProblem($0) == nil }.map(\.rawValue)
                     throw KernelPlanError("\(at): \(entry.algorithm.rawValue) cannot run it: \(problem); choose one of \(possible.joined(separator: ", "))")
                 }
+                guard let images = entry.imagesPerPass else { continue }
+                guard emitter.derivedImagesPerPass(entry.algorithm) != nil else {
+                    throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no imagesPerPass (the in-place forward and dx run one image at a time, packed GEMMs the whole batch); remove it")
+                }
+                let batch = emitter.shape(operand: 0)[0]
+                guard (1...batch).contains(images) else {
+                    throw KernelPlanError("\(at): imagesPerPass \(images) is outside 1...\(batch) (the batch of this pass)")
+                }
             }
         }
     }
 
     /// The plan as a compact table, one line per layer: the convolution, then the algorithm of each
-    /// pass ("-": the step has no such pass), marked `*` where it is not the cost models' choice.
+    /// pass ("-": the step has no such pass) and its images per pass ("x4"), marked `*` where
+    /// either is not the cost models' choice.
     public static func table(training: Graph, features: Graph?, options: CodegenOptions) -> String {
         let rows = rows(training: training, features: features, options: options)
         var layers: [String] = []
@@ -57,7 +66,8 @@ public enum KernelPlanner {
         for row in rows {
             if cells[row.entry.layer] == nil { layers.append(row.entry.layer) }
             var cell = cells[row.entry.layer] ?? (row.shape, [:])
-            cell.passes[row.entry.pass] = row.entry.algorithm.rawValue + (row.derived == row.entry.algorithm ? "" : "*")
+            cell.passes[row.entry.pass] = row.entry.algorithm.rawValue + (row.entry.imagesPerPass.map { " x\($0)" } ?? "")
+                + (row.derived == row.entry ? "" : "*")
             cells[row.entry.layer] = cell
         }
         let header = ["layer", "convolution", "forward", "dx", "dw"]
@@ -76,7 +86,8 @@ public enum KernelPlanner {
     /// One planned layer and pass: its entry, the cost models' choice, and the convolution in words.
     private struct Row {
         var entry: ConvPlanEntry
-        var derived: ConvAlgorithm
+        /// The entry the cost models would write.
+        var derived: ConvPlanEntry
         var shape: String
     }
 
@@ -86,8 +97,12 @@ public enum KernelPlanner {
         for emitter in convolutions(training: training, features: features, options: options) {
             let pass = emitter.convPass!
             guard seen.insert("\(emitter.node.label)/\(pass.rawValue)").inserted else { continue }
-            rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: emitter.convAlgorithm()),
-                            derived: emitter.derivedConvAlgorithm(), shape: describe(emitter)))
+            let algorithm = emitter.convAlgorithm(), derived = emitter.derivedConvAlgorithm()
+            let images = emitter.derivedImagesPerPass(algorithm) != nil ? emitter.imagesPerPass() : nil
+            rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: algorithm, imagesPerPass: images),
+                            derived: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: derived,
+                                                   imagesPerPass: emitter.derivedImagesPerPass(derived)),
+                            shape: describe(emitter)))
         }
         return rows
     }

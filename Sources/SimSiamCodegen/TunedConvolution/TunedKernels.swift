@@ -271,6 +271,16 @@ extension KernelEmitter {
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
+    /// The in-place dw's grid: x's padded, phase-split source and its tap shifts, the dy row length
+    /// on the grid (whole vectors) and the elements one image's source spans.
+    func weightGrid(stride s: Int, padding pad: Int) -> (source: ConvSource, shifts: [Int], length: Int, reach: Int) {
+        let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
+        let (channels, k, p, q) = (x[1], dw[2], dy[2], dy[3])
+        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
+        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
+        return (source, shifts, length, max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length))
+    }
+
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
     /// dy on the forward grid times windows of the padded x, both contiguous along the grid.
     func conv2dBackwardWeightGemm(stride s: Int, padding pad: Int) -> Kernel {
@@ -282,14 +292,8 @@ extension KernelEmitter {
         case .packed: return conv2dBackwardWeightPacked(stride: s, padding: pad)
         case .inPlace: break
         }
-        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
-        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
-        let reach = max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length)
-        let bytes = (reach + outputs * length) * precision.bytes
-        // Images per pass: the lane sums after each pass cost ~25% at one image. Up to ~1.25 MB of
-        // sources and dy rows measured best (W2 layer2, 298 KB per image: 166 GFLOP/s at 1 image,
-        // 191 at 4; W1 layer1, 214 KB: 180 at 1, 193 at 6), even where that passes L2.
-        let group = max(1, min(x[0] / 2, 1280 * 1024 / bytes))
+        let (source, shifts, length, reach) = weightGrid(stride: s, padding: pad)
+        let group = imagesPerPass()
         var c = CLines()
         c.line("static const int32_t shift[\(k * k)] = {\(shifts.map(String.init).joined(separator: ", "))};")
         c.line("int32_t offset[\(channels * k * k)];")
