@@ -212,4 +212,32 @@ import Testing
         #expect(error(#"{"format": 2, "convolutions": []}"#).contains("has format 2"))
         #expect((try? PlanFile.read("/nonexistent/plan.json")) == nil)
     }
+
+    // MARK: Tuning directories
+
+    /// `compile --plan FILE --out DIR`: plan.json holds the plan the C follows, the manifest the
+    /// `--plan` given, and `--library DIR` recompiles the graph with it to the same C.
+    @Test func planIsRecordedInTheTuningDirectory() throws {
+        let derived = try Lowering.lower(Workload.tiny, batch: 4, options: CodegenOptions(tuningHooks: true)).plan
+        let first = try #require(derived.convolutions.first { $0.pass == .forward })
+        let forced = KernelPlan(convolutions: [
+            ConvPlanEntry(layer: first.layer, pass: .forward, algorithm: first.algorithm == .packed ? .inPlace : .packed),
+        ])
+        let compiled = try Compiler.compile(Workload.tiny, batch: 4, options: CodegenOptions(tuningHooks: true, plan: forced), cache: quickTestCache)
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try TuningDirectory.write(compiled, model: try LoadedModel.builtIn("tiny"), variant: .standard, to: directory, cache: quickTestCache)
+        let written = try PlanFile.read(directory.appendingPathComponent(PlanFile.fileName).path)
+        #expect(written.algorithm(layer: first.layer, pass: .forward) == forced.convolutions[0].algorithm)
+        #expect(written.convolutions.count == derived.convolutions.count && written != derived)
+        let tuning = try TuningDirectory.open(library: directory.path)
+        #expect(tuning.manifest.plan == forced)
+        #expect(try tuning.manifest.codegenOptions().plan == forced)
+        let program = try Compiler.loadEdited(tuning, cache: quickTestCache)
+        #expect(program.notes.isEmpty, "the manifest's plan did not recompile the same C: \(program.notes)")
+        #expect(!program.isEdited)
+        // The written plan, passed back, gives the same C again.
+        let again = try Lowering.lower(Workload.tiny, batch: 4, options: CodegenOptions(tuningHooks: true, plan: written))
+        #expect(again.generated.source == compiled.lowered.generated.source)
+    }
 }
