@@ -17,6 +17,12 @@ public struct LoweredProgram: Sendable {
     public let generated: GeneratedC
     public let batch: Int
     public let options: CodegenOptions
+    /// The kernel plan the C follows: every labelled convolution layer and pass with its
+    /// algorithm (`options.plan`'s where it lists one, else the cost models'). Empty for
+    /// reference kernels.
+    public var plan: KernelPlan { KernelPlanner.plan(training: training, features: features, options: options) }
+    /// The plan as a table for the compile summary (`KernelPlanner.table`).
+    public var planTable: String { KernelPlanner.table(training: training, features: features, options: options) }
     public var precision: Precision { options.precision }
     /// Wall time of the Swift passes (tracing, autodiff, code generation).
     public let seconds: Double
@@ -64,6 +70,14 @@ public enum Lowering {
         let fuse = options.kernels == .tuned
         let (training, fusion) = fuse ? try Fusion.fuse(differentiated) : (differentiated, nil)
         let fusedFeatures = try features.map { fuse ? try Fusion.fuse($0).0 : $0 }
+        // Checked on the fused graphs, the nodes that get kernels; reference kernels have no choices.
+        if let plan = options.plan, options.kernels == .tuned {
+            do {
+                try KernelPlanner.validate(plan, training: training, features: fusedFeatures, options: options)
+            } catch let error as KernelPlanError {
+                throw CompileError("--plan: \(error.description)")
+            }
+        }
         let generated = ProgramEmitter(training: training, features: fusedFeatures, options: options)
             .emit(baseName: cFileStem(forward.name) + options.fileSuffix)
         return LoweredProgram(training: training, features: fusedFeatures, autodiff: summary, fusion: fusion, generated: generated,

@@ -42,7 +42,7 @@ struct BenchCommand: ParsableCommand {
             if !json { say(compiled.summary + "\n" + program.summary) }
         } else {
             workload = try options.load().workload
-            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: codegen.options(profile: profile))
+            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: try codegen.options(profile: profile))
             if !json { say(compiled.summary) }
         }
         let library = compiled.library

@@ -72,8 +72,20 @@ struct CodegenArguments: ParsableArguments {
 
     static let checkNumericsHelp = "Check every tensor each kernel writes for NaN and infinity and stop at the first, naming the kernel, layer and tensor (slower)."
 
-    func options(profile: Bool = false) -> CodegenOptions {
-        CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics)
+    @Option(help: ArgumentHelp(CodegenArguments.planHelp, discussion: CodegenArguments.planDiscussion, valueName: "file"))
+    var plan: String?
+
+    static let planHelp = "A kernel plan: the algorithm of each convolution layer and pass (edit the plan.json `compile --out DIR` writes)."
+    static let planDiscussion = "Layers and passes the file does not list keep the cost models' choice; an entry that cannot run is an error naming its layer and pass. Tuned kernels only. See docs/tuning.md, \"The kernel plan\"."
+
+    /// The options the flags ask for; reads `--plan`.
+    /// - Throws: `CompileError` when the plan file cannot be read.
+    func options(profile: Bool = false) throws -> CodegenOptions {
+        if plan != nil && kernels == .reference {
+            throw ValidationError("--plan chooses among the tuned kernels; drop it or --kernels reference")
+        }
+        return CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
+                              plan: try plan.map(PlanFile.read))
     }
 }
 

@@ -9,8 +9,9 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile", abstract: "Compile a workload to C and a native library, in a directory for tuning the C by hand.",
         discussion: """
             Writes <stem>.c and <stem>.h (the C, written for editing), <stem>.so (the library simsiamc built from it),
-            build.sh (the exact compiler command of simsiamc's build cache) and manifest.json (the graph: workload,
-            batch, variant, precision, kernels, vector width, hash of the C, ABI version).
+            build.sh (the exact compiler command of simsiamc's build cache), manifest.json (the graph: workload,
+            batch, variant, precision, kernels, vector width, hash of the C, ABI version) and plan.json (the kernel
+            plan: the algorithm of each convolution layer and pass, printed as a table; edit it and compile with --plan).
             After editing a kernel: `simsiamc verify --library DIR` checks the math kernel by kernel, and
             `simsiamc bench --library DIR --profile` times it; train, step and eval take --library DIR too.
             """)
@@ -31,7 +32,7 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     func run() throws {
-        var codegenOptions = codegen.options()
+        var codegenOptions = try codegen.options()
         codegenOptions.tuningHooks = true
         let cache = try BuildCache()
         let model = try options.load()
@@ -51,7 +52,17 @@ struct CompileCommand: ParsableCommand {
         let files = try TuningDirectory.write(compiled, model: model, variant: variant.variant,
                                               to: directory, cache: cache)
         say(compiled.summary)
+        say(Self.planLines(compiled.lowered, planFile: directory.appendingPathComponent(PlanFile.fileName).path))
         say("  wrote:   \(directory.path)/{\(files.joined(separator: ","))}")
+        say("  plan:    edit \(PlanFile.fileName), then `simsiamc compile --plan \(out)/\(PlanFile.fileName) --out DIR2`")
         say("  tune:    edit \(compiled.lowered.generated.baseName).c, then `simsiamc verify --library \(out)` and `simsiamc bench --library \(out) --profile`")
+    }
+
+    /// The plan table under a "plan:" heading, `*` explained when a --plan changed a choice.
+    static func planLines(_ lowered: LoweredProgram, planFile: String) -> String {
+        guard lowered.options.kernels == .tuned else { return "  plan:    none (reference kernels have one algorithm)" }
+        let table = lowered.planTable.split(separator: "\n").map { "           " + $0 }.joined(separator: "\n")
+        let note = lowered.options.plan == nil ? "the cost models' choices" : "* marks --plan's choices where the cost models chose otherwise"
+        return "  plan:    convolutions (\(note); written to \(planFile)):\n" + table
     }
 }

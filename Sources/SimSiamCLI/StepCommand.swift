@@ -58,7 +58,7 @@ struct StepCommand: ParsableCommand {
             printError(compiled.summary + "\n" + program.summary)
         } else {
             workload = try options.load().workload
-            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: codegen.options())
+            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: try codegen.options())
             printError(compiled.summary)
         }
         let state = ModelState(library: compiled.library)

@@ -63,6 +63,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: ArgumentHelp(CodegenArguments.checkNumericsHelp))
     var checkNumerics = false
 
+    // Not part of the TrainConfiguration either: a plan changes which kernels run, not the math
+    // (results agree to rounding), like the thread count.
+    @Option(help: ArgumentHelp(CodegenArguments.planHelp, discussion: CodegenArguments.planDiscussion, valueName: "file"))
+    var plan: String?
+
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
@@ -84,6 +89,10 @@ struct TrainCommand: ParsableCommand {
         if let tuning, checkNumerics && !tuning.manifest.checkNumerics {
             throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
         }
+        if let tuning, let plan {
+            throw ValidationError("--plan \(plan): the C in \(tuning.directory.path) follows the plan it was compiled with; compile the directory with --plan")
+        }
+        let kernelPlan = try plan.map(PlanFile.read)
         // With --library the manifest names the graph; flags that name another are refused when it loads.
         let model = try tuning.map { LoadedModel(workload: try $0.manifest.resolvedWorkload(), record: $0.manifest.model) } ?? options.load()
         let workload = model.workload
@@ -105,8 +114,8 @@ struct TrainCommand: ParsableCommand {
         let edited = try tuning.map {
             try library.load($0, workload: options, variant: configuration.variant)
         }
-        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, edited: edited,
-                  monitorEvery: monitorEvery)
+        try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
+                  edited: edited, monitorEvery: monitorEvery)
     }
 }
 
@@ -134,7 +143,7 @@ enum TrainDefaults {
 
 /// Compile, load data, train with progress, then plot and evaluate.
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
-func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false,
+func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil,
            edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
     let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
@@ -147,7 +156,7 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics),
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
                                                           variant: configuration.variant)
     say(compiled.summary)
     if let edited { say(edited.summary) }

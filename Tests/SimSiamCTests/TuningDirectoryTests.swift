@@ -52,7 +52,12 @@ import Testing
     @Test func compiledDirectoryHoldsTheBuildLineAndManifest() throws {
         let tuning = try TuningDirectory.open(library: Self.original.path)
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.original.path).sorted()
-        #expect(names == ["build.sh", "graph.json", "manifest.json", "tiny.c", "tiny.h", "tiny.so"])
+        #expect(names == ["build.sh", "graph.json", "manifest.json", "plan.json", "tiny.c", "tiny.h", "tiny.so"])
+        // plan.json is the plan the C follows; the manifest records no --plan.
+        let plan = try PlanFile.read(Self.original.appendingPathComponent("plan.json").path)
+        let lowered = try Lowering.lower(Workload.tiny, batch: 4, options: CodegenOptions(tuningHooks: true))
+        #expect(plan == lowered.plan && !plan.convolutions.isEmpty)
+        #expect(tuning.manifest.plan == nil)
         // graph.json is the traced graph, which --graph compiles without the DSL.
         let graph = try GraphFile.load(Self.original.appendingPathComponent("graph.json").path)
         #expect(try graph.workload.trace(batch: 4) == (try Workload.tiny.trace(batch: 4)))

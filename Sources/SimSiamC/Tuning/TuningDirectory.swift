@@ -3,7 +3,8 @@ import Foundation
 /// A directory written by `simsiamc compile --out DIR` for hand-tuning the C:
 /// `<stem>.c` (written for editing, with the tuning hooks), `<stem>.h`,
 /// `<stem>.so` (the unedited library), `build.sh` (the exact compiler command
-/// of the build cache) and `manifest.json` (the graph it was compiled from).
+/// of the build cache), `manifest.json` (the graph it was compiled from) and `plan.json`
+/// (the kernel plan the C follows, for `--plan`).
 public struct TuningDirectory: Sendable {
     public let directory: URL
     public let manifest: TuningManifest
@@ -86,6 +87,8 @@ public struct TuningDirectory: Sendable {
             ("build.sh", Data(buildScript(stem: stem, cache: cache).utf8)),
             // The traced graph, for `--graph DIR/graph.json`: this model at this batch, with no Swift to run.
             ("graph.json", graph),
+            // The convolution choices the C follows, to edit and pass back with `--plan`.
+            (PlanFile.fileName, try compiled.lowered.plan.encoded()),
             (TuningManifest.fileName, try manifest.encoded()),
         ]
         for (name, data) in files { try AtomicFile.write(data, to: directory.appendingPathComponent(name)) }

@@ -31,6 +31,9 @@ public struct TuningManifest: Codable, Sendable, Equatable {
     public var kernelCount: Int
     /// The model description or graph file, for models that are not built in.
     public var model: ModelRecord?
+    /// The `--plan` the C was compiled with (nil: the cost models' plan, as `plan.json` shows it):
+    /// recompiling the directory's graph needs it to give the same C.
+    public var plan: KernelPlan?
 
     /// The manifest of a program compiled with `compile --out`.
     public init(workload: String, variant: SimSiamVariant, lowered: LoweredProgram, abiVersion: Int) {
@@ -45,6 +48,7 @@ public struct TuningManifest: Codable, Sendable, Equatable {
         graphHash = SHA256.hexDigest(of: lowered.generated.source)
         self.abiVersion = abiVersion
         kernelCount = lowered.generated.kernelCount
+        plan = lowered.options.plan
     }
 
     /// The code generation options the directory's C was written with.
@@ -59,7 +63,7 @@ public struct TuningManifest: Codable, Sendable, Equatable {
         return CodegenOptions(precision: try value(precision, "precision", Precision.allCases),
                               kernels: try value(kernels, "kernels", KernelStrategy.allCases),
                               vectorWidth: try value(vectorWidth, "vectorWidth", VectorWidth.allCases),
-                              checkNumerics: checkNumerics, tuningHooks: true)
+                              checkNumerics: checkNumerics, tuningHooks: true, plan: plan)
     }
 
     /// The workload it names: built in, or rebuilt from the model record.

@@ -16,6 +16,8 @@ struct KernelEmitter {
     let precision: Precision
     var strategy: KernelStrategy = .tuned
     var vectorWidth: VectorWidth = .avx512
+    /// Convolution choices that replace the cost models' (`Plan/ConvPlanner.swift`); tuned kernels only.
+    var plan: KernelPlan? = nil
     /// The tuned kernels' register tile.
     var tile: RegisterTile { RegisterTile(precision: precision, width: vectorWidth) }
     /// The scalar type.

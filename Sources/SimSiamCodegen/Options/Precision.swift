@@ -44,9 +44,15 @@ public struct CodegenOptions: Hashable, Sendable {
     /// compile to nothing unless `-DSIMSIAM_PROFILE` / `-DSIMSIAM_TRACE` is given.
     /// So one edited file gives the plain, the profiling and the tracing library.
     public var tuningHooks: Bool
+    /// Per-layer convolution choices that replace the cost models' (`--plan FILE`); layers and
+    /// passes it does not list keep the derived choice. Tuned kernels only: reference kernels
+    /// have one algorithm. Check it against the graph with `KernelPlanner.validate` first.
+    public var plan: KernelPlan?
 
     public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
-                vectorWidth: VectorWidth = .host, checkNumerics: Bool = false, tuningHooks: Bool = false) {
+                vectorWidth: VectorWidth = .host, checkNumerics: Bool = false, tuningHooks: Bool = false,
+                plan: KernelPlan? = nil) {
+        self.plan = plan
         self.precision = precision
         self.kernels = kernels
         self.profile = profile

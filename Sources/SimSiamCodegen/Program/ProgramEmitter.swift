@@ -153,7 +153,8 @@ public struct ProgramEmitter {
         var lines: [String] = []
         var phase: Phase?
         for node in graph.nodes {
-            let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth)
+            let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth,
+                                        plan: options.plan)
             guard let kernel = emitter.emit() else { continue }
             if node.phase != phase {
                 phase = node.phase

@@ -9,24 +9,11 @@
 /// grid of `conv_gemm` (`CRuntime/conv_gemm.h`), no FMA is spent on padding columns, which is what small
 /// maps (7x7 to 16x16) lose most to. The price is a transposing copy of the
 /// input and a transposing store of each tile: chosen where the FMAs per copied
-/// value are many (`KernelEmitter.channelsLastConvEfficiency`).
+/// value are many (`KernelEmitter.channelsLastConvEfficiency`, in `Plan/ConvPlanner.swift`).
 ///
 /// Every output value is computed by one tile of one thread, in a fixed order,
 /// so results do not depend on the thread count.
 extension KernelEmitter {
-    /// Estimated fraction of the FMA peak of a channels-last convolution that does `fmas` FMAs
-    /// per value it copies: the tiles run at `kernel`, and the transposing copies and stores cost
-    /// about copyCost/fmas. Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 76%,
-    /// 80%, 86% and 89% of the peak at 144, 288, 576 and 1152 FMAs per value.
-    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 40, kernel: Double = 0.92) -> Double {
-        kernel / (1 + copyCost / fmas)
-    }
-
-    /// Estimated fraction of the FMA peak of an in-place convolution (`conv_gemm`) whose grid keeps
-    /// `grid` of its columns: 89-92% of that at stride 1 (W1 layer1-3), less at stride 2, where it
-    /// also fills S x S phase planes (74-82%, W1 layer2.0/3.0.conv1).
-    static func inPlaceConvEfficiency(grid: Double, stride: Int) -> Double { 0.9 * grid * (stride == 1 ? 1 : 0.85) }
-
     /// One sub-pixel phase of a strided convolution's dx: rows h = r*S + ph, columns w = c*S + pw,
     /// and the taps that reach it, each reading dy at (r + dh, c + dw).
     struct PhaseTaps {
@@ -53,15 +40,10 @@ extension KernelEmitter {
         }
     }
 
-    /// The kernel body of a `conv_cl_gemm` call.
+    /// The kernel body of a `conv_cl_gemm` call, `group` images per pass.
     func channelsLastBody(images: Int, m: Int, weightRow: Int, weightChannel: Int, source: ChannelsLastSource,
-                          outImage: Int, outChannel: Int, phases: [ChannelsLastPhase],
+                          outImage: Int, outChannel: Int, phases: [ChannelsLastPhase], group: Int,
                           operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
-        let bytes = (source.values + outImage) * precision.bytes
-        // Up to four images per pass (fewer tiles straddle a short tail), while their sources and
-        // outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
-        // GFLOP/s at one image per pass, 172 at four.
-        let group = max(1, min(4, images / 2, (512 << 10) / bytes))
         var c = CLines()
         var entries: [String] = []
         for (f, phase) in phases.enumerated() {
@@ -86,17 +68,35 @@ extension KernelEmitter {
     func conv2dForwardChannelsLast(stride s: Int, padding pad: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
-        let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
-                                        rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
+        let source = channelsLastForwardSource(stride: s, padding: pad)
         let taps = Array(0..<k * k)
         let phase = ChannelsLastPhase(taps: taps, shifts: taps.map { ($0 / k * source.cols + $0 % k) * channels },
                                       rows: p, cols: q, rowStep: s * source.cols, colStep: s, destOffset: 0, destRow: q, destCol: 1)
         let body = channelsLastBody(images: x[0], m: w[0], weightRow: channels * k * k, weightChannel: k * k, source: source,
-                                    outImage: w[0] * p * q, outChannel: p * q, phases: [phase],
+                                    outImage: w[0] * p * q, outChannel: p * q, phases: [phase], group: imagesPerPass(),
                                     operands: ("w", "x", "y", "0", moments ? "moments" : "0"))
         return kernel("x \(x) * w \(w) -> y \(y)\(momentsSummary(moments)); stride \(s), padding \(pad)\n"
                       + "channels-last: GEMM M \(x[0]) images x \(p)x\(q) positions, N \(w[0]), K \(channels * k * k)",
                       ["x", "w"], ["y"] + (moments ? ["moments"] : []), body: body)
+    }
+
+    /// The channels-last source of x for a forward convolution or weight gradient of this node.
+    func channelsLastForwardSource(stride s: Int, padding pad: Int) -> ChannelsLastSource {
+        let x = shape(operand: convPass == .dw ? 1 : 0)
+        let w = convPass == .dw ? shape(result: 0) : shape(operand: 1), y = convPass == .dw ? shape(operand: 0) : shape(result: 0)
+        let (k, p, q) = (w[2], y[2], y[3])
+        return ChannelsLastSource(channels: x[1], height: x[2], width: x[3], pad: pad,
+                                  rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
+    }
+
+    /// The channels-last source of dy for this node's dx, whose sub-pixel phases are `phases`.
+    func channelsLastBackwardDataSource(phases: [PhaseTaps]) -> ChannelsLastSource {
+        let dy = shape(operand: 0)
+        let rowReach = phases.flatMap { $0.taps.map(\.dh) }, colReach = phases.flatMap { $0.taps.map(\.dw) }
+        let low = max(0, -(rowReach + colReach).min()!), high = max(0, (rowReach + colReach).max()!)
+        return ChannelsLastSource(channels: dy[1], height: dy[2], width: dy[3], pad: low,
+                                  rows: max(phases.map(\.rows).max()! + high + low, low + dy[2]),
+                                  cols: max(phases.map(\.cols).max()! + high + low, low + dy[3]))
     }
 
     /// dx = the transposed convolution of dy, per sub-pixel phase of dx, with dx positions as GEMM
@@ -104,19 +104,16 @@ extension KernelEmitter {
     func conv2dBackwardDataChannelsLast(stride s: Int, padding pad: Int, phases: [PhaseTaps], accumulates: Bool) -> Kernel {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
-        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
-        let rowReach = phases.flatMap { $0.taps.map(\.dh) }, colReach = phases.flatMap { $0.taps.map(\.dw) }
-        let low = max(0, -(rowReach + colReach).min()!), high = max(0, (rowReach + colReach).max()!)
-        let source = ChannelsLastSource(channels: outputs, height: p, width: q, pad: low,
-                                        rows: max(phases.map(\.rows).max()! + high + low, low + p),
-                                        cols: max(phases.map(\.cols).max()! + high + low, low + q))
+        let (h, width) = (dx[2], dx[3])
+        let source = channelsLastBackwardDataSource(phases: phases)
+        let low = source.pad
         let clPhases = phases.map { phase in
             ChannelsLastPhase(taps: phase.taps.map(\.tap), shifts: phase.taps.map { (($0.dh + low) * source.cols + $0.dw + low) * outputs },
                               rows: phase.rows, cols: phase.cols, rowStep: source.cols, colStep: 1,
                               destOffset: phase.ph * width + phase.pw, destRow: s * width, destCol: s)
         }
         let body = channelsLastBody(images: dy[0], m: channels, weightRow: k * k, weightChannel: channels * k * k, source: source,
-                                    outImage: channels * h * width, outChannel: h * width, phases: clPhases,
+                                    outImage: channels * h * width, outChannel: h * width, phases: clPhases, group: imagesPerPass(),
                                     operands: ("w", "dy", "dx", accumulates ? "addend" : "0", "0"))
         return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
                       + (s == 1 ? "channels-last: GEMM M \(dy[0]) images x \(h)x\(width) positions, N \(channels), K \(outputs * k * k)"
@@ -130,10 +127,8 @@ extension KernelEmitter {
     func conv2dBackwardWeightChannelsLast(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
-        let source = ChannelsLastSource(channels: channels, height: x[2], width: x[3], pad: pad,
-                                        rows: max((p - 1) * s + k, pad + x[2]), cols: max((q - 1) * s + k, pad + x[3]))
-        // Up to ~256 positions per pass: their dy rows of eight channels (8 KB) then stay in L1.
-        let group = max(1, min(8, x[0] / 2, 256 / (p * q)))
+        let source = channelsLastForwardSource(stride: s, padding: pad)
+        let group = imagesPerPass()
         let shifts = (0..<k * k).map { ($0 / k * source.cols + $0 % k) * channels }
         var c = CLines()
         c.line("static const int32_t shift[\(k * k)] = {\(shifts.map(String.init).joined(separator: ", "))};")

@@ -8,13 +8,6 @@ import SimSiamIR
 /// sums would outgrow 4 MB (W2's layer4), and strided 1x1 forward convolutions
 /// with many outputs on tiny maps (W2's layer4.0.downsample).
 extension KernelEmitter {
-    /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
-    /// the packing of the im2col operand costs about 50/M of the compute, and the GEMM
-    /// itself tops out near 84%. Measured at 2 threads (AVX-512): W1's stride-1 layers at
-    /// batch 256, 43%, 55% and 69-74% of the FMA peak at M = 32, 64 and 128; W2's
-    /// layer4.0.conv1 forward at batch 128, 83% at M = 512 (channels-last: 87-89%).
-    static func packedConvEfficiency(rows m: Int) -> Double { min(0.84, 1 / (1 + 50 / Double(m))) }
-
     /// A[i][k] = src[i * ld + k] (rows of a row-major matrix).
     private func packWeightRows(ld: Int) -> String {
         var c = CLines()

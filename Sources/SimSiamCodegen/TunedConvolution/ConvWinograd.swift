@@ -10,7 +10,8 @@
 /// the transform against the transformed kernels `u[point][c][o]` (the shared
 /// micro-kernel), transforms the products back into channels-last outputs and
 /// stores them transposed into NCHW. Weight gradients run the same transforms
-/// backwards: `G^T [sum over tiles of (A dy A^T) . (B^T x B)] G`.
+/// backwards: `G^T [sum over tiles of (A dy A^T) . (B^T x B)] G`. Where it runs is the
+/// planner's choice (`Plan/ConvPlanner.swift`).
 ///
 /// Every output value is computed by one thread in a fixed order, so results do
 /// not depend on the thread count.
@@ -41,29 +42,19 @@ extension KernelEmitter {
     private var winograd: WinogradTransform { ConvWinograd.transform }
 
     /// Output tiles of an H x W map, per row and column.
-    private func winogradTiles(height: Int, width: Int) -> (rows: Int, cols: Int) {
+    func winogradTiles(height: Int, width: Int) -> (rows: Int, cols: Int) {
         ((height + winograd.m - 1) / winograd.m, (width + winograd.m - 1) / winograd.m)
     }
 
     /// "Winograd F(2x2, 3x3)" and its GEMMs, for kernel summaries.
     private var winogradName: String { "Winograd F(\(winograd.m)x\(winograd.m), 3x3)" }
 
-    /// Whether a convolution runs as Winograd: 3x3 at stride 1, padding 1, input channels in whole
-    /// vectors, at least 32 input and output channels (narrower GEMMs were not measured), and at
-    /// least 3/4 of the tiles' outputs kept (49 of 64 at 7x7).
-    func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        guard k == 3, s == 1, pad == 1, channels % tile.lanes == 0, channels >= 32, outputs >= 32 else { return false }
+    /// The images per pass (`imagesPerPass()`) and the tiles per GEMM block: up to 48, in whole
+    /// register tiles (see `KernelEmitter.winogradImagesPerPass`).
+    private func winogradBlocking(height: Int, width: Int) -> (group: Int, block: Int) {
         let tiles = winogradTiles(height: height, width: width)
-        return 4 * height * width >= 3 * tiles.rows * tiles.cols * winograd.m * winograd.m
-    }
-
-    /// Blocks of up to ~48 tiles, from as many images as that takes: each point's GEMM then reuses
-    /// its kernels for six row tiles, and the block's transforms stay within L2.
-    private func winogradBlocking(images: Int, height: Int, width: Int) -> (group: Int, block: Int) {
-        let tiles = winogradTiles(height: height, width: width)
-        let perImage = tiles.rows * tiles.cols
-        let group = max(1, min(48 / perImage, images / 2))
-        return (group, min(48, (group * perImage + tile.rows - 1) / tile.rows * tile.rows))
+        let group = imagesPerPass()
+        return (group, min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows))
     }
 
     /// The kernel body of a `conv_wino` call: output `outputs` channels from `channels`, weights
@@ -72,7 +63,7 @@ extension KernelEmitter {
                               weightRow: Int, weightChannel: Int, flip: Bool,
                               operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
         let tiles = winogradTiles(height: height, width: width)
-        let (group, block) = winogradBlocking(images: images, height: height, width: width)
+        let (group, block) = winogradBlocking(height: height, width: width)
         var c = CLines()
         c.line("const conv_wino_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
         c.line("  .weight_row = \(weightRow), .weight_channel = \(weightChannel), .flip = \(flip ? 1 : 0), "
@@ -110,20 +101,11 @@ extension KernelEmitter {
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
-    /// Whether a weight gradient runs as Winograd: as `winogradFits`, with input channels in whole
-    /// GEMM panels and each thread's transformed gradient (points x O x C) within 4 MB, the limit the
-    /// channels-last weight gradients' partial sums measured well up to.
-    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
-            && channels % tile.columns == 0 && outputs % tile.lanes == 0
-            && winograd.n * winograd.n * outputs * channels * precision.bytes <= 4 << 20
-    }
-
     /// dw = G^T [sum over tiles of (A dy A^T) . (B^T x B)] G, the gradient of the Winograd forward.
     func conv2dBackwardWeightWinograd() -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let tiles = winogradTiles(height: x[2], width: x[3])
-        let (group, block) = winogradBlocking(images: x[0], height: x[2], width: x[3])
+        let (group, block) = winogradBlocking(height: x[2], width: x[3])
         var c = CLines()
         c.line("const conv_wino_weight_plan_t plan = {.images = \(x[0]), .channels = \(x[1]), .m = \(dy[1]), .height = \(x[2]), .width = \(x[3]),")
         c.line("  .tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")

@@ -99,7 +99,7 @@ extension KernelEmitter {
 
     /// The source of a convolution reading `image` [C,H,W] with stride and padding:
     /// phase-split planes big enough for every tap of every output row and column.
-    private struct ConvSource {
+    struct ConvSource {
         var channels: Int, height: Int, width: Int, stride: Int, pad: Int
         var phases: Int, rows: Int, cols: Int
         var plane: Int { rows * cols }
@@ -114,7 +114,7 @@ extension KernelEmitter {
     /// row or runs past it onto the leading zero columns of the next row (whose true value
     /// is zero too), so rows share their padding columns. `reads[pw]`: last column read in
     /// planes of column phase pw. Narrower planes mean fewer dropped grid columns.
-    private func planeCols(width: Int, stride s: Int, pad: Int, reads: [Int]) -> Int {
+    func planeCols(width: Int, stride s: Int, pad: Int, reads: [Int]) -> Int {
         let safe = reads.max()! + 1
         func fits(_ cols: Int) -> Bool {
             reads.indices.allSatisfy { pw in
@@ -127,7 +127,7 @@ extension KernelEmitter {
 
     /// Forward source of x for a K x K convolution with outputs P x Q: tap (kh, kw) reads
     /// plane (kh % S, kw % S) at row p + kh / S, column q + kw / S.
-    private func forwardSource(x: Shape, k: Int, stride s: Int, padding pad: Int, p: Int, q: Int) -> (ConvSource, shifts: [Int]) {
+    func forwardSource(x: Shape, k: Int, stride s: Int, padding pad: Int, p: Int, q: Int) -> (ConvSource, shifts: [Int]) {
         let phases = min(s, k)
         let reads = (0..<phases).map { pw in q - 1 + (0..<k).filter { $0 % s == pw }.map { $0 / s }.max()! }
         let cols = planeCols(width: x[3], stride: s, pad: pad, reads: reads)
@@ -141,15 +141,15 @@ extension KernelEmitter {
         return (source, shifts)
     }
 
-    private struct ConvPhase {
+    struct ConvPhase {
         var taps: [Int], shifts: [Int]
         var rows: Int, cols: Int, destOffset: Int, destRow: Int, destCol: Int
     }
 
-    private func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+    func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
     /// Fraction of the grid columns computed by `conv_gemm` that are kept.
-    private func gridEfficiency(source: ConvSource, phases: [ConvPhase]) -> Double {
+    func gridEfficiency(source: ConvSource, phases: [ConvPhase]) -> Double {
         let nr = tile.columns
         let kept = phases.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count }
         let computed = phases.reduce(0) { $0 + roundUp(($1.rows - 1) * source.cols + $1.cols, nr) * $1.taps.count }
@@ -189,23 +189,16 @@ extension KernelEmitter {
     func conv2dForwardGemm(stride s: Int, padding pad: Int, moments: Bool) -> Kernel {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
-        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
-            return conv2dForwardWinograd(moments: moments)
+        switch convAlgorithm() {
+        case .winograd: return conv2dForwardWinograd(moments: moments)
+        case .channelsLast: return conv2dForwardChannelsLast(stride: s, padding: pad, moments: moments)
+        case .packed:
+            let kernel = conv2dForwardPacked(stride: s, padding: pad)
+            return moments ? withMomentsPass(kernel) : kernel
+        case .inPlace: break
         }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
-        let grid = gridEfficiency(source: source, phases: [phase])
-        let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
-        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
-        if channelsLast > max(inPlace, packed) {
-            return conv2dForwardChannelsLast(stride: s, padding: pad, moments: moments)
-        }
-        // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
-        // the packed estimate comes from (W1's 1x1 downsamples measured 11.8 ms packed, 6.6 in place).
-        if grid < packed {
-            let kernel = conv2dForwardPacked(stride: s, padding: pad)
-            return moments ? withMomentsPass(kernel) : kernel
-        }
         let body = convGemmBody(
             images: x[0], m: w[0], channels: channels, weightRow: channels * k * k, weightChannel: k * k, source: source,
             imageSize: channels * x[2] * x[3], outImage: w[0] * p * q, outChannel: p * q, phases: [phase],
@@ -215,16 +208,12 @@ extension KernelEmitter {
                       ["x", "w"], ["y"] + (moments ? ["moments"] : []), body: body)
     }
 
-    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
-    /// a forward convolution of padded dy, split into S x S sub-pixel phases of dx
-    /// (h mod S, w mod S); each phase sums only the taps that reach it.
-    func conv2dBackwardDataGemm(stride s: Int, padding pad: Int, accumulates: Bool) -> Kernel {
+    /// The in-place and channels-last geometry of this node's dx: the padded source of dy and,
+    /// per sub-pixel phase of dx, its taps (as `conv_gemm` phases and as `PhaseTaps`).
+    func backwardDataGeometry(stride s: Int, padding pad: Int) -> (source: ConvSource, phases: [ConvPhase], phaseTaps: [PhaseTaps]) {
         let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
-        let (outputs, channels, k) = (w[0], w[1], w[2])
+        let (outputs, k) = (w[0], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
-        if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: h, width: width) {
-            return conv2dBackwardDataWinograd(accumulates: accumulates)
-        }
         /// Taps kh reaching phase ph read dy row hh + d for dx row h = hh * S + ph.
         func taps(_ ph: Int) -> [(kh: Int, d: Int)] {
             (0..<k).filter { ((ph + pad - $0) % s + s) % s == 0 }.map { ($0, (ph + pad - $0) / s) }
@@ -256,14 +245,23 @@ extension KernelEmitter {
                 return PhaseTaps(ph: ph, pw: pw, rows: phaseRows[ph], cols: phaseCols[pw], taps: taps)
             }
         }
-        // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per phase
-        // copied it for C taps' worth: it replaced the packed dx wherever that was chosen (W2 layer3.0
-        // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
-        let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
-        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(p * q))
-        if channelsLast > Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s) {
+        return (source, phases, phaseTaps)
+    }
+
+    /// dx[n,c,h,w] = sum over (o,kh,kw) of w[o,c,kh,kw] dy[n,o,p,q] where h = p*S-PAD+kh:
+    /// a forward convolution of padded dy, split into S x S sub-pixel phases of dx
+    /// (h mod S, w mod S); each phase sums only the taps that reach it.
+    func conv2dBackwardDataGemm(stride s: Int, padding pad: Int, accumulates: Bool) -> Kernel {
+        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
+        let algorithm = convAlgorithm()
+        if algorithm == .winograd { return conv2dBackwardDataWinograd(accumulates: accumulates) }
+        let (source, phases, phaseTaps) = backwardDataGeometry(stride: s, padding: pad)
+        if algorithm == .channelsLast {
             return conv2dBackwardDataChannelsLast(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
         }
+        precondition(algorithm == .inPlace, "\(name): \(algorithm.rawValue) has no dx kernel; KernelPlanner.validate rejects it")
         let body = convGemmBody(
             images: dy[0], m: channels, channels: outputs, weightRow: k * k, weightChannel: channels * k * k, source: source,
             imageSize: outputs * p * q, outImage: channels * h * width, outChannel: h * width, phases: phases,
@@ -273,43 +271,29 @@ extension KernelEmitter {
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 
+    /// The in-place dw's grid: x's padded, phase-split source and its tap shifts, the dy row length
+    /// on the grid (whole vectors) and the elements one image's source spans.
+    func weightGrid(stride s: Int, padding pad: Int) -> (source: ConvSource, shifts: [Int], length: Int, reach: Int) {
+        let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
+        let (channels, k, p, q) = (x[1], dw[2], dy[2], dy[3])
+        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
+        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
+        return (source, shifts, length, max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length))
+    }
+
     /// dw[o,(c,kh,kw)] = sum over (n,p,q) of dy[n,o,p,q] x[n,c,p*S-PAD+kh,q*S-PAD+kw]:
     /// dy on the forward grid times windows of the padded x, both contiguous along the grid.
     func conv2dBackwardWeightGemm(stride s: Int, padding pad: Int) -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
-        if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
-            return conv2dBackwardWeightWinograd()
+        switch convAlgorithm() {
+        case .winograd: return conv2dBackwardWeightWinograd()
+        case .channelsLast: return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
+        case .packed: return conv2dBackwardWeightPacked(stride: s, padding: pad)
+        case .inPlace: break
         }
-        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
-        let length = roundUp((p - 1) * source.cols + q, tile.lanes)
-        // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
-        // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
-        // per image group cost the rest), 71-73% at stride 2 (W2 layer2.0.conv1); packing a strided x
-        // costs more than a stride-1 one (57% at M = 128 against 69-74%); channels-last copies x and
-        // dy, and fits the forward's model: 74-78%, 81%, 88-92% and 87% at 192, 384, 576 and 1152
-        // FMAs per copied value.
-        let inPlace = 0.88 * Double(p * q) / Double(length) * (s == 1 ? 1 : 0.85)
-        let packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
-        let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
-        // Its partial sums are [C*K*K x O] per thread, zeroed and added across threads every call. At
-        // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
-        // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
-        // (layer3): faster.
-        let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
-        if channels % tile.columns == 0, partialBytes <= 4 << 20,
-           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
-            return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
-        }
-        if inPlace < packed {
-            return conv2dBackwardWeightPacked(stride: s, padding: pad)
-        }
-        let reach = max(channels * source.perChannel, (channels - 1) * source.perChannel + shifts.max()! + length)
-        let bytes = (reach + outputs * length) * precision.bytes
-        // Images per pass: the lane sums after each pass cost ~25% at one image. Up to ~1.25 MB of
-        // sources and dy rows measured best (W2 layer2, 298 KB per image: 166 GFLOP/s at 1 image,
-        // 191 at 4; W1 layer1, 214 KB: 180 at 1, 193 at 6), even where that passes L2.
-        let group = max(1, min(x[0] / 2, 1280 * 1024 / bytes))
+        let (source, shifts, length, reach) = weightGrid(stride: s, padding: pad)
+        let group = imagesPerPass()
         var c = CLines()
         c.line("static const int32_t shift[\(k * k)] = {\(shifts.map(String.init).joined(separator: ", "))};")
         c.line("int32_t offset[\(channels * k * k)];")

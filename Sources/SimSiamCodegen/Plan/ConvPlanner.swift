@@ -1,0 +1,263 @@
+import SimSiamIR
+
+/// The cost models of the tuned convolutions and the choices they make, in one place: for each
+/// pass of a convolution node, which algorithm runs it (`ConvAlgorithm`). The emitters in
+/// `TunedConvolution/` only carry out a choice; a `KernelPlan` entry replaces the derived
+/// choice of its layer and pass (`convAlgorithm()`), after `convAlgorithmProblem` has said it
+/// can apply. All the measured constants below are fractions of the FMA peak at 2 threads on
+/// AVX-512, W1 (fmnist-resnet-mini) at batch 256 and W2 (cifar-resnet18) at batch 128.
+extension KernelEmitter {
+    // MARK: Cost models
+
+    /// Estimated fraction of the FMA peak of a channels-last convolution that does `fmas` FMAs
+    /// per value it copies: the tiles run at `kernel`, and the transposing copies and stores cost
+    /// about copyCost/fmas. Measured on W1 at batch 256, 2 threads (AVX-512), forward 3x3: 76%,
+    /// 80%, 86% and 89% of the peak at 144, 288, 576 and 1152 FMAs per value.
+    static func channelsLastConvEfficiency(fmasPerValue fmas: Double, copyCost: Double = 40, kernel: Double = 0.92) -> Double {
+        kernel / (1 + copyCost / fmas)
+    }
+
+    /// Estimated fraction of the FMA peak of an in-place convolution (`conv_gemm`) whose grid keeps
+    /// `grid` of its columns: 89-92% of that at stride 1 (W1 layer1-3), less at stride 2, where it
+    /// also fills S x S phase planes (74-82%, W1 layer2.0/3.0.conv1).
+    static func inPlaceConvEfficiency(grid: Double, stride: Int) -> Double { 0.9 * grid * (stride == 1 ? 1 : 0.85) }
+
+    /// Estimated useful fraction of the FMAs of a packed convolution GEMM with M rows:
+    /// the packing of the im2col operand costs about 50/M of the compute, and the GEMM
+    /// itself tops out near 84%. Measured at 2 threads (AVX-512): W1's stride-1 layers at
+    /// batch 256, 43%, 55% and 69-74% of the FMA peak at M = 32, 64 and 128; W2's
+    /// layer4.0.conv1 forward at batch 128, 83% at M = 512 (channels-last: 87-89%).
+    static func packedConvEfficiency(rows m: Int) -> Double { min(0.84, 1 / (1 + 50 / Double(m))) }
+
+    /// Whether a convolution pays as Winograd: where it can run (`winogradApplies`), at least 32
+    /// input and output channels (narrower GEMMs were not measured), and at least 3/4 of the
+    /// tiles' outputs kept (49 of 64 at 7x7).
+    func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
+        guard winogradApplies(kernel: k, stride: s, padding: pad, channels: channels) == nil, channels >= 32, outputs >= 32 else { return false }
+        let tiles = winogradTiles(height: height, width: width)
+        let m = ConvWinograd.transform.m
+        return 4 * height * width >= 3 * tiles.rows * tiles.cols * m * m
+    }
+
+    /// Whether a weight gradient pays as Winograd: as `winogradFits`, where `conv_wino_weight` can
+    /// run, and with each thread's transformed gradient (points x O x C) within 4 MB, the limit the
+    /// channels-last weight gradients' partial sums measured well up to.
+    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
+        let n = ConvWinograd.transform.n
+        return winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
+            && winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs) == nil
+            && n * n * outputs * channels * precision.bytes <= 4 << 20
+    }
+
+    /// Images per pass of a channels-last forward or dx whose source and output take
+    /// `bytesPerImage`: up to four (fewer tiles straddle a short tail), while their sources and
+    /// outputs fit ~512 KB of L2. Measured on W2 layer2.0.conv1's dx (404 KB per image): 182
+    /// GFLOP/s at one image per pass, 172 at four.
+    static func channelsLastImagesPerPass(images: Int, bytesPerImage bytes: Int) -> Int {
+        max(1, min(4, images / 2, (512 << 10) / bytes))
+    }
+
+    /// Images per pass of a channels-last dw with P x Q outputs: up to ~256 positions, whose dy rows
+    /// of eight channels (8 KB) then stay in L1.
+    static func channelsLastWeightImagesPerPass(images: Int, positions: Int) -> Int {
+        max(1, min(8, images / 2, 256 / positions))
+    }
+
+    /// Images per pass of an in-place dw whose source and dy rows take `bytesPerImage`: the lane
+    /// sums after each pass cost ~25% at one image. Up to ~1.25 MB of sources and dy rows measured
+    /// best (W2 layer2, 298 KB per image: 166 GFLOP/s at 1 image, 191 at 4; W1 layer1, 214 KB: 180
+    /// at 1, 193 at 6), even where that passes L2.
+    static func inPlaceWeightImagesPerPass(images: Int, bytesPerImage bytes: Int) -> Int {
+        max(1, min(images / 2, 1280 * 1024 / bytes))
+    }
+
+    /// Images per pass of a Winograd convolution on an H x W map: blocks of up to ~48 tiles, from as
+    /// many images as that takes: each point's GEMM then reuses its kernels for six row tiles, and
+    /// the block's transforms stay within L2.
+    func winogradImagesPerPass(images: Int, height: Int, width: Int) -> Int {
+        let tiles = winogradTiles(height: height, width: width)
+        return max(1, min(48 / (tiles.rows * tiles.cols), images / 2))
+    }
+
+    // MARK: Derived choices
+
+    /// The pass this node computes, or nil when it is not a convolution.
+    var convPass: ConvPass? {
+        switch node.op {
+        case .conv2d: .forward
+        case .conv2dBackwardData: .dx
+        case .conv2dBackwardWeight: .dw
+        default: nil
+        }
+    }
+
+    /// (stride, padding) of a convolution node.
+    var convGeometry: (stride: Int, padding: Int)? {
+        switch node.op {
+        case .conv2d(let s, let pad, _), .conv2dBackwardData(let s, let pad, _, _, _), .conv2dBackwardWeight(let s, let pad, _): (s, pad)
+        default: nil
+        }
+    }
+
+    /// The algorithm this convolution node runs: its layer's plan entry, else the cost models'.
+    func convAlgorithm() -> ConvAlgorithm {
+        guard let pass = convPass else { preconditionFailure("\(name) is not a convolution") }
+        if let planned = plan?.algorithm(layer: node.label, pass: pass) {
+            if let problem = convAlgorithmProblem(planned) { preconditionFailure("\(name): \(problem); KernelPlanner.validate rejects it") }
+            return planned
+        }
+        return derivedConvAlgorithm()
+    }
+
+    /// The images per pass this node's kernel runs: its plan entry's, else the cost models'.
+    /// Only for algorithms that batch images (`derivedImagesPerPass` is not nil).
+    func imagesPerPass() -> Int {
+        let algorithm = convAlgorithm()
+        guard let derived = derivedImagesPerPass(algorithm) else { preconditionFailure("\(name): \(algorithm.rawValue) has no images per pass") }
+        return plan?.entry(layer: node.label, pass: convPass!)?.imagesPerPass ?? derived
+    }
+
+    /// The cost models' images per pass for this node run by `algorithm`, or nil when that
+    /// algorithm does not batch images (in-place forward and dx, packed).
+    func derivedImagesPerPass(_ algorithm: ConvAlgorithm) -> Int? {
+        guard let pass = convPass, let (s, pad) = convGeometry else { return nil }
+        switch (algorithm, pass) {
+        case (.inPlace, .dw):
+            let (_, _, length, reach) = weightGrid(stride: s, padding: pad)
+            let bytes = (reach + shape(operand: 0)[1] * length) * precision.bytes
+            return Self.inPlaceWeightImagesPerPass(images: shape(operand: 0)[0], bytesPerImage: bytes)
+        case (.inPlace, _), (.packed, _):
+            return nil
+        case (.channelsLast, .forward):
+            let y = shape(result: 0)
+            let bytes = (channelsLastForwardSource(stride: s, padding: pad).values + y[1] * y[2] * y[3]) * precision.bytes
+            return Self.channelsLastImagesPerPass(images: y[0], bytesPerImage: bytes)
+        case (.channelsLast, .dx):
+            let dx = shape(result: 0)
+            let source = channelsLastBackwardDataSource(phases: backwardDataGeometry(stride: s, padding: pad).phaseTaps)
+            return Self.channelsLastImagesPerPass(images: dx[0], bytesPerImage: (source.values + dx[1] * dx[2] * dx[3]) * precision.bytes)
+        case (.channelsLast, .dw):
+            let dy = shape(operand: 0)
+            return Self.channelsLastWeightImagesPerPass(images: dy[0], positions: dy[2] * dy[3])
+        case (.winograd, .forward), (.winograd, .dw):
+            let x = shape(operand: pass == .dw ? 1 : 0)
+            return winogradImagesPerPass(images: x[0], height: x[2], width: x[3])
+        case (.winograd, .dx):
+            let dx = shape(result: 0)
+            return winogradImagesPerPass(images: dx[0], height: dx[2], width: dx[3])
+        }
+    }
+
+    /// The cost models' choice for this convolution node.
+    func derivedConvAlgorithm() -> ConvAlgorithm {
+        guard let pass = convPass, let (s, pad) = convGeometry else { preconditionFailure("\(name) is not a convolution") }
+        switch pass {
+        case .forward: return derivedForward(stride: s, padding: pad)
+        case .dx: return derivedBackwardData(stride: s, padding: pad)
+        case .dw: return derivedBackwardWeight(stride: s, padding: pad)
+        }
+    }
+
+    private func derivedForward(stride s: Int, padding pad: Int) -> ConvAlgorithm {
+        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
+        let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) { return .winograd }
+        let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
+        let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
+        let grid = gridEfficiency(source: source, phases: [phase])
+        let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
+        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
+        if channelsLast > max(inPlace, packed) { return .channelsLast }
+        // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
+        // the packed estimate comes from (W1's 1x1 downsamples measured 11.8 ms packed, 6.6 in place).
+        return grid < packed ? .packed : .inPlace
+    }
+
+    private func derivedBackwardData(stride s: Int, padding pad: Int) -> ConvAlgorithm {
+        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3]) { return .winograd }
+        let (source, phases, phaseTaps) = backwardDataGeometry(stride: s, padding: pad)
+        // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per phase
+        // copied it for C taps' worth: it replaced the packed dx wherever that was chosen (W2 layer3.0
+        // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
+        let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
+        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(dy[2] * dy[3]))
+        return channelsLast > Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s)
+            ? .channelsLast : .inPlace
+    }
+
+    private func derivedBackwardWeight(stride s: Int, padding pad: Int) -> ConvAlgorithm {
+        let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
+        let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
+        if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
+            return .winograd
+        }
+        let length = weightGrid(stride: s, padding: pad).length
+        // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
+        // 82-86% where the grid keeps 94-97% of its columns and 77% where it keeps 87.5% (lane sums
+        // per image group cost the rest), 71-73% at stride 2 (W2 layer2.0.conv1); packing a strided x
+        // costs more than a stride-1 one (57% at M = 128 against 69-74%); channels-last copies x and
+        // dy, and fits the forward's model: 74-78%, 81%, 88-92% and 87% at 192, 384, 576 and 1152
+        // FMAs per copied value.
+        let inPlace = 0.88 * Double(p * q) / Double(length) * (s == 1 ? 1 : 0.85)
+        let packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
+        let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
+        // Its partial sums are [C*K*K x O] per thread, zeroed and added across threads every call. At
+        // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
+        // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
+        // (layer3): faster.
+        let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
+        if convAlgorithmProblem(.channelsLast) == nil, partialBytes <= 4 << 20,
+           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
+            return .channelsLast
+        }
+        return inPlace < packed ? .packed : .inPlace
+    }
+
+    // MARK: What can run
+
+    /// Why `conv_wino` cannot run a 3x3 convolution reading `channels` channels, or nil when it can:
+    /// F(2x2, 3x3) is written for 3x3 kernels at stride 1, padding 1, and transforms whole vectors
+    /// of input channels.
+    func winogradApplies(kernel k: Int, stride s: Int, padding pad: Int, channels: Int) -> String? {
+        if k != 3 || s != 1 || pad != 1 {
+            return "Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, padding 1 (this is \(k)x\(k), stride \(s), padding \(pad))"
+        }
+        if channels % tile.lanes != 0 {
+            return "Winograd reads input channels in whole \(tile.lanes)-lane vectors (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.lanes)"
+        }
+        return nil
+    }
+
+    /// Why `conv_wino_weight` cannot run, or nil: as `winogradApplies`, with input channels in whole
+    /// GEMM panels and output channels in whole vectors.
+    func winogradWeightApplies(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int) -> String? {
+        if let problem = winogradApplies(kernel: k, stride: s, padding: pad, channels: channels) { return problem }
+        if channels % tile.columns != 0 {
+            return "Winograd's dw needs input channels in whole \(tile.columns)-column panels; \(channels) is not a multiple of \(tile.columns)"
+        }
+        if outputs % tile.lanes != 0 {
+            return "Winograd's dw needs output channels in whole \(tile.lanes)-lane vectors; \(outputs) is not a multiple of \(tile.lanes)"
+        }
+        return nil
+    }
+
+    /// Why `algorithm` cannot run this convolution node's pass, or nil when it can.
+    func convAlgorithmProblem(_ algorithm: ConvAlgorithm) -> String? {
+        guard let pass = convPass, let (s, pad) = convGeometry else { return "\(name) is not a convolution" }
+        let w = pass == .dw ? shape(result: 0) : shape(operand: 1)
+        let (outputs, channels, k) = (w[0], w[1], w[2])
+        switch (algorithm, pass) {
+        case (.inPlace, _): return nil
+        case (.packed, .dx): return "there is no packed dx kernel (dx runs in-place, channels-last or winograd)"
+        case (.packed, _): return nil
+        case (.channelsLast, .dw) where channels % tile.columns != 0:
+            return "the channels-last dw needs input channels in whole \(tile.columns)-column tiles (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.columns)"
+        case (.channelsLast, _): return nil
+        case (.winograd, .forward): return winogradApplies(kernel: k, stride: s, padding: pad, channels: channels)
+        case (.winograd, .dx): return winogradApplies(kernel: k, stride: s, padding: pad, channels: outputs)
+        case (.winograd, .dw): return winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs)
+        }
+    }
+}
