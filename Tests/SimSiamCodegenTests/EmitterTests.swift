@@ -15,8 +15,8 @@ import SimSiamPasses
         let source = try emit().source
         #expect(source.contains("static void conv2d_fwd__backbone_layer2_0_conv1("))
         #expect(source.contains("static void conv2d_bwd_weight__backbone_layer2_0_conv1("))
-        #expect(source.contains("static void batch_norm_train_fwd__projector_1("))
-        #expect(source.contains("static void batch_norm_eval_fwd__backbone_bn1("))
+        #expect(source.contains("static inline void batch_norm_train_fwd__projector_1("))
+        #expect(source.contains("static inline void batch_norm_eval_fwd__backbone_bn1("))
         #expect(source.contains("x [4,4,8,8] * w [8,4,3,3] -> y [4,8,4,4]; stride 2, padding 1"))
         #expect(source.contains("DSL SimSiamDSL/ResNet.swift:"))
     }
