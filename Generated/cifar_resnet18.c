@@ -4178,6 +4178,219 @@ void simsiam_init(const simsiam_arenas_t* a, uint64_t seed) {
   memset(a->counters, 0, sizeof(int64_t) * 23);
 }
 
+/* ===== Arena layout: state tensors by name =====
+   Pointers into the arenas the entry points bind (params, grads, buffers, counters).
+   P_ is a parameter and G_ its gradient, at the same offset of grads; B_ is a BN
+   running statistic, NBT_ a BN's num_batches_tracked. */
+#define P_backbone_conv1_weight (params + 0)  /* [64,3,3,3] backbone.conv1.weight */
+#define P_backbone_bn1_weight (params + 1728)  /* [64] backbone.bn1.weight */
+#define P_backbone_bn1_bias (params + 1792)  /* [64] backbone.bn1.bias */
+#define P_backbone_layer1_0_conv1_weight (params + 1856)  /* [64,64,3,3] backbone.layer1.0.conv1.weight */
+#define P_backbone_layer1_0_bn1_weight (params + 38720)  /* [64] backbone.layer1.0.bn1.weight */
+#define P_backbone_layer1_0_bn1_bias (params + 38784)  /* [64] backbone.layer1.0.bn1.bias */
+#define P_backbone_layer1_0_conv2_weight (params + 38848)  /* [64,64,3,3] backbone.layer1.0.conv2.weight */
+#define P_backbone_layer1_0_bn2_weight (params + 75712)  /* [64] backbone.layer1.0.bn2.weight */
+#define P_backbone_layer1_0_bn2_bias (params + 75776)  /* [64] backbone.layer1.0.bn2.bias */
+#define P_backbone_layer1_1_conv1_weight (params + 75840)  /* [64,64,3,3] backbone.layer1.1.conv1.weight */
+#define P_backbone_layer1_1_bn1_weight (params + 112704)  /* [64] backbone.layer1.1.bn1.weight */
+#define P_backbone_layer1_1_bn1_bias (params + 112768)  /* [64] backbone.layer1.1.bn1.bias */
+#define P_backbone_layer1_1_conv2_weight (params + 112832)  /* [64,64,3,3] backbone.layer1.1.conv2.weight */
+#define P_backbone_layer1_1_bn2_weight (params + 149696)  /* [64] backbone.layer1.1.bn2.weight */
+#define P_backbone_layer1_1_bn2_bias (params + 149760)  /* [64] backbone.layer1.1.bn2.bias */
+#define P_backbone_layer2_0_conv1_weight (params + 149824)  /* [128,64,3,3] backbone.layer2.0.conv1.weight */
+#define P_backbone_layer2_0_bn1_weight (params + 223552)  /* [128] backbone.layer2.0.bn1.weight */
+#define P_backbone_layer2_0_bn1_bias (params + 223680)  /* [128] backbone.layer2.0.bn1.bias */
+#define P_backbone_layer2_0_conv2_weight (params + 223808)  /* [128,128,3,3] backbone.layer2.0.conv2.weight */
+#define P_backbone_layer2_0_bn2_weight (params + 371264)  /* [128] backbone.layer2.0.bn2.weight */
+#define P_backbone_layer2_0_bn2_bias (params + 371392)  /* [128] backbone.layer2.0.bn2.bias */
+#define P_backbone_layer2_0_downsample_0_weight (params + 371520)  /* [128,64,1,1] backbone.layer2.0.downsample.0.weight */
+#define P_backbone_layer2_0_downsample_1_weight (params + 379712)  /* [128] backbone.layer2.0.downsample.1.weight */
+#define P_backbone_layer2_0_downsample_1_bias (params + 379840)  /* [128] backbone.layer2.0.downsample.1.bias */
+#define P_backbone_layer2_1_conv1_weight (params + 379968)  /* [128,128,3,3] backbone.layer2.1.conv1.weight */
+#define P_backbone_layer2_1_bn1_weight (params + 527424)  /* [128] backbone.layer2.1.bn1.weight */
+#define P_backbone_layer2_1_bn1_bias (params + 527552)  /* [128] backbone.layer2.1.bn1.bias */
+#define P_backbone_layer2_1_conv2_weight (params + 527680)  /* [128,128,3,3] backbone.layer2.1.conv2.weight */
+#define P_backbone_layer2_1_bn2_weight (params + 675136)  /* [128] backbone.layer2.1.bn2.weight */
+#define P_backbone_layer2_1_bn2_bias (params + 675264)  /* [128] backbone.layer2.1.bn2.bias */
+#define P_backbone_layer3_0_conv1_weight (params + 675392)  /* [256,128,3,3] backbone.layer3.0.conv1.weight */
+#define P_backbone_layer3_0_bn1_weight (params + 970304)  /* [256] backbone.layer3.0.bn1.weight */
+#define P_backbone_layer3_0_bn1_bias (params + 970560)  /* [256] backbone.layer3.0.bn1.bias */
+#define P_backbone_layer3_0_conv2_weight (params + 970816)  /* [256,256,3,3] backbone.layer3.0.conv2.weight */
+#define P_backbone_layer3_0_bn2_weight (params + 1560640)  /* [256] backbone.layer3.0.bn2.weight */
+#define P_backbone_layer3_0_bn2_bias (params + 1560896)  /* [256] backbone.layer3.0.bn2.bias */
+#define P_backbone_layer3_0_downsample_0_weight (params + 1561152)  /* [256,128,1,1] backbone.layer3.0.downsample.0.weight */
+#define P_backbone_layer3_0_downsample_1_weight (params + 1593920)  /* [256] backbone.layer3.0.downsample.1.weight */
+#define P_backbone_layer3_0_downsample_1_bias (params + 1594176)  /* [256] backbone.layer3.0.downsample.1.bias */
+#define P_backbone_layer3_1_conv1_weight (params + 1594432)  /* [256,256,3,3] backbone.layer3.1.conv1.weight */
+#define P_backbone_layer3_1_bn1_weight (params + 2184256)  /* [256] backbone.layer3.1.bn1.weight */
+#define P_backbone_layer3_1_bn1_bias (params + 2184512)  /* [256] backbone.layer3.1.bn1.bias */
+#define P_backbone_layer3_1_conv2_weight (params + 2184768)  /* [256,256,3,3] backbone.layer3.1.conv2.weight */
+#define P_backbone_layer3_1_bn2_weight (params + 2774592)  /* [256] backbone.layer3.1.bn2.weight */
+#define P_backbone_layer3_1_bn2_bias (params + 2774848)  /* [256] backbone.layer3.1.bn2.bias */
+#define P_backbone_layer4_0_conv1_weight (params + 2775104)  /* [512,256,3,3] backbone.layer4.0.conv1.weight */
+#define P_backbone_layer4_0_bn1_weight (params + 3954752)  /* [512] backbone.layer4.0.bn1.weight */
+#define P_backbone_layer4_0_bn1_bias (params + 3955264)  /* [512] backbone.layer4.0.bn1.bias */
+#define P_backbone_layer4_0_conv2_weight (params + 3955776)  /* [512,512,3,3] backbone.layer4.0.conv2.weight */
+#define P_backbone_layer4_0_bn2_weight (params + 6315072)  /* [512] backbone.layer4.0.bn2.weight */
+#define P_backbone_layer4_0_bn2_bias (params + 6315584)  /* [512] backbone.layer4.0.bn2.bias */
+#define P_backbone_layer4_0_downsample_0_weight (params + 6316096)  /* [512,256,1,1] backbone.layer4.0.downsample.0.weight */
+#define P_backbone_layer4_0_downsample_1_weight (params + 6447168)  /* [512] backbone.layer4.0.downsample.1.weight */
+#define P_backbone_layer4_0_downsample_1_bias (params + 6447680)  /* [512] backbone.layer4.0.downsample.1.bias */
+#define P_backbone_layer4_1_conv1_weight (params + 6448192)  /* [512,512,3,3] backbone.layer4.1.conv1.weight */
+#define P_backbone_layer4_1_bn1_weight (params + 8807488)  /* [512] backbone.layer4.1.bn1.weight */
+#define P_backbone_layer4_1_bn1_bias (params + 8808000)  /* [512] backbone.layer4.1.bn1.bias */
+#define P_backbone_layer4_1_conv2_weight (params + 8808512)  /* [512,512,3,3] backbone.layer4.1.conv2.weight */
+#define P_backbone_layer4_1_bn2_weight (params + 11167808)  /* [512] backbone.layer4.1.bn2.weight */
+#define P_backbone_layer4_1_bn2_bias (params + 11168320)  /* [512] backbone.layer4.1.bn2.bias */
+#define P_projector_0_weight (params + 11168832)  /* [2048,512] projector.0.weight */
+#define P_projector_1_weight (params + 12217408)  /* [2048] projector.1.weight */
+#define P_projector_1_bias (params + 12219456)  /* [2048] projector.1.bias */
+#define P_projector_3_weight (params + 12221504)  /* [2048,2048] projector.3.weight */
+#define P_projector_3_bias (params + 18516032)  /* [2048] projector.3.bias, frozen */
+#define P_predictor_0_weight (params + 16415808)  /* [512,2048] predictor.0.weight */
+#define P_predictor_1_weight (params + 17464384)  /* [512] predictor.1.weight */
+#define P_predictor_1_bias (params + 17464896)  /* [512] predictor.1.bias */
+#define P_predictor_3_weight (params + 17465408)  /* [2048,512] predictor.3.weight */
+#define P_predictor_3_bias (params + 18513984)  /* [2048] predictor.3.bias */
+#define G_backbone_conv1_weight (grads + 0)
+#define G_backbone_bn1_weight (grads + 1728)
+#define G_backbone_bn1_bias (grads + 1792)
+#define G_backbone_layer1_0_conv1_weight (grads + 1856)
+#define G_backbone_layer1_0_bn1_weight (grads + 38720)
+#define G_backbone_layer1_0_bn1_bias (grads + 38784)
+#define G_backbone_layer1_0_conv2_weight (grads + 38848)
+#define G_backbone_layer1_0_bn2_weight (grads + 75712)
+#define G_backbone_layer1_0_bn2_bias (grads + 75776)
+#define G_backbone_layer1_1_conv1_weight (grads + 75840)
+#define G_backbone_layer1_1_bn1_weight (grads + 112704)
+#define G_backbone_layer1_1_bn1_bias (grads + 112768)
+#define G_backbone_layer1_1_conv2_weight (grads + 112832)
+#define G_backbone_layer1_1_bn2_weight (grads + 149696)
+#define G_backbone_layer1_1_bn2_bias (grads + 149760)
+#define G_backbone_layer2_0_conv1_weight (grads + 149824)
+#define G_backbone_layer2_0_bn1_weight (grads + 223552)
+#define G_backbone_layer2_0_bn1_bias (grads + 223680)
+#define G_backbone_layer2_0_conv2_weight (grads + 223808)
+#define G_backbone_layer2_0_bn2_weight (grads + 371264)
+#define G_backbone_layer2_0_bn2_bias (grads + 371392)
+#define G_backbone_layer2_0_downsample_0_weight (grads + 371520)
+#define G_backbone_layer2_0_downsample_1_weight (grads + 379712)
+#define G_backbone_layer2_0_downsample_1_bias (grads + 379840)
+#define G_backbone_layer2_1_conv1_weight (grads + 379968)
+#define G_backbone_layer2_1_bn1_weight (grads + 527424)
+#define G_backbone_layer2_1_bn1_bias (grads + 527552)
+#define G_backbone_layer2_1_conv2_weight (grads + 527680)
+#define G_backbone_layer2_1_bn2_weight (grads + 675136)
+#define G_backbone_layer2_1_bn2_bias (grads + 675264)
+#define G_backbone_layer3_0_conv1_weight (grads + 675392)
+#define G_backbone_layer3_0_bn1_weight (grads + 970304)
+#define G_backbone_layer3_0_bn1_bias (grads + 970560)
+#define G_backbone_layer3_0_conv2_weight (grads + 970816)
+#define G_backbone_layer3_0_bn2_weight (grads + 1560640)
+#define G_backbone_layer3_0_bn2_bias (grads + 1560896)
+#define G_backbone_layer3_0_downsample_0_weight (grads + 1561152)
+#define G_backbone_layer3_0_downsample_1_weight (grads + 1593920)
+#define G_backbone_layer3_0_downsample_1_bias (grads + 1594176)
+#define G_backbone_layer3_1_conv1_weight (grads + 1594432)
+#define G_backbone_layer3_1_bn1_weight (grads + 2184256)
+#define G_backbone_layer3_1_bn1_bias (grads + 2184512)
+#define G_backbone_layer3_1_conv2_weight (grads + 2184768)
+#define G_backbone_layer3_1_bn2_weight (grads + 2774592)
+#define G_backbone_layer3_1_bn2_bias (grads + 2774848)
+#define G_backbone_layer4_0_conv1_weight (grads + 2775104)
+#define G_backbone_layer4_0_bn1_weight (grads + 3954752)
+#define G_backbone_layer4_0_bn1_bias (grads + 3955264)
+#define G_backbone_layer4_0_conv2_weight (grads + 3955776)
+#define G_backbone_layer4_0_bn2_weight (grads + 6315072)
+#define G_backbone_layer4_0_bn2_bias (grads + 6315584)
+#define G_backbone_layer4_0_downsample_0_weight (grads + 6316096)
+#define G_backbone_layer4_0_downsample_1_weight (grads + 6447168)
+#define G_backbone_layer4_0_downsample_1_bias (grads + 6447680)
+#define G_backbone_layer4_1_conv1_weight (grads + 6448192)
+#define G_backbone_layer4_1_bn1_weight (grads + 8807488)
+#define G_backbone_layer4_1_bn1_bias (grads + 8808000)
+#define G_backbone_layer4_1_conv2_weight (grads + 8808512)
+#define G_backbone_layer4_1_bn2_weight (grads + 11167808)
+#define G_backbone_layer4_1_bn2_bias (grads + 11168320)
+#define G_projector_0_weight (grads + 11168832)
+#define G_projector_1_weight (grads + 12217408)
+#define G_projector_1_bias (grads + 12219456)
+#define G_projector_3_weight (grads + 12221504)
+#define G_predictor_0_weight (grads + 16415808)
+#define G_predictor_1_weight (grads + 17464384)
+#define G_predictor_1_bias (grads + 17464896)
+#define G_predictor_3_weight (grads + 17465408)
+#define G_predictor_3_bias (grads + 18513984)
+#define B_backbone_bn1_running_mean (buffers + 0)  /* [64] backbone.bn1.running_mean */
+#define B_backbone_bn1_running_var (buffers + 64)  /* [64] backbone.bn1.running_var */
+#define B_backbone_layer1_0_bn1_running_mean (buffers + 128)  /* [64] backbone.layer1.0.bn1.running_mean */
+#define B_backbone_layer1_0_bn1_running_var (buffers + 192)  /* [64] backbone.layer1.0.bn1.running_var */
+#define B_backbone_layer1_0_bn2_running_mean (buffers + 256)  /* [64] backbone.layer1.0.bn2.running_mean */
+#define B_backbone_layer1_0_bn2_running_var (buffers + 320)  /* [64] backbone.layer1.0.bn2.running_var */
+#define B_backbone_layer1_1_bn1_running_mean (buffers + 384)  /* [64] backbone.layer1.1.bn1.running_mean */
+#define B_backbone_layer1_1_bn1_running_var (buffers + 448)  /* [64] backbone.layer1.1.bn1.running_var */
+#define B_backbone_layer1_1_bn2_running_mean (buffers + 512)  /* [64] backbone.layer1.1.bn2.running_mean */
+#define B_backbone_layer1_1_bn2_running_var (buffers + 576)  /* [64] backbone.layer1.1.bn2.running_var */
+#define B_backbone_layer2_0_bn1_running_mean (buffers + 640)  /* [128] backbone.layer2.0.bn1.running_mean */
+#define B_backbone_layer2_0_bn1_running_var (buffers + 768)  /* [128] backbone.layer2.0.bn1.running_var */
+#define B_backbone_layer2_0_bn2_running_mean (buffers + 896)  /* [128] backbone.layer2.0.bn2.running_mean */
+#define B_backbone_layer2_0_bn2_running_var (buffers + 1024)  /* [128] backbone.layer2.0.bn2.running_var */
+#define B_backbone_layer2_0_downsample_1_running_mean (buffers + 1152)  /* [128] backbone.layer2.0.downsample.1.running_mean */
+#define B_backbone_layer2_0_downsample_1_running_var (buffers + 1280)  /* [128] backbone.layer2.0.downsample.1.running_var */
+#define B_backbone_layer2_1_bn1_running_mean (buffers + 1408)  /* [128] backbone.layer2.1.bn1.running_mean */
+#define B_backbone_layer2_1_bn1_running_var (buffers + 1536)  /* [128] backbone.layer2.1.bn1.running_var */
+#define B_backbone_layer2_1_bn2_running_mean (buffers + 1664)  /* [128] backbone.layer2.1.bn2.running_mean */
+#define B_backbone_layer2_1_bn2_running_var (buffers + 1792)  /* [128] backbone.layer2.1.bn2.running_var */
+#define B_backbone_layer3_0_bn1_running_mean (buffers + 1920)  /* [256] backbone.layer3.0.bn1.running_mean */
+#define B_backbone_layer3_0_bn1_running_var (buffers + 2176)  /* [256] backbone.layer3.0.bn1.running_var */
+#define B_backbone_layer3_0_bn2_running_mean (buffers + 2432)  /* [256] backbone.layer3.0.bn2.running_mean */
+#define B_backbone_layer3_0_bn2_running_var (buffers + 2688)  /* [256] backbone.layer3.0.bn2.running_var */
+#define B_backbone_layer3_0_downsample_1_running_mean (buffers + 2944)  /* [256] backbone.layer3.0.downsample.1.running_mean */
+#define B_backbone_layer3_0_downsample_1_running_var (buffers + 3200)  /* [256] backbone.layer3.0.downsample.1.running_var */
+#define B_backbone_layer3_1_bn1_running_mean (buffers + 3456)  /* [256] backbone.layer3.1.bn1.running_mean */
+#define B_backbone_layer3_1_bn1_running_var (buffers + 3712)  /* [256] backbone.layer3.1.bn1.running_var */
+#define B_backbone_layer3_1_bn2_running_mean (buffers + 3968)  /* [256] backbone.layer3.1.bn2.running_mean */
+#define B_backbone_layer3_1_bn2_running_var (buffers + 4224)  /* [256] backbone.layer3.1.bn2.running_var */
+#define B_backbone_layer4_0_bn1_running_mean (buffers + 4480)  /* [512] backbone.layer4.0.bn1.running_mean */
+#define B_backbone_layer4_0_bn1_running_var (buffers + 4992)  /* [512] backbone.layer4.0.bn1.running_var */
+#define B_backbone_layer4_0_bn2_running_mean (buffers + 5504)  /* [512] backbone.layer4.0.bn2.running_mean */
+#define B_backbone_layer4_0_bn2_running_var (buffers + 6016)  /* [512] backbone.layer4.0.bn2.running_var */
+#define B_backbone_layer4_0_downsample_1_running_mean (buffers + 6528)  /* [512] backbone.layer4.0.downsample.1.running_mean */
+#define B_backbone_layer4_0_downsample_1_running_var (buffers + 7040)  /* [512] backbone.layer4.0.downsample.1.running_var */
+#define B_backbone_layer4_1_bn1_running_mean (buffers + 7552)  /* [512] backbone.layer4.1.bn1.running_mean */
+#define B_backbone_layer4_1_bn1_running_var (buffers + 8064)  /* [512] backbone.layer4.1.bn1.running_var */
+#define B_backbone_layer4_1_bn2_running_mean (buffers + 8576)  /* [512] backbone.layer4.1.bn2.running_mean */
+#define B_backbone_layer4_1_bn2_running_var (buffers + 9088)  /* [512] backbone.layer4.1.bn2.running_var */
+#define B_projector_1_running_mean (buffers + 9600)  /* [2048] projector.1.running_mean */
+#define B_projector_1_running_var (buffers + 11648)  /* [2048] projector.1.running_var */
+#define B_projector_4_running_mean (buffers + 13696)  /* [2048] projector.4.running_mean */
+#define B_projector_4_running_var (buffers + 15744)  /* [2048] projector.4.running_var */
+#define B_predictor_1_running_mean (buffers + 17792)  /* [512] predictor.1.running_mean */
+#define B_predictor_1_running_var (buffers + 18304)  /* [512] predictor.1.running_var */
+#define NBT_backbone_bn1_num_batches_tracked (counters + 0)  /* backbone.bn1.num_batches_tracked */
+#define NBT_backbone_layer1_0_bn1_num_batches_tracked (counters + 1)  /* backbone.layer1.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer1_0_bn2_num_batches_tracked (counters + 2)  /* backbone.layer1.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer1_1_bn1_num_batches_tracked (counters + 3)  /* backbone.layer1.1.bn1.num_batches_tracked */
+#define NBT_backbone_layer1_1_bn2_num_batches_tracked (counters + 4)  /* backbone.layer1.1.bn2.num_batches_tracked */
+#define NBT_backbone_layer2_0_bn1_num_batches_tracked (counters + 5)  /* backbone.layer2.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer2_0_bn2_num_batches_tracked (counters + 6)  /* backbone.layer2.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer2_0_downsample_1_num_batches_tracked (counters + 7)  /* backbone.layer2.0.downsample.1.num_batches_tracked */
+#define NBT_backbone_layer2_1_bn1_num_batches_tracked (counters + 8)  /* backbone.layer2.1.bn1.num_batches_tracked */
+#define NBT_backbone_layer2_1_bn2_num_batches_tracked (counters + 9)  /* backbone.layer2.1.bn2.num_batches_tracked */
+#define NBT_backbone_layer3_0_bn1_num_batches_tracked (counters + 10)  /* backbone.layer3.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer3_0_bn2_num_batches_tracked (counters + 11)  /* backbone.layer3.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer3_0_downsample_1_num_batches_tracked (counters + 12)  /* backbone.layer3.0.downsample.1.num_batches_tracked */
+#define NBT_backbone_layer3_1_bn1_num_batches_tracked (counters + 13)  /* backbone.layer3.1.bn1.num_batches_tracked */
+#define NBT_backbone_layer3_1_bn2_num_batches_tracked (counters + 14)  /* backbone.layer3.1.bn2.num_batches_tracked */
+#define NBT_backbone_layer4_0_bn1_num_batches_tracked (counters + 15)  /* backbone.layer4.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer4_0_bn2_num_batches_tracked (counters + 16)  /* backbone.layer4.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer4_0_downsample_1_num_batches_tracked (counters + 17)  /* backbone.layer4.0.downsample.1.num_batches_tracked */
+#define NBT_backbone_layer4_1_bn1_num_batches_tracked (counters + 18)  /* backbone.layer4.1.bn1.num_batches_tracked */
+#define NBT_backbone_layer4_1_bn2_num_batches_tracked (counters + 19)  /* backbone.layer4.1.bn2.num_batches_tracked */
+#define NBT_projector_1_num_batches_tracked (counters + 20)  /* projector.1.num_batches_tracked */
+#define NBT_projector_4_num_batches_tracked (counters + 21)  /* projector.4.num_batches_tracked */
+#define NBT_predictor_1_num_batches_tracked (counters + 22)  /* predictor.1.num_batches_tracked */
+
 /* ===== Optimizer ===== */
 
 /* SGD with momentum, PyTorch's convention (no dampening):
@@ -4215,102 +4428,102 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   const float* input_x2 = (const float*)inputs[1];  /* [512,3,32,32] */
   memset(grads, 0, sizeof(float) * 18518080);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 67108864);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 67108864, ws + 33554432, ws + 1213761024, buffers + 0, buffers + 64, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 33554432, params + 1856, ws + 67108864, ws + 134217728);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 67108864, params + 38720, params + 38784, ws + 134217728, ws + 100663296, ws + 1213761152, buffers + 128, buffers + 192, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 100663296, params + 38848, ws + 134217728, ws + 201326592);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 134217728, params + 75712, params + 75776, ws + 33554432, ws + 201326592, ws + 167772160, ws + 1213761280, buffers + 256, buffers + 320, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772160, params + 75840, ws + 201326592, ws + 268435456);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 201326592, params + 112704, params + 112768, ws + 268435456, ws + 234881024, ws + 1213761408, buffers + 384, buffers + 448, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 234881024, params + 112832, ws + 268435456, ws + 335544320);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 268435456, params + 149696, params + 149760, ws + 167772160, ws + 335544320, ws + 301989888, ws + 1213761536, buffers + 512, buffers + 576, counters + 4);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 301989888, params + 149824, ws + 738197504, ws + 335544320);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 738197504, params + 223552, params + 223680, ws + 335544320, ws + 754974720, ws + 1213758464, buffers + 640, buffers + 768, counters + 5);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 754974720, params + 223808, ws + 771751936, ws + 352321536);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301989888, params + 371520, ws + 788529152, ws + 352321792);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 788529152, params + 379712, params + 379840, ws + 352321792, ws + 335544320, ws + 1213758720, buffers + 1152, buffers + 1280, counters + 7);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 771751936, params + 371264, params + 371392, ws + 335544320, ws + 352321536, ws + 805306368, ws + 1213758976, buffers + 896, buffers + 1024, counters + 6);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 805306368, params + 379968, ws + 822083584, ws + 335544320);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 822083584, params + 527424, params + 527552, ws + 335544320, ws + 838860800, ws + 1213759232, buffers + 1408, buffers + 1536, counters + 8);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 838860800, params + 527680, ws + 855638016, ws + 335544320);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 855638016, params + 675136, params + 675264, ws + 805306368, ws + 335544320, ws + 872415232, ws + 1213759488, buffers + 1664, buffers + 1792, counters + 9);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 872415232, params + 675392, ws + 1006632960, ws + 335544320);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 1006632960, params + 970304, params + 970560, ws + 335544320, ws + 1015021568, ws + 1213753344, buffers + 1920, buffers + 2176, counters + 10);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 1015021568, params + 970816, ws + 1023410176, ws + 343932928);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 872415232, params + 1561152, ws + 1031798784, ws + 343933440);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1031798784, params + 1593920, params + 1594176, ws + 343933440, ws + 335544320, ws + 1213753856, buffers + 2944, buffers + 3200, counters + 12);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 1023410176, params + 1560640, params + 1560896, ws + 335544320, ws + 343932928, ws + 1040187392, ws + 1213754368, buffers + 2432, buffers + 2688, counters + 11);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1040187392, params + 1594432, ws + 1048576000, ws + 335544320);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1048576000, params + 2184256, params + 2184512, ws + 335544320, ws + 1056964608, ws + 1213754880, buffers + 3456, buffers + 3712, counters + 13);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1056964608, params + 2184768, ws + 1065353216, ws + 335544320);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1065353216, params + 2774592, params + 2774848, ws + 1040187392, ws + 335544320, ws + 1073741824, ws + 1213755392, buffers + 3968, buffers + 4224, counters + 14);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 1073741824, params + 2775104, ws + 1140850688, ws + 335544320);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1140850688, params + 3954752, params + 3955264, ws + 335544320, ws + 1145044992, ws + 1213743104, buffers + 4480, buffers + 4992, counters + 15);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 1145044992, params + 3955776, ws + 1149239296, ws + 339738624);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1073741824, params + 6316096, ws + 1153433600, ws + 339739648);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1153433600, params + 6447168, params + 6447680, ws + 339739648, ws + 335544320, ws + 1213744128, buffers + 6528, buffers + 7040, counters + 17);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1149239296, params + 6315072, params + 6315584, ws + 335544320, ws + 339738624, ws + 1157627904, ws + 1213745152, buffers + 5504, buffers + 6016, counters + 16);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1157627904, params + 6448192, ws + 1161822208, ws + 335544320);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1161822208, params + 8807488, params + 8808000, ws + 335544320, ws + 1166016512, ws + 1213746176, buffers + 7552, buffers + 8064, counters + 18);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1166016512, params + 8808512, ws + 1170210816, ws + 335544320);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1170210816, params + 11167808, params + 11168320, ws + 1157627904, ws + 335544320, ws + 1174405120, ws + 1213747200, buffers + 8576, buffers + 9088, counters + 19);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + 0, ws + 67108864);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 67108864, ws + 33554432, ws + 1213761024, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 33554432, P_backbone_layer1_0_conv1_weight, ws + 67108864, ws + 134217728);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 67108864, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 134217728, ws + 100663296, ws + 1213761152, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 100663296, P_backbone_layer1_0_conv2_weight, ws + 134217728, ws + 201326592);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 134217728, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 33554432, ws + 201326592, ws + 167772160, ws + 1213761280, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772160, P_backbone_layer1_1_conv1_weight, ws + 201326592, ws + 268435456);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 201326592, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 268435456, ws + 234881024, ws + 1213761408, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 234881024, P_backbone_layer1_1_conv2_weight, ws + 268435456, ws + 335544320);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 268435456, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 167772160, ws + 335544320, ws + 301989888, ws + 1213761536, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 301989888, P_backbone_layer2_0_conv1_weight, ws + 738197504, ws + 335544320);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 738197504, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 335544320, ws + 754974720, ws + 1213758464, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 754974720, P_backbone_layer2_0_conv2_weight, ws + 771751936, ws + 352321536);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301989888, P_backbone_layer2_0_downsample_0_weight, ws + 788529152, ws + 352321792);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 788529152, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 352321792, ws + 335544320, ws + 1213758720, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 771751936, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 335544320, ws + 352321536, ws + 805306368, ws + 1213758976, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 805306368, P_backbone_layer2_1_conv1_weight, ws + 822083584, ws + 335544320);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 822083584, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 335544320, ws + 838860800, ws + 1213759232, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 838860800, P_backbone_layer2_1_conv2_weight, ws + 855638016, ws + 335544320);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 855638016, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 805306368, ws + 335544320, ws + 872415232, ws + 1213759488, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 872415232, P_backbone_layer3_0_conv1_weight, ws + 1006632960, ws + 335544320);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 1006632960, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 335544320, ws + 1015021568, ws + 1213753344, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 1015021568, P_backbone_layer3_0_conv2_weight, ws + 1023410176, ws + 343932928);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 872415232, P_backbone_layer3_0_downsample_0_weight, ws + 1031798784, ws + 343933440);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1031798784, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 343933440, ws + 335544320, ws + 1213753856, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 1023410176, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 335544320, ws + 343932928, ws + 1040187392, ws + 1213754368, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 1040187392, P_backbone_layer3_1_conv1_weight, ws + 1048576000, ws + 335544320);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1048576000, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 335544320, ws + 1056964608, ws + 1213754880, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 1056964608, P_backbone_layer3_1_conv2_weight, ws + 1065353216, ws + 335544320);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1065353216, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 1040187392, ws + 335544320, ws + 1073741824, ws + 1213755392, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 1073741824, P_backbone_layer4_0_conv1_weight, ws + 1140850688, ws + 335544320);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1140850688, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 335544320, ws + 1145044992, ws + 1213743104, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 1145044992, P_backbone_layer4_0_conv2_weight, ws + 1149239296, ws + 339738624);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1073741824, P_backbone_layer4_0_downsample_0_weight, ws + 1153433600, ws + 339739648);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1153433600, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 339739648, ws + 335544320, ws + 1213744128, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1149239296, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 335544320, ws + 339738624, ws + 1157627904, ws + 1213745152, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 1157627904, P_backbone_layer4_1_conv1_weight, ws + 1161822208, ws + 335544320);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1161822208, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 335544320, ws + 1166016512, ws + 1213746176, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 1166016512, P_backbone_layer4_1_conv2_weight, ws + 1170210816, ws + 335544320);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1170210816, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 1157627904, ws + 335544320, ws + 1174405120, ws + 1213747200, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
   global_avg_pool_fwd__backbone_avgpool(ws + 1174405120, ws + 1213202432);  /* %142 = global_avg_pool(%140) : [512,512] */
-  linear_fwd__projector_0(ws + 1213202432, params + 11168832, ws + 1207959552);  /* %144 = linear(%142, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 1207959552, params + 12217408, params + 12219456, ws + 1209008128, ws + 1213726720, buffers + 9600, buffers + 11648, counters + 20);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 1209008128, params + 12221504, params + 18516032, ws + 1210056704);  /* %151 = linear(%147, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1210056704, ws + 1211105280, ws + 1213730816, buffers + 13696, buffers + 15744, counters + 21);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 335544320, ws + 402653184);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 335544320, params + 1728, params + 1792, ws + 402653184, ws + 369098752, ws + 1213761664, buffers + 0, buffers + 64, counters + 0);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 369098752, params + 1856, ws + 402653184, ws + 469762048);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 402653184, params + 38720, params + 38784, ws + 469762048, ws + 436207616, ws + 1213761792, buffers + 128, buffers + 192, counters + 1);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 436207616, params + 38848, ws + 469762048, ws + 536870912);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 469762048, params + 75712, params + 75776, ws + 369098752, ws + 536870912, ws + 503316480, ws + 1213761920, buffers + 256, buffers + 320, counters + 2);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 503316480, params + 75840, ws + 536870912, ws + 603979776);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 536870912, params + 112704, params + 112768, ws + 603979776, ws + 570425344, ws + 1213762048, buffers + 384, buffers + 448, counters + 3);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 570425344, params + 112832, ws + 603979776, ws + 671088640);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 603979776, params + 149696, params + 149760, ws + 503316480, ws + 671088640, ws + 637534208, ws + 1213762176, buffers + 512, buffers + 576, counters + 4);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 637534208, params + 149824, ws + 671088640, ws + 704643072);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 671088640, params + 223552, params + 223680, ws + 704643072, ws + 687865856, ws + 1213759744, buffers + 640, buffers + 768, counters + 5);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 687865856, params + 223808, ws + 704643072, ws + 922746880);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 637534208, params + 371520, ws + 721420288, ws + 905969664);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 721420288, params + 379712, params + 379840, ws + 905969664, ws + 889192448, ws + 1213760000, buffers + 1152, buffers + 1280, counters + 7);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 704643072, params + 371264, params + 371392, ws + 889192448, ws + 922746880, ws + 905969664, ws + 1213760256, buffers + 896, buffers + 1024, counters + 6);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 905969664, params + 379968, ws + 889192448, ws + 939524096);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 889192448, params + 527424, params + 527552, ws + 939524096, ws + 922746880, ws + 1213760512, buffers + 1408, buffers + 1536, counters + 8);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 922746880, params + 527680, ws + 939524096, ws + 973078528);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 939524096, params + 675136, params + 675264, ws + 905969664, ws + 973078528, ws + 956301312, ws + 1213760768, buffers + 1664, buffers + 1792, counters + 9);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 956301312, params + 675392, ws + 973078528, ws + 989855744);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 973078528, params + 970304, params + 970560, ws + 989855744, ws + 981467136, ws + 1213755904, buffers + 1920, buffers + 2176, counters + 10);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 981467136, params + 970816, ws + 989855744, ws + 1098907648);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 956301312, params + 1561152, ws + 998244352, ws + 1090519040);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 998244352, params + 1593920, params + 1594176, ws + 1090519040, ws + 1082130432, ws + 1213756416, buffers + 2944, buffers + 3200, counters + 12);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 989855744, params + 1560640, params + 1560896, ws + 1082130432, ws + 1098907648, ws + 1090519040, ws + 1213756928, buffers + 2432, buffers + 2688, counters + 11);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1090519040, params + 1594432, ws + 1082130432, ws + 1107296256);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1082130432, params + 2184256, params + 2184512, ws + 1107296256, ws + 1098907648, ws + 1213757440, buffers + 3456, buffers + 3712, counters + 13);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1098907648, params + 2184768, ws + 1107296256, ws + 1124073472);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1107296256, params + 2774592, params + 2774848, ws + 1090519040, ws + 1124073472, ws + 1115684864, ws + 1213757952, buffers + 3968, buffers + 4224, counters + 14);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 1115684864, params + 2775104, ws + 1124073472, ws + 1132462080);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1124073472, params + 3954752, params + 3955264, ws + 1132462080, ws + 1128267776, ws + 1213748224, buffers + 4480, buffers + 4992, counters + 15);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 1128267776, params + 3955776, ws + 1132462080, ws + 1186988032);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1115684864, params + 6316096, ws + 1136656384, ws + 1182793728);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1136656384, params + 6447168, params + 6447680, ws + 1182793728, ws + 1178599424, ws + 1213749248, buffers + 6528, buffers + 7040, counters + 17);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1132462080, params + 6315072, params + 6315584, ws + 1178599424, ws + 1186988032, ws + 1182793728, ws + 1213750272, buffers + 5504, buffers + 6016, counters + 16);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1182793728, params + 6448192, ws + 1178599424, ws + 1191182336);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1178599424, params + 8807488, params + 8808000, ws + 1191182336, ws + 1186988032, ws + 1213751296, buffers + 7552, buffers + 8064, counters + 18);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1186988032, params + 8808512, ws + 1191182336, ws + 1199570944);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1191182336, params + 11167808, params + 11168320, ws + 1182793728, ws + 1199570944, ws + 1195376640, ws + 1213752320, buffers + 8576, buffers + 9088, counters + 19);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  linear_fwd__projector_0(ws + 1213202432, P_projector_0_weight, ws + 1207959552);  /* %144 = linear(%142, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(ws + 1207959552, P_projector_1_weight, P_projector_1_bias, ws + 1209008128, ws + 1213726720, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(ws + 1209008128, P_projector_3_weight, P_projector_3_bias, ws + 1210056704);  /* %151 = linear(%147, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 1210056704, ws + 1211105280, ws + 1213730816, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, ws + 335544320, ws + 402653184);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 335544320, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 402653184, ws + 369098752, ws + 1213761664, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 369098752, P_backbone_layer1_0_conv1_weight, ws + 402653184, ws + 469762048);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 402653184, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 469762048, ws + 436207616, ws + 1213761792, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 436207616, P_backbone_layer1_0_conv2_weight, ws + 469762048, ws + 536870912);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 469762048, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 369098752, ws + 536870912, ws + 503316480, ws + 1213761920, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(ws + 503316480, P_backbone_layer1_1_conv1_weight, ws + 536870912, ws + 603979776);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 536870912, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 603979776, ws + 570425344, ws + 1213762048, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(ws + 570425344, P_backbone_layer1_1_conv2_weight, ws + 603979776, ws + 671088640);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 603979776, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 503316480, ws + 671088640, ws + 637534208, ws + 1213762176, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 637534208, P_backbone_layer2_0_conv1_weight, ws + 671088640, ws + 704643072);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 671088640, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 704643072, ws + 687865856, ws + 1213759744, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 687865856, P_backbone_layer2_0_conv2_weight, ws + 704643072, ws + 922746880);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 637534208, P_backbone_layer2_0_downsample_0_weight, ws + 721420288, ws + 905969664);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 721420288, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 905969664, ws + 889192448, ws + 1213760000, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 704643072, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 889192448, ws + 922746880, ws + 905969664, ws + 1213760256, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(ws + 905969664, P_backbone_layer2_1_conv1_weight, ws + 889192448, ws + 939524096);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 889192448, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 939524096, ws + 922746880, ws + 1213760512, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(ws + 922746880, P_backbone_layer2_1_conv2_weight, ws + 939524096, ws + 973078528);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 939524096, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 905969664, ws + 973078528, ws + 956301312, ws + 1213760768, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 956301312, P_backbone_layer3_0_conv1_weight, ws + 973078528, ws + 989855744);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 973078528, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 989855744, ws + 981467136, ws + 1213755904, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 981467136, P_backbone_layer3_0_conv2_weight, ws + 989855744, ws + 1098907648);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 956301312, P_backbone_layer3_0_downsample_0_weight, ws + 998244352, ws + 1090519040);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 998244352, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 1090519040, ws + 1082130432, ws + 1213756416, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 989855744, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 1082130432, ws + 1098907648, ws + 1090519040, ws + 1213756928, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(ws + 1090519040, P_backbone_layer3_1_conv1_weight, ws + 1082130432, ws + 1107296256);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1082130432, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 1107296256, ws + 1098907648, ws + 1213757440, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(ws + 1098907648, P_backbone_layer3_1_conv2_weight, ws + 1107296256, ws + 1124073472);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1107296256, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 1090519040, ws + 1124073472, ws + 1115684864, ws + 1213757952, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(ws + 1115684864, P_backbone_layer4_0_conv1_weight, ws + 1124073472, ws + 1132462080);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1124073472, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 1132462080, ws + 1128267776, ws + 1213748224, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(ws + 1128267776, P_backbone_layer4_0_conv2_weight, ws + 1132462080, ws + 1186988032);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1115684864, P_backbone_layer4_0_downsample_0_weight, ws + 1136656384, ws + 1182793728);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1136656384, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 1182793728, ws + 1178599424, ws + 1213749248, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1132462080, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 1178599424, ws + 1186988032, ws + 1182793728, ws + 1213750272, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(ws + 1182793728, P_backbone_layer4_1_conv1_weight, ws + 1178599424, ws + 1191182336);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1178599424, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 1191182336, ws + 1186988032, ws + 1213751296, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(ws + 1186988032, P_backbone_layer4_1_conv2_weight, ws + 1191182336, ws + 1199570944);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1191182336, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 1182793728, ws + 1199570944, ws + 1195376640, ws + 1213752320, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
   global_avg_pool_fwd__backbone_avgpool(ws + 1195376640, ws + 1213464576);  /* %234 = global_avg_pool(%232) : [512,512] */
-  linear_fwd__projector_0(ws + 1213464576, params + 11168832, ws + 1203765248);  /* %235 = linear(%234, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 1203765248, params + 12217408, params + 12219456, ws + 1204813824, ws + 1213734912, buffers + 9600, buffers + 11648, counters + 20);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 1204813824, params + 12221504, params + 18516032, ws + 1199570944);  /* %238 = linear(%236, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1199570944, ws + 1200619520, ws + 1213739008, buffers + 13696, buffers + 15744, counters + 21);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  linear_fwd__predictor_0(ws + 1211105280, params + 16415808, ws + 1206910976);  /* %242 = linear(%152, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1206910976, params + 17464384, params + 17464896, ws + 1207173120, ws + 1212678144, buffers + 17792, buffers + 18304, counters + 22);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1207173120, params + 17465408, params + 18513984, ws + 1201668096);  /* %249 = linear(%245, %247, %248) : [512,2048] */
-  linear_fwd__predictor_0(ws + 1200619520, params + 16415808, ws + 1207435264);  /* %250 = linear(%239, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1207435264, params + 17464384, params + 17464896, ws + 1207697408, ws + 1212679168, buffers + 17792, buffers + 18304, counters + 22);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1207697408, params + 17465408, params + 18513984, ws + 1202716672);  /* %253 = linear(%251, %247, %248) : [512,2048] */
+  linear_fwd__projector_0(ws + 1213464576, P_projector_0_weight, ws + 1203765248);  /* %235 = linear(%234, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(ws + 1203765248, P_projector_1_weight, P_projector_1_bias, ws + 1204813824, ws + 1213734912, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(ws + 1204813824, P_projector_3_weight, P_projector_3_bias, ws + 1199570944);  /* %238 = linear(%236, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(ws + 1199570944, ws + 1200619520, ws + 1213739008, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  linear_fwd__predictor_0(ws + 1211105280, P_predictor_0_weight, ws + 1206910976);  /* %242 = linear(%152, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 1206910976, P_predictor_1_weight, P_predictor_1_bias, ws + 1207173120, ws + 1212678144, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(ws + 1207173120, P_predictor_3_weight, P_predictor_3_bias, ws + 1201668096);  /* %249 = linear(%245, %247, %248) : [512,2048] */
+  linear_fwd__predictor_0(ws + 1200619520, P_predictor_0_weight, ws + 1207435264);  /* %250 = linear(%239, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 1207435264, P_predictor_1_weight, P_predictor_1_bias, ws + 1207697408, ws + 1212679168, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(ws + 1207697408, P_predictor_3_weight, P_predictor_3_bias, ws + 1202716672);  /* %253 = linear(%251, %247, %248) : [512,2048] */
   cosine_similarity_fwd__loss_cos_p1_z2(ws + 1201668096, ws + 1200619520, ws + 1205862400);  /* %256 = cosine_similarity(%249, %255) {eps=1e-08} : [512] */
   mean_fwd__loss_mean_p1_z2(ws + 1205862400, ws + 1205862912);  /* %257 = mean(%256) : [] */
   cosine_similarity_fwd__loss_cos_p2_z1(ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %258 = cosine_similarity(%253, %254) {eps=1e-08} : [512] */
@@ -4324,298 +4537,298 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 1212153856, ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %265 = cosine_similarity_bwd_a(%264, %253, %254) {eps=1e-08} : [512,2048] */
   mean_bwd__loss_mean_p1_z2(ws + 1212154368, ws + 1212153856);  /* %266 = mean_bwd(%263) : [512] */
   cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 1212153856, ws + 1201668096, ws + 1200619520, ws + 1202716672);  /* %267 = cosine_similarity_bwd_a(%266, %249, %255) {eps=1e-08} : [512,2048] */
-  linear_bwd_data__predictor_3(ws + 1205862400, params + 17465408, ws + 1212153856);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
+  linear_bwd_data__predictor_3(ws + 1205862400, P_predictor_3_weight, ws + 1212153856);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
   linear_bwd_weight__predictor_3(ws + 1205862400, ws + 1207697408, ws + 1201668096);  /* %269 = linear_bwd_weight(%265, %251) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1201668096, grads + 17465408);  /* accumulate_grad(%269) {predictor.3.weight} */
+  accumulate_grad__predictor_3_weight(ws + 1201668096, G_predictor_3_weight);  /* accumulate_grad(%269) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 1205862400, ws + 1201668096);  /* %270 = linear_bwd_bias(%265) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1201668096, grads + 18513984);  /* accumulate_grad(%270) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 1212153856, ws + 1207435264, ws + 1212679168, params + 17464384, ws + 1207697408, ws + 1212416000, ws + 1201668096, ws + 1201668608);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
-  accumulate_grad__predictor_1_weight(ws + 1201668096, grads + 17464384);  /* accumulate_grad(%272) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 1201668608, grads + 17464896);  /* accumulate_grad(%273) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 1212416000, params + 16415808, ws + 1201668096);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
+  accumulate_grad__predictor_3_bias(ws + 1201668096, G_predictor_3_bias);  /* accumulate_grad(%270) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 1212153856, ws + 1207435264, ws + 1212679168, P_predictor_1_weight, ws + 1207697408, ws + 1212416000, ws + 1201668096, ws + 1201668608);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
+  accumulate_grad__predictor_1_weight(ws + 1201668096, G_predictor_1_weight);  /* accumulate_grad(%272) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 1201668608, G_predictor_1_bias);  /* accumulate_grad(%273) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1212416000, P_predictor_0_weight, ws + 1201668096);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
   linear_bwd_weight__predictor_0(ws + 1212416000, ws + 1200619520, ws + 1205862400);  /* %275 = linear_bwd_weight(%271, %239) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 1205862400, grads + 16415808);  /* accumulate_grad(%275) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 1202716672, params + 17465408, ws + 1205862400);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
+  accumulate_grad__predictor_0_weight(ws + 1205862400, G_predictor_0_weight);  /* accumulate_grad(%275) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 1202716672, P_predictor_3_weight, ws + 1205862400);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
   linear_bwd_weight__predictor_3(ws + 1202716672, ws + 1207173120, ws + 1200619520);  /* %277 = linear_bwd_weight(%267, %245) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1200619520, grads + 17465408);  /* accumulate_grad(%277) {predictor.3.weight} */
+  accumulate_grad__predictor_3_weight(ws + 1200619520, G_predictor_3_weight);  /* accumulate_grad(%277) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 1202716672, ws + 1200619520);  /* %278 = linear_bwd_bias(%267) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1200619520, grads + 18513984);  /* accumulate_grad(%278) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, params + 17464384, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
-  accumulate_grad__predictor_1_weight(ws + 1200619520, grads + 17464384);  /* accumulate_grad(%280) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 1200620032, grads + 17464896);  /* accumulate_grad(%281) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 1202716672, params + 16415808, ws + 1212153856);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
+  accumulate_grad__predictor_3_bias(ws + 1200619520, G_predictor_3_bias);  /* accumulate_grad(%278) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, P_predictor_1_weight, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
+  accumulate_grad__predictor_1_weight(ws + 1200619520, G_predictor_1_weight);  /* accumulate_grad(%280) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 1200620032, G_predictor_1_bias);  /* accumulate_grad(%281) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 1202716672, P_predictor_0_weight, ws + 1212153856);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
   linear_bwd_weight__predictor_0(ws + 1202716672, ws + 1211105280, ws + 1200619520);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 1200619520, grads + 16415808);  /* accumulate_grad(%283) {predictor.0.weight} */
+  accumulate_grad__predictor_0_weight(ws + 1200619520, G_predictor_0_weight);  /* accumulate_grad(%283) {predictor.0.weight} */
   batch_norm_bwd_data__projector_4(ws + 1201668096, ws + 1199570944, ws + 1213739008, ws + 1205862400);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 1205862400, params + 12221504, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
+  linear_bwd_data__projector_3(ws + 1205862400, P_projector_3_weight, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
   linear_bwd_weight__projector_3(ws + 1205862400, ws + 1204813824, ws + 1199570944);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 1199570944, grads + 12221504);  /* accumulate_grad(%286) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 1206910976, ws + 1203765248, ws + 1213734912, params + 12217408, ws + 1204813824, ws + 1199570944, ws + 1200619520, ws + 1200621568);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
-  accumulate_grad__projector_1_weight(ws + 1200619520, grads + 12217408);  /* accumulate_grad(%288) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 1200621568, grads + 12219456);  /* accumulate_grad(%289) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 1199570944, params + 11168832, ws + 1203765248);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 1199570944, G_projector_3_weight);  /* accumulate_grad(%286) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 1206910976, ws + 1203765248, ws + 1213734912, P_projector_1_weight, ws + 1204813824, ws + 1199570944, ws + 1200619520, ws + 1200621568);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
+  accumulate_grad__projector_1_weight(ws + 1200619520, G_projector_1_weight);  /* accumulate_grad(%288) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 1200621568, G_projector_1_bias);  /* accumulate_grad(%289) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 1199570944, P_projector_0_weight, ws + 1203765248);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
   linear_bwd_weight__projector_0(ws + 1199570944, ws + 1213464576, ws + 1200619520);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 1200619520, grads + 11168832);  /* accumulate_grad(%291) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(ws + 1200619520, G_projector_0_weight);  /* accumulate_grad(%291) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 1203765248, ws + 1199570944);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
   relu_bwd__backbone_layer4_1_relu2(ws + 1199570944, ws + 1195376640, ws + 1203765248);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 1203765248, ws + 1191182336, ws + 1213752320, params + 11167808, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1199570944, grads + 11167808);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1199571456, grads + 11168320);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1195376640, params + 8808512, ws + 1191182336);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  batch_norm_bwd__backbone_layer4_1_bn2(ws + 1203765248, ws + 1191182336, ws + 1213752320, P_backbone_layer4_1_bn2_weight, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1199570944, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1199571456, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1195376640, P_backbone_layer4_1_conv2_weight, ws + 1191182336);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1195376640, ws + 1186988032, ws + 1199570944);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1199570944, grads + 8808512);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1191182336, ws + 1178599424, ws + 1213751296, params + 8807488, ws + 1186988032, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1199570944, grads + 8807488);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1199571456, grads + 8808000);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1195376640, params + 6448192, ws + 1203765248, ws + 1178599424);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1199570944, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1191182336, ws + 1178599424, ws + 1213751296, P_backbone_layer4_1_bn1_weight, ws + 1186988032, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1199570944, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1199571456, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1195376640, P_backbone_layer4_1_conv1_weight, ws + 1203765248, ws + 1178599424);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1195376640, ws + 1182793728, ws + 1186988032);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1186988032, grads + 6448192);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1178599424, ws + 1136656384, ws + 1213749248, params + 6447168, ws + 1182793728, ws + 1186988032, ws + 1191182336, ws + 1191182848);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1191182336, grads + 6447168);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1191182848, grads + 6447680);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1186988032, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1178599424, ws + 1136656384, ws + 1213749248, P_backbone_layer4_0_downsample_1_weight, ws + 1182793728, ws + 1186988032, ws + 1191182336, ws + 1191182848);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1191182336, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1191182848, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1186988032, ws + 1115684864, ws + 1136656384);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1136656384, grads + 6316096);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1178599424, ws + 1132462080, ws + 1213750272, params + 6315072, ws + 1182793728, ws + 1136656384, ws + 1191182336, ws + 1191182848);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1191182336, grads + 6315072);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1191182848, grads + 6315584);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1136656384, params + 3955776, ws + 1132462080);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1136656384, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1178599424, ws + 1132462080, ws + 1213750272, P_backbone_layer4_0_bn2_weight, ws + 1182793728, ws + 1136656384, ws + 1191182336, ws + 1191182848);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1191182336, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1191182848, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1136656384, P_backbone_layer4_0_conv2_weight, ws + 1132462080);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1136656384, ws + 1128267776, ws + 1178599424);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1178599424, grads + 3955776);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1132462080, ws + 1124073472, ws + 1213748224, params + 3954752, ws + 1128267776, ws + 1178599424, ws + 1136656384, ws + 1136656896);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1136656384, grads + 3954752);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1136656896, grads + 3955264);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1178599424, params + 2775104, ws + 1124073472);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1186988032, params + 6316096, ws + 1124073472, ws + 1132462080);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1178599424, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1132462080, ws + 1124073472, ws + 1213748224, P_backbone_layer4_0_bn1_weight, ws + 1128267776, ws + 1178599424, ws + 1136656384, ws + 1136656896);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1136656384, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1136656896, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1178599424, P_backbone_layer4_0_conv1_weight, ws + 1124073472);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1186988032, P_backbone_layer4_0_downsample_0_weight, ws + 1124073472, ws + 1132462080);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1178599424, ws + 1115684864, ws + 1124073472);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1124073472, grads + 2775104);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1124073472, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
   relu_bwd__backbone_layer3_1_relu2(ws + 1132462080, ws + 1115684864, ws + 1124073472);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 1124073472, ws + 1107296256, ws + 1213757952, params + 2774592, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1132462080, grads + 2774592);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1132462336, grads + 2774848);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1115684864, params + 2184768, ws + 1107296256);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  batch_norm_bwd__backbone_layer3_1_bn2(ws + 1124073472, ws + 1107296256, ws + 1213757952, P_backbone_layer3_1_bn2_weight, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1132462080, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1132462336, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1115684864, P_backbone_layer3_1_conv2_weight, ws + 1107296256);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1115684864, ws + 1098907648, ws + 1132462080);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1132462080, grads + 2184768);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1107296256, ws + 1082130432, ws + 1213757440, params + 2184256, ws + 1098907648, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1132462080, grads + 2184256);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1132462336, grads + 2184512);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1115684864, params + 1594432, ws + 1124073472, ws + 1082130432);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1132462080, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1107296256, ws + 1082130432, ws + 1213757440, P_backbone_layer3_1_bn1_weight, ws + 1098907648, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1132462080, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1132462336, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1115684864, P_backbone_layer3_1_conv1_weight, ws + 1124073472, ws + 1082130432);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1115684864, ws + 1090519040, ws + 1098907648);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1098907648, grads + 1594432);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1082130432, ws + 998244352, ws + 1213756416, params + 1593920, ws + 1090519040, ws + 1098907648, ws + 1107296256, ws + 1107296512);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1107296256, grads + 1593920);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1107296512, grads + 1594176);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1098907648, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1082130432, ws + 998244352, ws + 1213756416, P_backbone_layer3_0_downsample_1_weight, ws + 1090519040, ws + 1098907648, ws + 1107296256, ws + 1107296512);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1107296256, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1107296512, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1098907648, ws + 956301312, ws + 998244352);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 998244352, grads + 1561152);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1082130432, ws + 989855744, ws + 1213756928, params + 1560640, ws + 1090519040, ws + 998244352, ws + 1107296256, ws + 1107296512);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1107296256, grads + 1560640);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1107296512, grads + 1560896);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 998244352, params + 970816, ws + 989855744);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 998244352, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1082130432, ws + 989855744, ws + 1213756928, P_backbone_layer3_0_bn2_weight, ws + 1090519040, ws + 998244352, ws + 1107296256, ws + 1107296512);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1107296256, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1107296512, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 998244352, P_backbone_layer3_0_conv2_weight, ws + 989855744);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 998244352, ws + 981467136, ws + 1082130432);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1082130432, grads + 970816);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 989855744, ws + 973078528, ws + 1213755904, params + 970304, ws + 981467136, ws + 1082130432, ws + 998244352, ws + 998244608);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 998244352, grads + 970304);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 998244608, grads + 970560);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1082130432, params + 675392, ws + 973078528);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1098907648, params + 1561152, ws + 973078528, ws + 989855744);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1082130432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 989855744, ws + 973078528, ws + 1213755904, P_backbone_layer3_0_bn1_weight, ws + 981467136, ws + 1082130432, ws + 998244352, ws + 998244608);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 998244352, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 998244608, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1082130432, P_backbone_layer3_0_conv1_weight, ws + 973078528);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1098907648, P_backbone_layer3_0_downsample_0_weight, ws + 973078528, ws + 989855744);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1082130432, ws + 956301312, ws + 973078528);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 973078528, grads + 675392);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 973078528, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
   relu_bwd__backbone_layer2_1_relu2(ws + 989855744, ws + 956301312, ws + 973078528);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 973078528, ws + 939524096, ws + 1213760768, params + 675136, ws + 956301312, ws + 989855744, ws + 989855872);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 989855744, grads + 675136);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 989855872, grads + 675264);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 956301312, params + 527680, ws + 939524096);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  batch_norm_bwd__backbone_layer2_1_bn2(ws + 973078528, ws + 939524096, ws + 1213760768, P_backbone_layer2_1_bn2_weight, ws + 956301312, ws + 989855744, ws + 989855872);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 989855744, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 989855872, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 956301312, P_backbone_layer2_1_conv2_weight, ws + 939524096);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 956301312, ws + 922746880, ws + 989855744);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 989855744, grads + 527680);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 939524096, ws + 889192448, ws + 1213760512, params + 527424, ws + 922746880, ws + 956301312, ws + 989855744, ws + 989855872);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 989855744, grads + 527424);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 989855872, grads + 527552);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 956301312, params + 379968, ws + 973078528, ws + 889192448);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 989855744, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 939524096, ws + 889192448, ws + 1213760512, P_backbone_layer2_1_bn1_weight, ws + 922746880, ws + 956301312, ws + 989855744, ws + 989855872);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 989855744, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 989855872, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 956301312, P_backbone_layer2_1_conv1_weight, ws + 973078528, ws + 889192448);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 956301312, ws + 905969664, ws + 922746880);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 922746880, grads + 379968);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 889192448, ws + 721420288, ws + 1213760000, params + 379712, ws + 905969664, ws + 922746880, ws + 939524096, ws + 939524224);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 939524096, grads + 379712);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 939524224, grads + 379840);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 922746880, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 889192448, ws + 721420288, ws + 1213760000, P_backbone_layer2_0_downsample_1_weight, ws + 905969664, ws + 922746880, ws + 939524096, ws + 939524224);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 939524096, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 939524224, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 922746880, ws + 637534208, ws + 721420288);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 721420288, grads + 371520);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 889192448, ws + 704643072, ws + 1213760256, params + 371264, ws + 905969664, ws + 721420288, ws + 939524096, ws + 939524224);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 939524096, grads + 371264);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 939524224, grads + 371392);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 721420288, params + 223808, ws + 704643072);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 721420288, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 889192448, ws + 704643072, ws + 1213760256, P_backbone_layer2_0_bn2_weight, ws + 905969664, ws + 721420288, ws + 939524096, ws + 939524224);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 939524096, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 939524224, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 721420288, P_backbone_layer2_0_conv2_weight, ws + 704643072);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 721420288, ws + 687865856, ws + 889192448);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 889192448, grads + 223808);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 704643072, ws + 671088640, ws + 1213759744, params + 223552, ws + 687865856, ws + 889192448, ws + 721420288, ws + 721420416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 721420288, grads + 223552);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 721420416, grads + 223680);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 889192448, params + 149824, ws + 671088640);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 922746880, params + 371520, ws + 671088640, ws + 704643072);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 889192448, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 704643072, ws + 671088640, ws + 1213759744, P_backbone_layer2_0_bn1_weight, ws + 687865856, ws + 889192448, ws + 721420288, ws + 721420416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 721420288, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 721420416, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 889192448, P_backbone_layer2_0_conv1_weight, ws + 671088640);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 922746880, P_backbone_layer2_0_downsample_0_weight, ws + 671088640, ws + 704643072);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 889192448, ws + 637534208, ws + 671088640);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 671088640, grads + 149824);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 671088640, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_1_relu2(ws + 704643072, ws + 637534208, ws + 671088640);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 671088640, ws + 603979776, ws + 1213762176, params + 149696, ws + 637534208, ws + 704643072, ws + 704643136);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 704643072, grads + 149696);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 704643136, grads + 149760);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 637534208, params + 112832, ws + 603979776);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_1_bn2(ws + 671088640, ws + 603979776, ws + 1213762176, P_backbone_layer1_1_bn2_weight, ws + 637534208, ws + 704643072, ws + 704643136);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 704643072, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 704643136, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 637534208, P_backbone_layer1_1_conv2_weight, ws + 603979776);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 637534208, ws + 570425344, ws + 704643072);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 704643072, grads + 112832);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 603979776, ws + 536870912, ws + 1213762048, params + 112704, ws + 570425344, ws + 637534208, ws + 704643072, ws + 704643136);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 704643072, grads + 112704);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 704643136, grads + 112768);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 637534208, params + 75840, ws + 671088640, ws + 536870912);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 704643072, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 603979776, ws + 536870912, ws + 1213762048, P_backbone_layer1_1_bn1_weight, ws + 570425344, ws + 637534208, ws + 704643072, ws + 704643136);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 704643072, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 704643136, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 637534208, P_backbone_layer1_1_conv1_weight, ws + 671088640, ws + 536870912);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 637534208, ws + 503316480, ws + 570425344);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 570425344, grads + 75840);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 570425344, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 536870912, ws + 503316480, ws + 570425344);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 570425344, ws + 469762048, ws + 1213761920, params + 75712, ws + 503316480, ws + 536870912, ws + 536870976);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 536870912, grads + 75712);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 536870976, grads + 75776);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 503316480, params + 38848, ws + 469762048);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 570425344, ws + 469762048, ws + 1213761920, P_backbone_layer1_0_bn2_weight, ws + 503316480, ws + 536870912, ws + 536870976);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 536870912, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 536870976, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 503316480, P_backbone_layer1_0_conv2_weight, ws + 469762048);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 503316480, ws + 436207616, ws + 536870912);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 536870912, grads + 38848);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 469762048, ws + 402653184, ws + 1213761792, params + 38720, ws + 436207616, ws + 503316480, ws + 536870912, ws + 536870976);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 536870912, grads + 38720);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 536870976, grads + 38784);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 503316480, params + 1856, ws + 570425344, ws + 402653184);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 536870912, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 469762048, ws + 402653184, ws + 1213761792, P_backbone_layer1_0_bn1_weight, ws + 436207616, ws + 503316480, ws + 536870912, ws + 536870976);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 536870912, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 536870976, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 503316480, P_backbone_layer1_0_conv1_weight, ws + 570425344, ws + 402653184);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 503316480, ws + 369098752, ws + 436207616);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 436207616, grads + 1856);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 402653184, ws + 335544320, ws + 1213761664, params + 1728, ws + 369098752, ws + 436207616, ws + 469762048, ws + 469762112);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 469762048, grads + 1728);  /* accumulate_grad(%394) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 469762112, grads + 1792);  /* accumulate_grad(%395) {backbone.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 436207616, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 402653184, ws + 335544320, ws + 1213761664, P_backbone_bn1_weight, ws + 369098752, ws + 436207616, ws + 469762048, ws + 469762112);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 469762048, G_backbone_bn1_weight);  /* accumulate_grad(%394) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 469762112, G_backbone_bn1_bias);  /* accumulate_grad(%395) {backbone.bn1.bias} */
   conv2d_bwd_weight__backbone_conv1(ws + 436207616, input_x2, ws + 335544320);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 335544320, grads + 0);  /* accumulate_grad(%396) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(ws + 335544320, G_backbone_conv1_weight);  /* accumulate_grad(%396) {backbone.conv1.weight} */
   batch_norm_bwd_data__projector_4(ws + 1212153856, ws + 1210056704, ws + 1213730816, ws + 339738624);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
-  linear_bwd_data__projector_3(ws + 339738624, params + 12221504, ws + 340787200);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
+  linear_bwd_data__projector_3(ws + 339738624, P_projector_3_weight, ws + 340787200);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
   linear_bwd_weight__projector_3(ws + 339738624, ws + 1209008128, ws + 335544320);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
-  accumulate_grad__projector_3_weight(ws + 335544320, grads + 12221504);  /* accumulate_grad(%399) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, params + 12217408, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
-  accumulate_grad__projector_1_weight(ws + 336592896, grads + 12217408);  /* accumulate_grad(%401) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 336594944, grads + 12219456);  /* accumulate_grad(%402) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 335544320, params + 11168832, ws + 339738624);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
+  accumulate_grad__projector_3_weight(ws + 335544320, G_projector_3_weight);  /* accumulate_grad(%399) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, P_projector_1_weight, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
+  accumulate_grad__projector_1_weight(ws + 336592896, G_projector_1_weight);  /* accumulate_grad(%401) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 336594944, G_projector_1_bias);  /* accumulate_grad(%402) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 335544320, P_projector_0_weight, ws + 339738624);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
   linear_bwd_weight__projector_0(ws + 335544320, ws + 1213202432, ws + 336592896);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
-  accumulate_grad__projector_0_weight(ws + 336592896, grads + 11168832);  /* accumulate_grad(%404) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(ws + 336592896, G_projector_0_weight);  /* accumulate_grad(%404) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 339738624, ws + 335544320);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
   relu_bwd__backbone_layer4_1_relu2(ws + 335544320, ws + 1174405120, ws + 339738624);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 339738624, ws + 1170210816, ws + 1213747200, params + 11167808, ws + 335544320, ws + 343932928, ws + 343933440);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 343932928, grads + 11167808);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 343933440, grads + 11168320);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 335544320, params + 8808512, ws + 343932928);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  batch_norm_bwd__backbone_layer4_1_bn2(ws + 339738624, ws + 1170210816, ws + 1213747200, P_backbone_layer4_1_bn2_weight, ws + 335544320, ws + 343932928, ws + 343933440);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 343932928, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 343933440, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 335544320, P_backbone_layer4_1_conv2_weight, ws + 343932928);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 335544320, ws + 1166016512, ws + 348127232);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, grads + 8808512);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, params + 8807488, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, grads + 8807488);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 348127744, grads + 8808000);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 335544320, params + 6448192, ws + 339738624, ws + 343932928);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, P_backbone_layer4_1_bn1_weight, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 348127744, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 335544320, P_backbone_layer4_1_conv1_weight, ws + 339738624, ws + 343932928);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 335544320, ws + 1157627904, ws + 339738624);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, grads + 6448192);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, params + 6447168, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, grads + 6447168);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 335544832, grads + 6447680);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, P_backbone_layer4_0_downsample_1_weight, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 335544832, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 352321536, ws + 1073741824, ws + 335544320);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, grads + 6316096);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, params + 6315072, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, grads + 6315072);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 339739136, grads + 6315584);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 335544320, params + 3955776, ws + 339738624);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, P_backbone_layer4_0_bn2_weight, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 339739136, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 335544320, P_backbone_layer4_0_conv2_weight, ws + 339738624);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 335544320, ws + 1145044992, ws + 343932928);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, grads + 3955776);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, params + 3954752, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, grads + 3954752);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 335544832, grads + 3955264);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 356515840, params + 2775104, ws + 335544320);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 352321536, params + 6316096, ws + 335544320, ws + 343932928);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, P_backbone_layer4_0_bn1_weight, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
+  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 335544832, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 356515840, P_backbone_layer4_0_conv1_weight, ws + 335544320);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 352321536, P_backbone_layer4_0_downsample_0_weight, ws + 335544320, ws + 343932928);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 356515840, ws + 1073741824, ws + 335544320);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, grads + 2775104);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
+  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
   relu_bwd__backbone_layer3_1_relu2(ws + 343932928, ws + 1073741824, ws + 335544320);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, params + 2774592, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352321536, grads + 2774592);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 352321792, grads + 2774848);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 343932928, params + 2184768, ws + 352321536);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, P_backbone_layer3_1_bn2_weight, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352321536, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 352321792, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 343932928, P_backbone_layer3_1_conv2_weight, ws + 352321536);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 343932928, ws + 1056964608, ws + 360710144);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, grads + 2184768);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, params + 2184256, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, grads + 2184256);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 360710400, grads + 2184512);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 343932928, params + 1594432, ws + 335544320, ws + 352321536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, P_backbone_layer3_1_bn1_weight, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 360710400, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 343932928, P_backbone_layer3_1_conv1_weight, ws + 335544320, ws + 352321536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 343932928, ws + 1040187392, ws + 335544320);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, grads + 1594432);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, params + 1593920, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, grads + 1593920);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 335544576, grads + 1594176);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, P_backbone_layer3_0_downsample_1_weight, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 335544576, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 369098752, ws + 872415232, ws + 335544320);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 335544320, grads + 1561152);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 352321536, ws + 1023410176, ws + 1213754368, params + 1560640, ws + 1040187392, ws + 335544320, ws + 343932928, ws + 343933184);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 343932928, grads + 1560640);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 343933184, grads + 1560896);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 335544320, params + 970816, ws + 343932928);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 335544320, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 352321536, ws + 1023410176, ws + 1213754368, P_backbone_layer3_0_bn2_weight, ws + 1040187392, ws + 335544320, ws + 343932928, ws + 343933184);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 343932928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 343933184, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 335544320, P_backbone_layer3_0_conv2_weight, ws + 343932928);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 335544320, ws + 1015021568, ws + 352321536);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, grads + 970816);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, params + 970304, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, grads + 970304);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 335544576, grads + 970560);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 377487360, params + 675392, ws + 335544320);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 369098752, params + 1561152, ws + 335544320, ws + 352321536);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, P_backbone_layer3_0_bn1_weight, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 335544576, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 377487360, P_backbone_layer3_0_conv1_weight, ws + 335544320);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 369098752, P_backbone_layer3_0_downsample_0_weight, ws + 335544320, ws + 352321536);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 377487360, ws + 872415232, ws + 335544320);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, grads + 675392);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
   relu_bwd__backbone_layer2_1_relu2(ws + 352321536, ws + 872415232, ws + 335544320);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, params + 675136, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 369098752, grads + 675136);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 369098880, grads + 675264);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 352321536, params + 527680, ws + 369098752);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, P_backbone_layer2_1_bn2_weight, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 369098752, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 369098880, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 352321536, P_backbone_layer2_1_conv2_weight, ws + 369098752);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 352321536, ws + 838860800, ws + 385875968);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, grads + 527680);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, params + 527424, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, grads + 527424);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 385876096, grads + 527552);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 352321536, params + 379968, ws + 335544320, ws + 369098752);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, P_backbone_layer2_1_bn1_weight, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 385876096, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 352321536, P_backbone_layer2_1_conv1_weight, ws + 335544320, ws + 369098752);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 352321536, ws + 805306368, ws + 335544320);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, grads + 379968);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, params + 379712, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, grads + 379712);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 335544448, grads + 379840);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, P_backbone_layer2_0_downsample_1_weight, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 335544448, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 402653184, ws + 301989888, ws + 335544320);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 335544320, grads + 371520);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 369098752, ws + 771751936, ws + 1213758976, params + 371264, ws + 805306368, ws + 335544320, ws + 352321536, ws + 352321664);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352321536, grads + 371264);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352321664, grads + 371392);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 335544320, params + 223808, ws + 352321536);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 335544320, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 369098752, ws + 771751936, ws + 1213758976, P_backbone_layer2_0_bn2_weight, ws + 805306368, ws + 335544320, ws + 352321536, ws + 352321664);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352321536, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352321664, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 335544320, P_backbone_layer2_0_conv2_weight, ws + 352321536);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 335544320, ws + 754974720, ws + 369098752);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, grads + 223808);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, params + 223552, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, grads + 223552);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 335544448, grads + 223680);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 419430400, params + 149824, ws + 335544320);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 402653184, params + 371520, ws + 335544320, ws + 369098752);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, P_backbone_layer2_0_bn1_weight, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 335544448, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 419430400, P_backbone_layer2_0_conv1_weight, ws + 335544320);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 402653184, P_backbone_layer2_0_downsample_0_weight, ws + 335544320, ws + 369098752);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 419430400, ws + 301989888, ws + 335544320);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 335544320, grads + 149824);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 335544320, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_1_relu2(ws + 369098752, ws + 301989888, ws + 335544320);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 335544320, ws + 268435456, ws + 1213761536, params + 149696, ws + 301989888, ws + 369098752, ws + 369098816);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 369098752, grads + 149696);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 369098816, grads + 149760);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301989888, params + 112832, ws + 268435456);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_1_bn2(ws + 335544320, ws + 268435456, ws + 1213761536, P_backbone_layer1_1_bn2_weight, ws + 301989888, ws + 369098752, ws + 369098816);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 369098752, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 369098816, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301989888, P_backbone_layer1_1_conv2_weight, ws + 268435456);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301989888, ws + 234881024, ws + 369098752);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 369098752, grads + 112832);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268435456, ws + 201326592, ws + 1213761408, params + 112704, ws + 234881024, ws + 301989888, ws + 369098752, ws + 369098816);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 369098752, grads + 112704);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 369098816, grads + 112768);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301989888, params + 75840, ws + 335544320, ws + 201326592);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 369098752, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268435456, ws + 201326592, ws + 1213761408, P_backbone_layer1_1_bn1_weight, ws + 234881024, ws + 301989888, ws + 369098752, ws + 369098816);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 369098752, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 369098816, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301989888, P_backbone_layer1_1_conv1_weight, ws + 335544320, ws + 201326592);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 301989888, ws + 167772160, ws + 234881024);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, grads + 75840);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
+  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 201326592, ws + 167772160, ws + 234881024);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, params + 75712, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 201326592, grads + 75712);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326656, grads + 75776);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772160, params + 38848, ws + 134217728);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, P_backbone_layer1_0_bn2_weight, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 201326592, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326656, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772160, P_backbone_layer1_0_conv2_weight, ws + 134217728);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772160, ws + 100663296, ws + 201326592);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 201326592, grads + 38848);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134217728, ws + 67108864, ws + 1213761152, params + 38720, ws + 100663296, ws + 167772160, ws + 201326592, ws + 201326656);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326592, grads + 38720);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326656, grads + 38784);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772160, params + 1856, ws + 234881024, ws + 67108864);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 201326592, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134217728, ws + 67108864, ws + 1213761152, P_backbone_layer1_0_bn1_weight, ws + 100663296, ws + 167772160, ws + 201326592, ws + 201326656);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326592, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326656, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772160, P_backbone_layer1_0_conv1_weight, ws + 234881024, ws + 67108864);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 167772160, ws + 33554432, ws + 100663296);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663296, grads + 1856);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 67108864, ws + 0, ws + 1213761024, params + 1728, ws + 33554432, ws + 100663296, ws + 134217728, ws + 134217792);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
-  accumulate_grad__backbone_bn1_weight(ws + 134217728, grads + 1728);  /* accumulate_grad(%507) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 134217792, grads + 1792);  /* accumulate_grad(%508) {backbone.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663296, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 67108864, ws + 0, ws + 1213761024, P_backbone_bn1_weight, ws + 33554432, ws + 100663296, ws + 134217728, ws + 134217792);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
+  accumulate_grad__backbone_bn1_weight(ws + 134217728, G_backbone_bn1_weight);  /* accumulate_grad(%507) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 134217792, G_backbone_bn1_bias);  /* accumulate_grad(%508) {backbone.bn1.bias} */
   conv2d_bwd_weight__backbone_conv1(ws + 100663296, input_x1, ws + 0);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%509) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%509) {backbone.conv1.weight} */
   *loss = (double)*(ws + 1213762304);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
@@ -4650,46 +4863,46 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   (void)buffers;
   const float* input_x = (const float*)x;  /* [512,3,32,32] */
   /* forward */
-  conv2d_fwd__backbone_conv1_2(input_x, params + 0, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, params + 1728, params + 1792, ws + 33554432, buffers + 0, buffers + 64);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 33554432, params + 1856, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, params + 38720, params + 38784, ws + 67108864, buffers + 128, buffers + 192);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 67108864, params + 38848, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, params + 75712, params + 75776, ws + 33554432, ws + 67108864, buffers + 256, buffers + 320);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv1_2(ws + 67108864, params + 75840, ws + 0);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(ws + 0, params + 112704, params + 112768, ws + 33554432, buffers + 384, buffers + 448);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv2_2(ws + 33554432, params + 112832, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_1_bn2(ws + 0, params + 149696, params + 149760, ws + 67108864, ws + 33554432, buffers + 512, buffers + 576);  /* %25 = batch_norm_eval_add_relu(%22, %23, %24, %15) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 33554432, params + 149824, ws + 0);  /* %27 = conv2d(%25, %26) {stride=2, padding=1} : [512,128,16,16] */
-  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, params + 223552, params + 223680, ws + 16777216, buffers + 640, buffers + 768);  /* %30 = batch_norm_eval_relu(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 16777216, params + 223808, ws + 0);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 33554432, params + 371520, ws + 16777216);  /* %36 = conv2d(%25, %35) {stride=2, padding=0} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 16777216, params + 379712, params + 379840, ws + 33554432, buffers + 1152, buffers + 1280);  /* %39 = batch_norm_eval(%36, %37, %38) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, params + 371264, params + 371392, ws + 33554432, ws + 16777216, buffers + 896, buffers + 1024);  /* %40 = batch_norm_eval_add_relu(%32, %33, %34, %39) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv1_2(ws + 16777216, params + 379968, ws + 0);  /* %42 = conv2d(%40, %41) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(ws + 0, params + 527424, params + 527552, ws + 33554432, buffers + 1408, buffers + 1536);  /* %45 = batch_norm_eval_relu(%42, %43, %44) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv2_2(ws + 33554432, params + 527680, ws + 0);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_1_bn2(ws + 0, params + 675136, params + 675264, ws + 16777216, ws + 33554432, buffers + 1664, buffers + 1792);  /* %50 = batch_norm_eval_add_relu(%47, %48, %49, %40) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 33554432, params + 675392, ws + 0);  /* %52 = conv2d(%50, %51) {stride=2, padding=1} : [512,256,8,8] */
-  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, params + 970304, params + 970560, ws + 8388608, buffers + 1920, buffers + 2176);  /* %55 = batch_norm_eval_relu(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 8388608, params + 970816, ws + 0);  /* %57 = conv2d(%55, %56) {stride=1, padding=1} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 33554432, params + 1561152, ws + 8388608);  /* %61 = conv2d(%50, %60) {stride=2, padding=0} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 8388608, params + 1593920, params + 1594176, ws + 16777216, buffers + 2944, buffers + 3200);  /* %64 = batch_norm_eval(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, params + 1560640, params + 1560896, ws + 16777216, ws + 8388608, buffers + 2432, buffers + 2688);  /* %65 = batch_norm_eval_add_relu(%57, %58, %59, %64) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv1_2(ws + 8388608, params + 1594432, ws + 0);  /* %67 = conv2d(%65, %66) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(ws + 0, params + 2184256, params + 2184512, ws + 16777216, buffers + 3456, buffers + 3712);  /* %70 = batch_norm_eval_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv2_2(ws + 16777216, params + 2184768, ws + 0);  /* %72 = conv2d(%70, %71) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(ws + 0, params + 2774592, params + 2774848, ws + 8388608, ws + 16777216, buffers + 3968, buffers + 4224);  /* %75 = batch_norm_eval_add_relu(%72, %73, %74, %65) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer4_0_conv1_2(ws + 16777216, params + 2775104, ws + 0);  /* %77 = conv2d(%75, %76) {stride=2, padding=1} : [512,512,4,4] */
-  batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(ws + 0, params + 3954752, params + 3955264, ws + 4194304, buffers + 4480, buffers + 4992);  /* %80 = batch_norm_eval_relu(%77, %78, %79) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_conv2_2(ws + 4194304, params + 3955776, ws + 0);  /* %82 = conv2d(%80, %81) {stride=1, padding=1} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_downsample_0_2(ws + 16777216, params + 6316096, ws + 4194304);  /* %86 = conv2d(%75, %85) {stride=2, padding=0} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(ws + 4194304, params + 6447168, params + 6447680, ws + 8388608, buffers + 6528, buffers + 7040);  /* %89 = batch_norm_eval(%86, %87, %88) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
-  batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(ws + 0, params + 6315072, params + 6315584, ws + 8388608, ws + 4194304, buffers + 5504, buffers + 6016);  /* %90 = batch_norm_eval_add_relu(%82, %83, %84, %89) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv1_2(ws + 4194304, params + 6448192, ws + 0);  /* %92 = conv2d(%90, %91) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(ws + 0, params + 8807488, params + 8808000, ws + 8388608, buffers + 7552, buffers + 8064);  /* %95 = batch_norm_eval_relu(%92, %93, %94) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv2_2(ws + 8388608, params + 8808512, ws + 0);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_add_relu_fwd__backbone_layer4_1_bn2(ws + 0, params + 11167808, params + 11168320, ws + 4194304, ws + 8388608, buffers + 8576, buffers + 9088);  /* %100 = batch_norm_eval_add_relu(%97, %98, %99, %90) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 33554432, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 33554432, P_backbone_layer1_0_conv1_weight, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 67108864, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 67108864, P_backbone_layer1_0_conv2_weight, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 33554432, ws + 67108864, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv1_2(ws + 67108864, P_backbone_layer1_1_conv1_weight, ws + 0);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(ws + 0, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 33554432, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv2_2(ws + 33554432, P_backbone_layer1_1_conv2_weight, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_1_bn2(ws + 0, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 67108864, ws + 33554432, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var);  /* %25 = batch_norm_eval_add_relu(%22, %23, %24, %15) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 33554432, P_backbone_layer2_0_conv1_weight, ws + 0);  /* %27 = conv2d(%25, %26) {stride=2, padding=1} : [512,128,16,16] */
+  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 16777216, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %30 = batch_norm_eval_relu(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 16777216, P_backbone_layer2_0_conv2_weight, ws + 0);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 33554432, P_backbone_layer2_0_downsample_0_weight, ws + 16777216);  /* %36 = conv2d(%25, %35) {stride=2, padding=0} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 16777216, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 33554432, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %39 = batch_norm_eval(%36, %37, %38) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 33554432, ws + 16777216, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %40 = batch_norm_eval_add_relu(%32, %33, %34, %39) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv1_2(ws + 16777216, P_backbone_layer2_1_conv1_weight, ws + 0);  /* %42 = conv2d(%40, %41) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(ws + 0, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 33554432, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var);  /* %45 = batch_norm_eval_relu(%42, %43, %44) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv2_2(ws + 33554432, P_backbone_layer2_1_conv2_weight, ws + 0);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_1_bn2(ws + 0, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 16777216, ws + 33554432, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var);  /* %50 = batch_norm_eval_add_relu(%47, %48, %49, %40) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 33554432, P_backbone_layer3_0_conv1_weight, ws + 0);  /* %52 = conv2d(%50, %51) {stride=2, padding=1} : [512,256,8,8] */
+  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 8388608, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %55 = batch_norm_eval_relu(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 8388608, P_backbone_layer3_0_conv2_weight, ws + 0);  /* %57 = conv2d(%55, %56) {stride=1, padding=1} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 33554432, P_backbone_layer3_0_downsample_0_weight, ws + 8388608);  /* %61 = conv2d(%50, %60) {stride=2, padding=0} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 8388608, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 16777216, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %64 = batch_norm_eval(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 16777216, ws + 8388608, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %65 = batch_norm_eval_add_relu(%57, %58, %59, %64) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv1_2(ws + 8388608, P_backbone_layer3_1_conv1_weight, ws + 0);  /* %67 = conv2d(%65, %66) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(ws + 0, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 16777216, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var);  /* %70 = batch_norm_eval_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv2_2(ws + 16777216, P_backbone_layer3_1_conv2_weight, ws + 0);  /* %72 = conv2d(%70, %71) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(ws + 0, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 8388608, ws + 16777216, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var);  /* %75 = batch_norm_eval_add_relu(%72, %73, %74, %65) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer4_0_conv1_2(ws + 16777216, P_backbone_layer4_0_conv1_weight, ws + 0);  /* %77 = conv2d(%75, %76) {stride=2, padding=1} : [512,512,4,4] */
+  batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(ws + 0, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 4194304, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var);  /* %80 = batch_norm_eval_relu(%77, %78, %79) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_conv2_2(ws + 4194304, P_backbone_layer4_0_conv2_weight, ws + 0);  /* %82 = conv2d(%80, %81) {stride=1, padding=1} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_downsample_0_2(ws + 16777216, P_backbone_layer4_0_downsample_0_weight, ws + 4194304);  /* %86 = conv2d(%75, %85) {stride=2, padding=0} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(ws + 4194304, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 8388608, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var);  /* %89 = batch_norm_eval(%86, %87, %88) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
+  batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(ws + 0, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 8388608, ws + 4194304, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var);  /* %90 = batch_norm_eval_add_relu(%82, %83, %84, %89) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv1_2(ws + 4194304, P_backbone_layer4_1_conv1_weight, ws + 0);  /* %92 = conv2d(%90, %91) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(ws + 0, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 8388608, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var);  /* %95 = batch_norm_eval_relu(%92, %93, %94) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv2_2(ws + 8388608, P_backbone_layer4_1_conv2_weight, ws + 0);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_add_relu_fwd__backbone_layer4_1_bn2(ws + 0, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 4194304, ws + 8388608, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var);  /* %100 = batch_norm_eval_add_relu(%97, %98, %99, %90) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
   global_avg_pool_fwd__backbone_avgpool(ws + 8388608, ws + 0);  /* %101 = global_avg_pool(%100) : [512,512] */
   memcpy(features, ws + 0, sizeof(float) * 262144);
 }

@@ -3146,6 +3146,129 @@ void simsiam_init(const simsiam_arenas_t* a, uint64_t seed) {
   memset(a->counters, 0, sizeof(int64_t) * 13);
 }
 
+/* ===== Arena layout: state tensors by name =====
+   Pointers into the arenas the entry points bind (params, grads, buffers, counters).
+   P_ is a parameter and G_ its gradient, at the same offset of grads; B_ is a BN
+   running statistic, NBT_ a BN's num_batches_tracked. */
+#define P_backbone_conv1_weight (params + 0)  /* [32,1,3,3] backbone.conv1.weight */
+#define P_backbone_bn1_weight (params + 288)  /* [32] backbone.bn1.weight */
+#define P_backbone_bn1_bias (params + 320)  /* [32] backbone.bn1.bias */
+#define P_backbone_layer1_0_conv1_weight (params + 352)  /* [32,32,3,3] backbone.layer1.0.conv1.weight */
+#define P_backbone_layer1_0_bn1_weight (params + 9568)  /* [32] backbone.layer1.0.bn1.weight */
+#define P_backbone_layer1_0_bn1_bias (params + 9600)  /* [32] backbone.layer1.0.bn1.bias */
+#define P_backbone_layer1_0_conv2_weight (params + 9632)  /* [32,32,3,3] backbone.layer1.0.conv2.weight */
+#define P_backbone_layer1_0_bn2_weight (params + 18848)  /* [32] backbone.layer1.0.bn2.weight */
+#define P_backbone_layer1_0_bn2_bias (params + 18880)  /* [32] backbone.layer1.0.bn2.bias */
+#define P_backbone_layer2_0_conv1_weight (params + 18912)  /* [64,32,3,3] backbone.layer2.0.conv1.weight */
+#define P_backbone_layer2_0_bn1_weight (params + 37344)  /* [64] backbone.layer2.0.bn1.weight */
+#define P_backbone_layer2_0_bn1_bias (params + 37408)  /* [64] backbone.layer2.0.bn1.bias */
+#define P_backbone_layer2_0_conv2_weight (params + 37472)  /* [64,64,3,3] backbone.layer2.0.conv2.weight */
+#define P_backbone_layer2_0_bn2_weight (params + 74336)  /* [64] backbone.layer2.0.bn2.weight */
+#define P_backbone_layer2_0_bn2_bias (params + 74400)  /* [64] backbone.layer2.0.bn2.bias */
+#define P_backbone_layer2_0_downsample_0_weight (params + 74464)  /* [64,32,1,1] backbone.layer2.0.downsample.0.weight */
+#define P_backbone_layer2_0_downsample_1_weight (params + 76512)  /* [64] backbone.layer2.0.downsample.1.weight */
+#define P_backbone_layer2_0_downsample_1_bias (params + 76576)  /* [64] backbone.layer2.0.downsample.1.bias */
+#define P_backbone_layer3_0_conv1_weight (params + 76640)  /* [128,64,3,3] backbone.layer3.0.conv1.weight */
+#define P_backbone_layer3_0_bn1_weight (params + 150368)  /* [128] backbone.layer3.0.bn1.weight */
+#define P_backbone_layer3_0_bn1_bias (params + 150496)  /* [128] backbone.layer3.0.bn1.bias */
+#define P_backbone_layer3_0_conv2_weight (params + 150624)  /* [128,128,3,3] backbone.layer3.0.conv2.weight */
+#define P_backbone_layer3_0_bn2_weight (params + 298080)  /* [128] backbone.layer3.0.bn2.weight */
+#define P_backbone_layer3_0_bn2_bias (params + 298208)  /* [128] backbone.layer3.0.bn2.bias */
+#define P_backbone_layer3_0_downsample_0_weight (params + 298336)  /* [128,64,1,1] backbone.layer3.0.downsample.0.weight */
+#define P_backbone_layer3_0_downsample_1_weight (params + 306528)  /* [128] backbone.layer3.0.downsample.1.weight */
+#define P_backbone_layer3_0_downsample_1_bias (params + 306656)  /* [128] backbone.layer3.0.downsample.1.bias */
+#define P_projector_0_weight (params + 306784)  /* [512,128] projector.0.weight */
+#define P_projector_1_weight (params + 372320)  /* [512] projector.1.weight */
+#define P_projector_1_bias (params + 372832)  /* [512] projector.1.bias */
+#define P_projector_3_weight (params + 373344)  /* [512,512] projector.3.weight */
+#define P_projector_4_weight (params + 635488)  /* [512] projector.4.weight */
+#define P_projector_4_bias (params + 636000)  /* [512] projector.4.bias */
+#define P_projector_6_weight (params + 636512)  /* [512,512] projector.6.weight */
+#define P_projector_6_bias (params + 1030496)  /* [512] projector.6.bias, frozen */
+#define P_predictor_0_weight (params + 898656)  /* [128,512] predictor.0.weight */
+#define P_predictor_1_weight (params + 964192)  /* [128] predictor.1.weight */
+#define P_predictor_1_bias (params + 964320)  /* [128] predictor.1.bias */
+#define P_predictor_3_weight (params + 964448)  /* [512,128] predictor.3.weight */
+#define P_predictor_3_bias (params + 1029984)  /* [512] predictor.3.bias */
+#define G_backbone_conv1_weight (grads + 0)
+#define G_backbone_bn1_weight (grads + 288)
+#define G_backbone_bn1_bias (grads + 320)
+#define G_backbone_layer1_0_conv1_weight (grads + 352)
+#define G_backbone_layer1_0_bn1_weight (grads + 9568)
+#define G_backbone_layer1_0_bn1_bias (grads + 9600)
+#define G_backbone_layer1_0_conv2_weight (grads + 9632)
+#define G_backbone_layer1_0_bn2_weight (grads + 18848)
+#define G_backbone_layer1_0_bn2_bias (grads + 18880)
+#define G_backbone_layer2_0_conv1_weight (grads + 18912)
+#define G_backbone_layer2_0_bn1_weight (grads + 37344)
+#define G_backbone_layer2_0_bn1_bias (grads + 37408)
+#define G_backbone_layer2_0_conv2_weight (grads + 37472)
+#define G_backbone_layer2_0_bn2_weight (grads + 74336)
+#define G_backbone_layer2_0_bn2_bias (grads + 74400)
+#define G_backbone_layer2_0_downsample_0_weight (grads + 74464)
+#define G_backbone_layer2_0_downsample_1_weight (grads + 76512)
+#define G_backbone_layer2_0_downsample_1_bias (grads + 76576)
+#define G_backbone_layer3_0_conv1_weight (grads + 76640)
+#define G_backbone_layer3_0_bn1_weight (grads + 150368)
+#define G_backbone_layer3_0_bn1_bias (grads + 150496)
+#define G_backbone_layer3_0_conv2_weight (grads + 150624)
+#define G_backbone_layer3_0_bn2_weight (grads + 298080)
+#define G_backbone_layer3_0_bn2_bias (grads + 298208)
+#define G_backbone_layer3_0_downsample_0_weight (grads + 298336)
+#define G_backbone_layer3_0_downsample_1_weight (grads + 306528)
+#define G_backbone_layer3_0_downsample_1_bias (grads + 306656)
+#define G_projector_0_weight (grads + 306784)
+#define G_projector_1_weight (grads + 372320)
+#define G_projector_1_bias (grads + 372832)
+#define G_projector_3_weight (grads + 373344)
+#define G_projector_4_weight (grads + 635488)
+#define G_projector_4_bias (grads + 636000)
+#define G_projector_6_weight (grads + 636512)
+#define G_predictor_0_weight (grads + 898656)
+#define G_predictor_1_weight (grads + 964192)
+#define G_predictor_1_bias (grads + 964320)
+#define G_predictor_3_weight (grads + 964448)
+#define G_predictor_3_bias (grads + 1029984)
+#define B_backbone_bn1_running_mean (buffers + 0)  /* [32] backbone.bn1.running_mean */
+#define B_backbone_bn1_running_var (buffers + 32)  /* [32] backbone.bn1.running_var */
+#define B_backbone_layer1_0_bn1_running_mean (buffers + 64)  /* [32] backbone.layer1.0.bn1.running_mean */
+#define B_backbone_layer1_0_bn1_running_var (buffers + 96)  /* [32] backbone.layer1.0.bn1.running_var */
+#define B_backbone_layer1_0_bn2_running_mean (buffers + 128)  /* [32] backbone.layer1.0.bn2.running_mean */
+#define B_backbone_layer1_0_bn2_running_var (buffers + 160)  /* [32] backbone.layer1.0.bn2.running_var */
+#define B_backbone_layer2_0_bn1_running_mean (buffers + 192)  /* [64] backbone.layer2.0.bn1.running_mean */
+#define B_backbone_layer2_0_bn1_running_var (buffers + 256)  /* [64] backbone.layer2.0.bn1.running_var */
+#define B_backbone_layer2_0_bn2_running_mean (buffers + 320)  /* [64] backbone.layer2.0.bn2.running_mean */
+#define B_backbone_layer2_0_bn2_running_var (buffers + 384)  /* [64] backbone.layer2.0.bn2.running_var */
+#define B_backbone_layer2_0_downsample_1_running_mean (buffers + 448)  /* [64] backbone.layer2.0.downsample.1.running_mean */
+#define B_backbone_layer2_0_downsample_1_running_var (buffers + 512)  /* [64] backbone.layer2.0.downsample.1.running_var */
+#define B_backbone_layer3_0_bn1_running_mean (buffers + 576)  /* [128] backbone.layer3.0.bn1.running_mean */
+#define B_backbone_layer3_0_bn1_running_var (buffers + 704)  /* [128] backbone.layer3.0.bn1.running_var */
+#define B_backbone_layer3_0_bn2_running_mean (buffers + 832)  /* [128] backbone.layer3.0.bn2.running_mean */
+#define B_backbone_layer3_0_bn2_running_var (buffers + 960)  /* [128] backbone.layer3.0.bn2.running_var */
+#define B_backbone_layer3_0_downsample_1_running_mean (buffers + 1088)  /* [128] backbone.layer3.0.downsample.1.running_mean */
+#define B_backbone_layer3_0_downsample_1_running_var (buffers + 1216)  /* [128] backbone.layer3.0.downsample.1.running_var */
+#define B_projector_1_running_mean (buffers + 1344)  /* [512] projector.1.running_mean */
+#define B_projector_1_running_var (buffers + 1856)  /* [512] projector.1.running_var */
+#define B_projector_4_running_mean (buffers + 2368)  /* [512] projector.4.running_mean */
+#define B_projector_4_running_var (buffers + 2880)  /* [512] projector.4.running_var */
+#define B_projector_7_running_mean (buffers + 3392)  /* [512] projector.7.running_mean */
+#define B_projector_7_running_var (buffers + 3904)  /* [512] projector.7.running_var */
+#define B_predictor_1_running_mean (buffers + 4416)  /* [128] predictor.1.running_mean */
+#define B_predictor_1_running_var (buffers + 4544)  /* [128] predictor.1.running_var */
+#define NBT_backbone_bn1_num_batches_tracked (counters + 0)  /* backbone.bn1.num_batches_tracked */
+#define NBT_backbone_layer1_0_bn1_num_batches_tracked (counters + 1)  /* backbone.layer1.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer1_0_bn2_num_batches_tracked (counters + 2)  /* backbone.layer1.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer2_0_bn1_num_batches_tracked (counters + 3)  /* backbone.layer2.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer2_0_bn2_num_batches_tracked (counters + 4)  /* backbone.layer2.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer2_0_downsample_1_num_batches_tracked (counters + 5)  /* backbone.layer2.0.downsample.1.num_batches_tracked */
+#define NBT_backbone_layer3_0_bn1_num_batches_tracked (counters + 6)  /* backbone.layer3.0.bn1.num_batches_tracked */
+#define NBT_backbone_layer3_0_bn2_num_batches_tracked (counters + 7)  /* backbone.layer3.0.bn2.num_batches_tracked */
+#define NBT_backbone_layer3_0_downsample_1_num_batches_tracked (counters + 8)  /* backbone.layer3.0.downsample.1.num_batches_tracked */
+#define NBT_projector_1_num_batches_tracked (counters + 9)  /* projector.1.num_batches_tracked */
+#define NBT_projector_4_num_batches_tracked (counters + 10)  /* projector.4.num_batches_tracked */
+#define NBT_projector_7_num_batches_tracked (counters + 11)  /* projector.7.num_batches_tracked */
+#define NBT_predictor_1_num_batches_tracked (counters + 12)  /* predictor.1.num_batches_tracked */
+
 /* ===== Optimizer ===== */
 
 /* SGD with momentum, PyTorch's convention (no dampening):
@@ -3183,62 +3306,62 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   const float* input_x2 = (const float*)inputs[1];  /* [256,1,28,28] */
   memset(grads, 0, sizeof(float) * 1031008);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, params + 0, ws + 0, ws + 12845056);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 12845056, ws + 6422528, ws + 129406464, buffers + 0, buffers + 32, counters + 0);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 6422528, params + 352, ws + 12845056, ws + 25690112);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 12845056, params + 9568, params + 9600, ws + 25690112, ws + 19267584, ws + 129406528, buffers + 64, buffers + 96, counters + 1);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 19267584, params + 9632, ws + 25690112, ws + 38535168);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 25690112, params + 18848, params + 18880, ws + 6422528, ws + 38535168, ws + 32112640, ws + 129406592, buffers + 128, buffers + 160, counters + 2);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112640, params + 18912, ws + 89915392, ws + 38535168);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 89915392, params + 37344, params + 37408, ws + 38535168, ws + 93126656, ws + 129405440, buffers + 192, buffers + 256, counters + 3);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 93126656, params + 37472, ws + 96337920, ws + 41746432);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112640, params + 74464, ws + 99549184, ws + 41746560);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 99549184, params + 76512, params + 76576, ws + 41746560, ws + 38535168, ws + 129405568, buffers + 448, buffers + 512, counters + 5);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 96337920, params + 74336, params + 74400, ws + 38535168, ws + 41746432, ws + 102760448, ws + 129405696, buffers + 320, buffers + 384, counters + 4);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 102760448, params + 76640, ws + 115605504, ws + 38535168);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 115605504, params + 150368, params + 150496, ws + 38535168, ws + 117211136, ws + 129403904, buffers + 576, buffers + 704, counters + 6);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 117211136, params + 150624, ws + 118816768, ws + 40140800);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 102760448, params + 298336, ws + 120422400, ws + 40141056);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 120422400, params + 306528, params + 306656, ws + 40141056, ws + 38535168, ws + 129404160, buffers + 1088, buffers + 1216, counters + 8);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 118816768, params + 298080, params + 298208, ws + 38535168, ws + 40140800, ws + 122028032, ws + 129404416, buffers + 832, buffers + 960, counters + 7);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + 0, ws + 12845056);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 12845056, ws + 6422528, ws + 129406464, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 6422528, P_backbone_layer1_0_conv1_weight, ws + 12845056, ws + 25690112);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 12845056, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 25690112, ws + 19267584, ws + 129406528, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 19267584, P_backbone_layer1_0_conv2_weight, ws + 25690112, ws + 38535168);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 25690112, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 6422528, ws + 38535168, ws + 32112640, ws + 129406592, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112640, P_backbone_layer2_0_conv1_weight, ws + 89915392, ws + 38535168);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 89915392, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 38535168, ws + 93126656, ws + 129405440, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 93126656, P_backbone_layer2_0_conv2_weight, ws + 96337920, ws + 41746432);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112640, P_backbone_layer2_0_downsample_0_weight, ws + 99549184, ws + 41746560);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 99549184, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 41746560, ws + 38535168, ws + 129405568, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 96337920, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 38535168, ws + 41746432, ws + 102760448, ws + 129405696, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 102760448, P_backbone_layer3_0_conv1_weight, ws + 115605504, ws + 38535168);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 115605504, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 38535168, ws + 117211136, ws + 129403904, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 117211136, P_backbone_layer3_0_conv2_weight, ws + 118816768, ws + 40140800);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 102760448, P_backbone_layer3_0_downsample_0_weight, ws + 120422400, ws + 40141056);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 120422400, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 40141056, ws + 38535168, ws + 129404160, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 118816768, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 38535168, ws + 40140800, ws + 122028032, ws + 129404416, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
   global_avg_pool_fwd__backbone_avgpool(ws + 122028032, ws + 129368064);  /* %65 = global_avg_pool(%63) : [256,128] */
-  linear_fwd__projector_0(ws + 129368064, params + 306784, ws + 128450560);  /* %67 = linear(%65, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 128450560, params + 372320, params + 372832, ws + 128581632, ws + 129400832, buffers + 1344, buffers + 1856, counters + 9);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 128581632, params + 373344, ws + 128712704);  /* %73 = linear(%70, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 128712704, params + 635488, params + 636000, ws + 128843776, ws + 129401856, buffers + 2368, buffers + 2880, counters + 10);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 128843776, params + 636512, params + 1030496, ws + 128974848);  /* %80 = linear(%76, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 128974848, ws + 129105920, ws + 129402880, buffers + 3392, buffers + 3904, counters + 11);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  conv2d_fwd__backbone_conv1(input_x2, params + 0, ws + 38535168, ws + 51380224);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 38535168, params + 288, params + 320, ws + 51380224, ws + 44957696, ws + 129406656, buffers + 0, buffers + 32, counters + 0);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 44957696, params + 352, ws + 51380224, ws + 64225280);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 51380224, params + 9568, params + 9600, ws + 64225280, ws + 57802752, ws + 129406720, buffers + 64, buffers + 96, counters + 1);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 57802752, params + 9632, ws + 64225280, ws + 77070336);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 64225280, params + 18848, params + 18880, ws + 44957696, ws + 77070336, ws + 70647808, ws + 129406784, buffers + 128, buffers + 160, counters + 2);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 70647808, params + 18912, ws + 77070336, ws + 83492864);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 77070336, params + 37344, params + 37408, ws + 83492864, ws + 80281600, ws + 129405824, buffers + 192, buffers + 256, counters + 3);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 80281600, params + 37472, ws + 83492864, ws + 112394240);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 70647808, params + 74464, ws + 86704128, ws + 109182976);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 86704128, params + 76512, params + 76576, ws + 109182976, ws + 105971712, ws + 129405952, buffers + 448, buffers + 512, counters + 5);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 83492864, params + 74336, params + 74400, ws + 105971712, ws + 112394240, ws + 109182976, ws + 129406080, buffers + 320, buffers + 384, counters + 4);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 109182976, params + 76640, ws + 105971712, ws + 112394240);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 105971712, params + 150368, params + 150496, ws + 112394240, ws + 107577344, ws + 129404672, buffers + 576, buffers + 704, counters + 6);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 107577344, params + 150624, ws + 112394240, ws + 126844928);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 109182976, params + 298336, ws + 113999872, ws + 125239296);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 113999872, params + 306528, params + 306656, ws + 125239296, ws + 123633664, ws + 129404928, buffers + 1088, buffers + 1216, counters + 8);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 112394240, params + 298080, params + 298208, ws + 123633664, ws + 126844928, ws + 125239296, ws + 129405184, buffers + 832, buffers + 960, counters + 7);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  linear_fwd__projector_0(ws + 129368064, P_projector_0_weight, ws + 128450560);  /* %67 = linear(%65, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(ws + 128450560, P_projector_1_weight, P_projector_1_bias, ws + 128581632, ws + 129400832, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(ws + 128581632, P_projector_3_weight, ws + 128712704);  /* %73 = linear(%70, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(ws + 128712704, P_projector_4_weight, P_projector_4_bias, ws + 128843776, ws + 129401856, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(ws + 128843776, P_projector_6_weight, P_projector_6_bias, ws + 128974848);  /* %80 = linear(%76, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 128974848, ws + 129105920, ws + 129402880, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, ws + 38535168, ws + 51380224);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(ws + 38535168, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 51380224, ws + 44957696, ws + 129406656, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(ws + 44957696, P_backbone_layer1_0_conv1_weight, ws + 51380224, ws + 64225280);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 51380224, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 64225280, ws + 57802752, ws + 129406720, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(ws + 57802752, P_backbone_layer1_0_conv2_weight, ws + 64225280, ws + 77070336);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 64225280, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 44957696, ws + 77070336, ws + 70647808, ws + 129406784, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(ws + 70647808, P_backbone_layer2_0_conv1_weight, ws + 77070336, ws + 83492864);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 77070336, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 83492864, ws + 80281600, ws + 129405824, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(ws + 80281600, P_backbone_layer2_0_conv2_weight, ws + 83492864, ws + 112394240);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 70647808, P_backbone_layer2_0_downsample_0_weight, ws + 86704128, ws + 109182976);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 86704128, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 109182976, ws + 105971712, ws + 129405952, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 83492864, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 105971712, ws + 112394240, ws + 109182976, ws + 129406080, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(ws + 109182976, P_backbone_layer3_0_conv1_weight, ws + 105971712, ws + 112394240);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 105971712, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 112394240, ws + 107577344, ws + 129404672, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(ws + 107577344, P_backbone_layer3_0_conv2_weight, ws + 112394240, ws + 126844928);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 109182976, P_backbone_layer3_0_downsample_0_weight, ws + 113999872, ws + 125239296);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 113999872, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 125239296, ws + 123633664, ws + 129404928, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 112394240, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 123633664, ws + 126844928, ws + 125239296, ws + 129405184, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
   global_avg_pool_fwd__backbone_avgpool(ws + 125239296, ws + 124813312);  /* %119 = global_avg_pool(%117) : [256,128] */
-  linear_fwd__projector_0(ws + 124813312, params + 306784, ws + 123895808);  /* %120 = linear(%119, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 123895808, params + 372320, params + 372832, ws + 124026880, ws + 124977152, buffers + 1344, buffers + 1856, counters + 9);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 124026880, params + 373344, ws + 124157952);  /* %123 = linear(%121, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 124157952, params + 635488, params + 636000, ws + 124289024, ws + 124978176, buffers + 2368, buffers + 2880, counters + 10);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 124289024, params + 636512, params + 1030496, ws + 123633664);  /* %126 = linear(%124, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 123633664, ws + 123764736, ws + 124979200, buffers + 3392, buffers + 3904, counters + 11);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  linear_fwd__predictor_0(ws + 129105920, params + 898656, ws + 124846080);  /* %130 = linear(%81, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 124846080, params + 964192, params + 964320, ws + 124878848, ws + 124980224, buffers + 4416, buffers + 4544, counters + 12);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 124878848, params + 964448, params + 1029984, ws + 124420096);  /* %137 = linear(%133, %135, %136) : [256,512] */
-  linear_fwd__predictor_0(ws + 123764736, params + 898656, ws + 124911616);  /* %138 = linear(%127, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 124911616, params + 964192, params + 964320, ws + 124944384, ws + 124980480, buffers + 4416, buffers + 4544, counters + 12);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 124944384, params + 964448, params + 1029984, ws + 124551168);  /* %141 = linear(%139, %135, %136) : [256,512] */
+  linear_fwd__projector_0(ws + 124813312, P_projector_0_weight, ws + 123895808);  /* %120 = linear(%119, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(ws + 123895808, P_projector_1_weight, P_projector_1_bias, ws + 124026880, ws + 124977152, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(ws + 124026880, P_projector_3_weight, ws + 124157952);  /* %123 = linear(%121, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(ws + 124157952, P_projector_4_weight, P_projector_4_bias, ws + 124289024, ws + 124978176, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(ws + 124289024, P_projector_6_weight, P_projector_6_bias, ws + 123633664);  /* %126 = linear(%124, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(ws + 123633664, ws + 123764736, ws + 124979200, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  linear_fwd__predictor_0(ws + 129105920, P_predictor_0_weight, ws + 124846080);  /* %130 = linear(%81, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 124846080, P_predictor_1_weight, P_predictor_1_bias, ws + 124878848, ws + 124980224, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(ws + 124878848, P_predictor_3_weight, P_predictor_3_bias, ws + 124420096);  /* %137 = linear(%133, %135, %136) : [256,512] */
+  linear_fwd__predictor_0(ws + 123764736, P_predictor_0_weight, ws + 124911616);  /* %138 = linear(%127, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(ws + 124911616, P_predictor_1_weight, P_predictor_1_bias, ws + 124944384, ws + 124980480, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(ws + 124944384, P_predictor_3_weight, P_predictor_3_bias, ws + 124551168);  /* %141 = linear(%139, %135, %136) : [256,512] */
   cosine_similarity_fwd__loss_cos_p1_z2(ws + 124420096, ws + 123764736, ws + 124682240);  /* %144 = cosine_similarity(%137, %143) {eps=1e-08} : [256] */
   mean_fwd__loss_mean_p1_z2(ws + 124682240, ws + 124682496);  /* %145 = mean(%144) : [] */
   cosine_similarity_fwd__loss_cos_p2_z1(ws + 124551168, ws + 129105920, ws + 124682240);  /* %146 = cosine_similarity(%141, %142) {eps=1e-08} : [256] */
@@ -3252,170 +3375,170 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 124980736, ws + 124551168, ws + 129105920, ws + 124682240);  /* %153 = cosine_similarity_bwd_a(%152, %141, %142) {eps=1e-08} : [256,512] */
   mean_bwd__loss_mean_p1_z2(ws + 124980992, ws + 124980736);  /* %154 = mean_bwd(%151) : [256] */
   cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 124980736, ws + 124420096, ws + 123764736, ws + 124551168);  /* %155 = cosine_similarity_bwd_a(%154, %137, %143) {eps=1e-08} : [256,512] */
-  linear_bwd_data__predictor_3(ws + 124682240, params + 964448, ws + 124485632);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
+  linear_bwd_data__predictor_3(ws + 124682240, P_predictor_3_weight, ws + 124485632);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
   linear_bwd_weight__predictor_3(ws + 124682240, ws + 124944384, ws + 124420096);  /* %157 = linear_bwd_weight(%153, %139) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 124420096, grads + 964448);  /* accumulate_grad(%157) {predictor.3.weight} */
+  accumulate_grad__predictor_3_weight(ws + 124420096, G_predictor_3_weight);  /* accumulate_grad(%157) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 124682240, ws + 124420096);  /* %158 = linear_bwd_bias(%153) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 124420096, grads + 1029984);  /* accumulate_grad(%158) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 124485632, ws + 124911616, ws + 124980480, params + 964192, ws + 124944384, ws + 124747776, ws + 124420096, ws + 124420224);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 124420096, grads + 964192);  /* accumulate_grad(%160) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 124420224, grads + 964320);  /* accumulate_grad(%161) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 124747776, params + 898656, ws + 124420096);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
+  accumulate_grad__predictor_3_bias(ws + 124420096, G_predictor_3_bias);  /* accumulate_grad(%158) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 124485632, ws + 124911616, ws + 124980480, P_predictor_1_weight, ws + 124944384, ws + 124747776, ws + 124420096, ws + 124420224);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(ws + 124420096, G_predictor_1_weight);  /* accumulate_grad(%160) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 124420224, G_predictor_1_bias);  /* accumulate_grad(%161) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 124747776, P_predictor_0_weight, ws + 124420096);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
   linear_bwd_weight__predictor_0(ws + 124747776, ws + 123764736, ws + 124682240);  /* %163 = linear_bwd_weight(%159, %127) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 124682240, grads + 898656);  /* accumulate_grad(%163) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 124551168, params + 964448, ws + 123830272);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
+  accumulate_grad__predictor_0_weight(ws + 124682240, G_predictor_0_weight);  /* accumulate_grad(%163) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(ws + 124551168, P_predictor_3_weight, ws + 123830272);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
   linear_bwd_weight__predictor_3(ws + 124551168, ws + 124878848, ws + 123764736);  /* %165 = linear_bwd_weight(%155, %133) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 123764736, grads + 964448);  /* accumulate_grad(%165) {predictor.3.weight} */
+  accumulate_grad__predictor_3_weight(ws + 123764736, G_predictor_3_weight);  /* accumulate_grad(%165) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 124551168, ws + 123764736);  /* %166 = linear_bwd_bias(%155) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 123764736, grads + 1029984);  /* accumulate_grad(%166) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 123830272, ws + 124846080, ws + 124980224, params + 964192, ws + 124878848, ws + 123863040, ws + 123764736, ws + 123764864);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 123764736, grads + 964192);  /* accumulate_grad(%168) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 123764864, grads + 964320);  /* accumulate_grad(%169) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 123863040, params + 898656, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
+  accumulate_grad__predictor_3_bias(ws + 123764736, G_predictor_3_bias);  /* accumulate_grad(%166) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(ws + 123830272, ws + 124846080, ws + 124980224, P_predictor_1_weight, ws + 124878848, ws + 123863040, ws + 123764736, ws + 123764864);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(ws + 123764736, G_predictor_1_weight);  /* accumulate_grad(%168) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(ws + 123764864, G_predictor_1_bias);  /* accumulate_grad(%169) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(ws + 123863040, P_predictor_0_weight, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
   linear_bwd_weight__predictor_0(ws + 123863040, ws + 129105920, ws + 123764736);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 123764736, grads + 898656);  /* accumulate_grad(%171) {predictor.0.weight} */
+  accumulate_grad__predictor_0_weight(ws + 123764736, G_predictor_0_weight);  /* accumulate_grad(%171) {predictor.0.weight} */
   batch_norm_bwd_data__projector_7(ws + 124420096, ws + 123633664, ws + 124979200, ws + 124551168);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 124551168, params + 636512, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
+  linear_bwd_data__projector_6(ws + 124551168, P_projector_6_weight, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
   linear_bwd_weight__projector_6(ws + 124551168, ws + 124289024, ws + 123633664);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 123633664, grads + 636512);  /* accumulate_grad(%174) {projector.6.weight} */
-  batch_norm_relu_bwd__projector_4(ws + 124420096, ws + 124157952, ws + 124978176, params + 635488, ws + 124289024, ws + 124551168, ws + 123633664, ws + 123634176);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
-  accumulate_grad__projector_4_weight(ws + 123633664, grads + 635488);  /* accumulate_grad(%176) {projector.4.weight} */
-  accumulate_grad__projector_4_bias(ws + 123634176, grads + 636000);  /* accumulate_grad(%177) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 124551168, params + 373344, ws + 124157952);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
+  accumulate_grad__projector_6_weight(ws + 123633664, G_projector_6_weight);  /* accumulate_grad(%174) {projector.6.weight} */
+  batch_norm_relu_bwd__projector_4(ws + 124420096, ws + 124157952, ws + 124978176, P_projector_4_weight, ws + 124289024, ws + 124551168, ws + 123633664, ws + 123634176);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
+  accumulate_grad__projector_4_weight(ws + 123633664, G_projector_4_weight);  /* accumulate_grad(%176) {projector.4.weight} */
+  accumulate_grad__projector_4_bias(ws + 123634176, G_projector_4_bias);  /* accumulate_grad(%177) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 124551168, P_projector_3_weight, ws + 124157952);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
   linear_bwd_weight__projector_3(ws + 124551168, ws + 124026880, ws + 123633664);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 123633664, grads + 373344);  /* accumulate_grad(%179) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 124157952, ws + 123895808, ws + 124977152, params + 372320, ws + 124026880, ws + 123633664, ws + 123764736, ws + 123765248);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
-  accumulate_grad__projector_1_weight(ws + 123764736, grads + 372320);  /* accumulate_grad(%181) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 123765248, grads + 372832);  /* accumulate_grad(%182) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 123633664, params + 306784, ws + 126844928);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
+  accumulate_grad__projector_3_weight(ws + 123633664, G_projector_3_weight);  /* accumulate_grad(%179) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 124157952, ws + 123895808, ws + 124977152, P_projector_1_weight, ws + 124026880, ws + 123633664, ws + 123764736, ws + 123765248);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
+  accumulate_grad__projector_1_weight(ws + 123764736, G_projector_1_weight);  /* accumulate_grad(%181) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 123765248, G_projector_1_bias);  /* accumulate_grad(%182) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 123633664, P_projector_0_weight, ws + 126844928);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
   linear_bwd_weight__projector_0(ws + 123633664, ws + 124813312, ws + 123764736);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 123764736, grads + 306784);  /* accumulate_grad(%184) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(ws + 123764736, G_projector_0_weight);  /* accumulate_grad(%184) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 126844928, ws + 123633664);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 123633664, ws + 113999872, ws + 129404928, params + 306528, ws + 125239296, ws + 126844928, ws + 129406208, ws + 129406336);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 129406208, grads + 306528);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 129406336, grads + 306656);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 123633664, ws + 113999872, ws + 129404928, P_backbone_layer3_0_downsample_1_weight, ws + 125239296, ws + 126844928, ws + 129406208, ws + 129406336);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 129406208, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 129406336, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 126844928, ws + 109182976, ws + 113999872);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 113999872, grads + 298336);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 123633664, ws + 112394240, ws + 129405184, params + 298080, ws + 125239296, ws + 113999872, ws + 129404928, ws + 129405056);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 129404928, grads + 298080);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 129405056, grads + 298208);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 113999872, params + 150624, ws + 112394240);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 113999872, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 123633664, ws + 112394240, ws + 129405184, P_backbone_layer3_0_bn2_weight, ws + 125239296, ws + 113999872, ws + 129404928, ws + 129405056);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 129404928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 129405056, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 113999872, P_backbone_layer3_0_conv2_weight, ws + 112394240);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 113999872, ws + 107577344, ws + 123633664);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 123633664, grads + 150624);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 112394240, ws + 105971712, ws + 129404672, params + 150368, ws + 107577344, ws + 123633664, ws + 113999872, ws + 114000000);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 113999872, grads + 150368);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 114000000, grads + 150496);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123633664, params + 76640, ws + 105971712);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 126844928, params + 298336, ws + 105971712, ws + 112394240);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 123633664, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 112394240, ws + 105971712, ws + 129404672, P_backbone_layer3_0_bn1_weight, ws + 107577344, ws + 123633664, ws + 113999872, ws + 114000000);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 113999872, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 114000000, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123633664, P_backbone_layer3_0_conv1_weight, ws + 105971712);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 126844928, P_backbone_layer3_0_downsample_0_weight, ws + 105971712, ws + 112394240);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 123633664, ws + 109182976, ws + 105971712);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 105971712, grads + 76640);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 112394240, ws + 86704128, ws + 129405952, params + 76512, ws + 109182976, ws + 105971712, ws + 123633664, ws + 123633728);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 123633664, grads + 76512);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 123633728, grads + 76576);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 105971712, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 112394240, ws + 86704128, ws + 129405952, P_backbone_layer2_0_downsample_1_weight, ws + 109182976, ws + 105971712, ws + 123633664, ws + 123633728);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 123633664, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 123633728, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 105971712, ws + 70647808, ws + 86704128);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 86704128, grads + 74464);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 112394240, ws + 83492864, ws + 129406080, params + 74336, ws + 109182976, ws + 86704128, ws + 123633664, ws + 123633728);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 123633664, grads + 74336);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 123633728, grads + 74400);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 86704128, params + 37472, ws + 83492864);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 86704128, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 112394240, ws + 83492864, ws + 129406080, P_backbone_layer2_0_bn2_weight, ws + 109182976, ws + 86704128, ws + 123633664, ws + 123633728);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 123633664, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 123633728, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 86704128, P_backbone_layer2_0_conv2_weight, ws + 83492864);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 86704128, ws + 80281600, ws + 109182976);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 109182976, grads + 37472);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 83492864, ws + 77070336, ws + 129405824, params + 37344, ws + 80281600, ws + 109182976, ws + 86704128, ws + 86704192);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 86704128, grads + 37344);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 86704192, grads + 37408);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 109182976, params + 18912, ws + 77070336);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 105971712, params + 74464, ws + 77070336, ws + 83492864);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 109182976, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 83492864, ws + 77070336, ws + 129405824, P_backbone_layer2_0_bn1_weight, ws + 80281600, ws + 109182976, ws + 86704128, ws + 86704192);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 86704128, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 86704192, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 109182976, P_backbone_layer2_0_conv1_weight, ws + 77070336);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 105971712, P_backbone_layer2_0_downsample_0_weight, ws + 77070336, ws + 83492864);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 109182976, ws + 70647808, ws + 77070336);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 77070336, grads + 18912);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 77070336, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 83492864, ws + 70647808, ws + 77070336);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 77070336, ws + 64225280, ws + 129406784, params + 18848, ws + 70647808, ws + 83492864, ws + 83492896);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 83492864, grads + 18848);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 83492896, grads + 18880);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 70647808, params + 9632, ws + 64225280);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 77070336, ws + 64225280, ws + 129406784, P_backbone_layer1_0_bn2_weight, ws + 70647808, ws + 83492864, ws + 83492896);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 83492864, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 83492896, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 70647808, P_backbone_layer1_0_conv2_weight, ws + 64225280);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 70647808, ws + 57802752, ws + 83492864);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 83492864, grads + 9632);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 64225280, ws + 51380224, ws + 129406720, params + 9568, ws + 57802752, ws + 70647808, ws + 83492864, ws + 83492896);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 83492864, grads + 9568);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 83492896, grads + 9600);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 70647808, params + 352, ws + 77070336, ws + 51380224);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 83492864, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 64225280, ws + 51380224, ws + 129406720, P_backbone_layer1_0_bn1_weight, ws + 57802752, ws + 70647808, ws + 83492864, ws + 83492896);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 83492864, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 83492896, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 70647808, P_backbone_layer1_0_conv1_weight, ws + 77070336, ws + 51380224);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 70647808, ws + 44957696, ws + 57802752);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 57802752, grads + 352);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 51380224, ws + 38535168, ws + 129406656, params + 288, ws + 44957696, ws + 57802752, ws + 64225280, ws + 64225312);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 64225280, grads + 288);  /* accumulate_grad(%228) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 64225312, grads + 320);  /* accumulate_grad(%229) {backbone.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 57802752, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 51380224, ws + 38535168, ws + 129406656, P_backbone_bn1_weight, ws + 44957696, ws + 57802752, ws + 64225280, ws + 64225312);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 64225280, G_backbone_bn1_weight);  /* accumulate_grad(%228) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 64225312, G_backbone_bn1_bias);  /* accumulate_grad(%229) {backbone.bn1.bias} */
   conv2d_bwd_weight__backbone_conv1(ws + 57802752, input_x2, ws + 38535168);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 38535168, grads + 0);  /* accumulate_grad(%230) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(ws + 38535168, G_backbone_conv1_weight);  /* accumulate_grad(%230) {backbone.conv1.weight} */
   batch_norm_bwd_data__projector_7(ws + 129236992, ws + 128974848, ws + 129402880, ws + 38797312);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
-  linear_bwd_data__projector_6(ws + 38797312, params + 636512, ws + 38928384);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
+  linear_bwd_data__projector_6(ws + 38797312, P_projector_6_weight, ws + 38928384);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
   linear_bwd_weight__projector_6(ws + 38797312, ws + 128843776, ws + 38535168);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
-  accumulate_grad__projector_6_weight(ws + 38535168, grads + 636512);  /* accumulate_grad(%233) {projector.6.weight} */
-  batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, params + 635488, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
-  accumulate_grad__projector_4_weight(ws + 38535168, grads + 635488);  /* accumulate_grad(%235) {projector.4.weight} */
-  accumulate_grad__projector_4_bias(ws + 38535680, grads + 636000);  /* accumulate_grad(%236) {projector.4.bias} */
-  linear_bwd_data__projector_3(ws + 38797312, params + 373344, ws + 38928384);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
+  accumulate_grad__projector_6_weight(ws + 38535168, G_projector_6_weight);  /* accumulate_grad(%233) {projector.6.weight} */
+  batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, P_projector_4_weight, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
+  accumulate_grad__projector_4_weight(ws + 38535168, G_projector_4_weight);  /* accumulate_grad(%235) {projector.4.weight} */
+  accumulate_grad__projector_4_bias(ws + 38535680, G_projector_4_bias);  /* accumulate_grad(%236) {projector.4.bias} */
+  linear_bwd_data__projector_3(ws + 38797312, P_projector_3_weight, ws + 38928384);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
   linear_bwd_weight__projector_3(ws + 38797312, ws + 128581632, ws + 38535168);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
-  accumulate_grad__projector_3_weight(ws + 38535168, grads + 373344);  /* accumulate_grad(%238) {projector.3.weight} */
-  batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, params + 372320, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
-  accumulate_grad__projector_1_weight(ws + 38666240, grads + 372320);  /* accumulate_grad(%240) {projector.1.weight} */
-  accumulate_grad__projector_1_bias(ws + 38666752, grads + 372832);  /* accumulate_grad(%241) {projector.1.bias} */
-  linear_bwd_data__projector_0(ws + 38535168, params + 306784, ws + 40140800);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
+  accumulate_grad__projector_3_weight(ws + 38535168, G_projector_3_weight);  /* accumulate_grad(%238) {projector.3.weight} */
+  batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, P_projector_1_weight, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
+  accumulate_grad__projector_1_weight(ws + 38666240, G_projector_1_weight);  /* accumulate_grad(%240) {projector.1.weight} */
+  accumulate_grad__projector_1_bias(ws + 38666752, G_projector_1_bias);  /* accumulate_grad(%241) {projector.1.bias} */
+  linear_bwd_data__projector_0(ws + 38535168, P_projector_0_weight, ws + 40140800);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
   linear_bwd_weight__projector_0(ws + 38535168, ws + 129368064, ws + 38666240);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
-  accumulate_grad__projector_0_weight(ws + 38666240, grads + 306784);  /* accumulate_grad(%243) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(ws + 38666240, G_projector_0_weight);  /* accumulate_grad(%243) {projector.0.weight} */
   global_avg_pool_bwd__backbone_avgpool(ws + 40140800, ws + 38535168);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 38535168, ws + 120422400, ws + 129404160, params + 306528, ws + 122028032, ws + 44957696, ws + 40140800, ws + 40140928);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 40140800, grads + 306528);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 40140928, grads + 306656);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 38535168, ws + 120422400, ws + 129404160, P_backbone_layer3_0_downsample_1_weight, ws + 122028032, ws + 44957696, ws + 40140800, ws + 40140928);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 40140800, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 40140928, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 44957696, ws + 102760448, ws + 40140800);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 40140800, grads + 298336);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 38535168, ws + 118816768, ws + 129404416, params + 298080, ws + 122028032, ws + 40140800, ws + 41746432, ws + 41746560);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746432, grads + 298080);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 41746560, grads + 298208);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 40140800, params + 150624, ws + 38535168);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 40140800, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 38535168, ws + 118816768, ws + 129404416, P_backbone_layer3_0_bn2_weight, ws + 122028032, ws + 40140800, ws + 41746432, ws + 41746560);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746432, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 41746560, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 40140800, P_backbone_layer3_0_conv2_weight, ws + 38535168);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 40140800, ws + 117211136, ws + 41746432);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, grads + 150624);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, params + 150368, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, grads + 150368);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 40140928, grads + 150496);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 46563328, params + 76640, ws + 38535168);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 44957696, params + 298336, ws + 38535168, ws + 41746432);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, P_backbone_layer3_0_bn1_weight, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
+  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 40140928, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 46563328, P_backbone_layer3_0_conv1_weight, ws + 38535168);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 44957696, P_backbone_layer3_0_downsample_0_weight, ws + 38535168, ws + 41746432);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 46563328, ws + 102760448, ws + 38535168);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 38535168, grads + 76640);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 41746432, ws + 99549184, ws + 129405568, params + 76512, ws + 102760448, ws + 51380224, ws + 38535168, ws + 38535232);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 38535168, grads + 76512);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 38535232, grads + 76576);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 38535168, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 41746432, ws + 99549184, ws + 129405568, P_backbone_layer2_0_downsample_1_weight, ws + 102760448, ws + 51380224, ws + 38535168, ws + 38535232);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 38535168, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 38535232, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 51380224, ws + 32112640, ws + 38535168);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 38535168, grads + 74464);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 41746432, ws + 96337920, ws + 129405696, params + 74336, ws + 102760448, ws + 38535168, ws + 44957696, ws + 44957760);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 44957696, grads + 74336);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 44957760, grads + 74400);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 38535168, params + 37472, ws + 41746432);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 38535168, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 41746432, ws + 96337920, ws + 129405696, P_backbone_layer2_0_bn2_weight, ws + 102760448, ws + 38535168, ws + 44957696, ws + 44957760);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 44957696, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 44957760, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 38535168, P_backbone_layer2_0_conv2_weight, ws + 41746432);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 38535168, ws + 93126656, ws + 44957696);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 44957696, grads + 37472);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 41746432, ws + 89915392, ws + 129405440, params + 37344, ws + 93126656, ws + 54591488, ws + 38535168, ws + 38535232);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 38535168, grads + 37344);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535232, grads + 37408);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 54591488, params + 18912, ws + 38535168);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 51380224, params + 74464, ws + 38535168, ws + 44957696);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 44957696, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 41746432, ws + 89915392, ws + 129405440, P_backbone_layer2_0_bn1_weight, ws + 93126656, ws + 54591488, ws + 38535168, ws + 38535232);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
+  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 38535168, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535232, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
+  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 54591488, P_backbone_layer2_0_conv1_weight, ws + 38535168);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 51380224, P_backbone_layer2_0_downsample_0_weight, ws + 38535168, ws + 44957696);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 54591488, ws + 32112640, ws + 38535168);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, grads + 18912);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
   relu_bwd__backbone_layer1_0_relu2(ws + 44957696, ws + 32112640, ws + 38535168);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, params + 18848, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957696, grads + 18848);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957728, grads + 18880);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112640, params + 9632, ws + 25690112);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, P_backbone_layer1_0_bn2_weight, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957696, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957728, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
+  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112640, P_backbone_layer1_0_conv2_weight, ws + 25690112);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112640, ws + 19267584, ws + 44957696);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957696, grads + 9632);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690112, ws + 12845056, ws + 129406528, params + 9568, ws + 19267584, ws + 32112640, ws + 44957696, ws + 44957728);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 44957696, grads + 9568);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 44957728, grads + 9600);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112640, params + 352, ws + 38535168, ws + 12845056);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957696, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690112, ws + 12845056, ws + 129406528, P_backbone_layer1_0_bn1_weight, ws + 19267584, ws + 32112640, ws + 44957696, ws + 44957728);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 44957696, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 44957728, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112640, P_backbone_layer1_0_conv1_weight, ws + 38535168, ws + 12845056);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 32112640, ws + 6422528, ws + 19267584);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 19267584, grads + 352);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
-  batch_norm_relu_bwd__backbone_bn1(ws + 12845056, ws + 0, ws + 129406464, params + 288, ws + 6422528, ws + 19267584, ws + 25690112, ws + 25690144);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
-  accumulate_grad__backbone_bn1_weight(ws + 25690112, grads + 288);  /* accumulate_grad(%287) {backbone.bn1.weight} */
-  accumulate_grad__backbone_bn1_bias(ws + 25690144, grads + 320);  /* accumulate_grad(%288) {backbone.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 19267584, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
+  batch_norm_relu_bwd__backbone_bn1(ws + 12845056, ws + 0, ws + 129406464, P_backbone_bn1_weight, ws + 6422528, ws + 19267584, ws + 25690112, ws + 25690144);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
+  accumulate_grad__backbone_bn1_weight(ws + 25690112, G_backbone_bn1_weight);  /* accumulate_grad(%287) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_bias(ws + 25690144, G_backbone_bn1_bias);  /* accumulate_grad(%288) {backbone.bn1.bias} */
   conv2d_bwd_weight__backbone_conv1(ws + 19267584, input_x1, ws + 0);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
-  accumulate_grad__backbone_conv1_weight(ws + 0, grads + 0);  /* accumulate_grad(%289) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%289) {backbone.conv1.weight} */
   *loss = (double)*(ws + 129406848);
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
@@ -3450,24 +3573,24 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   (void)buffers;
   const float* input_x = (const float*)x;  /* [256,1,28,28] */
   /* forward */
-  conv2d_fwd__backbone_conv1_2(input_x, params + 0, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, params + 288, params + 320, ws + 6422528, buffers + 0, buffers + 32);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 6422528, params + 352, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, params + 9568, params + 9600, ws + 12845056, buffers + 64, buffers + 96);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 12845056, params + 9632, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, params + 18848, params + 18880, ws + 6422528, ws + 12845056, buffers + 128, buffers + 160);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 12845056, params + 18912, ws + 0);  /* %17 = conv2d(%15, %16) {stride=2, padding=1} : [256,64,14,14] */
-  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, params + 37344, params + 37408, ws + 3211264, buffers + 192, buffers + 256);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 3211264, params + 37472, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 12845056, params + 74464, ws + 3211264);  /* %26 = conv2d(%15, %25) {stride=2, padding=0} : [256,64,14,14] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 3211264, params + 76512, params + 76576, ws + 6422528, buffers + 448, buffers + 512);  /* %29 = batch_norm_eval(%26, %27, %28) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, params + 74336, params + 74400, ws + 6422528, ws + 3211264, buffers + 320, buffers + 384);  /* %30 = batch_norm_eval_add_relu(%22, %23, %24, %29) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 3211264, params + 76640, ws + 0);  /* %32 = conv2d(%30, %31) {stride=2, padding=1} : [256,128,7,7] */
-  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, params + 150368, params + 150496, ws + 1605632, buffers + 576, buffers + 704);  /* %35 = batch_norm_eval_relu(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 1605632, params + 150624, ws + 0);  /* %37 = conv2d(%35, %36) {stride=1, padding=1} : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 3211264, params + 298336, ws + 1605632);  /* %41 = conv2d(%30, %40) {stride=2, padding=0} : [256,128,7,7] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 1605632, params + 306528, params + 306656, ws + 3211264, buffers + 1088, buffers + 1216);  /* %44 = batch_norm_eval(%41, %42, %43) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, params + 298080, params + 298208, ws + 3211264, ws + 1605632, buffers + 832, buffers + 960);  /* %45 = batch_norm_eval_add_relu(%37, %38, %39, %44) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
+  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 6422528, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 6422528, P_backbone_layer1_0_conv1_weight, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 12845056, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 12845056, P_backbone_layer1_0_conv2_weight, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 6422528, ws + 12845056, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 12845056, P_backbone_layer2_0_conv1_weight, ws + 0);  /* %17 = conv2d(%15, %16) {stride=2, padding=1} : [256,64,14,14] */
+  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 3211264, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 3211264, P_backbone_layer2_0_conv2_weight, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 12845056, P_backbone_layer2_0_downsample_0_weight, ws + 3211264);  /* %26 = conv2d(%15, %25) {stride=2, padding=0} : [256,64,14,14] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 3211264, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 6422528, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %29 = batch_norm_eval(%26, %27, %28) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 6422528, ws + 3211264, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %30 = batch_norm_eval_add_relu(%22, %23, %24, %29) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 3211264, P_backbone_layer3_0_conv1_weight, ws + 0);  /* %32 = conv2d(%30, %31) {stride=2, padding=1} : [256,128,7,7] */
+  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 1605632, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %35 = batch_norm_eval_relu(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 1605632, P_backbone_layer3_0_conv2_weight, ws + 0);  /* %37 = conv2d(%35, %36) {stride=1, padding=1} : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 3211264, P_backbone_layer3_0_downsample_0_weight, ws + 1605632);  /* %41 = conv2d(%30, %40) {stride=2, padding=0} : [256,128,7,7] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 1605632, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 3211264, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %44 = batch_norm_eval(%41, %42, %43) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 3211264, ws + 1605632, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %45 = batch_norm_eval_add_relu(%37, %38, %39, %44) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
   global_avg_pool_fwd__backbone_avgpool(ws + 1605632, ws + 0);  /* %46 = global_avg_pool(%45) : [256,128] */
   memcpy(features, ws + 0, sizeof(float) * 32768);
 }

@@ -56,6 +56,21 @@ import SimSiamPasses
         #expect(generated.header.contains("double* params"))
     }
 
+    @Test func callsNameStateTensorsInsteadOfOffsets() throws {
+        let source = try emit().source
+        #expect(source.contains("#define P_backbone_conv1_weight (params + 0)  /* [4,1,3,3] backbone.conv1.weight */"))
+        #expect(source.contains("#define G_backbone_conv1_weight (grads + 0)\n"))
+        #expect(source.contains("#define B_backbone_bn1_running_mean (buffers + 0)  /* [4] backbone.bn1.running_mean */"))
+        #expect(source.contains("#define NBT_backbone_bn1_num_batches_tracked (counters + 0)"))
+        #expect(source.contains("  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + "))
+        #expect(source.contains(", B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);"))
+        #expect(source.contains("  accumulate_grad__backbone_conv1_weight(ws + "))
+        // The entry points' calls no longer spell state offsets (the initializer and symbol table still do).
+        let entryPoints = source.components(separatedBy: "/* ===== Training step ===== */").last ?? ""
+        let calls = entryPoints.components(separatedBy: "/* ===== Symbol table").first ?? ""
+        #expect(!calls.contains("params + ") && !calls.contains("grads + ") && !calls.contains("buffers + "))
+    }
+
     @Test func symbolTableListsEveryStateTensor() throws {
         let source = try emit().source
         #expect(source.contains("{\"projector.6.bias\", SIMSIAM_ARENA_PARAMS, SIMSIAM_KIND_FROZEN, -1,"))

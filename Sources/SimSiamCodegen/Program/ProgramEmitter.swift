@@ -31,6 +31,7 @@ public struct ProgramEmitter {
     let options: CodegenOptions
     var precision: Precision { options.precision }
     let layout: ArenaLayout
+    let names: ArenaNames
     var t: String { precision.cType }
 
     /// The header comment's line on the tuned kernels' register tiles.
@@ -45,6 +46,7 @@ public struct ProgramEmitter {
         self.features = features
         self.options = options
         self.layout = ArenaLayout(state: training.state)
+        self.names = ArenaNames(state: training.state, layout: layout)
     }
 
     public func emit(baseName: String) -> GeneratedC {
@@ -95,6 +97,7 @@ public struct ProgramEmitter {
             parts.append(profiler.source)
         }
         if options.checkNumerics { parts.append(numerics.source(scalar: t)) }
+        parts.append(names.source)
         parts.append(optimizer())
         parts.append(trainStep(trainingCalls, plan: trainingPlan, inputChecks: trainingInputChecks, updateChecks: updateChecks))
         parts.append(outputTable(plan: trainingPlan))
@@ -129,7 +132,7 @@ public struct ProgramEmitter {
     func pointer(_ value: ValueID, graph: Graph, plan: MemoryPlan) -> String {
         switch plan.resolved(value) {
         case .workspace(let offset): "ws + \(offset)"
-        case .parameter(let index): "params + \(layout.parameterOffsets[index])"
+        case .parameter(let index): names.parameter(index)
         case .input(let index): "input_\(cIdentifier(graph.inputs[index].name))"
         case .alias, .none: preconditionFailure("\(value) has no storage")
         }
@@ -138,9 +141,8 @@ public struct ProgramEmitter {
     func statePointers(_ state: KernelState?) -> [String] {
         switch state {
         case .batchNormRunning(let mean, let variance, let counter):
-            ["buffers + \(layout.bufferOffsets[mean])", "buffers + \(layout.bufferOffsets[variance])"]
-                + (counter.map { ["counters + \($0)"] } ?? [])
-        case .gradient(let parameter): ["grads + \(layout.parameterOffsets[parameter])"]
+            [names.buffer(mean), names.buffer(variance)] + (counter.map { [names.counter($0)] } ?? [])
+        case .gradient(let parameter): [names.gradient(parameter)]
         case nil: []
         }
     }
@@ -206,10 +208,10 @@ public struct ProgramEmitter {
         switch emitter.state {
         case .batchNormRunning(let mean, let variance, _?):
             return results + [mean, variance].map {
-                ("buffers + \(layout.bufferOffsets[$0])", state.buffers[$0].shape.elementCount, state.buffers[$0].name)
+                (names.buffer($0), state.buffers[$0].shape.elementCount, state.buffers[$0].name)
             }
         case .gradient(let parameter):
-            return results + [("grads + \(layout.parameterOffsets[parameter])", state.parameters[parameter].shape.elementCount,
+            return results + [(names.gradient(parameter), state.parameters[parameter].shape.elementCount,
                                "grad \(state.parameters[parameter].name)")]
         case .batchNormRunning(_, _, nil), nil:
             return results
@@ -233,7 +235,7 @@ public struct ProgramEmitter {
         let state = training.state
         return state.parameters.indices.filter { state.parameters[$0].isTrainable }.map { index in
             let parameter = state.parameters[index]
-            return numerics.check("params + \(layout.parameterOffsets[index])", count: parameter.shape.elementCount,
+            return numerics.check(names.parameter(index), count: parameter.shape.elementCount,
                                   kernel: "sgd_update", origin: "optimizer group \(state.groups[parameter.group])",
                                   tensor: parameter.name, onFailure: "goto non_finite")
         }
@@ -245,7 +247,7 @@ public struct ProgramEmitter {
         let state = training.state
         return state.parameters.indices.filter { state.parameters[$0].isTrainable }.map { index in
             let parameter = state.parameters[index]
-            return trace.trace("params + \(layout.parameterOffsets[index])", count: parameter.shape.elementCount,
+            return trace.trace(names.parameter(index), count: parameter.shape.elementCount,
                                kernel: "sgd_update", origin: "optimizer group \(state.groups[parameter.group])",
                                tensor: parameter.name)
         }
