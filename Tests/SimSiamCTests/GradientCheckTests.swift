@@ -151,11 +151,14 @@ import Testing
             #expect(gallery.contains(/\n  gemm_column_panels\(\d+, \d+, \d+, &g, conv2d_fwd\w*__pack_a/))
             #expect(gallery.contains(/\n  gemm_reduce_over_k\(\d+, \d+, \d+, \d+, &g, conv2d_bwd_weight\w*__pack_a/))
             #expect(gallery.contains("static void conv2d_bwd_data_add"))
-            #expect(gallery.contains("static void batch_norm_relu_bwd__bn_relu("))
+            #expect(gallery.contains("static inline void batch_norm_relu_bwd__bn_relu("))
+            // Wide [N, C] BNs call the channel-major bodies, which transpose around the loops.
             for wide in ["batch_norm_relu_bwd__bn_relu_wide(", "batch_norm_train_relu_fwd__bn_relu_wide(", "batch_norm_bwd_data__bn1d_wide(",
                          "batch_norm_train_fwd__bn1d_wide("] {
-                let body = gallery.components(separatedBy: "static void " + wide).dropFirst().first ?? ""
-                #expect(body.prefix(1000).contains("transpose_rows(16, 128,"), "\(wide) does not run channel-major")
+                let wrapper = gallery.components(separatedBy: "static inline void " + wide).dropFirst().first?.prefix { $0 != "\n" } ?? ""
+                let shared = try #require(wrapper.firstMatch(of: #/\{ (\w+_channel_major)\(16, 128, 1, /#), "\(wide) does not run channel-major").1
+                let body = gallery.components(separatedBy: "static void \(shared)(").dropFirst().first ?? ""
+                #expect(body.prefix(1000).contains("transpose_rows(N, C,"), "\(shared) does not transpose")
             }
             #expect(gallery.contains("-> y [3,4,5,5], moments [2,4] = (mean, biased variance) of y per channel; stride 1, padding 1\n   per image"))
             #expect(gallery.contains("-> y [2,256,2,2], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))

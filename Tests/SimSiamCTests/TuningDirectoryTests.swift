@@ -134,11 +134,14 @@ import Testing
     // MARK: verify
 
     @Test func harmlessEditsVerify() throws {
-        // Swapped loops in a BN kernel, a reversed sum in the pooling kernel and a comment.
+        // Swapped loops in the shared body of BN kernels (every layer that calls it), a
+        // reversed sum in the pooling kernel and a comment.
         let tuning = try copy { source in
-            var edited = try editKernel("batch_norm_train_relu_fwd__backbone_bn1", in: source,
-                                        replacing: "for (int64_t n = 0; n < N; n++) {\n      for (int64_t i = 0; i < 64; i++) {",
-                                        with: "for (int64_t i = 0; i < 64; i++) {\n      for (int64_t n = 0; n < N; n++) {")
+            #expect(source.contains("static inline void batch_norm_train_relu_fwd__backbone_bn1(")
+                    && source.contains("{ batch_norm_train_relu_fwd_given_moments(4, 4, 64, x, gamma,"))
+            var edited = try editKernel("batch_norm_train_relu_fwd_given_moments", in: source,
+                                        replacing: "for (int64_t n = 0; n < N; n++) {\n      for (int64_t i = 0; i < HW; i++) {",
+                                        with: "for (int64_t i = 0; i < HW; i++) {\n      for (int64_t n = 0; n < N; n++) {")
             edited = try editKernel("global_avg_pool_fwd__backbone_avgpool", in: edited,
                                     replacing: "for (int64_t i = 0; i < 16; i++)", with: "/* reversed */ for (int64_t i = 15; i >= 0; i--)")
             return edited

@@ -15,8 +15,8 @@ import SimSiamPasses
         let source = try emit().source
         #expect(source.contains("static void conv2d_fwd__backbone_layer2_0_conv1("))
         #expect(source.contains("static void conv2d_bwd_weight__backbone_layer2_0_conv1("))
-        #expect(source.contains("static void batch_norm_train_fwd__projector_1("))
-        #expect(source.contains("static void batch_norm_eval_fwd__backbone_bn1("))
+        #expect(source.contains("static inline void batch_norm_train_fwd__projector_1("))
+        #expect(source.contains("static inline void batch_norm_eval_fwd__backbone_bn1("))
         #expect(source.contains("x [4,4,8,8] * w [8,4,3,3] -> y [4,8,4,4]; stride 2, padding 1"))
         #expect(source.contains("DSL SimSiamDSL/ResNet.swift:"))
     }
@@ -54,6 +54,21 @@ import SimSiamPasses
         #expect(generated.source.contains("static void conv2d_fwd__backbone_conv1(const double* restrict x"))
         #expect(!generated.source.contains("float"))
         #expect(generated.header.contains("double* params"))
+    }
+
+    @Test func callsNameStateTensorsInsteadOfOffsets() throws {
+        let source = try emit().source
+        #expect(source.contains("#define P_backbone_conv1_weight (params + 0)  /* [4,1,3,3] backbone.conv1.weight */"))
+        #expect(source.contains("#define G_backbone_conv1_weight (grads + 0)\n"))
+        #expect(source.contains("#define B_backbone_bn1_running_mean (buffers + 0)  /* [4] backbone.bn1.running_mean */"))
+        #expect(source.contains("#define NBT_backbone_bn1_num_batches_tracked (counters + 0)"))
+        #expect(source.contains("  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + "))
+        #expect(source.contains(", B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);"))
+        #expect(source.contains("  accumulate_grad__backbone_conv1_weight(ws + "))
+        // The entry points' calls no longer spell state offsets (the initializer and symbol table still do).
+        let entryPoints = source.components(separatedBy: "/* ===== Training step ===== */").last ?? ""
+        let calls = entryPoints.components(separatedBy: "/* ===== Symbol table").first ?? ""
+        #expect(!calls.contains("params + ") && !calls.contains("grads + ") && !calls.contains("buffers + "))
     }
 
     @Test func symbolTableListsEveryStateTensor() throws {

@@ -9,16 +9,70 @@ struct Kernel: Hashable {
     var comment: String
     /// C parameter declarations, e.g. `const float* restrict x`.
     var parameters: [String]
-    /// The statements, indented by two spaces.
+    /// The statements, indented by two spaces. For a kernel with a `shared`
+    /// body, they are written in terms of the shared body's size names.
     var body: String
     /// Functions the kernel calls (GEMM packing and stores), written with
     /// `$KERNEL` where the kernel's final name goes.
     var helpers: [String] = []
+    /// Set for memory-bound kernels: many layers run the same loops on
+    /// different sizes, so the body is emitted once and this kernel is a
+    /// one-line wrapper that passes its sizes.
+    var shared: SharedBody?
+
+    /// The C parameter names, in order (`x` of `const float* restrict x`).
+    var parameterNames: [String] {
+        parameters.map { String($0.split(separator: " ").last ?? "") }
+    }
+
+    private var commentBlock: String {
+        "/* \(comment.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")) */\n"
+    }
 
     var definition: String {
-        helpers.map { $0.replacingOccurrences(of: "$KERNEL", with: name) + "\n" }.joined()
-            + "/* \(comment.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")) */\n"
+        if let shared {
+            // The per-layer name stays a function of its own: profiles time it, verify
+            // names it when a tensor it wrote departs, and an edit can specialise one layer.
+            let arguments = shared.sizes.map { "\($0.value)" } + parameterNames
+            return commentBlock + "static inline void \(name)(\(parameters.joined(separator: ", "))) "
+                + "{ \(shared.name)(\(arguments.joined(separator: ", "))); }\n"
+        }
+        return helpers.map { $0.replacingOccurrences(of: "$KERNEL", with: name) + "\n" }.joined()
+            + commentBlock
             + "static void \(name)(\(parameters.joined(separator: ", "))) {\n\(body.replacingOccurrences(of: "$KERNEL", with: name))}\n"
+    }
+
+    /// The shape-generic function behind a kernel with a `shared` body.
+    var sharedDefinition: SharedDefinition? {
+        shared.map { SharedDefinition(name: $0.name, comment: $0.comment, parameters: $0.sizes.map { "int64_t \($0.name)" } + parameters, body: body) }
+    }
+}
+
+/// What makes a memory-bound kernel's body shape-generic: its sizes become
+/// parameters (`n`, or `N, C, HW` for BN), named as the body uses them.
+struct SharedBody: Hashable {
+    struct Size: Hashable {
+        var name: String
+        var value: Int
+    }
+    /// `accumulate_grad`: the op without the layer (the table may add `_2` when
+    /// another body of the same op differs, e.g. in epsilon).
+    var name: String
+    /// The math and the memory layout, for the shared function's comment.
+    var comment: String
+    var sizes: [Size]
+}
+
+/// A shared body as the C file holds it: one function, called by each layer's wrapper.
+struct SharedDefinition: Hashable {
+    var name: String
+    var comment: String
+    var parameters: [String]
+    var body: String
+
+    var definition: String {
+        "/* \(comment.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")) */\n"
+            + "static void \(name)(\(parameters.joined(separator: ", "))) {\n\(body)}\n"
     }
 }
 

@@ -39,10 +39,16 @@ struct KernelEmitter {
     /// mnemonics already say `_bwd`; gradient accumulation is named after the parameter.
     var name: String {
         switch node.op {
-        case .accumulateGradient(let p): return "accumulate_grad__" + cIdentifier(graph.state.parameters[p].name)
-        default:
-            let stem = node.phase == .forward ? node.op.mnemonic + "_fwd" : node.op.mnemonic
-            return node.label.isEmpty ? stem : stem + "__" + cIdentifier(node.label)
+        case .accumulateGradient(let p): return stem + "__" + cIdentifier(graph.state.parameters[p].name)
+        default: return node.label.isEmpty ? stem : stem + "__" + cIdentifier(node.label)
+        }
+    }
+
+    /// The op part of the name: `conv2d_fwd`, `batch_norm_relu_bwd`, `accumulate_grad`.
+    var stem: String {
+        switch node.op {
+        case .accumulateGradient: "accumulate_grad"
+        default: node.phase == .forward ? node.op.mnemonic + "_fwd" : node.op.mnemonic
         }
     }
 
@@ -64,6 +70,23 @@ struct KernelEmitter {
         if let location = node.origin { origin += origin.isEmpty ? "DSL \(location)" : ", DSL \(location)" }
         return Kernel(name: name, comment: "\(node.op.mnemonic) (\(phase)): \(origin)\n\(summary)",
                       parameters: parameters, body: body.text)
+    }
+
+    /// The kernel of a memory-bound op whose `body` is written in terms of
+    /// `sizes`: a wrapper of the shared body `stem + variant` (or `name + variant`), whose comment is
+    /// `math`. An unlabeled node (the loss seed) keeps a self-contained kernel,
+    /// its sizes declared as constants, since its name is the bare stem.
+    func sharedKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines,
+                      math: String, sizes: [SharedBody.Size], variant: String = "", shared name: String? = nil) -> Kernel {
+        guard !node.label.isEmpty else {
+            var constants = CLines()
+            constants.line("const int64_t \(sizes.map { "\($0.name) = \($0.value)" }.joined(separator: ", "));")
+            constants.append(body)
+            return kernel(summary, inputs, outputs, body: constants)
+        }
+        var shared = kernel(summary, inputs, outputs, body: body)
+        shared.shared = SharedBody(name: (name ?? stem) + variant, comment: math, sizes: sizes)
+        return shared
     }
 
     private var tuned: Bool { strategy == .tuned }

@@ -2,7 +2,9 @@ import SimSiamIR
 
 /// Batch normalisation over [N,C] or [N,C,H,W]. Each thread owns whole
 /// channels and sums them in a fixed order (double accumulators), so results
-/// do not depend on the thread count.
+/// do not depend on the thread count. The bodies are shape-generic (N, C and
+/// HW = H*W are parameters; epsilon and momentum stay literals), so every
+/// layer with the same fusion shares one.
 extension KernelEmitter {
     private var layout: (n: Int, c: Int, plane: Int) {
         let x = shape(operand: node.op.isBatchNormBackward ? 1 : 0)
@@ -18,34 +20,44 @@ extension KernelEmitter {
 
     /// The kernel, with its [N, C] tensors transposed to [C, N] around the body when
     /// `channelMajor` (the body then indexes them channel-major, see `channelLoop`).
-    private func normalizationKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines) -> Kernel {
-        guard channelMajor else { return kernel(summary, inputs, outputs, body: body) }
-        let (batch, channels, _) = layout
+    private func normalizationKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines, math: String) -> Kernel {
+        let (batch, channels, plane) = layout
+        let sizes = [SharedBody.Size(name: "N", value: batch), SharedBody.Size(name: "C", value: channels), SharedBody.Size(name: "HW", value: plane)]
+        // Bodies differ by what the shape switched on; the name says which, so equal bodies keep one name.
+        let lanes = body.text.contains("lanes_t"), prefetch = body.text.contains("__builtin_prefetch")
+        let given = inputs.contains("moments")
+        let variant = (given ? "_given_moments" : "") + (lanes ? "_lanes" : "") + (prefetch ? "_prefetch" : "")
+        let layoutNote = "\nx is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c."
+            + (given ? "\nThe convolution that wrote x summed its moments (mean, biased var) per channel." : "")
+            + (lanes ? "\nReductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one." : "")
+            + (prefetch ? "\nRows of at most 128 bytes are prefetched \(Self.prefetchImages) images ahead (the hardware prefetcher misses them)." : "")
+        guard channelMajor else { return sharedKernel(summary, inputs, outputs, body: body, math: math + layoutNote, sizes: sizes, variant: variant) }
         let rows: Shape = [batch, channels]
         let read = inputs.indices.filter { shape(operand: $0) == rows }.map { inputs[$0] }
         let written = outputs.indices.filter { shape(result: $0) == rows }.map { outputs[$0] }
         var c = CLines()
         c.line("/* [N, C] tensors are read and written channel-major, from and to transposed copies */")
-        for name in read + written { c.line("\(t)* restrict \(name)_t = gemm_alloc(\(batch * channels));") }
-        for name in read { c.line("transpose_rows(\(batch), \(channels), \(name), \(name)_t);") }
+        for name in read + written { c.line("\(t)* restrict \(name)_t = gemm_alloc(N * C);") }
+        for name in read { c.line("transpose_rows(N, C, \(name), \(name)_t);") }
         c.block("") { c in
             for name in read { c.line("const \(t)* restrict \(name) = \(name)_t;") }
             for name in written { c.line("\(t)* restrict \(name) = \(name)_t;") }
             c.append(body)
         }
-        for name in written { c.line("transpose_rows(\(channels), \(batch), \(name)_t, \(name));") }
+        for name in written { c.line("transpose_rows(C, N, \(name)_t, \(name));") }
         for name in read + written { c.line("free(\(name)_t);") }
-        return kernel(summary, inputs, outputs, body: c)
+        return sharedKernel(summary, inputs, outputs, body: c,
+                            math: math + "\nx is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies.",
+                            sizes: sizes, variant: "_channel_major")
     }
 
     /// `for n, i` over the elements of channel `c`, binding `v` to the flat index.
     /// `reads` and `writes` name the tensors the body touches at `v`, for prefetching.
     private func channelLoop(_ c: inout CLines, reads: [String], writes: [String] = [], _ body: (inout CLines) -> Void) {
-        let (_, channels, plane) = layout
         c.block("for (int64_t n = 0; n < N; n++)") { c in
             prefetchRows(&c, reads: reads, writes: writes)
-            c.block("for (int64_t i = 0; i < \(plane); i++)") { c in
-                c.line(channelMajor ? "const int64_t v = c * N + n;" : "const int64_t v = (n * \(channels) + c) * \(plane) + i;")
+            c.block("for (int64_t i = 0; i < HW; i++)") { c in
+                c.line(channelMajor ? "const int64_t v = c * N + n;" : "const int64_t v = (n * C + c) * HW + i;")
                 body(&c)
             }
         }
@@ -57,9 +69,9 @@ extension KernelEmitter {
     /// hints measured no gain, and at 784 bytes (14x14) a small loss; BN over [N, C] (one
     /// element per row) lost 30-70% with them.
     private func prefetchRows(_ c: inout CLines, reads: [String], writes: [String]) {
-        let (_, channels, plane) = layout
+        let plane = layout.plane
         guard strategy == .tuned, plane > 1, plane * precision.bytes <= 128 else { return }
-        c.line("const int64_t ahead = ((n + \(Self.prefetchImages) < N ? n + \(Self.prefetchImages) : n) * \(channels) + c) * \(plane);")
+        c.line("const int64_t ahead = ((n + \(Self.prefetchImages) < N ? n + \(Self.prefetchImages) : n) * C + c) * HW;")
         for tensor in reads { c.line("__builtin_prefetch(\(tensor) + ahead);") }
         for tensor in writes { c.line("__builtin_prefetch(\(tensor) + ahead, 1);") }
     }
@@ -74,27 +86,24 @@ extension KernelEmitter {
     /// lane accumulators, the tail of each row one at a time. `rows` binds row
     /// pointers (e.g. `xc` -> `x`) to the channel's plane of image n.
     private func laneLoop(_ c: inout CLines, accumulators: [String], vector: [String], scalar: String, rows: [String: String]) {
-        let (_, channels, plane) = layout
         let tensors = rows.sorted(by: { $0.key < $1.key })
         c.line("lanes_t \(accumulators.map { "\($0) = {0}" }.joined(separator: ", "));")
         c.block("for (int64_t n = 0; n < N; n++)") { c in
             prefetchRows(&c, reads: tensors.map(\.value), writes: [])
             for (row, tensor) in tensors {
-                c.line("const \(t)* restrict \(row) = \(tensor) + (n * \(channels) + c) * \(plane);")
+                c.line("const \(t)* restrict \(row) = \(tensor) + (n * C + c) * HW;")
             }
             c.line("int64_t i = 0;")
-            c.block("for (; i + 8 <= \(plane); i += 8)") { c in
+            c.block("for (; i + 8 <= HW; i += 8)") { c in
                 for line in vector { c.line(line) }
             }
-            c.line("for (; i < \(plane); i++) { \(scalar) }")
+            c.line("for (; i < HW; i++) { \(scalar) }")
         }
     }
 
     private func prologue(usesCount: Bool = true) -> CLines {
-        let (batch, channels, plane) = layout
         var c = CLines()
-        c.line("const int64_t N = \(batch), C = \(channels);")
-        if usesCount { c.line("const double count = \(batch * plane).0;") }
+        if usesCount { c.line("const double count = (double)(N * HW);  /* values per channel */") }
         c.line("#pragma omp parallel for schedule(static)")
         return c
     }
@@ -147,7 +156,11 @@ extension KernelEmitter {
         let x = shape(operand: 0)
         return normalizationKernel("x \(x) -> y \(x)\(appliedFormula(a)), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
                       + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")",
-                      forwardInputs(a), ["y", "saved"], body: c)
+                      forwardInputs(a), ["y", "saved"], body: c,
+                      math: "Batch norm, training mode\(appliedFormula(a)): per channel, mean and biased var over N*HW values,\n"
+                        + "y = (x - mean) / sqrt(var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")\(a.fusedResidual ? " + residual" : "")"
+                        + "\(a.fusedReLU ? ", then max(., 0)" : ""); saved = (mean, 1/sqrt(var + eps));\n"
+                        + "running stats move by \(a.momentum) towards (mean, unbiased var).")
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
@@ -160,7 +173,10 @@ extension KernelEmitter {
         }
         let x = shape(operand: 0)
         return normalizationKernel("x \(x) -> y \(x)\(appliedFormula(a)) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
-                      forwardInputs(a), ["y"], body: c)
+                      forwardInputs(a), ["y"], body: c,
+                      math: "Batch norm, eval mode\(appliedFormula(a)): per channel,\n"
+                        + "y = (x - running_mean) / sqrt(running_var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")"
+                        + "\(a.fusedResidual ? " + residual" : "")\(a.fusedReLU ? ", then max(., 0)" : "").")
     }
 
     /// dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
@@ -177,7 +193,10 @@ extension KernelEmitter {
         }
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
-                      ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c)
+                      ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c,
+                      math: "Batch norm backward to x (training mode): per channel, with xhat = (x - mean) * invstd,\n"
+                        + "dx = \(affine ? "gamma * " : "")invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),\n"
+                        + "the gradient through the batch statistics as well as the normalisation.")
     }
 
     /// dx, dgamma and dbeta of an affine BN from one pair of reductions; with
@@ -207,7 +226,10 @@ extension KernelEmitter {
         }
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x)\(reluMask ? " (of the fused ReLU's output y)" : ""), x \(x), saved, gamma -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]",
-                      ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c)
+                      ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c,
+                      math: "Batch norm backward\(reluMask ? " through a fused ReLU (g = y > 0 ? dy : 0)" : " (g = dy)"): per channel,\n"
+                        + "dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,\n"
+                        + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count).")
     }
 
     func batchNormBackwardGamma() -> Kernel {
@@ -219,7 +241,8 @@ extension KernelEmitter {
             c.line("dgamma[c] = (\(t))sum;")
         }
         let x = shape(operand: 1)
-        return normalizationKernel("dy \(x), x \(x), saved -> dgamma [\(x[1])] = sum(dy * xhat)", ["dy", "x", "saved"], ["dgamma"], body: c)
+        return normalizationKernel("dy \(x), x \(x), saved -> dgamma [\(x[1])] = sum(dy * xhat)", ["dy", "x", "saved"], ["dgamma"], body: c,
+                                   math: "Batch norm backward to gamma: dgamma[c] = sum over n, i of dy * xhat, xhat = (x - mean) * invstd.")
     }
 
     func batchNormBackwardBeta() -> Kernel {
@@ -230,7 +253,8 @@ extension KernelEmitter {
             c.line("dbeta[c] = (\(t))sum;")
         }
         let dy = shape(operand: 0)
-        return normalizationKernel("dy \(dy) -> dbeta [\(dy[1])] = sum(dy)", ["dy"], ["dbeta"], body: c)
+        return normalizationKernel("dy \(dy) -> dbeta [\(dy[1])] = sum(dy)", ["dy"], ["dbeta"], body: c,
+                                   math: "Batch norm backward to beta: dbeta[c] = sum over n, i of dy.")
     }
 }
 

@@ -41,7 +41,9 @@ struct TraceTable {
                  -DSIMSIAM_TRACE    hands every tensor a kernel call wrote to the runtime, which
                                     compares it with the generated C's (simsiamc verify --library DIR)
                Edit the kernels freely; keep their names, parameters and the entry points'
-               TIMED_CALL and TRACE_TENSOR lines, which verify uses to name what an edit broke. */
+               TIMED_CALL and TRACE_TENSOR lines, which verify uses to name what an edit broke.
+               A memory-bound kernel is a one-line wrapper of a body shared by every layer that
+               calls it: edit the body to change them all, or give one wrapper a body of its own. */
             #ifdef SIMSIAM_PROFILE
             \(profile.source)
             #define TIMED_CALL(slot, call) do { const double start_ = omp_get_wtime(); call; \\
