@@ -29,39 +29,6 @@ import Testing
         #expect(differentiated.nodes.contains { $0.op == .accumulateGradient(parameter: conv1) })
     }
 
-    /// Pretrains the tiny SimSiam for an epoch, then fine-tunes it on 8 labels per class of the
-    /// synthetic row / column / diagonal task: both trained networks must beat chance (1/3) clearly.
-    @Test func shortFinetuneLearnsTheSyntheticTask() throws {
-        let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = TrainerTests.configuration()
-        configuration.epochs = 1
-        let pretrain = Trainer(configuration: configuration, runDirectory: directory,
-                               compiled: try Compiler.compile(Workload.tiny, batch: 4, cache: quickTestCache), data: TrainerTests.data,
-                               onEvent: { _ in })
-        try pretrain.run(resume: false)
-
-        let recipe = FinetuneRecipe(epochs: 12, batch: 6, lr: 0.1, weightDecay: 5e-4, seed: 2, augment: false)
-        var study = FinetuneStudy(checkpoint: pretrain.checkpointURL, budget: .perClass(8), recipe: recipe)
-        study.cache = quickTestCache
-        var notes: [String] = [], epochs: [String: [Double]] = [:]
-        let report = try study.run(model: .tiny, checkpointEpoch: 1, data: TrainerTests.data, note: { notes.append($0) }) { event in
-            if case .epochEnd(let run, _, _, let loss, _, _, _) = event { epochs[run, default: []].append(loss) }
-        }
-        #expect(report.labelledImages == 24 && report.labelsPerClass == 8 && report.testImages == 24)
-        #expect(epochs["fine-tune"]?.count == 12 && epochs["scratch"]?.count == 12)
-        for (run, losses) in epochs { #expect(losses.last! < losses.first!, "\(run): loss \(losses)") }
-        #expect(report.finetunedTop1 > 0.6, "fine-tuned top-1 \(report.finetunedTop1)")
-        #expect(try #require(report.scratchTop1) > 0.6, "from-scratch top-1 \(report.scratchTop1!)")
-        #expect(try #require(report.linearProbeTop1) >= 0 && report.linearProbeTop1! <= 1)
-        #expect(notes.contains { $0.hasPrefix("init:    ") && $0.contains(pretrain.checkpointURL.path) })
-
-        // finetune.json round-trips.
-        let url = directory.appendingPathComponent("finetune.json")
-        try report.write(to: url)
-        #expect(try JSONDecoder().decode(FinetuneReport.self, from: Data(contentsOf: url)) == report)
-    }
-
     /// The fine-tuned network starts from the checkpoint's backbone, not its own initialisation.
     @Test func backboneComesFromTheCheckpoint() throws {
         let directory = temporaryDirectory()
