@@ -41,7 +41,7 @@ public struct FinetuneReport: Codable, Sendable, Equatable {
     /// Writes the report as JSON atomically (temporary file, then rename).
     public func write(to url: URL) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(self), to: url)
     }
 }
