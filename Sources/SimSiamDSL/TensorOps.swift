@@ -73,6 +73,13 @@ extension Tensor {
         apply(.channelBias, [bias], label: label, file: file, line: line)
     }
 
+    /// Softmax cross-entropy of these logits [N, K] against `labels` [N], class indices
+    /// stored as floats: the batch mean of -log softmax(logits)[label], a scalar.
+    /// Gradients flow to the logits only.
+    public func softmaxCrossEntropy(labels: Tensor, label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
+        apply(.softmaxCrossEntropy, [labels], label: label, file: file, line: line)
+    }
+
     /// The mean of all elements, a scalar.
     public func mean(label: String = "", file: String = #fileID, line: Int = #line) -> Tensor {
         apply(.mean, label: label, file: file, line: line)

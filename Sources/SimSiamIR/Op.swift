@@ -86,6 +86,12 @@ public enum Op: Hashable, Sendable, Codable {
     case maxPool2d(kernel: Int, stride: Int, padding: Int)
     /// (x [N,C,H,W], b [C]) -> x + b per channel (also for x [N,C]): a convolution's bias.
     case channelBias
+    /// (logits [N,K], labels [N]) -> scalar: the batch mean of -log softmax(logits_n)[label_n],
+    /// computed max-subtracted (log-sum-exp). Labels are class indices stored as floats
+    /// (0, 1, ..., K-1), so they travel through the same float input arenas as images; a
+    /// label outside [0, K) makes the loss NaN rather than read out of bounds.
+    /// Not differentiable in the labels.
+    case softmaxCrossEntropy
 
     // MARK: Backward (created by autodiff only)
     /// (dy [N,O,Ho,Wo], w [O,C,k,k]) -> dx [N,C,H,W]; H and W are given because
@@ -128,6 +134,8 @@ public enum Op: Hashable, Sendable, Codable {
     case maxPool2dBackward(kernel: Int, stride: Int, padding: Int)
     /// dy [N,C,...] -> db [C] = the sum of dy over everything but the channel.
     case channelBiasBackward
+    /// (dloss [], logits [N,K], labels [N]) -> dlogits [N,K] = dloss (softmax(logits) - onehot(labels)) / N.
+    case softmaxCrossEntropyBackward
     /// (g) -> nothing: adds g into the gradient of parameter `index`.
     case accumulateGradient(parameter: Int)
 
@@ -151,6 +159,7 @@ public enum Op: Hashable, Sendable, Codable {
         case .mean: "mean"
         case .maxPool2d: "max_pool2d"
         case .channelBias: "bias_add"
+        case .softmaxCrossEntropy: "softmax_cross_entropy"
         case .conv2dBackwardData(_, _, _, _, let accumulates): accumulates ? "conv2d_bwd_data_add" : "conv2d_bwd_data"
         case .conv2dBackwardWeight: "conv2d_bwd_weight"
         case .batchNormBackwardData: "batch_norm_bwd_data"
@@ -167,6 +176,7 @@ public enum Op: Hashable, Sendable, Codable {
         case .meanBackward: "mean_bwd"
         case .maxPool2dBackward: "max_pool2d_bwd"
         case .channelBiasBackward: "bias_add_bwd"
+        case .softmaxCrossEntropyBackward: "softmax_cross_entropy_bwd"
         case .accumulateGradient: "accumulate_grad"
         }
     }

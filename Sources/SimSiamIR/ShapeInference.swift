@@ -122,6 +122,11 @@ public enum ShapeInference {
             try expectRank(operands[0], [2, 4], "input")
             try expectSame(operands[1], [operands[0][1]], "bias and the input's channel count")
             return [operands[0]]
+        case .softmaxCrossEntropy:
+            try expectOperands(2...2)
+            try expectRank(operands[0], [2], "logits")
+            try expectSame(operands[1], [operands[0][0]], "labels and the logits' batch")
+            return [[]]
 
         case .conv2dBackwardData(let stride, let padding, let height, let width, let accumulates):
             try expectOperands(accumulates ? 3...3 : 2...2)
@@ -209,6 +214,12 @@ public enum ShapeInference {
             try expectOperands(1...1)
             try expectRank(operands[0], [2, 4], "output gradient")
             return [[operands[0][1]]]
+        case .softmaxCrossEntropyBackward:
+            try expectOperands(3...3)
+            try expectSame(operands[0], [], "gradient of the loss (a scalar)")
+            try expectRank(operands[1], [2], "logits")
+            try expectSame(operands[2], [operands[1][0]], "labels and the logits' batch")
+            return [operands[1]]
         case .meanBackward(let shape):
             try expectOperands(1...1)
             try expectSame(operands[0], [], "gradient of a mean (a scalar)")

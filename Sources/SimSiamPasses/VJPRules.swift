@@ -14,6 +14,9 @@ enum VJPRules {
         case .conv2d, .relu, .add, .scale, .reshape, .globalAveragePool, .linear, .cosineSimilarity, .crossEntropySimilarity, .mean,
              .maxPool2d, .channelBias:
             true
+        // The labels are data (class indices), not a function of any parameter.
+        case .softmaxCrossEntropy:
+            index == 0
         case .batchNorm(let attributes):
             attributes.training
         // Stop-gradient has no derivative: that is the whole cut.
@@ -26,7 +29,7 @@ enum VJPRules {
         case .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackwardBeta,
              .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData, .linearBackwardWeight,
              .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient,
-             .maxPool2dBackward, .channelBiasBackward:
+             .maxPool2dBackward, .channelBiasBackward, .softmaxCrossEntropyBackward:
             false
         }
     }
@@ -80,13 +83,15 @@ enum VJPRules {
             return emit(.maxPool2dBackward(kernel: kernel, stride: stride, padding: padding), [dy, operands[0]])
         case .channelBias:
             return index == 0 ? dy : emit(.channelBiasBackward, [dy])
+        case .softmaxCrossEntropy:
+            return emit(.softmaxCrossEntropyBackward, [dy, operands[0], operands[1]])
         case .stopGradient:
             // Only reached when stop-gradient is treated as the identity (to count what it prunes).
             return dy
         case .input, .parameter, .fill, .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma,
              .batchNormBackwardBeta, .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData,
              .linearBackwardWeight, .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward,
-             .accumulateGradient, .maxPool2dBackward, .channelBiasBackward:
+             .accumulateGradient, .maxPool2dBackward, .channelBiasBackward, .softmaxCrossEntropyBackward:
             preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable excludes it")
         }
     }

@@ -48,6 +48,14 @@ struct FlagCheckTests {
         (["eval", "--checkpoint", "c", "--workload", "tiny"], "--workload, --model, --graph and --batch go with --init; a checkpoint names its own"),
         (["eval", "--checkpoint", "c", "--batch", "8"], "--workload, --model, --graph and --batch go with --init"),
         (["eval", "--init", "i", "--workload", "w9"], "unknown workload \"w9\""),
+        (["finetune", "--checkpoint", "c"], "give the label budget as --labels-per-class N or --label-fraction F, exactly one"),
+        (["finetune", "--checkpoint", "c", "--labels-per-class", "5", "--label-fraction", "0.1"], "exactly one"),
+        (["finetune", "--checkpoint", "c", "--label-fraction", "0"], "--label-fraction 0.0: must lie in (0, 1]"),
+        (["finetune", "--checkpoint", "c", "--label-fraction", "1.5"], "--label-fraction 1.5: must lie in (0, 1]"),
+        (["finetune", "--checkpoint", "c", "--label-fraction", "nan"], "--label-fraction nan: must lie in (0, 1]"),
+        (["finetune", "--checkpoint", "c", "--labels-per-class", "0"], "--labels-per-class 0: must be at least 1"),
+        (["finetune", "--checkpoint", "c", "--labels-per-class", "5", "--batch", "1"], "--batch 1: must be at least 2"),
+        (["finetune", "--checkpoint", "c", "--labels-per-class", "5", "--lr", "0"], "--lr 0.0: must be a finite number greater than 0"),
     ])
     func badValueIsRefusedWithWhatIsAllowed(arguments: [String], expected: String) {
         let message = refusal(arguments)
@@ -60,5 +68,6 @@ struct FlagCheckTests {
         #expect(refusal(["step", "--views", "v", "--out", "o", "--lr", "0", "--momentum", "0"]) == nil)
         #expect(refusal(["eval", "--init", "i.safetensors", "--workload", "W1", "--labels", "l.npy", "--mean", "0.5", "--std", "0.2"]) == nil)
         #expect(refusal(["train", "--init", "i.safetensors", "--resume"]) == nil)
+        #expect(refusal(["finetune", "--checkpoint", "c", "--label-fraction", "1", "--epochs", "3", "--no-augment", "--data", "d"]) == nil)
     }
 }

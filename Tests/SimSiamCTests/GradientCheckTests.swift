@@ -71,6 +71,10 @@ import Testing
         ]
         // A convolution with a bias (Conv2d(bias: true)): the bias's gradient sums over N, H, W.
         let biasedConv = (x: p("conv_bias.x", [3, 2, 5, 5]), layer: Conv2d(m, "conv_bias", 2, 4, kernel: 3, stride: 2, padding: 1, bias: true))
+        // Softmax cross-entropy: the labels are a frozen parameter (the inputs are random floats,
+        // labels must be class indices), set by `setGalleryLabels` after initialisation.
+        let crossEntropy = (logits: p("softmax_ce.logits", [4, 5]),
+                            labels: m.declareParameter(Self.galleryLabelsName, [4], .constant(0), trainable: false))
 
         let g = GraphBuilder(name: "op-gallery", model: m, training: true)
         func v(_ index: Int) -> Tensor { g.parameter(index) }
@@ -119,8 +123,17 @@ import Testing
             term(name, y)
         }
         term("conv_bias", biasedConv.layer(v(biasedConv.x)))
+        // Already a scalar loss; scaled up so its gradient is not small beside the cosine terms.
+        terms.append(v(crossEntropy.logits).scaled(by: 3).softmaxCrossEntropy(labels: v(crossEntropy.labels), label: "softmax_ce"))
         g.output("loss", terms.dropFirst().reduce(terms[0]) { $0.adding($1) })
         return try g.finish()
+    }
+
+    static let galleryLabelsName = "softmax_ce.labels"
+
+    /// Gives the gallery's cross-entropy four different classes (of five) as labels.
+    static func setGalleryLabels(_ state: ModelState) throws {
+        try state.setTensor(named: galleryLabelsName, HostTensor(shape: [4], doubles: [3, 0, 4, 1]))
     }
 
     @Test(arguments: KernelStrategy.allCases)
@@ -130,9 +143,11 @@ import Testing
         let compiled = try Compiler.build(lowered, cache: quickTestCache)
         let state = ModelState(library: compiled.library)
         state.initialize(seed: 7)
+        try Self.setGalleryLabels(state)
         var random = TestRandom(seed: 11)
         try state.randomizeBatchNormAffine(&random)
         let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+        #expect(lowered.generated.source.contains("static void softmax_cross_entropy_bwd__softmax_ce("))
         // A few elements and random directions per tensor: each probe costs two steps of the whole
         // gallery, and the directions reach every element of the large tensors.
         let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 8, directionsPerTensor: 4))
@@ -204,6 +219,7 @@ import Testing
             let compiled = try Compiler.build(lowered, cache: quickTestCache)
             let state = ModelState(library: compiled.library)
             state.initialize(seed: 7)
+            try Self.setGalleryLabels(state)
             var random = TestRandom(seed: 11)
             try state.randomizeBatchNormAffine(&random)
             let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }

@@ -59,6 +59,16 @@ import Testing
         } throws: { "\($0)".contains("bias_add") && "\($0)".contains("[4]") && "\($0)".contains("[8]") }
     }
 
+    @Test func softmaxCrossEntropyTakesOneLabelPerRow() throws {
+        #expect(try shapes(.softmaxCrossEntropy, [[4, 10], [4]]) == [[]])
+        #expect(try shapes(.softmaxCrossEntropyBackward, [[], [4, 10], [4]]) == [[4, 10]])
+        #expect {
+            try shapes(.softmaxCrossEntropy, [[4, 10], [3]])
+        } throws: { "\($0)".contains("softmax_cross_entropy") && "\($0)".contains("labels") && "\($0)".contains("[3]") }
+        #expect(throws: ShapeError.self) { try shapes(.softmaxCrossEntropy, [[4, 10, 1, 1], [4]]) }
+        #expect(throws: ShapeError.self) { try shapes(.softmaxCrossEntropyBackward, [[1], [4, 10], [4]]) }
+    }
+
     @Test func linearAndCosineRules() throws {
         #expect(try shapes(.linear, [[4, 8], [16, 8], [16]]) == [[4, 16]])
         #expect(throws: ShapeError.self) { try shapes(.linear, [[4, 8], [16, 7]]) }

@@ -154,6 +154,8 @@ struct KernelEmitter {
         case .maxPool2dBackward(let kernel, let stride, let padding): maxPool2dBackward(kernel: kernel, stride: stride, padding: padding)
         case .channelBias: channelBias()
         case .channelBiasBackward: channelBiasBackward()
+        case .softmaxCrossEntropy: softmaxCrossEntropy()
+        case .softmaxCrossEntropyBackward: softmaxCrossEntropyBackward()
         }
     }
 }
