@@ -2292,7 +2292,7 @@ static void linear_fwd__predictor_3(const float* restrict x, const float* restri
   gemm_column_panels(512, 2048, 512, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -2306,7 +2306,7 @@ static void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -2314,7 +2314,7 @@ static void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
@@ -2328,7 +2328,7 @@ static void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const
   }
 }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
    x [512] -> y [] = mean(x) */
 static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) {
   double sum = 0;
@@ -2336,42 +2336,42 @@ static void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y
   y[0] = (float)(sum / 512);
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:52
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:67
    a [] + b [] -> y */
 static void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = a[i] + b[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
    x [] -> y = -0.5 * x */
 static void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
    y [] = 1.0 */
 static void fill__loss_negate_half(float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = 1.0f;
 }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:52
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
    x [] -> y = -0.5 * x */
 static void scale__loss_negate_half(const float* restrict x, float* restrict y) {
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < 1; i++) y[i] = -0.5f * x[i];
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:67
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
@@ -2388,14 +2388,14 @@ static void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, co
   }
 }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
    dy [] -> dx [512] = dy / 512 */
 static void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) {
   const float g = dy[0] / 512.0f;
   for (int64_t i = 0; i < 512; i++) dx[i] = g;
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:67
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) {
   #pragma omp parallel for schedule(static)
