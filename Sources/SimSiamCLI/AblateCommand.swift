@@ -62,6 +62,7 @@ struct AblateCommand: ParsableCommand {
         base.seed = seed
         base.subset = subset
         base.variant = baseVariant.variant
+        base.alternation = baseVariant.alternateEvery
         let defaultDirectory = "runs/ablate-\(study)" + (base.variant == .standard ? "" : "-" + AblationStudy.slug(base.variant.summary))
         let directory = URL(fileURLWithPath: runDir ?? defaultDirectory)
         let progress = ProgressPrinter()

@@ -110,6 +110,8 @@ struct TrainCommand: ParsableCommand {
         configuration.subset = subset
         configuration.initFile = initFile
         configuration.variant = tuning.map { variant.variant == .standard ? $0.manifest.variant : variant.variant } ?? variant.variant
+        configuration.alternation = variant.alternateEvery
+        if let mismatch = configuration.alternationMismatch { throw ValidationError(mismatch) }
         let directory = URL(fileURLWithPath: runDir ?? "runs/\(workload.name)")
         let edited = try tuning.map {
             try library.load($0, workload: options, variant: configuration.variant)
@@ -215,7 +217,7 @@ final class ProgressPrinter {
             say(String(format: "epoch %d done: loss %+.4f, %@, collapse std %.4f (1/sqrt(d) = %.4f), effective rank %.1f, %.0f s (data %.1f s overlapped, waited %.1f s; compute %.0f s; monitors %.0f s), %.0f samples/s",
                          m.epoch + 1, m.loss, knn as NSString, m.collapseStd, m.collapseReference, m.collapseRank ?? .nan, m.epochSeconds,
                          m.dataSeconds, m.dataWaitSeconds, m.computeSeconds, m.monitorSeconds, m.samplesPerSecond))
-        case .checkpoint:
+        case .checkpoint, .targetsRefreshed:
             break
         case .interrupted(let url):
             wasInterrupted = true

@@ -5,6 +5,7 @@ extension SimSiamVariant.Predictor: ExpressibleByArgument {}
 extension SimSiamVariant.HeadNorm: ExpressibleByArgument {}
 extension SimSiamVariant.Similarity: ExpressibleByArgument {}
 extension SimSiamVariant.Symmetry: ExpressibleByArgument {}
+extension AlternationInterval: ExpressibleByArgument {}
 
 /// The SimSiam paper's ablations as flags; the defaults build the standard SimSiam.
 struct VariantOptions: ParsableArguments {
@@ -23,7 +24,11 @@ struct VariantOptions: ParsableArguments {
     @Option(help: "Loss: symmetric, asymmetric (D(p1, z2) only), or asymmetric-2x (asymmetric, the training set drawn twice per epoch).")
     var loss: SimSiamVariant.Symmetry = .symmetric
 
+    @Option(help: ArgumentHelp("Multi-step alternation (paper section 5): targets computed by the network of one time, held fixed for K SGD steps (or every step of an epoch), then recomputed. K = 1 is SimSiam up to how the targets are computed.", valueName: "K|epoch"))
+    var alternateEvery: AlternationInterval?
+
     var variant: SimSiamVariant {
-        SimSiamVariant(stopGradient: stopGradient, predictor: predictor, headNorm: headBn, similarity: similarity, symmetry: loss)
+        SimSiamVariant(stopGradient: stopGradient, predictor: predictor, headNorm: headBn, similarity: similarity, symmetry: loss,
+                       targets: alternateEvery == nil ? .online : .cached)
     }
 }

@@ -35,6 +35,13 @@ public struct SimSiam {
     /// output "loss" = -(D(p1, sg(z2)) + D(p2, sg(z1))) / 2, batch-averaged
     /// (-D(p1, sg(z2)) when asymmetric; D is the variant's similarity), and
     /// output "z1" (view 1's projection) for the collapse monitor.
+    ///
+    /// With `.cached` targets the graph has two more inputs, "eta1" and "eta2"
+    /// ([batch, d] each: the projections of x1 and x2 by an earlier network,
+    /// the paper's eta_x = F_theta_t(T'(x))), which replace sg(z1), sg(z2) in the
+    /// loss, and a second output "z2", so that one step with zero learning
+    /// rates yields both targets. Inputs carry no gradient, so the backward
+    /// reaches the encoder through the predictions only, as with stop-gradient.
     public func trainingGraph(name: String, batch: Int) throws -> Graph {
         let g = GraphBuilder(name: name, model: model, training: true)
         let x1 = g.input("x1", Shape([batch] + imageShape.dims))
@@ -44,8 +51,16 @@ public struct SimSiam {
         let symmetric = variant.symmetry == .symmetric
         let p1 = predict(z1)
         let p2 = symmetric ? predict(z2) : nil
-        let target1 = symmetric ? target(z1, label: "loss.target_z1") : nil
-        let target2 = target(z2, label: "loss.target_z2")
+        let target1: Tensor?, target2: Tensor
+        if variant.targets == .cached {
+            // Both inputs exist even for an asymmetric loss, so that every cached graph takes the same inputs.
+            let eta1 = g.input("eta1", Shape([batch, z1.shape.dims.last!]))
+            target2 = g.input("eta2", Shape([batch, z2.shape.dims.last!]))
+            target1 = symmetric ? eta1 : nil
+        } else {
+            target1 = symmetric ? target(z1, label: "loss.target_z1") : nil
+            target2 = target(z2, label: "loss.target_z2")
+        }
         let similarity1 = similarity(p1, target2, "p1_z2")
         if let p2, let target1 {
             let similarity2 = similarity(p2, target1, "p2_z1")
@@ -54,6 +69,7 @@ public struct SimSiam {
             g.output("loss", similarity1.scaled(by: -1, label: "loss.negate"))
         }
         g.output("z1", z1)
+        if variant.targets == .cached { g.output("z2", z2) }
         return try g.finish()
     }
 

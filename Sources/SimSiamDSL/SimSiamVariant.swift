@@ -42,20 +42,44 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
         case asymmetricDoubleSteps = "asymmetric-2x"
     }
 
+    /// Where the loss's targets come from (paper section 5, the EM hypothesis).
+    public enum Targets: String, Codable, Sendable, CaseIterable {
+        /// z1, z2 of the same forward pass, detached (default).
+        case online
+        /// Graph inputs "eta1", "eta2": F_theta_t(x1), F_theta_t(x2) computed by an earlier network
+        /// and held fixed for k steps (multi-step alternation); gradients flow through the predictions only.
+        case cached
+    }
+
     /// Detach the targets z1, z2 (default). Off, gradients flow through both branches.
     public var stopGradient: Bool
     public var predictor: Predictor
     public var headNorm: HeadNorm
     public var similarity: Similarity
     public var symmetry: Symmetry
+    public var targets: Targets
 
     public init(stopGradient: Bool = true, predictor: Predictor = .learned, headNorm: HeadNorm = .hiddenAndOutput,
-                similarity: Similarity = .cosine, symmetry: Symmetry = .symmetric) {
+                similarity: Similarity = .cosine, symmetry: Symmetry = .symmetric, targets: Targets = .online) {
         self.stopGradient = stopGradient
         self.predictor = predictor
         self.headNorm = headNorm
         self.similarity = similarity
         self.symmetry = symmetry
+        self.targets = targets
+    }
+
+    private enum CodingKeys: String, CodingKey { case stopGradient, predictor, headNorm, similarity, symmetry, targets }
+
+    /// Checkpoints written before `targets` existed decode as `.online`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stopGradient: try container.decode(Bool.self, forKey: .stopGradient),
+                  predictor: try container.decode(Predictor.self, forKey: .predictor),
+                  headNorm: try container.decode(HeadNorm.self, forKey: .headNorm),
+                  similarity: try container.decode(Similarity.self, forKey: .similarity),
+                  symmetry: try container.decode(Symmetry.self, forKey: .symmetry),
+                  targets: try container.decodeIfPresent(Targets.self, forKey: .targets) ?? .online)
     }
 
     /// The paper's SimSiam.
@@ -72,6 +96,7 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
         if headNorm != .hiddenAndOutput { parts.append("head BN \(headNorm.rawValue)") }
         if similarity != .cosine { parts.append("\(similarity.rawValue) similarity") }
         if symmetry != .symmetric { parts.append("\(symmetry.rawValue) loss") }
+        if targets != .online { parts.append("\(targets.rawValue) targets") }
         return parts.isEmpty ? "standard" : parts.joined(separator: ", ")
     }
 }

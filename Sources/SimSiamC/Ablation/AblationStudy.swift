@@ -49,7 +49,18 @@ public struct AblationStudy: Sendable {
             [64, 128, 256, 512].map { batch in
                 Variant(name: "batch \(batch)", flags: "--batch \(batch)") { $0.batch = batch }
             }),
+        AblationStudy(name: "alternation", title: "Multi-step alternation (paper section 5, the EM hypothesis)", variants:
+            [AlternationInterval.steps(1), .steps(10), .steps(100), .epoch].map(alternationVariant)),
     ]
+
+    /// The alternation study's variant for `interval`, named as the paper's table: "10-step", "1-epoch".
+    static func alternationVariant(_ interval: AlternationInterval) -> Variant {
+        let name: String = interval == .epoch ? "1-epoch" : interval.argument + "-step"
+        return Variant(name: name, flags: "--alternate-every " + interval.argument) { configuration in
+            configuration.variant.targets = .cached
+            configuration.alternation = interval
+        }
+    }
 
     /// The `train` flag of a non-standard `base` that this study sets per variant and so would
     /// silently override (e.g. `--no-stop-gradient` for the stop-gradient study), or nil.
@@ -61,6 +72,7 @@ public struct AblationStudy: Sendable {
         case "bn" where base.headNorm != standard.headNorm: return "--head-bn"
         case "similarity" where base.similarity != standard.similarity: return "--similarity"
         case "symmetry" where base.symmetry != standard.symmetry: return "--loss"
+        case "alternation" where base.targets != standard.targets: return "--alternate-every"
         default: return nil
         }
     }

@@ -30,7 +30,7 @@ extension TrainConfiguration {
             ("--eval-labels", evalLabelsFile, requested.evalLabelsFile),
             ("--skip-bad-images", skipBadImages ?? false, requested.skipBadImages ?? false),
             ("--mean", normalizationMean, requested.normalizationMean), ("--std", normalizationStd, requested.normalizationStd),
-            ("--init", initFile, requested.initFile),
+            ("--init", initFile, requested.initFile), ("--alternate-every", alternation, requested.alternation),
         ]
         let changed = fields.compactMap { flag, stored, now in
             let (a, b) = (describe(stored), describe(now))

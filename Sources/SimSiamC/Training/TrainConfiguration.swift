@@ -44,6 +44,9 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
     public var model: ModelRecord?
     /// The PyTorch `state_dict` the run started from (`--init`, see ``InitialWeights``); nil: the seeded initialisation alone.
     public var initFile: String?
+    /// Multi-step alternation (`--alternate-every`): how long cached targets are held; nil for
+    /// SimSiam's online targets. Set exactly when `variant.targets` is `.cached`.
+    public var alternation: AlternationInterval?
 
     public init(workload: Workload, epochs: Int, batch: Int? = nil, baseLR: Double? = nil, weightDecay: Double? = nil,
                 dataDirectory: String) {
@@ -77,13 +80,23 @@ public struct TrainConfiguration: Codable, Sendable, Equatable {
         String(format: "%d epoch%@, batch %d, lr %.4g (base %.4g), wd %.1e%@%@, crop scale (%.2g, 1), jitter %.2g (p %.2g), %@",
                epochs, epochs == 1 ? "" : "s", batch, initialLR, baseLR, weightDecay, fixPredictorLR ? ", fixed predictor lr" : "",
                warmupEpochs > 0 ? String(format: ", %.1f warm-up epochs", warmupEpochs) : "",
-               cropMinScale, jitterStrength, jitterProbability, variant.summary + " SimSiam")
+               cropMinScale, jitterStrength, jitterProbability,
+               variant.summary + " SimSiam" + (alternation.map { ", targets refreshed every \($0)" } ?? ""))
     }
 
     public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Why the variant and `alternation` do not fit together, naming the flag to fix; nil when they do.
+    public var alternationMismatch: String? {
+        switch (variant.targets, alternation) {
+        case (.cached, nil): "cached targets need an interval: add --alternate-every K (SGD steps) or --alternate-every epoch"
+        case (.online, .some(let interval)): "--alternate-every \(interval.argument) needs the cached-targets graph (variant targets cached)"
+        default: nil
+        }
     }
 
     public static func decode(_ json: String) throws -> TrainConfiguration {

@@ -31,6 +31,8 @@ public enum TrainEvent {
     case checkpoint(URL)
     case interrupted(URL)
     case note(String)
+    /// Multi-step alternation computed new targets for `steps` (0-based, within `epoch`) before the first of them.
+    case targetsRefreshed(epoch: Int, steps: Range<Int>)
     /// Something the user must look at although the run goes on (e.g. a kNN at chance).
     case warning(String)
 }
@@ -81,6 +83,11 @@ public final class Trainer {
     /// `resume`; returns every epoch's metrics of the run.
     @discardableResult
     public func run(resume requestedResume: Bool) throws -> [EpochMetrics] {
+        if let mismatch = configuration.alternationMismatch { throw CompileError(mismatch) }
+        guard (compiled.library.inputs.count == 4) == (configuration.variant.targets == .cached) else {
+            throw CompileError("the library takes \(compiled.library.inputs.map(\.name).joined(separator: ", ")) but the configuration's "
+                + "variant has \(configuration.variant.targets.rawValue) targets; compile it with the configuration's variant")
+        }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         var position = Checkpoint.Position(epoch: 0, step: 0)
         var history: [EpochMetrics] = []
@@ -164,24 +171,41 @@ public final class Trainer {
         let started = Date()
         var waitSeconds = 0.0
         let prefetch = Prefetch()
-        let first = batches[position.step]
-        prefetch.start { [augmenter, images] in Self.views(augmenter, images, first.indices, first.viewEpoch) }
+        // Multi-step alternation makes its views while filling the cache, so it does not prefetch.
+        var cache = configuration.alternation.map { TargetCache(blockLength: $0.steps(batchesPerEpoch: batches.count),
+                                                                 stepsPerEpoch: batches.count) }
+        if cache == nil {
+            let first = batches[position.step]
+            prefetch.start { [augmenter, images] in Self.views(augmenter, images, first.indices, first.viewEpoch) }
+        }
         var lr = 0.0
         for step in position.step..<batches.count {
             let waitStart = Date()
-            let batch = prefetch.wait()
-            waitSeconds += Date().timeIntervalSince(waitStart)
-            if step + 1 < batches.count {
-                let next = batches[step + 1]
-                prefetch.start { [augmenter, images] in Self.views(augmenter, images, next.indices, next.viewEpoch) }
+            let batch: PreparedBatch
+            let inputs: [[Float]]
+            if cache != nil {
+                let (entry, refreshed) = try cache!.entry(for: step) { block in
+                    try fillTargets(block.map { batches[$0] })
+                }
+                if refreshed { onEvent(.targetsRefreshed(epoch: epoch, steps: cache!.block)) }
+                batch = entry.batch
+                inputs = [batch.x1, batch.x2, entry.eta1, entry.eta2]
+            } else {
+                batch = prefetch.wait()
+                inputs = [batch.x1, batch.x2]
+                if step + 1 < batches.count {
+                    let next = batches[step + 1]
+                    prefetch.start { [augmenter, images] in Self.views(augmenter, images, next.indices, next.viewEpoch) }
+                }
             }
+            waitSeconds += Date().timeIntervalSince(waitStart)
             let progress = Double(step) / Double(batches.count)
             lr = configuration.encoderLR(epoch: epoch, progress: progress)
             let rates = groups.map { $0 == "predictor" ? configuration.predictorLR(epoch: epoch, progress: progress) : lr }
             let computeStart = Date()
             let loss: Double
             do {
-                loss = try state.trainStep(inputs: [batch.x1, batch.x2], groupLR: rates,
+                loss = try state.trainStep(inputs: inputs, groupLR: rates,
                                            weightDecay: configuration.weightDecay, momentum: configuration.momentum)
             } catch let failure as NonFiniteValue {
                 prefetch.drain()
@@ -202,7 +226,8 @@ public final class Trainer {
             let remainingSteps = Double(batches.count - step - 1) + Double(configuration.epochs - epoch - 1) * Double(batches.count)
             onEvent(.step(epoch: epoch, step: step, steps: batches.count, loss: loss, lr: lr,
                           samplesPerSecond: samplesPerSecond, etaSeconds: remainingSteps * elapsed / Double(step + 1)))
-            if Interrupt.requested.load(ordering: .relaxed) && step + 1 < batches.count {
+            // Alternation stops only where a block ends: a resumed run could not recompute the cache from the same network.
+            if Interrupt.requested.load(ordering: .relaxed) && step + 1 < batches.count && (cache?.endsBlock(step) ?? true) {
                 prefetch.drain()
                 // Ctrl-C saves mid-epoch: the same check as at an epoch's end keeps a diverged state out of it.
                 if let oversized = DivergenceCheck.oversized(in: state) {
@@ -239,6 +264,19 @@ public final class Trainer {
             dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
             monitorSeconds: Date().timeIntervalSince(monitorStart),
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
+    }
+
+    /// The views and targets of one alternation block, all computed with the
+    /// network as it is now (the paper's eta_x = F_theta_t(T'(x)) for every
+    /// batch of the next k steps), without changing the state.
+    private func fillTargets(_ block: [(indices: [Int], viewEpoch: Int)]) throws -> [TargetCache.Entry] {
+        // The targets' own inputs are irrelevant to z1, z2; ones keep the unused loss finite.
+        let placeholder = [Float](repeating: 1, count: state.library.inputs[2].numel)
+        return try block.map { batch in
+            let views = Self.views(augmenter, images, batch.indices, batch.viewEpoch)
+            let z = try state.forwardOutputs(inputs: [views.x1, views.x2, placeholder, placeholder], names: ["z1", "z2"])
+            return TargetCache.Entry(batch: views, eta1: z[0], eta2: z[1])
+        }
     }
 
     /// What is left to resume from if the epoch starting at `start` diverges: no
