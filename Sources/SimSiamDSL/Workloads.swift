@@ -60,9 +60,6 @@ public struct Workload: Sendable {
         try tracer(variant, batch)
     }
 
-    /// Whether `makeModel` can build the model in this process (false for described workloads).
-    public var isBuiltInProcess: Bool { build != nil }
-
     /// A fresh model (new parameter table) of a workload written with the DSL in
     /// this process, standard or an ablation variant. Described workloads have
     /// no such model here: use `trace`.

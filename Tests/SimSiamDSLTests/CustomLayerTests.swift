@@ -104,7 +104,7 @@ struct ChannelAffine: Layer {
     }
 }
 
-/// The README's example layer, verbatim: a 1x1 convolution whose bias is never trained.
+/// The example layer of docs/own-model.md ("A layer of your own"), verbatim: a 1x1 convolution whose bias is never trained.
 struct FrozenBiasConv1x1: Layer {   // a 1x1 convolution whose bias is never trained
     let name: String, weight: Parameter, bias: Parameter
     init(_ m: Model, _ name: String, _ inChannels: Int, _ outChannels: Int) {
