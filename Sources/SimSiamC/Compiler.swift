@@ -22,9 +22,11 @@ public struct CompiledModel: @unchecked Sendable {
               kernels: \(g.kernelCount) C functions (views share kernels)\(vectorNote)
               arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.peakLiveWorkspaceElements * bytes)) live at the peak, \(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
-              clang:   \(build.summary)
+              clang:   \(build.summary)\(planNote)
             """
     }
+
+    private var planNote: String { lowered.tunedPlan.map { "\n  plan:    " + $0 } ?? "" }
 
     private var numericsNote: String {
         lowered.options.checkNumerics ? ", numeric checks on (\(lowered.generated.numericsChecks) tensors checked after their kernels)" : ""

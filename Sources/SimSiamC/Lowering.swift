@@ -28,6 +28,8 @@ public struct LoweredProgram: Sendable {
     public let seconds: Double
     /// The SimSiam variant traced, when lowered from a DSL model.
     public var variant: SimSiamVariant?
+    /// Where the plan came from when `simsiamc tune` stored it (`options.tunedPlanDirectory`).
+    public var tunedPlan: String?
 }
 
 /// The Swift half of the compiler: trace the DSL, differentiate, plan and emit C.
@@ -70,8 +72,12 @@ public enum Lowering {
         let fuse = options.kernels == .tuned
         let (training, fusion) = fuse ? try Fusion.fuse(differentiated) : (differentiated, nil)
         let fusedFeatures = try features.map { fuse ? try Fusion.fuse($0).0 : $0 }
+        var options = options
+        let tunedPlan = try options.plan == nil ? TunedPlanStore.lookUp(forward: forward, training: training, features: fusedFeatures,
+                                                                        options: options) : nil
+        options.plan = options.plan ?? tunedPlan?.plan
         // Checked on the fused graphs, the nodes that get kernels; reference kernels have no choices.
-        if let plan = options.plan, options.kernels == .tuned {
+        if let plan = options.plan, options.kernels == .tuned, tunedPlan == nil {
             do {
                 try KernelPlanner.validate(plan, training: training, features: fusedFeatures, options: options)
             } catch let error as KernelPlanError {
@@ -82,7 +88,7 @@ public enum Lowering {
             .emit(baseName: cFileStem(forward.name) + options.fileSuffix)
         return LoweredProgram(training: training, features: fusedFeatures, autodiff: summary, fusion: fusion, generated: generated,
                               batch: forward.inputs.first?.shape[0] ?? 0, options: options,
-                              seconds: Date().timeIntervalSince(started))
+                              seconds: Date().timeIntervalSince(started), tunedPlan: tunedPlan?.note)
     }
 
     /// `fmnist-resnet-mini` -> `fmnist_resnet_mini`.

@@ -46,21 +46,12 @@ struct BenchCommand: ParsableCommand {
             if !json { say(compiled.summary) }
         }
         let library = compiled.library
-        let state = ModelState(library: library)
-        state.initialize(seed: 0)
-        var generator = SplitMix64(seed: 1)
-        let inputs = library.inputs.map { symbol in (0..<symbol.numel).map { _ in generator.nextGaussian() } }
-        let rates = Array(repeating: workload.baseLR * Double(library.batch) / 256, count: library.groupNames.count)
-        func step() throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try state.trainStep(inputs: inputs, groupLR: rates, weightDecay: workload.weightDecay, momentum: 0.9)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        for _ in 0..<warmup { _ = try step() }
+        let timer = StepTimer(library: library, workload: workload)
+        _ = try timer.steps(warmup)
         if profile { try library.resetProfile() }
         var times: [Double] = []
         for index in 0..<steps {
-            times.append(try step())
+            times.append(try timer.step())
             if !json { say(String(format: "step %d/%d: %.3f s", index + 1, steps, times.last!)) }
         }
         let median = times.sorted()[times.count / 2]
@@ -87,13 +78,4 @@ func peakResidentBytes() -> Int {
           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
     else { return 0 }
     return kilobytes * 1024
-}
-
-extension SplitMix64 {
-    /// Approximately standard normal (a sum of four uniforms): plenty for timing inputs.
-    mutating func nextGaussian() -> Float {
-        var sum = 0.0
-        for _ in 0..<4 { sum += nextUnit() }
-        return Float((sum - 2) * 1.7320508)
-    }
 }

@@ -78,6 +78,9 @@ struct CodegenArguments: ParsableArguments {
     static let planHelp = "A kernel plan: the algorithm of each convolution layer and pass (edit the plan.json `compile --out DIR` writes)."
     static let planDiscussion = "Layers and passes the file does not list keep the cost models' choice; an entry that cannot run is an error naming its layer and pass. Tuned kernels only. See docs/tuning.md, \"The kernel plan\"."
 
+    @Flag(help: "Ignore the plans `simsiamc tune` stored for this CPU; follow the cost models' choices.")
+    var untuned = false
+
     /// The options the flags ask for; reads `--plan`.
     /// - Throws: `CompileError` when the plan file cannot be read.
     func options(profile: Bool = false) throws -> CodegenOptions {
@@ -85,7 +88,8 @@ struct CodegenArguments: ParsableArguments {
             throw ValidationError("--plan chooses among the tuned kernels; drop it or --kernels reference")
         }
         return CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
-                              plan: try plan.map(PlanFile.read))
+                              plan: try plan.map(PlanFile.read),
+                              tunedPlanDirectory: plan == nil && !untuned ? TunedPlanStore.configured()?.directory.path : nil)
     }
 }
 

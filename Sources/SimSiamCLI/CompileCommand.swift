@@ -62,7 +62,8 @@ struct CompileCommand: ParsableCommand {
     static func planLines(_ lowered: LoweredProgram, planFile: String) -> String {
         guard lowered.options.kernels == .tuned else { return "  plan:    none (reference kernels have one algorithm)" }
         let table = lowered.planTable.split(separator: "\n").map { "           " + $0 }.joined(separator: "\n")
-        let note = lowered.options.plan == nil ? "the cost models' choices" : "* marks --plan's choices where the cost models chose otherwise"
+        let note = lowered.options.plan == nil ? "the cost models' choices"
+            : "* marks \(lowered.tunedPlan == nil ? "--plan's" : "the tuned plan's") choices where the cost models chose otherwise"
         return "  plan:    convolutions (\(note); written to \(planFile)):\n" + table
     }
 }

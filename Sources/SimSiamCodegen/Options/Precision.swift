@@ -48,11 +48,16 @@ public struct CodegenOptions: Hashable, Sendable {
     /// passes it does not list keep the derived choice. Tuned kernels only: reference kernels
     /// have one algorithm. Check it against the graph with `KernelPlanner.validate` first.
     public var plan: KernelPlan?
+    /// Where `simsiamc tune` stores measured plans (`TunedPlanStore`). When set and `plan` is nil,
+    /// lowering uses the plan stored for this CPU, graph, batch and thread count, if there is one.
+    /// nil (the library default): the cost models' plan, so results do not depend on a cache.
+    public var tunedPlanDirectory: String?
 
     public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
                 vectorWidth: VectorWidth = .host, checkNumerics: Bool = false, tuningHooks: Bool = false,
-                plan: KernelPlan? = nil) {
+                plan: KernelPlan? = nil, tunedPlanDirectory: String? = nil) {
         self.plan = plan
+        self.tunedPlanDirectory = tunedPlanDirectory
         self.precision = precision
         self.kernels = kernels
         self.profile = profile

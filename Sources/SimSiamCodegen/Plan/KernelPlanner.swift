@@ -108,7 +108,7 @@ public enum KernelPlanner {
     }
 
     /// "32x14x14 -> 64, 3x3/2": input channels and map, output channels, kernel and stride.
-    private static func describe(_ emitter: KernelEmitter) -> String {
+    static func describe(_ emitter: KernelEmitter) -> String {
         let (x, w): (Shape, Shape) = switch emitter.convPass! {
         case .forward: (emitter.shape(operand: 0), emitter.shape(operand: 1))
         case .dx: (emitter.shape(result: 0), emitter.shape(operand: 1))
@@ -118,7 +118,7 @@ public enum KernelPlanner {
     }
 
     /// The emitters of the labelled convolution nodes of both graphs, as `ProgramEmitter` makes them.
-    private static func convolutions(training: Graph, features: Graph?, options: CodegenOptions) -> [KernelEmitter] {
+    static func convolutions(training: Graph, features: Graph?, options: CodegenOptions) -> [KernelEmitter] {
         guard options.kernels == .tuned else { return [] }
         return ([training] + (features.map { [$0] } ?? [])).flatMap { graph in
             graph.nodes.compactMap { node -> KernelEmitter? in

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+@testable import SimSiamDSL
+
+/// `simsiamc tune` (`PlanTuner`, `TunedPlanStore`, `KernelPlanner.choices`): the candidates of each
+/// pass are exactly what can run it, the tuner keeps the fastest it timed, and a stored plan is
+/// followed by later compiles of the same graph, and only of that graph.
+@Suite(.serialized) struct PlanTunerTests {
+    static let gallery = Result { try KernelPlanTests.planGallery() }
+    static let options = KernelPlanTests.options
+
+    @Test func choicesListWhatCanRunEachPassWithTheCostModelsFirst() throws {
+        let lowered = try Lowering.lower(forward: try Self.gallery.get(), features: nil, options: Self.options)
+        let choices = KernelPlanner.choices(training: lowered.training, features: nil, options: Self.options)
+        #expect(choices.map(\.derived) == lowered.plan.convolutions)
+        for choice in choices {
+            #expect(choice.algorithms.first == choice.derived.algorithm)
+            #expect(Set(choice.algorithms).count == choice.algorithms.count)
+            for algorithm in ConvAlgorithm.allCases {
+                let plan = KernelPlan(convolutions: [.init(layer: choice.derived.layer, pass: choice.derived.pass, algorithm: algorithm)])
+                let runs = (try? KernelPlanner.validate(plan, training: lowered.training, features: nil, options: Self.options)) != nil
+                #expect(choice.algorithms.contains(algorithm) == runs, "\(choice.derived.layer) \(choice.derived.pass) \(algorithm)")
+            }
+            #expect(!choice.kernelNames.isEmpty)
+            for name in choice.kernelNames { #expect(lowered.generated.source.contains("static void \(name)(")) }
+        }
+        // Winograd is 3x3, stride 1 only: listed for "wide" and "narrow", never for "strided".
+        #expect(choices.filter { $0.derived.layer == "strided" }.allSatisfy { !$0.algorithms.contains(.winograd) })
+        #expect(choices.filter { $0.derived.layer == "wide" }.allSatisfy { $0.algorithms.contains(.winograd) })
+    }
+
+    @Test func aStoredPlanIsFollowedOnlyForItsGraph() throws {
+        let forward = try Self.gallery.get()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plans-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let derived = try Lowering.lower(forward: forward, features: nil, options: Self.options).plan
+        // Every pass of "strided" on its other possible algorithm: a plan the cost models never write.
+        let choices = KernelPlanner.choices(training: try Lowering.lower(forward: forward, features: nil, options: Self.options).training,
+                                            features: nil, options: Self.options)
+        let stored = KernelPlan(convolutions: choices.map { choice in
+            choice.derived.layer == "strided" && choice.algorithms.count > 1
+                ? ConvPlanEntry(layer: choice.derived.layer, pass: choice.derived.pass, algorithm: choice.algorithms[1]) : choice.derived
+        })
+        #expect(stored != derived)
+        let store = TunedPlanStore(directory: directory)
+        let file = try store.store(Self.record(stored), forward: forward, options: Self.options, threads: TunedPlanStore.threads())
+
+        var options = Self.options
+        options.tunedPlanDirectory = directory.path
+        let followed = try Lowering.lower(forward: forward, features: nil, options: options)
+        // The lowered plan fills in images per pass where the stored one leaves them to the cost models.
+        #expect(followed.plan.convolutions.map(\.algorithm) == stored.convolutions.map(\.algorithm))
+        #expect(followed.plan != derived)
+        #expect(followed.tunedPlan?.contains(file.path) == true)
+        #expect(followed.tunedPlan?.contains("passes differ from the cost models") == true)
+
+        // No directory: the cost models' plan, whatever is stored.
+        #expect(try Lowering.lower(forward: forward, features: nil, options: Self.options).plan == derived)
+        // Another precision is another key.
+        var single = options
+        single.precision = .float32
+        #expect(try Lowering.lower(forward: forward, features: nil, options: single).tunedPlan == nil)
+        // A stored plan that no longer fits (a layer the graph lacks) is skipped with a note.
+        var stale = Self.record(stored)
+        stale.plan.convolutions.append(.init(layer: "gone", pass: .forward, algorithm: .packed))
+        try store.store(stale, forward: forward, options: Self.options, threads: TunedPlanStore.threads())
+        let skipped = try Lowering.lower(forward: forward, features: nil, options: options)
+        #expect(skipped.plan == derived)
+        #expect(skipped.tunedPlan?.contains("no longer applies") == true)
+    }
+
+    @Test func theTunerKeepsTheFastestAlgorithmItTimed() throws {
+        let tuner = PlanTuner(workload: .tiny, batch: 4, options: CodegenOptions(), steps: 1)
+        let record = try tuner.run { _ in }
+        let lowered = try Lowering.lower(Workload.tiny, batch: 4)
+        let choices = KernelPlanner.choices(training: lowered.training, features: lowered.features, options: CodegenOptions())
+        #expect(record.layers.map(\.layer) == choices.map(\.derived.layer))
+        #expect(record.graph == lowered.training.name && record.batch == 4)
+        for (layer, choice) in zip(record.layers, choices) {
+            // Every candidate of a training pass was timed (tiny has fewer rounds than any budget).
+            #expect(Set(layer.seconds.keys) == Set(choice.algorithms.map(\.rawValue)))
+            let best = layer.seconds.values.min()!
+            #expect(layer.seconds[layer.chosen.rawValue]! == best)
+            #expect(layer.chosen == layer.derived || layer.seconds[layer.derived.rawValue]! > best)
+        }
+        try KernelPlanner.validate(record.plan, training: lowered.training, features: lowered.features, options: CodegenOptions())
+        let tunedEntries = zip(record.layers, choices).map { layer, choice in
+            layer.chosen == choice.derived.algorithm ? choice.derived : ConvPlanEntry(layer: layer.layer, pass: layer.pass, algorithm: layer.chosen)
+        }
+        #expect(record.plan.convolutions == (record.tunedPlanKept ? tunedEntries : choices.map(\.derived)))
+        #expect(record.tunedPlanKept == (record.tunedStepSeconds < record.derivedStepSeconds))
+    }
+
+    static func record(_ plan: KernelPlan) -> TunedPlanRecord {
+        TunedPlanRecord(format: TunedPlanRecord.currentFormat, plan: plan, graph: "plan-gallery", batch: 2, precision: "float64",
+                        vectorWidth: "avx512", threads: 1, cpu: "test", measured: "2026-12-03T00:00:00Z", layers: [],
+                        derivedStepSeconds: 2, tunedStepSeconds: 1, tunedPlanKept: true)
+    }
+}
