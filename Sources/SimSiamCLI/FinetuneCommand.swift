@@ -13,7 +13,7 @@ struct FinetuneCommand: ParsableCommand {
             cross-entropy) through the same compiler, and trains it with SGD (momentum 0.9, cosine lr, weight decay) on \
             a labelled subset of the training split chosen by --seed: the backbone from the checkpoint, then the same \
             network from its random initialisation with the same labels, steps and lr. The linear probe is fitted on the \
-            checkpoint's frozen features of the same labels. Test top-1 of all three on the held-out split goes to \
+            checkpoint's frozen features of the same labels, and on their raw pixels. Test top-1 of all four on the held-out split goes to \
             <run-dir>/finetune.json. The data flags replace the checkpoint run's, as for `eval`.
             """)
 
@@ -50,7 +50,7 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(help: "Do not train the from-scratch baseline.")
     var skipScratch = false
 
-    @Flag(help: "Do not fit the linear probe.")
+    @Flag(help: "Do not fit the linear probes (on frozen features and on raw pixels).")
     var skipProbe = false
 
     @Option(help: "Directory for finetune.json (default: runs/finetune).")

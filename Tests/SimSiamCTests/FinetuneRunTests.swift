@@ -32,6 +32,9 @@ extension TrainerTests {
         #expect(report.finetunedTop1 > 0.6, "fine-tuned top-1 \(report.finetunedTop1)")
         #expect(try #require(report.scratchTop1) > 0.6, "from-scratch top-1 \(report.scratchTop1!)")
         #expect(try #require(report.linearProbeTop1) >= 0 && report.linearProbeTop1! <= 1)
+        // Raw pixels of the labelled images beat chance on the synthetic classes.
+        #expect(try #require(report.pixelProbeTop1) > 1 / Double(report.classes) && report.pixelProbeTop1! <= 1)
+        #expect(report.table.contains("linear probe on raw pixels"))
         #expect(notes.contains { $0.hasPrefix("init:    ") && $0.contains(pretrain.checkpointURL.path) })
 
         // finetune.json round-trips.
@@ -81,6 +84,6 @@ extension TrainerTests {
         #expect(failure(["--labels-per-class", "4", "--epochs", "2", "--batch", "4", "--skip-probe", "--run-dir", run.path]) == nil)
         let report = try JSONDecoder().decode(FinetuneReport.self, from: Data(contentsOf: run.appendingPathComponent("finetune.json")))
         #expect(report.labelsPerClass == 4 && report.labelledImages == 12 && report.checkpointEpoch == 1 && report.testImages == 24)
-        #expect(report.scratchTop1 != nil && report.linearProbeTop1 == nil && report.recipe.epochs == 2)
+        #expect(report.scratchTop1 != nil && report.linearProbeTop1 == nil && report.pixelProbeTop1 == nil && report.recipe.epochs == 2)
     }
 }

@@ -19,6 +19,9 @@ public struct FinetuneReport: Codable, Sendable, Equatable {
     public var scratchTop1: Double?
     /// Test top-1 of the linear probe (L-BFGS softmax regression) on the checkpoint's frozen features of the same labels; nil when skipped.
     public var linearProbeTop1: Double?
+    /// Test top-1 of the same linear probe on the raw pixels of the same labels (the bar without
+    /// any network); nil when skipped, and in reports written before it existed.
+    public var pixelProbeTop1: Double?
     public var finetuneSeconds: Double
     public var scratchSeconds: Double?
     public var probeSeconds: Double?
@@ -29,12 +32,13 @@ public struct FinetuneReport: Codable, Sendable, Equatable {
         func row(_ name: String, _ value: Double?, _ seconds: Double?) -> String? {
             guard let value else { return nil }
             return "  " + name.padding(toLength: 34, withPad: " ", startingAt: 0)
-                + String(format: "%6.2f%%   %7.1f s", 100 * value, seconds ?? 0)
+                + String(format: "%6.2f%%", 100 * value) + (seconds.map { String(format: "   %7.1f s", $0) } ?? "")
         }
         return (["  \(labelledImages) labelled images, \(recipe.epochs) epochs     test top-1   time",
                  row("fine-tuned from the checkpoint", finetunedTop1, finetuneSeconds),
                  row("same network from scratch", scratchTop1, scratchSeconds),
-                 row("linear probe on frozen features", linearProbeTop1, probeSeconds)].compactMap { $0 })
+                 row("linear probe on frozen features", linearProbeTop1, probeSeconds),
+                 row("linear probe on raw pixels", pixelProbeTop1, nil)].compactMap { $0 })
             .joined(separator: "\n")
     }
 
@@ -109,6 +113,14 @@ public struct FinetuneStudy {
             probe = (try linearProbe(model: model, labelled: labelled, test: sets.test, data: data), Date().timeIntervalSince(start))
             note(String(format: "linear probe: test top-1 %.2f%%", 100 * probe!.top1))
         }
+        var pixelProbe: Double?
+        if !skipProbe {
+            let normalizer = ViewAugmenter(configuration: data.augmentation, seed: 0)
+            pixelProbe = LinearProbe.evaluate(train: FeatureExtraction.pixels(images: labelled, augmenter: normalizer),
+                                              test: FeatureExtraction.pixels(images: sets.test, augmenter: normalizer),
+                                              classes: data.classes).testAccuracy
+            note(String(format: "linear probe on raw pixels: test top-1 %.2f%%", 100 * pixelProbe!))
+        }
 
         var perClass: Int?, fraction: Double?
         switch budget {
@@ -118,7 +130,7 @@ public struct FinetuneStudy {
         return FinetuneReport(checkpoint: checkpoint.path, checkpointEpoch: checkpointEpoch, model: model.name,
                               labelsPerClass: perClass, labelFraction: fraction, labelledImages: labelled.count,
                               testImages: sets.test.count, classes: data.classes, recipe: recipe, finetunedTop1: finetunedTop1,
-                              scratchTop1: scratch?.top1, linearProbeTop1: probe?.top1, finetuneSeconds: finetuneSeconds,
+                              scratchTop1: scratch?.top1, linearProbeTop1: probe?.top1, pixelProbeTop1: pixelProbe, finetuneSeconds: finetuneSeconds,
                               scratchSeconds: scratch?.seconds, probeSeconds: probe?.seconds, seconds: Date().timeIntervalSince(started))
     }
 
