@@ -4994,7 +4994,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__predictor_3_weight(ws + 1200619520, G_predictor_3_weight);  /* accumulate_grad(%277) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 1202716672, ws + 1200619520);  /* %278 = linear_bwd_bias(%267) : [2048] */
   accumulate_grad__predictor_3_bias(ws + 1200619520, G_predictor_3_bias);  /* accumulate_grad(%278) {predictor.3.bias} */
-  start_gradient_sum(grads + 17465408, 1050624);  /* bucket 1, group predictor: predictor.3.bias ... predictor.3.weight */
+  start_gradient_sum(G_predictor_3_weight, 1050624);  /* bucket 1, group predictor: predictor.3.bias ... predictor.3.weight */
   batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, P_predictor_1_weight, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__predictor_1_weight(ws + 1200619520, G_predictor_1_weight);  /* accumulate_grad(%280) {predictor.1.weight} */
@@ -5007,7 +5007,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__predictor_0_weight(ws + 1200619520, G_predictor_0_weight);  /* accumulate_grad(%283) {predictor.0.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 16415808, 1049600);  /* bucket 2, group predictor: predictor.1.bias ... predictor.0.weight */
+  start_gradient_sum(G_predictor_0_weight, 1049600);  /* bucket 2, group predictor: predictor.1.bias ... predictor.0.weight */
   batch_norm_bwd_data__projector_4(ws + 1201668096, ws + 1199570944, ws + 1213739008, ws + 1205862400);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
   progress_gradient_sums();
   linear_bwd_data__projector_3(ws + 1205862400, P_projector_3_weight, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
@@ -5286,7 +5286,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 335544320, G_projector_3_weight);  /* accumulate_grad(%399) {projector.3.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 12221504, 4194304);  /* bucket 3, group encoder: projector.3.weight */
+  start_gradient_sum(G_projector_3_weight, 4194304);  /* bucket 3, group encoder: projector.3.weight */
   batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, P_projector_1_weight, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
   progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 336592896, G_projector_1_weight);  /* accumulate_grad(%401) {projector.1.weight} */
@@ -5299,7 +5299,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__projector_0_weight(ws + 336592896, G_projector_0_weight);  /* accumulate_grad(%404) {projector.0.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 11168832, 1052672);  /* bucket 4, group encoder: projector.1.bias ... projector.0.weight */
+  start_gradient_sum(G_projector_0_weight, 1052672);  /* bucket 4, group encoder: projector.1.bias ... projector.0.weight */
   global_avg_pool_bwd__backbone_avgpool(ws + 339738624, ws + 335544320);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
   relu_bwd__backbone_layer4_1_relu2(ws + 335544320, ws + 1174405120, ws + 339738624);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
@@ -5316,7 +5316,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 8808512, 2360320);  /* bucket 5, group encoder: backbone.layer4.1.bn2.bias ... backbone.layer4.1.conv2.weight */
+  start_gradient_sum(G_backbone_layer4_1_conv2_weight, 2360320);  /* bucket 5, group encoder: backbone.layer4.1.bn2.bias ... backbone.layer4.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, P_backbone_layer4_1_bn1_weight, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
@@ -5329,7 +5329,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 6448192, 2360320);  /* bucket 6, group encoder: backbone.layer4.1.bn1.bias ... backbone.layer4.1.conv1.weight */
+  start_gradient_sum(G_backbone_layer4_1_conv1_weight, 2360320);  /* bucket 6, group encoder: backbone.layer4.1.bn1.bias ... backbone.layer4.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, P_backbone_layer4_0_downsample_1_weight, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
@@ -5340,7 +5340,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 6316096, 132096);  /* bucket 7, group encoder: backbone.layer4.0.downsample.1.bias ... backbone.layer4.0.downsample.0.weight */
+  start_gradient_sum(G_backbone_layer4_0_downsample_0_weight, 132096);  /* bucket 7, group encoder: backbone.layer4.0.downsample.1.bias ... backbone.layer4.0.downsample.0.weight */
   batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, P_backbone_layer4_0_bn2_weight, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
@@ -5353,7 +5353,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 3955776, 2360320);  /* bucket 8, group encoder: backbone.layer4.0.bn2.bias ... backbone.layer4.0.conv2.weight */
+  start_gradient_sum(G_backbone_layer4_0_conv2_weight, 2360320);  /* bucket 8, group encoder: backbone.layer4.0.bn2.bias ... backbone.layer4.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, P_backbone_layer4_0_bn1_weight, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
@@ -5368,7 +5368,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 2775104, 1180672);  /* bucket 9, group encoder: backbone.layer4.0.bn1.bias ... backbone.layer4.0.conv1.weight */
+  start_gradient_sum(G_backbone_layer4_0_conv1_weight, 1180672);  /* bucket 9, group encoder: backbone.layer4.0.bn1.bias ... backbone.layer4.0.conv1.weight */
   relu_bwd__backbone_layer3_1_relu2(ws + 343932928, ws + 1073741824, ws + 335544320);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
   progress_gradient_sums();
   batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, P_backbone_layer3_1_bn2_weight, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
@@ -5383,7 +5383,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 2184768, 590336);  /* bucket 10, group encoder: backbone.layer3.1.bn2.bias ... backbone.layer3.1.conv2.weight */
+  start_gradient_sum(G_backbone_layer3_1_conv2_weight, 590336);  /* bucket 10, group encoder: backbone.layer3.1.bn2.bias ... backbone.layer3.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, P_backbone_layer3_1_bn1_weight, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
@@ -5396,7 +5396,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 1594432, 590336);  /* bucket 11, group encoder: backbone.layer3.1.bn1.bias ... backbone.layer3.1.conv1.weight */
+  start_gradient_sum(G_backbone_layer3_1_conv1_weight, 590336);  /* bucket 11, group encoder: backbone.layer3.1.bn1.bias ... backbone.layer3.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, P_backbone_layer3_0_downsample_1_weight, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
@@ -5419,7 +5419,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 970816, 623616);  /* bucket 12, group encoder: backbone.layer3.0.downsample.1.bias ... backbone.layer3.0.conv2.weight */
+  start_gradient_sum(G_backbone_layer3_0_conv2_weight, 623616);  /* bucket 12, group encoder: backbone.layer3.0.downsample.1.bias ... backbone.layer3.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, P_backbone_layer3_0_bn1_weight, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
@@ -5434,7 +5434,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 675392, 295424);  /* bucket 13, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer3.0.conv1.weight */
+  start_gradient_sum(G_backbone_layer3_0_conv1_weight, 295424);  /* bucket 13, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer3.0.conv1.weight */
   relu_bwd__backbone_layer2_1_relu2(ws + 352321536, ws + 872415232, ws + 335544320);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
   progress_gradient_sums();
   batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, P_backbone_layer2_1_bn2_weight, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
@@ -5449,7 +5449,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 527680, 147712);  /* bucket 14, group encoder: backbone.layer2.1.bn2.bias ... backbone.layer2.1.conv2.weight */
+  start_gradient_sum(G_backbone_layer2_1_conv2_weight, 147712);  /* bucket 14, group encoder: backbone.layer2.1.bn2.bias ... backbone.layer2.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, P_backbone_layer2_1_bn1_weight, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
@@ -5462,7 +5462,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 379968, 147712);  /* bucket 15, group encoder: backbone.layer2.1.bn1.bias ... backbone.layer2.1.conv1.weight */
+  start_gradient_sum(G_backbone_layer2_1_conv1_weight, 147712);  /* bucket 15, group encoder: backbone.layer2.1.bn1.bias ... backbone.layer2.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, P_backbone_layer2_0_downsample_1_weight, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
@@ -5485,7 +5485,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 223808, 156160);  /* bucket 16, group encoder: backbone.layer2.0.downsample.1.bias ... backbone.layer2.0.conv2.weight */
+  start_gradient_sum(G_backbone_layer2_0_conv2_weight, 156160);  /* bucket 16, group encoder: backbone.layer2.0.downsample.1.bias ... backbone.layer2.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, P_backbone_layer2_0_bn1_weight, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
@@ -5526,7 +5526,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 75840, 147968);  /* bucket 17, group encoder: backbone.layer2.0.bn1.bias ... backbone.layer1.1.conv1.weight */
+  start_gradient_sum(G_backbone_layer1_1_conv1_weight, 147968);  /* bucket 17, group encoder: backbone.layer2.0.bn1.bias ... backbone.layer1.1.conv1.weight */
   relu_bwd__backbone_layer1_0_relu2(ws + 201326592, ws + 167772160, ws + 234881024);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
   progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, P_backbone_layer1_0_bn2_weight, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
@@ -5563,7 +5563,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%509) {backbone.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 0, 75840);  /* bucket 18, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
+  start_gradient_sum(G_backbone_conv1_weight, 75840);  /* bucket 18, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
   *loss = (double)*(ws + 1213762304);
   finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);

@@ -3745,7 +3745,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   linear_bwd_data__predictor_0(ws + 123863040, P_predictor_0_weight, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
   linear_bwd_weight__predictor_0(ws + 123863040, ws + 129105920, ws + 123764736);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
   accumulate_grad__predictor_0_weight(ws + 123764736, G_predictor_0_weight);  /* accumulate_grad(%171) {predictor.0.weight} */
-  start_gradient_sum(grads + 898656, 131840);  /* bucket 1, group predictor: predictor.3.bias ... predictor.0.weight */
+  start_gradient_sum(G_predictor_0_weight, 131840);  /* bucket 1, group predictor: predictor.3.bias ... predictor.0.weight */
   batch_norm_bwd_data__projector_7(ws + 124420096, ws + 123633664, ws + 124979200, ws + 124551168);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
   progress_gradient_sums();
   linear_bwd_data__projector_6(ws + 124551168, P_projector_6_weight, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
@@ -3896,7 +3896,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__projector_6_weight(ws + 38535168, G_projector_6_weight);  /* accumulate_grad(%233) {projector.6.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 636512, 262144);  /* bucket 2, group encoder: projector.6.weight */
+  start_gradient_sum(G_projector_6_weight, 262144);  /* bucket 2, group encoder: projector.6.weight */
   batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, P_projector_4_weight, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__projector_4_weight(ws + 38535168, G_projector_4_weight);  /* accumulate_grad(%235) {projector.4.weight} */
@@ -3909,7 +3909,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 38535168, G_projector_3_weight);  /* accumulate_grad(%238) {projector.3.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 373344, 263168);  /* bucket 3, group encoder: projector.4.bias ... projector.3.weight */
+  start_gradient_sum(G_projector_3_weight, 263168);  /* bucket 3, group encoder: projector.4.bias ... projector.3.weight */
   batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, P_projector_1_weight, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
   progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 38666240, G_projector_1_weight);  /* accumulate_grad(%240) {projector.1.weight} */
@@ -3946,7 +3946,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 150624, 222720);  /* bucket 4, group encoder: projector.1.bias ... backbone.layer3.0.conv2.weight */
+  start_gradient_sum(G_backbone_layer3_0_conv2_weight, 222720);  /* bucket 4, group encoder: projector.1.bias ... backbone.layer3.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, P_backbone_layer3_0_bn1_weight, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
@@ -3997,7 +3997,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 18912, 131712);  /* bucket 5, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer2.0.conv1.weight */
+  start_gradient_sum(G_backbone_layer2_0_conv1_weight, 131712);  /* bucket 5, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer2.0.conv1.weight */
   relu_bwd__backbone_layer1_0_relu2(ws + 44957696, ws + 32112640, ws + 38535168);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
   progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, P_backbone_layer1_0_bn2_weight, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
@@ -4034,7 +4034,7 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%289) {backbone.conv1.weight} */
   progress_gradient_sums();
-  start_gradient_sum(grads + 0, 18912);  /* bucket 6, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
+  start_gradient_sum(G_backbone_conv1_weight, 18912);  /* bucket 6, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
   *loss = (double)*(ws + 129406848);
   finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);

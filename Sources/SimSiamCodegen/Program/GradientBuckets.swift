@@ -16,6 +16,7 @@ struct GradientBuckets {
 
     private let state: StateDecls
     private let layout: ArenaLayout
+    private let names: ArenaNames
     /// The node index of the last kernel that writes each trainable parameter's gradient.
     private let lastWrite: [Int: Int]
     /// Per group: trainable parameters by offset, and where the unsent part ends.
@@ -25,9 +26,10 @@ struct GradientBuckets {
     private(set) var started = false
     private(set) var count = 0
 
-    init(graph: Graph, layout: ArenaLayout) {
+    init(graph: Graph, layout: ArenaLayout, names: ArenaNames) {
         state = graph.state
         self.layout = layout
+        self.names = names
         var last: [Int: Int] = [:]
         for (index, node) in graph.nodes.enumerated() {
             if case .accumulateGradient(let parameter) = node.op { last[parameter] = index }
@@ -70,6 +72,8 @@ struct GradientBuckets {
         started = true
         count += 1
         let span = covered.count > 1 ? "\(covered.last!) ... \(covered.first!)" : covered.first ?? "padding"
-        return "start_gradient_sum(grads + \(low), \(high - low));  /* bucket \(count), group \(state.groups[group]): \(span) */"
+        // A bucket starts where a parameter does: the lowest one it covers.
+        let first = members[group].first { layout.parameterOffsets[$0] == low }!
+        return "start_gradient_sum(\(names.gradient(first)), \(high - low));  /* bucket \(count), group \(state.groups[group]): \(span) */"
     }
 }

@@ -57,7 +57,7 @@ public struct ProgramEmitter {
         var numerics = NumericsTable()
         var trace = TraceTable()
         let trainingInputChecks = inputChecks(training, entry: "simsiam_train_step", numerics: &numerics, onFailure: "goto non_finite")
-        var buckets: GradientBuckets? = GradientBuckets(graph: training, layout: layout)
+        var buckets: GradientBuckets? = GradientBuckets(graph: training, layout: layout, names: names)
         var noBuckets: GradientBuckets? = nil
         let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler,
                                   numerics: &numerics, trace: &trace, onFailure: "goto non_finite", buckets: &buckets)
