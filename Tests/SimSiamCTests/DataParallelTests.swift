@@ -76,6 +76,28 @@ struct DataParallelTests {
         print("\(ranks) ranks vs one process after \(steps) steps: largest relative difference \(difference) (\(tensor))")
     }
 
+    /// `step` on 3 ranks (6, 5, 5 of 16 images) writes one process's loss, gradients and updated state.
+    @Test func aStepOnRanksMatchesOneProcess() throws {
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        var random = TestRandom(seed: 9)
+        let views = workspace.appendingPathComponent("views.safetensors")
+        try SafeTensors.write(["x1", "x2"].map { name in
+            (name: name, tensor: HostTensor(shape: [16, 1, 8, 8], floats: (0..<(16 * 64)).map { _ in Float(random.uniform(-1, 1)) }))
+        }, metadata: [:], to: views)
+        func step(_ out: String) -> [String] {
+            ["step", "--workload", "tiny", "--batch", "16", "--threads", "1", "--views", views.path, "--out", workspace.appendingPathComponent(out).path]
+        }
+        let single = try MPILaunch.simsiamc(step("single.safetensors")).run()
+        try #require(single.status == 0, "one process failed:\n\(single.output)")
+        let parallel = try MPILaunch.mpirun(ranks: 3, step("ranks.safetensors")).run()
+        try #require(parallel.status == 0, "3 ranks failed:\n\(parallel.output)")
+        let a = try SafeTensors.read(url: workspace.appendingPathComponent("ranks.safetensors"))
+        let b = try SafeTensors.read(url: workspace.appendingPathComponent("single.safetensors"))
+        #expect(b.names.contains("loss") && b.names.contains("grad.backbone.conv1.weight"))
+        let (difference, tensor) = largestDifference(a, b)
+        #expect(difference < 1e-5, "\(tensor) departs by \(difference) (relative) from one process's step")
+    }
+
     @Test func aKilledRankEndsTheJobAndOneProcessResumes() throws {
         defer { try? FileManager.default.removeItem(at: workspace) }
         // 4 steps an epoch: the kill comes after epoch 2's checkpoint.
