@@ -37,13 +37,20 @@ public enum TrainEvent {
     case warning(String)
 }
 
-/// Ctrl-C asks the trainer to stop at the next step boundary after saving.
+/// Ctrl-C (SIGINT) or SIGUSR1 asks the trainer to stop at the next step boundary after
+/// saving. mpirun ends its ranks on Ctrl-C but passes SIGUSR1 on to every rank, so
+/// `kill -USR1 <mpirun>` stops a data-parallel run with a checkpoint (docs/mpi.md).
 enum Interrupt {
     static let requested = Atomic<Bool>(false)
+    static let signals = [SIGINT, SIGUSR1]
 
     static func install() {
         requested.store(false, ordering: .relaxed)
-        signal(SIGINT) { _ in Interrupt.requested.store(true, ordering: .relaxed) }
+        for number in signals { signal(number) { _ in Interrupt.requested.store(true, ordering: .relaxed) } }
+    }
+
+    static func uninstall() {
+        for number in signals { signal(number, SIG_DFL) }
     }
 }
 
@@ -149,7 +156,7 @@ public final class Trainer {
         try agreeOnStart(position)
         if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
         Interrupt.install()
-        defer { signal(SIGINT, SIG_DFL) }
+        defer { Interrupt.uninstall() }
         let sampler = BatchSampler(count: images.count, batchSize: configuration.batch, seed: configuration.seed)
         guard sampler.batchesPerEpoch > 0 else {
             throw CompileError("\(images.count) training images make no batch of \(configuration.batch); lower --batch or raise --subset")
