@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let ranks = try DataParallelLaunch.join()
+        let ranks = try MPIRanks.join()
         let workload: Workload
         let compiled: CompiledModel
         var shard = BatchShard.whole(0)
@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
         } else {
             workload = try options.load().workload
             let batch = options.batch(for: workload)
-            shard = ranks.map { BatchShard(rank: $0.rank, ranks: $0.size, globalBatch: batch) } ?? .whole(batch)
+            shard = .of(batch, on: ranks)
             try shard.validate()
             compiled = try Compiler.compile(workload, batch: shard.count, options: try codegen.options(profile: profile))
             if !json { say(compiled.summary) }

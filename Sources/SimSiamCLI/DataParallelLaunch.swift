@@ -6,12 +6,6 @@ import SimSiamC
 /// `bench` under `mpirun -np N` (or `srun`) train one model over N ranks; the
 /// other commands run on one process and refuse a launcher with several ranks.
 enum DataParallelLaunch {
-    /// Joins the MPI job when the launcher started several ranks; nil for one process.
-    static func join() throws -> MPIRanks? {
-        guard let ranks = try MPIRanks.join() else { return nil }
-        return ranks
-    }
-
     /// The commands that run data-parallel.
     static func runsOnRanks(_ command: ParsableCommand) -> Bool {
         command is TrainCommand || command is StepCommand || command is BenchCommand

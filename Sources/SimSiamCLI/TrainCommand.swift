@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let ranks = try DataParallelLaunch.join()
+        let ranks = try MPIRanks.join()
         let tuning = try library.directory()
         if ranks != nil, tuning != nil {
             throw ValidationError("--library: C edited by hand is compiled at one batch; a data-parallel run compiles each rank's shard itself, so run it without --library")
@@ -164,7 +164,7 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let shard = ranks.map { BatchShard(rank: $0.rank, ranks: $0.size, globalBatch: configuration.batch) } ?? .whole(configuration.batch)
+    let shard = BatchShard.of(configuration.batch, on: ranks)
     try shard.validate()
     let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
                                                           variant: configuration.variant)

@@ -11,6 +11,11 @@ public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
     /// The whole batch on one process.
     public static func whole(_ globalBatch: Int) -> BatchShard { BatchShard(rank: 0, ranks: 1, globalBatch: globalBatch) }
 
+    /// This process's shard among `ranks` (the whole batch without ranks).
+    public static func of(_ globalBatch: Int, on ranks: MPIRanks?) -> BatchShard {
+        ranks.map { BatchShard(rank: $0.rank, ranks: $0.size, globalBatch: globalBatch) } ?? .whole(globalBatch)
+    }
+
     /// - Precondition: 0 <= rank < ranks.
     public init(rank: Int, ranks: Int, globalBatch: Int) {
         precondition(ranks >= 1 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks)")

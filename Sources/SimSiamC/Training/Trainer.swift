@@ -86,7 +86,7 @@ public final class Trainer {
     public init(configuration: TrainConfiguration, runDirectory: URL, compiled: CompiledModel, data: TrainingData,
                 ranks: MPIRanks? = nil, onEvent: @escaping (TrainEvent) -> Void) {
         self.ranks = ranks
-        self.shard = ranks.map { BatchShard(rank: $0.rank, ranks: $0.size, globalBatch: configuration.batch) } ?? .whole(configuration.batch)
+        self.shard = .of(configuration.batch, on: ranks)
         self.configuration = configuration
         self.runDirectory = runDirectory
         self.compiled = compiled
@@ -105,13 +105,6 @@ public final class Trainer {
         guard (compiled.library.inputs.count == 4) == (configuration.variant.targets == .cached) else {
             throw CompileError("the library takes \(compiled.library.inputs.map(\.name).joined(separator: ", ")) but the configuration's "
                 + "variant has \(configuration.variant.targets.rawValue) targets; compile it with the configuration's variant")
-        }
-        guard compiled.library.batch == shard.count else {
-            throw CompileError("the library is compiled for a batch of \(compiled.library.batch) per view, but \(shard) needs \(shard.count)")
-        }
-        if let ranks {
-            try shard.validate()
-            try ranks.install(on: compiled.library)
         }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         var position = Checkpoint.Position(epoch: 0, step: 0)
@@ -152,6 +145,14 @@ public final class Trainer {
                 onEvent(.note("init:    \(initFile): " + report.summary))
             }
             if shard.isLead { try writeMetrics([]) }
+        }
+        // After the resume checks, which name a changed --batch more plainly.
+        guard compiled.library.batch == shard.count else {
+            throw CompileError("the library is compiled for a batch of \(compiled.library.batch) per view, but \(shard) needs \(shard.count)")
+        }
+        if let ranks {
+            try shard.validate()
+            try ranks.install(on: compiled.library)
         }
         try agreeOnStart(position)
         if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
