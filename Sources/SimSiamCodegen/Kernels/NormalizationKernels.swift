@@ -101,9 +101,9 @@ extension KernelEmitter {
         }
     }
 
-    private func prologue(usesCount: Bool = true) -> CLines {
+    /// The channel loop's pragma, for kernels that need no batch count (and so no sums over ranks).
+    private func prologue() -> CLines {
         var c = CLines()
-        if usesCount { c.line("const double count = (double)(N * HW);  /* values per channel */") }
         c.line("#pragma omp parallel for schedule(static)")
         return c
     }
@@ -202,7 +202,7 @@ extension KernelEmitter {
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
@@ -308,7 +308,7 @@ extension KernelEmitter {
     }
 
     func batchNormBackwardGamma() -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double mean = saved[c], invstd = saved[C + c];")
             c.line("double sum = 0;")
@@ -321,7 +321,7 @@ extension KernelEmitter {
     }
 
     func batchNormBackwardBeta() -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("double sum = 0;")
             channelLoop(&c, reads: ["dy"]) { $0.line("sum += dy[v];") }
