@@ -100,8 +100,9 @@ struct DataParallelTests {
 
     @Test func aKilledRankEndsTheJobAndOneProcessResumes() throws {
         defer { try? FileManager.default.removeItem(at: workspace) }
-        // 4 steps an epoch: the kill comes after epoch 2's checkpoint.
-        let epochs = 6
+        // 4 steps an epoch: the kill comes after epoch 2's checkpoint, with 40 steps to go, so that
+        // even on a quiet machine the run is still going when the kill lands.
+        let epochs = 12
         let reference = try MPILaunch.simsiamc(trainArguments("reference", subset: 64, epochs: epochs)).run()
         try #require(reference.status == 0, "reference run failed:\n\(reference.output)")
 
