@@ -24,7 +24,8 @@ let package = Package(
         // CRuntime/ holds the C the tuned kernels share, pasted into every generated file.
         .target(name: "SimSiamCodegen", dependencies: ["SimSiamABI", "SimSiamIR", "SimSiamPasses"], resources: [.copy("CRuntime")]),
         .target(name: "SimSiamToolchain"),
-        .target(name: "SimSiamRuntime", dependencies: ["SimSiamABI"]),
+        // MPI/ holds the MPI shim, compiled with mpicc at run time under an MPI launcher (docs/mpi.md).
+        .target(name: "SimSiamRuntime", dependencies: ["SimSiamABI", "SimSiamToolchain"], resources: [.copy("MPI")]),
         // libpng, libjpeg-turbo and zlib behind plain C calls (their longjmp stays in C).
         .target(
             name: "CDecoders",

@@ -1200,6 +1200,45 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
 
 #endif /* SIMSIAM_WINOGRAD_H */
 
+/* ===== Collectives (data-parallel runs, docs/mpi.md) ===== */
+
+/* One process: world_size 1, and no function of the table is ever called, so a
+   library computes exactly what it computes without the table. */
+static const simsiam_collectives_t one_process = {1, 0, 0, 0, 0, 0, 0};
+static simsiam_collectives_t collectives = {1, 0, 0, 0, 0, 0, 0};
+
+void simsiam_set_collectives(const simsiam_collectives_t* table) {
+  collectives = table && table->world_size > 1 ? *table : one_process;
+}
+
+/* Whether other ranks train on other shards of the batch: batch statistics, the
+   loss's batch mean and the gradients are then summed over every rank. */
+static inline int ranks_share_batch(void) { return collectives.world_size > 1; }
+
+/* Sums sums[0 .. 2C) (two per-channel sums of a batch norm) and the count of values
+   per channel over every rank, in place; returns the count over all ranks' batches. */
+static double sum_channels_over_ranks(double* sums, int64_t C, double count) {
+  sums[2 * C] = count;
+  collectives.sum_f64(collectives.context, sums, 2 * C + 1);
+  return sums[2 * C];
+}
+
+/* Sums n doubles over every rank, in place (the loss's batch mean). */
+static void sum_over_ranks(double* values, int64_t n) { collectives.sum_f64(collectives.context, values, n); }
+
+/* Gradient sums run in buckets, started while backward still computes earlier
+   layers; between kernels they are given a chance to progress, and the SGD update
+   waits for all of them, so every rank applies the same update. */
+static void start_gradient_sum(float* grad, int64_t n) {
+  if (ranks_share_batch()) collectives.start_sum(collectives.context, grad, n, sizeof(float));
+}
+static inline void progress_gradient_sums(void) {
+  if (ranks_share_batch()) collectives.progress(collectives.context);
+}
+static void finish_gradient_sums(void) {
+  if (ranks_share_batch()) collectives.finish_sums(collectives.context);
+}
+
 /* ===== Kernels ===== */
 
 /* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
@@ -1222,11 +1261,28 @@ static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* res
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_relu_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1242,6 +1298,7 @@ static void batch_norm_train_relu_fwd_given_moments(int64_t N, int64_t C, int64_
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1277,11 +1334,28 @@ static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const f
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_add_relu_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict residual, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1297,6 +1371,7 @@ static void batch_norm_train_add_relu_fwd_given_moments(int64_t N, int64_t C, in
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1377,11 +1452,28 @@ static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, 
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1397,6 +1489,7 @@ static void batch_norm_train_fwd_given_moments(int64_t N, int64_t C, int64_t HW,
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1530,11 +1623,28 @@ static void conv2d_fwd__backbone_layer4_0_conv1(const float* restrict x, const f
    The convolution that wrote x summed its moments (mean, biased var) per channel.
    Rows of at most 128 bytes are prefetched 8 images ahead (the hardware prefetcher misses them). */
 static void batch_norm_train_relu_fwd_given_moments_prefetch(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1553,6 +1663,7 @@ static void batch_norm_train_relu_fwd_given_moments_prefetch(int64_t N, int64_t 
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1628,11 +1739,28 @@ static void conv2d_fwd__backbone_layer4_0_downsample_0(const float* restrict x, 
    The convolution that wrote x summed its moments (mean, biased var) per channel.
    Rows of at most 128 bytes are prefetched 8 images ahead (the hardware prefetcher misses them). */
 static void batch_norm_train_fwd_given_moments_prefetch(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1651,6 +1779,7 @@ static void batch_norm_train_fwd_given_moments_prefetch(int64_t N, int64_t C, in
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1665,11 +1794,28 @@ static inline void batch_norm_train_fwd__backbone_layer4_0_downsample_1(const fl
    The convolution that wrote x summed its moments (mean, biased var) per channel.
    Rows of at most 128 bytes are prefetched 8 images ahead (the hardware prefetcher misses them). */
 static void batch_norm_train_add_relu_fwd_given_moments_prefetch(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict residual, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1689,6 +1835,7 @@ static void batch_norm_train_add_relu_fwd_given_moments_prefetch(int64_t N, int6
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1778,19 +1925,42 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
   {
     const float* restrict x = x_t;
     float* restrict y = y_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        synced[c] = sum; synced[C + c] = squares;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
-      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-      double sum = 0, squares = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum += x[v]; squares += (double)x[v] * x[v];
-        }
+      double mean, var;  /* var biased: what the batch is normalised with */
+      if (synced) {
+        mean = synced[c] / count;
+        var = fmax(synced[C + c] / count - mean * mean, 0.0);
       }
-      const double mean = sum / count;
-      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      else {
+        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        mean = sum / count;
+        var = fmax(squares / count - mean * mean, 0.0);
+      }
       const double invstd = 1.0 / sqrt(var + 1e-05);
       saved[c] = (float)mean;
       saved[C + c] = (float)invstd;
@@ -1806,6 +1976,7 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
       running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
       running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
+    free(synced);
     *num_batches_tracked += 1;
   }
   transpose_rows(C, N, y_t, y);
@@ -1862,19 +2033,42 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
   {
     const float* restrict x = x_t;
     float* restrict y = y_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        synced[c] = sum; synced[C + c] = squares;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
-      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-      double sum = 0, squares = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum += x[v]; squares += (double)x[v] * x[v];
-        }
+      double mean, var;  /* var biased: what the batch is normalised with */
+      if (synced) {
+        mean = synced[c] / count;
+        var = fmax(synced[C + c] / count - mean * mean, 0.0);
       }
-      const double mean = sum / count;
-      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      else {
+        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        mean = sum / count;
+        var = fmax(squares / count - mean * mean, 0.0);
+      }
       const double invstd = 1.0 / sqrt(var + 1e-05);
       saved[c] = (float)mean;
       saved[C + c] = (float)invstd;
@@ -1890,6 +2084,7 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
       running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
       running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
+    free(synced);
     *num_batches_tracked += 1;
   }
   transpose_rows(C, N, y_t, y);
@@ -1989,10 +2184,17 @@ static void cosine_similarity_fwd(int64_t N, int64_t D, const float* restrict a,
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static inline void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) { cosine_similarity_fwd(512, 2048, a, b, y); }
 
-/* y = mean of n values, summed in order in double (one thread: a fixed order, and n is small). */
+/* y = mean of n values, summed in order in double (one thread: a fixed order, and n is small).
+   In a data-parallel run x is this rank's shard of the batch and y the mean over all ranks. */
 static void mean_fwd(int64_t n, const float* restrict x, float* restrict y) {
   double sum = 0;
   for (int64_t i = 0; i < n; i++) sum += x[i];
+  if (ranks_share_batch()) {
+    double totals[2] = {sum, (double)n};  /* the mean over every rank's batch */
+    sum_over_ranks(totals, 2);
+    y[0] = (float)(totals[0] / totals[1]);
+    return;
+  }
   y[0] = (float)(sum / n);
 }
 
@@ -2045,9 +2247,11 @@ static inline void fill__loss_negate_half(float* restrict y) { fill(1, y); }
    x [] -> y = -0.5 * x */
 static inline void scale__loss_negate_half(const float* restrict x, float* restrict y) { scale(1, x, y); }
 
-/* Mean backward: every one of the n inputs gets dy / n. */
+/* Mean backward: every one of the n inputs gets dy / n (n over all ranks in a data-parallel run). */
 static void mean_bwd(int64_t n, const float* restrict dy, float* restrict dx) {
-  const float g = dy[0] / (float)n;
+  double count = (double)n;
+  if (ranks_share_batch()) sum_over_ranks(&count, 1);  /* the mean was over every rank's batch */
+  const float g = dy[0] / (float)count;
   for (int64_t i = 0; i < n; i++) dx[i] = g;
 }
 
@@ -2186,27 +2390,59 @@ static void batch_norm_relu_bwd_channel_major(int64_t N, int64_t C, int64_t HW, 
     const float* restrict x = x_t;
     const float* restrict y = y_t;
     float* restrict dx = dx_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        const double mean = saved[c], invstd = saved[C + c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+          }
+        }
+        dgamma[c] = (float)sum_dy_xhat;
+        dbeta[c] = (float)sum_dy;
+        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      if (synced) {
+        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
-      dgamma[c] = (float)sum_dy_xhat;
-      dbeta[c] = (float)sum_dy;
-      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      else {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+          }
+        }
+        dgamma[c] = (float)sum_dy_xhat;
+        dbeta[c] = (float)sum_dy;
+        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
     }
+    free(synced);
   }
   transpose_rows(C, N, dx_t, dx);
   free(dy_t);
@@ -2304,26 +2540,57 @@ static void batch_norm_bwd_data_channel_major(int64_t N, int64_t C, int64_t HW, 
     const float* restrict dy = dy_t;
     const float* restrict x = x_t;
     float* restrict dx = dx_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        const double mean = saved[c], invstd = saved[C + c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+          }
+        }
+        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+      if (synced) {
+        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+        const double a = invstd;
+        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
-      const double a = invstd;
-      const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      else {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+          }
+        }
+        const double a = invstd;
+        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
     }
+    free(synced);
   }
   transpose_rows(C, N, dx_t, dx);
   free(dy_t);
@@ -2499,41 +2766,87 @@ static inline void relu_bwd__backbone_layer4_1_relu2(const float* restrict dy, c
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one.
    Rows of at most 128 bytes are prefetched 8 images ahead (the hardware prefetcher misses them). */
 static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
-      __builtin_prefetch(dy + ahead);
-      __builtin_prefetch(x + ahead);
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i);
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(dx + ahead, 1);
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
-      __builtin_prefetch(dy + ahead);
-      __builtin_prefetch(x + ahead);
-      __builtin_prefetch(dx + ahead, 1);
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(dx + ahead, 1);
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_bwd (backward): layer backbone.layer4.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -2611,44 +2924,93 @@ static inline void accumulate_grad__backbone_layer4_1_conv2_weight(const float* 
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one.
    Rows of at most 128 bytes are prefetched 8 images ahead (the hardware prefetcher misses them). */
 static void batch_norm_relu_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(y + ahead);
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
-      __builtin_prefetch(dy + ahead);
-      __builtin_prefetch(x + ahead);
-      __builtin_prefetch(y + ahead);
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      const float* restrict yc = y + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(y + ahead);
+        __builtin_prefetch(dx + ahead, 1);
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
-      __builtin_prefetch(dy + ahead);
-      __builtin_prefetch(x + ahead);
-      __builtin_prefetch(y + ahead);
-      __builtin_prefetch(dx + ahead, 1);
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(y + ahead);
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
+        __builtin_prefetch(dy + ahead);
+        __builtin_prefetch(x + ahead);
+        __builtin_prefetch(y + ahead);
+        __builtin_prefetch(dx + ahead, 1);
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_relu_bwd (backward): layer backbone.layer4.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -2927,34 +3289,73 @@ static inline void relu_bwd__backbone_layer3_1_relu2(const float* restrict dy, c
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one. */
 static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i);
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_bwd (backward): layer backbone.layer3.1.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -2997,35 +3398,75 @@ static inline void accumulate_grad__backbone_layer3_1_conv2_weight(const float* 
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one. */
 static void batch_norm_relu_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      const float* restrict yc = y + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_relu_bwd (backward): layer backbone.layer3.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4553,283 +4994,578 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   accumulate_grad__predictor_3_weight(ws + 1200619520, G_predictor_3_weight);  /* accumulate_grad(%277) {predictor.3.weight} */
   linear_bwd_bias__predictor_3(ws + 1202716672, ws + 1200619520);  /* %278 = linear_bwd_bias(%267) : [2048] */
   accumulate_grad__predictor_3_bias(ws + 1200619520, G_predictor_3_bias);  /* accumulate_grad(%278) {predictor.3.bias} */
+  start_gradient_sum(G_predictor_3_weight, 1050624);  /* bucket 1, group predictor: predictor.3.bias ... predictor.3.weight */
   batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, P_predictor_1_weight, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__predictor_1_weight(ws + 1200619520, G_predictor_1_weight);  /* accumulate_grad(%280) {predictor.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__predictor_1_bias(ws + 1200620032, G_predictor_1_bias);  /* accumulate_grad(%281) {predictor.1.bias} */
+  progress_gradient_sums();
   linear_bwd_data__predictor_0(ws + 1202716672, P_predictor_0_weight, ws + 1212153856);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
+  progress_gradient_sums();
   linear_bwd_weight__predictor_0(ws + 1202716672, ws + 1211105280, ws + 1200619520);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
+  progress_gradient_sums();
   accumulate_grad__predictor_0_weight(ws + 1200619520, G_predictor_0_weight);  /* accumulate_grad(%283) {predictor.0.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_predictor_0_weight, 1049600);  /* bucket 2, group predictor: predictor.1.bias ... predictor.0.weight */
   batch_norm_bwd_data__projector_4(ws + 1201668096, ws + 1199570944, ws + 1213739008, ws + 1205862400);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
+  progress_gradient_sums();
   linear_bwd_data__projector_3(ws + 1205862400, P_projector_3_weight, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_3(ws + 1205862400, ws + 1204813824, ws + 1199570944);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
+  progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 1199570944, G_projector_3_weight);  /* accumulate_grad(%286) {projector.3.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__projector_1(ws + 1206910976, ws + 1203765248, ws + 1213734912, P_projector_1_weight, ws + 1204813824, ws + 1199570944, ws + 1200619520, ws + 1200621568);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
+  progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 1200619520, G_projector_1_weight);  /* accumulate_grad(%288) {projector.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_1_bias(ws + 1200621568, G_projector_1_bias);  /* accumulate_grad(%289) {projector.1.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_0(ws + 1199570944, P_projector_0_weight, ws + 1203765248);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_0(ws + 1199570944, ws + 1213464576, ws + 1200619520);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_0_weight(ws + 1200619520, G_projector_0_weight);  /* accumulate_grad(%291) {projector.0.weight} */
+  progress_gradient_sums();
   global_avg_pool_bwd__backbone_avgpool(ws + 1203765248, ws + 1199570944);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   relu_bwd__backbone_layer4_1_relu2(ws + 1199570944, ws + 1195376640, ws + 1203765248);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer4_1_bn2(ws + 1203765248, ws + 1191182336, ws + 1213752320, P_backbone_layer4_1_bn2_weight, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1199570944, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1199571456, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1195376640, P_backbone_layer4_1_conv2_weight, ws + 1191182336);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1195376640, ws + 1186988032, ws + 1199570944);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1199570944, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1191182336, ws + 1178599424, ws + 1213751296, P_backbone_layer4_1_bn1_weight, ws + 1186988032, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1199570944, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1199571456, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1195376640, P_backbone_layer4_1_conv1_weight, ws + 1203765248, ws + 1178599424);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1195376640, ws + 1182793728, ws + 1186988032);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1186988032, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1178599424, ws + 1136656384, ws + 1213749248, P_backbone_layer4_0_downsample_1_weight, ws + 1182793728, ws + 1186988032, ws + 1191182336, ws + 1191182848);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1191182336, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1191182848, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1186988032, ws + 1115684864, ws + 1136656384);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1136656384, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1178599424, ws + 1132462080, ws + 1213750272, P_backbone_layer4_0_bn2_weight, ws + 1182793728, ws + 1136656384, ws + 1191182336, ws + 1191182848);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1191182336, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1191182848, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1136656384, P_backbone_layer4_0_conv2_weight, ws + 1132462080);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1136656384, ws + 1128267776, ws + 1178599424);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1178599424, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1132462080, ws + 1124073472, ws + 1213748224, P_backbone_layer4_0_bn1_weight, ws + 1128267776, ws + 1178599424, ws + 1136656384, ws + 1136656896);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1136656384, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1136656896, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1178599424, P_backbone_layer4_0_conv1_weight, ws + 1124073472);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1186988032, P_backbone_layer4_0_downsample_0_weight, ws + 1124073472, ws + 1132462080);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1178599424, ws + 1115684864, ws + 1124073472);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1124073472, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer3_1_relu2(ws + 1132462080, ws + 1115684864, ws + 1124073472);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer3_1_bn2(ws + 1124073472, ws + 1107296256, ws + 1213757952, P_backbone_layer3_1_bn2_weight, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1132462080, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1132462336, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1115684864, P_backbone_layer3_1_conv2_weight, ws + 1107296256);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1115684864, ws + 1098907648, ws + 1132462080);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1132462080, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1107296256, ws + 1082130432, ws + 1213757440, P_backbone_layer3_1_bn1_weight, ws + 1098907648, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1132462080, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1132462336, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1115684864, P_backbone_layer3_1_conv1_weight, ws + 1124073472, ws + 1082130432);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1115684864, ws + 1090519040, ws + 1098907648);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1098907648, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1082130432, ws + 998244352, ws + 1213756416, P_backbone_layer3_0_downsample_1_weight, ws + 1090519040, ws + 1098907648, ws + 1107296256, ws + 1107296512);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1107296256, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1107296512, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1098907648, ws + 956301312, ws + 998244352);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 998244352, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1082130432, ws + 989855744, ws + 1213756928, P_backbone_layer3_0_bn2_weight, ws + 1090519040, ws + 998244352, ws + 1107296256, ws + 1107296512);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1107296256, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1107296512, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 998244352, P_backbone_layer3_0_conv2_weight, ws + 989855744);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 998244352, ws + 981467136, ws + 1082130432);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1082130432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 989855744, ws + 973078528, ws + 1213755904, P_backbone_layer3_0_bn1_weight, ws + 981467136, ws + 1082130432, ws + 998244352, ws + 998244608);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 998244352, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_bias(ws + 998244608, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1082130432, P_backbone_layer3_0_conv1_weight, ws + 973078528);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1098907648, P_backbone_layer3_0_downsample_0_weight, ws + 973078528, ws + 989855744);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1082130432, ws + 956301312, ws + 973078528);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv1_weight(ws + 973078528, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer2_1_relu2(ws + 989855744, ws + 956301312, ws + 973078528);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer2_1_bn2(ws + 973078528, ws + 939524096, ws + 1213760768, P_backbone_layer2_1_bn2_weight, ws + 956301312, ws + 989855744, ws + 989855872);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn2_weight(ws + 989855744, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn2_bias(ws + 989855872, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_1_conv2(ws + 956301312, P_backbone_layer2_1_conv2_weight, ws + 939524096);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 956301312, ws + 922746880, ws + 989855744);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv2_weight(ws + 989855744, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 939524096, ws + 889192448, ws + 1213760512, P_backbone_layer2_1_bn1_weight, ws + 922746880, ws + 956301312, ws + 989855744, ws + 989855872);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn1_weight(ws + 989855744, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn1_bias(ws + 989855872, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 956301312, P_backbone_layer2_1_conv1_weight, ws + 973078528, ws + 889192448);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 956301312, ws + 905969664, ws + 922746880);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv1_weight(ws + 922746880, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 889192448, ws + 721420288, ws + 1213760000, P_backbone_layer2_0_downsample_1_weight, ws + 905969664, ws + 922746880, ws + 939524096, ws + 939524224);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 939524096, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 939524224, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 922746880, ws + 637534208, ws + 721420288);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 721420288, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 889192448, ws + 704643072, ws + 1213760256, P_backbone_layer2_0_bn2_weight, ws + 905969664, ws + 721420288, ws + 939524096, ws + 939524224);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_weight(ws + 939524096, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_bias(ws + 939524224, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 721420288, P_backbone_layer2_0_conv2_weight, ws + 704643072);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 721420288, ws + 687865856, ws + 889192448);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv2_weight(ws + 889192448, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 704643072, ws + 671088640, ws + 1213759744, P_backbone_layer2_0_bn1_weight, ws + 687865856, ws + 889192448, ws + 721420288, ws + 721420416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_weight(ws + 721420288, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_bias(ws + 721420416, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 889192448, P_backbone_layer2_0_conv1_weight, ws + 671088640);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 922746880, P_backbone_layer2_0_downsample_0_weight, ws + 671088640, ws + 704643072);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 889192448, ws + 637534208, ws + 671088640);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv1_weight(ws + 671088640, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer1_1_relu2(ws + 704643072, ws + 637534208, ws + 671088640);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_1_bn2(ws + 671088640, ws + 603979776, ws + 1213762176, P_backbone_layer1_1_bn2_weight, ws + 637534208, ws + 704643072, ws + 704643136);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn2_weight(ws + 704643072, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn2_bias(ws + 704643136, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_1_conv2(ws + 637534208, P_backbone_layer1_1_conv2_weight, ws + 603979776);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 637534208, ws + 570425344, ws + 704643072);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_conv2_weight(ws + 704643072, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 603979776, ws + 536870912, ws + 1213762048, P_backbone_layer1_1_bn1_weight, ws + 570425344, ws + 637534208, ws + 704643072, ws + 704643136);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn1_weight(ws + 704643072, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn1_bias(ws + 704643136, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 637534208, P_backbone_layer1_1_conv1_weight, ws + 671088640, ws + 536870912);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 637534208, ws + 503316480, ws + 570425344);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_conv1_weight(ws + 570425344, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer1_0_relu2(ws + 536870912, ws + 503316480, ws + 570425344);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 570425344, ws + 469762048, ws + 1213761920, P_backbone_layer1_0_bn2_weight, ws + 503316480, ws + 536870912, ws + 536870976);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_weight(ws + 536870912, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 536870976, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 503316480, P_backbone_layer1_0_conv2_weight, ws + 469762048);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 503316480, ws + 436207616, ws + 536870912);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv2_weight(ws + 536870912, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 469762048, ws + 402653184, ws + 1213761792, P_backbone_layer1_0_bn1_weight, ws + 436207616, ws + 503316480, ws + 536870912, ws + 536870976);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_weight(ws + 536870912, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 536870976, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 503316480, P_backbone_layer1_0_conv1_weight, ws + 570425344, ws + 402653184);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 503316480, ws + 369098752, ws + 436207616);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv1_weight(ws + 436207616, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_bn1(ws + 402653184, ws + 335544320, ws + 1213761664, P_backbone_bn1_weight, ws + 369098752, ws + 436207616, ws + 469762048, ws + 469762112);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_weight(ws + 469762048, G_backbone_bn1_weight);  /* accumulate_grad(%394) {backbone.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_bias(ws + 469762112, G_backbone_bn1_bias);  /* accumulate_grad(%395) {backbone.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_conv1(ws + 436207616, input_x2, ws + 335544320);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 335544320, G_backbone_conv1_weight);  /* accumulate_grad(%396) {backbone.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_bwd_data__projector_4(ws + 1212153856, ws + 1210056704, ws + 1213730816, ws + 339738624);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
+  progress_gradient_sums();
   linear_bwd_data__projector_3(ws + 339738624, P_projector_3_weight, ws + 340787200);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_3(ws + 339738624, ws + 1209008128, ws + 335544320);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
+  progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 335544320, G_projector_3_weight);  /* accumulate_grad(%399) {projector.3.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_projector_3_weight, 4194304);  /* bucket 3, group encoder: projector.3.weight */
   batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, P_projector_1_weight, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
+  progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 336592896, G_projector_1_weight);  /* accumulate_grad(%401) {projector.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_1_bias(ws + 336594944, G_projector_1_bias);  /* accumulate_grad(%402) {projector.1.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_0(ws + 335544320, P_projector_0_weight, ws + 339738624);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_0(ws + 335544320, ws + 1213202432, ws + 336592896);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_0_weight(ws + 336592896, G_projector_0_weight);  /* accumulate_grad(%404) {projector.0.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_projector_0_weight, 1052672);  /* bucket 4, group encoder: projector.1.bias ... projector.0.weight */
   global_avg_pool_bwd__backbone_avgpool(ws + 339738624, ws + 335544320);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   relu_bwd__backbone_layer4_1_relu2(ws + 335544320, ws + 1174405120, ws + 339738624);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer4_1_bn2(ws + 339738624, ws + 1170210816, ws + 1213747200, P_backbone_layer4_1_bn2_weight, ws + 335544320, ws + 343932928, ws + 343933440);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn2_weight(ws + 343932928, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn2_bias(ws + 343933440, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_1_conv2(ws + 335544320, P_backbone_layer4_1_conv2_weight, ws + 343932928);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 335544320, ws + 1166016512, ws + 348127232);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer4_1_conv2_weight, 2360320);  /* bucket 5, group encoder: backbone.layer4.1.bn2.bias ... backbone.layer4.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, P_backbone_layer4_1_bn1_weight, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_bn1_bias(ws + 348127744, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 335544320, P_backbone_layer4_1_conv1_weight, ws + 339738624, ws + 343932928);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 335544320, ws + 1157627904, ws + 339738624);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer4_1_conv1_weight, 2360320);  /* bucket 6, group encoder: backbone.layer4.1.bn1.bias ... backbone.layer4.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, P_backbone_layer4_0_downsample_1_weight, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 335544832, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 352321536, ws + 1073741824, ws + 335544320);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer4_0_downsample_0_weight, 132096);  /* bucket 7, group encoder: backbone.layer4.0.downsample.1.bias ... backbone.layer4.0.downsample.0.weight */
   batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, P_backbone_layer4_0_bn2_weight, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn2_bias(ws + 339739136, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_0_conv2(ws + 335544320, P_backbone_layer4_0_conv2_weight, ws + 339738624);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 335544320, ws + 1145044992, ws + 343932928);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer4_0_conv2_weight, 2360320);  /* bucket 8, group encoder: backbone.layer4.0.bn2.bias ... backbone.layer4.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, P_backbone_layer4_0_bn1_weight, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_bn1_bias(ws + 335544832, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer4_0_conv1(ws + 356515840, P_backbone_layer4_0_conv1_weight, ws + 335544320);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 352321536, P_backbone_layer4_0_downsample_0_weight, ws + 335544320, ws + 343932928);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 356515840, ws + 1073741824, ws + 335544320);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer4_0_conv1_weight, 1180672);  /* bucket 9, group encoder: backbone.layer4.0.bn1.bias ... backbone.layer4.0.conv1.weight */
   relu_bwd__backbone_layer3_1_relu2(ws + 343932928, ws + 1073741824, ws + 335544320);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, P_backbone_layer3_1_bn2_weight, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352321536, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn2_bias(ws + 352321792, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_1_conv2(ws + 343932928, P_backbone_layer3_1_conv2_weight, ws + 352321536);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 343932928, ws + 1056964608, ws + 360710144);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer3_1_conv2_weight, 590336);  /* bucket 10, group encoder: backbone.layer3.1.bn2.bias ... backbone.layer3.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, P_backbone_layer3_1_bn1_weight, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_bn1_bias(ws + 360710400, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 343932928, P_backbone_layer3_1_conv1_weight, ws + 335544320, ws + 352321536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 343932928, ws + 1040187392, ws + 335544320);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer3_1_conv1_weight, 590336);  /* bucket 11, group encoder: backbone.layer3.1.bn1.bias ... backbone.layer3.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, P_backbone_layer3_0_downsample_1_weight, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 335544576, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 369098752, ws + 872415232, ws + 335544320);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 335544320, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 352321536, ws + 1023410176, ws + 1213754368, P_backbone_layer3_0_bn2_weight, ws + 1040187392, ws + 335544320, ws + 343932928, ws + 343933184);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_weight(ws + 343932928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_bias(ws + 343933184, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 335544320, P_backbone_layer3_0_conv2_weight, ws + 343932928);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 335544320, ws + 1015021568, ws + 352321536);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer3_0_conv2_weight, 623616);  /* bucket 12, group encoder: backbone.layer3.0.downsample.1.bias ... backbone.layer3.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, P_backbone_layer3_0_bn1_weight, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_bias(ws + 335544576, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 377487360, P_backbone_layer3_0_conv1_weight, ws + 335544320);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 369098752, P_backbone_layer3_0_downsample_0_weight, ws + 335544320, ws + 352321536);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 377487360, ws + 872415232, ws + 335544320);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer3_0_conv1_weight, 295424);  /* bucket 13, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer3.0.conv1.weight */
   relu_bwd__backbone_layer2_1_relu2(ws + 352321536, ws + 872415232, ws + 335544320);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, P_backbone_layer2_1_bn2_weight, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn2_weight(ws + 369098752, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn2_bias(ws + 369098880, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_1_conv2(ws + 352321536, P_backbone_layer2_1_conv2_weight, ws + 369098752);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 352321536, ws + 838860800, ws + 385875968);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer2_1_conv2_weight, 147712);  /* bucket 14, group encoder: backbone.layer2.1.bn2.bias ... backbone.layer2.1.conv2.weight */
   batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, P_backbone_layer2_1_bn1_weight, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_bn1_bias(ws + 385876096, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 352321536, P_backbone_layer2_1_conv1_weight, ws + 335544320, ws + 369098752);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 352321536, ws + 805306368, ws + 335544320);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer2_1_conv1_weight, 147712);  /* bucket 15, group encoder: backbone.layer2.1.bn1.bias ... backbone.layer2.1.conv1.weight */
   batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, P_backbone_layer2_0_downsample_1_weight, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 335544448, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 402653184, ws + 301989888, ws + 335544320);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 335544320, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 369098752, ws + 771751936, ws + 1213758976, P_backbone_layer2_0_bn2_weight, ws + 805306368, ws + 335544320, ws + 352321536, ws + 352321664);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352321536, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352321664, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 335544320, P_backbone_layer2_0_conv2_weight, ws + 352321536);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 335544320, ws + 754974720, ws + 369098752);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer2_0_conv2_weight, 156160);  /* bucket 16, group encoder: backbone.layer2.0.downsample.1.bias ... backbone.layer2.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, P_backbone_layer2_0_bn1_weight, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_bias(ws + 335544448, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 419430400, P_backbone_layer2_0_conv1_weight, ws + 335544320);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 402653184, P_backbone_layer2_0_downsample_0_weight, ws + 335544320, ws + 369098752);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 419430400, ws + 301989888, ws + 335544320);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv1_weight(ws + 335544320, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer1_1_relu2(ws + 369098752, ws + 301989888, ws + 335544320);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_1_bn2(ws + 335544320, ws + 268435456, ws + 1213761536, P_backbone_layer1_1_bn2_weight, ws + 301989888, ws + 369098752, ws + 369098816);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn2_weight(ws + 369098752, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn2_bias(ws + 369098816, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301989888, P_backbone_layer1_1_conv2_weight, ws + 268435456);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301989888, ws + 234881024, ws + 369098752);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_conv2_weight(ws + 369098752, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268435456, ws + 201326592, ws + 1213761408, P_backbone_layer1_1_bn1_weight, ws + 234881024, ws + 301989888, ws + 369098752, ws + 369098816);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn1_weight(ws + 369098752, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_bn1_bias(ws + 369098816, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301989888, P_backbone_layer1_1_conv1_weight, ws + 335544320, ws + 201326592);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 301989888, ws + 167772160, ws + 234881024);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer1_1_conv1_weight, 147968);  /* bucket 17, group encoder: backbone.layer2.0.bn1.bias ... backbone.layer1.1.conv1.weight */
   relu_bwd__backbone_layer1_0_relu2(ws + 201326592, ws + 167772160, ws + 234881024);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, P_backbone_layer1_0_bn2_weight, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_weight(ws + 201326592, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326656, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772160, P_backbone_layer1_0_conv2_weight, ws + 134217728);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772160, ws + 100663296, ws + 201326592);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv2_weight(ws + 201326592, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134217728, ws + 67108864, ws + 1213761152, P_backbone_layer1_0_bn1_weight, ws + 100663296, ws + 167772160, ws + 201326592, ws + 201326656);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326592, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326656, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772160, P_backbone_layer1_0_conv1_weight, ws + 234881024, ws + 67108864);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 167772160, ws + 33554432, ws + 100663296);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663296, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_bn1(ws + 67108864, ws + 0, ws + 1213761024, P_backbone_bn1_weight, ws + 33554432, ws + 100663296, ws + 134217728, ws + 134217792);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_weight(ws + 134217728, G_backbone_bn1_weight);  /* accumulate_grad(%507) {backbone.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_bias(ws + 134217792, G_backbone_bn1_bias);  /* accumulate_grad(%508) {backbone.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_conv1(ws + 100663296, input_x1, ws + 0);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%509) {backbone.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_conv1_weight, 75840);  /* bucket 18, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
   *loss = (double)*(ws + 1213762304);
+  finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#define SIMSIAM_ABI_VERSION 1
+#define SIMSIAM_ABI_VERSION 2
 
 /* Arenas, by index. PARAMS, GRADS and MOMENTUM share one layout. */
 enum { SIMSIAM_ARENA_PARAMS = 0, SIMSIAM_ARENA_GRADS = 1, SIMSIAM_ARENA_MOMENTUM = 2,
@@ -58,5 +58,28 @@ void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst);
 /* Eval-mode backbone features of one batch: [batch, simsiam_feature_dim()]. */
 int64_t simsiam_feature_dim(void);
 void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features);
+
+/* Collective operations over the ranks that train one model together (MPI in the
+   runtime; the library links no MPI). All ranks call them in the same order. */
+typedef struct {
+  int64_t world_size;   /* ranks; 1 = one process, no function below is called */
+  int64_t rank;         /* this process, 0 ... world_size - 1 */
+  void* context;        /* passed back to every function */
+  /* Blocking in-place sum of n doubles over all ranks (batch-norm sums, the loss). */
+  void (*sum_f64)(void* context, double* values, int64_t n);
+  /* Starts an in-place sum of n scalars of scalar_bytes (4 or 8) over all ranks and
+     returns at once; the values must not be touched until finish_sums returns. */
+  void (*start_sum)(void* context, void* values, int64_t n, int64_t scalar_bytes);
+  /* Lets started sums progress (MPI progresses only inside MPI calls); cheap. */
+  void (*progress)(void* context);
+  /* Waits until every started sum has finished. */
+  void (*finish_sums)(void* context);
+} simsiam_collectives_t;
+
+/* Installs the collectives of a data-parallel run (copied; a null table restores the
+   one-process table). With world_size > 1 every training-mode batch norm and the loss's
+   batch mean take their sums over all ranks, and the gradients are summed over all
+   ranks before the SGD update. */
+void simsiam_set_collectives(const simsiam_collectives_t* collectives);
 
 #endif

@@ -1200,6 +1200,45 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
 
 #endif /* SIMSIAM_WINOGRAD_H */
 
+/* ===== Collectives (data-parallel runs, docs/mpi.md) ===== */
+
+/* One process: world_size 1, and no function of the table is ever called, so a
+   library computes exactly what it computes without the table. */
+static const simsiam_collectives_t one_process = {1, 0, 0, 0, 0, 0, 0};
+static simsiam_collectives_t collectives = {1, 0, 0, 0, 0, 0, 0};
+
+void simsiam_set_collectives(const simsiam_collectives_t* table) {
+  collectives = table && table->world_size > 1 ? *table : one_process;
+}
+
+/* Whether other ranks train on other shards of the batch: batch statistics, the
+   loss's batch mean and the gradients are then summed over every rank. */
+static inline int ranks_share_batch(void) { return collectives.world_size > 1; }
+
+/* Sums sums[0 .. 2C) (two per-channel sums of a batch norm) and the count of values
+   per channel over every rank, in place; returns the count over all ranks' batches. */
+static double sum_channels_over_ranks(double* sums, int64_t C, double count) {
+  sums[2 * C] = count;
+  collectives.sum_f64(collectives.context, sums, 2 * C + 1);
+  return sums[2 * C];
+}
+
+/* Sums n doubles over every rank, in place (the loss's batch mean). */
+static void sum_over_ranks(double* values, int64_t n) { collectives.sum_f64(collectives.context, values, n); }
+
+/* Gradient sums run in buckets, started while backward still computes earlier
+   layers; between kernels they are given a chance to progress, and the SGD update
+   waits for all of them, so every rank applies the same update. */
+static void start_gradient_sum(float* grad, int64_t n) {
+  if (ranks_share_batch()) collectives.start_sum(collectives.context, grad, n, sizeof(float));
+}
+static inline void progress_gradient_sums(void) {
+  if (ranks_share_batch()) collectives.progress(collectives.context);
+}
+static void finish_gradient_sums(void) {
+  if (ranks_share_batch()) collectives.finish_sums(collectives.context);
+}
+
 /* ===== Kernels ===== */
 
 /* conv2d (forward): layer backbone.conv1, DSL SimSiamDSL/ResNet.swift:49
@@ -1222,11 +1261,28 @@ static void conv2d_fwd__backbone_conv1(const float* restrict x, const float* res
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_relu_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1242,6 +1298,7 @@ static void batch_norm_train_relu_fwd_given_moments(int64_t N, int64_t C, int64_
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1277,11 +1334,28 @@ static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const f
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_add_relu_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict residual, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1297,6 +1371,7 @@ static void batch_norm_train_add_relu_fwd_given_moments(int64_t N, int64_t C, in
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1351,11 +1426,28 @@ static void conv2d_fwd__backbone_layer2_0_downsample_0(const float* restrict x, 
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    The convolution that wrote x summed its moments (mean, biased var) per channel. */
 static void batch_norm_train_fwd_given_moments(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, const float* restrict moments, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* the batch statistics were summed by the convolution that produced x */
-    const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
+    }
+    else {
+      /* the batch statistics were summed by the convolution that produced x */
+      mean = moments[c], var = moments[C + c];
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1371,6 +1463,7 @@ static void batch_norm_train_fwd_given_moments(int64_t N, int64_t C, int64_t HW,
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1487,19 +1580,42 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
   {
     const float* restrict x = x_t;
     float* restrict y = y_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        synced[c] = sum; synced[C + c] = squares;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
-      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-      double sum = 0, squares = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum += x[v]; squares += (double)x[v] * x[v];
-        }
+      double mean, var;  /* var biased: what the batch is normalised with */
+      if (synced) {
+        mean = synced[c] / count;
+        var = fmax(synced[C + c] / count - mean * mean, 0.0);
       }
-      const double mean = sum / count;
-      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      else {
+        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        mean = sum / count;
+        var = fmax(squares / count - mean * mean, 0.0);
+      }
       const double invstd = 1.0 / sqrt(var + 1e-05);
       saved[c] = (float)mean;
       saved[C + c] = (float)invstd;
@@ -1515,6 +1631,7 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
       running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
       running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
+    free(synced);
     *num_batches_tracked += 1;
   }
   transpose_rows(C, N, y_t, y);
@@ -1608,19 +1725,42 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
   {
     const float* restrict x = x_t;
     float* restrict y = y_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        synced[c] = sum; synced[C + c] = squares;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
-      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-      double sum = 0, squares = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum += x[v]; squares += (double)x[v] * x[v];
-        }
+      double mean, var;  /* var biased: what the batch is normalised with */
+      if (synced) {
+        mean = synced[c] / count;
+        var = fmax(synced[C + c] / count - mean * mean, 0.0);
       }
-      const double mean = sum / count;
-      const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+      else {
+        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+        double sum = 0, squares = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum += x[v]; squares += (double)x[v] * x[v];
+          }
+        }
+        mean = sum / count;
+        var = fmax(squares / count - mean * mean, 0.0);
+      }
       const double invstd = 1.0 / sqrt(var + 1e-05);
       saved[c] = (float)mean;
       saved[C + c] = (float)invstd;
@@ -1636,6 +1776,7 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
       running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
       running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
     }
+    free(synced);
     *num_batches_tracked += 1;
   }
   transpose_rows(C, N, y_t, y);
@@ -1685,19 +1826,42 @@ static void linear_fwd__predictor_0(const float* restrict x, const float* restri
    running stats move by 0.1 towards (mean, unbiased var).
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c. */
 static void batch_norm_train_relu_fwd(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      double sum = 0, squares = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          sum += x[v]; squares += (double)x[v] * x[v];
+        }
+      }
+      synced[c] = sum; synced[C + c] = squares;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
-    /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        sum += x[v]; squares += (double)x[v] * x[v];
-      }
+    double mean, var;  /* var biased: what the batch is normalised with */
+    if (synced) {
+      mean = synced[c] / count;
+      var = fmax(synced[C + c] / count - mean * mean, 0.0);
     }
-    const double mean = sum / count;
-    const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */
+    else {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum = 0, squares = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          sum += x[v]; squares += (double)x[v] * x[v];
+        }
+      }
+      mean = sum / count;
+      var = fmax(squares / count - mean * mean, 0.0);
+    }
     const double invstd = 1.0 / sqrt(var + 1e-05);
     saved[c] = (float)mean;
     saved[C + c] = (float)invstd;
@@ -1713,6 +1877,7 @@ static void batch_norm_train_relu_fwd(int64_t N, int64_t C, int64_t HW, const fl
     running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
     running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
   }
+  free(synced);
   *num_batches_tracked += 1;
 }
 
@@ -1771,10 +1936,17 @@ static void cosine_similarity_fwd(int64_t N, int64_t D, const float* restrict a,
    a [256,512], b [256,512] -> y [256] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static inline void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) { cosine_similarity_fwd(256, 512, a, b, y); }
 
-/* y = mean of n values, summed in order in double (one thread: a fixed order, and n is small). */
+/* y = mean of n values, summed in order in double (one thread: a fixed order, and n is small).
+   In a data-parallel run x is this rank's shard of the batch and y the mean over all ranks. */
 static void mean_fwd(int64_t n, const float* restrict x, float* restrict y) {
   double sum = 0;
   for (int64_t i = 0; i < n; i++) sum += x[i];
+  if (ranks_share_batch()) {
+    double totals[2] = {sum, (double)n};  /* the mean over every rank's batch */
+    sum_over_ranks(totals, 2);
+    y[0] = (float)(totals[0] / totals[1]);
+    return;
+  }
   y[0] = (float)(sum / n);
 }
 
@@ -1827,9 +1999,11 @@ static inline void fill__loss_negate_half(float* restrict y) { fill(1, y); }
    x [] -> y = -0.5 * x */
 static inline void scale__loss_negate_half(const float* restrict x, float* restrict y) { scale(1, x, y); }
 
-/* Mean backward: every one of the n inputs gets dy / n. */
+/* Mean backward: every one of the n inputs gets dy / n (n over all ranks in a data-parallel run). */
 static void mean_bwd(int64_t n, const float* restrict dy, float* restrict dx) {
-  const float g = dy[0] / (float)n;
+  double count = (double)n;
+  if (ranks_share_batch()) sum_over_ranks(&count, 1);  /* the mean was over every rank's batch */
+  const float g = dy[0] / (float)count;
   for (int64_t i = 0; i < n; i++) dx[i] = g;
 }
 
@@ -1955,27 +2129,59 @@ static inline void accumulate_grad__predictor_3_bias(const float* restrict g, fl
    dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count).
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c. */
 static void batch_norm_relu_bwd(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+        }
+      }
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+        }
+      }
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
@@ -2067,26 +2273,57 @@ static void batch_norm_bwd_data_channel_major(int64_t N, int64_t C, int64_t HW, 
     const float* restrict dy = dy_t;
     const float* restrict x = x_t;
     float* restrict dx = dx_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        const double mean = saved[c], invstd = saved[C + c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+          }
+        }
+        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+      if (synced) {
+        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+        const double a = invstd;
+        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
-      const double a = invstd;
-      const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      else {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
+          }
+        }
+        const double a = invstd;
+        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
     }
+    free(synced);
   }
   transpose_rows(C, N, dx_t, dx);
   free(dy_t);
@@ -2178,27 +2415,59 @@ static void batch_norm_relu_bwd_channel_major(int64_t N, int64_t C, int64_t HW, 
     const float* restrict x = x_t;
     const float* restrict y = y_t;
     float* restrict dx = dx_t;
-    const double count = (double)(N * HW);  /* values per channel */
+    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+    if (ranks_share_batch()) {
+      synced = malloc(sizeof(double) * (2 * C + 1));
+      #pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < C; c++) {
+        const double mean = saved[c], invstd = saved[C + c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+          }
+        }
+        dgamma[c] = (float)sum_dy_xhat;
+        dbeta[c] = (float)sum_dy;
+        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+      }
+      count = sum_channels_over_ranks(synced, C, count);
+    }
     #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+      if (synced) {
+        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
-      dgamma[c] = (float)sum_dy_xhat;
-      dbeta[c] = (float)sum_dy;
-      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+      else {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
+          }
+        }
+        dgamma[c] = (float)sum_dy_xhat;
+        dbeta[c] = (float)sum_dy;
+        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+        for (int64_t n = 0; n < N; n++) {
+          for (int64_t i = 0; i < HW; i++) {
+            const int64_t v = c * N + n;
+            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+          }
         }
       }
     }
+    free(synced);
   }
   transpose_rows(C, N, dx_t, dx);
   free(dy_t);
@@ -2371,35 +2640,75 @@ static void global_avg_pool_bwd__backbone_avgpool(const float* restrict dy, floa
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one. */
 static void batch_norm_relu_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      const float* restrict yc = y + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        const float* restrict yc = y + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */;
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_relu_bwd (backward): layer backbone.layer3.0.downsample.1, DSL SimSiamDSL/ResNet.swift:19
@@ -2708,34 +3017,73 @@ static inline void relu_bwd__backbone_layer1_0_relu2(const float* restrict dy, c
    x is [N, C, HW] (NCHW with HW = H*W, or [N, C] with HW = 1); a thread owns whole channels c.
    Reductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one. */
 static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  const double count = (double)(N * HW);  /* values per channel */
+  double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+      const double mean = saved[c], invstd = saved[C + c];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
   #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; c++) {
     const double mean = saved[c], invstd = saved[C + c];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
-    lanes_t g8 = {0}, gx8 = {0};
-    for (int64_t n = 0; n < N; n++) {
-      const float* restrict dyc = dy + (n * C + c) * HW;
-      const float* restrict xc = x + (n * C + c) * HW;
-      int64_t i = 0;
-      for (; i + 8 <= HW; i += 8) {
-        const lanes_t g = load_lanes(dyc + i);
-        g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+    if (synced) {
+      const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
-      for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
     }
-    sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
-    dgamma[c] = (float)sum_dy_xhat;
-    dbeta[c] = (float)sum_dy;
-    const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t i = 0; i < HW; i++) {
-        const int64_t v = (n * C + c) * HW + i;
-        dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+    else {
+      double sum_dy = 0, sum_dy_xhat = 0;
+      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      lanes_t g8 = {0}, gx8 = {0};
+      for (int64_t n = 0; n < N; n++) {
+        const float* restrict dyc = dy + (n * C + c) * HW;
+        const float* restrict xc = x + (n * C + c) * HW;
+        int64_t i = 0;
+        for (; i + 8 <= HW; i += 8) {
+          const lanes_t g = load_lanes(dyc + i);
+          g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);
+        }
+        for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
+      }
+      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      dgamma[c] = (float)sum_dy_xhat;
+      dbeta[c] = (float)sum_dy;
+      const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t i = 0; i < HW; i++) {
+          const int64_t v = (n * C + c) * HW + i;
+          dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
+        }
       }
     }
   }
+  free(synced);
 }
 
 /* batch_norm_bwd (backward): layer backbone.layer1.0.bn2, DSL SimSiamDSL/ResNet.swift:16
@@ -3397,149 +3745,298 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   linear_bwd_data__predictor_0(ws + 123863040, P_predictor_0_weight, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
   linear_bwd_weight__predictor_0(ws + 123863040, ws + 129105920, ws + 123764736);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
   accumulate_grad__predictor_0_weight(ws + 123764736, G_predictor_0_weight);  /* accumulate_grad(%171) {predictor.0.weight} */
+  start_gradient_sum(G_predictor_0_weight, 131840);  /* bucket 1, group predictor: predictor.3.bias ... predictor.0.weight */
   batch_norm_bwd_data__projector_7(ws + 124420096, ws + 123633664, ws + 124979200, ws + 124551168);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
+  progress_gradient_sums();
   linear_bwd_data__projector_6(ws + 124551168, P_projector_6_weight, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_6(ws + 124551168, ws + 124289024, ws + 123633664);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_6_weight(ws + 123633664, G_projector_6_weight);  /* accumulate_grad(%174) {projector.6.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__projector_4(ws + 124420096, ws + 124157952, ws + 124978176, P_projector_4_weight, ws + 124289024, ws + 124551168, ws + 123633664, ws + 123634176);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__projector_4_weight(ws + 123633664, G_projector_4_weight);  /* accumulate_grad(%176) {projector.4.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_4_bias(ws + 123634176, G_projector_4_bias);  /* accumulate_grad(%177) {projector.4.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_3(ws + 124551168, P_projector_3_weight, ws + 124157952);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_3(ws + 124551168, ws + 124026880, ws + 123633664);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 123633664, G_projector_3_weight);  /* accumulate_grad(%179) {projector.3.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__projector_1(ws + 124157952, ws + 123895808, ws + 124977152, P_projector_1_weight, ws + 124026880, ws + 123633664, ws + 123764736, ws + 123765248);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 123764736, G_projector_1_weight);  /* accumulate_grad(%181) {projector.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_1_bias(ws + 123765248, G_projector_1_bias);  /* accumulate_grad(%182) {projector.1.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_0(ws + 123633664, P_projector_0_weight, ws + 126844928);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_0(ws + 123633664, ws + 124813312, ws + 123764736);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
+  progress_gradient_sums();
   accumulate_grad__projector_0_weight(ws + 123764736, G_projector_0_weight);  /* accumulate_grad(%184) {projector.0.weight} */
+  progress_gradient_sums();
   global_avg_pool_bwd__backbone_avgpool(ws + 126844928, ws + 123633664);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 123633664, ws + 113999872, ws + 129404928, P_backbone_layer3_0_downsample_1_weight, ws + 125239296, ws + 126844928, ws + 129406208, ws + 129406336);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 129406208, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 129406336, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 126844928, ws + 109182976, ws + 113999872);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 113999872, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 123633664, ws + 112394240, ws + 129405184, P_backbone_layer3_0_bn2_weight, ws + 125239296, ws + 113999872, ws + 129404928, ws + 129405056);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_weight(ws + 129404928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_bias(ws + 129405056, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 113999872, P_backbone_layer3_0_conv2_weight, ws + 112394240);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 113999872, ws + 107577344, ws + 123633664);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 123633664, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 112394240, ws + 105971712, ws + 129404672, P_backbone_layer3_0_bn1_weight, ws + 107577344, ws + 123633664, ws + 113999872, ws + 114000000);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 113999872, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_bias(ws + 114000000, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123633664, P_backbone_layer3_0_conv1_weight, ws + 105971712);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 126844928, P_backbone_layer3_0_downsample_0_weight, ws + 105971712, ws + 112394240);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 123633664, ws + 109182976, ws + 105971712);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv1_weight(ws + 105971712, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 112394240, ws + 86704128, ws + 129405952, P_backbone_layer2_0_downsample_1_weight, ws + 109182976, ws + 105971712, ws + 123633664, ws + 123633728);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 123633664, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 123633728, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 105971712, ws + 70647808, ws + 86704128);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 86704128, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 112394240, ws + 83492864, ws + 129406080, P_backbone_layer2_0_bn2_weight, ws + 109182976, ws + 86704128, ws + 123633664, ws + 123633728);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_weight(ws + 123633664, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_bias(ws + 123633728, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 86704128, P_backbone_layer2_0_conv2_weight, ws + 83492864);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 86704128, ws + 80281600, ws + 109182976);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv2_weight(ws + 109182976, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 83492864, ws + 77070336, ws + 129405824, P_backbone_layer2_0_bn1_weight, ws + 80281600, ws + 109182976, ws + 86704128, ws + 86704192);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_weight(ws + 86704128, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_bias(ws + 86704192, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 109182976, P_backbone_layer2_0_conv1_weight, ws + 77070336);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 105971712, P_backbone_layer2_0_downsample_0_weight, ws + 77070336, ws + 83492864);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 109182976, ws + 70647808, ws + 77070336);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv1_weight(ws + 77070336, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
+  progress_gradient_sums();
   relu_bwd__backbone_layer1_0_relu2(ws + 83492864, ws + 70647808, ws + 77070336);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 77070336, ws + 64225280, ws + 129406784, P_backbone_layer1_0_bn2_weight, ws + 70647808, ws + 83492864, ws + 83492896);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_weight(ws + 83492864, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 83492896, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 70647808, P_backbone_layer1_0_conv2_weight, ws + 64225280);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 70647808, ws + 57802752, ws + 83492864);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv2_weight(ws + 83492864, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 64225280, ws + 51380224, ws + 129406720, P_backbone_layer1_0_bn1_weight, ws + 57802752, ws + 70647808, ws + 83492864, ws + 83492896);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_weight(ws + 83492864, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 83492896, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 70647808, P_backbone_layer1_0_conv1_weight, ws + 77070336, ws + 51380224);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 70647808, ws + 44957696, ws + 57802752);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv1_weight(ws + 57802752, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_bn1(ws + 51380224, ws + 38535168, ws + 129406656, P_backbone_bn1_weight, ws + 44957696, ws + 57802752, ws + 64225280, ws + 64225312);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_weight(ws + 64225280, G_backbone_bn1_weight);  /* accumulate_grad(%228) {backbone.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_bias(ws + 64225312, G_backbone_bn1_bias);  /* accumulate_grad(%229) {backbone.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_conv1(ws + 57802752, input_x2, ws + 38535168);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 38535168, G_backbone_conv1_weight);  /* accumulate_grad(%230) {backbone.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_bwd_data__projector_7(ws + 129236992, ws + 128974848, ws + 129402880, ws + 38797312);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
+  progress_gradient_sums();
   linear_bwd_data__projector_6(ws + 38797312, P_projector_6_weight, ws + 38928384);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_6(ws + 38797312, ws + 128843776, ws + 38535168);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_6_weight(ws + 38535168, G_projector_6_weight);  /* accumulate_grad(%233) {projector.6.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_projector_6_weight, 262144);  /* bucket 2, group encoder: projector.6.weight */
   batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, P_projector_4_weight, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__projector_4_weight(ws + 38535168, G_projector_4_weight);  /* accumulate_grad(%235) {projector.4.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_4_bias(ws + 38535680, G_projector_4_bias);  /* accumulate_grad(%236) {projector.4.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_3(ws + 38797312, P_projector_3_weight, ws + 38928384);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_3(ws + 38797312, ws + 128581632, ws + 38535168);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
+  progress_gradient_sums();
   accumulate_grad__projector_3_weight(ws + 38535168, G_projector_3_weight);  /* accumulate_grad(%238) {projector.3.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_projector_3_weight, 263168);  /* bucket 3, group encoder: projector.4.bias ... projector.3.weight */
   batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, P_projector_1_weight, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
+  progress_gradient_sums();
   accumulate_grad__projector_1_weight(ws + 38666240, G_projector_1_weight);  /* accumulate_grad(%240) {projector.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__projector_1_bias(ws + 38666752, G_projector_1_bias);  /* accumulate_grad(%241) {projector.1.bias} */
+  progress_gradient_sums();
   linear_bwd_data__projector_0(ws + 38535168, P_projector_0_weight, ws + 40140800);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
+  progress_gradient_sums();
   linear_bwd_weight__projector_0(ws + 38535168, ws + 129368064, ws + 38666240);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
+  progress_gradient_sums();
   accumulate_grad__projector_0_weight(ws + 38666240, G_projector_0_weight);  /* accumulate_grad(%243) {projector.0.weight} */
+  progress_gradient_sums();
   global_avg_pool_bwd__backbone_avgpool(ws + 40140800, ws + 38535168);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 38535168, ws + 120422400, ws + 129404160, P_backbone_layer3_0_downsample_1_weight, ws + 122028032, ws + 44957696, ws + 40140800, ws + 40140928);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 40140800, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 40140928, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 44957696, ws + 102760448, ws + 40140800);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 40140800, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 38535168, ws + 118816768, ws + 129404416, P_backbone_layer3_0_bn2_weight, ws + 122028032, ws + 40140800, ws + 41746432, ws + 41746560);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746432, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn2_bias(ws + 41746560, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv2(ws + 40140800, P_backbone_layer3_0_conv2_weight, ws + 38535168);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 40140800, ws + 117211136, ws + 41746432);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer3_0_conv2_weight, 222720);  /* bucket 4, group encoder: projector.1.bias ... backbone.layer3.0.conv2.weight */
   batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, P_backbone_layer3_0_bn1_weight, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_bn1_bias(ws + 40140928, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer3_0_conv1(ws + 46563328, P_backbone_layer3_0_conv1_weight, ws + 38535168);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 44957696, P_backbone_layer3_0_downsample_0_weight, ws + 38535168, ws + 41746432);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 46563328, ws + 102760448, ws + 38535168);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer3_0_conv1_weight(ws + 38535168, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 41746432, ws + 99549184, ws + 129405568, P_backbone_layer2_0_downsample_1_weight, ws + 102760448, ws + 51380224, ws + 38535168, ws + 38535232);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 38535168, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 38535232, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 51380224, ws + 32112640, ws + 38535168);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 38535168, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 41746432, ws + 96337920, ws + 129405696, P_backbone_layer2_0_bn2_weight, ws + 102760448, ws + 38535168, ws + 44957696, ws + 44957760);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_weight(ws + 44957696, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn2_bias(ws + 44957760, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv2(ws + 38535168, P_backbone_layer2_0_conv2_weight, ws + 41746432);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 38535168, ws + 93126656, ws + 44957696);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv2_weight(ws + 44957696, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 41746432, ws + 89915392, ws + 129405440, P_backbone_layer2_0_bn1_weight, ws + 93126656, ws + 54591488, ws + 38535168, ws + 38535232);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_weight(ws + 38535168, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535232, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer2_0_conv1(ws + 54591488, P_backbone_layer2_0_conv1_weight, ws + 38535168);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 51380224, P_backbone_layer2_0_downsample_0_weight, ws + 38535168, ws + 44957696);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 54591488, ws + 32112640, ws + 38535168);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_layer2_0_conv1_weight, 131712);  /* bucket 5, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer2.0.conv1.weight */
   relu_bwd__backbone_layer1_0_relu2(ws + 44957696, ws + 32112640, ws + 38535168);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
+  progress_gradient_sums();
   batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, P_backbone_layer1_0_bn2_weight, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957696, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957728, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112640, P_backbone_layer1_0_conv2_weight, ws + 25690112);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112640, ws + 19267584, ws + 44957696);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957696, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690112, ws + 12845056, ws + 129406528, P_backbone_layer1_0_bn1_weight, ws + 19267584, ws + 32112640, ws + 44957696, ws + 44957728);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_weight(ws + 44957696, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_bn1_bias(ws + 44957728, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112640, P_backbone_layer1_0_conv1_weight, ws + 38535168, ws + 12845056);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 32112640, ws + 6422528, ws + 19267584);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_layer1_0_conv1_weight(ws + 19267584, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
+  progress_gradient_sums();
   batch_norm_relu_bwd__backbone_bn1(ws + 12845056, ws + 0, ws + 129406464, P_backbone_bn1_weight, ws + 6422528, ws + 19267584, ws + 25690112, ws + 25690144);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_weight(ws + 25690112, G_backbone_bn1_weight);  /* accumulate_grad(%287) {backbone.bn1.weight} */
+  progress_gradient_sums();
   accumulate_grad__backbone_bn1_bias(ws + 25690144, G_backbone_bn1_bias);  /* accumulate_grad(%288) {backbone.bn1.bias} */
+  progress_gradient_sums();
   conv2d_bwd_weight__backbone_conv1(ws + 19267584, input_x1, ws + 0);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  progress_gradient_sums();
   accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%289) {backbone.conv1.weight} */
+  progress_gradient_sums();
+  start_gradient_sum(G_backbone_conv1_weight, 18912);  /* bucket 6, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
   *loss = (double)*(ws + 129406848);
+  finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
 

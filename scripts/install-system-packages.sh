@@ -2,10 +2,12 @@
 # Installs what simsiamc needs beyond the Swift toolchain, if it is missing:
 # clang-14 with LLVM's OpenMP runtime (the compiler the generated C is built
 # with), libpng, libjpeg-turbo and zlib (the image and .npz readers link
-# them) and Debian's Fashion-MNIST files (the default training data).
+# them), Open MPI (openmpi-bin: mpirun; libopenmpi-dev: mpicc, which builds
+# the MPI shim of data-parallel runs, docs/mpi.md) and Debian's Fashion-MNIST
+# files (the default training data).
 set -eu
 
-wanted="clang libomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev"
+wanted="clang libomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev openmpi-bin libopenmpi-dev"
 [ "${1:-}" = "--with-data" ] && wanted="$wanted dataset-fashion-mnist"
 missing=""
 for package in $wanted; do

@@ -5,7 +5,7 @@
 /// drift apart.
 public enum LibraryABI {
     /// `SIMSIAM_ABI_VERSION`; bumped on any change a loaded library would misread.
-    public static let version: Int64 = 1
+    public static let version: Int64 = 2
 
     /// The arenas, by index (`SIMSIAM_ARENA_*`). Params, grads and momentum share one layout.
     public enum Arena: Int64, Sendable, CaseIterable {
@@ -48,7 +48,33 @@ public enum LibraryABI {
         case initialize = "simsiam_init"
         case trainStep = "simsiam_train_step"
         case features = "simsiam_features"
+        case setCollectives = "simsiam_set_collectives"
     }
+
+    /// The C header text of `simsiam_collectives_t`, the table of collective operations a
+    /// library calls when several processes train one model (docs/mpi.md). The generated
+    /// header and the runtime's MPI shim both include this text, so their layouts agree.
+    /// Every field is 8 bytes wide. A library starts with a one-process table (world_size 1),
+    /// under which it calls none of the functions and computes what a library without the
+    /// table would.
+    public static let collectivesDeclaration = """
+        /* Collective operations over the ranks that train one model together (MPI in the
+           runtime; the library links no MPI). All ranks call them in the same order. */
+        typedef struct {
+          int64_t world_size;   /* ranks; 1 = one process, no function below is called */
+          int64_t rank;         /* this process, 0 ... world_size - 1 */
+          void* context;        /* passed back to every function */
+          /* Blocking in-place sum of n doubles over all ranks (batch-norm sums, the loss). */
+          void (*sum_f64)(void* context, double* values, int64_t n);
+          /* Starts an in-place sum of n scalars of scalar_bytes (4 or 8) over all ranks and
+             returns at once; the values must not be touched until finish_sums returns. */
+          void (*start_sum)(void* context, void* values, int64_t n, int64_t scalar_bytes);
+          /* Lets started sums progress (MPI progresses only inside MPI calls); cheap. */
+          void (*progress)(void* context);
+          /* Waits until every started sum has finished. */
+          void (*finish_sums)(void* context);
+        } simsiam_collectives_t;
+        """
 
     /// "runningMean" -> "RUNNING_MEAN".
     static func upperSnakeCase(_ name: String) -> String {

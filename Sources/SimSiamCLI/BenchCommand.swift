@@ -7,7 +7,8 @@ import SimSiamC
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training samples/s (one sample = both views forward, backward and the SGD update).")
+        abstract: "Measure training samples/s (one sample = both views forward, backward and the SGD update).",
+        discussion: "Under `mpirun -np N` the batch is the global one, split over the ranks; rank 0 reports samples/s of the whole job and its time in collectives.")
 
     @OptionGroup var options: WorkloadOptions
     @OptionGroup var codegen: CodegenArguments
@@ -32,9 +33,14 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let ranks = try MPIRanks.join()
         let workload: Workload
         let compiled: CompiledModel
+        var shard = BatchShard.whole(0)
         if let directory = try library.directory() {
+            if ranks != nil {
+                throw ValidationError("--library: C edited by hand is compiled at one batch; bench data-parallel without --library")
+            }
             // The directory's C, edited or not; --profile builds it with -DSIMSIAM_PROFILE.
             let program = try library.load(directory, instrumentation: profile ? .profile : .plain, workload: options, codegen: codegen)
             workload = try directory.manifest.resolvedWorkload()
@@ -42,24 +48,35 @@ struct BenchCommand: ParsableCommand {
             if !json { say(compiled.summary + "\n" + program.summary) }
         } else {
             workload = try options.load().workload
-            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: try codegen.options(profile: profile))
+            let batch = options.batch(for: workload)
+            shard = .of(batch, on: ranks)
+            try shard.validate()
+            compiled = try Compiler.compile(workload, batch: shard.count, options: try codegen.options(profile: profile))
             if !json { say(compiled.summary) }
         }
         let library = compiled.library
-        let timer = StepTimer(library: library, workload: workload)
+        if let ranks { try ranks.install(on: library) }
+        let timer = StepTimer(library: library, workload: workload, globalBatch: ranks == nil ? library.batch : shard.globalBatch)
         _ = try timer.steps(warmup)
         if profile { try library.resetProfile() }
+        ranks?.barrier()
+        ranks?.resetStatistics()
         var times: [Double] = []
         for index in 0..<steps {
             times.append(try timer.step())
             if !json { say(String(format: "step %d/%d: %.3f s", index + 1, steps, times.last!)) }
         }
         let median = times.sorted()[times.count / 2]
-        let result = BenchResult(
-            workload: workload.name, batch: library.batch, threads: ProcessInfo.processInfo.environment["OMP_NUM_THREADS"],
-            kernels: compiled.lowered.options.kernels.rawValue, medianStepSeconds: median, samplesPerSecond: Double(library.batch) / median,
+        var result = BenchResult(
+            workload: workload.name, batch: globalBatch, threads: ProcessInfo.processInfo.environment["OMP_NUM_THREADS"],
+            kernels: compiled.lowered.options.kernels.rawValue, medianStepSeconds: median, samplesPerSecond: Double(globalBatch) / median,
             stepSeconds: times, peakRSSBytes: peakResidentBytes(), compileSeconds: compiled.lowered.seconds + compiled.build.seconds,
             cacheHit: compiled.build.cacheHit)
+        if let ranks {
+            let spent = ranks.statistics()
+            result.collectives = .init(ranks: ranks.size, blockingSeconds: spent.blockingSeconds / Double(steps),
+                                       gradientSeconds: spent.gradientSeconds / Double(steps), gradientBytes: spent.gradientBytes / Double(steps))
+        }
         let kernels = profile ? try library.profile() : []
         let peak = profile ? try PeakFlops.measure() : nil
         if json {

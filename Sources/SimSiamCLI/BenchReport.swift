@@ -13,11 +13,27 @@ struct BenchResult {
     var peakRSSBytes: Int
     var compileSeconds: Double
     var cacheHit: Bool
+    /// Data-parallel runs: the ranks and rank 0's time in collectives per step.
+    var collectives: Collectives? = nil
+
+    struct Collectives {
+        var ranks: Int
+        /// Rank 0's seconds per step in blocking sums (batch-norm statistics, the loss).
+        var blockingSeconds: Double
+        /// Rank 0's seconds per step starting, polling and waiting for the gradient sums.
+        var gradientSeconds: Double
+        var gradientBytes: Double
+    }
 
     var text: String {
         String(format: "%@ batch %d: median step %.3f s, %.1f samples/s, peak RSS %.2f GiB (%@ kernels, %@ threads)",
                workload, batch, medianStepSeconds, samplesPerSecond, Double(peakRSSBytes) / 1_073_741_824, kernels,
                threads ?? "all")
+            + (collectives.map {
+                String(format: "\n%d ranks (global batch %d); rank 0 per step: %.1f ms in batch-norm and loss sums, "
+                       + "%.1f ms starting, polling and waiting for gradient sums (%.2f MB)",
+                       $0.ranks, batch, 1000 * $0.blockingSeconds, 1000 * $0.gradientSeconds, $0.gradientBytes / 1e6)
+            } ?? "")
     }
 
     func json(kernels profile: [KernelProfile], steps: Int, peakGigaflops: Double?) -> String {
@@ -26,6 +42,12 @@ struct BenchResult {
             "median_step_s": medianStepSeconds, "step_s": stepSeconds, "peak_rss_bytes": peakRSSBytes,
             "compile_s": compileSeconds, "compile_cache_hit": cacheHit, "threads": threads ?? "all",
         ]
+        if let collectives {
+            object["ranks"] = collectives.ranks
+            object["collective_blocking_s_per_step"] = collectives.blockingSeconds
+            object["collective_gradient_s_per_step"] = collectives.gradientSeconds
+            object["gradient_bytes_per_step"] = collectives.gradientBytes
+        }
         if let peakGigaflops {
             object["peak_gflops"] = peakGigaflops
             object["profile"] = profile.map { kernel -> [String: Any] in

@@ -94,8 +94,10 @@ struct CodegenArguments: ParsableArguments {
 }
 
 /// Prints a line to standard output unbuffered, so progress shows up as it
-/// happens even when the output goes to a pipe or a log file.
+/// happens even when the output goes to a pipe or a log file. In a data-parallel
+/// run only rank 0 speaks; errors still come from the rank that had them.
 func say(_ text: String) {
+    guard (MPIRanks.current?.rank ?? 0) == 0 else { return }
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 

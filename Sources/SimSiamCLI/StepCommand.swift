@@ -13,6 +13,8 @@ struct StepCommand: ParsableCommand {
             with --seed when --params is absent; reads `x1` and `x2` (augmented, normalised, NCHW float32)
             from --views. Writes `loss`, `grad.<name>` for every trainable parameter, and the updated
             parameters, BN running statistics and num_batches_tracked to --out.
+            Under `mpirun -np N` each rank steps on its shard of the views (the gradients are the
+            sums over all ranks) and rank 0 writes --out.
             """)
 
     @OptionGroup var options: WorkloadOptions
@@ -49,18 +51,27 @@ struct StepCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let ranks = try MPIRanks.join()
         let workload: Workload
         let compiled: CompiledModel
+        var shard = BatchShard.whole(0)
         if let directory = try library.directory() {
+            if ranks != nil {
+                throw ValidationError("--library: C edited by hand is compiled at one batch; run a data-parallel step without --library")
+            }
             let program = try library.load(directory, workload: options, codegen: codegen)
             workload = try directory.manifest.resolvedWorkload()
             compiled = program.edited
             printError(compiled.summary + "\n" + program.summary)
         } else {
             workload = try options.load().workload
-            compiled = try Compiler.compile(workload, batch: options.batch(for: workload), options: try codegen.options())
-            printError(compiled.summary)
+            let batch = options.batch(for: workload)
+            shard = .of(batch, on: ranks)
+            try shard.validate()
+            compiled = try Compiler.compile(workload, batch: shard.count, options: try codegen.options())
+            if shard.isLead { printError(compiled.summary) }
         }
+        if let ranks { try ranks.install(on: compiled.library) }
         let state = ModelState(library: compiled.library)
         if let params {
             try state.loadSafetensors(url: URL(fileURLWithPath: params), strict: true)
@@ -72,16 +83,20 @@ struct StepCommand: ParsableCommand {
             guard let tensor = viewFile.tensor(named: symbol.name) else {
                 throw ValidationError("\(views) has no tensor \"\(symbol.name)\" (it holds: \(viewFile.names.joined(separator: ", ")))")
             }
-            guard tensor.shape == symbol.shape else {
-                throw ValidationError("\(views): \(symbol.name) has shape \(tensor.shape), the compiled graph expects \(symbol.shape); pass --batch \(tensor.shape.first ?? 0) or fix the file")
+            // Data-parallel: the file holds the global batch, this rank takes its rows.
+            let expected = ranks == nil ? symbol.shape : [shard.globalBatch] + symbol.shape.dropFirst()
+            guard tensor.shape == expected else {
+                throw ValidationError("\(views): \(symbol.name) has shape \(tensor.shape), the compiled graph expects \(expected); pass --batch \(tensor.shape.first ?? 0) or fix the file")
             }
-            return tensor.floats
+            return ranks == nil ? tensor.floats : shard.rows(of: tensor.floats)
         }
-        let rate = lr ?? workload.baseLR * Double(compiled.library.batch) / 256
+        let globalBatch = ranks == nil ? compiled.library.batch : shard.globalBatch
+        let rate = lr ?? workload.baseLR * Double(globalBatch) / 256
         let start = Date()
         let loss = try state.trainStep(inputs: inputs, groupLR: Array(repeating: rate, count: compiled.library.groupNames.count),
                                        weightDecay: weightDecay ?? workload.weightDecay, momentum: momentum)
         let seconds = Date().timeIntervalSince(start)
+        guard shard.isLead || ranks == nil else { return }
         // The loss in the library's own precision: a float64 build is compared to 1e-9 and beyond.
         let lossTensor = compiled.library.scalarBytes == 8 ? HostTensor(shape: [], doubles: [loss]) : HostTensor(shape: [], floats: [Float(loss)])
         let results = [(name: "loss", tensor: lossTensor)]

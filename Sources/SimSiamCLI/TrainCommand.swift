@@ -85,7 +85,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let ranks = try MPIRanks.join()
         let tuning = try library.directory()
+        if ranks != nil, tuning != nil {
+            throw ValidationError("--library: C edited by hand is compiled at one batch; a data-parallel run compiles each rank's shard itself, so run it without --library")
+        }
         if let tuning, checkNumerics && !tuning.manifest.checkNumerics {
             throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
         }
@@ -117,7 +121,7 @@ struct TrainCommand: ParsableCommand {
             try library.load($0, workload: options, variant: configuration.variant)
         }
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
-                  edited: edited, monitorEvery: monitorEvery)
+                  edited: edited, monitorEvery: monitorEvery, ranks: ranks)
     }
 }
 
@@ -145,8 +149,10 @@ enum TrainDefaults {
 
 /// Compile, load data, train with progress, then plot and evaluate.
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
+/// With `ranks` (data-parallel), each rank compiles its shard of the batch; rank 0 plots and evaluates
+/// while the others wait.
 func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil,
-           edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
+           edited: EditedProgram? = nil, monitorEvery: Int = 1, ranks: MPIRanks? = nil) throws {
     let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
@@ -158,19 +164,27 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
+    let shard = BatchShard.of(configuration.batch, on: ranks)
+    try shard.validate()
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
                                                           variant: configuration.variant)
     say(compiled.summary)
+    if let ranks { say("ranks:   \(ranks.size) processes, global batch \(configuration.batch) per view, \(shard.count) on rank 0 (docs/mpi.md)") }
     if let edited { say(edited.summary) }
     say("data:    \(data.summary)" + (configuration.subset.map { "; training on the first \($0)" } ?? ""))
     for note in data.notes { say("         " + note) }
     say("recipe:  " + configuration.recipeSummary)
     let progress = ProgressPrinter()
     let trainer = Trainer(configuration: configuration, runDirectory: directory, compiled: compiled, data: data,
-                          onEvent: progress.handle)
+                          ranks: ranks, onEvent: progress.handle)
     trainer.monitorEvery = monitorEvery
     let history = try trainer.run(resume: resume)
-    guard !progress.wasInterrupted else { return }
+    guard !progress.wasInterrupted, shard.isLead else {
+        // The other ranks wait while rank 0 evaluates and plots, then all leave MPI together.
+        ranks?.barrier()
+        return
+    }
+    defer { ranks?.barrier() }
     if evaluate, let reason = data.evaluationUnavailable {
         say("evaluation skipped: \(reason)")
         let plots = try RunPlots.write(history, to: directory, title: configuration.workload)

@@ -156,3 +156,17 @@ public final class ModelLibrary: @unchecked Sendable {
         }
     }
 }
+
+extension ModelLibrary {
+    /// Hands the library a collectives table (`simsiam_set_collectives`, a
+    /// `simsiam_collectives_t*`; nil restores the one-process table).
+    /// - Throws: `RuntimeError` when the library does not export the setter.
+    public func setCollectives(_ table: UnsafeRawPointer?) throws {
+        typealias Setter = @convention(c) (UnsafeRawPointer?) -> Void
+        let name = LibraryABI.EntryPoint.setCollectives.rawValue
+        guard native.hasSymbol(name) else {
+            throw RuntimeError("library \(native.path) does not export \(name), so it cannot train data-parallel; recompile it with this simsiamc")
+        }
+        try native.function(name, as: Setter.self)(table)
+    }
+}

@@ -16,17 +16,22 @@ public struct CCompiler: Sendable, Equatable, Hashable, CustomStringConvertible 
     public let extraFlags: [String]
     /// The `_OPENMP` value (yyyymm) the probe library reported.
     public let openMPVersion: Int
+    /// The flags before `extraFlags`: `CCompiler.baseFlags` for generated libraries.
+    public let commonFlags: [String]
 
     /// Creates a compiler description; `CompilerProbe` is the normal way to get one.
-    public init(path: String, version: String, extraFlags: [String] = [], openMPVersion: Int) {
+    /// `commonFlags` replaces `baseFlags` for C that is not a generated library (the MPI shim).
+    public init(path: String, version: String, extraFlags: [String] = [], openMPVersion: Int,
+                commonFlags: [String] = CCompiler.baseFlags) {
         self.path = path
         self.version = version
         self.extraFlags = extraFlags
         self.openMPVersion = openMPVersion
+        self.commonFlags = commonFlags
     }
 
-    /// All compile flags: `baseFlags` followed by `extraFlags`.
-    public var flags: [String] { Self.baseFlags + extraFlags }
+    /// All compile flags: `commonFlags` (normally `baseFlags`) followed by `extraFlags`.
+    public var flags: [String] { commonFlags + extraFlags }
 
     /// The executable's file name, e.g. `clang-14`, for short messages.
     public var name: String { URL(fileURLWithPath: path).lastPathComponent }

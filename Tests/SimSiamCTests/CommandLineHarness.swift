@@ -10,6 +10,8 @@ struct CommandLineRun {
     var environment: [String: String] = [:]
     /// Largest file the process may write, in bytes (`prlimit --fsize`); nil for no limit.
     var fileSizeLimit: Int? = nil
+    /// Runs this program with `arguments` instead of simsiamc (e.g. mpirun, whose arguments name simsiamc).
+    var executable: String? = nil
 
     struct Outcome {
         var status: Int32
@@ -21,7 +23,7 @@ struct CommandLineRun {
     /// tick, and returns true to have the process SIGKILLed at that moment.
     func run(watch: (_ line: String?) -> Bool = { _ in false }) throws -> Outcome {
         let process = Process()
-        let executable = productsDirectory.appendingPathComponent("simsiamc").path
+        let executable = self.executable ?? productsDirectory.appendingPathComponent("simsiamc").path
         if let fileSizeLimit {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             process.arguments = ["--fsize=\(fileSizeLimit)", executable] + arguments

@@ -109,7 +109,7 @@ import Testing
                                     with: "int64_t simsiam_abi_version(void) { return 7; }")
         }
         let message = error { _ = try Compiler.loadEdited(tuning, cache: quickTestCache) }
-        #expect(message.contains("simsiam_abi_version() returns 7, but the graph's C and this runtime use ABI version 1"), "\(message)")
+        #expect(message.contains("simsiam_abi_version() returns 7, but the graph's C and this runtime use ABI version 2"), "\(message)")
     }
 
     @Test func flagsForAnotherGraphAreRefused() throws {

@@ -49,8 +49,8 @@ import Testing
     }
 
     @Test func anotherABIVersionAsksForARecompile() throws {
-        let path = try ToyLibraryFixture.libraryPath(.abiVersion2)
-        expectRuntimeError(containing: ["version 2", "recompile", path]) { _ = try ModelLibrary.load(path: path) }
+        let path = try ToyLibraryFixture.libraryPath(.previousABIVersion)
+        expectRuntimeError(containing: ["version 1", "recompile", path]) { _ = try ModelLibrary.load(path: path) }
     }
 
     @Test func aMissingFileReportsTheDynamicLinkerError() {

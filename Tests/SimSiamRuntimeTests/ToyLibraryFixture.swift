@@ -13,13 +13,13 @@ import Synchronization
 /// Init: w[i] = 0.1 (i + 1) + seed, b = [0.5, -0.5].
 enum ToyLibraryFixture {
     enum Variant: String, Sendable {
-        case float32, float64, missingFeatures, abiVersion2
+        case float32, float64, missingFeatures, previousABIVersion
         var defines: [String] {
             switch self {
             case .float32: []
             case .float64: ["-DSCALAR=double"]
             case .missingFeatures: ["-DOMIT_FEATURES"]
-            case .abiVersion2: ["-DABI_VERSION=2"]
+            case .previousABIVersion: ["-DABI_VERSION=1"]
             }
         }
     }
@@ -85,7 +85,7 @@ enum ToyLibraryFixture {
         #define SCALAR float
         #endif
         #ifndef ABI_VERSION
-        #define ABI_VERSION 1
+        #define ABI_VERSION 2
         #endif
         typedef SCALAR scalar;
 

@@ -37,19 +37,31 @@ public enum TrainEvent {
     case warning(String)
 }
 
-/// Ctrl-C asks the trainer to stop at the next step boundary after saving.
+/// Ctrl-C (SIGINT) or SIGUSR1 asks the trainer to stop at the next step boundary after
+/// saving. mpirun ends its ranks on Ctrl-C but passes SIGUSR1 on to every rank, so
+/// `kill -USR1 <mpirun>` stops a data-parallel run with a checkpoint (docs/mpi.md).
 enum Interrupt {
     static let requested = Atomic<Bool>(false)
+    static let signals = [SIGINT, SIGUSR1]
 
     static func install() {
         requested.store(false, ordering: .relaxed)
-        signal(SIGINT) { _ in Interrupt.requested.store(true, ordering: .relaxed) }
+        for number in signals { signal(number) { _ in Interrupt.requested.store(true, ordering: .relaxed) } }
+    }
+
+    static func uninstall() {
+        for number in signals { signal(number, SIG_DFL) }
     }
 }
 
 /// The SimSiam training loop over a compiled model: seeded augmentation
 /// prepared one batch ahead on another thread, the spec's lr schedule, a kNN
 /// and collapse monitor after every epoch, and an atomic checkpoint per epoch.
+///
+/// Data-parallel (`ranks` set, docs/mpi.md): every rank draws the same global
+/// batches and trains on its `shard` of each, with a library compiled at the
+/// shard's size; rank 0 alone writes the checkpoint and metrics, runs the kNN
+/// monitor (the others wait at a barrier) and reports events.
 public final class Trainer {
     public let configuration: TrainConfiguration
     public let runDirectory: URL
@@ -59,6 +71,10 @@ public final class Trainer {
     let images: LabeledImages
     let augmenter: ViewAugmenter
     let onEvent: (TrainEvent) -> Void
+    /// The ranks of a data-parallel run; nil for one process.
+    public let ranks: MPIRanks?
+    /// This rank's part of every batch (the whole batch for one process).
+    public let shard: BatchShard
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
@@ -68,7 +84,9 @@ public final class Trainer {
     public var monitorEvery = 1
 
     public init(configuration: TrainConfiguration, runDirectory: URL, compiled: CompiledModel, data: TrainingData,
-                onEvent: @escaping (TrainEvent) -> Void) {
+                ranks: MPIRanks? = nil, onEvent: @escaping (TrainEvent) -> Void) {
+        self.ranks = ranks
+        self.shard = .of(configuration.batch, on: ranks)
         self.configuration = configuration
         self.runDirectory = runDirectory
         self.compiled = compiled
@@ -76,7 +94,7 @@ public final class Trainer {
         self.data = data
         self.images = data.trainSubset(configuration.subset)
         self.augmenter = ViewAugmenter(configuration: data.augmentation, seed: configuration.seed, threadCount: 1)
-        self.onEvent = onEvent
+        self.onEvent = shard.isLead ? onEvent : { _ in }
     }
 
     /// Trains from the start, or from the run directory's checkpoint with
@@ -91,7 +109,7 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         var position = Checkpoint.Position(epoch: 0, step: 0)
         var history: [EpochMetrics] = []
-        removeStaleTemporaries()
+        if shard.isLead { removeStaleTemporaries() }
         // A run killed before its first checkpoint resumes by starting over.
         let resume = requestedResume && FileManager.default.fileExists(atPath: checkpointURL.path)
         if requestedResume && !resume {
@@ -114,7 +132,7 @@ public final class Trainer {
             let stored = MetricsFile.read(metricsURL)
             if let note = MetricsFile.note(stored.unreadableLines, in: metricsURL) { onEvent(.note(note)) }
             history = stored.metrics.filter { $0.epoch < position.epoch }
-            try writeMetrics(history)
+            if shard.isLead { try writeMetrics(history) }
             onEvent(.note("resuming at epoch \(position.epoch + 1), step \(position.step + 1)"))
             if let initFile = configuration.initFile {
                 onEvent(.note("--init \(initFile) is not applied again: the run goes on from the checkpoint's state"))
@@ -126,11 +144,20 @@ public final class Trainer {
                 let report = try InitialWeights.load(URL(fileURLWithPath: initFile), into: state)
                 onEvent(.note("init:    \(initFile): " + report.summary))
             }
-            try writeMetrics([])
+            if shard.isLead { try writeMetrics([]) }
         }
+        // After the resume checks, which name a changed --batch more plainly.
+        guard compiled.library.batch == shard.count else {
+            throw CompileError("the library is compiled for a batch of \(compiled.library.batch) per view, but \(shard) needs \(shard.count)")
+        }
+        if let ranks {
+            try shard.validate()
+            try ranks.install(on: compiled.library)
+        }
+        try agreeOnStart(position)
         if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
         Interrupt.install()
-        defer { signal(SIGINT, SIG_DFL) }
+        defer { Interrupt.uninstall() }
         let sampler = BatchSampler(count: images.count, batchSize: configuration.batch, seed: configuration.seed)
         guard sampler.batchesPerEpoch > 0 else {
             throw CompileError("\(images.count) training images make no batch of \(configuration.batch); lower --batch or raise --subset")
@@ -149,9 +176,10 @@ public final class Trainer {
                 return history
             }
             history.append(metrics)
+            try checkRanksAgree(after: position.epoch)
             position = Checkpoint.Position(epoch: position.epoch + 1, step: 0)
             try saveCheckpoint(position)
-            try writeMetrics(history)
+            if shard.isLead { try writeMetrics(history) }
             onEvent(.epochEnd(metrics))
             onEvent(.checkpoint(checkpointURL))
         }
@@ -165,7 +193,7 @@ public final class Trainer {
         // asymmetric-2x draws the training set twice per epoch, each pass with its own order and views.
         let passes = configuration.variant.passesPerEpoch
         let batches = (0..<passes).flatMap { pass in
-            sampler.batches(epoch: epoch * passes + pass).map { (indices: $0, viewEpoch: epoch * passes + pass) }
+            sampler.batches(epoch: epoch * passes + pass).map { (indices: Array($0[shard.range]), viewEpoch: epoch * passes + pass) }
         }
         let groups = state.library.groupNames
         let started = Date()
@@ -227,7 +255,7 @@ public final class Trainer {
             onEvent(.step(epoch: epoch, step: step, steps: batches.count, loss: loss, lr: lr,
                           samplesPerSecond: samplesPerSecond, etaSeconds: remainingSteps * elapsed / Double(step + 1)))
             // Alternation stops only where a block ends: a resumed run could not recompute the cache from the same network.
-            if Interrupt.requested.load(ordering: .relaxed) && step + 1 < batches.count && (cache?.endsBlock(step) ?? true) {
+            if interruptRequested() && step + 1 < batches.count && (cache?.endsBlock(step) ?? true) {
                 prefetch.drain()
                 // Ctrl-C saves mid-epoch: the same check as at an epoch's end keeps a diverged state out of it.
                 if let oversized = DivergenceCheck.oversized(in: state) {
@@ -245,10 +273,11 @@ public final class Trainer {
         }
         let monitorStart = Date()
         let z = try state.output(named: "z1")
-        let dim = z.count / configuration.batch
+        // Each rank's z is its shard's: rank 0 reports the collapse of its own part of the batch.
+        let dim = z.count / shard.count
         // The last epoch always runs the monitor: the final evaluation reuses its features.
         let monitored = (epoch + 1) % monitorEvery == 0 || epoch + 1 == configuration.epochs
-        let knn = monitored ? try knnAccuracy() : nil
+        let knn = monitored ? try leadOnly { try knnAccuracy() } ?? nil : nil
         if let knn, DivergenceCheck.isAtChance(knn, classes: data.classes) {
             onEvent(.warning(String(format: "kNN top-1 %.2f%% after epoch %d is at chance (1/%d classes = %.2f%%): the features "
                                         + "carry no class information, so training diverged or collapsed (see the collapse std); "
@@ -258,9 +287,9 @@ public final class Trainer {
         let wall = position.wallSeconds + Date().timeIntervalSince(started)
         return EpochMetrics(
             epoch: epoch, loss: position.lossSum / Double(batches.count), lr: lr, knnTop1: knn,
-            collapseStd: CollapseMonitor.std(of: z, count: configuration.batch, dim: dim),
+            collapseStd: CollapseMonitor.std(of: z, count: shard.count, dim: dim),
             collapseReference: CollapseMonitor.healthyReference(dim: dim),
-            collapseRank: CollapseMonitor.effectiveRank(of: z, count: configuration.batch, dim: dim), epochSeconds: wall,
+            collapseRank: CollapseMonitor.effectiveRank(of: z, count: shard.count, dim: dim), epochSeconds: wall,
             dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
             monitorSeconds: Date().timeIntervalSince(monitorStart),
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
@@ -321,8 +350,57 @@ public final class Trainer {
         }
     }
 
-    /// Saves the checkpoint; when the disk is full, says what is kept and how to go on.
+    /// Runs `work` on rank 0 while the other ranks wait at a barrier; nil on the others.
+    /// (Without ranks: just runs it.)
+    private func leadOnly<T>(_ work: () throws -> T) throws -> T? {
+        guard let ranks else { return try work() }
+        defer { ranks.barrier() }
+        return shard.isLead ? try work() : nil
+    }
+
+    /// Ctrl-C on any rank stops every rank at the same step (each rank's flag is summed).
+    private func interruptRequested() -> Bool {
+        let here = Interrupt.requested.load(ordering: .relaxed)
+        guard let ranks else { return here }
+        return ranks.sum([here ? 1 : 0])[0] > 0
+    }
+
+    /// Every rank applies the same summed gradients, so parameters, momentum and BN
+    /// statistics must stay bit-identical on all ranks; a difference is a bug, and the
+    /// checkpoint (rank 0's) would not describe the others.
+    private func checkRanksAgree(after epoch: Int) throws {
+        guard let ranks else { return }
+        var differing = 0, hashes: [UInt64] = []
+        for arena in [TensorSymbol.Arena.params, .momentum, .buffers] {
+            guard let pointer = state.pointer(to: arena) else { continue }
+            let result = ranks.ranksDiffering(in: UnsafeRawBufferPointer(start: pointer, count: state.byteCount(of: arena)))
+            differing = max(differing, result.count)
+            hashes.append(result.hash)
+        }
+        guard differing == 0 else {
+            throw CompileError("after epoch \(epoch + 1), \(differing) of \(ranks.size) ranks hold other parameters than rank 0: "
+                + "the data-parallel step went wrong; the checkpoint before this epoch is intact")
+        }
+        onEvent(.note(String(format: "ranks:   parameters, momentum and BN statistics bit-identical on all %d ranks (FNV-1a %016llx)",
+                             ranks.size, hashes.reduce(0, ^))))
+    }
+
+    /// Every rank must start from the same place: a rank that found another checkpoint
+    /// (or none, when the run directory is not shared) would train different steps.
+    private func agreeOnStart(_ position: Checkpoint.Position) throws {
+        guard let ranks else { return }
+        // Equal on every rank exactly when the sums of the values and of their squares are size times this rank's.
+        let here = [Int64(position.epoch), Int64(position.step)]
+        let mine = here + here.map { $0 * $0 }
+        guard ranks.sum(mine) == mine.map({ $0 * Int64(ranks.size) }) else {
+            throw CompileError("rank \(ranks.rank) starts at epoch \(position.epoch + 1), step \(position.step + 1), other ranks elsewhere: "
+                + "every rank must see the same checkpoint in \(runDirectory.path) (put the run directory on a file system all nodes share)")
+        }
+    }
+
+    /// Saves the checkpoint (rank 0 only); when the disk is full, says what is kept and how to go on.
     private func saveCheckpoint(_ position: Checkpoint.Position) throws {
+        guard shard.isLead else { return }
         do {
             try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
         } catch {

@@ -10,14 +10,14 @@ public final class StepTimer {
     private let weightDecay: Double
 
     /// Parameters from `seed` 0 and inputs from `SplitMix64(seed: 1)`, so two libraries of one graph
-    /// start from the same state.
-    public init(library: ModelLibrary, workload: Workload) {
+    /// start from the same state. The lr scales with `globalBatch` (all ranks' images; default the library's).
+    public init(library: ModelLibrary, workload: Workload, globalBatch: Int? = nil) {
         self.library = library
         state = ModelState(library: library)
         state.initialize(seed: 0)
         var generator = SplitMix64(seed: 1)
         inputs = library.inputs.map { symbol in (0..<symbol.numel).map { _ in generator.nextGaussian() } }
-        rates = Array(repeating: workload.baseLR * Double(library.batch) / 256, count: library.groupNames.count)
+        rates = Array(repeating: workload.baseLR * Double(globalBatch ?? library.batch) / 256, count: library.groupNames.count)
         weightDecay = workload.weightDecay
     }
 

@@ -111,19 +111,28 @@ extension KernelEmitter {
         var c = CLines()
         c.line("double sum = 0;")
         c.line("for (int64_t i = 0; i < n; i++) sum += x[i];")
+        c.block("if (ranks_share_batch())") { c in
+            c.line("double totals[2] = {sum, (double)n};  /* the mean over every rank's batch */")
+            c.line("sum_over_ranks(totals, 2);")
+            c.line("y[0] = (\(t))(totals[0] / totals[1]);")
+            c.line("return;")
+        }
         c.line("y[0] = (\(t))(sum / n);")
         return sharedKernel("x \(x) -> y [] = mean(x)", ["x"], ["y"], body: c,
-                            math: "y = mean of n values, summed in order in double (one thread: a fixed order, and n is small).",
+                            math: "y = mean of n values, summed in order in double (one thread: a fixed order, and n is small).\n"
+                                + "In a data-parallel run x is this rank's shard of the batch and y the mean over all ranks.",
                             sizes: [SharedBody.Size(name: "n", value: x.elementCount)])
     }
 
     func meanBackward() -> Kernel {
         let dx = shape(result: 0)
         var c = CLines()
-        c.line("const \(t) g = dy[0] / (\(t))n;")
+        c.line("double count = (double)n;")
+        c.line("if (ranks_share_batch()) sum_over_ranks(&count, 1);  /* the mean was over every rank's batch */")
+        c.line("const \(t) g = dy[0] / (\(t))count;")
         c.line("for (int64_t i = 0; i < n; i++) dx[i] = g;")
         return sharedKernel("dy [] -> dx \(dx) = dy / \(dx.elementCount)", ["dy"], ["dx"], body: c,
-                            math: "Mean backward: every one of the n inputs gets dy / n.",
+                            math: "Mean backward: every one of the n inputs gets dy / n (n over all ranks in a data-parallel run).",
                             sizes: [SharedBody.Size(name: "n", value: dx.elementCount)])
     }
 }

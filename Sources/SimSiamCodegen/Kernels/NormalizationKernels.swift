@@ -101,9 +101,9 @@ extension KernelEmitter {
         }
     }
 
-    private func prologue(usesCount: Bool = true) -> CLines {
+    /// The channel loop's pragma, for kernels that need no batch count (and so no sums over ranks).
+    private func prologue() -> CLines {
         var c = CLines()
-        if usesCount { c.line("const double count = (double)(N * HW);  /* values per channel */") }
         c.line("#pragma omp parallel for schedule(static)")
         return c
     }
@@ -123,24 +123,61 @@ extension KernelEmitter {
         a.fusedResidual ? " = max(bn(x) + residual, 0)" : a.fusedReLU ? " = max(bn(x), 0)" : ""
     }
 
+    /// Binds `sum` and `squares`, the channel's sum of x and of x^2 (this rank's batch).
+    private func forwardSums(_ c: inout CLines, _ a: BatchNormAttributes) {
+        if a.momentsOperand {
+            c.line("const double sum = moments[c] * count, squares = (moments[C + c] + moments[c] * moments[c]) * count;")
+            return
+        }
+        c.line("double sum = 0, squares = 0;")
+        if vectorizedReductions {
+            laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
+                     scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
+            c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+        } else {
+            channelLoop(&c, reads: ["x"]) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+        }
+    }
+
+    /// Synchronized batch norm (PyTorch's SyncBatchNorm), for when other ranks hold the
+    /// rest of the batch: a first pass sums the channels of this rank's shard into
+    /// `synced` (`sums` binds two per-channel sums), the sums and the count go over all
+    /// ranks, and the kernel's main loop reads them instead of its own. With one
+    /// process `synced` stays null and the main loop is the one-process kernel.
+    private func syncPrologue(_ c: inout CLines, sums: (String, String), _ body: (inout CLines) -> Void) {
+        c.line("double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */")
+        c.line("double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */")
+        c.block("if (ranks_share_batch())") { c in
+            c.line("synced = malloc(sizeof(double) * (2 * C + 1));")
+            c.line("#pragma omp parallel for schedule(static)")
+            c.block("for (int64_t c = 0; c < C; c++)") { c in
+                body(&c)
+                c.line("synced[c] = \(sums.0); synced[C + c] = \(sums.1);")
+            }
+            c.line("count = sum_channels_over_ranks(synced, C, count);")
+        }
+        c.line("#pragma omp parallel for schedule(static)")
+    }
+
     func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
-        var c = prologue()
+        var c = CLines()
+        syncPrologue(&c, sums: ("sum", "squares")) { forwardSums(&$0, a) }
         c.block("for (int64_t c = 0; c < C; c++)") { c in
-            if a.momentsOperand {
-                c.line("/* the batch statistics were summed by the convolution that produced x */")
-                c.line("const double mean = moments[c], var = moments[C + c];  /* biased: what the batch is normalised with */")
-            } else {
-                c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
-                c.line("double sum = 0, squares = 0;")
-                if vectorizedReductions {
-                    laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
-                             scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
-                    c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+            c.line("double mean, var;  /* var biased: what the batch is normalised with */")
+            c.block("if (synced)") { c in
+                c.line("mean = synced[c] / count;")
+                c.line("var = fmax(synced[C + c] / count - mean * mean, 0.0);")
+            }
+            c.block("else") { c in
+                if a.momentsOperand {
+                    c.line("/* the batch statistics were summed by the convolution that produced x */")
+                    c.line("mean = moments[c], var = moments[C + c];")
                 } else {
-                    channelLoop(&c, reads: ["x"]) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
+                    c.line("/* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */")
+                    forwardSums(&c, a)
+                    c.line("mean = sum / count;")
+                    c.line("var = fmax(squares / count - mean * mean, 0.0);")
                 }
-                c.line("const double mean = sum / count;")
-                c.line("const double var = fmax(squares / count - mean * mean, 0.0);  /* biased: what the batch is normalised with */")
             }
             c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
             c.line("saved[c] = (\(t))mean;")
@@ -152,6 +189,7 @@ extension KernelEmitter {
             c.line("running_mean[c] = (\(t))(\(1 - a.momentum) * running_mean[c] + \(a.momentum) * mean);")
             c.line("running_var[c] = (\(t))(\(1 - a.momentum) * running_var[c] + \(a.momentum) * var * count / (count - 1));")
         }
+        c.line("free(synced);")
         c.line("*num_batches_tracked += 1;")
         let x = shape(operand: 0)
         return normalizationKernel("x \(x) -> y \(x)\(appliedFormula(a)), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
@@ -164,7 +202,7 @@ extension KernelEmitter {
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
             c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
@@ -182,15 +220,27 @@ extension KernelEmitter {
     /// dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
     /// gradient through the batch statistics as well as the normalisation.
     func batchNormBackwardData(affine: Bool) -> Kernel {
-        var c = prologue()
-        c.block("for (int64_t c = 0; c < C; c++)") { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
+        func localSums(_ c: inout CLines) {
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
             channelLoop(&c, reads: ["dy", "x"]) { $0.line("sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;") }
-            c.line("const double a = \(affine ? "gamma[c] * " : "")invstd;")
-            c.line("const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
-            channelLoop(&c, reads: ["dy", "x"], writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
         }
+        var c = CLines()
+        syncPrologue(&c, sums: ("sum_dy", "sum_dy_xhat")) { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            localSums(&c)
+        }
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            c.block("if (synced)") { c in
+                c.line("const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];")
+                dataLoop(&c, affine: affine)
+            }
+            c.block("else") { c in
+                localSums(&c)
+                dataLoop(&c, affine: affine)
+            }
+        }
+        c.line("free(synced);")
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
                       ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c,
@@ -199,13 +249,19 @@ extension KernelEmitter {
                         + "the gradient through the batch statistics as well as the normalisation.")
     }
 
+    /// dx from the channel's `sum_dy` and `sum_dy_xhat` (through the batch statistics).
+    private func dataLoop(_ c: inout CLines, affine: Bool) {
+        c.line("const double a = \(affine ? "gamma[c] * " : "")invstd;")
+        c.line("const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
+        channelLoop(&c, reads: ["dy", "x"], writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
+    }
+
     /// dx, dgamma and dbeta of an affine BN from one pair of reductions; with
     /// `reluMask`, dy is the gradient of the fused ReLU's output y, masked by y > 0.
     func batchNormBackwardFused(reluMask: Bool) -> Kernel {
         let gradient = reluMask ? "(y[v] > 0 ? dy[v] : 0)" : "dy[v]"
-        var c = prologue()
-        c.block("for (int64_t c = 0; c < C; c++)") { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
+        /// This rank's sums, and dgamma, dbeta from them (each rank's share; the gradient sums add them up).
+        func localSums(_ c: inout CLines) {
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
             if vectorizedReductions {
                 c.line("const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};")
@@ -221,9 +277,28 @@ extension KernelEmitter {
             }
             c.line("dgamma[c] = (\(t))sum_dy_xhat;")
             c.line("dbeta[c] = (\(t))sum_dy;")
+        }
+        func dataLoop(_ c: inout CLines) {
             c.line("const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
             channelLoop(&c, reads: ["dy", "x"] + (reluMask ? ["y"] : []), writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
         }
+        var c = CLines()
+        syncPrologue(&c, sums: ("sum_dy", "sum_dy_xhat")) { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            localSums(&c)
+        }
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line("const double mean = saved[c], invstd = saved[C + c];")
+            c.block("if (synced)") { c in
+                c.line("const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];")
+                dataLoop(&c)
+            }
+            c.block("else") { c in
+                localSums(&c)
+                dataLoop(&c)
+            }
+        }
+        c.line("free(synced);")
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x)\(reluMask ? " (of the fused ReLU's output y)" : ""), x \(x), saved, gamma -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]",
                       ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c,
@@ -233,7 +308,7 @@ extension KernelEmitter {
     }
 
     func batchNormBackwardGamma() -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double mean = saved[c], invstd = saved[C + c];")
             c.line("double sum = 0;")
@@ -246,7 +321,7 @@ extension KernelEmitter {
     }
 
     func batchNormBackwardBeta() -> Kernel {
-        var c = prologue(usesCount: false)
+        var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("double sum = 0;")
             channelLoop(&c, reads: ["dy"]) { $0.line("sum += dy[v];") }

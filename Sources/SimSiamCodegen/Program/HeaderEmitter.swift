@@ -64,6 +64,14 @@ enum HeaderEmitter {
         int64_t simsiam_feature_dim(void);
         void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features);
 
+        \(LibraryABI.collectivesDeclaration)
+
+        /* Installs the collectives of a data-parallel run (copied; a null table restores the
+           one-process table). With world_size > 1 every training-mode batch norm and the loss's
+           batch mean take their sums over all ranks, and the gradients are summed over all
+           ranks before the SGD update. */
+        void simsiam_set_collectives(const simsiam_collectives_t* collectives);
+
         #endif
 
         """

@@ -57,14 +57,16 @@ public struct ProgramEmitter {
         var numerics = NumericsTable()
         var trace = TraceTable()
         let trainingInputChecks = inputChecks(training, entry: "simsiam_train_step", numerics: &numerics, onFailure: "goto non_finite")
+        var buckets: GradientBuckets? = GradientBuckets(graph: training, layout: layout, names: names)
+        var noBuckets: GradientBuckets? = nil
         let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler,
-                                  numerics: &numerics, trace: &trace, onFailure: "goto non_finite")
+                                  numerics: &numerics, trace: &trace, onFailure: "goto non_finite", buckets: &buckets)
         let updateChecks = parameterChecks(numerics: &numerics) + parameterTraces(trace: &trace)
         let featurePlan = features.map(MemoryPlan.plan)
         let featureInputChecks = features.map { inputChecks($0, entry: "simsiam_features", numerics: &numerics, onFailure: "return") } ?? []
         let featureCalls = features.map {
             calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler, numerics: &numerics, trace: &trace, onFailure: "return",
-                  traceNote: ", in simsiam_features")
+                  traceNote: ", in simsiam_features", buckets: &noBuckets)
         } ?? []
         let workspace = max(trainingPlan.workspaceElements, featurePlan?.workspaceElements ?? 0)
 
@@ -88,6 +90,7 @@ public struct ProgramEmitter {
 
             """)
         if options.kernels == .tuned { parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth))) }
+        parts.append(CollectivesSource.source(scalar: t))
         parts.append("/* ===== Kernels ===== */\n")
         parts.append(kernels.definitions.joined(separator: "\n"))
         parts.append(InitializerEmitter(state: training.state, layout: layout, precision: precision).source)
@@ -150,12 +153,15 @@ public struct ProgramEmitter {
     /// One call statement per computing node, each with the IR line it implements;
     /// in a check-numerics build each call is followed by the checks of what it wrote.
     /// In C written for editing, each call is wrapped in `TIMED_CALL` and followed by a
-    /// `TRACE_TENSOR` of every tensor it wrote (see `TraceTable`).
+    /// `TRACE_TENSOR` of every tensor it wrote (see `TraceTable`). With `buckets` (the
+    /// training graph), the gradient sums start after the kernels that finish their
+    /// gradients, and every call after the first start is followed by a progress poll.
     func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable, profiler: inout ProfileTable,
-               numerics: inout NumericsTable, trace: inout TraceTable, onFailure: String, traceNote: String = "") -> [String] {
+               numerics: inout NumericsTable, trace: inout TraceTable, onFailure: String, traceNote: String = "",
+               buckets: inout GradientBuckets?) -> [String] {
         var lines: [String] = []
         var phase: Phase?
-        for node in graph.nodes {
+        for (index, node) in graph.nodes.enumerated() {
             let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth,
                                         plan: options.plan)
             guard let kernel = emitter.emit() else { continue }
@@ -190,7 +196,10 @@ public struct ProgramEmitter {
                                    tensor: $0.name, onFailure: onFailure)
                 }
             }
+            if buckets?.started == true { lines.append("progress_gradient_sums();") }
+            if let starts = buckets?.afterNode(index) { lines += starts }
         }
+        if let rest = buckets?.remaining() { lines += rest }
         return lines
     }
 
@@ -306,6 +315,7 @@ public struct ProgramEmitter {
             "memset(grads, 0, sizeof(\(t)) * \(layout.parameterElements));",
         ] + calls + [
             "*loss = (double)*(\(loss));",
+            "finish_gradient_sums();",
             "sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);",
         ] + updateChecks + (check ? ["return;"] : [])).map { "  " + $0 }.joined(separator: "\n")
         // A failed check jumps here, past the update when it failed before it.
