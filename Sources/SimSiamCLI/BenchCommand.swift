@@ -56,7 +56,8 @@ struct BenchCommand: ParsableCommand {
         }
         let library = compiled.library
         if let ranks { try ranks.install(on: library) }
-        let timer = StepTimer(library: library, workload: workload, globalBatch: ranks == nil ? library.batch : shard.globalBatch)
+        let globalBatch = ranks == nil ? library.batch : shard.globalBatch
+        let timer = StepTimer(library: library, workload: workload, globalBatch: globalBatch)
         _ = try timer.steps(warmup)
         if profile { try library.resetProfile() }
         ranks?.barrier()
