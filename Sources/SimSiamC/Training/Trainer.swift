@@ -84,7 +84,7 @@ public final class Trainer {
     @discardableResult
     public func run(resume requestedResume: Bool) throws -> [EpochMetrics] {
         if let mismatch = configuration.alternationMismatch { throw CompileError(mismatch) }
-        guard (compiled.library.inputs.count == 4) == (configuration.variant.targets == .cached) else {
+        guard compiled.library.inputs.count == configuration.variant.targets.graphInputCount else {
             throw CompileError("the library takes \(compiled.library.inputs.map(\.name).joined(separator: ", ")) but the configuration's "
                 + "variant has \(configuration.variant.targets.rawValue) targets; compile it with the configuration's variant")
         }
@@ -110,6 +110,7 @@ public final class Trainer {
                 onEvent(.note("resuming with \(change.flag) \(change.requested) (the checkpoint's run used \(change.stored))"))
             }
             try state.loadSafetensors(url: checkpointURL, strict: false)
+            try restoreTargetBank()
             position = checkpoint.position
             let stored = MetricsFile.read(metricsURL)
             if let note = MetricsFile.note(stored.unreadableLines, in: metricsURL) { onEvent(.note(note)) }
@@ -126,6 +127,7 @@ public final class Trainer {
                 let report = try InitialWeights.load(URL(fileURLWithPath: initFile), into: state)
                 onEvent(.note("init:    \(initFile): " + report.summary))
             }
+            try startTargetBank()
             try writeMetrics([])
         }
         if let reason = data.evaluationUnavailable { onEvent(.note("kNN monitor skipped: \(reason)")) }
@@ -192,7 +194,7 @@ public final class Trainer {
                 inputs = [batch.x1, batch.x2, entry.eta1, entry.eta2]
             } else {
                 batch = prefetch.wait()
-                inputs = [batch.x1, batch.x2]
+                inputs = [batch.x1, batch.x2] + (targetBank.map { [$0.gather(batches[step].indices)] } ?? [])
                 if step + 1 < batches.count {
                     let next = batches[step + 1]
                     prefetch.start { [augmenter, images] in Self.views(augmenter, images, next.indices, next.viewEpoch) }
@@ -216,6 +218,9 @@ public final class Trainer {
                 prefetch.drain()
                 throw TrainingDiverged(loss: loss, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [],
                                        checkpointNote: recovery)
+            }
+            if targetBank != nil {
+                targetBank!.update(batches[step].indices, z1: try state.output(named: "z1"), z2: try state.output(named: "z2"))
             }
             position.computeSeconds += Date().timeIntervalSince(computeStart)
             position.dataSeconds += batch.seconds
@@ -297,6 +302,9 @@ public final class Trainer {
     /// the final evaluation need not extract them again.
     public private(set) var lastMonitorFeatures: (train: FeatureSet, test: FeatureSet)?
 
+    /// The per-image moving-average targets of `.movingAverage` runs; nil otherwise.
+    var targetBank: TargetBank?
+
     /// kNN top-1 on the test set with the full, un-augmented training set as
     /// the bank; nil when the data has no labels or no held-out split.
     public func knnAccuracy() throws -> Double? {
@@ -325,6 +333,7 @@ public final class Trainer {
     private func saveCheckpoint(_ position: Checkpoint.Position) throws {
         do {
             try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+            try targetBank?.write(to: TargetBank.url(besides: checkpointURL))
         } catch {
             let kept = (try? Checkpoint.read(checkpointURL).0.position).map {
                 "the last checkpoint (epoch \($0.epoch)\($0.step > 0 ? ", step \($0.step)" : "")) is intact; free space and continue with --resume"
