@@ -92,13 +92,17 @@ extension TrainerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("eta-bank.safetensors")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try bank.write(to: url)
+        let position = Checkpoint.Position(epoch: 1, step: 5)
+        try bank.write(to: url, position: position)
         var read = TargetBank(count: 3, dim: 2, momentum: 0.8)
-        try read.read(from: url)
+        try read.read(from: url, position: position)
         #expect(read.values == bank.values)
         var wrongShape = TargetBank(count: 4, dim: 2, momentum: 0.8)
-        #expect(throws: CompileError.self) { try wrongShape.read(from: url) }
-        #expect(throws: CompileError.self) { try read.read(from: directory.appendingPathComponent("missing.safetensors")) }
+        #expect(throws: CompileError.self) { try wrongShape.read(from: url, position: position) }
+        #expect(throws: CompileError.self) { try read.read(from: url, position: Checkpoint.Position(epoch: 2, step: 0)) }
+        #expect(throws: CompileError.self) {
+            try read.read(from: directory.appendingPathComponent("missing.safetensors"), position: position)
+        }
     }
 
     @Test func aMovingAverageRunResumesExactlyFromItsSavedBank() throws {

@@ -57,19 +57,30 @@ struct TargetBank {
         checkpoint.deletingLastPathComponent().appendingPathComponent("eta-bank.safetensors")
     }
 
-    func write(to url: URL) throws {
+    /// Writes the bank with the training position it belongs to ("epoch:step"), so that a
+    /// resumed run can tell it from the bank of another checkpoint.
+    func write(to url: URL, position: Checkpoint.Position) throws {
         try SafeTensors.write([("eta", HostTensor(shape: [count, dim], floats: values))],
-                              metadata: ["momentum": String(momentum)], to: url)
+                              metadata: ["momentum": String(momentum), "position": Self.positionTag(position)], to: url)
     }
 
-    /// The bank written by `write(to:)`, which must have this bank's shape.
-    /// - Throws: `CompileError` naming the file when it is missing or of another shape.
-    mutating func read(from url: URL) throws {
+    static func positionTag(_ position: Checkpoint.Position) -> String { "\(position.epoch):\(position.step)" }
+
+    /// The bank written by `write(to:position:)` at `position`, which must have this bank's shape.
+    /// - Throws: `CompileError` naming the file when it is missing, of another shape, or of another position
+    ///   (a run killed between writing its checkpoint and its bank).
+    mutating func read(from url: URL, position: Checkpoint.Position) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw CompileError("--resume: \(url.path) is missing; a moving-average run keeps its per-image targets there "
                 + "beside the checkpoint. Start the run again without --resume, or in another --run-dir")
         }
-        let tensor = try SafeTensors.read(url: url).tensor(named: "eta")
+        let file = try SafeTensors.read(url: url)
+        let saved = file.metadata["position"] ?? "none"
+        guard saved == Self.positionTag(position) else {
+            throw CompileError("--resume: \(url.path) holds the targets of epoch:step \(saved), the checkpoint is at "
+                + "\(Self.positionTag(position)); the run stopped between writing the two. Start again without --resume")
+        }
+        let tensor = file.tensor(named: "eta")
         guard let tensor, tensor.shape == [count, dim], tensor.dtype == .float32 else {
             throw CompileError("--resume: \(url.path) holds no float32 eta of shape [\(count), \(dim)]; "
                 + "it belongs to another run: start again without --resume")

@@ -44,12 +44,12 @@ extension Trainer {
             + "started from the initial network"))
     }
 
-    /// A resumed moving-average run reads the bank saved beside its checkpoint.
-    func restoreTargetBank() throws {
+    /// A resumed moving-average run reads the bank saved beside its checkpoint at `position`.
+    func restoreTargetBank(at position: Checkpoint.Position) throws {
         guard configuration.variant.targets == .movingAverage else { return }
         var bank = TargetBank(count: images.count, dim: state.library.inputs[2].numel / configuration.batch,
                               momentum: configuration.variant.etaMomentum)
-        try bank.read(from: TargetBank.url(besides: checkpointURL))
+        try bank.read(from: TargetBank.url(besides: checkpointURL), position: position)
         targetBank = bank
     }
 }

@@ -110,7 +110,7 @@ public final class Trainer {
                 onEvent(.note("resuming with \(change.flag) \(change.requested) (the checkpoint's run used \(change.stored))"))
             }
             try state.loadSafetensors(url: checkpointURL, strict: false)
-            try restoreTargetBank()
+            try restoreTargetBank(at: checkpoint.position)
             position = checkpoint.position
             let stored = MetricsFile.read(metricsURL)
             if let note = MetricsFile.note(stored.unreadableLines, in: metricsURL) { onEvent(.note(note)) }
@@ -333,7 +333,7 @@ public final class Trainer {
     private func saveCheckpoint(_ position: Checkpoint.Position) throws {
         do {
             try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
-            try targetBank?.write(to: TargetBank.url(besides: checkpointURL))
+            try targetBank?.write(to: TargetBank.url(besides: checkpointURL), position: position)
         } catch {
             let kept = (try? Checkpoint.read(checkpointURL).0.position).map {
                 "the last checkpoint (epoch \($0.epoch)\($0.step > 0 ? ", step \($0.step)" : "")) is intact; free space and continue with --resume"
