@@ -2180,7 +2180,7 @@ static void cosine_similarity_fwd(int64_t N, int64_t D, const float* restrict a,
   }
 }
 
-/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
+/* cosine_similarity (forward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:98
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static inline void cosine_similarity_fwd__loss_cos_p1_z2(const float* restrict a, const float* restrict b, float* restrict y) { cosine_similarity_fwd(512, 2048, a, b, y); }
 
@@ -2198,15 +2198,15 @@ static void mean_fwd(int64_t n, const float* restrict x, float* restrict y) {
   y[0] = (float)(sum / n);
 }
 
-/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
+/* mean (forward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:98
    x [512] -> y [] = mean(x) */
 static inline void mean_fwd__loss_mean_p1_z2(const float* restrict x, float* restrict y) { mean_fwd(512, x, y); }
 
-/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
+/* cosine_similarity (forward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:98
    a [512,2048], b [512,2048] -> y [512] = a.b / (max(|a|,eps) max(|b|,eps)), eps 1e-08 */
 static inline void cosine_similarity_fwd__loss_cos_p2_z1(const float* restrict a, const float* restrict b, float* restrict y) { cosine_similarity_fwd(512, 2048, a, b, y); }
 
-/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
+/* mean (forward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:98
    x [512] -> y [] = mean(x) */
 static inline void mean_fwd__loss_mean_p2_z1(const float* restrict x, float* restrict y) { mean_fwd(512, x, y); }
 
@@ -2217,7 +2217,7 @@ static void add(int64_t n, const float* restrict a, const float* restrict b, flo
   for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
-/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:67
+/* add (forward): layer loss.sum, DSL SimSiamDSL/SimSiam.swift:82
    a [] + b [] -> y */
 static inline void add_fwd__loss_sum(const float* restrict a, const float* restrict b, float* restrict y) { add(1, a, b, y); }
 
@@ -2228,7 +2228,7 @@ static void scale(int64_t n, const float* restrict x, float* restrict y) {
   for (int64_t i = 0; i < n; i++) y[i] = -0.5f * x[i];
 }
 
-/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
+/* scale (forward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:82
    x [] -> y = -0.5 * x */
 static inline void scale_fwd__loss_negate_half(const float* restrict x, float* restrict y) { scale(1, x, y); }
 
@@ -2239,11 +2239,11 @@ static void fill(int64_t n, float* restrict y) {
   for (int64_t i = 0; i < n; i++) y[i] = 1.0f;
 }
 
-/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
+/* fill (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:82
    y [] = 1.0 */
 static inline void fill__loss_negate_half(float* restrict y) { fill(1, y); }
 
-/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:67
+/* scale (backward): layer loss.negate_half, DSL SimSiamDSL/SimSiam.swift:82
    x [] -> y = -0.5 * x */
 static inline void scale__loss_negate_half(const float* restrict x, float* restrict y) { scale(1, x, y); }
 
@@ -2255,7 +2255,7 @@ static void mean_bwd(int64_t n, const float* restrict dy, float* restrict dx) {
   for (int64_t i = 0; i < n; i++) dx[i] = g;
 }
 
-/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
+/* mean_bwd (backward): layer loss.mean_p2_z1, DSL SimSiamDSL/SimSiam.swift:98
    dy [] -> dx [512] = dy / 512 */
 static inline void mean_bwd__loss_mean_p2_z1(const float* restrict dy, float* restrict dx) { mean_bwd(512, dy, dx); }
 
@@ -2276,15 +2276,15 @@ static void cosine_similarity_bwd_a(int64_t N, int64_t D, const float* restrict 
   }
 }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:83
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p2_z1, DSL SimSiamDSL/SimSiam.swift:98
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static inline void cosine_similarity_bwd_a__loss_cos_p2_z1(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) { cosine_similarity_bwd_a(512, 2048, dy, a, b, dx); }
 
-/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
+/* mean_bwd (backward): layer loss.mean_p1_z2, DSL SimSiamDSL/SimSiam.swift:98
    dy [] -> dx [512] = dy / 512 */
 static inline void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* restrict dx) { mean_bwd(512, dy, dx); }
 
-/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:83
+/* cosine_similarity_bwd_a (backward): layer loss.cos_p1_z2, DSL SimSiamDSL/SimSiam.swift:98
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static inline void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) { cosine_similarity_bwd_a(512, 2048, dy, a, b, dx); }
 

@@ -33,6 +33,9 @@ struct AblateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed shared by every variant.")
     var seed: UInt64 = 0
 
+    @Option(parsing: .unconditional, help: "Run the kNN monitor after every K-th epoch and the last (default 1: every epoch).")
+    var monitorEvery: Int = 1
+
     @OptionGroup(title: "Data") var data: DataOptions
 
     @Option(help: "Run directory (default: runs/ablate-<study>, plus the base variant when it is not the standard one).")
@@ -46,6 +49,7 @@ struct AblateCommand: ParsableCommand {
         }
         try FlagCheck.atLeast(epochs, 1, "--epochs")
         try FlagCheck.atLeast(subset, 2, "--subset", "a batch needs at least two images")
+        try FlagCheck.atLeast(monitorEvery, 1, "--monitor-every")
         try FlagCheck.positive(baseLR, "--lr")
         if let flag = AblationStudy.named(study)!.flagOverridden(inBase: baseVariant.variant) {
             throw ValidationError("the \(study) study sets \(flag) itself, per variant; drop \(flag)")
@@ -70,8 +74,9 @@ struct AblateCommand: ParsableCommand {
         if let computed = data.computedNormalization {
             (base.normalizationMean, base.normalizationStd) = (computed.mean, computed.std)
         }
-        let runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
+        var runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
                                     onEvent: progress.handle)
+        runner.monitorEvery = monitorEvery
         guard let (report, files) = try runner.run() else {
             say("interrupted: rerun the same command to continue; finished variants are kept")
             return

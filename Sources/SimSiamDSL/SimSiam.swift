@@ -42,6 +42,11 @@ public struct SimSiam {
     /// loss, and a second output "z2", so that one step with zero learning
     /// rates yields both targets. Inputs carry no gradient, so the backward
     /// reaches the encoder through the predictions only, as with stop-gradient.
+    ///
+    /// With `.movingAverage` targets the graph has one more input, "eta" ([batch, d]:
+    /// each image's moving average eta_x^{t-1} from its earlier visits), and the
+    /// target of p1 is m * eta + (1 - m) * sg(z2), that of p2 m * eta + (1 - m) * sg(z1);
+    /// "z2" is an output too, so that the trainer can update its store.
     public func trainingGraph(name: String, batch: Int) throws -> Graph {
         let g = GraphBuilder(name: name, model: model, training: true)
         let x1 = g.input("x1", Shape([batch] + imageShape.dims))
@@ -52,12 +57,22 @@ public struct SimSiam {
         let p1 = predict(z1)
         let p2 = symmetric ? predict(z2) : nil
         let target1: Tensor?, target2: Tensor
-        if variant.targets == .cached {
+        switch variant.targets {
+        case .cached:
             // Both inputs exist even for an asymmetric loss, so that every cached graph takes the same inputs.
             let eta1 = g.input("eta1", Shape([batch, z1.shape.dims.last!]))
             target2 = g.input("eta2", Shape([batch, z2.shape.dims.last!]))
             target1 = symmetric ? eta1 : nil
-        } else {
+        case .movingAverage:
+            // eta_x^t = m * eta_x^{t-1} + (1 - m) * F_theta_t(T'(x)), T' the other view; the input is a constant.
+            let eta = g.input("eta", Shape([batch, z1.shape.dims.last!]))
+            let m = variant.etaMomentum
+            let kept = eta.scaled(by: m, label: "loss.eta_kept")
+            target2 = kept.adding(target(z2, label: "loss.target_z2").scaled(by: 1 - m, label: "loss.eta_new_z2"),
+                                  label: "loss.eta_z2")
+            target1 = symmetric ? kept.adding(target(z1, label: "loss.target_z1").scaled(by: 1 - m, label: "loss.eta_new_z1"),
+                                              label: "loss.eta_z1") : nil
+        case .online:
             target1 = symmetric ? target(z1, label: "loss.target_z1") : nil
             target2 = target(z2, label: "loss.target_z2")
         }
@@ -69,7 +84,7 @@ public struct SimSiam {
             g.output("loss", similarity1.scaled(by: -1, label: "loss.negate"))
         }
         g.output("z1", z1)
-        if variant.targets == .cached { g.output("z2", z2) }
+        if variant.targets != .online { g.output("z2", z2) }
         return try g.finish()
     }
 

@@ -49,6 +49,10 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
         /// Graph inputs "eta1", "eta2": F_theta_t(x1), F_theta_t(x2) computed by an earlier network
         /// and held fixed for k steps (multi-step alternation); gradients flow through the predictions only.
         case cached
+        /// The paper's "expectation over augmentations" (section 5.2): graph input "eta" ([batch, d]), each
+        /// image's moving average eta_x^{t-1} kept by the trainer; the target of p1 is
+        /// m * eta + (1 - m) * sg(z2), that of p2 is m * eta + (1 - m) * sg(z1), m = `etaMomentum`.
+        case movingAverage = "moving-average"
     }
 
     /// Detach the targets z1, z2 (default). Off, gradients flow through both branches.
@@ -58,18 +62,23 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
     public var similarity: Similarity
     public var symmetry: Symmetry
     public var targets: Targets
+    /// m of the moving-average targets, eta_x^t = m * eta_x^{t-1} + (1 - m) * F(T'(x)) (the paper's 0.8);
+    /// used only with `.movingAverage`, where it is a constant of the graph.
+    public var etaMomentum: Double
 
     public init(stopGradient: Bool = true, predictor: Predictor = .learned, headNorm: HeadNorm = .hiddenAndOutput,
-                similarity: Similarity = .cosine, symmetry: Symmetry = .symmetric, targets: Targets = .online) {
+                similarity: Similarity = .cosine, symmetry: Symmetry = .symmetric, targets: Targets = .online,
+                etaMomentum: Double = 0.8) {
         self.stopGradient = stopGradient
         self.predictor = predictor
         self.headNorm = headNorm
         self.similarity = similarity
         self.symmetry = symmetry
         self.targets = targets
+        self.etaMomentum = etaMomentum
     }
 
-    private enum CodingKeys: String, CodingKey { case stopGradient, predictor, headNorm, similarity, symmetry, targets }
+    private enum CodingKeys: String, CodingKey { case stopGradient, predictor, headNorm, similarity, symmetry, targets, etaMomentum }
 
     /// Checkpoints written before `targets` existed decode as `.online`.
     public init(from decoder: any Decoder) throws {
@@ -79,7 +88,21 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
                   headNorm: try container.decode(HeadNorm.self, forKey: .headNorm),
                   similarity: try container.decode(Similarity.self, forKey: .similarity),
                   symmetry: try container.decode(Symmetry.self, forKey: .symmetry),
-                  targets: try container.decodeIfPresent(Targets.self, forKey: .targets) ?? .online)
+                  targets: try container.decodeIfPresent(Targets.self, forKey: .targets) ?? .online,
+                  etaMomentum: try container.decodeIfPresent(Double.self, forKey: .etaMomentum) ?? 0.8)
+    }
+
+    /// `etaMomentum` is written only for moving-average targets, so every other variant's JSON (in
+    /// checkpoints, manifests and cache keys) stays as it was.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(stopGradient, forKey: .stopGradient)
+        try container.encode(predictor, forKey: .predictor)
+        try container.encode(headNorm, forKey: .headNorm)
+        try container.encode(similarity, forKey: .similarity)
+        try container.encode(symmetry, forKey: .symmetry)
+        try container.encode(targets, forKey: .targets)
+        if targets == .movingAverage { try container.encode(etaMomentum, forKey: .etaMomentum) }
     }
 
     /// The paper's SimSiam.
@@ -96,7 +119,11 @@ public struct SimSiamVariant: Codable, Sendable, Hashable {
         if headNorm != .hiddenAndOutput { parts.append("head BN \(headNorm.rawValue)") }
         if similarity != .cosine { parts.append("\(similarity.rawValue) similarity") }
         if symmetry != .symmetric { parts.append("\(symmetry.rawValue) loss") }
-        if targets != .online { parts.append("\(targets.rawValue) targets") }
+        if targets == .movingAverage {
+            parts.append("moving-average targets (m \(etaMomentum))")
+        } else if targets != .online {
+            parts.append("\(targets.rawValue) targets")
+        }
         return parts.isEmpty ? "standard" : parts.joined(separator: ", ")
     }
 }

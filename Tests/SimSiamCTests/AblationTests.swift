@@ -82,6 +82,21 @@ extension TrainerTests {
         }
     }
 
+    @Test func monitorEveryKEpochsThinsEachVariantsKNNCurveButKeepsTheLast() throws {
+        var base = Self.configuration()
+        base.epochs = 3
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var runner = AblationRunner(study: AblationStudy.named("similarity")!, base: base, directory: directory, data: Self.data,
+                                    onEvent: { _ in })
+        runner.monitorEvery = 2
+        let (report, _) = try #require(try runner.run())
+        for run in report.runs {
+            #expect(run.losses.count == 3 && run.knnTop1.count == 2, "\(run.name): kNN after \(run.knnTop1.count) epochs")
+            #expect(run.linearTop1 != nil)
+        }
+    }
+
     @Test func aBaseVariantCarriesIntoEveryVariantUnlessTheStudySetsIt() {
         var base = Self.configuration()
         base.variant.headNorm = .hidden

@@ -11,6 +11,9 @@ public struct AblationRunner {
     /// The dataset, loaded once for every variant (no study varies the augmentation).
     public let data: TrainingData
     public let onEvent: (TrainEvent) -> Void
+    /// Run each variant's kNN monitor after every `monitorEvery`-th epoch and the last (`Trainer.monitorEvery`),
+    /// so that a longer study spends its time training; the report's kNN curves then have fewer points.
+    public var monitorEvery = 1
 
     public init(study: AblationStudy, base: TrainConfiguration, directory: URL, data: TrainingData,
                 onEvent: @escaping (TrainEvent) -> Void) {
@@ -81,6 +84,7 @@ public struct AblationRunner {
         let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
         onEvent(.note(compiled.summary))
         let trainer = Trainer(configuration: configuration, runDirectory: runDirectory, compiled: compiled, data: data, onEvent: onEvent)
+        trainer.monitorEvery = monitorEvery
         let started = Date()
         var history: [EpochMetrics]
         var failure: String?

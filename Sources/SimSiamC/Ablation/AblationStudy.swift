@@ -51,6 +51,16 @@ public struct AblationStudy: Sendable {
             }),
         AblationStudy(name: "alternation", title: "Multi-step alternation (paper section 5, the EM hypothesis)", variants:
             [AlternationInterval.steps(1), .steps(10), .steps(100), .epoch].map(alternationVariant)),
+        AblationStudy(name: "predictor-expectation",
+                      title: "The predictor as an expectation over augmentations (paper section 5.2)", variants: [
+            Variant(name: "SimSiam (learned predictor)", flags: "") { _ in },
+            Variant(name: "no predictor", flags: "--predictor none") { $0.variant.predictor = .none },
+            Variant(name: "no predictor, moving-average eta (m 0.8)", flags: "--predictor none --eta-momentum 0.8") {
+                $0.variant.predictor = .none
+                $0.variant.targets = .movingAverage
+                $0.variant.etaMomentum = 0.8
+            },
+        ]),
     ]
 
     /// The alternation study's variant for `interval`, named as the paper's table: "10-step", "1-epoch".
@@ -73,6 +83,8 @@ public struct AblationStudy: Sendable {
         case "similarity" where base.similarity != standard.similarity: return "--similarity"
         case "symmetry" where base.symmetry != standard.symmetry: return "--loss"
         case "alternation" where base.targets != standard.targets: return "--alternate-every"
+        case "predictor-expectation" where base.predictor != standard.predictor: return "--predictor"
+        case "predictor-expectation" where base.targets != standard.targets: return base.targets == .cached ? "--alternate-every" : "--eta-momentum"
         default: return nil
         }
     }

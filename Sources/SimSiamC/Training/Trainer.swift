@@ -102,7 +102,11 @@ public final class Trainer {
     @discardableResult
     public func run(resume requestedResume: Bool) throws -> [EpochMetrics] {
         if let mismatch = configuration.alternationMismatch { throw CompileError(mismatch) }
-        guard (compiled.library.inputs.count == 4) == (configuration.variant.targets == .cached) else {
+        // Per-image targets (the EM studies) are kept for whole batches by one process.
+        if ranks != nil && (configuration.alternation != nil || configuration.variant.targets == .movingAverage) {
+            throw CompileError("--alternate-every and --eta-momentum (the EM studies) run on one process; run without mpirun or srun")
+        }
+        guard compiled.library.inputs.count == configuration.variant.targets.graphInputCount else {
             throw CompileError("the library takes \(compiled.library.inputs.map(\.name).joined(separator: ", ")) but the configuration's "
                 + "variant has \(configuration.variant.targets.rawValue) targets; compile it with the configuration's variant")
         }
@@ -128,6 +132,7 @@ public final class Trainer {
                 onEvent(.note("resuming with \(change.flag) \(change.requested) (the checkpoint's run used \(change.stored))"))
             }
             try state.loadSafetensors(url: checkpointURL, strict: false)
+            try restoreTargetBank(at: checkpoint.position)
             position = checkpoint.position
             let stored = MetricsFile.read(metricsURL)
             if let note = MetricsFile.note(stored.unreadableLines, in: metricsURL) { onEvent(.note(note)) }
@@ -144,6 +149,7 @@ public final class Trainer {
                 let report = try InitialWeights.load(URL(fileURLWithPath: initFile), into: state)
                 onEvent(.note("init:    \(initFile): " + report.summary))
             }
+            try startTargetBank()
             if shard.isLead { try writeMetrics([]) }
         }
         // After the resume checks, which name a changed --batch more plainly.
@@ -220,7 +226,7 @@ public final class Trainer {
                 inputs = [batch.x1, batch.x2, entry.eta1, entry.eta2]
             } else {
                 batch = prefetch.wait()
-                inputs = [batch.x1, batch.x2]
+                inputs = [batch.x1, batch.x2] + (targetBank.map { [$0.gather(batches[step].indices)] } ?? [])
                 if step + 1 < batches.count {
                     let next = batches[step + 1]
                     prefetch.start { [augmenter, images] in Self.views(augmenter, images, next.indices, next.viewEpoch) }
@@ -244,6 +250,9 @@ public final class Trainer {
                 prefetch.drain()
                 throw TrainingDiverged(loss: loss, epoch: epoch, step: step, baseLR: configuration.baseLR, history: [],
                                        checkpointNote: recovery)
+            }
+            if targetBank != nil {
+                targetBank!.update(batches[step].indices, z1: try state.output(named: "z1"), z2: try state.output(named: "z2"))
             }
             position.computeSeconds += Date().timeIntervalSince(computeStart)
             position.dataSeconds += batch.seconds
@@ -326,6 +335,9 @@ public final class Trainer {
     /// the final evaluation need not extract them again.
     public private(set) var lastMonitorFeatures: (train: FeatureSet, test: FeatureSet)?
 
+    /// The per-image moving-average targets of `.movingAverage` runs; nil otherwise.
+    var targetBank: TargetBank?
+
     /// kNN top-1 on the test set with the full, un-augmented training set as
     /// the bank; nil when the data has no labels or no held-out split.
     public func knnAccuracy() throws -> Double? {
@@ -403,6 +415,7 @@ public final class Trainer {
         guard shard.isLead else { return }
         do {
             try Checkpoint.save(state, configuration: configuration, position: position, to: checkpointURL)
+            try targetBank?.write(to: TargetBank.url(besides: checkpointURL), position: position)
         } catch {
             let kept = (try? Checkpoint.read(checkpointURL).0.position).map {
                 "the last checkpoint (epoch \($0.epoch)\($0.step > 0 ? ", step \($0.step)" : "")) is intact; free space and continue with --resume"
