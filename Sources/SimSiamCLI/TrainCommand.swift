@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp(CodegenArguments.planHelp, discussion: CodegenArguments.planDiscussion, valueName: "file"))
     var plan: String?
 
+    @OptionGroup var precision: TrainingPrecisionOption
+
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
@@ -88,6 +90,9 @@ struct TrainCommand: ParsableCommand {
         let tuning = try library.directory()
         if let tuning, checkNumerics && !tuning.manifest.checkNumerics {
             throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
+        }
+        if let tuning, precision.precision != .float32, precision.precision.rawValue != tuning.manifest.precision {
+            throw ValidationError("--precision \(precision.precision.rawValue): the C in \(tuning.directory.path) is \(tuning.manifest.precision); compile the directory with --precision")
         }
         if let tuning, let plan {
             throw ValidationError("--plan \(plan): the C in \(tuning.directory.path) follows the plan it was compiled with; compile the directory with --plan")
@@ -117,7 +122,7 @@ struct TrainCommand: ParsableCommand {
             try library.load($0, workload: options, variant: configuration.variant)
         }
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
-                  edited: edited, monitorEvery: monitorEvery)
+                  operands: precision.precision.operands, edited: edited, monitorEvery: monitorEvery)
     }
 }
 
@@ -146,7 +151,7 @@ enum TrainDefaults {
 /// Compile, load data, train with progress, then plot and evaluate.
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
 func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil,
-           edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
+           operands: MatmulOperands = .native, edited: EditedProgram? = nil, monitorEvery: Int = 1) throws {
     let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
@@ -158,7 +163,7 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     if let subset = configuration.subset, subset > data.train.count {
         throw CompileError("--subset \(subset): \(configuration.dataDirectory) holds only \(data.train.count) training images; lower it or drop --subset")
     }
-    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan, operands: operands),
                                                           variant: configuration.variant)
     say(compiled.summary)
     if let edited { say(edited.summary) }

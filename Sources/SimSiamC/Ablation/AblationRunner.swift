@@ -11,6 +11,8 @@ public struct AblationRunner {
     /// The dataset, loaded once for every variant (no study varies the augmentation).
     public let data: TrainingData
     public let onEvent: (TrainEvent) -> Void
+    /// The arithmetic of every variant's convolutions and linear layers (`--precision`).
+    public var operands: MatmulOperands = .native
 
     public init(study: AblationStudy, base: TrainConfiguration, directory: URL, data: TrainingData,
                 onEvent: @escaping (TrainEvent) -> Void) {
@@ -78,7 +80,8 @@ public struct AblationRunner {
     /// Trains and probes one variant; a diverged run is reported, not fatal. nil when interrupted.
     private func train(_ variant: AblationStudy.Variant, _ configuration: TrainConfiguration, in runDirectory: URL) throws -> AblationRun? {
         let workload = try LoadedModel.restore(name: configuration.workload, record: configuration.model).workload
-        let compiled = try Compiler.compile(workload, batch: configuration.batch, variant: configuration.variant)
+        let compiled = try Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(operands: operands),
+                                            variant: configuration.variant)
         onEvent(.note(compiled.summary))
         let trainer = Trainer(configuration: configuration, runDirectory: runDirectory, compiled: compiled, data: data, onEvent: onEvent)
         let started = Date()

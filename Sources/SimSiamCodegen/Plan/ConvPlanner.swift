@@ -161,12 +161,15 @@ extension KernelEmitter {
     private func derivedForward(stride s: Int, padding pad: Int) -> ConvAlgorithm {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
-        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) { return .winograd }
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
+            return bf16Pays(against: Self.winogradDirectEquivalent, rows: w[0]) ? .packed : .winograd
+        }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
         let grid = gridEfficiency(source: source, phases: [phase])
         let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
+        if bf16Pays(against: max(channelsLast, inPlace, packed), rows: w[0]) { return .packed }
         if channelsLast > max(inPlace, packed) { return .channelsLast }
         // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
         // the packed estimate comes from (W1's 1x1 downsamples measured 11.8 ms packed, 6.6 in place).
@@ -191,7 +194,7 @@ extension KernelEmitter {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
-            return .winograd
+            return bf16Pays(against: Self.winogradDirectEquivalent, rows: outputs) ? .packed : .winograd
         }
         let length = weightGrid(stride: s, padding: pad).length
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
@@ -208,11 +211,49 @@ extension KernelEmitter {
         // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
         // (layer3): faster.
         let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
+        let channelsLastFits = convAlgorithmProblem(.channelsLast) == nil && partialBytes <= 4 << 20
+        let fp32Best = max(inPlace, packed, channelsLastFits ? Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) : 0)
+        if bf16Pays(against: fp32Best, rows: outputs, strided: s != 1) { return .packed }
         if convAlgorithmProblem(.channelsLast) == nil, partialBytes <= 4 << 20,
            Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
             return .channelsLast
         }
         return inPlace < packed ? .packed : .inPlace
+    }
+
+    // MARK: bfloat16
+
+    /// Whether `algorithm` has a bfloat16 kernel: the packed GEMM (`gemm_bf16.h`). In-place,
+    /// channels-last and Winograd passes of a bfloat16 build stay float32.
+    static func hasBF16Kernel(_ algorithm: ConvAlgorithm) -> Bool { algorithm == .packed }
+
+    /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
+    /// cost models' (`derivedConvBF16`).
+    func convRunsBF16() -> Bool {
+        guard operands.isBF16, let pass = convPass else { return false }
+        let algorithm = convAlgorithm()
+        if let planned = plan?.entry(layer: node.label, pass: pass)?.bf16 { return planned && Self.hasBF16Kernel(algorithm) }
+        return derivedConvBF16(algorithm)
+    }
+
+    /// The cost models' bfloat16 choice for this node run by `algorithm`: every algorithm that has
+    /// a bfloat16 kernel runs it in a bfloat16 build (the algorithm choice already weighed it).
+    func derivedConvBF16(_ algorithm: ConvAlgorithm) -> Bool { operands.isBF16 && Self.hasBF16Kernel(algorithm) }
+
+    /// Speed of the bfloat16 packed GEMM over the float32 one at the same shape: vdpbf16ps does
+    /// twice the multiply-adds per instruction, but each panel is rounded as it is packed.
+    static let bf16PackedSpeedup = 1.6
+
+    /// Winograd F(2x2, 3x3) as a fraction of the direct convolution's FMA peak: 2.25 times fewer
+    /// multiplies, at the efficiency its transforms leave.
+    static let winogradDirectEquivalent = 1.4
+
+    /// Whether, in a bfloat16 build, a packed bfloat16 GEMM with `rows` rows beats the best
+    /// float32 algorithm, estimated at `fp32` of the float32 FMA peak. A stride-2 packed dw packs
+    /// a strided x (0.8 of the stride-1 figure, as in `derivedBackwardWeight`).
+    func bf16Pays(against fp32: Double, rows: Int, strided: Bool = false) -> Bool {
+        guard operands.isBF16 else { return false }
+        return Self.bf16PackedSpeedup * Self.packedConvEfficiency(rows: rows) * (strided ? 0.8 : 1) > fp32
     }
 
     // MARK: What can run

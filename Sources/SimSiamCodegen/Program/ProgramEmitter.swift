@@ -87,7 +87,9 @@ public struct ProgramEmitter {
             #include <string.h>
 
             """)
-        if options.kernels == .tuned { parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth))) }
+        if options.kernels == .tuned {
+            parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth), operands: options.operands))
+        }
         parts.append("/* ===== Kernels ===== */\n")
         parts.append(kernels.definitions.joined(separator: "\n"))
         parts.append(InitializerEmitter(state: training.state, layout: layout, precision: precision).source)
@@ -157,7 +159,7 @@ public struct ProgramEmitter {
         var phase: Phase?
         for node in graph.nodes {
             let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth,
-                                        plan: options.plan)
+                                        plan: options.plan, operands: options.operands)
             guard let kernel = emitter.emit() else { continue }
             if node.phase != phase {
                 phase = node.phase
