@@ -257,11 +257,17 @@ extension KernelEmitter {
     /// never replaces a Winograd layer, which also keeps those layers exact to float32.
     static let winogradDirectEquivalent = 1.7
 
+    /// The fewest GEMM rows (output channels) for which a bfloat16 packed convolution is chosen.
+    /// Below, packing dominates: W1's layer2.0.conv1 (M 64, stride 2, batch 256) took 2.7x as long
+    /// packed in bfloat16 as in place in float32 (forward; dw 1.5x), measured as above; at M 512
+    /// (W2 layer4) bfloat16 packed beat float32 packed 1.7-2.1x and tied Winograd.
+    static let bf16PackedMinimumRows = 256
+
     /// Whether, in a bfloat16 build, a packed bfloat16 GEMM with `rows` rows beats the best
     /// float32 algorithm, estimated at `fp32` of the float32 FMA peak. A stride-2 packed dw packs
     /// a strided x (0.8 of the stride-1 figure, as in `derivedBackwardWeight`).
     func bf16Pays(against fp32: Double, rows: Int, strided: Bool = false) -> Bool {
-        guard operands.isBF16 else { return false }
+        guard operands.isBF16, rows >= Self.bf16PackedMinimumRows else { return false }
         return Self.bf16PackedSpeedup * Self.packedConvEfficiency(rows: rows) * (strided ? 0.8 : 1) > fp32
     }
 
