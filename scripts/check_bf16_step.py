@@ -2,7 +2,7 @@
 """One `simsiamc step --precision bf16` against PyTorch's own bf16 mixed precision.
 
     python3 scripts/check_bf16_step.py --simsiamc PATH [--workload W1] [--batch N]
-        [--precision bf16|bf16-emulated] [--seed S] [--factor F] [--threads T]
+        [--precision bf16|bf16-emulated] [--plan FILE] [--seed S] [--factor F] [--threads T]
 
 For the two cases of scripts/check_step.py, (a) PyTorch-initialised parameters and
 (b) the same with randomize_bn applied, it runs one training step four ways:
@@ -83,6 +83,8 @@ def run_case(args, cfg, case, randomize, workdir, rows, problems):
     cmd = [args.simsiamc, "step", "--workload", cfg.name, "--batch", str(args.batch),
            "--precision", args.precision, "--params", paths["params"], "--views", paths["views"],
            "--out", paths["out"], "--lr", repr(lr), "--weight-decay", repr(cs.WEIGHT_DECAY)]
+    if args.plan:
+        cmd += ["--plan", args.plan]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or not os.path.exists(paths["out"]):
         problems.append(f"[{case}] simsiamc exited with {proc.returncode}")
@@ -135,6 +137,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--factor", type=float, default=2.0, help="bound = max(1e-3, factor x autocast's distance)")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1)")
+    ap.add_argument("--plan", metavar="FILE", help="a kernel plan for simsiamc (e.g. more passes in bf16)")
     ap.add_argument("--keep", metavar="DIR", help="keep the files in DIR/case-a, DIR/case-b")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
