@@ -3,8 +3,9 @@
    The layer kernels' pack_a and pack_b callbacks fill float32 panels as for gemm.h; the drivers
    here round each panel to bfloat16 once, as they pack it, into the layout vdpbf16ps reads: k in
    pairs, each pair one 32-bit word (low half k even, high half k odd), k zero-padded to even.
-     A: a[kp * GEMM_MR + i]   the pair (2kp, 2kp+1) of tile row i
-     B: b[kp * GEMM_NR + j]   the pair of column j
+     A: row i's pair kp at rows[i][kp * step]   (packed panels: rows[i] = a + i, step GEMM_MR;
+                                                 Winograd: one row of pairs per tile, step 1)
+     B: b[kp * GEMM_NR + j]                     the pair of column j
    The micro-kernel then adds, per pair and in this order, a_odd * b_odd and a_even * b_even to a
    float32 accumulator, each a fused multiply-add rounded to nearest even, subnormal results
    flushed to zero: what vdpbf16ps does per lane (Intel SDM pseudo-code, and measured on an AMD
@@ -68,9 +69,18 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
   }
 }
 
+/* Row i's A pair at step k. */
+#define GEMM_BF16_ROW_POINTER(i) const uint32_t* restrict a##i = rows[i];
+#define GEMM_BF16_A(i) a##i[k * step]
+
+/* Neighbours (2x, 2x + 1) of a contiguous float32 row of n values (n even), rounded: out[x]. */
+static void bf16_pack_row(int64_t n, const float* restrict row, uint32_t* restrict out) {
+  for (int64_t x = 0; x < n / 2; x++) out[x] = (bf16_round_bits(row[2 * x]) >> 16) | bf16_round_bits(row[2 * x + 1]);
+}
+
 #if GEMM_BF16_DPBF16
-/* Row i of the tile: vdpbf16ps of the broadcast pair a[i] against the two B vectors. */
-#define GEMM_BF16_DP_ROW(i) { const __m512i ai = _mm512_set1_epi32((int)ak[i]); \
+/* Row i of the tile: vdpbf16ps of the broadcast pair of row i against the two B vectors. */
+#define GEMM_BF16_DP_ROW(i) { const __m512i ai = _mm512_set1_epi32((int)GEMM_BF16_A(i)); \
   c##i##_0 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_0, (__m512bh)ai, (__m512bh)b0); \
   c##i##_1 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_1, (__m512bh)ai, (__m512bh)b1); }
 
@@ -78,11 +88,11 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
    compiles on any x86-64 CPU, and simsiamc emits GEMM_BF16_DPBF16 1 only for CPUs that list
    avx512_bf16. */
 __attribute__((target("avx512f,avx512bf16")))
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* restrict a, const uint32_t* restrict b, float* restrict tile) {
+static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, float* restrict tile) {
   GEMM_EACH_ROW(GEMM_ZERO_ROW)
+  GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
     const __m512i b0 = _mm512_loadu_si512(b + k * GEMM_NR), b1 = _mm512_loadu_si512(b + k * GEMM_NR + GEMM_LANES);
-    const uint32_t* ak = a + k * GEMM_MR;
     GEMM_EACH_ROW(GEMM_BF16_DP_ROW)
   }
   GEMM_EACH_ROW(GEMM_WRITE_ROW)
@@ -96,24 +106,31 @@ static inline vec_t bf16_flush(vec_t v) {
 }
 /* Row i of the tile, as vdpbf16ps does it: the odd products first, then the even ones, each a
    multiply-add (exact products: two 8-bit significands) flushed to zero below the normals. */
-#define GEMM_BF16_EMULATED_ROW(i) { uint32_t odd_bits = ak[i] & 0xffff0000u, even_bits = ak[i] << 16; float odd, even; \
+#define GEMM_BF16_EMULATED_ROW(i) { uint32_t odd_bits = GEMM_BF16_A(i) & 0xffff0000u, even_bits = GEMM_BF16_A(i) << 16; float odd, even; \
   memcpy(&odd, &odd_bits, 4); memcpy(&even, &even_bits, 4); \
   c##i##_0 = bf16_flush(c##i##_0 + odd * b0_odd); c##i##_0 = bf16_flush(c##i##_0 + even * b0_even); \
   c##i##_1 = bf16_flush(c##i##_1 + odd * b1_odd); c##i##_1 = bf16_flush(c##i##_1 + even * b1_even); }
 
 /* tile = A^T B over kp pairs: vdpbf16ps emulated in float32. */
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* restrict a, const uint32_t* restrict b, float* restrict tile) {
+static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, float* restrict tile) {
   GEMM_EACH_ROW(GEMM_ZERO_ROW)
+  GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
     const bf16_words_t w0 = *(const bf16_words_t*)(b + k * GEMM_NR), w1 = *(const bf16_words_t*)(b + k * GEMM_NR + GEMM_LANES);
     const vec_t b0_odd = (vec_t)(w0 & 0xffff0000u), b0_even = (vec_t)(w0 << 16);
     const vec_t b1_odd = (vec_t)(w1 & 0xffff0000u), b1_even = (vec_t)(w1 << 16);
-    const uint32_t* ak = a + k * GEMM_MR;
     GEMM_EACH_ROW(GEMM_BF16_EMULATED_ROW)
   }
   GEMM_EACH_ROW(GEMM_WRITE_ROW)
 }
 #endif
+
+/* gemm_bf16_micro_tile on a packed A panel (pairs k-major, GEMM_MR per step). */
+static inline void gemm_bf16_panel_tile(int64_t kp, const uint32_t* a, const uint32_t* restrict b, float* restrict tile) {
+  const uint32_t* rows[GEMM_MR];
+  for (int i = 0; i < GEMM_MR; i++) rows[i] = a + i;
+  gemm_bf16_micro_tile(kp, rows, GEMM_MR, b, tile);
+}
 
 /* gemm_column_panels with bfloat16 operands: A packed and rounded once, then each thread packs
    and rounds its column panels of B. */
@@ -139,7 +156,7 @@ static inline void gemm_bf16_column_panels(int64_t M, int64_t N, int64_t K, cons
       bf16_pack_pairs(K, GEMM_NR, scratch, b_panel);
       for (int64_t r = 0; r < row_panels; r++) {
         const int64_t rows = M - r * GEMM_MR < GEMM_MR ? M - r * GEMM_MR : GEMM_MR;
-        gemm_bf16_micro_tile(KP, a_packed + r * GEMM_MR * KP, b_panel, tile);
+        gemm_bf16_panel_tile(KP, a_packed + r * GEMM_MR * KP, b_panel, tile);
         store(g, r * GEMM_MR, rows, j0, cols, tile);
       }
     }
@@ -181,7 +198,7 @@ static inline void gemm_bf16_reduce_over_k(int64_t M, int64_t N, int64_t K, int6
         bf16_pack_pairs(depth, GEMM_NR, scratch, b_panel);
         for (int64_t r = 0; r < row_panels; r++) {
           const int64_t i0 = r * GEMM_MR, rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
-          gemm_bf16_micro_tile(pairs, a_block + r * GEMM_MR * pairs, b_panel, tile);
+          gemm_bf16_panel_tile(pairs, a_block + r * GEMM_MR * pairs, b_panel, tile);
           for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < cols; j++) partial[(i0 + i) * N + j0 + j] += tile[i * GEMM_NR + j];
         }

@@ -8,6 +8,11 @@
    G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
    thread in a fixed order, so results do not depend on the thread count.
 
+   In bfloat16 builds (GEMM_BF16_DPBF16 defined, gemm_bf16.h pasted before) conv_wino_bf16 runs the
+   point GEMMs on bfloat16 operands: the transforms stay float32, the transformed kernels and
+   inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
+   gemm_bf16_micro_tile sums in float32.
+
    Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
@@ -19,6 +24,9 @@
 #include "gemm.h"
 #include "conv_gemm.h"
 #include "conv_channels_last.h"
+#ifdef GEMM_BF16_DPBF16
+#include "gemm_bf16.h"
+#endif
 
 #if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS)
 #error "winograd.h needs WINO_M, WINO_N and WINO_POINTS"
@@ -102,9 +110,10 @@ static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* r
 }
 
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
-   null. Threads take whole groups of images. */
-static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
-                      const real_t* restrict addend, real_t* restrict moments) {
+   null. Threads take whole groups of images. bf16: the point GEMMs on bfloat16 operands (bfloat16
+   builds only). */
+static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                                 const real_t* restrict addend, real_t* restrict moments, int bf16) {
   const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
   const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
@@ -113,6 +122,7 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
   const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
   real_t* restrict u = gemm_alloc(WINO_POINTS * O * C);
+  uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -125,10 +135,19 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
       wino_kernel(g, transformed);
       for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (real_t)transformed[k];
     }
+#ifdef GEMM_BF16_DPBF16
+    if (bf16) {  /* each (point, panel) of u rounded to pairs along c */
+      #pragma omp for schedule(static)
+      for (int64_t kb = 0; kb < WINO_POINTS * panels; kb++) bf16_pack_pairs(C, GEMM_NR, u + kb * C * GEMM_NR, u_pairs + kb * C / 2 * GEMM_NR);
+    }
+#else
+    (void)bf16;
+#endif
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
     real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
     real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TB * C / 2) : 0;         /* [point][tile][c / 2] */
     real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
     const int32_t no_shift = 0;
     const int64_t groups = (p->images + p->group - 1) / p->group;
@@ -146,6 +165,21 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
           const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
         }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* each transformed tile rounded to pairs along c; then the point GEMMs */
+          for (int64_t k = 0; k < WINO_POINTS; k++) bf16_pack_row(rows * C, v + k * TB * C, v_pairs + k * TB * C / 2);
+          for (int64_t k = 0; k < WINO_POINTS; k++) {
+            wino_prefetch_step(&ahead);
+            for (int64_t jb = 0; jb < panels; jb++)
+              for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+                const uint32_t* pairs[GEMM_MR];
+                for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + (k * TB + i0 + i) * C / 2;
+                gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR,
+                                     products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+              }
+          }
+        } else
+#endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
@@ -170,14 +204,29 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
       }
     }
     free(y);
+    free(v_pairs);
     free(products);
     free(v);
     free(source);
     conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
   }
   free(sums);
+  free(u_pairs);
   free(u);
 }
+
+static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino_run(p, w, in, out, addend, moments, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino with the point GEMMs on bfloat16 operands (transforms in float32). */
+static void conv_wino_bf16(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                           const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino_run(p, w, in, out, addend, moments, 1);
+}
+#endif
 
 /* z[point][o0..] = A dy A^T for the WINO_M x WINO_M tile of dy at s (channels-last, ld values
    per pixel). */

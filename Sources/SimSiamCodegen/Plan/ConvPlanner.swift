@@ -223,22 +223,29 @@ extension KernelEmitter {
 
     // MARK: bfloat16
 
-    /// Whether `algorithm` has a bfloat16 kernel: the packed GEMM (`gemm_bf16.h`). In-place,
-    /// channels-last and Winograd passes of a bfloat16 build stay float32.
-    static func hasBF16Kernel(_ algorithm: ConvAlgorithm) -> Bool { algorithm == .packed }
+    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`), and
+    /// Winograd's forward and dx (`conv_wino_bf16`: transforms in float32, point GEMMs on
+    /// bfloat16 pairs). In-place, channels-last and Winograd dw passes of a bfloat16 build stay
+    /// float32.
+    static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
+        algorithm == .packed || (algorithm == .winograd && pass != .dw)
+    }
 
     /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
     /// cost models' (`derivedConvBF16`).
     func convRunsBF16() -> Bool {
         guard operands.isBF16, let pass = convPass else { return false }
         let algorithm = convAlgorithm()
-        if let planned = plan?.entry(layer: node.label, pass: pass)?.bf16 { return planned && Self.hasBF16Kernel(algorithm) }
+        if let planned = plan?.entry(layer: node.label, pass: pass)?.bf16 { return planned && Self.hasBF16Kernel(algorithm, pass: pass) }
         return derivedConvBF16(algorithm)
     }
 
     /// The cost models' bfloat16 choice for this node run by `algorithm`: every algorithm that has
     /// a bfloat16 kernel runs it in a bfloat16 build (the algorithm choice already weighed it).
-    func derivedConvBF16(_ algorithm: ConvAlgorithm) -> Bool { operands.isBF16 && Self.hasBF16Kernel(algorithm) }
+    func derivedConvBF16(_ algorithm: ConvAlgorithm) -> Bool {
+        guard operands.isBF16, let pass = convPass else { return false }
+        return Self.hasBF16Kernel(algorithm, pass: pass)
+    }
 
     /// Speed of the bfloat16 packed GEMM over the float32 one at the same shape: vdpbf16ps does
     /// twice the multiply-adds per instruction (its micro-kernel alone: 1.94x, 226 against 117

@@ -48,8 +48,8 @@ public enum KernelPlanner {
                     guard options.operands.isBF16 else {
                         throw KernelPlanError("\(at): \"bf16\" applies to bfloat16 builds only; remove it or compile with --precision bf16")
                     }
-                    if bf16, !KernelEmitter.hasBF16Kernel(entry.algorithm) {
-                        throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 kernel; bfloat16 passes run packed (or set \"bf16\": false)")
+                    if bf16, !KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass) {
+                        throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 \(entry.pass.rawValue) kernel; bfloat16 passes run packed, or Winograd's forward and dx (or set \"bf16\": false)")
                     }
                 }
                 guard let images = entry.imagesPerPass else { continue }

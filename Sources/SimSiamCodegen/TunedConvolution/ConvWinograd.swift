@@ -68,7 +68,8 @@ extension KernelEmitter {
         c.line("const conv_wino_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
         c.line("  .weight_row = \(weightRow), .weight_channel = \(weightChannel), .flip = \(flip ? 1 : 0), "
             + ".tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
-        c.line("conv_wino(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
+        // A bfloat16 pass: the same transforms, the point GEMMs on bfloat16 pairs (CRuntime/winograd.h).
+        c.line("conv_wino\(runsBF16 ? "_bf16" : "")(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
     }
 

@@ -16,7 +16,7 @@ import Foundation
 /// comments: the file they name is pasted earlier.
 enum GemmSupport {
     /// The runtime files in paste order: each needs only the ones before it.
-    static let files = ["gemm.h", "conv_gemm.h", "conv_channels_last.h", "winograd.h", "gemm_bf16.h"]
+    static let files = ["gemm.h", "gemm_bf16.h", "conv_gemm.h", "conv_channels_last.h", "winograd.h"]
     /// The files only bfloat16 builds paste.
     static let bf16Files: Set<String> = ["gemm_bf16.h"]
 
