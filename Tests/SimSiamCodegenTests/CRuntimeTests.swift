@@ -47,6 +47,14 @@ import Testing
                                                 + Self.defines(tile) + [path])
             #expect(result.status == 0, "CRuntime/\(file) for \(Self.name(tile)):\n\(result.output)")
         }
+        // winograd.h's bfloat16 path (conv_wino_bf16), compiled only in bfloat16 builds.
+        guard tile.precision == .float32 else { return }
+        let unit = "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+        let path = try scratch.write("lint_winograd_bf16.c", unit)
+        let result = try run(compiler.path, ["-std=c11", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror",
+                                             "-Wno-unused-function", "-fsyntax-only", "-I", CRuntimeFiles.directory.path]
+                                            + Self.defines(tile) + [path])
+        #expect(result.status == 0, "CRuntime/winograd.h with bf16 for \(Self.name(tile)):\n\(result.output)")
     }
 
     /// runtime_test.c built with simsiamc's own flags and run on two threads (so the
