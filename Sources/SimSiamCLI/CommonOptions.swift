@@ -101,7 +101,7 @@ struct TrainingPrecisionOption: ParsableArguments {
 
     func validate() throws {
         if precision == .float64 {
-            throw ValidationError("--precision float64 is for step and check-gradients; train in float32, bf16 or bf16-emulated")
+            throw ValidationError("--precision float64 is for compile, step and bench (exactness checks); train in float32, bf16 or bf16-emulated")
         }
     }
 }

@@ -261,7 +261,8 @@ extension KernelEmitter {
     /// GEMM (3.1x of the direct peak by `packedConvEfficiency`), layer4.1.conv1 (4x4 maps) 2.0x
     /// (1.7x): the bfloat16 packed GEMM took 2.2x Winograd's time on the first and 0.93x on the
     /// second. The lower figure: a bfloat16 packed GEMM (at most 1.6 x 0.84 of the peak) then
-    /// never replaces a Winograd layer, which also keeps those layers exact to float32.
+    /// never replaces a Winograd layer; in a bfloat16 build Winograd's forward and dx run their own
+    /// bfloat16 point GEMMs (`hasBF16Kernel`), 0.62-0.79x the float32 time on the same layers.
     static let winogradDirectEquivalent = 1.7
 
     /// The fewest GEMM rows (output channels) for which a bfloat16 packed convolution is chosen.
