@@ -929,10 +929,10 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
    G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
    thread in a fixed order, so results do not depend on the thread count.
 
-   In bfloat16 builds (GEMM_BF16_DPBF16 defined, gemm_bf16.h pasted before) conv_wino_bf16 runs the
-   point GEMMs on bfloat16 operands: the transforms stay float32, the transformed kernels and
+   In bf16 builds (GEMM_BF16_DPBF16 defined, gemm_bf16.h pasted before) conv_wino_bf16 runs the
+   point GEMMs on bf16 operands: the transforms stay single precision, the transformed kernels and
    inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
-   gemm_bf16_micro_tile sums in float32.
+   gemm_bf16_micro_tile sums in single precision.
 
    Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
@@ -1031,7 +1031,7 @@ static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* r
 }
 
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
-   null. Threads take whole groups of images. bf16: the point GEMMs on bfloat16 operands (bfloat16
+   null. Threads take whole groups of images. bf16: the point GEMMs on bf16 operands (bf16
    builds only). */
 static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
                                  const real_t* restrict addend, real_t* restrict moments, int bf16) {
@@ -1142,7 +1142,7 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
 }
 
 #ifdef GEMM_BF16_DPBF16
-/* conv_wino with the point GEMMs on bfloat16 operands (transforms in float32). */
+/* conv_wino with the point GEMMs on bf16 operands (transforms in single precision). */
 static void conv_wino_bf16(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
                            const real_t* restrict addend, real_t* restrict moments) {
   conv_wino_run(p, w, in, out, addend, moments, 1);
