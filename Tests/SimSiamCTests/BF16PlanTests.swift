@@ -11,49 +11,39 @@ extension KernelPlanTests {
     /// bfloat16 kernel (packed, Winograd forward and dx); float32 builds write no such field, so
     /// their plan.json is unchanged.
     @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
-        let graph = try Self.planGallery()
-        let plan = KernelPlanner.plan(training: graph, features: nil, options: Self.bf16Options)
-        #expect(!plan.convolutions.isEmpty)
+        let plan = try lower(nil, options: Self.bf16Options).plan
+        #expect(Set(plan.convolutions.map(\.pass)) == Set(ConvPass.allCases), "every pass planned")
         for entry in plan.convolutions {
             #expect(entry.bf16 == KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass), "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
         }
-        let float32 = KernelPlanner.plan(training: graph, features: nil, options: CodegenOptions(vectorWidth: .avx512))
+        #expect(plan.convolutions.contains { $0.bf16 == true } && plan.convolutions.contains { $0.bf16 == false })
+        let float32 = try lower(nil, options: CodegenOptions(vectorWidth: .avx512)).plan
         #expect(float32.convolutions.allSatisfy { $0.bf16 == nil })
         #expect(!String(decoding: try float32.encoded(), as: UTF8.self).contains("bf16"))
     }
 
     /// A forced bfloat16 pass runs the bfloat16 GEMM; `"bf16": false` keeps a packed pass float32.
     @Test func planEntriesChooseTheArithmeticPerPass() throws {
-        let graph = try Self.planGallery()
-        var options = Self.bf16Options
-        options.plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true),
-                                                 .init(layer: "strided", pass: .forward, algorithm: .packed, bf16: false)])
-        try KernelPlanner.validate(options.plan!, training: graph, features: nil, options: options)
-        let source = ProgramEmitter(training: graph, features: nil, options: options).emit(baseName: "gallery").source
-        func body(_ layer: String) -> String {
-            let start = source.range(of: "static void conv2d_fwd__\(layer)(")!
-            let rest = source[start.lowerBound...]
-            return String(rest[..<rest.range(of: "\n}\n")!.lowerBound])
-        }
-        #expect(body("wide").contains("gemm_bf16_column_panels("))
-        #expect(body("strided").contains("gemm_column_panels(") && !body("strided").contains("gemm_bf16"))
+        let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true),
+                                             .init(layer: "strided", pass: .forward, algorithm: .packed, bf16: false)])
+        let lowered = try lower(plan, options: Self.bf16Options)
+        let wide = try Self.kernel("wide", .forward, in: lowered.generated.source)
+        let strided = try Self.kernel("strided", .forward, in: lowered.generated.source)
+        #expect(wide.contains("gemm_bf16_column_panels("))
+        #expect(strided.contains("gemm_column_panels(") && !strided.contains("gemm_bf16"))
+        #expect(lowered.plan.entry(layer: "strided", pass: .forward)?.bf16 == false)
     }
 
-    /// A bfloat16 entry on an algorithm without a bfloat16 kernel, or in a float32 build, is an
-    /// error naming the layer and pass and what to do.
+    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass, or in a float32
+    /// build, is an error naming the layer and pass and what to do.
     @Test func bf16EntriesThatCannotApplyAreErrors() throws {
-        let graph = try Self.planGallery()
-        let winograd = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)])
-        let noKernel = #expect(throws: KernelPlanError.self) {
-            try KernelPlanner.validate(winograd, training: graph, features: nil, options: Self.bf16Options)
-        }
-        #expect(noKernel?.description.contains("\"layer\": \"wide\"") == true && noKernel?.description.contains("in-place has no bfloat16 forward kernel") == true,
-                "\(String(describing: noKernel))")
-        let packed = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)])
-        let float32 = #expect(throws: KernelPlanError.self) {
-            try KernelPlanner.validate(packed, training: graph, features: nil, options: CodegenOptions(vectorWidth: .avx512))
-        }
-        #expect(float32?.description.contains("--precision bf16") == true, "\(String(describing: float32))")
+        let inPlace = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
+        #expect(inPlace.contains("plan entry {\"layer\": \"wide\", \"pass\": \"forward\"}") && inPlace.contains("in-place has no bfloat16 forward kernel"), "\(inPlace)")
+        let winogradDW = planError([.init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)], options: Self.bf16Options)
+        #expect(winogradDW.contains("\"pass\": \"dw\"") && winogradDW.contains("winograd has no bfloat16 dw kernel"), "\(winogradDW)")
+        let float32 = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: CodegenOptions(vectorWidth: .avx512))
+        #expect(float32.contains("--precision bf16"), "\(float32)")
+        #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")
     }
 
     /// The gallery's "wide" layer (32 channels) with Winograd's forward and dx in bfloat16 (the
