@@ -8,7 +8,7 @@ extension KernelPlanTests {
     static let bf16Options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: .bf16Emulated)
 
     /// In a bfloat16 build every entry says whether its pass runs in bfloat16: exactly those with a
-    /// bfloat16 kernel (packed, Winograd forward and dx); float32 builds write no such field, so
+    /// bfloat16 kernel (packed, Winograd); float32 builds write no such field, so
     /// their plan.json is unchanged.
     @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
         let plan = try lower(nil, options: Self.bf16Options).plan
@@ -39,21 +39,22 @@ extension KernelPlanTests {
     @Test func bf16EntriesThatCannotApplyAreErrors() throws {
         let inPlace = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
         #expect(inPlace.contains("plan entry {\"layer\": \"wide\", \"pass\": \"forward\"}") && inPlace.contains("in-place has no bfloat16 forward kernel"), "\(inPlace)")
-        let winogradDW = planError([.init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)], options: Self.bf16Options)
-        #expect(winogradDW.contains("\"pass\": \"dw\"") && winogradDW.contains("winograd has no bfloat16 dw kernel"), "\(winogradDW)")
+        let channelsLast = planError([.init(layer: "wide", pass: .dw, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options)
+        #expect(channelsLast.contains("\"pass\": \"dw\"") && channelsLast.contains("channels-last has no bfloat16 dw kernel"), "\(channelsLast)")
         let float32 = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: CodegenOptions(vectorWidth: .avx512))
         #expect(float32.contains("--precision bf16"), "\(float32)")
         #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")
     }
 
-    /// The gallery's "wide" layer (32 channels) with Winograd's forward and dx in bfloat16 (the
+    /// The gallery's "wide" layer (32 channels) with all three Winograd passes in bfloat16 (the
     /// tiny workload is too narrow for Winograd): the vdpbf16ps build equals the emulated one bit
     /// for bit where the CPU has the instruction, and the bfloat16 gradients stay within bfloat16's
     /// reach of the float32 ones (5e-2 of each gradient's scale: a Winograd F(2x2, 3x3) layer and a
     /// cosine) while differing from them (the operands were rounded).
     @Test func winogradBF16MatchesItsEmulationAndStaysNearFloat32() throws {
         let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .winograd, bf16: true),
-                                             .init(layer: "wide", pass: .dx, algorithm: .winograd, bf16: true)])
+                                             .init(layer: "wide", pass: .dx, algorithm: .winograd, bf16: true),
+                                             .init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)])
         func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
             var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
             options.plan = operands.isBF16 ? plan : nil
@@ -61,6 +62,7 @@ extension KernelPlanTests {
             if operands.isBF16 {
                 #expect(try Self.kernel("wide", .forward, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
                 #expect(try Self.kernel("wide", .dx, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dw, in: lowered.generated.source).contains("conv_wino_weight_bf16(&plan"))
             }
             let compiled = try Compiler.build(lowered, cache: quickTestCache)
             let state = ModelState(library: compiled.library)

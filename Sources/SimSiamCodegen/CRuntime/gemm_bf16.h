@@ -5,7 +5,8 @@
    pairs, each pair one 32-bit word (low half k even, high half k odd), k zero-padded to even.
      A: row i's pair kp at rows[i][kp * step]   (packed panels: rows[i] = a + i, step GEMM_MR;
                                                  Winograd: one row of pairs per tile, step 1)
-     B: b[kp * GEMM_NR + j]                     the pair of column j
+     B: b[kp * b_step + j]                      the pair of column j (packed panels: b_step GEMM_NR;
+                                                 Winograd dw: one row of pairs per tile pair)
    The micro-kernel then adds, per pair and in this order, a_odd * b_odd and a_even * b_even to a
    float32 accumulator, each a fused multiply-add rounded to nearest even, subnormal results
    flushed to zero: what vdpbf16ps does per lane (Intel SDM pseudo-code, and measured on an AMD
@@ -88,11 +89,12 @@ static void bf16_pack_row(int64_t n, const float* restrict row, uint32_t* restri
    compiles on any x86-64 CPU, and simsiamc emits GEMM_BF16_DPBF16 1 only for CPUs that list
    avx512_bf16. */
 __attribute__((target("avx512f,avx512bf16")))
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, float* restrict tile) {
+static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
+                                 float* restrict tile) {
   GEMM_EACH_ROW(GEMM_ZERO_ROW)
   GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
-    const __m512i b0 = _mm512_loadu_si512(b + k * GEMM_NR), b1 = _mm512_loadu_si512(b + k * GEMM_NR + GEMM_LANES);
+    const __m512i b0 = _mm512_loadu_si512(b + k * b_step), b1 = _mm512_loadu_si512(b + k * b_step + GEMM_LANES);
     GEMM_EACH_ROW(GEMM_BF16_DP_ROW)
   }
   GEMM_EACH_ROW(GEMM_WRITE_ROW)
@@ -112,11 +114,12 @@ static inline vec_t bf16_flush(vec_t v) {
   c##i##_1 = bf16_flush(c##i##_1 + odd * b1_odd); c##i##_1 = bf16_flush(c##i##_1 + even * b1_even); }
 
 /* tile = A^T B over kp pairs: vdpbf16ps emulated in float32. */
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, float* restrict tile) {
+static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
+                                 float* restrict tile) {
   GEMM_EACH_ROW(GEMM_ZERO_ROW)
   GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
-    const bf16_words_t w0 = *(const bf16_words_t*)(b + k * GEMM_NR), w1 = *(const bf16_words_t*)(b + k * GEMM_NR + GEMM_LANES);
+    const bf16_words_t w0 = *(const bf16_words_t*)(b + k * b_step), w1 = *(const bf16_words_t*)(b + k * b_step + GEMM_LANES);
     const vec_t b0_odd = (vec_t)(w0 & 0xffff0000u), b0_even = (vec_t)(w0 << 16);
     const vec_t b1_odd = (vec_t)(w1 & 0xffff0000u), b1_even = (vec_t)(w1 << 16);
     GEMM_EACH_ROW(GEMM_BF16_EMULATED_ROW)
@@ -129,7 +132,7 @@ static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_
 static inline void gemm_bf16_panel_tile(int64_t kp, const uint32_t* a, const uint32_t* restrict b, float* restrict tile) {
   const uint32_t* rows[GEMM_MR];
   for (int i = 0; i < GEMM_MR; i++) rows[i] = a + i;
-  gemm_bf16_micro_tile(kp, rows, GEMM_MR, b, tile);
+  gemm_bf16_micro_tile(kp, rows, GEMM_MR, b, GEMM_NR, tile);
 }
 
 /* gemm_column_panels with bfloat16 operands: A packed and rounded once, then each thread packs

@@ -140,8 +140,6 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
       #pragma omp for schedule(static)
       for (int64_t kb = 0; kb < WINO_POINTS * panels; kb++) bf16_pack_pairs(C, GEMM_NR, u + kb * C * GEMM_NR, u_pairs + kb * C / 2 * GEMM_NR);
     }
-#else
-    (void)bf16;
 #endif
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
@@ -174,7 +172,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
               for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
                 const uint32_t* pairs[GEMM_MR];
                 for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + (k * TB + i0 + i) * C / 2;
-                gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR,
+                gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR, GEMM_NR,
                                      products + ((k * panels + jb) * TB + i0) * GEMM_NR);
               }
           }
@@ -250,8 +248,10 @@ typedef struct {
 /* dw[o][c] = G^T du G with du[point][o][c] = sum over tiles of (A dy A^T)[point][o] (B^T x B)[point][c]:
    the gradient of the forward's products, summed per point by the channels-last weight tile.
    Threads take contiguous ranges of images into private du, added in thread order, so the
-   result repeats exactly for a fixed thread count. */
-static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+   result repeats exactly for a fixed thread count. bf16: the per-point sums over tiles on bf16
+   operands, pairs of tiles rounded per block (bf16 builds only). */
+static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
+                                        int bf16) {
   const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
                                .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
@@ -273,6 +273,9 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
     real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
+    const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * C) : 0;  /* [point][tile / 2][c] */
+    uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * O) : 0;  /* [point][tile / 2][o] */
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
     for (int64_t n0 = first; n0 < last; n0 += p->group) {
       const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
@@ -293,6 +296,28 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
           const real_t* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
         }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* pairs of tiles rounded to bf16, then per point du[o][c] += z^T v over the pairs */
+          const int64_t pairs = (valid + 1) / 2;
+          for (int64_t k = 0; k < WINO_POINTS; k++) {
+            wino_prefetch_step(&x_ahead);
+            wino_prefetch_step(&dy_ahead);
+            bf16_pack_pairs(valid, C, v + k * TB * C, v_pairs + k * TP * C);
+            bf16_pack_pairs(valid, O, z + k * TB * O, z_pairs + k * TP * O);
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
+              const uint32_t* rows[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;
+              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
+                real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+                gemm_bf16_micro_tile(pairs, rows, O, v_pairs + k * TP * C + c0, C, tile);
+                real_t* restrict sum = partial + (k * O + o0) * C + c0;
+                for (int64_t i = 0; i < GEMM_MR; i++)
+                  for (int64_t j = 0; j < GEMM_NR; j++) sum[i * C + j] += tile[i * GEMM_NR + j];
+              }
+            }
+          }
+        } else
+#endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&x_ahead);
           wino_prefetch_step(&dy_ahead);
@@ -316,6 +341,8 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
       for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
       for (int k = 0; k < 9; k++) dw[e * 9 + k] = (real_t)g[k];
     }
+    free(z_pairs);
+    free(v_pairs);
     free(offset);
     free(z);
     free(v);
@@ -325,5 +352,16 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
   }
   free(partials);
 }
+
+static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_wino_weight_run(p, dy, x, dw, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino_weight with the per-point sums over tiles on bf16 operands (transforms in single precision). */
+static void conv_wino_weight_bf16(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_wino_weight_run(p, dy, x, dw, 1);
+}
+#endif
 
 #endif /* SIMSIAM_WINOGRAD_H */

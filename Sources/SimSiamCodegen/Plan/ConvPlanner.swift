@@ -223,12 +223,11 @@ extension KernelEmitter {
 
     // MARK: bfloat16
 
-    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`), and
-    /// Winograd's forward and dx (`conv_wino_bf16`: transforms in float32, point GEMMs on
-    /// bfloat16 pairs). In-place, channels-last and Winograd dw passes of a bfloat16 build stay
-    /// float32.
+    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`) and
+    /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
+    /// on bfloat16 pairs). In-place and channels-last passes of a bfloat16 build stay float32.
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
-        algorithm == .packed || (algorithm == .winograd && pass != .dw)
+        algorithm == .packed || algorithm == .winograd
     }
 
     /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
@@ -261,8 +260,8 @@ extension KernelEmitter {
     /// GEMM (3.1x of the direct peak by `packedConvEfficiency`), layer4.1.conv1 (4x4 maps) 2.0x
     /// (1.7x): the bfloat16 packed GEMM took 2.2x Winograd's time on the first and 0.93x on the
     /// second. The lower figure: a bfloat16 packed GEMM (at most 1.6 x 0.84 of the peak) then
-    /// never replaces a Winograd layer; in a bfloat16 build Winograd's forward and dx run their own
-    /// bfloat16 point GEMMs (`hasBF16Kernel`), 0.62-0.79x the float32 time on the same layers.
+    /// never replaces a Winograd layer; in a bfloat16 build Winograd runs its own bfloat16 point
+    /// GEMMs (`hasBF16Kernel`), forward 0.62-0.79x the float32 time on the same layers.
     static let winogradDirectEquivalent = 1.7
 
     /// The fewest GEMM rows (output channels) for which a bfloat16 packed convolution is chosen.
