@@ -8,7 +8,9 @@ per variant):
   compile                torch.compile of forward + loss (backward through AOTAutograd)
   compile_channels_last  the same with channels_last
   autocast_bf16          PyTorch eager, forward under torch.autocast("cpu", dtype=torch.bfloat16)
-  autocast_bf16_channels_last  the same with channels_last (oneDNN's preferred bf16 layout)
+  autocast_bf16_channels_last  the same with channels_last (oneDNN's preferred bf16 layout).
+                         Slow on CPUs without AMX: W1 took ~11.5 s per step on an AVX512_BF16
+                         EPYC (Zen 5), so W2's measurement takes many minutes per round.
   simsiamc               `simsiamc bench --json`
   simsiamc_bf16          `simsiamc bench --precision bf16 --json` (AVX512_BF16 CPUs only; elsewhere
                          the row says why it was skipped)
