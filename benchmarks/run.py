@@ -7,7 +7,13 @@ per variant):
   channels_last          PyTorch eager, model and inputs in channels_last
   compile                torch.compile of forward + loss (backward through AOTAutograd)
   compile_channels_last  the same with channels_last
+  autocast_bf16          PyTorch eager, forward under torch.autocast("cpu", dtype=torch.bfloat16)
+  autocast_bf16_channels_last  the same with channels_last (oneDNN's preferred bf16 layout).
+                         Slow on CPUs without AMX: W1 took ~11.5 s per step on an AVX512_BF16
+                         EPYC (Zen 5), so W2's measurement takes many minutes per round.
   simsiamc               `simsiamc bench --json`
+  simsiamc_bf16          `simsiamc bench --precision bf16 --json` (AVX512_BF16 CPUs only; elsewhere
+                         the row says why it was skipped)
 
 One sample = both views forward, backward and the SGD update (momentum 0.9,
 weight decay 5e-4, lr = base_lr * batch / 256) on random normal inputs of the
@@ -40,8 +46,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
 TORCH_PIN = "torch==2.13.0+cpu"
-ALL_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last", "simsiamc"]
-TORCH_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last"]
+ALL_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last", "autocast_bf16",
+                "autocast_bf16_channels_last", "simsiamc", "simsiamc_bf16"]
+TORCH_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last", "autocast_bf16",
+                  "autocast_bf16_channels_last"]
+SIMSIAMC_VARIANTS = {"simsiamc": "float32", "simsiamc_bf16": "bf16"}
 ALL_WORKLOADS = ["fmnist-resnet-mini", "cifar-resnet18"]
 
 
@@ -79,13 +88,21 @@ def make_training_step(variant: str, cfg, batch: int):
     x1 = torch.randn((batch,) + cfg.input_shape, generator=torch.Generator().manual_seed(1))
     x2 = torch.randn((batch,) + cfg.input_shape, generator=torch.Generator().manual_seed(2))
 
-    if variant in ("channels_last", "compile_channels_last"):
+    if variant in ("channels_last", "compile_channels_last", "autocast_bf16_channels_last"):
         model = model.to(memory_format=torch.channels_last)
         x1 = x1.contiguous(memory_format=torch.channels_last)
         x2 = x2.contiguous(memory_format=torch.channels_last)
 
     def forward_loss(a, b):
         return ref.simsiam_loss(*model(a, b))
+
+    if variant.startswith("autocast_bf16"):
+        # PyTorch's bf16 mixed precision: convolutions and linear layers in bf16 inside the
+        # forward (and their backward), the loss in float32, float32 master weights and SGD.
+        def forward_loss(a, b):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                outputs = model(a, b)
+            return ref.simsiam_loss(*(t.float() for t in outputs))
 
     if variant in ("compile", "compile_channels_last"):
         forward_loss = torch.compile(forward_loss)
@@ -183,15 +200,25 @@ def run_torch_variant(variant: str, workload: str, batch: int, args) -> dict:
     return run_subprocess(cmd, args.threads, args.timeout)
 
 
-def run_simsiamc(workload: str, batch: int, args) -> dict:
-    cmd = [str(args.simsiamc), "bench", "--workload", workload, "--batch", str(batch),
+def cpu_has_flag(flag: str) -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and flag in line.split() for line in f)
+    except OSError:
+        return False
+
+
+def run_simsiamc(workload: str, batch: int, args, precision: str = "float32") -> dict:
+    if precision == "bf16" and not cpu_has_flag("avx512_bf16"):
+        return {"error": "skipped: this CPU has no avx512_bf16 (simsiamc's bf16 kernels need vdpbf16ps)"}
+    cmd = [str(args.simsiamc), "bench", "--workload", workload, "--batch", str(batch), "--precision", precision,
            "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads), "--json"]
     return run_subprocess(cmd, args.threads, args.timeout)
 
 
 def run_variant(variant: str, workload: str, batch: int, args) -> dict:
-    if variant == "simsiamc":
-        return run_simsiamc(workload, batch, args)
+    if variant in SIMSIAMC_VARIANTS:
+        return run_simsiamc(workload, batch, args, SIMSIAMC_VARIANTS[variant])
     return run_torch_variant(variant, workload, batch, args)
 
 
@@ -248,7 +275,7 @@ def print_table(workload: str, batch: int, variants: list, results: dict, flops:
           f"conv+linear multiply-adds per image and view x 2 x 3 for fwd+bwd x 2 views)")
     print(f"FP32 FMA peak (simsiamc peak, this run): "
           + (f"{peak:.1f} GFLOP/s" if peak else "not measured"))
-    header = (f"{'variant':<23}{'samples/s':>11}{'(min-max)':>21}{'step ms':>10}{'peak RSS':>11}"
+    header = (f"{'variant':<29}{'samples/s':>11}{'(min-max)':>21}{'step ms':>10}{'peak RSS':>11}"
               f"{'% peak':>8}{'compile s':>11}{'simsiamc/x':>12}")
     print(header)
     print("-" * len(header))
@@ -257,20 +284,30 @@ def print_table(workload: str, batch: int, variants: list, results: dict, flops:
         row = rows[v]
         if row is None:
             errors = [m["error"] for m in results[v] if "error" in m]
-            print(f"{v:<23}FAILED: {errors[0] if errors else 'no result'}")
+            label = errors[0] if errors and errors[0].startswith("skipped") else f"FAILED: {errors[0] if errors else 'no result'}"
+            print(f"{v:<29}{label}")
             continue
         spread = f"({row['samples_per_s_min']:.1f}-{row['samples_per_s_max']:.1f})"
         rss = f"{row['peak_rss_bytes'] / 2**20:.0f} MiB"
         fraction = f"{100 * flops * row['samples_per_s'] / (peak * 1e9):.1f}%" if peak else "-"
         compile_s = f"{row['compile_s']:.1f}" if row["compile_s"] is not None else "-"
-        ratio = f"{ours['samples_per_s'] / row['samples_per_s']:.2f}x" if ours and v != "simsiamc" else "-"
-        print(f"{v:<23}{row['samples_per_s']:>11.1f}{spread:>21}{1000 * row['median_step_s']:>10.1f}{rss:>11}"
+        ratio = f"{ours['samples_per_s'] / row['samples_per_s']:.2f}x" if ours and v not in SIMSIAMC_VARIANTS else "-"
+        print(f"{v:<29}{row['samples_per_s']:>11.1f}{spread:>21}{1000 * row['median_step_s']:>10.1f}{rss:>11}"
               f"{fraction:>8}{compile_s:>11}{ratio:>12}")
-    torch_rows = {v: rows[v] for v in variants if v != "simsiamc" and rows[v] is not None}
+    torch_rows = {v: rows[v] for v in variants
+                  if v not in SIMSIAMC_VARIANTS and not v.startswith("autocast") and rows[v] is not None}
     if ours and torch_rows:
         best = max(torch_rows, key=lambda v: torch_rows[v]["samples_per_s"])
-        print(f"simsiamc / best PyTorch ({best}): "
+        print(f"simsiamc / best PyTorch float32 ({best}): "
               f"{ours['samples_per_s'] / torch_rows[best]['samples_per_s']:.2f}x")
+    bf16 = rows.get("simsiamc_bf16")
+    autocast = {v: rows[v] for v in variants if v.startswith("autocast") and rows[v] is not None}
+    if bf16 and ours:
+        print(f"simsiamc bf16 / simsiamc float32: {bf16['samples_per_s'] / ours['samples_per_s']:.2f}x")
+    if bf16 and autocast:
+        best = max(autocast, key=lambda v: autocast[v]["samples_per_s"])
+        print(f"simsiamc bf16 / best PyTorch autocast bf16 ({best}): "
+              f"{bf16['samples_per_s'] / autocast[best]['samples_per_s']:.2f}x")
     print("compile s: torch.compile = first warm-up step minus a steady step (inductor's on-disk cache "
           "may make it warm); simsiamc = lowering + C build (0 when cached).")
 
@@ -331,7 +368,7 @@ def main(argv=None) -> None:
     have_simsiamc = args.simsiamc.is_file() and os.access(args.simsiamc, os.X_OK)
     if not have_simsiamc:
         message = f"{args.simsiamc} not found: build it with `swift build -c release` in {REPO}"
-        if "simsiamc" in variants:
+        if any(v in SIMSIAMC_VARIANTS for v in variants):
             sys.exit(message)
         print(f"note: {message}; the FMA peak will not be measured")
 

@@ -16,7 +16,7 @@ public struct CompiledModel: @unchecked Sendable {
         let bytes = lowered.precision.bytes
         let ad = lowered.autodiff
         return """
-            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.precision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(numericsNote)\(variantNote)
+            \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.options.trainingPrecision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(numericsNote)\(variantNote)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
               fusion:  \(fusionLine)
               kernels: \(g.kernelCount) C functions (views share kernels)\(vectorNote)

@@ -67,6 +67,7 @@ public enum Lowering {
     /// feature graph over the same state): differentiate, plan, emit.
     public static func lower(forward: Graph, features: Graph?, options: CodegenOptions = CodegenOptions(),
                              started: Date = Date()) throws -> LoweredProgram {
+        if let problem = BF16Support.problem(options) { throw CompileError(problem) }
         let (differentiated, summary) = try Autodiff.differentiate(forward)
         // The reference kernels stay unfused: the plain, op-by-op oracle.
         let fuse = options.kernels == .tuned

@@ -43,6 +43,8 @@ struct AblateCommand: ParsableCommand {
 
     @OptionGroup(title: "Base variant (every variant of the study starts from it)") var baseVariant: VariantOptions
 
+    @OptionGroup var precision: TrainingPrecisionOption
+
     func validate() throws {
         guard AblationStudy.named(study) != nil else {
             throw ValidationError("unknown study \"\(study)\"; choose one of: \(AblationStudy.names.joined(separator: ", "))")
@@ -77,6 +79,7 @@ struct AblateCommand: ParsableCommand {
         var runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
                                     onEvent: progress.handle)
         runner.monitorEvery = monitorEvery
+        runner.operands = precision.precision.operands
         guard let (report, files) = try runner.run() else {
             say("interrupted: rerun the same command to continue; finished variants are kept")
             return

@@ -53,13 +53,15 @@ struct WorkloadOptions: ParsableArguments {
 }
 
 extension Precision: ExpressibleByArgument {}
+extension TrainingPrecision: ExpressibleByArgument {}
 extension KernelStrategy: ExpressibleByArgument {}
 extension VectorWidth: ExpressibleByArgument {}
 
 /// How the generated C is written.
 struct CodegenArguments: ParsableArguments {
-    @Option(help: "Scalar type of the generated code: float32, or float64 to separate rounding from semantics.")
-    var precision: Precision = .float32
+    @Option(help: ArgumentHelp("Arithmetic of the generated code: float32; float64 to separate rounding from semantics; bf16 (convolution and linear operands in bfloat16, float32 sums; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly, for tests).",
+                               discussion: "See docs/bf16.md."))
+    var precision: TrainingPrecision = .float32
 
     @Option(help: "Kernels for convolutions and linear layers: tuned (packed GEMM) or reference (plain loops).")
     var kernels: KernelStrategy = .tuned
@@ -87,9 +89,24 @@ struct CodegenArguments: ParsableArguments {
         if plan != nil && kernels == .reference {
             throw ValidationError("--plan chooses among the tuned kernels; drop it or --kernels reference")
         }
-        return CodegenOptions(precision: precision, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
-                              plan: try plan.map(PlanFile.read),
+        return CodegenOptions(precision: precision.scalar, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
+                              plan: try plan.map(PlanFile.read), operands: precision.operands,
                               tunedPlanDirectory: plan == nil && !untuned ? TunedPlanStore.configured()?.directory.path : nil)
+    }
+}
+
+/// `--precision` of the training commands (`train`, `ablate`). Not part of the run's
+/// configuration: checkpoints hold float32 state either way, so a bf16 run and a float32 run
+/// resume each other.
+struct TrainingPrecisionOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Arithmetic of training: float32; bf16 (convolution and linear operands in bfloat16, float32 sums, weights and optimizer; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly).",
+                               discussion: "Checkpoints stay float32, so runs resume across precisions. See docs/bf16.md."))
+    var precision: TrainingPrecision = .float32
+
+    func validate() throws {
+        if precision == .float64 {
+            throw ValidationError("--precision float64 is for compile, step and bench (exactness checks); train in float32, bf16 or bf16-emulated")
+        }
     }
 }
 

@@ -43,7 +43,7 @@ extension CodegenArguments {
         // The flags' defaults: a default value does not say the user asked for it.
         let defaults = CodegenOptions()
         var problems: [String] = []
-        if precision != defaults.precision && precision.rawValue != manifest.precision {
+        if precision != defaults.trainingPrecision && precision.rawValue != manifest.precision {
             problems.append("--precision \(precision.rawValue) (the C is \(manifest.precision))")
         }
         if kernels != defaults.kernels && kernels.rawValue != manifest.kernels {

@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp(CodegenArguments.planHelp, discussion: CodegenArguments.planDiscussion, valueName: "file"))
     var plan: String?
 
+    @OptionGroup var precision: TrainingPrecisionOption
+
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
 
     @OptionGroup(title: "Tuning (C edited by hand)") var library: LibraryOptions
@@ -92,6 +94,9 @@ struct TrainCommand: ParsableCommand {
         }
         if let tuning, checkNumerics && !tuning.manifest.checkNumerics {
             throw ValidationError("--check-numerics: the C in \(tuning.directory.path) was written without checks; compile the directory with --check-numerics")
+        }
+        if let tuning, precision.precision != .float32, precision.precision.rawValue != tuning.manifest.precision {
+            throw ValidationError("--precision \(precision.precision.rawValue): the C in \(tuning.directory.path) is \(tuning.manifest.precision); compile the directory with --precision")
         }
         if let tuning, let plan {
             throw ValidationError("--plan \(plan): the C in \(tuning.directory.path) follows the plan it was compiled with; compile the directory with --plan")
@@ -121,7 +126,7 @@ struct TrainCommand: ParsableCommand {
             try library.load($0, workload: options, variant: configuration.variant)
         }
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
-                  edited: edited, monitorEvery: monitorEvery, ranks: ranks)
+                  operands: precision.precision.operands, edited: edited, monitorEvery: monitorEvery, ranks: ranks)
     }
 }
 
@@ -152,7 +157,7 @@ enum TrainDefaults {
 /// With `ranks` (data-parallel), each rank compiles its shard of the batch; rank 0 plots and evaluates
 /// while the others wait.
 func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil,
-           edited: EditedProgram? = nil, monitorEvery: Int = 1, ranks: MPIRanks? = nil) throws {
+           operands: MatmulOperands = .native, edited: EditedProgram? = nil, monitorEvery: Int = 1, ranks: MPIRanks? = nil) throws {
     let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
@@ -166,7 +171,7 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     }
     let shard = BatchShard.of(configuration.batch, on: ranks)
     try shard.validate()
-    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan),
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan, operands: operands),
                                                           variant: configuration.variant)
     say(compiled.summary)
     if let ranks { say("ranks:   \(ranks.size) processes, global batch \(configuration.batch) per view, \(shard.count) on rank 0 (docs/mpi.md)") }

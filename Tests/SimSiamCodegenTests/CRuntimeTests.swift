@@ -35,8 +35,11 @@ import Testing
         let scratch = try Scratch()
         for file in GemmSupport.files {
             // winograd.h needs the transform simsiamc generates; the rest need only the macros.
+            // gemm_bf16.h is for float tiles, with its micro-kernel's switch.
+            if file == "gemm_bf16.h" && tile.precision != .float32 { continue }
             let unit = file == "winograd.h"
                 ? "#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+                : file == "gemm_bf16.h" ? "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm_bf16.h\"\n"
                 : "#include \"\(file)\"\n"
             let path = try scratch.write("lint_\(file).c", unit)
             let result = try run(compiler.path, ["-std=c11", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror",
@@ -44,6 +47,14 @@ import Testing
                                                 + Self.defines(tile) + [path])
             #expect(result.status == 0, "CRuntime/\(file) for \(Self.name(tile)):\n\(result.output)")
         }
+        // winograd.h's bfloat16 path (conv_wino_bf16), compiled only in bfloat16 builds.
+        guard tile.precision == .float32 else { return }
+        let unit = "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+        let path = try scratch.write("lint_winograd_bf16.c", unit)
+        let result = try run(compiler.path, ["-std=c11", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror",
+                                             "-Wno-unused-function", "-fsyntax-only", "-I", CRuntimeFiles.directory.path]
+                                            + Self.defines(tile) + [path])
+        #expect(result.status == 0, "CRuntime/winograd.h with bf16 for \(Self.name(tile)):\n\(result.output)")
     }
 
     /// runtime_test.c built with simsiamc's own flags and run on two threads (so the
@@ -64,6 +75,37 @@ import Testing
         let result = try run(executable, [], environment: ["OMP_NUM_THREADS": "2"])
         #expect(result.status == 0, "runtime_test.c for \(Self.name(tile)):\n\(result.output)")
         #expect(result.output.contains("ok   conv_cl_gemm"), "runtime_test.c ran no convolution check:\n\(result.output)")
+    }
+
+    /// bf16_test.c (gemm_bf16.h against its specification) with the emulated micro-kernel on every
+    /// CPU, for both tile widths; and, where the CPU lists avx512_bf16, with vdpbf16ps too, which
+    /// must print the emulation's digest: the same bits.
+    @Test func bf16KernelsMatchTheirSpecificationAndEachOther() throws {
+        let compiler = try CompilerProbe.resolve()
+        let scratch = try Scratch()
+        guard let test = Bundle.module.url(forResource: "CRuntimeTests/bf16_test", withExtension: "c") else {
+            Issue.record("the test bundle has no CRuntimeTests/bf16_test.c")
+            return
+        }
+        let flags = compiler.flags.filter { $0 != "-shared" && $0 != "-fPIC" }
+        var builds = VectorWidth.allCases.map { (RegisterTile(precision: .float32, width: $0), false) }
+        if BF16Support.hasDPBF16(flags: BF16Support.hostFlags) {
+            builds.append((RegisterTile(precision: .float32, width: .avx512), true))
+        } else {
+            print("bf16 vdpbf16ps kernel not run: this CPU has no \(BF16Support.avx512Flag); the emulation was checked")
+        }
+        var digests: [String] = []
+        for (index, (tile, real)) in builds.enumerated() {
+            let executable = scratch.directory.appendingPathComponent("bf16_test_\(index)").path
+            let build = try run(compiler.path, flags + ["-I", CRuntimeFiles.directory.path] + Self.defines(tile)
+                                    + ["-DGEMM_BF16_DPBF16=\(real ? 1 : 0)", test.path, "-lm", "-o", executable])
+            let name = "\(Self.name(tile)) \(real ? "vdpbf16ps" : "emulated")"
+            try #require(build.status == 0, "bf16_test.c for \(name) did not build:\n\(build.output)")
+            let result = try run(executable, [], environment: ["OMP_NUM_THREADS": "2"])
+            #expect(result.status == 0, "bf16_test.c for \(name):\n\(result.output)")
+            digests += result.output.split(separator: "\n").filter { $0.hasPrefix("digest ") }.map(String.init)
+        }
+        #expect(digests.count == builds.count && Set(digests).count == 1, "the builds computed different bits: \(digests)")
     }
 
     /// Runs a program to completion; stdout and stderr merged.

@@ -30,6 +30,7 @@ public enum KernelVerifier {
         var options = try directory.manifest.codegenOptions()
         let generated = try tracingBuild(options, directory.manifest, cache: cache)
         options.precision = .float64
+        options.operands = .native  // the float64 truth: a bfloat16 build's kernels are judged against exact arithmetic
         let truth = directory.manifest.precision == Precision.float64.rawValue ? nil : try tracingBuild(options, directory.manifest, cache: cache)
 
         guard let generatedTrace = try LibraryTrace(library: generated.library),

@@ -74,7 +74,7 @@ public struct TunedPlanStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var key = "simsiamc tuned plan \(TunedPlanRecord.currentFormat)\n\(CPUIdentity.current)\n"
-        key += "precision \(options.precision.rawValue), vector width \(options.vectorWidth.rawValue), threads \(threads)\n"
+        key += "precision \(options.precision.rawValue), operands \(options.operands), vector width \(options.vectorWidth.rawValue), threads \(threads)\n"
         key += SHA256.hexDigest(of: try encoder.encode(forward.strippingOrigins()))
         let name = Lowering.cFileStem(forward.name) + "-" + SHA256.hexDigest(of: Data(key.utf8)).prefix(16)
         return directory.appendingPathComponent(name + ".json")

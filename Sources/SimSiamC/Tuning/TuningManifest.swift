@@ -40,7 +40,7 @@ public struct TuningManifest: Codable, Sendable, Equatable {
         self.workload = workload
         batch = lowered.batch
         self.variant = variant
-        precision = lowered.options.precision.rawValue
+        precision = lowered.options.trainingPrecision.rawValue
         kernels = lowered.options.kernels.rawValue
         vectorWidth = lowered.options.vectorWidth.rawValue
         checkNumerics = lowered.options.checkNumerics
@@ -60,10 +60,11 @@ public struct TuningManifest: Codable, Sendable, Equatable {
             }
             return value
         }
-        return CodegenOptions(precision: try value(precision, "precision", Precision.allCases),
+        let training = try value(precision, "precision", TrainingPrecision.allCases)
+        return CodegenOptions(precision: training.scalar,
                               kernels: try value(kernels, "kernels", KernelStrategy.allCases),
                               vectorWidth: try value(vectorWidth, "vectorWidth", VectorWidth.allCases),
-                              checkNumerics: checkNumerics, tuningHooks: true, plan: plan)
+                              checkNumerics: checkNumerics, tuningHooks: true, plan: plan, operands: training.operands)
     }
 
     /// The workload it names: built in, or rebuilt from the model record.

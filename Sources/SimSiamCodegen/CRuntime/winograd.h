@@ -8,6 +8,11 @@
    G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
    thread in a fixed order, so results do not depend on the thread count.
 
+   In bf16 builds (GEMM_BF16_DPBF16 defined, gemm_bf16.h pasted before) conv_wino_bf16 runs the
+   point GEMMs on bf16 operands: the transforms stay single precision, the transformed kernels and
+   inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
+   gemm_bf16_micro_tile sums in single precision.
+
    Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
@@ -19,6 +24,9 @@
 #include "gemm.h"
 #include "conv_gemm.h"
 #include "conv_channels_last.h"
+#ifdef GEMM_BF16_DPBF16
+#include "gemm_bf16.h"
+#endif
 
 #if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS)
 #error "winograd.h needs WINO_M, WINO_N and WINO_POINTS"
@@ -102,9 +110,10 @@ static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* r
 }
 
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
-   null. Threads take whole groups of images. */
-static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
-                      const real_t* restrict addend, real_t* restrict moments) {
+   null. Threads take whole groups of images. bf16: the point GEMMs on bf16 operands (bf16
+   builds only). */
+static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                                 const real_t* restrict addend, real_t* restrict moments, int bf16) {
   const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
   const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
@@ -113,6 +122,7 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
   const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
   real_t* restrict u = gemm_alloc(WINO_POINTS * O * C);
+  uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -125,10 +135,17 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
       wino_kernel(g, transformed);
       for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (real_t)transformed[k];
     }
+#ifdef GEMM_BF16_DPBF16
+    if (bf16) {  /* each (point, panel) of u rounded to pairs along c */
+      #pragma omp for schedule(static)
+      for (int64_t kb = 0; kb < WINO_POINTS * panels; kb++) bf16_pack_pairs(C, GEMM_NR, u + kb * C * GEMM_NR, u_pairs + kb * C / 2 * GEMM_NR);
+    }
+#endif
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
     real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
     real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TB * C / 2) : 0;         /* [point][tile][c / 2] */
     real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
     const int32_t no_shift = 0;
     const int64_t groups = (p->images + p->group - 1) / p->group;
@@ -146,6 +163,21 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
           const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
         }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* each transformed tile rounded to pairs along c; then the point GEMMs */
+          for (int64_t k = 0; k < WINO_POINTS; k++) bf16_pack_row(rows * C, v + k * TB * C, v_pairs + k * TB * C / 2);
+          for (int64_t k = 0; k < WINO_POINTS; k++) {
+            wino_prefetch_step(&ahead);
+            for (int64_t jb = 0; jb < panels; jb++)
+              for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+                const uint32_t* pairs[GEMM_MR];
+                for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + (k * TB + i0 + i) * C / 2;
+                gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR, GEMM_NR,
+                                     products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+              }
+          }
+        } else
+#endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
@@ -170,14 +202,29 @@ static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const
       }
     }
     free(y);
+    free(v_pairs);
     free(products);
     free(v);
     free(source);
     conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
   }
   free(sums);
+  free(u_pairs);
   free(u);
 }
+
+static void conv_wino(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino_run(p, w, in, out, addend, moments, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino with the point GEMMs on bf16 operands (transforms in single precision). */
+static void conv_wino_bf16(const conv_wino_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                           const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino_run(p, w, in, out, addend, moments, 1);
+}
+#endif
 
 /* z[point][o0..] = A dy A^T for the WINO_M x WINO_M tile of dy at s (channels-last, ld values
    per pixel). */
@@ -201,8 +248,10 @@ typedef struct {
 /* dw[o][c] = G^T du G with du[point][o][c] = sum over tiles of (A dy A^T)[point][o] (B^T x B)[point][c]:
    the gradient of the forward's products, summed per point by the channels-last weight tile.
    Threads take contiguous ranges of images into private du, added in thread order, so the
-   result repeats exactly for a fixed thread count. */
-static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+   result repeats exactly for a fixed thread count. bf16: the per-point sums over tiles on bf16
+   operands, pairs of tiles rounded per block (bf16 builds only). */
+static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
+                                        int bf16) {
   const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
   const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
                                .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
@@ -224,6 +273,9 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
     real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
+    const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * C) : 0;  /* [point][tile / 2][c] */
+    uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * O) : 0;  /* [point][tile / 2][o] */
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
     for (int64_t n0 = first; n0 < last; n0 += p->group) {
       const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
@@ -244,6 +296,28 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
           const real_t* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
         }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* pairs of tiles rounded to bf16, then per point du[o][c] += z^T v over the pairs */
+          const int64_t pairs = (valid + 1) / 2;
+          for (int64_t k = 0; k < WINO_POINTS; k++) {
+            wino_prefetch_step(&x_ahead);
+            wino_prefetch_step(&dy_ahead);
+            bf16_pack_pairs(valid, C, v + k * TB * C, v_pairs + k * TP * C);
+            bf16_pack_pairs(valid, O, z + k * TB * O, z_pairs + k * TP * O);
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
+              const uint32_t* rows[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;
+              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
+                real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+                gemm_bf16_micro_tile(pairs, rows, O, v_pairs + k * TP * C + c0, C, tile);
+                real_t* restrict sum = partial + (k * O + o0) * C + c0;
+                for (int64_t i = 0; i < GEMM_MR; i++)
+                  for (int64_t j = 0; j < GEMM_NR; j++) sum[i * C + j] += tile[i * GEMM_NR + j];
+              }
+            }
+          }
+        } else
+#endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
           wino_prefetch_step(&x_ahead);
           wino_prefetch_step(&dy_ahead);
@@ -267,6 +341,8 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
       for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
       for (int k = 0; k < 9; k++) dw[e * 9 + k] = (real_t)g[k];
     }
+    free(z_pairs);
+    free(v_pairs);
     free(offset);
     free(z);
     free(v);
@@ -276,5 +352,16 @@ static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* res
   }
   free(partials);
 }
+
+static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_wino_weight_run(p, dy, x, dw, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino_weight with the per-point sums over tiles on bf16 operands (transforms in single precision). */
+static void conv_wino_weight_bf16(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_wino_weight_run(p, dy, x, dw, 1);
+}
+#endif
 
 #endif /* SIMSIAM_WINOGRAD_H */

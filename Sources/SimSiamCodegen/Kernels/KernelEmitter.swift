@@ -18,10 +18,24 @@ struct KernelEmitter {
     var vectorWidth: VectorWidth = .avx512
     /// Convolution choices that replace the cost models' (`Plan/ConvPlanner.swift`); tuned kernels only.
     var plan: KernelPlan? = nil
+    /// The arithmetic of convolution and linear operands: bfloat16 builds round them in the GEMM
+    /// kernels that have a bfloat16 form (`runsBF16`).
+    var operands: MatmulOperands = .native
     /// The tuned kernels' register tile.
     var tile: RegisterTile { RegisterTile(precision: precision, width: vectorWidth) }
     /// The scalar type.
     var t: String { precision.cType }
+
+    /// Whether this node's GEMM runs on bfloat16 operands (`gemm_bf16.h`): every linear layer of a
+    /// bfloat16 build, and the convolution passes its kernel plan gives bfloat16 (`convRunsBF16`).
+    var runsBF16: Bool {
+        guard operands.isBF16, strategy == .tuned else { return false }
+        switch node.op {
+        case .linear, .linearBackwardData, .linearBackwardWeight: return true
+        case .conv2d, .conv2dBackwardData, .conv2dBackwardWeight: return convRunsBF16()
+        default: return false
+        }
+    }
 
     func shape(operand index: Int) -> Shape { graph.shape(of: node.operands[index]) }
     func shape(result index: Int) -> Shape { graph.shape(of: node.results[index]) }

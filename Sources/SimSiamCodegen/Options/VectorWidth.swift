@@ -21,7 +21,8 @@ public enum VectorWidth: String, Sendable, CaseIterable {
         flags.split(separator: " ").contains("avx512f") ? .avx512 : .avx2
     }
 
-    private static func hostCPUFlags() -> String {
+    /// This CPU's /proc/cpuinfo `flags` line, or "" where there is none.
+    static func hostCPUFlags() -> String {
         // String(contentsOfFile:) stops after ~4 KiB of a /proc file; read it as a stream.
         guard let handle = FileHandle(forReadingAtPath: "/proc/cpuinfo") else { return "" }
         defer { try? handle.close() }

@@ -161,12 +161,15 @@ extension KernelEmitter {
     private func derivedForward(stride s: Int, padding pad: Int) -> ConvAlgorithm {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
-        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) { return .winograd }
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
+            return bf16Pays(against: Self.winogradDirectEquivalent, rows: w[0]) ? .packed : .winograd
+        }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
         let grid = gridEfficiency(source: source, phases: [phase])
         let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
+        if bf16Pays(against: max(channelsLast, inPlace, packed), rows: w[0]) { return .packed }
         if channelsLast > max(inPlace, packed) { return .channelsLast }
         // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
         // the packed estimate comes from (W1's 1x1 downsamples measured 11.8 ms packed, 6.6 in place).
@@ -191,7 +194,7 @@ extension KernelEmitter {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
-            return .winograd
+            return bf16Pays(against: Self.winogradDirectEquivalent, rows: outputs) ? .packed : .winograd
         }
         let length = weightGrid(stride: s, padding: pad).length
         // Fractions of the FMA peak measured at batch 256 (W1) and 128 (W2), 2 threads: in place,
@@ -208,11 +211,71 @@ extension KernelEmitter {
         // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
         // (layer3): faster.
         let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
+        let channelsLastFits = convAlgorithmProblem(.channelsLast) == nil && partialBytes <= 4 << 20
+        let fp32Best = max(inPlace, packed, channelsLastFits ? Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) : 0)
+        if bf16Pays(against: fp32Best, rows: outputs, strided: s != 1) { return .packed }
         if convAlgorithmProblem(.channelsLast) == nil, partialBytes <= 4 << 20,
            Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
             return .channelsLast
         }
         return inPlace < packed ? .packed : .inPlace
+    }
+
+    // MARK: bfloat16
+
+    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`) and
+    /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
+    /// on bfloat16 pairs). In-place and channels-last passes of a bfloat16 build stay float32.
+    static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
+        algorithm == .packed || algorithm == .winograd
+    }
+
+    /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
+    /// cost models' (`derivedConvBF16`).
+    func convRunsBF16() -> Bool {
+        guard operands.isBF16, let pass = convPass else { return false }
+        let algorithm = convAlgorithm()
+        if let planned = plan?.entry(layer: node.label, pass: pass)?.bf16 { return planned && Self.hasBF16Kernel(algorithm, pass: pass) }
+        return derivedConvBF16(algorithm)
+    }
+
+    /// The cost models' bfloat16 choice for this node run by `algorithm`: every algorithm that has
+    /// a bfloat16 kernel runs it in a bfloat16 build (the algorithm choice already weighed it).
+    func derivedConvBF16(_ algorithm: ConvAlgorithm) -> Bool {
+        guard operands.isBF16, let pass = convPass else { return false }
+        return Self.hasBF16Kernel(algorithm, pass: pass)
+    }
+
+    /// Speed of the bfloat16 packed GEMM over the float32 one at the same shape: vdpbf16ps does
+    /// twice the multiply-adds per instruction (its micro-kernel alone: 1.94x, 226 against 117
+    /// GFLOP/s on one core), but each panel is rounded as it is packed, and packing does not get
+    /// faster. Measured on W2 at batch 128, 2 threads, AMD EPYC Zen 5 (a busy machine: load 7,
+    /// the kernels timed alternately in one process, best of 12): 1.94x and 1.30x on
+    /// layer2.1.conv1's forward and dw, 2.12x and 1.68x on layer4.1.conv1's.
+    static let bf16PackedSpeedup = 1.6
+
+    /// Winograd F(2x2, 3x3) as a multiple of the direct convolution's FMA peak: 2.25 times fewer
+    /// multiplies, at the efficiency its transforms leave. In the same measurement, float32
+    /// Winograd ran W2's layer2.1.conv1 forward (16x16 maps) 4.3x as fast as the float32 packed
+    /// GEMM (3.1x of the direct peak by `packedConvEfficiency`), layer4.1.conv1 (4x4 maps) 2.0x
+    /// (1.7x): the bfloat16 packed GEMM took 2.2x Winograd's time on the first and 0.93x on the
+    /// second. The lower figure: a bfloat16 packed GEMM (at most 1.6 x 0.84 of the peak) then
+    /// never replaces a Winograd layer; in a bfloat16 build Winograd runs its own bfloat16 point
+    /// GEMMs (`hasBF16Kernel`), forward 0.62-0.79x the float32 time on the same layers.
+    static let winogradDirectEquivalent = 1.7
+
+    /// The fewest GEMM rows (output channels) for which a bfloat16 packed convolution is chosen.
+    /// Below, packing dominates: W1's layer2.0.conv1 (M 64, stride 2, batch 256) took 2.7x as long
+    /// packed in bfloat16 as in place in float32 (forward; dw 1.5x), measured as above; at M 512
+    /// (W2 layer4) bfloat16 packed beat float32 packed 1.7-2.1x and tied Winograd.
+    static let bf16PackedMinimumRows = 256
+
+    /// Whether, in a bfloat16 build, a packed bfloat16 GEMM with `rows` rows beats the best
+    /// float32 algorithm, estimated at `fp32` of the float32 FMA peak. A stride-2 packed dw packs
+    /// a strided x (0.8 of the stride-1 figure, as in `derivedBackwardWeight`).
+    func bf16Pays(against fp32: Double, rows: Int, strided: Bool = false) -> Bool {
+        guard operands.isBF16, rows >= Self.bf16PackedMinimumRows else { return false }
+        return Self.bf16PackedSpeedup * Self.packedConvEfficiency(rows: rows) * (strided ? 0.8 : 1) > fp32
     }
 
     // MARK: What can run

@@ -39,12 +39,17 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     /// a short tail of tiles); fewer keep the pass's copies in cache. Results stay exact to
     /// rounding. Absent: the cost models' number (`compile` writes it out where there is one).
     public var imagesPerPass: Int?
+    /// In a bfloat16 build (`--precision bf16`): whether the pass rounds its operands to bfloat16
+    /// and runs the bfloat16 GEMM (`packed` only), or stays float32. Absent in float32 and float64
+    /// builds; absent in a bfloat16 build: the cost models' choice.
+    public var bf16: Bool?
 
-    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm, imagesPerPass: Int? = nil) {
+    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm, imagesPerPass: Int? = nil, bf16: Bool? = nil) {
         self.layer = layer
         self.pass = pass
         self.algorithm = algorithm
         self.imagesPerPass = imagesPerPass
+        self.bf16 = bf16
     }
 }
 

@@ -44,6 +44,14 @@ public enum KernelPlanner {
                     let possible = ConvAlgorithm.allCases.filter { emitter.convAlgorithmProblem($0) == nil }.map(\.rawValue)
                     throw KernelPlanError("\(at): \(entry.algorithm.rawValue) cannot run it: \(problem); choose one of \(possible.joined(separator: ", "))")
                 }
+                if let bf16 = entry.bf16 {
+                    guard options.operands.isBF16 else {
+                        throw KernelPlanError("\(at): \"bf16\" applies to bfloat16 builds only; remove it or compile with --precision bf16")
+                    }
+                    if bf16, !KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass) {
+                        throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 \(entry.pass.rawValue) kernel; bfloat16 passes run packed or Winograd (or set \"bf16\": false)")
+                    }
+                }
                 guard let images = entry.imagesPerPass else { continue }
                 guard emitter.derivedImagesPerPass(entry.algorithm) != nil else {
                     throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no imagesPerPass (the in-place forward and dx run one image at a time, packed GEMMs the whole batch); remove it")
@@ -67,6 +75,7 @@ public enum KernelPlanner {
             if cells[row.entry.layer] == nil { layers.append(row.entry.layer) }
             var cell = cells[row.entry.layer] ?? (row.shape, [:])
             cell.passes[row.entry.pass] = row.entry.algorithm.rawValue + (row.entry.imagesPerPass.map { " x\($0)" } ?? "")
+                + (row.entry.bf16 == true ? " bf16" : "")
                 + (row.derived == row.entry ? "" : "*")
             cells[row.entry.layer] = cell
         }
@@ -99,9 +108,12 @@ public enum KernelPlanner {
             guard seen.insert("\(emitter.node.label)/\(pass.rawValue)").inserted else { continue }
             let algorithm = emitter.convAlgorithm(), derived = emitter.derivedConvAlgorithm()
             let images = emitter.derivedImagesPerPass(algorithm) != nil ? emitter.imagesPerPass() : nil
-            rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: algorithm, imagesPerPass: images),
+            let bf16 = options.operands.isBF16
+            rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: algorithm, imagesPerPass: images,
+                                                 bf16: bf16 ? emitter.convRunsBF16() : nil),
                             derived: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: derived,
-                                                   imagesPerPass: emitter.derivedImagesPerPass(derived)),
+                                                   imagesPerPass: emitter.derivedImagesPerPass(derived),
+                                                   bf16: bf16 ? emitter.derivedConvBF16(derived) : nil),
                             shape: describe(emitter)))
         }
         return rows
@@ -123,7 +135,7 @@ public enum KernelPlanner {
         return ([training] + (features.map { [$0] } ?? [])).flatMap { graph in
             graph.nodes.compactMap { node -> KernelEmitter? in
                 let emitter = KernelEmitter(node: node, graph: graph, precision: options.precision, strategy: options.kernels,
-                                            vectorWidth: options.vectorWidth, plan: options.plan)
+                                            vectorWidth: options.vectorWidth, plan: options.plan, operands: options.operands)
                 return emitter.convPass != nil && !node.label.isEmpty ? emitter : nil
             }
         }

@@ -89,7 +89,9 @@ public struct ProgramEmitter {
             #include <string.h>
 
             """)
-        if options.kernels == .tuned { parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth))) }
+        if options.kernels == .tuned {
+            parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth), operands: options.operands))
+        }
         parts.append(CollectivesSource.source(scalar: t))
         parts.append("/* ===== Kernels ===== */\n")
         parts.append(kernels.definitions.joined(separator: "\n"))
@@ -163,7 +165,7 @@ public struct ProgramEmitter {
         var phase: Phase?
         for (index, node) in graph.nodes.enumerated() {
             let emitter = KernelEmitter(node: node, graph: graph, precision: precision, strategy: options.kernels, vectorWidth: options.vectorWidth,
-                                        plan: options.plan)
+                                        plan: options.plan, operands: options.operands)
             guard let kernel = emitter.emit() else { continue }
             if node.phase != phase {
                 phase = node.phase

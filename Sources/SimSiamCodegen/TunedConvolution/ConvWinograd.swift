@@ -68,7 +68,8 @@ extension KernelEmitter {
         c.line("const conv_wino_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
         c.line("  .weight_row = \(weightRow), .weight_channel = \(weightChannel), .flip = \(flip ? 1 : 0), "
             + ".tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
-        c.line("conv_wino(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
+        // A bfloat16 pass: the same transforms, the point GEMMs on bfloat16 pairs (CRuntime/winograd.h).
+        c.line("conv_wino\(runsBF16 ? "_bf16" : "")(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
     }
 
@@ -109,7 +110,7 @@ extension KernelEmitter {
         var c = CLines()
         c.line("const conv_wino_weight_plan_t plan = {.images = \(x[0]), .channels = \(x[1]), .m = \(dy[1]), .height = \(x[2]), .width = \(x[3]),")
         c.line("  .tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
-        c.line("conv_wino_weight(&plan, dy, x, dw);")
+        c.line("conv_wino_weight\(runsBF16 ? "_bf16" : "")(&plan, dy, x, dw);")
         return kernel("dy \(dy), x \(x) -> dw \(dw); stride 1, padding 1\n"
                       + "\(winogradName): \(winograd.n * winograd.n) GEMMs M \(dy[1]), N \(x[1]), K \(x[0]) images x \(tiles.rows * tiles.cols) tiles",
                       ["dy", "x"], ["dw"], body: c)

@@ -16,13 +16,22 @@ import Foundation
 /// comments: the file they name is pasted earlier.
 enum GemmSupport {
     /// The runtime files in paste order: each needs only the ones before it.
-    static let files = ["gemm.h", "conv_gemm.h", "conv_channels_last.h", "winograd.h"]
+    static let files = ["gemm.h", "gemm_bf16.h", "conv_gemm.h", "conv_channels_last.h", "winograd.h"]
+    /// The files only bfloat16 builds paste.
+    static let bf16Files: Set<String> = ["gemm_bf16.h"]
 
     /// The shared C for `tile`: its macros, the runtime files, and the Winograd transform
-    /// functions (generated from the transform's matrices) just before `winograd.h`.
-    static func source(_ tile: RegisterTile) -> String {
+    /// functions (generated from the transform's matrices) just before `winograd.h`. Builds with
+    /// bfloat16 operands also get `gemm_bf16.h`, its micro-kernel `vdpbf16ps` or the emulation.
+    static func source(_ tile: RegisterTile, operands: MatmulOperands = .native) -> String {
         var parts = [macros(tile)]
-        for file in files {
+        if operands.isBF16 {
+            parts.append("""
+                #define GEMM_BF16_DPBF16 \(operands == .bf16 ? 1 : 0)    /* \(operands == .bf16 ? "bfloat16 operands: vdpbf16ps (AVX512_BF16)" : "bfloat16 operands, EMULATED: vdpbf16ps's arithmetic in float32 instructions") */
+
+                """)
+        }
+        for file in files where operands.isBF16 || !bf16Files.contains(file) {
             if file == "winograd.h" { parts.append(ConvWinograd.transformSource) }
             parts.append("/* ===== from CRuntime/\(file) ===== */\n" + pasted(file))
         }

@@ -28,13 +28,16 @@ extension KernelEmitter {
             "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
             "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
         ]
+        // bfloat16 GEMMs take the same pack and store functions: the driver rounds the packed panels.
+        let driver = runsBF16 ? "gemm_bf16_" : "gemm_"
         if let store = plan.store {
             helpers.append("static void $KERNEL__store\(storeSignature) {\n\(store)}\n")
-            c.line("gemm_column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
+            c.line("\(driver)column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
         } else {
-            c.line("gemm_reduce_over_k(\(plan.m), \(plan.n), \(plan.k), 256, &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
+            c.line("\(driver)reduce_over_k(\(plan.m), \(plan.n), \(plan.k), 256, &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
         }
-        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)", plan.inputs, plan.outputs, body: c)
+        let arithmetic = runsBF16 ? ", bfloat16 operands rounded as packed, float32 sums" : ""
+        var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)\(arithmetic)", plan.inputs, plan.outputs, body: c)
         kernel.helpers = helpers
         return kernel
     }

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+@testable import SimSiamCodegen
+
+/// The kernel plan's bfloat16 dimension (`ConvPlanEntry.bf16`), on the plan gallery.
+extension KernelPlanTests {
+    static let bf16Options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: .bf16Emulated)
+
+    /// In a bfloat16 build every entry says whether its pass runs in bfloat16: exactly those with a
+    /// bfloat16 kernel (packed, Winograd); float32 builds write no such field, so
+    /// their plan.json is unchanged.
+    @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
+        let plan = try lower(nil, options: Self.bf16Options).plan
+        #expect(Set(plan.convolutions.map(\.pass)) == Set(ConvPass.allCases), "every pass planned")
+        for entry in plan.convolutions {
+            #expect(entry.bf16 == KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass), "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
+        }
+        #expect(plan.convolutions.contains { $0.bf16 == true } && plan.convolutions.contains { $0.bf16 == false })
+        let float32 = try lower(nil, options: CodegenOptions(vectorWidth: .avx512)).plan
+        #expect(float32.convolutions.allSatisfy { $0.bf16 == nil })
+        #expect(!String(decoding: try float32.encoded(), as: UTF8.self).contains("bf16"))
+    }
+
+    /// A forced bfloat16 pass runs the bfloat16 GEMM; `"bf16": false` keeps a packed pass float32.
+    @Test func planEntriesChooseTheArithmeticPerPass() throws {
+        let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true),
+                                             .init(layer: "strided", pass: .forward, algorithm: .packed, bf16: false)])
+        let lowered = try lower(plan, options: Self.bf16Options)
+        let wide = try Self.kernel("wide", .forward, in: lowered.generated.source)
+        let strided = try Self.kernel("strided", .forward, in: lowered.generated.source)
+        #expect(wide.contains("gemm_bf16_column_panels("))
+        #expect(strided.contains("gemm_column_panels(") && !strided.contains("gemm_bf16"))
+        #expect(lowered.plan.entry(layer: "strided", pass: .forward)?.bf16 == false)
+    }
+
+    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass, or in a float32
+    /// build, is an error naming the layer and pass and what to do.
+    @Test func bf16EntriesThatCannotApplyAreErrors() throws {
+        let inPlace = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
+        #expect(inPlace.contains("plan entry {\"layer\": \"wide\", \"pass\": \"forward\"}") && inPlace.contains("in-place has no bfloat16 forward kernel"), "\(inPlace)")
+        let channelsLast = planError([.init(layer: "wide", pass: .dw, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options)
+        #expect(channelsLast.contains("\"pass\": \"dw\"") && channelsLast.contains("channels-last has no bfloat16 dw kernel"), "\(channelsLast)")
+        let float32 = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: CodegenOptions(vectorWidth: .avx512))
+        #expect(float32.contains("--precision bf16"), "\(float32)")
+        #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")
+    }
+
+    /// The gallery's "wide" layer (32 channels) with all three Winograd passes in bfloat16 (the
+    /// tiny workload is too narrow for Winograd): the vdpbf16ps build equals the emulated one bit
+    /// for bit where the CPU has the instruction, and the bfloat16 gradients stay within bfloat16's
+    /// reach of the float32 ones (5e-2 of each gradient's scale: a Winograd F(2x2, 3x3) layer and a
+    /// cosine) while differing from them (the operands were rounded).
+    @Test func winogradBF16MatchesItsEmulationAndStaysNearFloat32() throws {
+        let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .winograd, bf16: true),
+                                             .init(layer: "wide", pass: .dx, algorithm: .winograd, bf16: true),
+                                             .init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)])
+        func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
+            var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
+            options.plan = operands.isBF16 ? plan : nil
+            let lowered = try Lowering.lower(forward: try Self.planGallery(), features: nil, options: options)
+            if operands.isBF16 {
+                #expect(try Self.kernel("wide", .forward, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dx, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dw, in: lowered.generated.source).contains("conv_wino_weight_bf16(&plan"))
+            }
+            let compiled = try Compiler.build(lowered, cache: quickTestCache)
+            let state = ModelState(library: compiled.library)
+            state.initialize(seed: 7)
+            var random = TestRandom(seed: 11)
+            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+            _ = try state.lossAndGradients(inputs)
+            return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
+                ($0.name, state.gradient(named: $0.name)!)
+            })
+        }
+        let emulated = try gradients(.bf16Emulated), float32 = try gradients(.native)
+        var differs = false
+        for (name, tensor) in emulated {
+            let reference = try #require(float32[name]).doubles
+            let error = relativeError(tensor.doubles, reference)
+            #expect(error < 5e-2, "gradient of \(name): \(error) of its scale from float32")
+            differs = differs || (name.hasPrefix("wide") && error > 1e-5)
+        }
+        #expect(differs, "the bf16 Winograd layer's gradients equal float32's: were its operands rounded?")
+        guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
+            print("skipped the vdpbf16ps Winograd build: this CPU has no \(BF16Support.avx512Flag)")
+            return
+        }
+        let real = try gradients(.bf16)
+        for (name, tensor) in real { #expect(tensor == emulated[name], "gradient of \(name) differs from the emulated build") }
+    }
+}

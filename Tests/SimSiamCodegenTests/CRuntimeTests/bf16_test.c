@@ -1,0 +1,145 @@
+/* bf16_test.c: gemm_bf16.h against its specification. CRuntimeTests.swift builds it with the
+   emulated micro-kernel (GEMM_BF16_DPBF16=0) on every CPU, and with vdpbf16ps (=1) where the
+   CPU lists avx512_bf16, and requires both builds to print the same digest. By hand:
+
+     clang-14 -O3 -march=native -fopenmp -std=c11 -I Sources/SimSiamCodegen/CRuntime \
+       -DGEMM_REAL=float -DGEMM_LANES=16 -DGEMM_MR=8 -DGEMM_BF16_DPBF16=1 \
+       Tests/SimSiamCodegenTests/CRuntimeTests/bf16_test.c -lm -o /tmp/bf16_test && /tmp/bf16_test
+
+   Checks: the rounding on ties, NaN, infinity and subnormals; both drivers bit for bit against
+   a scalar statement of vdpbf16ps (per pair: fmaf of the odd halves, then of the even ones,
+   subnormal results flushed), on ordinary values and on values small enough to flush; the
+   products against double sums of the rounded operands (float32 accumulation) and of the
+   unrounded ones (the rounding happened). Prints a digest of every result bit; exits 1 on a
+   failure. */
+#include "gemm.h"
+#include "gemm_bf16.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static int failures = 0;
+
+static uint64_t random_state = 0x9E3779B97F4A7C15ull;
+static double uniform(void) {
+  random_state = random_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(random_state >> 11) / 9007199254740992.0 - 0.5;
+}
+
+static float from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+static uint32_t to_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+
+static void expect_round(uint32_t in, uint32_t want) {
+  const uint32_t got = to_bits(bf16_round(from_bits(in)));
+  const int ok = got == want || (isnan(from_bits(want)) && isnan(from_bits(got)));
+  if (!ok) { printf("FAIL bf16_round(0x%08x) = 0x%08x, expected 0x%08x\n", in, got, want); failures++; }
+}
+
+/* ----- GEMM: row-major A [M x K], B [K x N], C [M x N] ----- */
+static int64_t gemm_K, gemm_N;
+static void pack_rows_of_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, real_t* restrict panel) {
+  for (int64_t k = 0; k < kc; k++)
+    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? g->a[(x0 + i) * gemm_K + k0 + k] : 0;
+}
+static void pack_columns_of_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, real_t* restrict panel) {
+  for (int64_t k = 0; k < kc; k++)
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? g->b[(k0 + k) * gemm_N + x0 + j] : 0;
+}
+static void store_rows(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const real_t* restrict tile) {
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t j = 0; j < cols; j++) g->c[(i0 + i) * gemm_N + j0 + j] = tile[i * GEMM_NR + j];
+}
+
+static float flush(float x) { return fabsf(x) < 1.17549435e-38f ? copysignf(0.0f, x) : x; }
+
+/* vdpbf16ps's order for C[i][j] summed over k in [k0, k0 + depth): pairs from k0. */
+static float specified_dot(const float* a, const float* b, int64_t i, int64_t j, int64_t k0, int64_t depth) {
+  float c = 0;
+  for (int64_t k = k0; k < k0 + depth; k += 2) {
+    const float a_even = bf16_round(a[i * gemm_K + k]), b_even = bf16_round(b[k * gemm_N + j]);
+    const float a_odd = k + 1 < k0 + depth ? bf16_round(a[i * gemm_K + k + 1]) : 0;
+    const float b_odd = k + 1 < k0 + depth ? bf16_round(b[(k + 1) * gemm_N + j]) : 0;
+    c = flush(fmaf(a_odd, b_odd, c));
+    c = flush(fmaf(a_even, b_even, c));
+  }
+  return c;
+}
+
+static uint64_t digest = 1469598103934665603ull;
+static void add_to_digest(const float* c, int64_t n) {
+  for (int64_t e = 0; e < n; e++) { digest ^= to_bits(c[e]); digest *= 1099511628211ull; }
+}
+
+static void gemm_case(const char* name, int64_t M, int64_t N, int64_t K, double scale) {
+  gemm_K = K; gemm_N = N;
+  float* a = gemm_alloc(M * K);
+  float* b = gemm_alloc(K * N);
+  float* c = gemm_alloc(M * N);
+  for (int64_t e = 0; e < M * K; e++) a[e] = (float)(uniform() * scale);
+  for (int64_t e = 0; e < K * N; e++) b[e] = (float)(uniform() * scale);
+  const gemm_operands_t g = {.a = a, .b = b, .c = c};
+
+  /* column panels: one pass over the whole k, so the specified order is exact */
+  gemm_bf16_column_panels(M, N, K, &g, pack_rows_of_a, pack_columns_of_b, store_rows);
+  int64_t mismatches = 0;
+  double rounded_error = 0, unrounded_error = 0, magnitude = 0;
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < N; j++) {
+      const float want = specified_dot(a, b, i, j, 0, K);
+      mismatches += to_bits(want) != to_bits(c[i * N + j]);
+      double exact_rounded = 0, exact = 0;
+      for (int64_t k = 0; k < K; k++) {
+        exact_rounded += (double)bf16_round(a[i * K + k]) * bf16_round(b[k * N + j]);
+        exact += (double)a[i * K + k] * b[k * N + j];
+      }
+      rounded_error = fmax(rounded_error, fabs(c[i * N + j] - exact_rounded));
+      unrounded_error = fmax(unrounded_error, fabs(c[i * N + j] - exact));
+      magnitude = fmax(magnitude, fabs(exact));
+    }
+  add_to_digest(c, M * N);
+  const int ok = mismatches == 0;
+  printf("%s gemm_bf16_column_panels %s (%lldx%lldx%lld): %lld of %lld results differ from the specified order\n", ok ? "ok  " : "FAIL",
+         name, (long long)M, (long long)N, (long long)K, (long long)mismatches, (long long)(M * N));
+  failures += !ok;
+  if (scale >= 1) {
+    /* float32 accumulation of exact products: a few ulps of the largest value; the bf16 rounding
+       itself moves results by ~2^-9 relative, far more */
+    const int accumulates = rounded_error <= 1e-5 * magnitude, rounds = unrounded_error > 1e-4 * magnitude;
+    printf("%s %s: max error %.3g against double sums of rounded operands, %.3g against unrounded ones (max |value| %.3g)\n",
+           accumulates && rounds ? "ok  " : "FAIL", name, rounded_error, unrounded_error, magnitude);
+    failures += !(accumulates && rounds);
+  }
+
+  /* over k in blocks: each block in the specified order, the blocks' sums added in thread order;
+     checked against double sums of the rounded operands */
+  float* reduced = gemm_alloc(M * N);
+  gemm_bf16_reduce_over_k(M, N, K, 64, &g, pack_rows_of_a, pack_columns_of_b, reduced);
+  double reduce_error = 0;
+  for (int64_t e = 0; e < M * N; e++) reduce_error = fmax(reduce_error, fabs(reduced[e] - c[e]));
+  add_to_digest(reduced, M * N);
+  const int reduce_ok = reduce_error <= 1e-5 * (magnitude > 0 ? magnitude : 1) || scale < 1;
+  printf("%s gemm_bf16_reduce_over_k %s: max difference %.3g from the column panels' result\n", reduce_ok ? "ok  " : "FAIL", name, reduce_error);
+  failures += !reduce_ok;
+  free(reduced); free(a); free(b); free(c);
+}
+
+int main(void) {
+  expect_round(0x3f800000u, 0x3f800000u);  /* 1 */
+  expect_round(0x3f808000u, 0x3f800000u);  /* tie, even below */
+  expect_round(0x3f818000u, 0x3f820000u);  /* tie, even above */
+  expect_round(0x3f808001u, 0x3f810000u);  /* above the tie */
+  expect_round(0xbf80ffffu, 0xbf810000u);  /* negative */
+  expect_round(0x7f7fffffu, 0x7f800000u);  /* largest float rounds to infinity */
+  expect_round(0xff800000u, 0xff800000u);  /* -infinity */
+  expect_round(0x7f800001u, 0x7fc00000u);  /* a signalling NaN stays a NaN */
+  expect_round(0x00400000u, 0x00000000u);  /* float subnormal: zero */
+  expect_round(0x807fffffu, 0x80800000u);  /* rounds up to the smallest normal, sign kept */
+  expect_round(0x00008000u, 0x00000000u);
+  printf("%s bf16_round: ties to even, infinity, NaN, subnormals\n", failures ? "FAIL" : "ok  ");
+
+  gemm_case("ragged", 37, 45, 67, 8);
+  gemm_case("panels", 64, 96, 256, 2);
+  gemm_case("tiny values (flushed sums)", 16, 32, 40, 1e-19);
+  printf("digest %016llx\n", (unsigned long long)digest);
+  return failures ? 1 : 0;
+}
