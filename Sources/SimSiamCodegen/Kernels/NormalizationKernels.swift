@@ -225,28 +225,35 @@ extension KernelEmitter {
             channelLoop(&c, reads: ["dy", "x"]) { $0.line("sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;") }
         }
         var c = CLines()
-        syncPrologue(&c, sums: ("sum_dy", "sum_dy_xhat")) { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
-            localSums(&c)
-        }
-        c.block("for (int64_t c = 0; c < C; c++)") { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
-            c.block("if (synced)") { c in
-                c.line("const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];")
-                dataLoop(&c, affine: affine)
-            }
-            c.block("else") { c in
-                localSums(&c)
-                dataLoop(&c, affine: affine)
-            }
-        }
-        c.line("free(synced);")
+        backwardOverChannels(&c, localSums: localSums) { dataLoop(&$0, affine: affine) }
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
                       ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c,
                       math: "Batch norm backward to x (training mode): per channel, with xhat = (x - mean) * invstd,\n"
                         + "dx = \(affine ? "gamma * " : "")invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),\n"
                         + "the gradient through the batch statistics as well as the normalisation.")
+    }
+
+    /// The channel loop of a BN backward: this rank's sums of dy and dy * xhat (`localSums`),
+    /// summed over the ranks first when batch norm is synchronized, then dx from them (`dataLoop`).
+    private func backwardOverChannels(_ c: inout CLines, localSums: (inout CLines) -> Void, dataLoop: (inout CLines) -> Void) {
+        let statistics = "const double mean = saved[c], invstd = saved[C + c];"
+        syncPrologue(&c, sums: ("sum_dy", "sum_dy_xhat")) { c in
+            c.line(statistics)
+            localSums(&c)
+        }
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            c.line(statistics)
+            c.block("if (synced)") { c in
+                c.line("const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];")
+                dataLoop(&c)
+            }
+            c.block("else") { c in
+                localSums(&c)
+                dataLoop(&c)
+            }
+        }
+        c.line("free(synced);")
     }
 
     /// dx from the channel's `sum_dy` and `sum_dy_xhat` (through the batch statistics).
@@ -283,22 +290,7 @@ extension KernelEmitter {
             channelLoop(&c, reads: ["dy", "x"] + (reluMask ? ["y"] : []), writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
         }
         var c = CLines()
-        syncPrologue(&c, sums: ("sum_dy", "sum_dy_xhat")) { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
-            localSums(&c)
-        }
-        c.block("for (int64_t c = 0; c < C; c++)") { c in
-            c.line("const double mean = saved[c], invstd = saved[C + c];")
-            c.block("if (synced)") { c in
-                c.line("const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];")
-                dataLoop(&c)
-            }
-            c.block("else") { c in
-                localSums(&c)
-                dataLoop(&c)
-            }
-        }
-        c.line("free(synced);")
+        backwardOverChannels(&c, localSums: localSums, dataLoop: dataLoop)
         let x = shape(operand: 1)
         return normalizationKernel("dy \(x)\(reluMask ? " (of the fused ReLU's output y)" : ""), x \(x), saved, gamma -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]",
                       ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c,
