@@ -79,7 +79,8 @@ struct AblateCommand: ParsableCommand {
         var runner = AblationRunner(study: AblationStudy.named(study)!, base: base, directory: directory, data: data,
                                     onEvent: progress.handle)
         runner.monitorEvery = monitorEvery
-        runner.operands = precision.precision.operands
+        runner.precision = precision.precision
+        runner.tunedPlanDirectory = TunedPlanStore.configured()?.directory.path
         guard let (report, files) = try runner.run() else {
             say("interrupted: rerun the same command to continue; finished variants are kept")
             return

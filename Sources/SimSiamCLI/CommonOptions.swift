@@ -80,8 +80,10 @@ struct CodegenArguments: ParsableArguments {
     static let planHelp = "A kernel plan: the algorithm of each convolution layer and pass (edit the plan.json `compile --out DIR` writes)."
     static let planDiscussion = "Layers and passes the file does not list keep the cost models' choice; an entry that cannot run is an error naming its layer and pass. Tuned kernels only. See docs/tuning.md, \"The kernel plan\"."
 
-    @Flag(help: "Ignore the plans `simsiamc tune` stored for this CPU; follow the cost models' choices.")
+    @Flag(help: ArgumentHelp(CodegenArguments.untunedHelp))
     var untuned = false
+
+    static let untunedHelp = "Ignore the plans `simsiamc tune` stored for this CPU; follow the cost models' choices."
 
     /// The options the flags ask for; reads `--plan`.
     /// - Throws: `CompileError` when the plan file cannot be read.
@@ -96,18 +98,12 @@ struct CodegenArguments: ParsableArguments {
 }
 
 /// `--precision` of the training commands (`train`, `ablate`). Not part of the run's
-/// configuration: checkpoints hold float32 state either way, so a bf16 run and a float32 run
-/// resume each other.
+/// configuration: a checkpoint's values convert to the library's scalar type when loaded, so
+/// runs of any precision resume each other.
 struct TrainingPrecisionOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Arithmetic of training: float32; bf16 (convolution and linear operands in bfloat16, float32 sums, weights and optimizer; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly).",
-                               discussion: "Checkpoints stay float32, so runs resume across precisions. See docs/bf16.md."))
+    @Option(help: ArgumentHelp("Arithmetic of training: float32; bf16 (convolution and linear operands in bfloat16, float32 sums, weights and optimizer; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly); float64 (about half float32's speed, to separate rounding from semantics).",
+                               discussion: "float32 and bf16 runs write float32 checkpoints, float64 runs float64 ones; every run resumes from any of them (values convert). See docs/bf16.md."))
     var precision: TrainingPrecision = .float32
-
-    func validate() throws {
-        if precision == .float64 {
-            throw ValidationError("--precision float64 is for compile, step and bench (exactness checks); train in float32, bf16 or bf16-emulated")
-        }
-    }
 }
 
 /// Prints a line to standard output unbuffered, so progress shows up as it

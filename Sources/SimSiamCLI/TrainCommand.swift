@@ -68,6 +68,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp(CodegenArguments.planHelp, discussion: CodegenArguments.planDiscussion, valueName: "file"))
     var plan: String?
 
+    @Flag(help: ArgumentHelp(CodegenArguments.untunedHelp))
+    var untuned = false
+
     @OptionGroup var precision: TrainingPrecisionOption
 
     @OptionGroup(title: "SimSiam variant (the paper's ablations)") var variant: VariantOptions
@@ -126,7 +129,8 @@ struct TrainCommand: ParsableCommand {
             try library.load($0, workload: options, variant: configuration.variant)
         }
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
-                  operands: precision.precision.operands, edited: edited, monitorEvery: monitorEvery, ranks: ranks)
+                  tunedPlans: plan == nil && !untuned ? TunedPlanStore.configured()?.directory.path : nil,
+                  precision: precision.precision, edited: edited, monitorEvery: monitorEvery, ranks: ranks)
     }
 }
 
@@ -156,8 +160,8 @@ enum TrainDefaults {
 /// `edited`, when given, is the library to train (`--library DIR`) instead of compiling the workload.
 /// With `ranks` (data-parallel), each rank compiles its shard of the batch; rank 0 plots and evaluates
 /// while the others wait.
-func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil,
-           operands: MatmulOperands = .native, edited: EditedProgram? = nil, monitorEvery: Int = 1, ranks: MPIRanks? = nil) throws {
+func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evaluate: Bool, checkNumerics: Bool = false, plan: KernelPlan? = nil, tunedPlans: String? = nil,
+           precision: TrainingPrecision = .float32, edited: EditedProgram? = nil, monitorEvery: Int = 1, ranks: MPIRanks? = nil) throws {
     let workload = try LoadedModel.restore(name: requested.workload, record: requested.model).workload
     let data = try TrainingData.load(for: workload, configuration: requested)
     // Statistics computed from the data are part of the run: the checkpoint
@@ -171,8 +175,9 @@ func train(_ requested: TrainConfiguration, directory: URL, resume: Bool, evalua
     }
     let shard = BatchShard.of(configuration.batch, on: ranks)
     try shard.validate()
-    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: CodegenOptions(checkNumerics: checkNumerics, plan: plan, operands: operands),
-                                                          variant: configuration.variant)
+    let options = CodegenOptions(precision: precision.scalar, checkNumerics: checkNumerics, plan: plan, operands: precision.operands,
+                                 tunedPlanDirectory: tunedPlans)
+    let compiled = try edited?.edited ?? Compiler.compile(workload, batch: shard.count, options: options, variant: configuration.variant)
     say(compiled.summary)
     if let ranks { say("ranks:   \(ranks.size) processes, global batch \(configuration.batch) per view, \(shard.count) on rank 0 (docs/mpi.md)") }
     if let edited { say(edited.summary) }

@@ -76,6 +76,27 @@ struct DataParallelTests {
         print("\(ranks) ranks vs one process after \(steps) steps: largest relative difference \(difference) (\(tensor))")
     }
 
+    /// In float64 the rounding that float32's SGD amplifies over 20 steps (1e-6 and more) falls to
+    /// ~1e-15, so what remains between ranks and one process would be a semantic difference:
+    /// a shard weighed wrongly, a BN sum left local, a gradient summed twice.
+    @Test func inFloat64RanksTrainWhatOneProcessTrainsToRounding() throws {
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let steps = 20
+        let float64 = ["--precision", "float64"]
+        let single = try MPILaunch.simsiamc(trainArguments("single", subset: 16, epochs: steps) + float64).run()
+        try #require(single.status == 0, "one process failed:\n\(single.output)")
+        let parallel = try MPILaunch.mpirun(ranks: 3, trainArguments("ranks", subset: 16, epochs: steps) + float64).run()
+        try #require(parallel.status == 0, "3 ranks failed:\n\(parallel.output)")
+        #expect(parallel.output.contains("float64"))
+        for (step, (a, b)) in zip(losses("ranks"), losses("single")).enumerated() {
+            #expect(abs(a - b) <= 1e-12 * max(abs(b), 0.01), "step \(step + 1): loss \(a) on 3 ranks vs \(b) on one process")
+        }
+        #expect(losses("ranks").count == steps)
+        let (difference, tensor) = largestDifference(try checkpoint("ranks"), try checkpoint("single"))
+        #expect(difference < 1e-11, "after \(steps) float64 steps on 3 ranks, \(tensor) departs by \(difference) (relative) from one process")
+        print("float64, 3 ranks vs one process after \(steps) steps: largest relative difference \(difference) (\(tensor))")
+    }
+
     /// `step` on 3 ranks (6, 5, 5 of 16 images) writes one process's loss, gradients and updated state.
     @Test func aStepOnRanksMatchesOneProcess() throws {
         defer { try? FileManager.default.removeItem(at: workspace) }

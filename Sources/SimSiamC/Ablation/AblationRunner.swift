@@ -14,8 +14,10 @@ public struct AblationRunner {
     /// Run each variant's kNN monitor after every `monitorEvery`-th epoch and the last (`Trainer.monitorEvery`),
     /// so that a longer study spends its time training; the report's kNN curves then have fewer points.
     public var monitorEvery = 1
-    /// The arithmetic of every variant's convolutions and linear layers (`--precision`).
-    public var operands: MatmulOperands = .native
+    /// The arithmetic of every variant (`--precision`).
+    public var precision: TrainingPrecision = .float32
+    /// Where `simsiamc tune` stored plans for this CPU (`CodegenOptions.tunedPlanDirectory`); nil: the cost models'.
+    public var tunedPlanDirectory: String?
 
     public init(study: AblationStudy, base: TrainConfiguration, directory: URL, data: TrainingData,
                 onEvent: @escaping (TrainEvent) -> Void) {
@@ -83,8 +85,8 @@ public struct AblationRunner {
     /// Trains and probes one variant; a diverged run is reported, not fatal. nil when interrupted.
     private func train(_ variant: AblationStudy.Variant, _ configuration: TrainConfiguration, in runDirectory: URL) throws -> AblationRun? {
         let workload = try LoadedModel.restore(name: configuration.workload, record: configuration.model).workload
-        let compiled = try Compiler.compile(workload, batch: configuration.batch, options: CodegenOptions(operands: operands),
-                                            variant: configuration.variant)
+        let options = CodegenOptions(precision: precision.scalar, operands: precision.operands, tunedPlanDirectory: tunedPlanDirectory)
+        let compiled = try Compiler.compile(workload, batch: configuration.batch, options: options, variant: configuration.variant)
         onEvent(.note(compiled.summary))
         let trainer = Trainer(configuration: configuration, runDirectory: runDirectory, compiled: compiled, data: data, onEvent: onEvent)
         trainer.monitorEvery = monitorEvery
