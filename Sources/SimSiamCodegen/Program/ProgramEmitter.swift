@@ -71,7 +71,8 @@ public struct ProgramEmitter {
             calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler, numerics: &numerics, trace: &trace, onFailure: "return",
                   traceNote: ", in simsiam_features", buckets: &noBuckets, workspace: &featureNames!)
         } ?? []
-        let workspace = max(trainingPlan.workspaceElements, featurePlan?.workspaceElements ?? 0)
+        let outputCopies = OutputCopies(graph: training, plan: trainingPlan)
+        let workspace = max(outputCopies.end, featurePlan?.workspaceElements ?? 0)
 
         var parts: [String] = []
         parts.append("""
@@ -107,9 +108,9 @@ public struct ProgramEmitter {
         if options.checkNumerics { parts.append(numerics.source(scalar: t)) }
         parts.append(names.source)
         parts.append(optimizer())
-        parts.append(trainStep(trainingCalls, plan: trainingPlan, workspace: trainingNames, inputChecks: trainingInputChecks,
-                               updateChecks: updateChecks))
-        parts.append(outputTable(plan: trainingPlan, workspace: trainingNames.unused))
+        parts.append(trainStep(trainingCalls, plan: trainingPlan, workspace: trainingNames, outputCopies: outputCopies,
+                               inputChecks: trainingInputChecks, updateChecks: updateChecks))
+        parts.append(outputTable(plan: trainingPlan, workspace: trainingNames.unused, outputCopies: outputCopies))
         parts.append(featureEntry(featureCalls, plan: featurePlan, workspace: featureNames, inputChecks: featureInputChecks))
         parts.append(SymbolTableEmitter(graph: training, layout: layout, precision: precision,
                                         workspaceElements: workspace, featureDimension: featureDimension).source)
@@ -316,8 +317,8 @@ public struct ProgramEmitter {
         }
     }
 
-    func trainStep(_ calls: [String], plan: MemoryPlan, workspace: WorkspaceNames, inputChecks: [String] = [],
-                   updateChecks: [String] = []) -> String {
+    func trainStep(_ calls: [String], plan: MemoryPlan, workspace: WorkspaceNames, outputCopies: OutputCopies,
+                   inputChecks: [String] = [], updateChecks: [String] = []) -> String {
         var workspace = workspace
         let loss = training.outputs["loss"].map { value in
             workspace.use(value)
@@ -331,9 +332,9 @@ public struct ProgramEmitter {
             "int64_t* counters = a->counters;",
             "\(t)* ws = a->workspace;",
             "(void)buffers; (void)counters;",
-        ] + inputBindings(training, source: "inputs") + workspaceBindings(workspace) + (check ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + [
+        ] + inputBindings(training, source: "inputs") + workspaceBindings(workspace) + outputCopies.declarations(scalar: t) + (check ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + [
             "memset(grads, 0, sizeof(\(t)) * \(layout.parameterElements));",
-        ] + calls + [
+        ] + calls + outputCopies.statements(scalar: t) { pointer($0, graph: training, plan: plan) } + [
             "*loss = (double)*(\(loss));",
             "finish_gradient_sums();",
             "sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);",
@@ -353,16 +354,17 @@ public struct ProgramEmitter {
     }
 
     /// The training graph's named results besides the loss (e.g. "z1"), readable after a step.
-    func outputTable(plan: MemoryPlan, workspace: WorkspaceNames) -> String {
+    func outputTable(plan: MemoryPlan, workspace: WorkspaceNames, outputCopies: OutputCopies) -> String {
         let outputs = training.outputs.filter { $0.key != "loss" }.sorted { $0.key < $1.key }
         let rows = outputs.map { name, value in
             "  {\"\(name)\", \(training.shape(of: value).elementCount)},  /* \(training.shape(of: value)) */"
         }
         var workspace = workspace
-        for output in outputs { workspace.use(output.value) }
-        let names = workspace.declarations(scalar: t).map { "\n  " + $0 }.joined()
+        for output in outputs where outputCopies.copy(of: output.value) == nil { workspace.use(output.value) }
+        let names = (workspace.declarations(scalar: t) + outputCopies.declarations(scalar: t)).map { "\n  " + $0 }.joined()
         let copies = outputs.enumerated().map { index, output in
-            "    case \(index): memcpy(dst, \(pointer(output.value, graph: training, plan: plan)), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
+            let source = outputCopies.copy(of: output.value)?.pointer ?? pointer(output.value, graph: training, plan: plan)
+            return "    case \(index): memcpy(dst, \(source), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
         }
         return """
             /* ===== Outputs of the last training step ===== */
