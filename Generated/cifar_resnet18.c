@@ -2861,7 +2861,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -2902,7 +2902,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
     }
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -3384,7 +3384,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
@@ -3418,7 +3418,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     }
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
