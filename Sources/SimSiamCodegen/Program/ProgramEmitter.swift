@@ -177,8 +177,8 @@ public struct ProgramEmitter {
                 lines.append("/* \(node.phase.rawValue) */")
             }
             let name = kernels.add(kernel)
-            for (index, result) in node.results.enumerated() {
-                workspace.written(result, as: kernel.parameterNames[node.operands.count + index])
+            for (position, result) in node.results.enumerated() {
+                workspace.written(result, as: kernel.parameterNames[node.operands.count + position])
             }
             for value in node.operands + node.results { workspace.use(value) }
             let arguments = (node.operands + node.results).map { pointer($0, graph: graph, plan: plan) }
