@@ -2861,7 +2861,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -2902,7 +2902,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
     }
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -3384,7 +3384,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
@@ -3418,7 +3418,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     }
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
@@ -4954,704 +4954,1145 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   (void)buffers; (void)counters;
   const float* input_x1 = (const float*)inputs[0];  /* [512,3,32,32] */
   const float* input_x2 = (const float*)inputs[1];  /* [512,3,32,32] */
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v3_backbone_conv1 = ws + 0;  /* %3 conv2d y [512,64,32,32] */
+  float* const v4_backbone_conv1 = ws + 67108864;  /* %4 conv2d moments [2,64] */
+  float* const v7_backbone_bn1 = ws + 33554432;  /* %7 batch_norm_train_relu y [512,64,32,32] */
+  float* const v8_backbone_bn1 = ws + 1213761024;  /* %8 batch_norm_train_relu saved [2,64] */
+  float* const v10_backbone_layer1_0_conv1 = ws + 67108864;  /* %10 conv2d y [512,64,32,32] */
+  float* const v11_backbone_layer1_0_conv1 = ws + 134217728;  /* %11 conv2d moments [2,64] */
+  float* const v14_backbone_layer1_0_bn1 = ws + 100663296;  /* %14 batch_norm_train_relu y [512,64,32,32] */
+  float* const v15_backbone_layer1_0_bn1 = ws + 1213761152;  /* %15 batch_norm_train_relu saved [2,64] */
+  float* const v17_backbone_layer1_0_conv2 = ws + 134217728;  /* %17 conv2d y [512,64,32,32] */
+  float* const v18_backbone_layer1_0_conv2 = ws + 201326592;  /* %18 conv2d moments [2,64] */
+  float* const v21_backbone_layer1_0_bn2 = ws + 167772160;  /* %21 batch_norm_train_add_relu y [512,64,32,32] */
+  float* const v22_backbone_layer1_0_bn2 = ws + 1213761280;  /* %22 batch_norm_train_add_relu saved [2,64] */
+  float* const v24_backbone_layer1_1_conv1 = ws + 201326592;  /* %24 conv2d y [512,64,32,32] */
+  float* const v25_backbone_layer1_1_conv1 = ws + 268435456;  /* %25 conv2d moments [2,64] */
+  float* const v28_backbone_layer1_1_bn1 = ws + 234881024;  /* %28 batch_norm_train_relu y [512,64,32,32] */
+  float* const v29_backbone_layer1_1_bn1 = ws + 1213761408;  /* %29 batch_norm_train_relu saved [2,64] */
+  float* const v31_backbone_layer1_1_conv2 = ws + 268435456;  /* %31 conv2d y [512,64,32,32] */
+  float* const v32_backbone_layer1_1_conv2 = ws + 335544320;  /* %32 conv2d moments [2,64] */
+  float* const v35_backbone_layer1_1_bn2 = ws + 301989888;  /* %35 batch_norm_train_add_relu y [512,64,32,32] */
+  float* const v36_backbone_layer1_1_bn2 = ws + 1213761536;  /* %36 batch_norm_train_add_relu saved [2,64] */
+  float* const v38_backbone_layer2_0_conv1 = ws + 738197504;  /* %38 conv2d y [512,128,16,16] */
+  float* const v39_backbone_layer2_0_conv1 = ws + 335544320;  /* %39 conv2d moments [2,128] */
+  float* const v42_backbone_layer2_0_bn1 = ws + 754974720;  /* %42 batch_norm_train_relu y [512,128,16,16] */
+  float* const v43_backbone_layer2_0_bn1 = ws + 1213758464;  /* %43 batch_norm_train_relu saved [2,128] */
+  float* const v45_backbone_layer2_0_conv2 = ws + 771751936;  /* %45 conv2d y [512,128,16,16] */
+  float* const v46_backbone_layer2_0_conv2 = ws + 352321536;  /* %46 conv2d moments [2,128] */
+  float* const v50_backbone_layer2_0_downsample_0 = ws + 788529152;  /* %50 conv2d y [512,128,16,16] */
+  float* const v51_backbone_layer2_0_downsample_0 = ws + 352321792;  /* %51 conv2d moments [2,128] */
+  float* const v54_backbone_layer2_0_downsample_1 = ws + 335544320;  /* %54 batch_norm_train y [512,128,16,16] */
+  float* const v55_backbone_layer2_0_downsample_1 = ws + 1213758720;  /* %55 batch_norm_train saved [2,128] */
+  float* const v56_backbone_layer2_0_bn2 = ws + 805306368;  /* %56 batch_norm_train_add_relu y [512,128,16,16] */
+  float* const v57_backbone_layer2_0_bn2 = ws + 1213758976;  /* %57 batch_norm_train_add_relu saved [2,128] */
+  float* const v59_backbone_layer2_1_conv1 = ws + 822083584;  /* %59 conv2d y [512,128,16,16] */
+  float* const v60_backbone_layer2_1_conv1 = ws + 335544320;  /* %60 conv2d moments [2,128] */
+  float* const v63_backbone_layer2_1_bn1 = ws + 838860800;  /* %63 batch_norm_train_relu y [512,128,16,16] */
+  float* const v64_backbone_layer2_1_bn1 = ws + 1213759232;  /* %64 batch_norm_train_relu saved [2,128] */
+  float* const v66_backbone_layer2_1_conv2 = ws + 855638016;  /* %66 conv2d y [512,128,16,16] */
+  float* const v67_backbone_layer2_1_conv2 = ws + 335544320;  /* %67 conv2d moments [2,128] */
+  float* const v70_backbone_layer2_1_bn2 = ws + 872415232;  /* %70 batch_norm_train_add_relu y [512,128,16,16] */
+  float* const v71_backbone_layer2_1_bn2 = ws + 1213759488;  /* %71 batch_norm_train_add_relu saved [2,128] */
+  float* const v73_backbone_layer3_0_conv1 = ws + 1006632960;  /* %73 conv2d y [512,256,8,8] */
+  float* const v74_backbone_layer3_0_conv1 = ws + 335544320;  /* %74 conv2d moments [2,256] */
+  float* const v77_backbone_layer3_0_bn1 = ws + 1015021568;  /* %77 batch_norm_train_relu y [512,256,8,8] */
+  float* const v78_backbone_layer3_0_bn1 = ws + 1213753344;  /* %78 batch_norm_train_relu saved [2,256] */
+  float* const v80_backbone_layer3_0_conv2 = ws + 1023410176;  /* %80 conv2d y [512,256,8,8] */
+  float* const v81_backbone_layer3_0_conv2 = ws + 343932928;  /* %81 conv2d moments [2,256] */
+  float* const v85_backbone_layer3_0_downsample_0 = ws + 1031798784;  /* %85 conv2d y [512,256,8,8] */
+  float* const v86_backbone_layer3_0_downsample_0 = ws + 343933440;  /* %86 conv2d moments [2,256] */
+  float* const v89_backbone_layer3_0_downsample_1 = ws + 335544320;  /* %89 batch_norm_train y [512,256,8,8] */
+  float* const v90_backbone_layer3_0_downsample_1 = ws + 1213753856;  /* %90 batch_norm_train saved [2,256] */
+  float* const v91_backbone_layer3_0_bn2 = ws + 1040187392;  /* %91 batch_norm_train_add_relu y [512,256,8,8] */
+  float* const v92_backbone_layer3_0_bn2 = ws + 1213754368;  /* %92 batch_norm_train_add_relu saved [2,256] */
+  float* const v94_backbone_layer3_1_conv1 = ws + 1048576000;  /* %94 conv2d y [512,256,8,8] */
+  float* const v95_backbone_layer3_1_conv1 = ws + 335544320;  /* %95 conv2d moments [2,256] */
+  float* const v98_backbone_layer3_1_bn1 = ws + 1056964608;  /* %98 batch_norm_train_relu y [512,256,8,8] */
+  float* const v99_backbone_layer3_1_bn1 = ws + 1213754880;  /* %99 batch_norm_train_relu saved [2,256] */
+  float* const v101_backbone_layer3_1_conv2 = ws + 1065353216;  /* %101 conv2d y [512,256,8,8] */
+  float* const v102_backbone_layer3_1_conv2 = ws + 335544320;  /* %102 conv2d moments [2,256] */
+  float* const v105_backbone_layer3_1_bn2 = ws + 1073741824;  /* %105 batch_norm_train_add_relu y [512,256,8,8] */
+  float* const v106_backbone_layer3_1_bn2 = ws + 1213755392;  /* %106 batch_norm_train_add_relu saved [2,256] */
+  float* const v108_backbone_layer4_0_conv1 = ws + 1140850688;  /* %108 conv2d y [512,512,4,4] */
+  float* const v109_backbone_layer4_0_conv1 = ws + 335544320;  /* %109 conv2d moments [2,512] */
+  float* const v112_backbone_layer4_0_bn1 = ws + 1145044992;  /* %112 batch_norm_train_relu y [512,512,4,4] */
+  float* const v113_backbone_layer4_0_bn1 = ws + 1213743104;  /* %113 batch_norm_train_relu saved [2,512] */
+  float* const v115_backbone_layer4_0_conv2 = ws + 1149239296;  /* %115 conv2d y [512,512,4,4] */
+  float* const v116_backbone_layer4_0_conv2 = ws + 339738624;  /* %116 conv2d moments [2,512] */
+  float* const v120_backbone_layer4_0_downsample_0 = ws + 1153433600;  /* %120 conv2d y [512,512,4,4] */
+  float* const v121_backbone_layer4_0_downsample_0 = ws + 339739648;  /* %121 conv2d moments [2,512] */
+  float* const v124_backbone_layer4_0_downsample_1 = ws + 335544320;  /* %124 batch_norm_train y [512,512,4,4] */
+  float* const v125_backbone_layer4_0_downsample_1 = ws + 1213744128;  /* %125 batch_norm_train saved [2,512] */
+  float* const v126_backbone_layer4_0_bn2 = ws + 1157627904;  /* %126 batch_norm_train_add_relu y [512,512,4,4] */
+  float* const v127_backbone_layer4_0_bn2 = ws + 1213745152;  /* %127 batch_norm_train_add_relu saved [2,512] */
+  float* const v129_backbone_layer4_1_conv1 = ws + 1161822208;  /* %129 conv2d y [512,512,4,4] */
+  float* const v130_backbone_layer4_1_conv1 = ws + 335544320;  /* %130 conv2d moments [2,512] */
+  float* const v133_backbone_layer4_1_bn1 = ws + 1166016512;  /* %133 batch_norm_train_relu y [512,512,4,4] */
+  float* const v134_backbone_layer4_1_bn1 = ws + 1213746176;  /* %134 batch_norm_train_relu saved [2,512] */
+  float* const v136_backbone_layer4_1_conv2 = ws + 1170210816;  /* %136 conv2d y [512,512,4,4] */
+  float* const v137_backbone_layer4_1_conv2 = ws + 335544320;  /* %137 conv2d moments [2,512] */
+  float* const v140_backbone_layer4_1_bn2 = ws + 1174405120;  /* %140 batch_norm_train_add_relu y [512,512,4,4] */
+  float* const v141_backbone_layer4_1_bn2 = ws + 1213747200;  /* %141 batch_norm_train_add_relu saved [2,512] */
+  float* const v142_backbone_avgpool = ws + 1213202432;  /* %142 global_avg_pool y [512,512] */
+  float* const v144_projector_0 = ws + 1207959552;  /* %144 linear y [512,2048] */
+  float* const v147_projector_1 = ws + 1209008128;  /* %147 batch_norm_train_relu y [512,2048] */
+  float* const v148_projector_1 = ws + 1213726720;  /* %148 batch_norm_train_relu saved [2,2048] */
+  float* const v151_projector_3 = ws + 1210056704;  /* %151 linear y [512,2048] */
+  float* const v152_projector_4 = ws + 1211105280;  /* %152 batch_norm_train y [512,2048] */
+  float* const v153_projector_4 = ws + 1213730816;  /* %153 batch_norm_train saved [2,2048] */
+  float* const v154_backbone_conv1 = ws + 335544320;  /* %154 conv2d y [512,64,32,32] */
+  float* const v155_backbone_conv1 = ws + 402653184;  /* %155 conv2d moments [2,64] */
+  float* const v156_backbone_bn1 = ws + 369098752;  /* %156 batch_norm_train_relu y [512,64,32,32] */
+  float* const v157_backbone_bn1 = ws + 1213761664;  /* %157 batch_norm_train_relu saved [2,64] */
+  float* const v158_backbone_layer1_0_conv1 = ws + 402653184;  /* %158 conv2d y [512,64,32,32] */
+  float* const v159_backbone_layer1_0_conv1 = ws + 469762048;  /* %159 conv2d moments [2,64] */
+  float* const v160_backbone_layer1_0_bn1 = ws + 436207616;  /* %160 batch_norm_train_relu y [512,64,32,32] */
+  float* const v161_backbone_layer1_0_bn1 = ws + 1213761792;  /* %161 batch_norm_train_relu saved [2,64] */
+  float* const v162_backbone_layer1_0_conv2 = ws + 469762048;  /* %162 conv2d y [512,64,32,32] */
+  float* const v163_backbone_layer1_0_conv2 = ws + 536870912;  /* %163 conv2d moments [2,64] */
+  float* const v164_backbone_layer1_0_bn2 = ws + 503316480;  /* %164 batch_norm_train_add_relu y [512,64,32,32] */
+  float* const v165_backbone_layer1_0_bn2 = ws + 1213761920;  /* %165 batch_norm_train_add_relu saved [2,64] */
+  float* const v166_backbone_layer1_1_conv1 = ws + 536870912;  /* %166 conv2d y [512,64,32,32] */
+  float* const v167_backbone_layer1_1_conv1 = ws + 603979776;  /* %167 conv2d moments [2,64] */
+  float* const v168_backbone_layer1_1_bn1 = ws + 570425344;  /* %168 batch_norm_train_relu y [512,64,32,32] */
+  float* const v169_backbone_layer1_1_bn1 = ws + 1213762048;  /* %169 batch_norm_train_relu saved [2,64] */
+  float* const v170_backbone_layer1_1_conv2 = ws + 603979776;  /* %170 conv2d y [512,64,32,32] */
+  float* const v171_backbone_layer1_1_conv2 = ws + 671088640;  /* %171 conv2d moments [2,64] */
+  float* const v172_backbone_layer1_1_bn2 = ws + 637534208;  /* %172 batch_norm_train_add_relu y [512,64,32,32] */
+  float* const v173_backbone_layer1_1_bn2 = ws + 1213762176;  /* %173 batch_norm_train_add_relu saved [2,64] */
+  float* const v174_backbone_layer2_0_conv1 = ws + 671088640;  /* %174 conv2d y [512,128,16,16] */
+  float* const v175_backbone_layer2_0_conv1 = ws + 704643072;  /* %175 conv2d moments [2,128] */
+  float* const v176_backbone_layer2_0_bn1 = ws + 687865856;  /* %176 batch_norm_train_relu y [512,128,16,16] */
+  float* const v177_backbone_layer2_0_bn1 = ws + 1213759744;  /* %177 batch_norm_train_relu saved [2,128] */
+  float* const v178_backbone_layer2_0_conv2 = ws + 704643072;  /* %178 conv2d y [512,128,16,16] */
+  float* const v179_backbone_layer2_0_conv2 = ws + 922746880;  /* %179 conv2d moments [2,128] */
+  float* const v180_backbone_layer2_0_downsample_0 = ws + 721420288;  /* %180 conv2d y [512,128,16,16] */
+  float* const v181_backbone_layer2_0_downsample_0 = ws + 905969664;  /* %181 conv2d moments [2,128] */
+  float* const v182_backbone_layer2_0_downsample_1 = ws + 889192448;  /* %182 batch_norm_train y [512,128,16,16] */
+  float* const v183_backbone_layer2_0_downsample_1 = ws + 1213760000;  /* %183 batch_norm_train saved [2,128] */
+  float* const v184_backbone_layer2_0_bn2 = ws + 905969664;  /* %184 batch_norm_train_add_relu y [512,128,16,16] */
+  float* const v185_backbone_layer2_0_bn2 = ws + 1213760256;  /* %185 batch_norm_train_add_relu saved [2,128] */
+  float* const v186_backbone_layer2_1_conv1 = ws + 889192448;  /* %186 conv2d y [512,128,16,16] */
+  float* const v187_backbone_layer2_1_conv1 = ws + 939524096;  /* %187 conv2d moments [2,128] */
+  float* const v188_backbone_layer2_1_bn1 = ws + 922746880;  /* %188 batch_norm_train_relu y [512,128,16,16] */
+  float* const v189_backbone_layer2_1_bn1 = ws + 1213760512;  /* %189 batch_norm_train_relu saved [2,128] */
+  float* const v190_backbone_layer2_1_conv2 = ws + 939524096;  /* %190 conv2d y [512,128,16,16] */
+  float* const v191_backbone_layer2_1_conv2 = ws + 973078528;  /* %191 conv2d moments [2,128] */
+  float* const v192_backbone_layer2_1_bn2 = ws + 956301312;  /* %192 batch_norm_train_add_relu y [512,128,16,16] */
+  float* const v193_backbone_layer2_1_bn2 = ws + 1213760768;  /* %193 batch_norm_train_add_relu saved [2,128] */
+  float* const v194_backbone_layer3_0_conv1 = ws + 973078528;  /* %194 conv2d y [512,256,8,8] */
+  float* const v195_backbone_layer3_0_conv1 = ws + 989855744;  /* %195 conv2d moments [2,256] */
+  float* const v196_backbone_layer3_0_bn1 = ws + 981467136;  /* %196 batch_norm_train_relu y [512,256,8,8] */
+  float* const v197_backbone_layer3_0_bn1 = ws + 1213755904;  /* %197 batch_norm_train_relu saved [2,256] */
+  float* const v198_backbone_layer3_0_conv2 = ws + 989855744;  /* %198 conv2d y [512,256,8,8] */
+  float* const v199_backbone_layer3_0_conv2 = ws + 1098907648;  /* %199 conv2d moments [2,256] */
+  float* const v200_backbone_layer3_0_downsample_0 = ws + 998244352;  /* %200 conv2d y [512,256,8,8] */
+  float* const v201_backbone_layer3_0_downsample_0 = ws + 1090519040;  /* %201 conv2d moments [2,256] */
+  float* const v202_backbone_layer3_0_downsample_1 = ws + 1082130432;  /* %202 batch_norm_train y [512,256,8,8] */
+  float* const v203_backbone_layer3_0_downsample_1 = ws + 1213756416;  /* %203 batch_norm_train saved [2,256] */
+  float* const v204_backbone_layer3_0_bn2 = ws + 1090519040;  /* %204 batch_norm_train_add_relu y [512,256,8,8] */
+  float* const v205_backbone_layer3_0_bn2 = ws + 1213756928;  /* %205 batch_norm_train_add_relu saved [2,256] */
+  float* const v206_backbone_layer3_1_conv1 = ws + 1082130432;  /* %206 conv2d y [512,256,8,8] */
+  float* const v207_backbone_layer3_1_conv1 = ws + 1107296256;  /* %207 conv2d moments [2,256] */
+  float* const v208_backbone_layer3_1_bn1 = ws + 1098907648;  /* %208 batch_norm_train_relu y [512,256,8,8] */
+  float* const v209_backbone_layer3_1_bn1 = ws + 1213757440;  /* %209 batch_norm_train_relu saved [2,256] */
+  float* const v210_backbone_layer3_1_conv2 = ws + 1107296256;  /* %210 conv2d y [512,256,8,8] */
+  float* const v211_backbone_layer3_1_conv2 = ws + 1124073472;  /* %211 conv2d moments [2,256] */
+  float* const v212_backbone_layer3_1_bn2 = ws + 1115684864;  /* %212 batch_norm_train_add_relu y [512,256,8,8] */
+  float* const v213_backbone_layer3_1_bn2 = ws + 1213757952;  /* %213 batch_norm_train_add_relu saved [2,256] */
+  float* const v214_backbone_layer4_0_conv1 = ws + 1124073472;  /* %214 conv2d y [512,512,4,4] */
+  float* const v215_backbone_layer4_0_conv1 = ws + 1132462080;  /* %215 conv2d moments [2,512] */
+  float* const v216_backbone_layer4_0_bn1 = ws + 1128267776;  /* %216 batch_norm_train_relu y [512,512,4,4] */
+  float* const v217_backbone_layer4_0_bn1 = ws + 1213748224;  /* %217 batch_norm_train_relu saved [2,512] */
+  float* const v218_backbone_layer4_0_conv2 = ws + 1132462080;  /* %218 conv2d y [512,512,4,4] */
+  float* const v219_backbone_layer4_0_conv2 = ws + 1186988032;  /* %219 conv2d moments [2,512] */
+  float* const v220_backbone_layer4_0_downsample_0 = ws + 1136656384;  /* %220 conv2d y [512,512,4,4] */
+  float* const v221_backbone_layer4_0_downsample_0 = ws + 1182793728;  /* %221 conv2d moments [2,512] */
+  float* const v222_backbone_layer4_0_downsample_1 = ws + 1178599424;  /* %222 batch_norm_train y [512,512,4,4] */
+  float* const v223_backbone_layer4_0_downsample_1 = ws + 1213749248;  /* %223 batch_norm_train saved [2,512] */
+  float* const v224_backbone_layer4_0_bn2 = ws + 1182793728;  /* %224 batch_norm_train_add_relu y [512,512,4,4] */
+  float* const v225_backbone_layer4_0_bn2 = ws + 1213750272;  /* %225 batch_norm_train_add_relu saved [2,512] */
+  float* const v226_backbone_layer4_1_conv1 = ws + 1178599424;  /* %226 conv2d y [512,512,4,4] */
+  float* const v227_backbone_layer4_1_conv1 = ws + 1191182336;  /* %227 conv2d moments [2,512] */
+  float* const v228_backbone_layer4_1_bn1 = ws + 1186988032;  /* %228 batch_norm_train_relu y [512,512,4,4] */
+  float* const v229_backbone_layer4_1_bn1 = ws + 1213751296;  /* %229 batch_norm_train_relu saved [2,512] */
+  float* const v230_backbone_layer4_1_conv2 = ws + 1191182336;  /* %230 conv2d y [512,512,4,4] */
+  float* const v231_backbone_layer4_1_conv2 = ws + 1199570944;  /* %231 conv2d moments [2,512] */
+  float* const v232_backbone_layer4_1_bn2 = ws + 1195376640;  /* %232 batch_norm_train_add_relu y [512,512,4,4] */
+  float* const v233_backbone_layer4_1_bn2 = ws + 1213752320;  /* %233 batch_norm_train_add_relu saved [2,512] */
+  float* const v234_backbone_avgpool = ws + 1213464576;  /* %234 global_avg_pool y [512,512] */
+  float* const v235_projector_0 = ws + 1203765248;  /* %235 linear y [512,2048] */
+  float* const v236_projector_1 = ws + 1204813824;  /* %236 batch_norm_train_relu y [512,2048] */
+  float* const v237_projector_1 = ws + 1213734912;  /* %237 batch_norm_train_relu saved [2,2048] */
+  float* const v238_projector_3 = ws + 1199570944;  /* %238 linear y [512,2048] */
+  float* const v239_projector_4 = ws + 1200619520;  /* %239 batch_norm_train y [512,2048] */
+  float* const v240_projector_4 = ws + 1213739008;  /* %240 batch_norm_train saved [2,2048] */
+  float* const v242_predictor_0 = ws + 1206910976;  /* %242 linear y [512,512] */
+  float* const v245_predictor_1 = ws + 1207173120;  /* %245 batch_norm_train_relu y [512,512] */
+  float* const v246_predictor_1 = ws + 1212678144;  /* %246 batch_norm_train_relu saved [2,512] */
+  float* const v249_predictor_3 = ws + 1201668096;  /* %249 linear y [512,2048] */
+  float* const v250_predictor_0 = ws + 1207435264;  /* %250 linear y [512,512] */
+  float* const v251_predictor_1 = ws + 1207697408;  /* %251 batch_norm_train_relu y [512,512] */
+  float* const v252_predictor_1 = ws + 1212679168;  /* %252 batch_norm_train_relu saved [2,512] */
+  float* const v253_predictor_3 = ws + 1202716672;  /* %253 linear y [512,2048] */
+  float* const v255_loss_target_z2 = ws + 1200619520;  /* %255 stop_gradient of %239, same memory [512,2048] */
+  float* const v256_loss_cos_p1_z2 = ws + 1205862400;  /* %256 cosine_similarity y [512] */
+  float* const v257_loss_mean_p1_z2 = ws + 1205862912;  /* %257 mean y [] */
+  float* const v254_loss_target_z1 = ws + 1211105280;  /* %254 stop_gradient of %152, same memory [512,2048] */
+  float* const v258_loss_cos_p2_z1 = ws + 1205862400;  /* %258 cosine_similarity y [512] */
+  float* const v259_loss_mean_p2_z1 = ws + 1205862928;  /* %259 mean y [] */
+  float* const v260_loss_sum = ws + 1205862400;  /* %260 add y [] */
+  float* const v261_loss_negate_half = ws + 1213762304;  /* %261 scale y [] */
+  float* const d262_loss_negate_half = ws + 1205862400;  /* %262 fill y [] */
+  float* const d263_loss_negate_half = ws + 1212154368;  /* %263 scale y [] */
+  float* const d264_loss_mean_p2_z1 = ws + 1212153856;  /* %264 mean_bwd dx [512] */
+  float* const d265_loss_cos_p2_z1 = ws + 1205862400;  /* %265 cosine_similarity_bwd_a dx [512,2048] */
+  float* const d266_loss_mean_p1_z2 = ws + 1212153856;  /* %266 mean_bwd dx [512] */
+  float* const d267_loss_cos_p1_z2 = ws + 1202716672;  /* %267 cosine_similarity_bwd_a dx [512,2048] */
+  float* const d268_predictor_3 = ws + 1212153856;  /* %268 linear_bwd_data dx [512,512] */
+  float* const d269_predictor_3 = ws + 1201668096;  /* %269 linear_bwd_weight dw [2048,512] */
+  float* const d270_predictor_3 = ws + 1201668096;  /* %270 linear_bwd_bias db [2048] */
+  float* const d271_predictor_1 = ws + 1212416000;  /* %271 batch_norm_relu_bwd dx [512,512] */
+  float* const d272_predictor_1 = ws + 1201668096;  /* %272 batch_norm_relu_bwd dgamma [512] */
+  float* const d273_predictor_1 = ws + 1201668608;  /* %273 batch_norm_relu_bwd dbeta [512] */
+  float* const d274_predictor_0 = ws + 1201668096;  /* %274 linear_bwd_data dx [512,2048] */
+  float* const d275_predictor_0 = ws + 1205862400;  /* %275 linear_bwd_weight dw [512,2048] */
+  float* const d276_predictor_3 = ws + 1205862400;  /* %276 linear_bwd_data dx [512,512] */
+  float* const d277_predictor_3 = ws + 1200619520;  /* %277 linear_bwd_weight dw [2048,512] */
+  float* const d278_predictor_3 = ws + 1200619520;  /* %278 linear_bwd_bias db [2048] */
+  float* const d279_predictor_1 = ws + 1202716672;  /* %279 batch_norm_relu_bwd dx [512,512] */
+  float* const d280_predictor_1 = ws + 1200619520;  /* %280 batch_norm_relu_bwd dgamma [512] */
+  float* const d281_predictor_1 = ws + 1200620032;  /* %281 batch_norm_relu_bwd dbeta [512] */
+  float* const d282_predictor_0 = ws + 1212153856;  /* %282 linear_bwd_data dx [512,2048] */
+  float* const d283_predictor_0 = ws + 1200619520;  /* %283 linear_bwd_weight dw [512,2048] */
+  float* const d284_projector_4 = ws + 1205862400;  /* %284 batch_norm_bwd_data dx [512,2048] */
+  float* const d285_projector_3 = ws + 1206910976;  /* %285 linear_bwd_data dx [512,2048] */
+  float* const d286_projector_3 = ws + 1199570944;  /* %286 linear_bwd_weight dw [2048,2048] */
+  float* const d287_projector_1 = ws + 1199570944;  /* %287 batch_norm_relu_bwd dx [512,2048] */
+  float* const d288_projector_1 = ws + 1200619520;  /* %288 batch_norm_relu_bwd dgamma [2048] */
+  float* const d289_projector_1 = ws + 1200621568;  /* %289 batch_norm_relu_bwd dbeta [2048] */
+  float* const d290_projector_0 = ws + 1203765248;  /* %290 linear_bwd_data dx [512,512] */
+  float* const d291_projector_0 = ws + 1200619520;  /* %291 linear_bwd_weight dw [2048,512] */
+  float* const d292_backbone_avgpool = ws + 1199570944;  /* %292 global_avg_pool_bwd dx [512,512,4,4] */
+  float* const d293_backbone_layer4_1_relu2 = ws + 1203765248;  /* %293 relu_bwd dx [512,512,4,4] */
+  float* const d294_backbone_layer4_1_bn2 = ws + 1195376640;  /* %294 batch_norm_bwd dx [512,512,4,4] */
+  float* const d295_backbone_layer4_1_bn2 = ws + 1199570944;  /* %295 batch_norm_bwd dgamma [512] */
+  float* const d296_backbone_layer4_1_bn2 = ws + 1199571456;  /* %296 batch_norm_bwd dbeta [512] */
+  float* const d297_backbone_layer4_1_conv2 = ws + 1191182336;  /* %297 conv2d_bwd_data dx [512,512,4,4] */
+  float* const d298_backbone_layer4_1_conv2 = ws + 1199570944;  /* %298 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d299_backbone_layer4_1_bn1 = ws + 1195376640;  /* %299 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d300_backbone_layer4_1_bn1 = ws + 1199570944;  /* %300 batch_norm_relu_bwd dgamma [512] */
+  float* const d301_backbone_layer4_1_bn1 = ws + 1199571456;  /* %301 batch_norm_relu_bwd dbeta [512] */
+  float* const d302_backbone_layer4_1_conv1 = ws + 1178599424;  /* %302 conv2d_bwd_data_add dx [512,512,4,4] */
+  float* const d303_backbone_layer4_1_conv1 = ws + 1186988032;  /* %303 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d304_backbone_layer4_0_downsample_1 = ws + 1186988032;  /* %304 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d305_backbone_layer4_0_downsample_1 = ws + 1191182336;  /* %305 batch_norm_relu_bwd dgamma [512] */
+  float* const d306_backbone_layer4_0_downsample_1 = ws + 1191182848;  /* %306 batch_norm_relu_bwd dbeta [512] */
+  float* const d307_backbone_layer4_0_downsample_0 = ws + 1136656384;  /* %307 conv2d_bwd_weight dw [512,256,1,1] */
+  float* const d308_backbone_layer4_0_bn2 = ws + 1136656384;  /* %308 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d309_backbone_layer4_0_bn2 = ws + 1191182336;  /* %309 batch_norm_relu_bwd dgamma [512] */
+  float* const d310_backbone_layer4_0_bn2 = ws + 1191182848;  /* %310 batch_norm_relu_bwd dbeta [512] */
+  float* const d311_backbone_layer4_0_conv2 = ws + 1132462080;  /* %311 conv2d_bwd_data dx [512,512,4,4] */
+  float* const d312_backbone_layer4_0_conv2 = ws + 1178599424;  /* %312 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d313_backbone_layer4_0_bn1 = ws + 1178599424;  /* %313 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d314_backbone_layer4_0_bn1 = ws + 1136656384;  /* %314 batch_norm_relu_bwd dgamma [512] */
+  float* const d315_backbone_layer4_0_bn1 = ws + 1136656896;  /* %315 batch_norm_relu_bwd dbeta [512] */
+  float* const d316_backbone_layer4_0_conv1 = ws + 1124073472;  /* %316 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d317_backbone_layer4_0_downsample_0 = ws + 1132462080;  /* %317 conv2d_bwd_data_add dx [512,256,8,8] */
+  float* const d318_backbone_layer4_0_conv1 = ws + 1124073472;  /* %318 conv2d_bwd_weight dw [512,256,3,3] */
+  float* const d319_backbone_layer3_1_relu2 = ws + 1124073472;  /* %319 relu_bwd dx [512,256,8,8] */
+  float* const d320_backbone_layer3_1_bn2 = ws + 1115684864;  /* %320 batch_norm_bwd dx [512,256,8,8] */
+  float* const d321_backbone_layer3_1_bn2 = ws + 1132462080;  /* %321 batch_norm_bwd dgamma [256] */
+  float* const d322_backbone_layer3_1_bn2 = ws + 1132462336;  /* %322 batch_norm_bwd dbeta [256] */
+  float* const d323_backbone_layer3_1_conv2 = ws + 1107296256;  /* %323 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d324_backbone_layer3_1_conv2 = ws + 1132462080;  /* %324 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d325_backbone_layer3_1_bn1 = ws + 1115684864;  /* %325 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d326_backbone_layer3_1_bn1 = ws + 1132462080;  /* %326 batch_norm_relu_bwd dgamma [256] */
+  float* const d327_backbone_layer3_1_bn1 = ws + 1132462336;  /* %327 batch_norm_relu_bwd dbeta [256] */
+  float* const d328_backbone_layer3_1_conv1 = ws + 1082130432;  /* %328 conv2d_bwd_data_add dx [512,256,8,8] */
+  float* const d329_backbone_layer3_1_conv1 = ws + 1098907648;  /* %329 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d330_backbone_layer3_0_downsample_1 = ws + 1098907648;  /* %330 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d331_backbone_layer3_0_downsample_1 = ws + 1107296256;  /* %331 batch_norm_relu_bwd dgamma [256] */
+  float* const d332_backbone_layer3_0_downsample_1 = ws + 1107296512;  /* %332 batch_norm_relu_bwd dbeta [256] */
+  float* const d333_backbone_layer3_0_downsample_0 = ws + 998244352;  /* %333 conv2d_bwd_weight dw [256,128,1,1] */
+  float* const d334_backbone_layer3_0_bn2 = ws + 998244352;  /* %334 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d335_backbone_layer3_0_bn2 = ws + 1107296256;  /* %335 batch_norm_relu_bwd dgamma [256] */
+  float* const d336_backbone_layer3_0_bn2 = ws + 1107296512;  /* %336 batch_norm_relu_bwd dbeta [256] */
+  float* const d337_backbone_layer3_0_conv2 = ws + 989855744;  /* %337 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d338_backbone_layer3_0_conv2 = ws + 1082130432;  /* %338 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d339_backbone_layer3_0_bn1 = ws + 1082130432;  /* %339 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d340_backbone_layer3_0_bn1 = ws + 998244352;  /* %340 batch_norm_relu_bwd dgamma [256] */
+  float* const d341_backbone_layer3_0_bn1 = ws + 998244608;  /* %341 batch_norm_relu_bwd dbeta [256] */
+  float* const d342_backbone_layer3_0_conv1 = ws + 973078528;  /* %342 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d343_backbone_layer3_0_downsample_0 = ws + 989855744;  /* %343 conv2d_bwd_data_add dx [512,128,16,16] */
+  float* const d344_backbone_layer3_0_conv1 = ws + 973078528;  /* %344 conv2d_bwd_weight dw [256,128,3,3] */
+  float* const d345_backbone_layer2_1_relu2 = ws + 973078528;  /* %345 relu_bwd dx [512,128,16,16] */
+  float* const d346_backbone_layer2_1_bn2 = ws + 956301312;  /* %346 batch_norm_bwd dx [512,128,16,16] */
+  float* const d347_backbone_layer2_1_bn2 = ws + 989855744;  /* %347 batch_norm_bwd dgamma [128] */
+  float* const d348_backbone_layer2_1_bn2 = ws + 989855872;  /* %348 batch_norm_bwd dbeta [128] */
+  float* const d349_backbone_layer2_1_conv2 = ws + 939524096;  /* %349 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d350_backbone_layer2_1_conv2 = ws + 989855744;  /* %350 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d351_backbone_layer2_1_bn1 = ws + 956301312;  /* %351 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d352_backbone_layer2_1_bn1 = ws + 989855744;  /* %352 batch_norm_relu_bwd dgamma [128] */
+  float* const d353_backbone_layer2_1_bn1 = ws + 989855872;  /* %353 batch_norm_relu_bwd dbeta [128] */
+  float* const d354_backbone_layer2_1_conv1 = ws + 889192448;  /* %354 conv2d_bwd_data_add dx [512,128,16,16] */
+  float* const d355_backbone_layer2_1_conv1 = ws + 922746880;  /* %355 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d356_backbone_layer2_0_downsample_1 = ws + 922746880;  /* %356 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d357_backbone_layer2_0_downsample_1 = ws + 939524096;  /* %357 batch_norm_relu_bwd dgamma [128] */
+  float* const d358_backbone_layer2_0_downsample_1 = ws + 939524224;  /* %358 batch_norm_relu_bwd dbeta [128] */
+  float* const d359_backbone_layer2_0_downsample_0 = ws + 721420288;  /* %359 conv2d_bwd_weight dw [128,64,1,1] */
+  float* const d360_backbone_layer2_0_bn2 = ws + 721420288;  /* %360 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d361_backbone_layer2_0_bn2 = ws + 939524096;  /* %361 batch_norm_relu_bwd dgamma [128] */
+  float* const d362_backbone_layer2_0_bn2 = ws + 939524224;  /* %362 batch_norm_relu_bwd dbeta [128] */
+  float* const d363_backbone_layer2_0_conv2 = ws + 704643072;  /* %363 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d364_backbone_layer2_0_conv2 = ws + 889192448;  /* %364 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d365_backbone_layer2_0_bn1 = ws + 889192448;  /* %365 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d366_backbone_layer2_0_bn1 = ws + 721420288;  /* %366 batch_norm_relu_bwd dgamma [128] */
+  float* const d367_backbone_layer2_0_bn1 = ws + 721420416;  /* %367 batch_norm_relu_bwd dbeta [128] */
+  float* const d368_backbone_layer2_0_conv1 = ws + 671088640;  /* %368 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d369_backbone_layer2_0_downsample_0 = ws + 704643072;  /* %369 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d370_backbone_layer2_0_conv1 = ws + 671088640;  /* %370 conv2d_bwd_weight dw [128,64,3,3] */
+  float* const d371_backbone_layer1_1_relu2 = ws + 671088640;  /* %371 relu_bwd dx [512,64,32,32] */
+  float* const d372_backbone_layer1_1_bn2 = ws + 637534208;  /* %372 batch_norm_bwd dx [512,64,32,32] */
+  float* const d373_backbone_layer1_1_bn2 = ws + 704643072;  /* %373 batch_norm_bwd dgamma [64] */
+  float* const d374_backbone_layer1_1_bn2 = ws + 704643136;  /* %374 batch_norm_bwd dbeta [64] */
+  float* const d375_backbone_layer1_1_conv2 = ws + 603979776;  /* %375 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d376_backbone_layer1_1_conv2 = ws + 704643072;  /* %376 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d377_backbone_layer1_1_bn1 = ws + 637534208;  /* %377 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d378_backbone_layer1_1_bn1 = ws + 704643072;  /* %378 batch_norm_relu_bwd dgamma [64] */
+  float* const d379_backbone_layer1_1_bn1 = ws + 704643136;  /* %379 batch_norm_relu_bwd dbeta [64] */
+  float* const d380_backbone_layer1_1_conv1 = ws + 536870912;  /* %380 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d381_backbone_layer1_1_conv1 = ws + 570425344;  /* %381 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d382_backbone_layer1_0_relu2 = ws + 570425344;  /* %382 relu_bwd dx [512,64,32,32] */
+  float* const d383_backbone_layer1_0_bn2 = ws + 503316480;  /* %383 batch_norm_bwd dx [512,64,32,32] */
+  float* const d384_backbone_layer1_0_bn2 = ws + 536870912;  /* %384 batch_norm_bwd dgamma [64] */
+  float* const d385_backbone_layer1_0_bn2 = ws + 536870976;  /* %385 batch_norm_bwd dbeta [64] */
+  float* const d386_backbone_layer1_0_conv2 = ws + 469762048;  /* %386 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d387_backbone_layer1_0_conv2 = ws + 536870912;  /* %387 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d388_backbone_layer1_0_bn1 = ws + 503316480;  /* %388 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d389_backbone_layer1_0_bn1 = ws + 536870912;  /* %389 batch_norm_relu_bwd dgamma [64] */
+  float* const d390_backbone_layer1_0_bn1 = ws + 536870976;  /* %390 batch_norm_relu_bwd dbeta [64] */
+  float* const d391_backbone_layer1_0_conv1 = ws + 402653184;  /* %391 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d392_backbone_layer1_0_conv1 = ws + 436207616;  /* %392 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d393_backbone_bn1 = ws + 436207616;  /* %393 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d394_backbone_bn1 = ws + 469762048;  /* %394 batch_norm_relu_bwd dgamma [64] */
+  float* const d395_backbone_bn1 = ws + 469762112;  /* %395 batch_norm_relu_bwd dbeta [64] */
+  float* const d396_backbone_conv1 = ws + 335544320;  /* %396 conv2d_bwd_weight dw [64,3,3,3] */
+  float* const d397_projector_4 = ws + 339738624;  /* %397 batch_norm_bwd_data dx [512,2048] */
+  float* const d398_projector_3 = ws + 340787200;  /* %398 linear_bwd_data dx [512,2048] */
+  float* const d399_projector_3 = ws + 335544320;  /* %399 linear_bwd_weight dw [2048,2048] */
+  float* const d400_projector_1 = ws + 335544320;  /* %400 batch_norm_relu_bwd dx [512,2048] */
+  float* const d401_projector_1 = ws + 336592896;  /* %401 batch_norm_relu_bwd dgamma [2048] */
+  float* const d402_projector_1 = ws + 336594944;  /* %402 batch_norm_relu_bwd dbeta [2048] */
+  float* const d403_projector_0 = ws + 339738624;  /* %403 linear_bwd_data dx [512,512] */
+  float* const d404_projector_0 = ws + 336592896;  /* %404 linear_bwd_weight dw [2048,512] */
+  float* const d405_backbone_avgpool = ws + 335544320;  /* %405 global_avg_pool_bwd dx [512,512,4,4] */
+  float* const d406_backbone_layer4_1_relu2 = ws + 339738624;  /* %406 relu_bwd dx [512,512,4,4] */
+  float* const d407_backbone_layer4_1_bn2 = ws + 335544320;  /* %407 batch_norm_bwd dx [512,512,4,4] */
+  float* const d408_backbone_layer4_1_bn2 = ws + 343932928;  /* %408 batch_norm_bwd dgamma [512] */
+  float* const d409_backbone_layer4_1_bn2 = ws + 343933440;  /* %409 batch_norm_bwd dbeta [512] */
+  float* const d410_backbone_layer4_1_conv2 = ws + 343932928;  /* %410 conv2d_bwd_data dx [512,512,4,4] */
+  float* const d411_backbone_layer4_1_conv2 = ws + 348127232;  /* %411 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d412_backbone_layer4_1_bn1 = ws + 335544320;  /* %412 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d413_backbone_layer4_1_bn1 = ws + 348127232;  /* %413 batch_norm_relu_bwd dgamma [512] */
+  float* const d414_backbone_layer4_1_bn1 = ws + 348127744;  /* %414 batch_norm_relu_bwd dbeta [512] */
+  float* const d415_backbone_layer4_1_conv1 = ws + 343932928;  /* %415 conv2d_bwd_data_add dx [512,512,4,4] */
+  float* const d416_backbone_layer4_1_conv1 = ws + 339738624;  /* %416 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d417_backbone_layer4_0_downsample_1 = ws + 352321536;  /* %417 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d418_backbone_layer4_0_downsample_1 = ws + 335544320;  /* %418 batch_norm_relu_bwd dgamma [512] */
+  float* const d419_backbone_layer4_0_downsample_1 = ws + 335544832;  /* %419 batch_norm_relu_bwd dbeta [512] */
+  float* const d420_backbone_layer4_0_downsample_0 = ws + 335544320;  /* %420 conv2d_bwd_weight dw [512,256,1,1] */
+  float* const d421_backbone_layer4_0_bn2 = ws + 335544320;  /* %421 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d422_backbone_layer4_0_bn2 = ws + 339738624;  /* %422 batch_norm_relu_bwd dgamma [512] */
+  float* const d423_backbone_layer4_0_bn2 = ws + 339739136;  /* %423 batch_norm_relu_bwd dbeta [512] */
+  float* const d424_backbone_layer4_0_conv2 = ws + 339738624;  /* %424 conv2d_bwd_data dx [512,512,4,4] */
+  float* const d425_backbone_layer4_0_conv2 = ws + 343932928;  /* %425 conv2d_bwd_weight dw [512,512,3,3] */
+  float* const d426_backbone_layer4_0_bn1 = ws + 356515840;  /* %426 batch_norm_relu_bwd dx [512,512,4,4] */
+  float* const d427_backbone_layer4_0_bn1 = ws + 335544320;  /* %427 batch_norm_relu_bwd dgamma [512] */
+  float* const d428_backbone_layer4_0_bn1 = ws + 335544832;  /* %428 batch_norm_relu_bwd dbeta [512] */
+  float* const d429_backbone_layer4_0_conv1 = ws + 335544320;  /* %429 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d430_backbone_layer4_0_downsample_0 = ws + 343932928;  /* %430 conv2d_bwd_data_add dx [512,256,8,8] */
+  float* const d431_backbone_layer4_0_conv1 = ws + 335544320;  /* %431 conv2d_bwd_weight dw [512,256,3,3] */
+  float* const d432_backbone_layer3_1_relu2 = ws + 335544320;  /* %432 relu_bwd dx [512,256,8,8] */
+  float* const d433_backbone_layer3_1_bn2 = ws + 343932928;  /* %433 batch_norm_bwd dx [512,256,8,8] */
+  float* const d434_backbone_layer3_1_bn2 = ws + 352321536;  /* %434 batch_norm_bwd dgamma [256] */
+  float* const d435_backbone_layer3_1_bn2 = ws + 352321792;  /* %435 batch_norm_bwd dbeta [256] */
+  float* const d436_backbone_layer3_1_conv2 = ws + 352321536;  /* %436 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d437_backbone_layer3_1_conv2 = ws + 360710144;  /* %437 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d438_backbone_layer3_1_bn1 = ws + 343932928;  /* %438 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d439_backbone_layer3_1_bn1 = ws + 360710144;  /* %439 batch_norm_relu_bwd dgamma [256] */
+  float* const d440_backbone_layer3_1_bn1 = ws + 360710400;  /* %440 batch_norm_relu_bwd dbeta [256] */
+  float* const d441_backbone_layer3_1_conv1 = ws + 352321536;  /* %441 conv2d_bwd_data_add dx [512,256,8,8] */
+  float* const d442_backbone_layer3_1_conv1 = ws + 335544320;  /* %442 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d443_backbone_layer3_0_downsample_1 = ws + 369098752;  /* %443 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d444_backbone_layer3_0_downsample_1 = ws + 335544320;  /* %444 batch_norm_relu_bwd dgamma [256] */
+  float* const d445_backbone_layer3_0_downsample_1 = ws + 335544576;  /* %445 batch_norm_relu_bwd dbeta [256] */
+  float* const d446_backbone_layer3_0_downsample_0 = ws + 335544320;  /* %446 conv2d_bwd_weight dw [256,128,1,1] */
+  float* const d447_backbone_layer3_0_bn2 = ws + 335544320;  /* %447 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d448_backbone_layer3_0_bn2 = ws + 343932928;  /* %448 batch_norm_relu_bwd dgamma [256] */
+  float* const d449_backbone_layer3_0_bn2 = ws + 343933184;  /* %449 batch_norm_relu_bwd dbeta [256] */
+  float* const d450_backbone_layer3_0_conv2 = ws + 343932928;  /* %450 conv2d_bwd_data dx [512,256,8,8] */
+  float* const d451_backbone_layer3_0_conv2 = ws + 352321536;  /* %451 conv2d_bwd_weight dw [256,256,3,3] */
+  float* const d452_backbone_layer3_0_bn1 = ws + 377487360;  /* %452 batch_norm_relu_bwd dx [512,256,8,8] */
+  float* const d453_backbone_layer3_0_bn1 = ws + 335544320;  /* %453 batch_norm_relu_bwd dgamma [256] */
+  float* const d454_backbone_layer3_0_bn1 = ws + 335544576;  /* %454 batch_norm_relu_bwd dbeta [256] */
+  float* const d455_backbone_layer3_0_conv1 = ws + 335544320;  /* %455 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d456_backbone_layer3_0_downsample_0 = ws + 352321536;  /* %456 conv2d_bwd_data_add dx [512,128,16,16] */
+  float* const d457_backbone_layer3_0_conv1 = ws + 335544320;  /* %457 conv2d_bwd_weight dw [256,128,3,3] */
+  float* const d458_backbone_layer2_1_relu2 = ws + 335544320;  /* %458 relu_bwd dx [512,128,16,16] */
+  float* const d459_backbone_layer2_1_bn2 = ws + 352321536;  /* %459 batch_norm_bwd dx [512,128,16,16] */
+  float* const d460_backbone_layer2_1_bn2 = ws + 369098752;  /* %460 batch_norm_bwd dgamma [128] */
+  float* const d461_backbone_layer2_1_bn2 = ws + 369098880;  /* %461 batch_norm_bwd dbeta [128] */
+  float* const d462_backbone_layer2_1_conv2 = ws + 369098752;  /* %462 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d463_backbone_layer2_1_conv2 = ws + 385875968;  /* %463 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d464_backbone_layer2_1_bn1 = ws + 352321536;  /* %464 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d465_backbone_layer2_1_bn1 = ws + 385875968;  /* %465 batch_norm_relu_bwd dgamma [128] */
+  float* const d466_backbone_layer2_1_bn1 = ws + 385876096;  /* %466 batch_norm_relu_bwd dbeta [128] */
+  float* const d467_backbone_layer2_1_conv1 = ws + 369098752;  /* %467 conv2d_bwd_data_add dx [512,128,16,16] */
+  float* const d468_backbone_layer2_1_conv1 = ws + 335544320;  /* %468 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d469_backbone_layer2_0_downsample_1 = ws + 402653184;  /* %469 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d470_backbone_layer2_0_downsample_1 = ws + 335544320;  /* %470 batch_norm_relu_bwd dgamma [128] */
+  float* const d471_backbone_layer2_0_downsample_1 = ws + 335544448;  /* %471 batch_norm_relu_bwd dbeta [128] */
+  float* const d472_backbone_layer2_0_downsample_0 = ws + 335544320;  /* %472 conv2d_bwd_weight dw [128,64,1,1] */
+  float* const d473_backbone_layer2_0_bn2 = ws + 335544320;  /* %473 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d474_backbone_layer2_0_bn2 = ws + 352321536;  /* %474 batch_norm_relu_bwd dgamma [128] */
+  float* const d475_backbone_layer2_0_bn2 = ws + 352321664;  /* %475 batch_norm_relu_bwd dbeta [128] */
+  float* const d476_backbone_layer2_0_conv2 = ws + 352321536;  /* %476 conv2d_bwd_data dx [512,128,16,16] */
+  float* const d477_backbone_layer2_0_conv2 = ws + 369098752;  /* %477 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d478_backbone_layer2_0_bn1 = ws + 419430400;  /* %478 batch_norm_relu_bwd dx [512,128,16,16] */
+  float* const d479_backbone_layer2_0_bn1 = ws + 335544320;  /* %479 batch_norm_relu_bwd dgamma [128] */
+  float* const d480_backbone_layer2_0_bn1 = ws + 335544448;  /* %480 batch_norm_relu_bwd dbeta [128] */
+  float* const d481_backbone_layer2_0_conv1 = ws + 335544320;  /* %481 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d482_backbone_layer2_0_downsample_0 = ws + 369098752;  /* %482 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d483_backbone_layer2_0_conv1 = ws + 335544320;  /* %483 conv2d_bwd_weight dw [128,64,3,3] */
+  float* const d484_backbone_layer1_1_relu2 = ws + 335544320;  /* %484 relu_bwd dx [512,64,32,32] */
+  float* const d485_backbone_layer1_1_bn2 = ws + 301989888;  /* %485 batch_norm_bwd dx [512,64,32,32] */
+  float* const d486_backbone_layer1_1_bn2 = ws + 369098752;  /* %486 batch_norm_bwd dgamma [64] */
+  float* const d487_backbone_layer1_1_bn2 = ws + 369098816;  /* %487 batch_norm_bwd dbeta [64] */
+  float* const d488_backbone_layer1_1_conv2 = ws + 268435456;  /* %488 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d489_backbone_layer1_1_conv2 = ws + 369098752;  /* %489 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d490_backbone_layer1_1_bn1 = ws + 301989888;  /* %490 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d491_backbone_layer1_1_bn1 = ws + 369098752;  /* %491 batch_norm_relu_bwd dgamma [64] */
+  float* const d492_backbone_layer1_1_bn1 = ws + 369098816;  /* %492 batch_norm_relu_bwd dbeta [64] */
+  float* const d493_backbone_layer1_1_conv1 = ws + 201326592;  /* %493 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d494_backbone_layer1_1_conv1 = ws + 234881024;  /* %494 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d495_backbone_layer1_0_relu2 = ws + 234881024;  /* %495 relu_bwd dx [512,64,32,32] */
+  float* const d496_backbone_layer1_0_bn2 = ws + 167772160;  /* %496 batch_norm_bwd dx [512,64,32,32] */
+  float* const d497_backbone_layer1_0_bn2 = ws + 201326592;  /* %497 batch_norm_bwd dgamma [64] */
+  float* const d498_backbone_layer1_0_bn2 = ws + 201326656;  /* %498 batch_norm_bwd dbeta [64] */
+  float* const d499_backbone_layer1_0_conv2 = ws + 134217728;  /* %499 conv2d_bwd_data dx [512,64,32,32] */
+  float* const d500_backbone_layer1_0_conv2 = ws + 201326592;  /* %500 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d501_backbone_layer1_0_bn1 = ws + 167772160;  /* %501 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d502_backbone_layer1_0_bn1 = ws + 201326592;  /* %502 batch_norm_relu_bwd dgamma [64] */
+  float* const d503_backbone_layer1_0_bn1 = ws + 201326656;  /* %503 batch_norm_relu_bwd dbeta [64] */
+  float* const d504_backbone_layer1_0_conv1 = ws + 67108864;  /* %504 conv2d_bwd_data_add dx [512,64,32,32] */
+  float* const d505_backbone_layer1_0_conv1 = ws + 100663296;  /* %505 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d506_backbone_bn1 = ws + 100663296;  /* %506 batch_norm_relu_bwd dx [512,64,32,32] */
+  float* const d507_backbone_bn1 = ws + 134217728;  /* %507 batch_norm_relu_bwd dgamma [64] */
+  float* const d508_backbone_bn1 = ws + 134217792;  /* %508 batch_norm_relu_bwd dbeta [64] */
+  float* const d509_backbone_conv1 = ws + 0;  /* %509 conv2d_bwd_weight dw [64,3,3,3] */
   memset(grads, 0, sizeof(float) * 18518080);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + 0, ws + 67108864);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 67108864, ws + 33554432, ws + 1213761024, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 33554432, P_backbone_layer1_0_conv1_weight, ws + 67108864, ws + 134217728);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 67108864, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 134217728, ws + 100663296, ws + 1213761152, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 100663296, P_backbone_layer1_0_conv2_weight, ws + 134217728, ws + 201326592);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 134217728, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 33554432, ws + 201326592, ws + 167772160, ws + 1213761280, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 167772160, P_backbone_layer1_1_conv1_weight, ws + 201326592, ws + 268435456);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 201326592, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 268435456, ws + 234881024, ws + 1213761408, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 234881024, P_backbone_layer1_1_conv2_weight, ws + 268435456, ws + 335544320);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 268435456, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 167772160, ws + 335544320, ws + 301989888, ws + 1213761536, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 301989888, P_backbone_layer2_0_conv1_weight, ws + 738197504, ws + 335544320);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 738197504, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 335544320, ws + 754974720, ws + 1213758464, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 754974720, P_backbone_layer2_0_conv2_weight, ws + 771751936, ws + 352321536);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 301989888, P_backbone_layer2_0_downsample_0_weight, ws + 788529152, ws + 352321792);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 788529152, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 352321792, ws + 335544320, ws + 1213758720, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 771751936, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 335544320, ws + 352321536, ws + 805306368, ws + 1213758976, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 805306368, P_backbone_layer2_1_conv1_weight, ws + 822083584, ws + 335544320);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 822083584, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 335544320, ws + 838860800, ws + 1213759232, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 838860800, P_backbone_layer2_1_conv2_weight, ws + 855638016, ws + 335544320);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 855638016, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 805306368, ws + 335544320, ws + 872415232, ws + 1213759488, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 872415232, P_backbone_layer3_0_conv1_weight, ws + 1006632960, ws + 335544320);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 1006632960, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 335544320, ws + 1015021568, ws + 1213753344, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 1015021568, P_backbone_layer3_0_conv2_weight, ws + 1023410176, ws + 343932928);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 872415232, P_backbone_layer3_0_downsample_0_weight, ws + 1031798784, ws + 343933440);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 1031798784, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 343933440, ws + 335544320, ws + 1213753856, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 1023410176, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 335544320, ws + 343932928, ws + 1040187392, ws + 1213754368, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1040187392, P_backbone_layer3_1_conv1_weight, ws + 1048576000, ws + 335544320);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1048576000, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 335544320, ws + 1056964608, ws + 1213754880, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1056964608, P_backbone_layer3_1_conv2_weight, ws + 1065353216, ws + 335544320);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1065353216, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 1040187392, ws + 335544320, ws + 1073741824, ws + 1213755392, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 1073741824, P_backbone_layer4_0_conv1_weight, ws + 1140850688, ws + 335544320);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1140850688, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 335544320, ws + 1145044992, ws + 1213743104, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 1145044992, P_backbone_layer4_0_conv2_weight, ws + 1149239296, ws + 339738624);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1073741824, P_backbone_layer4_0_downsample_0_weight, ws + 1153433600, ws + 339739648);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1153433600, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 339739648, ws + 335544320, ws + 1213744128, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1149239296, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 335544320, ws + 339738624, ws + 1157627904, ws + 1213745152, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1157627904, P_backbone_layer4_1_conv1_weight, ws + 1161822208, ws + 335544320);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1161822208, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 335544320, ws + 1166016512, ws + 1213746176, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1166016512, P_backbone_layer4_1_conv2_weight, ws + 1170210816, ws + 335544320);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1170210816, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 1157627904, ws + 335544320, ws + 1174405120, ws + 1213747200, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1174405120, ws + 1213202432);  /* %142 = global_avg_pool(%140) : [512,512] */
-  linear_fwd__projector_0(ws + 1213202432, P_projector_0_weight, ws + 1207959552);  /* %144 = linear(%142, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 1207959552, P_projector_1_weight, P_projector_1_bias, ws + 1209008128, ws + 1213726720, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 1209008128, P_projector_3_weight, P_projector_3_bias, ws + 1210056704);  /* %151 = linear(%147, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1210056704, ws + 1211105280, ws + 1213730816, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, ws + 335544320, ws + 402653184);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 335544320, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 402653184, ws + 369098752, ws + 1213761664, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 369098752, P_backbone_layer1_0_conv1_weight, ws + 402653184, ws + 469762048);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 402653184, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 469762048, ws + 436207616, ws + 1213761792, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 436207616, P_backbone_layer1_0_conv2_weight, ws + 469762048, ws + 536870912);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 469762048, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 369098752, ws + 536870912, ws + 503316480, ws + 1213761920, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv1(ws + 503316480, P_backbone_layer1_1_conv1_weight, ws + 536870912, ws + 603979776);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(ws + 536870912, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 603979776, ws + 570425344, ws + 1213762048, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer1_1_conv2(ws + 570425344, P_backbone_layer1_1_conv2_weight, ws + 603979776, ws + 671088640);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(ws + 603979776, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 503316480, ws + 671088640, ws + 637534208, ws + 1213762176, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 637534208, P_backbone_layer2_0_conv1_weight, ws + 671088640, ws + 704643072);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 671088640, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 704643072, ws + 687865856, ws + 1213759744, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 687865856, P_backbone_layer2_0_conv2_weight, ws + 704643072, ws + 922746880);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 637534208, P_backbone_layer2_0_downsample_0_weight, ws + 721420288, ws + 905969664);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 721420288, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 905969664, ws + 889192448, ws + 1213760000, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 704643072, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 889192448, ws + 922746880, ws + 905969664, ws + 1213760256, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv1(ws + 905969664, P_backbone_layer2_1_conv1_weight, ws + 889192448, ws + 939524096);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(ws + 889192448, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 939524096, ws + 922746880, ws + 1213760512, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer2_1_conv2(ws + 922746880, P_backbone_layer2_1_conv2_weight, ws + 939524096, ws + 973078528);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(ws + 939524096, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 905969664, ws + 973078528, ws + 956301312, ws + 1213760768, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 956301312, P_backbone_layer3_0_conv1_weight, ws + 973078528, ws + 989855744);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 973078528, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 989855744, ws + 981467136, ws + 1213755904, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 981467136, P_backbone_layer3_0_conv2_weight, ws + 989855744, ws + 1098907648);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 956301312, P_backbone_layer3_0_downsample_0_weight, ws + 998244352, ws + 1090519040);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 998244352, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 1090519040, ws + 1082130432, ws + 1213756416, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 989855744, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 1082130432, ws + 1098907648, ws + 1090519040, ws + 1213756928, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv1(ws + 1090519040, P_backbone_layer3_1_conv1_weight, ws + 1082130432, ws + 1107296256);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(ws + 1082130432, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 1107296256, ws + 1098907648, ws + 1213757440, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer3_1_conv2(ws + 1098907648, P_backbone_layer3_1_conv2_weight, ws + 1107296256, ws + 1124073472);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(ws + 1107296256, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 1090519040, ws + 1124073472, ws + 1115684864, ws + 1213757952, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
-  conv2d_fwd__backbone_layer4_0_conv1(ws + 1115684864, P_backbone_layer4_0_conv1_weight, ws + 1124073472, ws + 1132462080);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(ws + 1124073472, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 1132462080, ws + 1128267776, ws + 1213748224, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_conv2(ws + 1128267776, P_backbone_layer4_0_conv2_weight, ws + 1132462080, ws + 1186988032);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_0_downsample_0(ws + 1115684864, P_backbone_layer4_0_downsample_0_weight, ws + 1136656384, ws + 1182793728);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_fwd__backbone_layer4_0_downsample_1(ws + 1136656384, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 1182793728, ws + 1178599424, ws + 1213749248, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(ws + 1132462080, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 1178599424, ws + 1186988032, ws + 1182793728, ws + 1213750272, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv1(ws + 1182793728, P_backbone_layer4_1_conv1_weight, ws + 1178599424, ws + 1191182336);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(ws + 1178599424, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 1191182336, ws + 1186988032, ws + 1213751296, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
-  conv2d_fwd__backbone_layer4_1_conv2(ws + 1186988032, P_backbone_layer4_1_conv2_weight, ws + 1191182336, ws + 1199570944);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
-  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(ws + 1191182336, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 1182793728, ws + 1199570944, ws + 1195376640, ws + 1213752320, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1195376640, ws + 1213464576);  /* %234 = global_avg_pool(%232) : [512,512] */
-  linear_fwd__projector_0(ws + 1213464576, P_projector_0_weight, ws + 1203765248);  /* %235 = linear(%234, %143) : [512,2048] */
-  batch_norm_train_relu_fwd__projector_1(ws + 1203765248, P_projector_1_weight, P_projector_1_bias, ws + 1204813824, ws + 1213734912, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
-  linear_fwd__projector_3(ws + 1204813824, P_projector_3_weight, P_projector_3_bias, ws + 1199570944);  /* %238 = linear(%236, %149, %150) : [512,2048] */
-  batch_norm_train_fwd__projector_4(ws + 1199570944, ws + 1200619520, ws + 1213739008, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
-  linear_fwd__predictor_0(ws + 1211105280, P_predictor_0_weight, ws + 1206910976);  /* %242 = linear(%152, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1206910976, P_predictor_1_weight, P_predictor_1_bias, ws + 1207173120, ws + 1212678144, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1207173120, P_predictor_3_weight, P_predictor_3_bias, ws + 1201668096);  /* %249 = linear(%245, %247, %248) : [512,2048] */
-  linear_fwd__predictor_0(ws + 1200619520, P_predictor_0_weight, ws + 1207435264);  /* %250 = linear(%239, %241) : [512,512] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 1207435264, P_predictor_1_weight, P_predictor_1_bias, ws + 1207697408, ws + 1212679168, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
-  linear_fwd__predictor_3(ws + 1207697408, P_predictor_3_weight, P_predictor_3_bias, ws + 1202716672);  /* %253 = linear(%251, %247, %248) : [512,2048] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 1201668096, ws + 1200619520, ws + 1205862400);  /* %256 = cosine_similarity(%249, %255) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p1_z2(ws + 1205862400, ws + 1205862912);  /* %257 = mean(%256) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %258 = cosine_similarity(%253, %254) {eps=1e-08} : [512] */
-  mean_fwd__loss_mean_p2_z1(ws + 1205862400, ws + 1205862928);  /* %259 = mean(%258) : [] */
-  add_fwd__loss_sum(ws + 1205862912, ws + 1205862928, ws + 1205862400);  /* %260 = add(%257, %259) : [] */
-  scale_fwd__loss_negate_half(ws + 1205862400, ws + 1213762304);  /* %261 = scale(%260) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, v3_backbone_conv1, v4_backbone_conv1);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(v3_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v4_backbone_conv1, v7_backbone_bn1, v8_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(v7_backbone_bn1, P_backbone_layer1_0_conv1_weight, v10_backbone_layer1_0_conv1, v11_backbone_layer1_0_conv1);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(v10_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v11_backbone_layer1_0_conv1, v14_backbone_layer1_0_bn1, v15_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(v14_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v17_backbone_layer1_0_conv2, v18_backbone_layer1_0_conv2);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(v17_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v7_backbone_bn1, v18_backbone_layer1_0_conv2, v21_backbone_layer1_0_bn2, v22_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(v21_backbone_layer1_0_bn2, P_backbone_layer1_1_conv1_weight, v24_backbone_layer1_1_conv1, v25_backbone_layer1_1_conv1);  /* %24, %25 = conv2d(%21, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(v24_backbone_layer1_1_conv1, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, v25_backbone_layer1_1_conv1, v28_backbone_layer1_1_bn1, v29_backbone_layer1_1_bn1, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(v28_backbone_layer1_1_bn1, P_backbone_layer1_1_conv2_weight, v31_backbone_layer1_1_conv2, v32_backbone_layer1_1_conv2);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(v31_backbone_layer1_1_conv2, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, v21_backbone_layer1_0_bn2, v32_backbone_layer1_1_conv2, v35_backbone_layer1_1_bn2, v36_backbone_layer1_1_bn2, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %35, %36 = batch_norm_train_add_relu(%31, %33, %34, %21, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(v35_backbone_layer1_1_bn2, P_backbone_layer2_0_conv1_weight, v38_backbone_layer2_0_conv1, v39_backbone_layer2_0_conv1);  /* %38, %39 = conv2d(%35, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(v38_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v39_backbone_layer2_0_conv1, v42_backbone_layer2_0_bn1, v43_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %42, %43 = batch_norm_train_relu(%38, %40, %41, %39) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(v42_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v45_backbone_layer2_0_conv2, v46_backbone_layer2_0_conv2);  /* %45, %46 = conv2d(%42, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(v35_backbone_layer1_1_bn2, P_backbone_layer2_0_downsample_0_weight, v50_backbone_layer2_0_downsample_0, v51_backbone_layer2_0_downsample_0);  /* %50, %51 = conv2d(%35, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(v50_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v51_backbone_layer2_0_downsample_0, v54_backbone_layer2_0_downsample_1, v55_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %54, %55 = batch_norm_train(%50, %52, %53, %51) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(v45_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v54_backbone_layer2_0_downsample_1, v46_backbone_layer2_0_conv2, v56_backbone_layer2_0_bn2, v57_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %56, %57 = batch_norm_train_add_relu(%45, %47, %48, %54, %46) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(v56_backbone_layer2_0_bn2, P_backbone_layer2_1_conv1_weight, v59_backbone_layer2_1_conv1, v60_backbone_layer2_1_conv1);  /* %59, %60 = conv2d(%56, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(v59_backbone_layer2_1_conv1, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, v60_backbone_layer2_1_conv1, v63_backbone_layer2_1_bn1, v64_backbone_layer2_1_bn1, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %63, %64 = batch_norm_train_relu(%59, %61, %62, %60) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(v63_backbone_layer2_1_bn1, P_backbone_layer2_1_conv2_weight, v66_backbone_layer2_1_conv2, v67_backbone_layer2_1_conv2);  /* %66, %67 = conv2d(%63, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(v66_backbone_layer2_1_conv2, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, v56_backbone_layer2_0_bn2, v67_backbone_layer2_1_conv2, v70_backbone_layer2_1_bn2, v71_backbone_layer2_1_bn2, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %70, %71 = batch_norm_train_add_relu(%66, %68, %69, %56, %67) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(v70_backbone_layer2_1_bn2, P_backbone_layer3_0_conv1_weight, v73_backbone_layer3_0_conv1, v74_backbone_layer3_0_conv1);  /* %73, %74 = conv2d(%70, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(v73_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v74_backbone_layer3_0_conv1, v77_backbone_layer3_0_bn1, v78_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %77, %78 = batch_norm_train_relu(%73, %75, %76, %74) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(v77_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v80_backbone_layer3_0_conv2, v81_backbone_layer3_0_conv2);  /* %80, %81 = conv2d(%77, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(v70_backbone_layer2_1_bn2, P_backbone_layer3_0_downsample_0_weight, v85_backbone_layer3_0_downsample_0, v86_backbone_layer3_0_downsample_0);  /* %85, %86 = conv2d(%70, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(v85_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v86_backbone_layer3_0_downsample_0, v89_backbone_layer3_0_downsample_1, v90_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %89, %90 = batch_norm_train(%85, %87, %88, %86) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(v80_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v89_backbone_layer3_0_downsample_1, v81_backbone_layer3_0_conv2, v91_backbone_layer3_0_bn2, v92_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %91, %92 = batch_norm_train_add_relu(%80, %82, %83, %89, %81) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(v91_backbone_layer3_0_bn2, P_backbone_layer3_1_conv1_weight, v94_backbone_layer3_1_conv1, v95_backbone_layer3_1_conv1);  /* %94, %95 = conv2d(%91, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(v94_backbone_layer3_1_conv1, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, v95_backbone_layer3_1_conv1, v98_backbone_layer3_1_bn1, v99_backbone_layer3_1_bn1, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %98, %99 = batch_norm_train_relu(%94, %96, %97, %95) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(v98_backbone_layer3_1_bn1, P_backbone_layer3_1_conv2_weight, v101_backbone_layer3_1_conv2, v102_backbone_layer3_1_conv2);  /* %101, %102 = conv2d(%98, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(v101_backbone_layer3_1_conv2, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, v91_backbone_layer3_0_bn2, v102_backbone_layer3_1_conv2, v105_backbone_layer3_1_bn2, v106_backbone_layer3_1_bn2, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%101, %103, %104, %91, %102) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(v105_backbone_layer3_1_bn2, P_backbone_layer4_0_conv1_weight, v108_backbone_layer4_0_conv1, v109_backbone_layer4_0_conv1);  /* %108, %109 = conv2d(%105, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(v108_backbone_layer4_0_conv1, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, v109_backbone_layer4_0_conv1, v112_backbone_layer4_0_bn1, v113_backbone_layer4_0_bn1, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %112, %113 = batch_norm_train_relu(%108, %110, %111, %109) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(v112_backbone_layer4_0_bn1, P_backbone_layer4_0_conv2_weight, v115_backbone_layer4_0_conv2, v116_backbone_layer4_0_conv2);  /* %115, %116 = conv2d(%112, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(v105_backbone_layer3_1_bn2, P_backbone_layer4_0_downsample_0_weight, v120_backbone_layer4_0_downsample_0, v121_backbone_layer4_0_downsample_0);  /* %120, %121 = conv2d(%105, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(v120_backbone_layer4_0_downsample_0, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, v121_backbone_layer4_0_downsample_0, v124_backbone_layer4_0_downsample_1, v125_backbone_layer4_0_downsample_1, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %124, %125 = batch_norm_train(%120, %122, %123, %121) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(v115_backbone_layer4_0_conv2, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, v124_backbone_layer4_0_downsample_1, v116_backbone_layer4_0_conv2, v126_backbone_layer4_0_bn2, v127_backbone_layer4_0_bn2, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %126, %127 = batch_norm_train_add_relu(%115, %117, %118, %124, %116) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(v126_backbone_layer4_0_bn2, P_backbone_layer4_1_conv1_weight, v129_backbone_layer4_1_conv1, v130_backbone_layer4_1_conv1);  /* %129, %130 = conv2d(%126, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(v129_backbone_layer4_1_conv1, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, v130_backbone_layer4_1_conv1, v133_backbone_layer4_1_bn1, v134_backbone_layer4_1_bn1, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%129, %131, %132, %130) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(v133_backbone_layer4_1_bn1, P_backbone_layer4_1_conv2_weight, v136_backbone_layer4_1_conv2, v137_backbone_layer4_1_conv2);  /* %136, %137 = conv2d(%133, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(v136_backbone_layer4_1_conv2, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, v126_backbone_layer4_0_bn2, v137_backbone_layer4_1_conv2, v140_backbone_layer4_1_bn2, v141_backbone_layer4_1_bn2, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %140, %141 = batch_norm_train_add_relu(%136, %138, %139, %126, %137) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  global_avg_pool_fwd__backbone_avgpool(v140_backbone_layer4_1_bn2, v142_backbone_avgpool);  /* %142 = global_avg_pool(%140) : [512,512] */
+  linear_fwd__projector_0(v142_backbone_avgpool, P_projector_0_weight, v144_projector_0);  /* %144 = linear(%142, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(v144_projector_0, P_projector_1_weight, P_projector_1_bias, v147_projector_1, v148_projector_1, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %147, %148 = batch_norm_train_relu(%144, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(v147_projector_1, P_projector_3_weight, P_projector_3_bias, v151_projector_3);  /* %151 = linear(%147, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(v151_projector_3, v152_projector_4, v153_projector_4, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %152, %153 = batch_norm_train(%151) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, v154_backbone_conv1, v155_backbone_conv1);  /* %154, %155 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_bn1(v154_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v155_backbone_conv1, v156_backbone_bn1, v157_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %156, %157 = batch_norm_train_relu(%154, %5, %6, %155) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv1(v156_backbone_bn1, P_backbone_layer1_0_conv1_weight, v158_backbone_layer1_0_conv1, v159_backbone_layer1_0_conv1);  /* %158, %159 = conv2d(%156, %9) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(v158_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v159_backbone_layer1_0_conv1, v160_backbone_layer1_0_bn1, v161_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %160, %161 = batch_norm_train_relu(%158, %12, %13, %159) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_0_conv2(v160_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v162_backbone_layer1_0_conv2, v163_backbone_layer1_0_conv2);  /* %162, %163 = conv2d(%160, %16) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(v162_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v156_backbone_bn1, v163_backbone_layer1_0_conv2, v164_backbone_layer1_0_bn2, v165_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %164, %165 = batch_norm_train_add_relu(%162, %19, %20, %156, %163) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv1(v164_backbone_layer1_0_bn2, P_backbone_layer1_1_conv1_weight, v166_backbone_layer1_1_conv1, v167_backbone_layer1_1_conv1);  /* %166, %167 = conv2d(%164, %23) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer1_1_bn1(v166_backbone_layer1_1_conv1, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, v167_backbone_layer1_1_conv1, v168_backbone_layer1_1_bn1, v169_backbone_layer1_1_bn1, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var, NBT_backbone_layer1_1_bn1_num_batches_tracked);  /* %168, %169 = batch_norm_train_relu(%166, %26, %27, %167) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.1.bn1.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer1_1_conv2(v168_backbone_layer1_1_bn1, P_backbone_layer1_1_conv2_weight, v170_backbone_layer1_1_conv2, v171_backbone_layer1_1_conv2);  /* %170, %171 = conv2d(%168, %30) {stride=1, padding=1, +moments} : [512,64,32,32], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_1_bn2(v170_backbone_layer1_1_conv2, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, v164_backbone_layer1_0_bn2, v171_backbone_layer1_1_conv2, v172_backbone_layer1_1_bn2, v173_backbone_layer1_1_bn2, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var, NBT_backbone_layer1_1_bn2_num_batches_tracked);  /* %172, %173 = batch_norm_train_add_relu(%170, %33, %34, %164, %171) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.1.bn2.*} : [512,64,32,32], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv1(v172_backbone_layer1_1_bn2, P_backbone_layer2_0_conv1_weight, v174_backbone_layer2_0_conv1, v175_backbone_layer2_0_conv1);  /* %174, %175 = conv2d(%172, %37) {stride=2, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(v174_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v175_backbone_layer2_0_conv1, v176_backbone_layer2_0_bn1, v177_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %176, %177 = batch_norm_train_relu(%174, %40, %41, %175) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_conv2(v176_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v178_backbone_layer2_0_conv2, v179_backbone_layer2_0_conv2);  /* %178, %179 = conv2d(%176, %44) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(v172_backbone_layer1_1_bn2, P_backbone_layer2_0_downsample_0_weight, v180_backbone_layer2_0_downsample_0, v181_backbone_layer2_0_downsample_0);  /* %180, %181 = conv2d(%172, %49) {stride=2, padding=0, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(v180_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v181_backbone_layer2_0_downsample_0, v182_backbone_layer2_0_downsample_1, v183_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %182, %183 = batch_norm_train(%180, %52, %53, %181) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(v178_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v182_backbone_layer2_0_downsample_1, v179_backbone_layer2_0_conv2, v184_backbone_layer2_0_bn2, v185_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %184, %185 = batch_norm_train_add_relu(%178, %47, %48, %182, %179) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv1(v184_backbone_layer2_0_bn2, P_backbone_layer2_1_conv1_weight, v186_backbone_layer2_1_conv1, v187_backbone_layer2_1_conv1);  /* %186, %187 = conv2d(%184, %58) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer2_1_bn1(v186_backbone_layer2_1_conv1, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, v187_backbone_layer2_1_conv1, v188_backbone_layer2_1_bn1, v189_backbone_layer2_1_bn1, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var, NBT_backbone_layer2_1_bn1_num_batches_tracked);  /* %188, %189 = batch_norm_train_relu(%186, %61, %62, %187) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.1.bn1.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer2_1_conv2(v188_backbone_layer2_1_bn1, P_backbone_layer2_1_conv2_weight, v190_backbone_layer2_1_conv2, v191_backbone_layer2_1_conv2);  /* %190, %191 = conv2d(%188, %65) {stride=1, padding=1, +moments} : [512,128,16,16], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_1_bn2(v190_backbone_layer2_1_conv2, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, v184_backbone_layer2_0_bn2, v191_backbone_layer2_1_conv2, v192_backbone_layer2_1_bn2, v193_backbone_layer2_1_bn2, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var, NBT_backbone_layer2_1_bn2_num_batches_tracked);  /* %192, %193 = batch_norm_train_add_relu(%190, %68, %69, %184, %191) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.1.bn2.*} : [512,128,16,16], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv1(v192_backbone_layer2_1_bn2, P_backbone_layer3_0_conv1_weight, v194_backbone_layer3_0_conv1, v195_backbone_layer3_0_conv1);  /* %194, %195 = conv2d(%192, %72) {stride=2, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(v194_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v195_backbone_layer3_0_conv1, v196_backbone_layer3_0_bn1, v197_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %196, %197 = batch_norm_train_relu(%194, %75, %76, %195) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_conv2(v196_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v198_backbone_layer3_0_conv2, v199_backbone_layer3_0_conv2);  /* %198, %199 = conv2d(%196, %79) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(v192_backbone_layer2_1_bn2, P_backbone_layer3_0_downsample_0_weight, v200_backbone_layer3_0_downsample_0, v201_backbone_layer3_0_downsample_0);  /* %200, %201 = conv2d(%192, %84) {stride=2, padding=0, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(v200_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v201_backbone_layer3_0_downsample_0, v202_backbone_layer3_0_downsample_1, v203_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %202, %203 = batch_norm_train(%200, %87, %88, %201) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(v198_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v202_backbone_layer3_0_downsample_1, v199_backbone_layer3_0_conv2, v204_backbone_layer3_0_bn2, v205_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %204, %205 = batch_norm_train_add_relu(%198, %82, %83, %202, %199) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv1(v204_backbone_layer3_0_bn2, P_backbone_layer3_1_conv1_weight, v206_backbone_layer3_1_conv1, v207_backbone_layer3_1_conv1);  /* %206, %207 = conv2d(%204, %93) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_relu_fwd__backbone_layer3_1_bn1(v206_backbone_layer3_1_conv1, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, v207_backbone_layer3_1_conv1, v208_backbone_layer3_1_bn1, v209_backbone_layer3_1_bn1, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var, NBT_backbone_layer3_1_bn1_num_batches_tracked);  /* %208, %209 = batch_norm_train_relu(%206, %96, %97, %207) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.1.bn1.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer3_1_conv2(v208_backbone_layer3_1_bn1, P_backbone_layer3_1_conv2_weight, v210_backbone_layer3_1_conv2, v211_backbone_layer3_1_conv2);  /* %210, %211 = conv2d(%208, %100) {stride=1, padding=1, +moments} : [512,256,8,8], [2,256] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_1_bn2(v210_backbone_layer3_1_conv2, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, v204_backbone_layer3_0_bn2, v211_backbone_layer3_1_conv2, v212_backbone_layer3_1_bn2, v213_backbone_layer3_1_bn2, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var, NBT_backbone_layer3_1_bn2_num_batches_tracked);  /* %212, %213 = batch_norm_train_add_relu(%210, %103, %104, %204, %211) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.1.bn2.*} : [512,256,8,8], [2,256] */
+  conv2d_fwd__backbone_layer4_0_conv1(v212_backbone_layer3_1_bn2, P_backbone_layer4_0_conv1_weight, v214_backbone_layer4_0_conv1, v215_backbone_layer4_0_conv1);  /* %214, %215 = conv2d(%212, %107) {stride=2, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_0_bn1(v214_backbone_layer4_0_conv1, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, v215_backbone_layer4_0_conv1, v216_backbone_layer4_0_bn1, v217_backbone_layer4_0_bn1, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var, NBT_backbone_layer4_0_bn1_num_batches_tracked);  /* %216, %217 = batch_norm_train_relu(%214, %110, %111, %215) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.0.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_conv2(v216_backbone_layer4_0_bn1, P_backbone_layer4_0_conv2_weight, v218_backbone_layer4_0_conv2, v219_backbone_layer4_0_conv2);  /* %218, %219 = conv2d(%216, %114) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_0_downsample_0(v212_backbone_layer3_1_bn2, P_backbone_layer4_0_downsample_0_weight, v220_backbone_layer4_0_downsample_0, v221_backbone_layer4_0_downsample_0);  /* %220, %221 = conv2d(%212, %119) {stride=2, padding=0, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_fwd__backbone_layer4_0_downsample_1(v220_backbone_layer4_0_downsample_0, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, v221_backbone_layer4_0_downsample_0, v222_backbone_layer4_0_downsample_1, v223_backbone_layer4_0_downsample_1, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var, NBT_backbone_layer4_0_downsample_1_num_batches_tracked);  /* %222, %223 = batch_norm_train(%220, %122, %123, %221) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_0_bn2(v218_backbone_layer4_0_conv2, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, v222_backbone_layer4_0_downsample_1, v219_backbone_layer4_0_conv2, v224_backbone_layer4_0_bn2, v225_backbone_layer4_0_bn2, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var, NBT_backbone_layer4_0_bn2_num_batches_tracked);  /* %224, %225 = batch_norm_train_add_relu(%218, %117, %118, %222, %219) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.0.bn2.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv1(v224_backbone_layer4_0_bn2, P_backbone_layer4_1_conv1_weight, v226_backbone_layer4_1_conv1, v227_backbone_layer4_1_conv1);  /* %226, %227 = conv2d(%224, %128) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_relu_fwd__backbone_layer4_1_bn1(v226_backbone_layer4_1_conv1, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, v227_backbone_layer4_1_conv1, v228_backbone_layer4_1_bn1, v229_backbone_layer4_1_bn1, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var, NBT_backbone_layer4_1_bn1_num_batches_tracked);  /* %228, %229 = batch_norm_train_relu(%226, %131, %132, %227) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer4.1.bn1.*} : [512,512,4,4], [2,512] */
+  conv2d_fwd__backbone_layer4_1_conv2(v228_backbone_layer4_1_bn1, P_backbone_layer4_1_conv2_weight, v230_backbone_layer4_1_conv2, v231_backbone_layer4_1_conv2);  /* %230, %231 = conv2d(%228, %135) {stride=1, padding=1, +moments} : [512,512,4,4], [2,512] */
+  batch_norm_train_add_relu_fwd__backbone_layer4_1_bn2(v230_backbone_layer4_1_conv2, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, v224_backbone_layer4_0_bn2, v231_backbone_layer4_1_conv2, v232_backbone_layer4_1_bn2, v233_backbone_layer4_1_bn2, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var, NBT_backbone_layer4_1_bn2_num_batches_tracked);  /* %232, %233 = batch_norm_train_add_relu(%230, %138, %139, %224, %231) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer4.1.bn2.*} : [512,512,4,4], [2,512] */
+  global_avg_pool_fwd__backbone_avgpool(v232_backbone_layer4_1_bn2, v234_backbone_avgpool);  /* %234 = global_avg_pool(%232) : [512,512] */
+  linear_fwd__projector_0(v234_backbone_avgpool, P_projector_0_weight, v235_projector_0);  /* %235 = linear(%234, %143) : [512,2048] */
+  batch_norm_train_relu_fwd__projector_1(v235_projector_0, P_projector_1_weight, P_projector_1_bias, v236_projector_1, v237_projector_1, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %236, %237 = batch_norm_train_relu(%235, %145, %146) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [512,2048], [2,2048] */
+  linear_fwd__projector_3(v236_projector_1, P_projector_3_weight, P_projector_3_bias, v238_projector_3);  /* %238 = linear(%236, %149, %150) : [512,2048] */
+  batch_norm_train_fwd__projector_4(v238_projector_3, v239_projector_4, v240_projector_4, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %239, %240 = batch_norm_train(%238) {eps=1e-05, momentum=0.1, affine=false, running=projector.4.*} : [512,2048], [2,2048] */
+  linear_fwd__predictor_0(v152_projector_4, P_predictor_0_weight, v242_predictor_0);  /* %242 = linear(%152, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(v242_predictor_0, P_predictor_1_weight, P_predictor_1_bias, v245_predictor_1, v246_predictor_1, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %245, %246 = batch_norm_train_relu(%242, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(v245_predictor_1, P_predictor_3_weight, P_predictor_3_bias, v249_predictor_3);  /* %249 = linear(%245, %247, %248) : [512,2048] */
+  linear_fwd__predictor_0(v239_projector_4, P_predictor_0_weight, v250_predictor_0);  /* %250 = linear(%239, %241) : [512,512] */
+  batch_norm_train_relu_fwd__predictor_1(v250_predictor_0, P_predictor_1_weight, P_predictor_1_bias, v251_predictor_1, v252_predictor_1, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %251, %252 = batch_norm_train_relu(%250, %243, %244) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [512,512], [2,512] */
+  linear_fwd__predictor_3(v251_predictor_1, P_predictor_3_weight, P_predictor_3_bias, v253_predictor_3);  /* %253 = linear(%251, %247, %248) : [512,2048] */
+  cosine_similarity_fwd__loss_cos_p1_z2(v249_predictor_3, v255_loss_target_z2, v256_loss_cos_p1_z2);  /* %256 = cosine_similarity(%249, %255) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p1_z2(v256_loss_cos_p1_z2, v257_loss_mean_p1_z2);  /* %257 = mean(%256) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(v253_predictor_3, v254_loss_target_z1, v258_loss_cos_p2_z1);  /* %258 = cosine_similarity(%253, %254) {eps=1e-08} : [512] */
+  mean_fwd__loss_mean_p2_z1(v258_loss_cos_p2_z1, v259_loss_mean_p2_z1);  /* %259 = mean(%258) : [] */
+  add_fwd__loss_sum(v257_loss_mean_p1_z2, v259_loss_mean_p2_z1, v260_loss_sum);  /* %260 = add(%257, %259) : [] */
+  scale_fwd__loss_negate_half(v260_loss_sum, v261_loss_negate_half);  /* %261 = scale(%260) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 1205862400);  /* %262 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 1205862400, ws + 1212154368);  /* %263 = scale(%262) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 1212154368, ws + 1212153856);  /* %264 = mean_bwd(%263) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 1212153856, ws + 1202716672, ws + 1211105280, ws + 1205862400);  /* %265 = cosine_similarity_bwd_a(%264, %253, %254) {eps=1e-08} : [512,2048] */
-  mean_bwd__loss_mean_p1_z2(ws + 1212154368, ws + 1212153856);  /* %266 = mean_bwd(%263) : [512] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 1212153856, ws + 1201668096, ws + 1200619520, ws + 1202716672);  /* %267 = cosine_similarity_bwd_a(%266, %249, %255) {eps=1e-08} : [512,2048] */
-  linear_bwd_data__predictor_3(ws + 1205862400, P_predictor_3_weight, ws + 1212153856);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 1205862400, ws + 1207697408, ws + 1201668096);  /* %269 = linear_bwd_weight(%265, %251) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1201668096, G_predictor_3_weight);  /* accumulate_grad(%269) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 1205862400, ws + 1201668096);  /* %270 = linear_bwd_bias(%265) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1201668096, G_predictor_3_bias);  /* accumulate_grad(%270) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 1212153856, ws + 1207435264, ws + 1212679168, P_predictor_1_weight, ws + 1207697408, ws + 1212416000, ws + 1201668096, ws + 1201668608);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
-  accumulate_grad__predictor_1_weight(ws + 1201668096, G_predictor_1_weight);  /* accumulate_grad(%272) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 1201668608, G_predictor_1_bias);  /* accumulate_grad(%273) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 1212416000, P_predictor_0_weight, ws + 1201668096);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
-  linear_bwd_weight__predictor_0(ws + 1212416000, ws + 1200619520, ws + 1205862400);  /* %275 = linear_bwd_weight(%271, %239) : [512,2048] */
-  accumulate_grad__predictor_0_weight(ws + 1205862400, G_predictor_0_weight);  /* accumulate_grad(%275) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 1202716672, P_predictor_3_weight, ws + 1205862400);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
-  linear_bwd_weight__predictor_3(ws + 1202716672, ws + 1207173120, ws + 1200619520);  /* %277 = linear_bwd_weight(%267, %245) : [2048,512] */
-  accumulate_grad__predictor_3_weight(ws + 1200619520, G_predictor_3_weight);  /* accumulate_grad(%277) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 1202716672, ws + 1200619520);  /* %278 = linear_bwd_bias(%267) : [2048] */
-  accumulate_grad__predictor_3_bias(ws + 1200619520, G_predictor_3_bias);  /* accumulate_grad(%278) {predictor.3.bias} */
+  fill__loss_negate_half(d262_loss_negate_half);  /* %262 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(d262_loss_negate_half, d263_loss_negate_half);  /* %263 = scale(%262) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(d263_loss_negate_half, d264_loss_mean_p2_z1);  /* %264 = mean_bwd(%263) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(d264_loss_mean_p2_z1, v253_predictor_3, v254_loss_target_z1, d265_loss_cos_p2_z1);  /* %265 = cosine_similarity_bwd_a(%264, %253, %254) {eps=1e-08} : [512,2048] */
+  mean_bwd__loss_mean_p1_z2(d263_loss_negate_half, d266_loss_mean_p1_z2);  /* %266 = mean_bwd(%263) : [512] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(d266_loss_mean_p1_z2, v249_predictor_3, v255_loss_target_z2, d267_loss_cos_p1_z2);  /* %267 = cosine_similarity_bwd_a(%266, %249, %255) {eps=1e-08} : [512,2048] */
+  linear_bwd_data__predictor_3(d265_loss_cos_p2_z1, P_predictor_3_weight, d268_predictor_3);  /* %268 = linear_bwd_data(%265, %247) : [512,512] */
+  linear_bwd_weight__predictor_3(d265_loss_cos_p2_z1, v251_predictor_1, d269_predictor_3);  /* %269 = linear_bwd_weight(%265, %251) : [2048,512] */
+  accumulate_grad__predictor_3_weight(d269_predictor_3, G_predictor_3_weight);  /* accumulate_grad(%269) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(d265_loss_cos_p2_z1, d270_predictor_3);  /* %270 = linear_bwd_bias(%265) : [2048] */
+  accumulate_grad__predictor_3_bias(d270_predictor_3, G_predictor_3_bias);  /* accumulate_grad(%270) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(d268_predictor_3, v250_predictor_0, v252_predictor_1, P_predictor_1_weight, v251_predictor_1, d271_predictor_1, d272_predictor_1, d273_predictor_1);  /* %271, %272, %273 = batch_norm_relu_bwd(%268, %250, %252, %243, %251) : [512,512], [512], [512] */
+  accumulate_grad__predictor_1_weight(d272_predictor_1, G_predictor_1_weight);  /* accumulate_grad(%272) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(d273_predictor_1, G_predictor_1_bias);  /* accumulate_grad(%273) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(d271_predictor_1, P_predictor_0_weight, d274_predictor_0);  /* %274 = linear_bwd_data(%271, %241) : [512,2048] */
+  linear_bwd_weight__predictor_0(d271_predictor_1, v239_projector_4, d275_predictor_0);  /* %275 = linear_bwd_weight(%271, %239) : [512,2048] */
+  accumulate_grad__predictor_0_weight(d275_predictor_0, G_predictor_0_weight);  /* accumulate_grad(%275) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(d267_loss_cos_p1_z2, P_predictor_3_weight, d276_predictor_3);  /* %276 = linear_bwd_data(%267, %247) : [512,512] */
+  linear_bwd_weight__predictor_3(d267_loss_cos_p1_z2, v245_predictor_1, d277_predictor_3);  /* %277 = linear_bwd_weight(%267, %245) : [2048,512] */
+  accumulate_grad__predictor_3_weight(d277_predictor_3, G_predictor_3_weight);  /* accumulate_grad(%277) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(d267_loss_cos_p1_z2, d278_predictor_3);  /* %278 = linear_bwd_bias(%267) : [2048] */
+  accumulate_grad__predictor_3_bias(d278_predictor_3, G_predictor_3_bias);  /* accumulate_grad(%278) {predictor.3.bias} */
   start_gradient_sum(G_predictor_3_weight, 1050624);  /* bucket 1, group predictor: predictor.3.bias ... predictor.3.weight */
-  batch_norm_relu_bwd__predictor_1(ws + 1205862400, ws + 1206910976, ws + 1212678144, P_predictor_1_weight, ws + 1207173120, ws + 1202716672, ws + 1200619520, ws + 1200620032);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
+  batch_norm_relu_bwd__predictor_1(d276_predictor_3, v242_predictor_0, v246_predictor_1, P_predictor_1_weight, v245_predictor_1, d279_predictor_1, d280_predictor_1, d281_predictor_1);  /* %279, %280, %281 = batch_norm_relu_bwd(%276, %242, %246, %243, %245) : [512,512], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__predictor_1_weight(ws + 1200619520, G_predictor_1_weight);  /* accumulate_grad(%280) {predictor.1.weight} */
+  accumulate_grad__predictor_1_weight(d280_predictor_1, G_predictor_1_weight);  /* accumulate_grad(%280) {predictor.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__predictor_1_bias(ws + 1200620032, G_predictor_1_bias);  /* accumulate_grad(%281) {predictor.1.bias} */
+  accumulate_grad__predictor_1_bias(d281_predictor_1, G_predictor_1_bias);  /* accumulate_grad(%281) {predictor.1.bias} */
   progress_gradient_sums();
-  linear_bwd_data__predictor_0(ws + 1202716672, P_predictor_0_weight, ws + 1212153856);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
+  linear_bwd_data__predictor_0(d279_predictor_1, P_predictor_0_weight, d282_predictor_0);  /* %282 = linear_bwd_data(%279, %241) : [512,2048] */
   progress_gradient_sums();
-  linear_bwd_weight__predictor_0(ws + 1202716672, ws + 1211105280, ws + 1200619520);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
+  linear_bwd_weight__predictor_0(d279_predictor_1, v152_projector_4, d283_predictor_0);  /* %283 = linear_bwd_weight(%279, %152) : [512,2048] */
   progress_gradient_sums();
-  accumulate_grad__predictor_0_weight(ws + 1200619520, G_predictor_0_weight);  /* accumulate_grad(%283) {predictor.0.weight} */
+  accumulate_grad__predictor_0_weight(d283_predictor_0, G_predictor_0_weight);  /* accumulate_grad(%283) {predictor.0.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_predictor_0_weight, 1049600);  /* bucket 2, group predictor: predictor.1.bias ... predictor.0.weight */
-  batch_norm_bwd_data__projector_4(ws + 1201668096, ws + 1199570944, ws + 1213739008, ws + 1205862400);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
+  batch_norm_bwd_data__projector_4(d274_predictor_0, v238_projector_3, v240_projector_4, d284_projector_4);  /* %284 = batch_norm_bwd_data(%274, %238, %240) {affine=false} : [512,2048] */
   progress_gradient_sums();
-  linear_bwd_data__projector_3(ws + 1205862400, P_projector_3_weight, ws + 1206910976);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
+  linear_bwd_data__projector_3(d284_projector_4, P_projector_3_weight, d285_projector_3);  /* %285 = linear_bwd_data(%284, %149) : [512,2048] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_3(ws + 1205862400, ws + 1204813824, ws + 1199570944);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
+  linear_bwd_weight__projector_3(d284_projector_4, v236_projector_1, d286_projector_3);  /* %286 = linear_bwd_weight(%284, %236) : [2048,2048] */
   progress_gradient_sums();
-  accumulate_grad__projector_3_weight(ws + 1199570944, G_projector_3_weight);  /* accumulate_grad(%286) {projector.3.weight} */
+  accumulate_grad__projector_3_weight(d286_projector_3, G_projector_3_weight);  /* accumulate_grad(%286) {projector.3.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__projector_1(ws + 1206910976, ws + 1203765248, ws + 1213734912, P_projector_1_weight, ws + 1204813824, ws + 1199570944, ws + 1200619520, ws + 1200621568);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
+  batch_norm_relu_bwd__projector_1(d285_projector_3, v235_projector_0, v237_projector_1, P_projector_1_weight, v236_projector_1, d287_projector_1, d288_projector_1, d289_projector_1);  /* %287, %288, %289 = batch_norm_relu_bwd(%285, %235, %237, %145, %236) : [512,2048], [2048], [2048] */
   progress_gradient_sums();
-  accumulate_grad__projector_1_weight(ws + 1200619520, G_projector_1_weight);  /* accumulate_grad(%288) {projector.1.weight} */
+  accumulate_grad__projector_1_weight(d288_projector_1, G_projector_1_weight);  /* accumulate_grad(%288) {projector.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_1_bias(ws + 1200621568, G_projector_1_bias);  /* accumulate_grad(%289) {projector.1.bias} */
+  accumulate_grad__projector_1_bias(d289_projector_1, G_projector_1_bias);  /* accumulate_grad(%289) {projector.1.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_0(ws + 1199570944, P_projector_0_weight, ws + 1203765248);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
+  linear_bwd_data__projector_0(d287_projector_1, P_projector_0_weight, d290_projector_0);  /* %290 = linear_bwd_data(%287, %143) : [512,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_0(ws + 1199570944, ws + 1213464576, ws + 1200619520);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
+  linear_bwd_weight__projector_0(d287_projector_1, v234_backbone_avgpool, d291_projector_0);  /* %291 = linear_bwd_weight(%287, %234) : [2048,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_0_weight(ws + 1200619520, G_projector_0_weight);  /* accumulate_grad(%291) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(d291_projector_0, G_projector_0_weight);  /* accumulate_grad(%291) {projector.0.weight} */
   progress_gradient_sums();
-  global_avg_pool_bwd__backbone_avgpool(ws + 1203765248, ws + 1199570944);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
+  global_avg_pool_bwd__backbone_avgpool(d290_projector_0, d292_backbone_avgpool);  /* %292 = global_avg_pool_bwd(%290) {input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  relu_bwd__backbone_layer4_1_relu2(ws + 1199570944, ws + 1195376640, ws + 1203765248);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(d292_backbone_avgpool, v232_backbone_layer4_1_bn2, d293_backbone_layer4_1_relu2);  /* %293 = relu_bwd(%292, %232) : [512,512,4,4] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 1203765248, ws + 1191182336, ws + 1213752320, P_backbone_layer4_1_bn2_weight, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
+  batch_norm_bwd__backbone_layer4_1_bn2(d293_backbone_layer4_1_relu2, v230_backbone_layer4_1_conv2, v233_backbone_layer4_1_bn2, P_backbone_layer4_1_bn2_weight, d294_backbone_layer4_1_bn2, d295_backbone_layer4_1_bn2, d296_backbone_layer4_1_bn2);  /* %294, %295, %296 = batch_norm_bwd(%293, %230, %233, %138) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 1199570944, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_weight(d295_backbone_layer4_1_bn2, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%295) {backbone.layer4.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 1199571456, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(d296_backbone_layer4_1_bn2, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%296) {backbone.layer4.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 1195376640, P_backbone_layer4_1_conv2_weight, ws + 1191182336);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_data__backbone_layer4_1_conv2(d294_backbone_layer4_1_bn2, P_backbone_layer4_1_conv2_weight, d297_backbone_layer4_1_conv2);  /* %297 = conv2d_bwd_data(%294, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 1195376640, ws + 1186988032, ws + 1199570944);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(d294_backbone_layer4_1_bn2, v228_backbone_layer4_1_bn1, d298_backbone_layer4_1_conv2);  /* %298 = conv2d_bwd_weight(%294, %228) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 1199570944, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
+  accumulate_grad__backbone_layer4_1_conv2_weight(d298_backbone_layer4_1_conv2, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%298) {backbone.layer4.1.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 1191182336, ws + 1178599424, ws + 1213751296, P_backbone_layer4_1_bn1_weight, ws + 1186988032, ws + 1195376640, ws + 1199570944, ws + 1199571456);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(d297_backbone_layer4_1_conv2, v226_backbone_layer4_1_conv1, v229_backbone_layer4_1_bn1, P_backbone_layer4_1_bn1_weight, v228_backbone_layer4_1_bn1, d299_backbone_layer4_1_bn1, d300_backbone_layer4_1_bn1, d301_backbone_layer4_1_bn1);  /* %299, %300, %301 = batch_norm_relu_bwd(%297, %226, %229, %131, %228) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 1199570944, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_weight(d300_backbone_layer4_1_bn1, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%300) {backbone.layer4.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 1199571456, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(d301_backbone_layer4_1_bn1, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%301) {backbone.layer4.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 1195376640, P_backbone_layer4_1_conv1_weight, ws + 1203765248, ws + 1178599424);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(d299_backbone_layer4_1_bn1, P_backbone_layer4_1_conv1_weight, d293_backbone_layer4_1_relu2, d302_backbone_layer4_1_conv1);  /* %302 = conv2d_bwd_data_add(%299, %128, %293) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 1195376640, ws + 1182793728, ws + 1186988032);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(d299_backbone_layer4_1_bn1, v224_backbone_layer4_0_bn2, d303_backbone_layer4_1_conv1);  /* %303 = conv2d_bwd_weight(%299, %224) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 1186988032, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
+  accumulate_grad__backbone_layer4_1_conv1_weight(d303_backbone_layer4_1_conv1, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%303) {backbone.layer4.1.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 1178599424, ws + 1136656384, ws + 1213749248, P_backbone_layer4_0_downsample_1_weight, ws + 1182793728, ws + 1186988032, ws + 1191182336, ws + 1191182848);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(d302_backbone_layer4_1_conv1, v220_backbone_layer4_0_downsample_0, v223_backbone_layer4_0_downsample_1, P_backbone_layer4_0_downsample_1_weight, v224_backbone_layer4_0_bn2, d304_backbone_layer4_0_downsample_1, d305_backbone_layer4_0_downsample_1, d306_backbone_layer4_0_downsample_1);  /* %304, %305, %306 = batch_norm_relu_bwd(%302, %220, %223, %122, %224) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 1191182336, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(d305_backbone_layer4_0_downsample_1, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%305) {backbone.layer4.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 1191182848, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(d306_backbone_layer4_0_downsample_1, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%306) {backbone.layer4.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 1186988032, ws + 1115684864, ws + 1136656384);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(d304_backbone_layer4_0_downsample_1, v212_backbone_layer3_1_bn2, d307_backbone_layer4_0_downsample_0);  /* %307 = conv2d_bwd_weight(%304, %212) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 1136656384, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(d307_backbone_layer4_0_downsample_0, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%307) {backbone.layer4.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 1178599424, ws + 1132462080, ws + 1213750272, P_backbone_layer4_0_bn2_weight, ws + 1182793728, ws + 1136656384, ws + 1191182336, ws + 1191182848);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(d302_backbone_layer4_1_conv1, v218_backbone_layer4_0_conv2, v225_backbone_layer4_0_bn2, P_backbone_layer4_0_bn2_weight, v224_backbone_layer4_0_bn2, d308_backbone_layer4_0_bn2, d309_backbone_layer4_0_bn2, d310_backbone_layer4_0_bn2);  /* %308, %309, %310 = batch_norm_relu_bwd(%302, %218, %225, %117, %224) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 1191182336, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_weight(d309_backbone_layer4_0_bn2, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%309) {backbone.layer4.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 1191182848, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(d310_backbone_layer4_0_bn2, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%310) {backbone.layer4.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 1136656384, P_backbone_layer4_0_conv2_weight, ws + 1132462080);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_data__backbone_layer4_0_conv2(d308_backbone_layer4_0_bn2, P_backbone_layer4_0_conv2_weight, d311_backbone_layer4_0_conv2);  /* %311 = conv2d_bwd_data(%308, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 1136656384, ws + 1128267776, ws + 1178599424);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(d308_backbone_layer4_0_bn2, v216_backbone_layer4_0_bn1, d312_backbone_layer4_0_conv2);  /* %312 = conv2d_bwd_weight(%308, %216) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 1178599424, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
+  accumulate_grad__backbone_layer4_0_conv2_weight(d312_backbone_layer4_0_conv2, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%312) {backbone.layer4.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 1132462080, ws + 1124073472, ws + 1213748224, P_backbone_layer4_0_bn1_weight, ws + 1128267776, ws + 1178599424, ws + 1136656384, ws + 1136656896);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(d311_backbone_layer4_0_conv2, v214_backbone_layer4_0_conv1, v217_backbone_layer4_0_bn1, P_backbone_layer4_0_bn1_weight, v216_backbone_layer4_0_bn1, d313_backbone_layer4_0_bn1, d314_backbone_layer4_0_bn1, d315_backbone_layer4_0_bn1);  /* %313, %314, %315 = batch_norm_relu_bwd(%311, %214, %217, %110, %216) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 1136656384, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_weight(d314_backbone_layer4_0_bn1, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%314) {backbone.layer4.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 1136656896, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(d315_backbone_layer4_0_bn1, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%315) {backbone.layer4.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 1178599424, P_backbone_layer4_0_conv1_weight, ws + 1124073472);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer4_0_conv1(d313_backbone_layer4_0_bn1, P_backbone_layer4_0_conv1_weight, d316_backbone_layer4_0_conv1);  /* %316 = conv2d_bwd_data(%313, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 1186988032, P_backbone_layer4_0_downsample_0_weight, ws + 1124073472, ws + 1132462080);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(d304_backbone_layer4_0_downsample_1, P_backbone_layer4_0_downsample_0_weight, d316_backbone_layer4_0_conv1, d317_backbone_layer4_0_downsample_0);  /* %317 = conv2d_bwd_data_add(%304, %119, %316) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 1178599424, ws + 1115684864, ws + 1124073472);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(d313_backbone_layer4_0_bn1, v212_backbone_layer3_1_bn2, d318_backbone_layer4_0_conv1);  /* %318 = conv2d_bwd_weight(%313, %212) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 1124073472, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
+  accumulate_grad__backbone_layer4_0_conv1_weight(d318_backbone_layer4_0_conv1, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%318) {backbone.layer4.0.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer3_1_relu2(ws + 1132462080, ws + 1115684864, ws + 1124073472);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
+  relu_bwd__backbone_layer3_1_relu2(d317_backbone_layer4_0_downsample_0, v212_backbone_layer3_1_bn2, d319_backbone_layer3_1_relu2);  /* %319 = relu_bwd(%317, %212) : [512,256,8,8] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 1124073472, ws + 1107296256, ws + 1213757952, P_backbone_layer3_1_bn2_weight, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
+  batch_norm_bwd__backbone_layer3_1_bn2(d319_backbone_layer3_1_relu2, v210_backbone_layer3_1_conv2, v213_backbone_layer3_1_bn2, P_backbone_layer3_1_bn2_weight, d320_backbone_layer3_1_bn2, d321_backbone_layer3_1_bn2, d322_backbone_layer3_1_bn2);  /* %320, %321, %322 = batch_norm_bwd(%319, %210, %213, %103) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 1132462080, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_weight(d321_backbone_layer3_1_bn2, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%321) {backbone.layer3.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 1132462336, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(d322_backbone_layer3_1_bn2, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%322) {backbone.layer3.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 1115684864, P_backbone_layer3_1_conv2_weight, ws + 1107296256);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer3_1_conv2(d320_backbone_layer3_1_bn2, P_backbone_layer3_1_conv2_weight, d323_backbone_layer3_1_conv2);  /* %323 = conv2d_bwd_data(%320, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 1115684864, ws + 1098907648, ws + 1132462080);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(d320_backbone_layer3_1_bn2, v208_backbone_layer3_1_bn1, d324_backbone_layer3_1_conv2);  /* %324 = conv2d_bwd_weight(%320, %208) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 1132462080, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
+  accumulate_grad__backbone_layer3_1_conv2_weight(d324_backbone_layer3_1_conv2, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%324) {backbone.layer3.1.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 1107296256, ws + 1082130432, ws + 1213757440, P_backbone_layer3_1_bn1_weight, ws + 1098907648, ws + 1115684864, ws + 1132462080, ws + 1132462336);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(d323_backbone_layer3_1_conv2, v206_backbone_layer3_1_conv1, v209_backbone_layer3_1_bn1, P_backbone_layer3_1_bn1_weight, v208_backbone_layer3_1_bn1, d325_backbone_layer3_1_bn1, d326_backbone_layer3_1_bn1, d327_backbone_layer3_1_bn1);  /* %325, %326, %327 = batch_norm_relu_bwd(%323, %206, %209, %96, %208) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 1132462080, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_weight(d326_backbone_layer3_1_bn1, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%326) {backbone.layer3.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 1132462336, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(d327_backbone_layer3_1_bn1, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%327) {backbone.layer3.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 1115684864, P_backbone_layer3_1_conv1_weight, ws + 1124073472, ws + 1082130432);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(d325_backbone_layer3_1_bn1, P_backbone_layer3_1_conv1_weight, d319_backbone_layer3_1_relu2, d328_backbone_layer3_1_conv1);  /* %328 = conv2d_bwd_data_add(%325, %93, %319) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 1115684864, ws + 1090519040, ws + 1098907648);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(d325_backbone_layer3_1_bn1, v204_backbone_layer3_0_bn2, d329_backbone_layer3_1_conv1);  /* %329 = conv2d_bwd_weight(%325, %204) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 1098907648, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
+  accumulate_grad__backbone_layer3_1_conv1_weight(d329_backbone_layer3_1_conv1, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%329) {backbone.layer3.1.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 1082130432, ws + 998244352, ws + 1213756416, P_backbone_layer3_0_downsample_1_weight, ws + 1090519040, ws + 1098907648, ws + 1107296256, ws + 1107296512);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(d328_backbone_layer3_1_conv1, v200_backbone_layer3_0_downsample_0, v203_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_1_weight, v204_backbone_layer3_0_bn2, d330_backbone_layer3_0_downsample_1, d331_backbone_layer3_0_downsample_1, d332_backbone_layer3_0_downsample_1);  /* %330, %331, %332 = batch_norm_relu_bwd(%328, %200, %203, %87, %204) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 1107296256, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(d331_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%331) {backbone.layer3.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 1107296512, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(d332_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%332) {backbone.layer3.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 1098907648, ws + 956301312, ws + 998244352);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(d330_backbone_layer3_0_downsample_1, v192_backbone_layer2_1_bn2, d333_backbone_layer3_0_downsample_0);  /* %333 = conv2d_bwd_weight(%330, %192) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 998244352, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(d333_backbone_layer3_0_downsample_0, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%333) {backbone.layer3.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 1082130432, ws + 989855744, ws + 1213756928, P_backbone_layer3_0_bn2_weight, ws + 1090519040, ws + 998244352, ws + 1107296256, ws + 1107296512);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(d328_backbone_layer3_1_conv1, v198_backbone_layer3_0_conv2, v205_backbone_layer3_0_bn2, P_backbone_layer3_0_bn2_weight, v204_backbone_layer3_0_bn2, d334_backbone_layer3_0_bn2, d335_backbone_layer3_0_bn2, d336_backbone_layer3_0_bn2);  /* %334, %335, %336 = batch_norm_relu_bwd(%328, %198, %205, %82, %204) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 1107296256, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_weight(d335_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%335) {backbone.layer3.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 1107296512, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(d336_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%336) {backbone.layer3.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 998244352, P_backbone_layer3_0_conv2_weight, ws + 989855744);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer3_0_conv2(d334_backbone_layer3_0_bn2, P_backbone_layer3_0_conv2_weight, d337_backbone_layer3_0_conv2);  /* %337 = conv2d_bwd_data(%334, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 998244352, ws + 981467136, ws + 1082130432);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(d334_backbone_layer3_0_bn2, v196_backbone_layer3_0_bn1, d338_backbone_layer3_0_conv2);  /* %338 = conv2d_bwd_weight(%334, %196) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 1082130432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
+  accumulate_grad__backbone_layer3_0_conv2_weight(d338_backbone_layer3_0_conv2, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%338) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 989855744, ws + 973078528, ws + 1213755904, P_backbone_layer3_0_bn1_weight, ws + 981467136, ws + 1082130432, ws + 998244352, ws + 998244608);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(d337_backbone_layer3_0_conv2, v194_backbone_layer3_0_conv1, v197_backbone_layer3_0_bn1, P_backbone_layer3_0_bn1_weight, v196_backbone_layer3_0_bn1, d339_backbone_layer3_0_bn1, d340_backbone_layer3_0_bn1, d341_backbone_layer3_0_bn1);  /* %339, %340, %341 = batch_norm_relu_bwd(%337, %194, %197, %75, %196) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 998244352, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_weight(d340_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%340) {backbone.layer3.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 998244608, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(d341_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%341) {backbone.layer3.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 1082130432, P_backbone_layer3_0_conv1_weight, ws + 973078528);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer3_0_conv1(d339_backbone_layer3_0_bn1, P_backbone_layer3_0_conv1_weight, d342_backbone_layer3_0_conv1);  /* %342 = conv2d_bwd_data(%339, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 1098907648, P_backbone_layer3_0_downsample_0_weight, ws + 973078528, ws + 989855744);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(d330_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_0_weight, d342_backbone_layer3_0_conv1, d343_backbone_layer3_0_downsample_0);  /* %343 = conv2d_bwd_data_add(%330, %84, %342) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 1082130432, ws + 956301312, ws + 973078528);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(d339_backbone_layer3_0_bn1, v192_backbone_layer2_1_bn2, d344_backbone_layer3_0_conv1);  /* %344 = conv2d_bwd_weight(%339, %192) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 973078528, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(d344_backbone_layer3_0_conv1, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%344) {backbone.layer3.0.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer2_1_relu2(ws + 989855744, ws + 956301312, ws + 973078528);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
+  relu_bwd__backbone_layer2_1_relu2(d343_backbone_layer3_0_downsample_0, v192_backbone_layer2_1_bn2, d345_backbone_layer2_1_relu2);  /* %345 = relu_bwd(%343, %192) : [512,128,16,16] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 973078528, ws + 939524096, ws + 1213760768, P_backbone_layer2_1_bn2_weight, ws + 956301312, ws + 989855744, ws + 989855872);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
+  batch_norm_bwd__backbone_layer2_1_bn2(d345_backbone_layer2_1_relu2, v190_backbone_layer2_1_conv2, v193_backbone_layer2_1_bn2, P_backbone_layer2_1_bn2_weight, d346_backbone_layer2_1_bn2, d347_backbone_layer2_1_bn2, d348_backbone_layer2_1_bn2);  /* %346, %347, %348 = batch_norm_bwd(%345, %190, %193, %68) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 989855744, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_weight(d347_backbone_layer2_1_bn2, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%347) {backbone.layer2.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 989855872, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(d348_backbone_layer2_1_bn2, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%348) {backbone.layer2.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 956301312, P_backbone_layer2_1_conv2_weight, ws + 939524096);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer2_1_conv2(d346_backbone_layer2_1_bn2, P_backbone_layer2_1_conv2_weight, d349_backbone_layer2_1_conv2);  /* %349 = conv2d_bwd_data(%346, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 956301312, ws + 922746880, ws + 989855744);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(d346_backbone_layer2_1_bn2, v188_backbone_layer2_1_bn1, d350_backbone_layer2_1_conv2);  /* %350 = conv2d_bwd_weight(%346, %188) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 989855744, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
+  accumulate_grad__backbone_layer2_1_conv2_weight(d350_backbone_layer2_1_conv2, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%350) {backbone.layer2.1.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 939524096, ws + 889192448, ws + 1213760512, P_backbone_layer2_1_bn1_weight, ws + 922746880, ws + 956301312, ws + 989855744, ws + 989855872);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(d349_backbone_layer2_1_conv2, v186_backbone_layer2_1_conv1, v189_backbone_layer2_1_bn1, P_backbone_layer2_1_bn1_weight, v188_backbone_layer2_1_bn1, d351_backbone_layer2_1_bn1, d352_backbone_layer2_1_bn1, d353_backbone_layer2_1_bn1);  /* %351, %352, %353 = batch_norm_relu_bwd(%349, %186, %189, %61, %188) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 989855744, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_weight(d352_backbone_layer2_1_bn1, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%352) {backbone.layer2.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 989855872, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(d353_backbone_layer2_1_bn1, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%353) {backbone.layer2.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 956301312, P_backbone_layer2_1_conv1_weight, ws + 973078528, ws + 889192448);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(d351_backbone_layer2_1_bn1, P_backbone_layer2_1_conv1_weight, d345_backbone_layer2_1_relu2, d354_backbone_layer2_1_conv1);  /* %354 = conv2d_bwd_data_add(%351, %58, %345) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 956301312, ws + 905969664, ws + 922746880);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(d351_backbone_layer2_1_bn1, v184_backbone_layer2_0_bn2, d355_backbone_layer2_1_conv1);  /* %355 = conv2d_bwd_weight(%351, %184) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 922746880, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
+  accumulate_grad__backbone_layer2_1_conv1_weight(d355_backbone_layer2_1_conv1, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%355) {backbone.layer2.1.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 889192448, ws + 721420288, ws + 1213760000, P_backbone_layer2_0_downsample_1_weight, ws + 905969664, ws + 922746880, ws + 939524096, ws + 939524224);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(d354_backbone_layer2_1_conv1, v180_backbone_layer2_0_downsample_0, v183_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_1_weight, v184_backbone_layer2_0_bn2, d356_backbone_layer2_0_downsample_1, d357_backbone_layer2_0_downsample_1, d358_backbone_layer2_0_downsample_1);  /* %356, %357, %358 = batch_norm_relu_bwd(%354, %180, %183, %52, %184) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 939524096, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(d357_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%357) {backbone.layer2.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 939524224, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(d358_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%358) {backbone.layer2.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 922746880, ws + 637534208, ws + 721420288);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(d356_backbone_layer2_0_downsample_1, v172_backbone_layer1_1_bn2, d359_backbone_layer2_0_downsample_0);  /* %359 = conv2d_bwd_weight(%356, %172) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 721420288, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(d359_backbone_layer2_0_downsample_0, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%359) {backbone.layer2.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 889192448, ws + 704643072, ws + 1213760256, P_backbone_layer2_0_bn2_weight, ws + 905969664, ws + 721420288, ws + 939524096, ws + 939524224);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(d354_backbone_layer2_1_conv1, v178_backbone_layer2_0_conv2, v185_backbone_layer2_0_bn2, P_backbone_layer2_0_bn2_weight, v184_backbone_layer2_0_bn2, d360_backbone_layer2_0_bn2, d361_backbone_layer2_0_bn2, d362_backbone_layer2_0_bn2);  /* %360, %361, %362 = batch_norm_relu_bwd(%354, %178, %185, %47, %184) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 939524096, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_weight(d361_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%361) {backbone.layer2.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 939524224, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(d362_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%362) {backbone.layer2.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 721420288, P_backbone_layer2_0_conv2_weight, ws + 704643072);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer2_0_conv2(d360_backbone_layer2_0_bn2, P_backbone_layer2_0_conv2_weight, d363_backbone_layer2_0_conv2);  /* %363 = conv2d_bwd_data(%360, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 721420288, ws + 687865856, ws + 889192448);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(d360_backbone_layer2_0_bn2, v176_backbone_layer2_0_bn1, d364_backbone_layer2_0_conv2);  /* %364 = conv2d_bwd_weight(%360, %176) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 889192448, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
+  accumulate_grad__backbone_layer2_0_conv2_weight(d364_backbone_layer2_0_conv2, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%364) {backbone.layer2.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 704643072, ws + 671088640, ws + 1213759744, P_backbone_layer2_0_bn1_weight, ws + 687865856, ws + 889192448, ws + 721420288, ws + 721420416);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(d363_backbone_layer2_0_conv2, v174_backbone_layer2_0_conv1, v177_backbone_layer2_0_bn1, P_backbone_layer2_0_bn1_weight, v176_backbone_layer2_0_bn1, d365_backbone_layer2_0_bn1, d366_backbone_layer2_0_bn1, d367_backbone_layer2_0_bn1);  /* %365, %366, %367 = batch_norm_relu_bwd(%363, %174, %177, %40, %176) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 721420288, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_weight(d366_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%366) {backbone.layer2.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 721420416, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(d367_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%367) {backbone.layer2.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 889192448, P_backbone_layer2_0_conv1_weight, ws + 671088640);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer2_0_conv1(d365_backbone_layer2_0_bn1, P_backbone_layer2_0_conv1_weight, d368_backbone_layer2_0_conv1);  /* %368 = conv2d_bwd_data(%365, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 922746880, P_backbone_layer2_0_downsample_0_weight, ws + 671088640, ws + 704643072);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(d356_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_0_weight, d368_backbone_layer2_0_conv1, d369_backbone_layer2_0_downsample_0);  /* %369 = conv2d_bwd_data_add(%356, %49, %368) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 889192448, ws + 637534208, ws + 671088640);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(d365_backbone_layer2_0_bn1, v172_backbone_layer1_1_bn2, d370_backbone_layer2_0_conv1);  /* %370 = conv2d_bwd_weight(%365, %172) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 671088640, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(d370_backbone_layer2_0_conv1, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%370) {backbone.layer2.0.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer1_1_relu2(ws + 704643072, ws + 637534208, ws + 671088640);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
+  relu_bwd__backbone_layer1_1_relu2(d369_backbone_layer2_0_downsample_0, v172_backbone_layer1_1_bn2, d371_backbone_layer1_1_relu2);  /* %371 = relu_bwd(%369, %172) : [512,64,32,32] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 671088640, ws + 603979776, ws + 1213762176, P_backbone_layer1_1_bn2_weight, ws + 637534208, ws + 704643072, ws + 704643136);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
+  batch_norm_bwd__backbone_layer1_1_bn2(d371_backbone_layer1_1_relu2, v170_backbone_layer1_1_conv2, v173_backbone_layer1_1_bn2, P_backbone_layer1_1_bn2_weight, d372_backbone_layer1_1_bn2, d373_backbone_layer1_1_bn2, d374_backbone_layer1_1_bn2);  /* %372, %373, %374 = batch_norm_bwd(%371, %170, %173, %33) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 704643072, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_weight(d373_backbone_layer1_1_bn2, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%373) {backbone.layer1.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 704643136, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(d374_backbone_layer1_1_bn2, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%374) {backbone.layer1.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 637534208, P_backbone_layer1_1_conv2_weight, ws + 603979776);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer1_1_conv2(d372_backbone_layer1_1_bn2, P_backbone_layer1_1_conv2_weight, d375_backbone_layer1_1_conv2);  /* %375 = conv2d_bwd_data(%372, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 637534208, ws + 570425344, ws + 704643072);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(d372_backbone_layer1_1_bn2, v168_backbone_layer1_1_bn1, d376_backbone_layer1_1_conv2);  /* %376 = conv2d_bwd_weight(%372, %168) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 704643072, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
+  accumulate_grad__backbone_layer1_1_conv2_weight(d376_backbone_layer1_1_conv2, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%376) {backbone.layer1.1.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 603979776, ws + 536870912, ws + 1213762048, P_backbone_layer1_1_bn1_weight, ws + 570425344, ws + 637534208, ws + 704643072, ws + 704643136);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(d375_backbone_layer1_1_conv2, v166_backbone_layer1_1_conv1, v169_backbone_layer1_1_bn1, P_backbone_layer1_1_bn1_weight, v168_backbone_layer1_1_bn1, d377_backbone_layer1_1_bn1, d378_backbone_layer1_1_bn1, d379_backbone_layer1_1_bn1);  /* %377, %378, %379 = batch_norm_relu_bwd(%375, %166, %169, %26, %168) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 704643072, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_weight(d378_backbone_layer1_1_bn1, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%378) {backbone.layer1.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 704643136, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(d379_backbone_layer1_1_bn1, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%379) {backbone.layer1.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 637534208, P_backbone_layer1_1_conv1_weight, ws + 671088640, ws + 536870912);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(d377_backbone_layer1_1_bn1, P_backbone_layer1_1_conv1_weight, d371_backbone_layer1_1_relu2, d380_backbone_layer1_1_conv1);  /* %380 = conv2d_bwd_data_add(%377, %23, %371) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 637534208, ws + 503316480, ws + 570425344);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(d377_backbone_layer1_1_bn1, v164_backbone_layer1_0_bn2, d381_backbone_layer1_1_conv1);  /* %381 = conv2d_bwd_weight(%377, %164) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 570425344, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
+  accumulate_grad__backbone_layer1_1_conv1_weight(d381_backbone_layer1_1_conv1, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%381) {backbone.layer1.1.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer1_0_relu2(ws + 536870912, ws + 503316480, ws + 570425344);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
+  relu_bwd__backbone_layer1_0_relu2(d380_backbone_layer1_1_conv1, v164_backbone_layer1_0_bn2, d382_backbone_layer1_0_relu2);  /* %382 = relu_bwd(%380, %164) : [512,64,32,32] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 570425344, ws + 469762048, ws + 1213761920, P_backbone_layer1_0_bn2_weight, ws + 503316480, ws + 536870912, ws + 536870976);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
+  batch_norm_bwd__backbone_layer1_0_bn2(d382_backbone_layer1_0_relu2, v162_backbone_layer1_0_conv2, v165_backbone_layer1_0_bn2, P_backbone_layer1_0_bn2_weight, d383_backbone_layer1_0_bn2, d384_backbone_layer1_0_bn2, d385_backbone_layer1_0_bn2);  /* %383, %384, %385 = batch_norm_bwd(%382, %162, %165, %19) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 536870912, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_weight(d384_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%384) {backbone.layer1.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 536870976, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(d385_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%385) {backbone.layer1.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 503316480, P_backbone_layer1_0_conv2_weight, ws + 469762048);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer1_0_conv2(d383_backbone_layer1_0_bn2, P_backbone_layer1_0_conv2_weight, d386_backbone_layer1_0_conv2);  /* %386 = conv2d_bwd_data(%383, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 503316480, ws + 436207616, ws + 536870912);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(d383_backbone_layer1_0_bn2, v160_backbone_layer1_0_bn1, d387_backbone_layer1_0_conv2);  /* %387 = conv2d_bwd_weight(%383, %160) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 536870912, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
+  accumulate_grad__backbone_layer1_0_conv2_weight(d387_backbone_layer1_0_conv2, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%387) {backbone.layer1.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 469762048, ws + 402653184, ws + 1213761792, P_backbone_layer1_0_bn1_weight, ws + 436207616, ws + 503316480, ws + 536870912, ws + 536870976);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(d386_backbone_layer1_0_conv2, v158_backbone_layer1_0_conv1, v161_backbone_layer1_0_bn1, P_backbone_layer1_0_bn1_weight, v160_backbone_layer1_0_bn1, d388_backbone_layer1_0_bn1, d389_backbone_layer1_0_bn1, d390_backbone_layer1_0_bn1);  /* %388, %389, %390 = batch_norm_relu_bwd(%386, %158, %161, %12, %160) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 536870912, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_weight(d389_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%389) {backbone.layer1.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 536870976, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(d390_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%390) {backbone.layer1.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 503316480, P_backbone_layer1_0_conv1_weight, ws + 570425344, ws + 402653184);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(d388_backbone_layer1_0_bn1, P_backbone_layer1_0_conv1_weight, d382_backbone_layer1_0_relu2, d391_backbone_layer1_0_conv1);  /* %391 = conv2d_bwd_data_add(%388, %9, %382) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 503316480, ws + 369098752, ws + 436207616);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(d388_backbone_layer1_0_bn1, v156_backbone_bn1, d392_backbone_layer1_0_conv1);  /* %392 = conv2d_bwd_weight(%388, %156) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 436207616, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(d392_backbone_layer1_0_conv1, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%392) {backbone.layer1.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_bn1(ws + 402653184, ws + 335544320, ws + 1213761664, P_backbone_bn1_weight, ws + 369098752, ws + 436207616, ws + 469762048, ws + 469762112);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_bn1(d391_backbone_layer1_0_conv1, v154_backbone_conv1, v157_backbone_bn1, P_backbone_bn1_weight, v156_backbone_bn1, d393_backbone_bn1, d394_backbone_bn1, d395_backbone_bn1);  /* %393, %394, %395 = batch_norm_relu_bwd(%391, %154, %157, %5, %156) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_weight(ws + 469762048, G_backbone_bn1_weight);  /* accumulate_grad(%394) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_weight(d394_backbone_bn1, G_backbone_bn1_weight);  /* accumulate_grad(%394) {backbone.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_bias(ws + 469762112, G_backbone_bn1_bias);  /* accumulate_grad(%395) {backbone.bn1.bias} */
+  accumulate_grad__backbone_bn1_bias(d395_backbone_bn1, G_backbone_bn1_bias);  /* accumulate_grad(%395) {backbone.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_conv1(ws + 436207616, input_x2, ws + 335544320);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  conv2d_bwd_weight__backbone_conv1(d393_backbone_bn1, input_x2, d396_backbone_conv1);  /* %396 = conv2d_bwd_weight(%393, %1) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_conv1_weight(ws + 335544320, G_backbone_conv1_weight);  /* accumulate_grad(%396) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(d396_backbone_conv1, G_backbone_conv1_weight);  /* accumulate_grad(%396) {backbone.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_bwd_data__projector_4(ws + 1212153856, ws + 1210056704, ws + 1213730816, ws + 339738624);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
+  batch_norm_bwd_data__projector_4(d282_predictor_0, v151_projector_3, v153_projector_4, d397_projector_4);  /* %397 = batch_norm_bwd_data(%282, %151, %153) {affine=false} : [512,2048] */
   progress_gradient_sums();
-  linear_bwd_data__projector_3(ws + 339738624, P_projector_3_weight, ws + 340787200);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
+  linear_bwd_data__projector_3(d397_projector_4, P_projector_3_weight, d398_projector_3);  /* %398 = linear_bwd_data(%397, %149) : [512,2048] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_3(ws + 339738624, ws + 1209008128, ws + 335544320);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
+  linear_bwd_weight__projector_3(d397_projector_4, v147_projector_1, d399_projector_3);  /* %399 = linear_bwd_weight(%397, %147) : [2048,2048] */
   progress_gradient_sums();
-  accumulate_grad__projector_3_weight(ws + 335544320, G_projector_3_weight);  /* accumulate_grad(%399) {projector.3.weight} */
+  accumulate_grad__projector_3_weight(d399_projector_3, G_projector_3_weight);  /* accumulate_grad(%399) {projector.3.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_projector_3_weight, 4194304);  /* bucket 3, group encoder: projector.3.weight */
-  batch_norm_relu_bwd__projector_1(ws + 340787200, ws + 1207959552, ws + 1213726720, P_projector_1_weight, ws + 1209008128, ws + 335544320, ws + 336592896, ws + 336594944);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
+  batch_norm_relu_bwd__projector_1(d398_projector_3, v144_projector_0, v148_projector_1, P_projector_1_weight, v147_projector_1, d400_projector_1, d401_projector_1, d402_projector_1);  /* %400, %401, %402 = batch_norm_relu_bwd(%398, %144, %148, %145, %147) : [512,2048], [2048], [2048] */
   progress_gradient_sums();
-  accumulate_grad__projector_1_weight(ws + 336592896, G_projector_1_weight);  /* accumulate_grad(%401) {projector.1.weight} */
+  accumulate_grad__projector_1_weight(d401_projector_1, G_projector_1_weight);  /* accumulate_grad(%401) {projector.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_1_bias(ws + 336594944, G_projector_1_bias);  /* accumulate_grad(%402) {projector.1.bias} */
+  accumulate_grad__projector_1_bias(d402_projector_1, G_projector_1_bias);  /* accumulate_grad(%402) {projector.1.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_0(ws + 335544320, P_projector_0_weight, ws + 339738624);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
+  linear_bwd_data__projector_0(d400_projector_1, P_projector_0_weight, d403_projector_0);  /* %403 = linear_bwd_data(%400, %143) : [512,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_0(ws + 335544320, ws + 1213202432, ws + 336592896);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
+  linear_bwd_weight__projector_0(d400_projector_1, v142_backbone_avgpool, d404_projector_0);  /* %404 = linear_bwd_weight(%400, %142) : [2048,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_0_weight(ws + 336592896, G_projector_0_weight);  /* accumulate_grad(%404) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(d404_projector_0, G_projector_0_weight);  /* accumulate_grad(%404) {projector.0.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_projector_0_weight, 1052672);  /* bucket 4, group encoder: projector.1.bias ... projector.0.weight */
-  global_avg_pool_bwd__backbone_avgpool(ws + 339738624, ws + 335544320);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
+  global_avg_pool_bwd__backbone_avgpool(d403_projector_0, d405_backbone_avgpool);  /* %405 = global_avg_pool_bwd(%403) {input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  relu_bwd__backbone_layer4_1_relu2(ws + 335544320, ws + 1174405120, ws + 339738624);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
+  relu_bwd__backbone_layer4_1_relu2(d405_backbone_avgpool, v140_backbone_layer4_1_bn2, d406_backbone_layer4_1_relu2);  /* %406 = relu_bwd(%405, %140) : [512,512,4,4] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer4_1_bn2(ws + 339738624, ws + 1170210816, ws + 1213747200, P_backbone_layer4_1_bn2_weight, ws + 335544320, ws + 343932928, ws + 343933440);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
+  batch_norm_bwd__backbone_layer4_1_bn2(d406_backbone_layer4_1_relu2, v136_backbone_layer4_1_conv2, v141_backbone_layer4_1_bn2, P_backbone_layer4_1_bn2_weight, d407_backbone_layer4_1_bn2, d408_backbone_layer4_1_bn2, d409_backbone_layer4_1_bn2);  /* %407, %408, %409 = batch_norm_bwd(%406, %136, %141, %138) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn2_weight(ws + 343932928, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
+  accumulate_grad__backbone_layer4_1_bn2_weight(d408_backbone_layer4_1_bn2, G_backbone_layer4_1_bn2_weight);  /* accumulate_grad(%408) {backbone.layer4.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn2_bias(ws + 343933440, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
+  accumulate_grad__backbone_layer4_1_bn2_bias(d409_backbone_layer4_1_bn2, G_backbone_layer4_1_bn2_bias);  /* accumulate_grad(%409) {backbone.layer4.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_1_conv2(ws + 335544320, P_backbone_layer4_1_conv2_weight, ws + 343932928);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_data__backbone_layer4_1_conv2(d407_backbone_layer4_1_bn2, P_backbone_layer4_1_conv2_weight, d410_backbone_layer4_1_conv2);  /* %410 = conv2d_bwd_data(%407, %135) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_1_conv2(ws + 335544320, ws + 1166016512, ws + 348127232);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_1_conv2(d407_backbone_layer4_1_bn2, v133_backbone_layer4_1_bn1, d411_backbone_layer4_1_conv2);  /* %411 = conv2d_bwd_weight(%407, %133) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_conv2_weight(ws + 348127232, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
+  accumulate_grad__backbone_layer4_1_conv2_weight(d411_backbone_layer4_1_conv2, G_backbone_layer4_1_conv2_weight);  /* accumulate_grad(%411) {backbone.layer4.1.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer4_1_conv2_weight, 2360320);  /* bucket 5, group encoder: backbone.layer4.1.bn2.bias ... backbone.layer4.1.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer4_1_bn1(ws + 343932928, ws + 1161822208, ws + 1213746176, P_backbone_layer4_1_bn1_weight, ws + 1166016512, ws + 335544320, ws + 348127232, ws + 348127744);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_1_bn1(d410_backbone_layer4_1_conv2, v129_backbone_layer4_1_conv1, v134_backbone_layer4_1_bn1, P_backbone_layer4_1_bn1_weight, v133_backbone_layer4_1_bn1, d412_backbone_layer4_1_bn1, d413_backbone_layer4_1_bn1, d414_backbone_layer4_1_bn1);  /* %412, %413, %414 = batch_norm_relu_bwd(%410, %129, %134, %131, %133) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn1_weight(ws + 348127232, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
+  accumulate_grad__backbone_layer4_1_bn1_weight(d413_backbone_layer4_1_bn1, G_backbone_layer4_1_bn1_weight);  /* accumulate_grad(%413) {backbone.layer4.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_bn1_bias(ws + 348127744, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
+  accumulate_grad__backbone_layer4_1_bn1_bias(d414_backbone_layer4_1_bn1, G_backbone_layer4_1_bn1_bias);  /* accumulate_grad(%414) {backbone.layer4.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer4_1_conv1(ws + 335544320, P_backbone_layer4_1_conv1_weight, ws + 339738624, ws + 343932928);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
+  conv2d_bwd_data_add__backbone_layer4_1_conv1(d412_backbone_layer4_1_bn1, P_backbone_layer4_1_conv1_weight, d406_backbone_layer4_1_relu2, d415_backbone_layer4_1_conv1);  /* %415 = conv2d_bwd_data_add(%412, %128, %406) {stride=1, padding=1, input=4x4, +addend} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_1_conv1(ws + 335544320, ws + 1157627904, ws + 339738624);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_1_conv1(d412_backbone_layer4_1_bn1, v126_backbone_layer4_0_bn2, d416_backbone_layer4_1_conv1);  /* %416 = conv2d_bwd_weight(%412, %126) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_1_conv1_weight(ws + 339738624, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
+  accumulate_grad__backbone_layer4_1_conv1_weight(d416_backbone_layer4_1_conv1, G_backbone_layer4_1_conv1_weight);  /* accumulate_grad(%416) {backbone.layer4.1.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer4_1_conv1_weight, 2360320);  /* bucket 6, group encoder: backbone.layer4.1.bn1.bias ... backbone.layer4.1.conv1.weight */
-  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(ws + 343932928, ws + 1153433600, ws + 1213744128, P_backbone_layer4_0_downsample_1_weight, ws + 1157627904, ws + 352321536, ws + 335544320, ws + 335544832);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_downsample_1(d415_backbone_layer4_1_conv1, v120_backbone_layer4_0_downsample_0, v125_backbone_layer4_0_downsample_1, P_backbone_layer4_0_downsample_1_weight, v126_backbone_layer4_0_bn2, d417_backbone_layer4_0_downsample_1, d418_backbone_layer4_0_downsample_1, d419_backbone_layer4_0_downsample_1);  /* %417, %418, %419 = batch_norm_relu_bwd(%415, %120, %125, %122, %126) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_1_weight(ws + 335544320, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_1_weight(d418_backbone_layer4_0_downsample_1, G_backbone_layer4_0_downsample_1_weight);  /* accumulate_grad(%418) {backbone.layer4.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_1_bias(ws + 335544832, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer4_0_downsample_1_bias(d419_backbone_layer4_0_downsample_1, G_backbone_layer4_0_downsample_1_bias);  /* accumulate_grad(%419) {backbone.layer4.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_downsample_0(ws + 352321536, ws + 1073741824, ws + 335544320);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
+  conv2d_bwd_weight__backbone_layer4_0_downsample_0(d417_backbone_layer4_0_downsample_1, v105_backbone_layer3_1_bn2, d420_backbone_layer4_0_downsample_0);  /* %420 = conv2d_bwd_weight(%417, %105) {stride=2, padding=0, kernel=1} : [512,256,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_downsample_0_weight(ws + 335544320, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer4_0_downsample_0_weight(d420_backbone_layer4_0_downsample_0, G_backbone_layer4_0_downsample_0_weight);  /* accumulate_grad(%420) {backbone.layer4.0.downsample.0.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer4_0_downsample_0_weight, 132096);  /* bucket 7, group encoder: backbone.layer4.0.downsample.1.bias ... backbone.layer4.0.downsample.0.weight */
-  batch_norm_relu_bwd__backbone_layer4_0_bn2(ws + 343932928, ws + 1149239296, ws + 1213745152, P_backbone_layer4_0_bn2_weight, ws + 1157627904, ws + 335544320, ws + 339738624, ws + 339739136);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_bn2(d415_backbone_layer4_1_conv1, v115_backbone_layer4_0_conv2, v127_backbone_layer4_0_bn2, P_backbone_layer4_0_bn2_weight, v126_backbone_layer4_0_bn2, d421_backbone_layer4_0_bn2, d422_backbone_layer4_0_bn2, d423_backbone_layer4_0_bn2);  /* %421, %422, %423 = batch_norm_relu_bwd(%415, %115, %127, %117, %126) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn2_weight(ws + 339738624, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
+  accumulate_grad__backbone_layer4_0_bn2_weight(d422_backbone_layer4_0_bn2, G_backbone_layer4_0_bn2_weight);  /* accumulate_grad(%422) {backbone.layer4.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn2_bias(ws + 339739136, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
+  accumulate_grad__backbone_layer4_0_bn2_bias(d423_backbone_layer4_0_bn2, G_backbone_layer4_0_bn2_bias);  /* accumulate_grad(%423) {backbone.layer4.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_0_conv2(ws + 335544320, P_backbone_layer4_0_conv2_weight, ws + 339738624);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
+  conv2d_bwd_data__backbone_layer4_0_conv2(d421_backbone_layer4_0_bn2, P_backbone_layer4_0_conv2_weight, d424_backbone_layer4_0_conv2);  /* %424 = conv2d_bwd_data(%421, %114) {stride=1, padding=1, input=4x4} : [512,512,4,4] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_conv2(ws + 335544320, ws + 1145044992, ws + 343932928);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
+  conv2d_bwd_weight__backbone_layer4_0_conv2(d421_backbone_layer4_0_bn2, v112_backbone_layer4_0_bn1, d425_backbone_layer4_0_conv2);  /* %425 = conv2d_bwd_weight(%421, %112) {stride=1, padding=1, kernel=3} : [512,512,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_conv2_weight(ws + 343932928, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
+  accumulate_grad__backbone_layer4_0_conv2_weight(d425_backbone_layer4_0_conv2, G_backbone_layer4_0_conv2_weight);  /* accumulate_grad(%425) {backbone.layer4.0.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer4_0_conv2_weight, 2360320);  /* bucket 8, group encoder: backbone.layer4.0.bn2.bias ... backbone.layer4.0.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer4_0_bn1(ws + 339738624, ws + 1140850688, ws + 1213743104, P_backbone_layer4_0_bn1_weight, ws + 1145044992, ws + 356515840, ws + 335544320, ws + 335544832);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
+  batch_norm_relu_bwd__backbone_layer4_0_bn1(d424_backbone_layer4_0_conv2, v108_backbone_layer4_0_conv1, v113_backbone_layer4_0_bn1, P_backbone_layer4_0_bn1_weight, v112_backbone_layer4_0_bn1, d426_backbone_layer4_0_bn1, d427_backbone_layer4_0_bn1, d428_backbone_layer4_0_bn1);  /* %426, %427, %428 = batch_norm_relu_bwd(%424, %108, %113, %110, %112) : [512,512,4,4], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn1_weight(ws + 335544320, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
+  accumulate_grad__backbone_layer4_0_bn1_weight(d427_backbone_layer4_0_bn1, G_backbone_layer4_0_bn1_weight);  /* accumulate_grad(%427) {backbone.layer4.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_bn1_bias(ws + 335544832, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
+  accumulate_grad__backbone_layer4_0_bn1_bias(d428_backbone_layer4_0_bn1, G_backbone_layer4_0_bn1_bias);  /* accumulate_grad(%428) {backbone.layer4.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer4_0_conv1(ws + 356515840, P_backbone_layer4_0_conv1_weight, ws + 335544320);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer4_0_conv1(d426_backbone_layer4_0_bn1, P_backbone_layer4_0_conv1_weight, d429_backbone_layer4_0_conv1);  /* %429 = conv2d_bwd_data(%426, %107) {stride=2, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(ws + 352321536, P_backbone_layer4_0_downsample_0_weight, ws + 335544320, ws + 343932928);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer4_0_downsample_0(d417_backbone_layer4_0_downsample_1, P_backbone_layer4_0_downsample_0_weight, d429_backbone_layer4_0_conv1, d430_backbone_layer4_0_downsample_0);  /* %430 = conv2d_bwd_data_add(%417, %119, %429) {stride=2, padding=0, input=8x8, +addend} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer4_0_conv1(ws + 356515840, ws + 1073741824, ws + 335544320);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
+  conv2d_bwd_weight__backbone_layer4_0_conv1(d426_backbone_layer4_0_bn1, v105_backbone_layer3_1_bn2, d431_backbone_layer4_0_conv1);  /* %431 = conv2d_bwd_weight(%426, %105) {stride=2, padding=1, kernel=3} : [512,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer4_0_conv1_weight(ws + 335544320, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
+  accumulate_grad__backbone_layer4_0_conv1_weight(d431_backbone_layer4_0_conv1, G_backbone_layer4_0_conv1_weight);  /* accumulate_grad(%431) {backbone.layer4.0.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer4_0_conv1_weight, 1180672);  /* bucket 9, group encoder: backbone.layer4.0.bn1.bias ... backbone.layer4.0.conv1.weight */
-  relu_bwd__backbone_layer3_1_relu2(ws + 343932928, ws + 1073741824, ws + 335544320);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
+  relu_bwd__backbone_layer3_1_relu2(d430_backbone_layer4_0_downsample_0, v105_backbone_layer3_1_bn2, d432_backbone_layer3_1_relu2);  /* %432 = relu_bwd(%430, %105) : [512,256,8,8] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer3_1_bn2(ws + 335544320, ws + 1065353216, ws + 1213755392, P_backbone_layer3_1_bn2_weight, ws + 343932928, ws + 352321536, ws + 352321792);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
+  batch_norm_bwd__backbone_layer3_1_bn2(d432_backbone_layer3_1_relu2, v101_backbone_layer3_1_conv2, v106_backbone_layer3_1_bn2, P_backbone_layer3_1_bn2_weight, d433_backbone_layer3_1_bn2, d434_backbone_layer3_1_bn2, d435_backbone_layer3_1_bn2);  /* %433, %434, %435 = batch_norm_bwd(%432, %101, %106, %103) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn2_weight(ws + 352321536, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
+  accumulate_grad__backbone_layer3_1_bn2_weight(d434_backbone_layer3_1_bn2, G_backbone_layer3_1_bn2_weight);  /* accumulate_grad(%434) {backbone.layer3.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn2_bias(ws + 352321792, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
+  accumulate_grad__backbone_layer3_1_bn2_bias(d435_backbone_layer3_1_bn2, G_backbone_layer3_1_bn2_bias);  /* accumulate_grad(%435) {backbone.layer3.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_1_conv2(ws + 343932928, P_backbone_layer3_1_conv2_weight, ws + 352321536);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer3_1_conv2(d433_backbone_layer3_1_bn2, P_backbone_layer3_1_conv2_weight, d436_backbone_layer3_1_conv2);  /* %436 = conv2d_bwd_data(%433, %100) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_1_conv2(ws + 343932928, ws + 1056964608, ws + 360710144);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_1_conv2(d433_backbone_layer3_1_bn2, v98_backbone_layer3_1_bn1, d437_backbone_layer3_1_conv2);  /* %437 = conv2d_bwd_weight(%433, %98) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_conv2_weight(ws + 360710144, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
+  accumulate_grad__backbone_layer3_1_conv2_weight(d437_backbone_layer3_1_conv2, G_backbone_layer3_1_conv2_weight);  /* accumulate_grad(%437) {backbone.layer3.1.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer3_1_conv2_weight, 590336);  /* bucket 10, group encoder: backbone.layer3.1.bn2.bias ... backbone.layer3.1.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer3_1_bn1(ws + 352321536, ws + 1048576000, ws + 1213754880, P_backbone_layer3_1_bn1_weight, ws + 1056964608, ws + 343932928, ws + 360710144, ws + 360710400);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_1_bn1(d436_backbone_layer3_1_conv2, v94_backbone_layer3_1_conv1, v99_backbone_layer3_1_bn1, P_backbone_layer3_1_bn1_weight, v98_backbone_layer3_1_bn1, d438_backbone_layer3_1_bn1, d439_backbone_layer3_1_bn1, d440_backbone_layer3_1_bn1);  /* %438, %439, %440 = batch_norm_relu_bwd(%436, %94, %99, %96, %98) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn1_weight(ws + 360710144, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
+  accumulate_grad__backbone_layer3_1_bn1_weight(d439_backbone_layer3_1_bn1, G_backbone_layer3_1_bn1_weight);  /* accumulate_grad(%439) {backbone.layer3.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_bn1_bias(ws + 360710400, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
+  accumulate_grad__backbone_layer3_1_bn1_bias(d440_backbone_layer3_1_bn1, G_backbone_layer3_1_bn1_bias);  /* accumulate_grad(%440) {backbone.layer3.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_1_conv1(ws + 343932928, P_backbone_layer3_1_conv1_weight, ws + 335544320, ws + 352321536);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
+  conv2d_bwd_data_add__backbone_layer3_1_conv1(d438_backbone_layer3_1_bn1, P_backbone_layer3_1_conv1_weight, d432_backbone_layer3_1_relu2, d441_backbone_layer3_1_conv1);  /* %441 = conv2d_bwd_data_add(%438, %93, %432) {stride=1, padding=1, input=8x8, +addend} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_1_conv1(ws + 343932928, ws + 1040187392, ws + 335544320);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_1_conv1(d438_backbone_layer3_1_bn1, v91_backbone_layer3_0_bn2, d442_backbone_layer3_1_conv1);  /* %442 = conv2d_bwd_weight(%438, %91) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_1_conv1_weight(ws + 335544320, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
+  accumulate_grad__backbone_layer3_1_conv1_weight(d442_backbone_layer3_1_conv1, G_backbone_layer3_1_conv1_weight);  /* accumulate_grad(%442) {backbone.layer3.1.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer3_1_conv1_weight, 590336);  /* bucket 11, group encoder: backbone.layer3.1.bn1.bias ... backbone.layer3.1.conv1.weight */
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 352321536, ws + 1031798784, ws + 1213753856, P_backbone_layer3_0_downsample_1_weight, ws + 1040187392, ws + 369098752, ws + 335544320, ws + 335544576);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(d441_backbone_layer3_1_conv1, v85_backbone_layer3_0_downsample_0, v90_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_1_weight, v91_backbone_layer3_0_bn2, d443_backbone_layer3_0_downsample_1, d444_backbone_layer3_0_downsample_1, d445_backbone_layer3_0_downsample_1);  /* %443, %444, %445 = batch_norm_relu_bwd(%441, %85, %90, %87, %91) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 335544320, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(d444_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%444) {backbone.layer3.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 335544576, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(d445_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%445) {backbone.layer3.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 369098752, ws + 872415232, ws + 335544320);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(d443_backbone_layer3_0_downsample_1, v70_backbone_layer2_1_bn2, d446_backbone_layer3_0_downsample_0);  /* %446 = conv2d_bwd_weight(%443, %70) {stride=2, padding=0, kernel=1} : [256,128,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 335544320, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(d446_backbone_layer3_0_downsample_0, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%446) {backbone.layer3.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 352321536, ws + 1023410176, ws + 1213754368, P_backbone_layer3_0_bn2_weight, ws + 1040187392, ws + 335544320, ws + 343932928, ws + 343933184);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(d441_backbone_layer3_1_conv1, v80_backbone_layer3_0_conv2, v92_backbone_layer3_0_bn2, P_backbone_layer3_0_bn2_weight, v91_backbone_layer3_0_bn2, d447_backbone_layer3_0_bn2, d448_backbone_layer3_0_bn2, d449_backbone_layer3_0_bn2);  /* %447, %448, %449 = batch_norm_relu_bwd(%441, %80, %92, %82, %91) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 343932928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_weight(d448_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%448) {backbone.layer3.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 343933184, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(d449_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%449) {backbone.layer3.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 335544320, P_backbone_layer3_0_conv2_weight, ws + 343932928);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
+  conv2d_bwd_data__backbone_layer3_0_conv2(d447_backbone_layer3_0_bn2, P_backbone_layer3_0_conv2_weight, d450_backbone_layer3_0_conv2);  /* %450 = conv2d_bwd_data(%447, %79) {stride=1, padding=1, input=8x8} : [512,256,8,8] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 335544320, ws + 1015021568, ws + 352321536);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(d447_backbone_layer3_0_bn2, v77_backbone_layer3_0_bn1, d451_backbone_layer3_0_conv2);  /* %451 = conv2d_bwd_weight(%447, %77) {stride=1, padding=1, kernel=3} : [256,256,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 352321536, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
+  accumulate_grad__backbone_layer3_0_conv2_weight(d451_backbone_layer3_0_conv2, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%451) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer3_0_conv2_weight, 623616);  /* bucket 12, group encoder: backbone.layer3.0.downsample.1.bias ... backbone.layer3.0.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 343932928, ws + 1006632960, ws + 1213753344, P_backbone_layer3_0_bn1_weight, ws + 1015021568, ws + 377487360, ws + 335544320, ws + 335544576);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(d450_backbone_layer3_0_conv2, v73_backbone_layer3_0_conv1, v78_backbone_layer3_0_bn1, P_backbone_layer3_0_bn1_weight, v77_backbone_layer3_0_bn1, d452_backbone_layer3_0_bn1, d453_backbone_layer3_0_bn1, d454_backbone_layer3_0_bn1);  /* %452, %453, %454 = batch_norm_relu_bwd(%450, %73, %78, %75, %77) : [512,256,8,8], [256], [256] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 335544320, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_weight(d453_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%453) {backbone.layer3.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 335544576, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(d454_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%454) {backbone.layer3.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 377487360, P_backbone_layer3_0_conv1_weight, ws + 335544320);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer3_0_conv1(d452_backbone_layer3_0_bn1, P_backbone_layer3_0_conv1_weight, d455_backbone_layer3_0_conv1);  /* %455 = conv2d_bwd_data(%452, %72) {stride=2, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 369098752, P_backbone_layer3_0_downsample_0_weight, ws + 335544320, ws + 352321536);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(d443_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_0_weight, d455_backbone_layer3_0_conv1, d456_backbone_layer3_0_downsample_0);  /* %456 = conv2d_bwd_data_add(%443, %84, %455) {stride=2, padding=0, input=16x16, +addend} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 377487360, ws + 872415232, ws + 335544320);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(d452_backbone_layer3_0_bn1, v70_backbone_layer2_1_bn2, d457_backbone_layer3_0_conv1);  /* %457 = conv2d_bwd_weight(%452, %70) {stride=2, padding=1, kernel=3} : [256,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 335544320, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(d457_backbone_layer3_0_conv1, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%457) {backbone.layer3.0.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer3_0_conv1_weight, 295424);  /* bucket 13, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer3.0.conv1.weight */
-  relu_bwd__backbone_layer2_1_relu2(ws + 352321536, ws + 872415232, ws + 335544320);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
+  relu_bwd__backbone_layer2_1_relu2(d456_backbone_layer3_0_downsample_0, v70_backbone_layer2_1_bn2, d458_backbone_layer2_1_relu2);  /* %458 = relu_bwd(%456, %70) : [512,128,16,16] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer2_1_bn2(ws + 335544320, ws + 855638016, ws + 1213759488, P_backbone_layer2_1_bn2_weight, ws + 352321536, ws + 369098752, ws + 369098880);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
+  batch_norm_bwd__backbone_layer2_1_bn2(d458_backbone_layer2_1_relu2, v66_backbone_layer2_1_conv2, v71_backbone_layer2_1_bn2, P_backbone_layer2_1_bn2_weight, d459_backbone_layer2_1_bn2, d460_backbone_layer2_1_bn2, d461_backbone_layer2_1_bn2);  /* %459, %460, %461 = batch_norm_bwd(%458, %66, %71, %68) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn2_weight(ws + 369098752, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
+  accumulate_grad__backbone_layer2_1_bn2_weight(d460_backbone_layer2_1_bn2, G_backbone_layer2_1_bn2_weight);  /* accumulate_grad(%460) {backbone.layer2.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn2_bias(ws + 369098880, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
+  accumulate_grad__backbone_layer2_1_bn2_bias(d461_backbone_layer2_1_bn2, G_backbone_layer2_1_bn2_bias);  /* accumulate_grad(%461) {backbone.layer2.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_1_conv2(ws + 352321536, P_backbone_layer2_1_conv2_weight, ws + 369098752);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer2_1_conv2(d459_backbone_layer2_1_bn2, P_backbone_layer2_1_conv2_weight, d462_backbone_layer2_1_conv2);  /* %462 = conv2d_bwd_data(%459, %65) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_1_conv2(ws + 352321536, ws + 838860800, ws + 385875968);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_1_conv2(d459_backbone_layer2_1_bn2, v63_backbone_layer2_1_bn1, d463_backbone_layer2_1_conv2);  /* %463 = conv2d_bwd_weight(%459, %63) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_conv2_weight(ws + 385875968, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
+  accumulate_grad__backbone_layer2_1_conv2_weight(d463_backbone_layer2_1_conv2, G_backbone_layer2_1_conv2_weight);  /* accumulate_grad(%463) {backbone.layer2.1.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer2_1_conv2_weight, 147712);  /* bucket 14, group encoder: backbone.layer2.1.bn2.bias ... backbone.layer2.1.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer2_1_bn1(ws + 369098752, ws + 822083584, ws + 1213759232, P_backbone_layer2_1_bn1_weight, ws + 838860800, ws + 352321536, ws + 385875968, ws + 385876096);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_1_bn1(d462_backbone_layer2_1_conv2, v59_backbone_layer2_1_conv1, v64_backbone_layer2_1_bn1, P_backbone_layer2_1_bn1_weight, v63_backbone_layer2_1_bn1, d464_backbone_layer2_1_bn1, d465_backbone_layer2_1_bn1, d466_backbone_layer2_1_bn1);  /* %464, %465, %466 = batch_norm_relu_bwd(%462, %59, %64, %61, %63) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn1_weight(ws + 385875968, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
+  accumulate_grad__backbone_layer2_1_bn1_weight(d465_backbone_layer2_1_bn1, G_backbone_layer2_1_bn1_weight);  /* accumulate_grad(%465) {backbone.layer2.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_bn1_bias(ws + 385876096, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
+  accumulate_grad__backbone_layer2_1_bn1_bias(d466_backbone_layer2_1_bn1, G_backbone_layer2_1_bn1_bias);  /* accumulate_grad(%466) {backbone.layer2.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_1_conv1(ws + 352321536, P_backbone_layer2_1_conv1_weight, ws + 335544320, ws + 369098752);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
+  conv2d_bwd_data_add__backbone_layer2_1_conv1(d464_backbone_layer2_1_bn1, P_backbone_layer2_1_conv1_weight, d458_backbone_layer2_1_relu2, d467_backbone_layer2_1_conv1);  /* %467 = conv2d_bwd_data_add(%464, %58, %458) {stride=1, padding=1, input=16x16, +addend} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_1_conv1(ws + 352321536, ws + 805306368, ws + 335544320);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_1_conv1(d464_backbone_layer2_1_bn1, v56_backbone_layer2_0_bn2, d468_backbone_layer2_1_conv1);  /* %468 = conv2d_bwd_weight(%464, %56) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_1_conv1_weight(ws + 335544320, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
+  accumulate_grad__backbone_layer2_1_conv1_weight(d468_backbone_layer2_1_conv1, G_backbone_layer2_1_conv1_weight);  /* accumulate_grad(%468) {backbone.layer2.1.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer2_1_conv1_weight, 147712);  /* bucket 15, group encoder: backbone.layer2.1.bn1.bias ... backbone.layer2.1.conv1.weight */
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 369098752, ws + 788529152, ws + 1213758720, P_backbone_layer2_0_downsample_1_weight, ws + 805306368, ws + 402653184, ws + 335544320, ws + 335544448);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(d467_backbone_layer2_1_conv1, v50_backbone_layer2_0_downsample_0, v55_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_1_weight, v56_backbone_layer2_0_bn2, d469_backbone_layer2_0_downsample_1, d470_backbone_layer2_0_downsample_1, d471_backbone_layer2_0_downsample_1);  /* %469, %470, %471 = batch_norm_relu_bwd(%467, %50, %55, %52, %56) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 335544320, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(d470_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%470) {backbone.layer2.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 335544448, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(d471_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%471) {backbone.layer2.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 402653184, ws + 301989888, ws + 335544320);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(d469_backbone_layer2_0_downsample_1, v35_backbone_layer1_1_bn2, d472_backbone_layer2_0_downsample_0);  /* %472 = conv2d_bwd_weight(%469, %35) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 335544320, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(d472_backbone_layer2_0_downsample_0, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%472) {backbone.layer2.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 369098752, ws + 771751936, ws + 1213758976, P_backbone_layer2_0_bn2_weight, ws + 805306368, ws + 335544320, ws + 352321536, ws + 352321664);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(d467_backbone_layer2_1_conv1, v45_backbone_layer2_0_conv2, v57_backbone_layer2_0_bn2, P_backbone_layer2_0_bn2_weight, v56_backbone_layer2_0_bn2, d473_backbone_layer2_0_bn2, d474_backbone_layer2_0_bn2, d475_backbone_layer2_0_bn2);  /* %473, %474, %475 = batch_norm_relu_bwd(%467, %45, %57, %47, %56) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 352321536, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_weight(d474_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%474) {backbone.layer2.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 352321664, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(d475_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%475) {backbone.layer2.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 335544320, P_backbone_layer2_0_conv2_weight, ws + 352321536);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
+  conv2d_bwd_data__backbone_layer2_0_conv2(d473_backbone_layer2_0_bn2, P_backbone_layer2_0_conv2_weight, d476_backbone_layer2_0_conv2);  /* %476 = conv2d_bwd_data(%473, %44) {stride=1, padding=1, input=16x16} : [512,128,16,16] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 335544320, ws + 754974720, ws + 369098752);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(d473_backbone_layer2_0_bn2, v42_backbone_layer2_0_bn1, d477_backbone_layer2_0_conv2);  /* %477 = conv2d_bwd_weight(%473, %42) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 369098752, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
+  accumulate_grad__backbone_layer2_0_conv2_weight(d477_backbone_layer2_0_conv2, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%477) {backbone.layer2.0.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer2_0_conv2_weight, 156160);  /* bucket 16, group encoder: backbone.layer2.0.downsample.1.bias ... backbone.layer2.0.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 352321536, ws + 738197504, ws + 1213758464, P_backbone_layer2_0_bn1_weight, ws + 754974720, ws + 419430400, ws + 335544320, ws + 335544448);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(d476_backbone_layer2_0_conv2, v38_backbone_layer2_0_conv1, v43_backbone_layer2_0_bn1, P_backbone_layer2_0_bn1_weight, v42_backbone_layer2_0_bn1, d478_backbone_layer2_0_bn1, d479_backbone_layer2_0_bn1, d480_backbone_layer2_0_bn1);  /* %478, %479, %480 = batch_norm_relu_bwd(%476, %38, %43, %40, %42) : [512,128,16,16], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 335544320, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_weight(d479_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%479) {backbone.layer2.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 335544448, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(d480_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%480) {backbone.layer2.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 419430400, P_backbone_layer2_0_conv1_weight, ws + 335544320);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer2_0_conv1(d478_backbone_layer2_0_bn1, P_backbone_layer2_0_conv1_weight, d481_backbone_layer2_0_conv1);  /* %481 = conv2d_bwd_data(%478, %37) {stride=2, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 402653184, P_backbone_layer2_0_downsample_0_weight, ws + 335544320, ws + 369098752);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(d469_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_0_weight, d481_backbone_layer2_0_conv1, d482_backbone_layer2_0_downsample_0);  /* %482 = conv2d_bwd_data_add(%469, %49, %481) {stride=2, padding=0, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 419430400, ws + 301989888, ws + 335544320);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(d478_backbone_layer2_0_bn1, v35_backbone_layer1_1_bn2, d483_backbone_layer2_0_conv1);  /* %483 = conv2d_bwd_weight(%478, %35) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 335544320, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(d483_backbone_layer2_0_conv1, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%483) {backbone.layer2.0.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer1_1_relu2(ws + 369098752, ws + 301989888, ws + 335544320);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
+  relu_bwd__backbone_layer1_1_relu2(d482_backbone_layer2_0_downsample_0, v35_backbone_layer1_1_bn2, d484_backbone_layer1_1_relu2);  /* %484 = relu_bwd(%482, %35) : [512,64,32,32] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_1_bn2(ws + 335544320, ws + 268435456, ws + 1213761536, P_backbone_layer1_1_bn2_weight, ws + 301989888, ws + 369098752, ws + 369098816);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
+  batch_norm_bwd__backbone_layer1_1_bn2(d484_backbone_layer1_1_relu2, v31_backbone_layer1_1_conv2, v36_backbone_layer1_1_bn2, P_backbone_layer1_1_bn2_weight, d485_backbone_layer1_1_bn2, d486_backbone_layer1_1_bn2, d487_backbone_layer1_1_bn2);  /* %485, %486, %487 = batch_norm_bwd(%484, %31, %36, %33) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn2_weight(ws + 369098752, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
+  accumulate_grad__backbone_layer1_1_bn2_weight(d486_backbone_layer1_1_bn2, G_backbone_layer1_1_bn2_weight);  /* accumulate_grad(%486) {backbone.layer1.1.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn2_bias(ws + 369098816, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
+  accumulate_grad__backbone_layer1_1_bn2_bias(d487_backbone_layer1_1_bn2, G_backbone_layer1_1_bn2_bias);  /* accumulate_grad(%487) {backbone.layer1.1.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_1_conv2(ws + 301989888, P_backbone_layer1_1_conv2_weight, ws + 268435456);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer1_1_conv2(d485_backbone_layer1_1_bn2, P_backbone_layer1_1_conv2_weight, d488_backbone_layer1_1_conv2);  /* %488 = conv2d_bwd_data(%485, %30) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_1_conv2(ws + 301989888, ws + 234881024, ws + 369098752);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_1_conv2(d485_backbone_layer1_1_bn2, v28_backbone_layer1_1_bn1, d489_backbone_layer1_1_conv2);  /* %489 = conv2d_bwd_weight(%485, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_conv2_weight(ws + 369098752, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
+  accumulate_grad__backbone_layer1_1_conv2_weight(d489_backbone_layer1_1_conv2, G_backbone_layer1_1_conv2_weight);  /* accumulate_grad(%489) {backbone.layer1.1.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_1_bn1(ws + 268435456, ws + 201326592, ws + 1213761408, P_backbone_layer1_1_bn1_weight, ws + 234881024, ws + 301989888, ws + 369098752, ws + 369098816);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer1_1_bn1(d488_backbone_layer1_1_conv2, v24_backbone_layer1_1_conv1, v29_backbone_layer1_1_bn1, P_backbone_layer1_1_bn1_weight, v28_backbone_layer1_1_bn1, d490_backbone_layer1_1_bn1, d491_backbone_layer1_1_bn1, d492_backbone_layer1_1_bn1);  /* %490, %491, %492 = batch_norm_relu_bwd(%488, %24, %29, %26, %28) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn1_weight(ws + 369098752, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
+  accumulate_grad__backbone_layer1_1_bn1_weight(d491_backbone_layer1_1_bn1, G_backbone_layer1_1_bn1_weight);  /* accumulate_grad(%491) {backbone.layer1.1.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_bn1_bias(ws + 369098816, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
+  accumulate_grad__backbone_layer1_1_bn1_bias(d492_backbone_layer1_1_bn1, G_backbone_layer1_1_bn1_bias);  /* accumulate_grad(%492) {backbone.layer1.1.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_1_conv1(ws + 301989888, P_backbone_layer1_1_conv1_weight, ws + 335544320, ws + 201326592);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer1_1_conv1(d490_backbone_layer1_1_bn1, P_backbone_layer1_1_conv1_weight, d484_backbone_layer1_1_relu2, d493_backbone_layer1_1_conv1);  /* %493 = conv2d_bwd_data_add(%490, %23, %484) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_1_conv1(ws + 301989888, ws + 167772160, ws + 234881024);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_1_conv1(d490_backbone_layer1_1_bn1, v21_backbone_layer1_0_bn2, d494_backbone_layer1_1_conv1);  /* %494 = conv2d_bwd_weight(%490, %21) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_1_conv1_weight(ws + 234881024, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
+  accumulate_grad__backbone_layer1_1_conv1_weight(d494_backbone_layer1_1_conv1, G_backbone_layer1_1_conv1_weight);  /* accumulate_grad(%494) {backbone.layer1.1.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer1_1_conv1_weight, 147968);  /* bucket 17, group encoder: backbone.layer2.0.bn1.bias ... backbone.layer1.1.conv1.weight */
-  relu_bwd__backbone_layer1_0_relu2(ws + 201326592, ws + 167772160, ws + 234881024);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
+  relu_bwd__backbone_layer1_0_relu2(d493_backbone_layer1_1_conv1, v21_backbone_layer1_0_bn2, d495_backbone_layer1_0_relu2);  /* %495 = relu_bwd(%493, %21) : [512,64,32,32] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 234881024, ws + 134217728, ws + 1213761280, P_backbone_layer1_0_bn2_weight, ws + 167772160, ws + 201326592, ws + 201326656);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
+  batch_norm_bwd__backbone_layer1_0_bn2(d495_backbone_layer1_0_relu2, v17_backbone_layer1_0_conv2, v22_backbone_layer1_0_bn2, P_backbone_layer1_0_bn2_weight, d496_backbone_layer1_0_bn2, d497_backbone_layer1_0_bn2, d498_backbone_layer1_0_bn2);  /* %496, %497, %498 = batch_norm_bwd(%495, %17, %22, %19) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 201326592, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_weight(d497_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%497) {backbone.layer1.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 201326656, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(d498_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%498) {backbone.layer1.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 167772160, P_backbone_layer1_0_conv2_weight, ws + 134217728);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
+  conv2d_bwd_data__backbone_layer1_0_conv2(d496_backbone_layer1_0_bn2, P_backbone_layer1_0_conv2_weight, d499_backbone_layer1_0_conv2);  /* %499 = conv2d_bwd_data(%496, %16) {stride=1, padding=1, input=32x32} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 167772160, ws + 100663296, ws + 201326592);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(d496_backbone_layer1_0_bn2, v14_backbone_layer1_0_bn1, d500_backbone_layer1_0_conv2);  /* %500 = conv2d_bwd_weight(%496, %14) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 201326592, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
+  accumulate_grad__backbone_layer1_0_conv2_weight(d500_backbone_layer1_0_conv2, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%500) {backbone.layer1.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 134217728, ws + 67108864, ws + 1213761152, P_backbone_layer1_0_bn1_weight, ws + 100663296, ws + 167772160, ws + 201326592, ws + 201326656);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(d499_backbone_layer1_0_conv2, v10_backbone_layer1_0_conv1, v15_backbone_layer1_0_bn1, P_backbone_layer1_0_bn1_weight, v14_backbone_layer1_0_bn1, d501_backbone_layer1_0_bn1, d502_backbone_layer1_0_bn1, d503_backbone_layer1_0_bn1);  /* %501, %502, %503 = batch_norm_relu_bwd(%499, %10, %15, %12, %14) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 201326592, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_weight(d502_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%502) {backbone.layer1.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 201326656, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(d503_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%503) {backbone.layer1.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 167772160, P_backbone_layer1_0_conv1_weight, ws + 234881024, ws + 67108864);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(d501_backbone_layer1_0_bn1, P_backbone_layer1_0_conv1_weight, d495_backbone_layer1_0_relu2, d504_backbone_layer1_0_conv1);  /* %504 = conv2d_bwd_data_add(%501, %9, %495) {stride=1, padding=1, input=32x32, +addend} : [512,64,32,32] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 167772160, ws + 33554432, ws + 100663296);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(d501_backbone_layer1_0_bn1, v7_backbone_bn1, d505_backbone_layer1_0_conv1);  /* %505 = conv2d_bwd_weight(%501, %7) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 100663296, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(d505_backbone_layer1_0_conv1, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%505) {backbone.layer1.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_bn1(ws + 67108864, ws + 0, ws + 1213761024, P_backbone_bn1_weight, ws + 33554432, ws + 100663296, ws + 134217728, ws + 134217792);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
+  batch_norm_relu_bwd__backbone_bn1(d504_backbone_layer1_0_conv1, v3_backbone_conv1, v8_backbone_bn1, P_backbone_bn1_weight, v7_backbone_bn1, d506_backbone_bn1, d507_backbone_bn1, d508_backbone_bn1);  /* %506, %507, %508 = batch_norm_relu_bwd(%504, %3, %8, %5, %7) : [512,64,32,32], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_weight(ws + 134217728, G_backbone_bn1_weight);  /* accumulate_grad(%507) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_weight(d507_backbone_bn1, G_backbone_bn1_weight);  /* accumulate_grad(%507) {backbone.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_bias(ws + 134217792, G_backbone_bn1_bias);  /* accumulate_grad(%508) {backbone.bn1.bias} */
+  accumulate_grad__backbone_bn1_bias(d508_backbone_bn1, G_backbone_bn1_bias);  /* accumulate_grad(%508) {backbone.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_conv1(ws + 100663296, input_x1, ws + 0);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
+  conv2d_bwd_weight__backbone_conv1(d506_backbone_bn1, input_x1, d509_backbone_conv1);  /* %509 = conv2d_bwd_weight(%506, %0) {stride=1, padding=1, kernel=3} : [64,3,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%509) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(d509_backbone_conv1, G_backbone_conv1_weight);  /* accumulate_grad(%509) {backbone.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_conv1_weight, 75840);  /* bucket 18, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
-  *loss = (double)*(ws + 1213762304);
+  *loss = (double)*(v261_loss_negate_half);
   finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
@@ -5669,8 +6110,12 @@ int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[
 /* Valid until the next call into the library (the workspace is reused). */
 void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
   float* ws = a->workspace;
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v152_projector_4 = ws + 1211105280;  /* %152 batch_norm_train y [512,2048] */
   switch (i) {
-    case 0: memcpy(dst, ws + 1211105280, sizeof(float) * 1048576); break;
+    case 0: memcpy(dst, v152_projector_4, sizeof(float) * 1048576); break;
     default: (void)ws; (void)dst; break;
   }
 }
@@ -5685,49 +6130,93 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   float* ws = a->workspace;
   (void)buffers;
   const float* input_x = (const float*)x;  /* [512,3,32,32] */
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v2_backbone_conv1 = ws + 0;  /* %2 conv2d y [512,64,32,32] */
+  float* const v5_backbone_bn1 = ws + 33554432;  /* %5 batch_norm_eval_relu y [512,64,32,32] */
+  float* const v7_backbone_layer1_0_conv1 = ws + 0;  /* %7 conv2d y [512,64,32,32] */
+  float* const v10_backbone_layer1_0_bn1 = ws + 67108864;  /* %10 batch_norm_eval_relu y [512,64,32,32] */
+  float* const v12_backbone_layer1_0_conv2 = ws + 0;  /* %12 conv2d y [512,64,32,32] */
+  float* const v15_backbone_layer1_0_bn2 = ws + 67108864;  /* %15 batch_norm_eval_add_relu y [512,64,32,32] */
+  float* const v17_backbone_layer1_1_conv1 = ws + 0;  /* %17 conv2d y [512,64,32,32] */
+  float* const v20_backbone_layer1_1_bn1 = ws + 33554432;  /* %20 batch_norm_eval_relu y [512,64,32,32] */
+  float* const v22_backbone_layer1_1_conv2 = ws + 0;  /* %22 conv2d y [512,64,32,32] */
+  float* const v25_backbone_layer1_1_bn2 = ws + 33554432;  /* %25 batch_norm_eval_add_relu y [512,64,32,32] */
+  float* const v27_backbone_layer2_0_conv1 = ws + 0;  /* %27 conv2d y [512,128,16,16] */
+  float* const v30_backbone_layer2_0_bn1 = ws + 16777216;  /* %30 batch_norm_eval_relu y [512,128,16,16] */
+  float* const v32_backbone_layer2_0_conv2 = ws + 0;  /* %32 conv2d y [512,128,16,16] */
+  float* const v36_backbone_layer2_0_downsample_0 = ws + 16777216;  /* %36 conv2d y [512,128,16,16] */
+  float* const v39_backbone_layer2_0_downsample_1 = ws + 33554432;  /* %39 batch_norm_eval y [512,128,16,16] */
+  float* const v40_backbone_layer2_0_bn2 = ws + 16777216;  /* %40 batch_norm_eval_add_relu y [512,128,16,16] */
+  float* const v42_backbone_layer2_1_conv1 = ws + 0;  /* %42 conv2d y [512,128,16,16] */
+  float* const v45_backbone_layer2_1_bn1 = ws + 33554432;  /* %45 batch_norm_eval_relu y [512,128,16,16] */
+  float* const v47_backbone_layer2_1_conv2 = ws + 0;  /* %47 conv2d y [512,128,16,16] */
+  float* const v50_backbone_layer2_1_bn2 = ws + 33554432;  /* %50 batch_norm_eval_add_relu y [512,128,16,16] */
+  float* const v52_backbone_layer3_0_conv1 = ws + 0;  /* %52 conv2d y [512,256,8,8] */
+  float* const v55_backbone_layer3_0_bn1 = ws + 8388608;  /* %55 batch_norm_eval_relu y [512,256,8,8] */
+  float* const v57_backbone_layer3_0_conv2 = ws + 0;  /* %57 conv2d y [512,256,8,8] */
+  float* const v61_backbone_layer3_0_downsample_0 = ws + 8388608;  /* %61 conv2d y [512,256,8,8] */
+  float* const v64_backbone_layer3_0_downsample_1 = ws + 16777216;  /* %64 batch_norm_eval y [512,256,8,8] */
+  float* const v65_backbone_layer3_0_bn2 = ws + 8388608;  /* %65 batch_norm_eval_add_relu y [512,256,8,8] */
+  float* const v67_backbone_layer3_1_conv1 = ws + 0;  /* %67 conv2d y [512,256,8,8] */
+  float* const v70_backbone_layer3_1_bn1 = ws + 16777216;  /* %70 batch_norm_eval_relu y [512,256,8,8] */
+  float* const v72_backbone_layer3_1_conv2 = ws + 0;  /* %72 conv2d y [512,256,8,8] */
+  float* const v75_backbone_layer3_1_bn2 = ws + 16777216;  /* %75 batch_norm_eval_add_relu y [512,256,8,8] */
+  float* const v77_backbone_layer4_0_conv1 = ws + 0;  /* %77 conv2d y [512,512,4,4] */
+  float* const v80_backbone_layer4_0_bn1 = ws + 4194304;  /* %80 batch_norm_eval_relu y [512,512,4,4] */
+  float* const v82_backbone_layer4_0_conv2 = ws + 0;  /* %82 conv2d y [512,512,4,4] */
+  float* const v86_backbone_layer4_0_downsample_0 = ws + 4194304;  /* %86 conv2d y [512,512,4,4] */
+  float* const v89_backbone_layer4_0_downsample_1 = ws + 8388608;  /* %89 batch_norm_eval y [512,512,4,4] */
+  float* const v90_backbone_layer4_0_bn2 = ws + 4194304;  /* %90 batch_norm_eval_add_relu y [512,512,4,4] */
+  float* const v92_backbone_layer4_1_conv1 = ws + 0;  /* %92 conv2d y [512,512,4,4] */
+  float* const v95_backbone_layer4_1_bn1 = ws + 8388608;  /* %95 batch_norm_eval_relu y [512,512,4,4] */
+  float* const v97_backbone_layer4_1_conv2 = ws + 0;  /* %97 conv2d y [512,512,4,4] */
+  float* const v100_backbone_layer4_1_bn2 = ws + 8388608;  /* %100 batch_norm_eval_add_relu y [512,512,4,4] */
+  float* const v101_backbone_avgpool = ws + 0;  /* %101 global_avg_pool y [512,512] */
   /* forward */
-  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 33554432, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 33554432, P_backbone_layer1_0_conv1_weight, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 67108864, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 67108864, P_backbone_layer1_0_conv2_weight, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 33554432, ws + 67108864, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv1_2(ws + 67108864, P_backbone_layer1_1_conv1_weight, ws + 0);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(ws + 0, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, ws + 33554432, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer1_1_conv2_2(ws + 33554432, P_backbone_layer1_1_conv2_weight, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [512,64,32,32] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_1_bn2(ws + 0, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, ws + 67108864, ws + 33554432, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var);  /* %25 = batch_norm_eval_add_relu(%22, %23, %24, %15) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
-  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 33554432, P_backbone_layer2_0_conv1_weight, ws + 0);  /* %27 = conv2d(%25, %26) {stride=2, padding=1} : [512,128,16,16] */
-  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 16777216, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %30 = batch_norm_eval_relu(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 16777216, P_backbone_layer2_0_conv2_weight, ws + 0);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 33554432, P_backbone_layer2_0_downsample_0_weight, ws + 16777216);  /* %36 = conv2d(%25, %35) {stride=2, padding=0} : [512,128,16,16] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 16777216, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 33554432, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %39 = batch_norm_eval(%36, %37, %38) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 33554432, ws + 16777216, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %40 = batch_norm_eval_add_relu(%32, %33, %34, %39) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv1_2(ws + 16777216, P_backbone_layer2_1_conv1_weight, ws + 0);  /* %42 = conv2d(%40, %41) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(ws + 0, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, ws + 33554432, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var);  /* %45 = batch_norm_eval_relu(%42, %43, %44) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer2_1_conv2_2(ws + 33554432, P_backbone_layer2_1_conv2_weight, ws + 0);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_1_bn2(ws + 0, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, ws + 16777216, ws + 33554432, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var);  /* %50 = batch_norm_eval_add_relu(%47, %48, %49, %40) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
-  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 33554432, P_backbone_layer3_0_conv1_weight, ws + 0);  /* %52 = conv2d(%50, %51) {stride=2, padding=1} : [512,256,8,8] */
-  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 8388608, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %55 = batch_norm_eval_relu(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 8388608, P_backbone_layer3_0_conv2_weight, ws + 0);  /* %57 = conv2d(%55, %56) {stride=1, padding=1} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 33554432, P_backbone_layer3_0_downsample_0_weight, ws + 8388608);  /* %61 = conv2d(%50, %60) {stride=2, padding=0} : [512,256,8,8] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 8388608, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 16777216, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %64 = batch_norm_eval(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 16777216, ws + 8388608, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %65 = batch_norm_eval_add_relu(%57, %58, %59, %64) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv1_2(ws + 8388608, P_backbone_layer3_1_conv1_weight, ws + 0);  /* %67 = conv2d(%65, %66) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(ws + 0, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, ws + 16777216, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var);  /* %70 = batch_norm_eval_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer3_1_conv2_2(ws + 16777216, P_backbone_layer3_1_conv2_weight, ws + 0);  /* %72 = conv2d(%70, %71) {stride=1, padding=1} : [512,256,8,8] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(ws + 0, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, ws + 8388608, ws + 16777216, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var);  /* %75 = batch_norm_eval_add_relu(%72, %73, %74, %65) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
-  conv2d_fwd__backbone_layer4_0_conv1_2(ws + 16777216, P_backbone_layer4_0_conv1_weight, ws + 0);  /* %77 = conv2d(%75, %76) {stride=2, padding=1} : [512,512,4,4] */
-  batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(ws + 0, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, ws + 4194304, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var);  /* %80 = batch_norm_eval_relu(%77, %78, %79) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_conv2_2(ws + 4194304, P_backbone_layer4_0_conv2_weight, ws + 0);  /* %82 = conv2d(%80, %81) {stride=1, padding=1} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_0_downsample_0_2(ws + 16777216, P_backbone_layer4_0_downsample_0_weight, ws + 4194304);  /* %86 = conv2d(%75, %85) {stride=2, padding=0} : [512,512,4,4] */
-  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(ws + 4194304, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, ws + 8388608, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var);  /* %89 = batch_norm_eval(%86, %87, %88) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
-  batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(ws + 0, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, ws + 8388608, ws + 4194304, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var);  /* %90 = batch_norm_eval_add_relu(%82, %83, %84, %89) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv1_2(ws + 4194304, P_backbone_layer4_1_conv1_weight, ws + 0);  /* %92 = conv2d(%90, %91) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(ws + 0, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, ws + 8388608, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var);  /* %95 = batch_norm_eval_relu(%92, %93, %94) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
-  conv2d_fwd__backbone_layer4_1_conv2_2(ws + 8388608, P_backbone_layer4_1_conv2_weight, ws + 0);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,512,4,4] */
-  batch_norm_eval_add_relu_fwd__backbone_layer4_1_bn2(ws + 0, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, ws + 4194304, ws + 8388608, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var);  /* %100 = batch_norm_eval_add_relu(%97, %98, %99, %90) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 8388608, ws + 0);  /* %101 = global_avg_pool(%100) : [512,512] */
-  memcpy(features, ws + 0, sizeof(float) * 262144);
+  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, v2_backbone_conv1);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_bn1(v2_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v5_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv1_2(v5_backbone_bn1, P_backbone_layer1_0_conv1_weight, v7_backbone_layer1_0_conv1);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(v7_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v10_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_0_conv2_2(v10_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v12_backbone_layer1_0_conv2);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(v12_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v5_backbone_bn1, v15_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv1_2(v15_backbone_layer1_0_bn2, P_backbone_layer1_1_conv1_weight, v17_backbone_layer1_1_conv1);  /* %17 = conv2d(%15, %16) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_relu_fwd__backbone_layer1_1_bn1(v17_backbone_layer1_1_conv1, P_backbone_layer1_1_bn1_weight, P_backbone_layer1_1_bn1_bias, v20_backbone_layer1_1_bn1, B_backbone_layer1_1_bn1_running_mean, B_backbone_layer1_1_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.1.bn1.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer1_1_conv2_2(v20_backbone_layer1_1_bn1, P_backbone_layer1_1_conv2_weight, v22_backbone_layer1_1_conv2);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [512,64,32,32] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_1_bn2(v22_backbone_layer1_1_conv2, P_backbone_layer1_1_bn2_weight, P_backbone_layer1_1_bn2_bias, v15_backbone_layer1_0_bn2, v25_backbone_layer1_1_bn2, B_backbone_layer1_1_bn2_running_mean, B_backbone_layer1_1_bn2_running_var);  /* %25 = batch_norm_eval_add_relu(%22, %23, %24, %15) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.1.bn2.*} : [512,64,32,32] */
+  conv2d_fwd__backbone_layer2_0_conv1_2(v25_backbone_layer1_1_bn2, P_backbone_layer2_0_conv1_weight, v27_backbone_layer2_0_conv1);  /* %27 = conv2d(%25, %26) {stride=2, padding=1} : [512,128,16,16] */
+  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(v27_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v30_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %30 = batch_norm_eval_relu(%27, %28, %29) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_conv2_2(v30_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v32_backbone_layer2_0_conv2);  /* %32 = conv2d(%30, %31) {stride=1, padding=1} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_0_downsample_0_2(v25_backbone_layer1_1_bn2, P_backbone_layer2_0_downsample_0_weight, v36_backbone_layer2_0_downsample_0);  /* %36 = conv2d(%25, %35) {stride=2, padding=0} : [512,128,16,16] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(v36_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v39_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %39 = batch_norm_eval(%36, %37, %38) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [512,128,16,16] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(v32_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v39_backbone_layer2_0_downsample_1, v40_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %40 = batch_norm_eval_add_relu(%32, %33, %34, %39) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv1_2(v40_backbone_layer2_0_bn2, P_backbone_layer2_1_conv1_weight, v42_backbone_layer2_1_conv1);  /* %42 = conv2d(%40, %41) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_relu_fwd__backbone_layer2_1_bn1(v42_backbone_layer2_1_conv1, P_backbone_layer2_1_bn1_weight, P_backbone_layer2_1_bn1_bias, v45_backbone_layer2_1_bn1, B_backbone_layer2_1_bn1_running_mean, B_backbone_layer2_1_bn1_running_var);  /* %45 = batch_norm_eval_relu(%42, %43, %44) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.1.bn1.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer2_1_conv2_2(v45_backbone_layer2_1_bn1, P_backbone_layer2_1_conv2_weight, v47_backbone_layer2_1_conv2);  /* %47 = conv2d(%45, %46) {stride=1, padding=1} : [512,128,16,16] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_1_bn2(v47_backbone_layer2_1_conv2, P_backbone_layer2_1_bn2_weight, P_backbone_layer2_1_bn2_bias, v40_backbone_layer2_0_bn2, v50_backbone_layer2_1_bn2, B_backbone_layer2_1_bn2_running_mean, B_backbone_layer2_1_bn2_running_var);  /* %50 = batch_norm_eval_add_relu(%47, %48, %49, %40) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.1.bn2.*} : [512,128,16,16] */
+  conv2d_fwd__backbone_layer3_0_conv1_2(v50_backbone_layer2_1_bn2, P_backbone_layer3_0_conv1_weight, v52_backbone_layer3_0_conv1);  /* %52 = conv2d(%50, %51) {stride=2, padding=1} : [512,256,8,8] */
+  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(v52_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v55_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %55 = batch_norm_eval_relu(%52, %53, %54) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_conv2_2(v55_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v57_backbone_layer3_0_conv2);  /* %57 = conv2d(%55, %56) {stride=1, padding=1} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_0_downsample_0_2(v50_backbone_layer2_1_bn2, P_backbone_layer3_0_downsample_0_weight, v61_backbone_layer3_0_downsample_0);  /* %61 = conv2d(%50, %60) {stride=2, padding=0} : [512,256,8,8] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(v61_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v64_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %64 = batch_norm_eval(%61, %62, %63) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [512,256,8,8] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(v57_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v64_backbone_layer3_0_downsample_1, v65_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %65 = batch_norm_eval_add_relu(%57, %58, %59, %64) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv1_2(v65_backbone_layer3_0_bn2, P_backbone_layer3_1_conv1_weight, v67_backbone_layer3_1_conv1);  /* %67 = conv2d(%65, %66) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_relu_fwd__backbone_layer3_1_bn1(v67_backbone_layer3_1_conv1, P_backbone_layer3_1_bn1_weight, P_backbone_layer3_1_bn1_bias, v70_backbone_layer3_1_bn1, B_backbone_layer3_1_bn1_running_mean, B_backbone_layer3_1_bn1_running_var);  /* %70 = batch_norm_eval_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.1.bn1.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer3_1_conv2_2(v70_backbone_layer3_1_bn1, P_backbone_layer3_1_conv2_weight, v72_backbone_layer3_1_conv2);  /* %72 = conv2d(%70, %71) {stride=1, padding=1} : [512,256,8,8] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_1_bn2(v72_backbone_layer3_1_conv2, P_backbone_layer3_1_bn2_weight, P_backbone_layer3_1_bn2_bias, v65_backbone_layer3_0_bn2, v75_backbone_layer3_1_bn2, B_backbone_layer3_1_bn2_running_mean, B_backbone_layer3_1_bn2_running_var);  /* %75 = batch_norm_eval_add_relu(%72, %73, %74, %65) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.1.bn2.*} : [512,256,8,8] */
+  conv2d_fwd__backbone_layer4_0_conv1_2(v75_backbone_layer3_1_bn2, P_backbone_layer4_0_conv1_weight, v77_backbone_layer4_0_conv1);  /* %77 = conv2d(%75, %76) {stride=2, padding=1} : [512,512,4,4] */
+  batch_norm_eval_relu_fwd__backbone_layer4_0_bn1(v77_backbone_layer4_0_conv1, P_backbone_layer4_0_bn1_weight, P_backbone_layer4_0_bn1_bias, v80_backbone_layer4_0_bn1, B_backbone_layer4_0_bn1_running_mean, B_backbone_layer4_0_bn1_running_var);  /* %80 = batch_norm_eval_relu(%77, %78, %79) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.0.bn1.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_conv2_2(v80_backbone_layer4_0_bn1, P_backbone_layer4_0_conv2_weight, v82_backbone_layer4_0_conv2);  /* %82 = conv2d(%80, %81) {stride=1, padding=1} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_0_downsample_0_2(v75_backbone_layer3_1_bn2, P_backbone_layer4_0_downsample_0_weight, v86_backbone_layer4_0_downsample_0);  /* %86 = conv2d(%75, %85) {stride=2, padding=0} : [512,512,4,4] */
+  batch_norm_eval_fwd__backbone_layer4_0_downsample_1(v86_backbone_layer4_0_downsample_0, P_backbone_layer4_0_downsample_1_weight, P_backbone_layer4_0_downsample_1_bias, v89_backbone_layer4_0_downsample_1, B_backbone_layer4_0_downsample_1_running_mean, B_backbone_layer4_0_downsample_1_running_var);  /* %89 = batch_norm_eval(%86, %87, %88) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer4.0.downsample.1.*} : [512,512,4,4] */
+  batch_norm_eval_add_relu_fwd__backbone_layer4_0_bn2(v82_backbone_layer4_0_conv2, P_backbone_layer4_0_bn2_weight, P_backbone_layer4_0_bn2_bias, v89_backbone_layer4_0_downsample_1, v90_backbone_layer4_0_bn2, B_backbone_layer4_0_bn2_running_mean, B_backbone_layer4_0_bn2_running_var);  /* %90 = batch_norm_eval_add_relu(%82, %83, %84, %89) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.0.bn2.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv1_2(v90_backbone_layer4_0_bn2, P_backbone_layer4_1_conv1_weight, v92_backbone_layer4_1_conv1);  /* %92 = conv2d(%90, %91) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_relu_fwd__backbone_layer4_1_bn1(v92_backbone_layer4_1_conv1, P_backbone_layer4_1_bn1_weight, P_backbone_layer4_1_bn1_bias, v95_backbone_layer4_1_bn1, B_backbone_layer4_1_bn1_running_mean, B_backbone_layer4_1_bn1_running_var);  /* %95 = batch_norm_eval_relu(%92, %93, %94) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer4.1.bn1.*} : [512,512,4,4] */
+  conv2d_fwd__backbone_layer4_1_conv2_2(v95_backbone_layer4_1_bn1, P_backbone_layer4_1_conv2_weight, v97_backbone_layer4_1_conv2);  /* %97 = conv2d(%95, %96) {stride=1, padding=1} : [512,512,4,4] */
+  batch_norm_eval_add_relu_fwd__backbone_layer4_1_bn2(v97_backbone_layer4_1_conv2, P_backbone_layer4_1_bn2_weight, P_backbone_layer4_1_bn2_bias, v90_backbone_layer4_0_bn2, v100_backbone_layer4_1_bn2, B_backbone_layer4_1_bn2_running_mean, B_backbone_layer4_1_bn2_running_var);  /* %100 = batch_norm_eval_add_relu(%97, %98, %99, %90) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer4.1.bn2.*} : [512,512,4,4] */
+  global_avg_pool_fwd__backbone_avgpool(v100_backbone_layer4_1_bn2, v101_backbone_avgpool);  /* %101 = global_avg_pool(%100) : [512,512] */
+  memcpy(features, v101_backbone_avgpool, sizeof(float) * 262144);
 }
 
 /* ===== Symbol table ===== */

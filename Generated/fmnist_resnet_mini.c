@@ -3112,7 +3112,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     for (int64_t c = 0; c < C; c++) {
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
@@ -3146,7 +3146,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
     }
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
-      const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
+      const lanes_t mean8 = (lanes_t){0} + mean;
       lanes_t g8 = {0}, gx8 = {0};
       for (int64_t n = 0; n < N; n++) {
         const float* restrict dyc = dy + (n * C + c) * HW;
@@ -3739,390 +3739,641 @@ void simsiam_train_step(const simsiam_arenas_t* a, const void* const* inputs,
   (void)buffers; (void)counters;
   const float* input_x1 = (const float*)inputs[0];  /* [256,1,28,28] */
   const float* input_x2 = (const float*)inputs[1];  /* [256,1,28,28] */
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v3_backbone_conv1 = ws + 0;  /* %3 conv2d y [256,32,28,28] */
+  float* const v4_backbone_conv1 = ws + 12845056;  /* %4 conv2d moments [2,32] */
+  float* const v7_backbone_bn1 = ws + 6422528;  /* %7 batch_norm_train_relu y [256,32,28,28] */
+  float* const v8_backbone_bn1 = ws + 129406464;  /* %8 batch_norm_train_relu saved [2,32] */
+  float* const v10_backbone_layer1_0_conv1 = ws + 12845056;  /* %10 conv2d y [256,32,28,28] */
+  float* const v11_backbone_layer1_0_conv1 = ws + 25690112;  /* %11 conv2d moments [2,32] */
+  float* const v14_backbone_layer1_0_bn1 = ws + 19267584;  /* %14 batch_norm_train_relu y [256,32,28,28] */
+  float* const v15_backbone_layer1_0_bn1 = ws + 129406528;  /* %15 batch_norm_train_relu saved [2,32] */
+  float* const v17_backbone_layer1_0_conv2 = ws + 25690112;  /* %17 conv2d y [256,32,28,28] */
+  float* const v18_backbone_layer1_0_conv2 = ws + 38535168;  /* %18 conv2d moments [2,32] */
+  float* const v21_backbone_layer1_0_bn2 = ws + 32112640;  /* %21 batch_norm_train_add_relu y [256,32,28,28] */
+  float* const v22_backbone_layer1_0_bn2 = ws + 129406592;  /* %22 batch_norm_train_add_relu saved [2,32] */
+  float* const v24_backbone_layer2_0_conv1 = ws + 89915392;  /* %24 conv2d y [256,64,14,14] */
+  float* const v25_backbone_layer2_0_conv1 = ws + 38535168;  /* %25 conv2d moments [2,64] */
+  float* const v28_backbone_layer2_0_bn1 = ws + 93126656;  /* %28 batch_norm_train_relu y [256,64,14,14] */
+  float* const v29_backbone_layer2_0_bn1 = ws + 129405440;  /* %29 batch_norm_train_relu saved [2,64] */
+  float* const v31_backbone_layer2_0_conv2 = ws + 96337920;  /* %31 conv2d y [256,64,14,14] */
+  float* const v32_backbone_layer2_0_conv2 = ws + 41746432;  /* %32 conv2d moments [2,64] */
+  float* const v36_backbone_layer2_0_downsample_0 = ws + 99549184;  /* %36 conv2d y [256,64,14,14] */
+  float* const v37_backbone_layer2_0_downsample_0 = ws + 41746560;  /* %37 conv2d moments [2,64] */
+  float* const v40_backbone_layer2_0_downsample_1 = ws + 38535168;  /* %40 batch_norm_train y [256,64,14,14] */
+  float* const v41_backbone_layer2_0_downsample_1 = ws + 129405568;  /* %41 batch_norm_train saved [2,64] */
+  float* const v42_backbone_layer2_0_bn2 = ws + 102760448;  /* %42 batch_norm_train_add_relu y [256,64,14,14] */
+  float* const v43_backbone_layer2_0_bn2 = ws + 129405696;  /* %43 batch_norm_train_add_relu saved [2,64] */
+  float* const v45_backbone_layer3_0_conv1 = ws + 115605504;  /* %45 conv2d y [256,128,7,7] */
+  float* const v46_backbone_layer3_0_conv1 = ws + 38535168;  /* %46 conv2d moments [2,128] */
+  float* const v49_backbone_layer3_0_bn1 = ws + 117211136;  /* %49 batch_norm_train_relu y [256,128,7,7] */
+  float* const v50_backbone_layer3_0_bn1 = ws + 129403904;  /* %50 batch_norm_train_relu saved [2,128] */
+  float* const v52_backbone_layer3_0_conv2 = ws + 118816768;  /* %52 conv2d y [256,128,7,7] */
+  float* const v53_backbone_layer3_0_conv2 = ws + 40140800;  /* %53 conv2d moments [2,128] */
+  float* const v57_backbone_layer3_0_downsample_0 = ws + 120422400;  /* %57 conv2d y [256,128,7,7] */
+  float* const v58_backbone_layer3_0_downsample_0 = ws + 40141056;  /* %58 conv2d moments [2,128] */
+  float* const v61_backbone_layer3_0_downsample_1 = ws + 38535168;  /* %61 batch_norm_train y [256,128,7,7] */
+  float* const v62_backbone_layer3_0_downsample_1 = ws + 129404160;  /* %62 batch_norm_train saved [2,128] */
+  float* const v63_backbone_layer3_0_bn2 = ws + 122028032;  /* %63 batch_norm_train_add_relu y [256,128,7,7] */
+  float* const v64_backbone_layer3_0_bn2 = ws + 129404416;  /* %64 batch_norm_train_add_relu saved [2,128] */
+  float* const v65_backbone_avgpool = ws + 129368064;  /* %65 global_avg_pool y [256,128] */
+  float* const v67_projector_0 = ws + 128450560;  /* %67 linear y [256,512] */
+  float* const v70_projector_1 = ws + 128581632;  /* %70 batch_norm_train_relu y [256,512] */
+  float* const v71_projector_1 = ws + 129400832;  /* %71 batch_norm_train_relu saved [2,512] */
+  float* const v73_projector_3 = ws + 128712704;  /* %73 linear y [256,512] */
+  float* const v76_projector_4 = ws + 128843776;  /* %76 batch_norm_train_relu y [256,512] */
+  float* const v77_projector_4 = ws + 129401856;  /* %77 batch_norm_train_relu saved [2,512] */
+  float* const v80_projector_6 = ws + 128974848;  /* %80 linear y [256,512] */
+  float* const v81_projector_7 = ws + 129105920;  /* %81 batch_norm_train y [256,512] */
+  float* const v82_projector_7 = ws + 129402880;  /* %82 batch_norm_train saved [2,512] */
+  float* const v83_backbone_conv1 = ws + 38535168;  /* %83 conv2d y [256,32,28,28] */
+  float* const v84_backbone_conv1 = ws + 51380224;  /* %84 conv2d moments [2,32] */
+  float* const v85_backbone_bn1 = ws + 44957696;  /* %85 batch_norm_train_relu y [256,32,28,28] */
+  float* const v86_backbone_bn1 = ws + 129406656;  /* %86 batch_norm_train_relu saved [2,32] */
+  float* const v87_backbone_layer1_0_conv1 = ws + 51380224;  /* %87 conv2d y [256,32,28,28] */
+  float* const v88_backbone_layer1_0_conv1 = ws + 64225280;  /* %88 conv2d moments [2,32] */
+  float* const v89_backbone_layer1_0_bn1 = ws + 57802752;  /* %89 batch_norm_train_relu y [256,32,28,28] */
+  float* const v90_backbone_layer1_0_bn1 = ws + 129406720;  /* %90 batch_norm_train_relu saved [2,32] */
+  float* const v91_backbone_layer1_0_conv2 = ws + 64225280;  /* %91 conv2d y [256,32,28,28] */
+  float* const v92_backbone_layer1_0_conv2 = ws + 77070336;  /* %92 conv2d moments [2,32] */
+  float* const v93_backbone_layer1_0_bn2 = ws + 70647808;  /* %93 batch_norm_train_add_relu y [256,32,28,28] */
+  float* const v94_backbone_layer1_0_bn2 = ws + 129406784;  /* %94 batch_norm_train_add_relu saved [2,32] */
+  float* const v95_backbone_layer2_0_conv1 = ws + 77070336;  /* %95 conv2d y [256,64,14,14] */
+  float* const v96_backbone_layer2_0_conv1 = ws + 83492864;  /* %96 conv2d moments [2,64] */
+  float* const v97_backbone_layer2_0_bn1 = ws + 80281600;  /* %97 batch_norm_train_relu y [256,64,14,14] */
+  float* const v98_backbone_layer2_0_bn1 = ws + 129405824;  /* %98 batch_norm_train_relu saved [2,64] */
+  float* const v99_backbone_layer2_0_conv2 = ws + 83492864;  /* %99 conv2d y [256,64,14,14] */
+  float* const v100_backbone_layer2_0_conv2 = ws + 112394240;  /* %100 conv2d moments [2,64] */
+  float* const v101_backbone_layer2_0_downsample_0 = ws + 86704128;  /* %101 conv2d y [256,64,14,14] */
+  float* const v102_backbone_layer2_0_downsample_0 = ws + 109182976;  /* %102 conv2d moments [2,64] */
+  float* const v103_backbone_layer2_0_downsample_1 = ws + 105971712;  /* %103 batch_norm_train y [256,64,14,14] */
+  float* const v104_backbone_layer2_0_downsample_1 = ws + 129405952;  /* %104 batch_norm_train saved [2,64] */
+  float* const v105_backbone_layer2_0_bn2 = ws + 109182976;  /* %105 batch_norm_train_add_relu y [256,64,14,14] */
+  float* const v106_backbone_layer2_0_bn2 = ws + 129406080;  /* %106 batch_norm_train_add_relu saved [2,64] */
+  float* const v107_backbone_layer3_0_conv1 = ws + 105971712;  /* %107 conv2d y [256,128,7,7] */
+  float* const v108_backbone_layer3_0_conv1 = ws + 112394240;  /* %108 conv2d moments [2,128] */
+  float* const v109_backbone_layer3_0_bn1 = ws + 107577344;  /* %109 batch_norm_train_relu y [256,128,7,7] */
+  float* const v110_backbone_layer3_0_bn1 = ws + 129404672;  /* %110 batch_norm_train_relu saved [2,128] */
+  float* const v111_backbone_layer3_0_conv2 = ws + 112394240;  /* %111 conv2d y [256,128,7,7] */
+  float* const v112_backbone_layer3_0_conv2 = ws + 126844928;  /* %112 conv2d moments [2,128] */
+  float* const v113_backbone_layer3_0_downsample_0 = ws + 113999872;  /* %113 conv2d y [256,128,7,7] */
+  float* const v114_backbone_layer3_0_downsample_0 = ws + 125239296;  /* %114 conv2d moments [2,128] */
+  float* const v115_backbone_layer3_0_downsample_1 = ws + 123633664;  /* %115 batch_norm_train y [256,128,7,7] */
+  float* const v116_backbone_layer3_0_downsample_1 = ws + 129404928;  /* %116 batch_norm_train saved [2,128] */
+  float* const v117_backbone_layer3_0_bn2 = ws + 125239296;  /* %117 batch_norm_train_add_relu y [256,128,7,7] */
+  float* const v118_backbone_layer3_0_bn2 = ws + 129405184;  /* %118 batch_norm_train_add_relu saved [2,128] */
+  float* const v119_backbone_avgpool = ws + 124813312;  /* %119 global_avg_pool y [256,128] */
+  float* const v120_projector_0 = ws + 123895808;  /* %120 linear y [256,512] */
+  float* const v121_projector_1 = ws + 124026880;  /* %121 batch_norm_train_relu y [256,512] */
+  float* const v122_projector_1 = ws + 124977152;  /* %122 batch_norm_train_relu saved [2,512] */
+  float* const v123_projector_3 = ws + 124157952;  /* %123 linear y [256,512] */
+  float* const v124_projector_4 = ws + 124289024;  /* %124 batch_norm_train_relu y [256,512] */
+  float* const v125_projector_4 = ws + 124978176;  /* %125 batch_norm_train_relu saved [2,512] */
+  float* const v126_projector_6 = ws + 123633664;  /* %126 linear y [256,512] */
+  float* const v127_projector_7 = ws + 123764736;  /* %127 batch_norm_train y [256,512] */
+  float* const v128_projector_7 = ws + 124979200;  /* %128 batch_norm_train saved [2,512] */
+  float* const v130_predictor_0 = ws + 124846080;  /* %130 linear y [256,128] */
+  float* const v133_predictor_1 = ws + 124878848;  /* %133 batch_norm_train_relu y [256,128] */
+  float* const v134_predictor_1 = ws + 124980224;  /* %134 batch_norm_train_relu saved [2,128] */
+  float* const v137_predictor_3 = ws + 124420096;  /* %137 linear y [256,512] */
+  float* const v138_predictor_0 = ws + 124911616;  /* %138 linear y [256,128] */
+  float* const v139_predictor_1 = ws + 124944384;  /* %139 batch_norm_train_relu y [256,128] */
+  float* const v140_predictor_1 = ws + 124980480;  /* %140 batch_norm_train_relu saved [2,128] */
+  float* const v141_predictor_3 = ws + 124551168;  /* %141 linear y [256,512] */
+  float* const v143_loss_target_z2 = ws + 123764736;  /* %143 stop_gradient of %127, same memory [256,512] */
+  float* const v144_loss_cos_p1_z2 = ws + 124682240;  /* %144 cosine_similarity y [256] */
+  float* const v145_loss_mean_p1_z2 = ws + 124682496;  /* %145 mean y [] */
+  float* const v142_loss_target_z1 = ws + 129105920;  /* %142 stop_gradient of %81, same memory [256,512] */
+  float* const v146_loss_cos_p2_z1 = ws + 124682240;  /* %146 cosine_similarity y [256] */
+  float* const v147_loss_mean_p2_z1 = ws + 124682512;  /* %147 mean y [] */
+  float* const v148_loss_sum = ws + 124682240;  /* %148 add y [] */
+  float* const v149_loss_negate_half = ws + 129406848;  /* %149 scale y [] */
+  float* const d150_loss_negate_half = ws + 124682240;  /* %150 fill y [] */
+  float* const d151_loss_negate_half = ws + 124980992;  /* %151 scale y [] */
+  float* const d152_loss_mean_p2_z1 = ws + 124980736;  /* %152 mean_bwd dx [256] */
+  float* const d153_loss_cos_p2_z1 = ws + 124682240;  /* %153 cosine_similarity_bwd_a dx [256,512] */
+  float* const d154_loss_mean_p1_z2 = ws + 124980736;  /* %154 mean_bwd dx [256] */
+  float* const d155_loss_cos_p1_z2 = ws + 124551168;  /* %155 cosine_similarity_bwd_a dx [256,512] */
+  float* const d156_predictor_3 = ws + 124485632;  /* %156 linear_bwd_data dx [256,128] */
+  float* const d157_predictor_3 = ws + 124420096;  /* %157 linear_bwd_weight dw [512,128] */
+  float* const d158_predictor_3 = ws + 124420096;  /* %158 linear_bwd_bias db [512] */
+  float* const d159_predictor_1 = ws + 124747776;  /* %159 batch_norm_relu_bwd dx [256,128] */
+  float* const d160_predictor_1 = ws + 124420096;  /* %160 batch_norm_relu_bwd dgamma [128] */
+  float* const d161_predictor_1 = ws + 124420224;  /* %161 batch_norm_relu_bwd dbeta [128] */
+  float* const d162_predictor_0 = ws + 124420096;  /* %162 linear_bwd_data dx [256,512] */
+  float* const d163_predictor_0 = ws + 124682240;  /* %163 linear_bwd_weight dw [128,512] */
+  float* const d164_predictor_3 = ws + 123830272;  /* %164 linear_bwd_data dx [256,128] */
+  float* const d165_predictor_3 = ws + 123764736;  /* %165 linear_bwd_weight dw [512,128] */
+  float* const d166_predictor_3 = ws + 123764736;  /* %166 linear_bwd_bias db [512] */
+  float* const d167_predictor_1 = ws + 123863040;  /* %167 batch_norm_relu_bwd dx [256,128] */
+  float* const d168_predictor_1 = ws + 123764736;  /* %168 batch_norm_relu_bwd dgamma [128] */
+  float* const d169_predictor_1 = ws + 123764864;  /* %169 batch_norm_relu_bwd dbeta [128] */
+  float* const d170_predictor_0 = ws + 129236992;  /* %170 linear_bwd_data dx [256,512] */
+  float* const d171_predictor_0 = ws + 123764736;  /* %171 linear_bwd_weight dw [128,512] */
+  float* const d172_projector_7 = ws + 124551168;  /* %172 batch_norm_bwd_data dx [256,512] */
+  float* const d173_projector_6 = ws + 124420096;  /* %173 linear_bwd_data dx [256,512] */
+  float* const d174_projector_6 = ws + 123633664;  /* %174 linear_bwd_weight dw [512,512] */
+  float* const d175_projector_4 = ws + 124551168;  /* %175 batch_norm_relu_bwd dx [256,512] */
+  float* const d176_projector_4 = ws + 123633664;  /* %176 batch_norm_relu_bwd dgamma [512] */
+  float* const d177_projector_4 = ws + 123634176;  /* %177 batch_norm_relu_bwd dbeta [512] */
+  float* const d178_projector_3 = ws + 124157952;  /* %178 linear_bwd_data dx [256,512] */
+  float* const d179_projector_3 = ws + 123633664;  /* %179 linear_bwd_weight dw [512,512] */
+  float* const d180_projector_1 = ws + 123633664;  /* %180 batch_norm_relu_bwd dx [256,512] */
+  float* const d181_projector_1 = ws + 123764736;  /* %181 batch_norm_relu_bwd dgamma [512] */
+  float* const d182_projector_1 = ws + 123765248;  /* %182 batch_norm_relu_bwd dbeta [512] */
+  float* const d183_projector_0 = ws + 126844928;  /* %183 linear_bwd_data dx [256,128] */
+  float* const d184_projector_0 = ws + 123764736;  /* %184 linear_bwd_weight dw [512,128] */
+  float* const d185_backbone_avgpool = ws + 123633664;  /* %185 global_avg_pool_bwd dx [256,128,7,7] */
+  float* const d186_backbone_layer3_0_downsample_1 = ws + 126844928;  /* %186 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d187_backbone_layer3_0_downsample_1 = ws + 129406208;  /* %187 batch_norm_relu_bwd dgamma [128] */
+  float* const d188_backbone_layer3_0_downsample_1 = ws + 129406336;  /* %188 batch_norm_relu_bwd dbeta [128] */
+  float* const d189_backbone_layer3_0_downsample_0 = ws + 113999872;  /* %189 conv2d_bwd_weight dw [128,64,1,1] */
+  float* const d190_backbone_layer3_0_bn2 = ws + 113999872;  /* %190 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d191_backbone_layer3_0_bn2 = ws + 129404928;  /* %191 batch_norm_relu_bwd dgamma [128] */
+  float* const d192_backbone_layer3_0_bn2 = ws + 129405056;  /* %192 batch_norm_relu_bwd dbeta [128] */
+  float* const d193_backbone_layer3_0_conv2 = ws + 112394240;  /* %193 conv2d_bwd_data dx [256,128,7,7] */
+  float* const d194_backbone_layer3_0_conv2 = ws + 123633664;  /* %194 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d195_backbone_layer3_0_bn1 = ws + 123633664;  /* %195 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d196_backbone_layer3_0_bn1 = ws + 113999872;  /* %196 batch_norm_relu_bwd dgamma [128] */
+  float* const d197_backbone_layer3_0_bn1 = ws + 114000000;  /* %197 batch_norm_relu_bwd dbeta [128] */
+  float* const d198_backbone_layer3_0_conv1 = ws + 105971712;  /* %198 conv2d_bwd_data dx [256,64,14,14] */
+  float* const d199_backbone_layer3_0_downsample_0 = ws + 112394240;  /* %199 conv2d_bwd_data_add dx [256,64,14,14] */
+  float* const d200_backbone_layer3_0_conv1 = ws + 105971712;  /* %200 conv2d_bwd_weight dw [128,64,3,3] */
+  float* const d201_backbone_layer2_0_downsample_1 = ws + 105971712;  /* %201 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d202_backbone_layer2_0_downsample_1 = ws + 123633664;  /* %202 batch_norm_relu_bwd dgamma [64] */
+  float* const d203_backbone_layer2_0_downsample_1 = ws + 123633728;  /* %203 batch_norm_relu_bwd dbeta [64] */
+  float* const d204_backbone_layer2_0_downsample_0 = ws + 86704128;  /* %204 conv2d_bwd_weight dw [64,32,1,1] */
+  float* const d205_backbone_layer2_0_bn2 = ws + 86704128;  /* %205 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d206_backbone_layer2_0_bn2 = ws + 123633664;  /* %206 batch_norm_relu_bwd dgamma [64] */
+  float* const d207_backbone_layer2_0_bn2 = ws + 123633728;  /* %207 batch_norm_relu_bwd dbeta [64] */
+  float* const d208_backbone_layer2_0_conv2 = ws + 83492864;  /* %208 conv2d_bwd_data dx [256,64,14,14] */
+  float* const d209_backbone_layer2_0_conv2 = ws + 109182976;  /* %209 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d210_backbone_layer2_0_bn1 = ws + 109182976;  /* %210 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d211_backbone_layer2_0_bn1 = ws + 86704128;  /* %211 batch_norm_relu_bwd dgamma [64] */
+  float* const d212_backbone_layer2_0_bn1 = ws + 86704192;  /* %212 batch_norm_relu_bwd dbeta [64] */
+  float* const d213_backbone_layer2_0_conv1 = ws + 77070336;  /* %213 conv2d_bwd_data dx [256,32,28,28] */
+  float* const d214_backbone_layer2_0_downsample_0 = ws + 83492864;  /* %214 conv2d_bwd_data_add dx [256,32,28,28] */
+  float* const d215_backbone_layer2_0_conv1 = ws + 77070336;  /* %215 conv2d_bwd_weight dw [64,32,3,3] */
+  float* const d216_backbone_layer1_0_relu2 = ws + 77070336;  /* %216 relu_bwd dx [256,32,28,28] */
+  float* const d217_backbone_layer1_0_bn2 = ws + 70647808;  /* %217 batch_norm_bwd dx [256,32,28,28] */
+  float* const d218_backbone_layer1_0_bn2 = ws + 83492864;  /* %218 batch_norm_bwd dgamma [32] */
+  float* const d219_backbone_layer1_0_bn2 = ws + 83492896;  /* %219 batch_norm_bwd dbeta [32] */
+  float* const d220_backbone_layer1_0_conv2 = ws + 64225280;  /* %220 conv2d_bwd_data dx [256,32,28,28] */
+  float* const d221_backbone_layer1_0_conv2 = ws + 83492864;  /* %221 conv2d_bwd_weight dw [32,32,3,3] */
+  float* const d222_backbone_layer1_0_bn1 = ws + 70647808;  /* %222 batch_norm_relu_bwd dx [256,32,28,28] */
+  float* const d223_backbone_layer1_0_bn1 = ws + 83492864;  /* %223 batch_norm_relu_bwd dgamma [32] */
+  float* const d224_backbone_layer1_0_bn1 = ws + 83492896;  /* %224 batch_norm_relu_bwd dbeta [32] */
+  float* const d225_backbone_layer1_0_conv1 = ws + 51380224;  /* %225 conv2d_bwd_data_add dx [256,32,28,28] */
+  float* const d226_backbone_layer1_0_conv1 = ws + 57802752;  /* %226 conv2d_bwd_weight dw [32,32,3,3] */
+  float* const d227_backbone_bn1 = ws + 57802752;  /* %227 batch_norm_relu_bwd dx [256,32,28,28] */
+  float* const d228_backbone_bn1 = ws + 64225280;  /* %228 batch_norm_relu_bwd dgamma [32] */
+  float* const d229_backbone_bn1 = ws + 64225312;  /* %229 batch_norm_relu_bwd dbeta [32] */
+  float* const d230_backbone_conv1 = ws + 38535168;  /* %230 conv2d_bwd_weight dw [32,1,3,3] */
+  float* const d231_projector_7 = ws + 38797312;  /* %231 batch_norm_bwd_data dx [256,512] */
+  float* const d232_projector_6 = ws + 38928384;  /* %232 linear_bwd_data dx [256,512] */
+  float* const d233_projector_6 = ws + 38535168;  /* %233 linear_bwd_weight dw [512,512] */
+  float* const d234_projector_4 = ws + 38797312;  /* %234 batch_norm_relu_bwd dx [256,512] */
+  float* const d235_projector_4 = ws + 38535168;  /* %235 batch_norm_relu_bwd dgamma [512] */
+  float* const d236_projector_4 = ws + 38535680;  /* %236 batch_norm_relu_bwd dbeta [512] */
+  float* const d237_projector_3 = ws + 38928384;  /* %237 linear_bwd_data dx [256,512] */
+  float* const d238_projector_3 = ws + 38535168;  /* %238 linear_bwd_weight dw [512,512] */
+  float* const d239_projector_1 = ws + 38535168;  /* %239 batch_norm_relu_bwd dx [256,512] */
+  float* const d240_projector_1 = ws + 38666240;  /* %240 batch_norm_relu_bwd dgamma [512] */
+  float* const d241_projector_1 = ws + 38666752;  /* %241 batch_norm_relu_bwd dbeta [512] */
+  float* const d242_projector_0 = ws + 40140800;  /* %242 linear_bwd_data dx [256,128] */
+  float* const d243_projector_0 = ws + 38666240;  /* %243 linear_bwd_weight dw [512,128] */
+  float* const d244_backbone_avgpool = ws + 38535168;  /* %244 global_avg_pool_bwd dx [256,128,7,7] */
+  float* const d245_backbone_layer3_0_downsample_1 = ws + 44957696;  /* %245 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d246_backbone_layer3_0_downsample_1 = ws + 40140800;  /* %246 batch_norm_relu_bwd dgamma [128] */
+  float* const d247_backbone_layer3_0_downsample_1 = ws + 40140928;  /* %247 batch_norm_relu_bwd dbeta [128] */
+  float* const d248_backbone_layer3_0_downsample_0 = ws + 40140800;  /* %248 conv2d_bwd_weight dw [128,64,1,1] */
+  float* const d249_backbone_layer3_0_bn2 = ws + 40140800;  /* %249 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d250_backbone_layer3_0_bn2 = ws + 41746432;  /* %250 batch_norm_relu_bwd dgamma [128] */
+  float* const d251_backbone_layer3_0_bn2 = ws + 41746560;  /* %251 batch_norm_relu_bwd dbeta [128] */
+  float* const d252_backbone_layer3_0_conv2 = ws + 38535168;  /* %252 conv2d_bwd_data dx [256,128,7,7] */
+  float* const d253_backbone_layer3_0_conv2 = ws + 41746432;  /* %253 conv2d_bwd_weight dw [128,128,3,3] */
+  float* const d254_backbone_layer3_0_bn1 = ws + 46563328;  /* %254 batch_norm_relu_bwd dx [256,128,7,7] */
+  float* const d255_backbone_layer3_0_bn1 = ws + 40140800;  /* %255 batch_norm_relu_bwd dgamma [128] */
+  float* const d256_backbone_layer3_0_bn1 = ws + 40140928;  /* %256 batch_norm_relu_bwd dbeta [128] */
+  float* const d257_backbone_layer3_0_conv1 = ws + 38535168;  /* %257 conv2d_bwd_data dx [256,64,14,14] */
+  float* const d258_backbone_layer3_0_downsample_0 = ws + 41746432;  /* %258 conv2d_bwd_data_add dx [256,64,14,14] */
+  float* const d259_backbone_layer3_0_conv1 = ws + 38535168;  /* %259 conv2d_bwd_weight dw [128,64,3,3] */
+  float* const d260_backbone_layer2_0_downsample_1 = ws + 51380224;  /* %260 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d261_backbone_layer2_0_downsample_1 = ws + 38535168;  /* %261 batch_norm_relu_bwd dgamma [64] */
+  float* const d262_backbone_layer2_0_downsample_1 = ws + 38535232;  /* %262 batch_norm_relu_bwd dbeta [64] */
+  float* const d263_backbone_layer2_0_downsample_0 = ws + 38535168;  /* %263 conv2d_bwd_weight dw [64,32,1,1] */
+  float* const d264_backbone_layer2_0_bn2 = ws + 38535168;  /* %264 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d265_backbone_layer2_0_bn2 = ws + 44957696;  /* %265 batch_norm_relu_bwd dgamma [64] */
+  float* const d266_backbone_layer2_0_bn2 = ws + 44957760;  /* %266 batch_norm_relu_bwd dbeta [64] */
+  float* const d267_backbone_layer2_0_conv2 = ws + 41746432;  /* %267 conv2d_bwd_data dx [256,64,14,14] */
+  float* const d268_backbone_layer2_0_conv2 = ws + 44957696;  /* %268 conv2d_bwd_weight dw [64,64,3,3] */
+  float* const d269_backbone_layer2_0_bn1 = ws + 54591488;  /* %269 batch_norm_relu_bwd dx [256,64,14,14] */
+  float* const d270_backbone_layer2_0_bn1 = ws + 38535168;  /* %270 batch_norm_relu_bwd dgamma [64] */
+  float* const d271_backbone_layer2_0_bn1 = ws + 38535232;  /* %271 batch_norm_relu_bwd dbeta [64] */
+  float* const d272_backbone_layer2_0_conv1 = ws + 38535168;  /* %272 conv2d_bwd_data dx [256,32,28,28] */
+  float* const d273_backbone_layer2_0_downsample_0 = ws + 44957696;  /* %273 conv2d_bwd_data_add dx [256,32,28,28] */
+  float* const d274_backbone_layer2_0_conv1 = ws + 38535168;  /* %274 conv2d_bwd_weight dw [64,32,3,3] */
+  float* const d275_backbone_layer1_0_relu2 = ws + 38535168;  /* %275 relu_bwd dx [256,32,28,28] */
+  float* const d276_backbone_layer1_0_bn2 = ws + 32112640;  /* %276 batch_norm_bwd dx [256,32,28,28] */
+  float* const d277_backbone_layer1_0_bn2 = ws + 44957696;  /* %277 batch_norm_bwd dgamma [32] */
+  float* const d278_backbone_layer1_0_bn2 = ws + 44957728;  /* %278 batch_norm_bwd dbeta [32] */
+  float* const d279_backbone_layer1_0_conv2 = ws + 25690112;  /* %279 conv2d_bwd_data dx [256,32,28,28] */
+  float* const d280_backbone_layer1_0_conv2 = ws + 44957696;  /* %280 conv2d_bwd_weight dw [32,32,3,3] */
+  float* const d281_backbone_layer1_0_bn1 = ws + 32112640;  /* %281 batch_norm_relu_bwd dx [256,32,28,28] */
+  float* const d282_backbone_layer1_0_bn1 = ws + 44957696;  /* %282 batch_norm_relu_bwd dgamma [32] */
+  float* const d283_backbone_layer1_0_bn1 = ws + 44957728;  /* %283 batch_norm_relu_bwd dbeta [32] */
+  float* const d284_backbone_layer1_0_conv1 = ws + 12845056;  /* %284 conv2d_bwd_data_add dx [256,32,28,28] */
+  float* const d285_backbone_layer1_0_conv1 = ws + 19267584;  /* %285 conv2d_bwd_weight dw [32,32,3,3] */
+  float* const d286_backbone_bn1 = ws + 19267584;  /* %286 batch_norm_relu_bwd dx [256,32,28,28] */
+  float* const d287_backbone_bn1 = ws + 25690112;  /* %287 batch_norm_relu_bwd dgamma [32] */
+  float* const d288_backbone_bn1 = ws + 25690144;  /* %288 batch_norm_relu_bwd dbeta [32] */
+  float* const d289_backbone_conv1 = ws + 0;  /* %289 conv2d_bwd_weight dw [32,1,3,3] */
   memset(grads, 0, sizeof(float) * 1031008);
   /* forward */
-  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + 0, ws + 12845056);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 12845056, ws + 6422528, ws + 129406464, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 6422528, P_backbone_layer1_0_conv1_weight, ws + 12845056, ws + 25690112);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 12845056, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 25690112, ws + 19267584, ws + 129406528, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 19267584, P_backbone_layer1_0_conv2_weight, ws + 25690112, ws + 38535168);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 25690112, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 6422528, ws + 38535168, ws + 32112640, ws + 129406592, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 32112640, P_backbone_layer2_0_conv1_weight, ws + 89915392, ws + 38535168);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 89915392, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 38535168, ws + 93126656, ws + 129405440, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 93126656, P_backbone_layer2_0_conv2_weight, ws + 96337920, ws + 41746432);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 32112640, P_backbone_layer2_0_downsample_0_weight, ws + 99549184, ws + 41746560);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 99549184, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 41746560, ws + 38535168, ws + 129405568, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 96337920, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 38535168, ws + 41746432, ws + 102760448, ws + 129405696, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 102760448, P_backbone_layer3_0_conv1_weight, ws + 115605504, ws + 38535168);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 115605504, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 38535168, ws + 117211136, ws + 129403904, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 117211136, P_backbone_layer3_0_conv2_weight, ws + 118816768, ws + 40140800);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 102760448, P_backbone_layer3_0_downsample_0_weight, ws + 120422400, ws + 40141056);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 120422400, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 40141056, ws + 38535168, ws + 129404160, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 118816768, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 38535168, ws + 40140800, ws + 122028032, ws + 129404416, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 122028032, ws + 129368064);  /* %65 = global_avg_pool(%63) : [256,128] */
-  linear_fwd__projector_0(ws + 129368064, P_projector_0_weight, ws + 128450560);  /* %67 = linear(%65, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 128450560, P_projector_1_weight, P_projector_1_bias, ws + 128581632, ws + 129400832, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 128581632, P_projector_3_weight, ws + 128712704);  /* %73 = linear(%70, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 128712704, P_projector_4_weight, P_projector_4_bias, ws + 128843776, ws + 129401856, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 128843776, P_projector_6_weight, P_projector_6_bias, ws + 128974848);  /* %80 = linear(%76, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 128974848, ws + 129105920, ws + 129402880, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, ws + 38535168, ws + 51380224);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_bn1(ws + 38535168, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 51380224, ws + 44957696, ws + 129406656, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv1(ws + 44957696, P_backbone_layer1_0_conv1_weight, ws + 51380224, ws + 64225280);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(ws + 51380224, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 64225280, ws + 57802752, ws + 129406720, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer1_0_conv2(ws + 57802752, P_backbone_layer1_0_conv2_weight, ws + 64225280, ws + 77070336);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
-  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(ws + 64225280, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 44957696, ws + 77070336, ws + 70647808, ws + 129406784, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
-  conv2d_fwd__backbone_layer2_0_conv1(ws + 70647808, P_backbone_layer2_0_conv1_weight, ws + 77070336, ws + 83492864);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(ws + 77070336, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 83492864, ws + 80281600, ws + 129405824, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_conv2(ws + 80281600, P_backbone_layer2_0_conv2_weight, ws + 83492864, ws + 112394240);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer2_0_downsample_0(ws + 70647808, P_backbone_layer2_0_downsample_0_weight, ws + 86704128, ws + 109182976);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
-  batch_norm_train_fwd__backbone_layer2_0_downsample_1(ws + 86704128, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 109182976, ws + 105971712, ws + 129405952, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
-  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(ws + 83492864, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 105971712, ws + 112394240, ws + 109182976, ws + 129406080, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
-  conv2d_fwd__backbone_layer3_0_conv1(ws + 109182976, P_backbone_layer3_0_conv1_weight, ws + 105971712, ws + 112394240);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(ws + 105971712, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 112394240, ws + 107577344, ws + 129404672, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_conv2(ws + 107577344, P_backbone_layer3_0_conv2_weight, ws + 112394240, ws + 126844928);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
-  conv2d_fwd__backbone_layer3_0_downsample_0(ws + 109182976, P_backbone_layer3_0_downsample_0_weight, ws + 113999872, ws + 125239296);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
-  batch_norm_train_fwd__backbone_layer3_0_downsample_1(ws + 113999872, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 125239296, ws + 123633664, ws + 129404928, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
-  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(ws + 112394240, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 123633664, ws + 126844928, ws + 125239296, ws + 129405184, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 125239296, ws + 124813312);  /* %119 = global_avg_pool(%117) : [256,128] */
-  linear_fwd__projector_0(ws + 124813312, P_projector_0_weight, ws + 123895808);  /* %120 = linear(%119, %66) : [256,512] */
-  batch_norm_train_relu_fwd__projector_1(ws + 123895808, P_projector_1_weight, P_projector_1_bias, ws + 124026880, ws + 124977152, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
-  linear_fwd__projector_3(ws + 124026880, P_projector_3_weight, ws + 124157952);  /* %123 = linear(%121, %72) : [256,512] */
-  batch_norm_train_relu_fwd__projector_4(ws + 124157952, P_projector_4_weight, P_projector_4_bias, ws + 124289024, ws + 124978176, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
-  linear_fwd__projector_6(ws + 124289024, P_projector_6_weight, P_projector_6_bias, ws + 123633664);  /* %126 = linear(%124, %78, %79) : [256,512] */
-  batch_norm_train_fwd__projector_7(ws + 123633664, ws + 123764736, ws + 124979200, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
-  linear_fwd__predictor_0(ws + 129105920, P_predictor_0_weight, ws + 124846080);  /* %130 = linear(%81, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 124846080, P_predictor_1_weight, P_predictor_1_bias, ws + 124878848, ws + 124980224, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 124878848, P_predictor_3_weight, P_predictor_3_bias, ws + 124420096);  /* %137 = linear(%133, %135, %136) : [256,512] */
-  linear_fwd__predictor_0(ws + 123764736, P_predictor_0_weight, ws + 124911616);  /* %138 = linear(%127, %129) : [256,128] */
-  batch_norm_train_relu_fwd__predictor_1(ws + 124911616, P_predictor_1_weight, P_predictor_1_bias, ws + 124944384, ws + 124980480, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
-  linear_fwd__predictor_3(ws + 124944384, P_predictor_3_weight, P_predictor_3_bias, ws + 124551168);  /* %141 = linear(%139, %135, %136) : [256,512] */
-  cosine_similarity_fwd__loss_cos_p1_z2(ws + 124420096, ws + 123764736, ws + 124682240);  /* %144 = cosine_similarity(%137, %143) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p1_z2(ws + 124682240, ws + 124682496);  /* %145 = mean(%144) : [] */
-  cosine_similarity_fwd__loss_cos_p2_z1(ws + 124551168, ws + 129105920, ws + 124682240);  /* %146 = cosine_similarity(%141, %142) {eps=1e-08} : [256] */
-  mean_fwd__loss_mean_p2_z1(ws + 124682240, ws + 124682512);  /* %147 = mean(%146) : [] */
-  add_fwd__loss_sum(ws + 124682496, ws + 124682512, ws + 124682240);  /* %148 = add(%145, %147) : [] */
-  scale_fwd__loss_negate_half(ws + 124682240, ws + 129406848);  /* %149 = scale(%148) {factor=-0.5} : [] */
+  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, v3_backbone_conv1, v4_backbone_conv1);  /* %3, %4 = conv2d(%0, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(v3_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v4_backbone_conv1, v7_backbone_bn1, v8_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %7, %8 = batch_norm_train_relu(%3, %5, %6, %4) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(v7_backbone_bn1, P_backbone_layer1_0_conv1_weight, v10_backbone_layer1_0_conv1, v11_backbone_layer1_0_conv1);  /* %10, %11 = conv2d(%7, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(v10_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v11_backbone_layer1_0_conv1, v14_backbone_layer1_0_bn1, v15_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %14, %15 = batch_norm_train_relu(%10, %12, %13, %11) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(v14_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v17_backbone_layer1_0_conv2, v18_backbone_layer1_0_conv2);  /* %17, %18 = conv2d(%14, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(v17_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v7_backbone_bn1, v18_backbone_layer1_0_conv2, v21_backbone_layer1_0_bn2, v22_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %21, %22 = batch_norm_train_add_relu(%17, %19, %20, %7, %18) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(v21_backbone_layer1_0_bn2, P_backbone_layer2_0_conv1_weight, v24_backbone_layer2_0_conv1, v25_backbone_layer2_0_conv1);  /* %24, %25 = conv2d(%21, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(v24_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v25_backbone_layer2_0_conv1, v28_backbone_layer2_0_bn1, v29_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %28, %29 = batch_norm_train_relu(%24, %26, %27, %25) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(v28_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v31_backbone_layer2_0_conv2, v32_backbone_layer2_0_conv2);  /* %31, %32 = conv2d(%28, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(v21_backbone_layer1_0_bn2, P_backbone_layer2_0_downsample_0_weight, v36_backbone_layer2_0_downsample_0, v37_backbone_layer2_0_downsample_0);  /* %36, %37 = conv2d(%21, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(v36_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v37_backbone_layer2_0_downsample_0, v40_backbone_layer2_0_downsample_1, v41_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %40, %41 = batch_norm_train(%36, %38, %39, %37) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(v31_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v40_backbone_layer2_0_downsample_1, v32_backbone_layer2_0_conv2, v42_backbone_layer2_0_bn2, v43_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %42, %43 = batch_norm_train_add_relu(%31, %33, %34, %40, %32) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(v42_backbone_layer2_0_bn2, P_backbone_layer3_0_conv1_weight, v45_backbone_layer3_0_conv1, v46_backbone_layer3_0_conv1);  /* %45, %46 = conv2d(%42, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(v45_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v46_backbone_layer3_0_conv1, v49_backbone_layer3_0_bn1, v50_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %49, %50 = batch_norm_train_relu(%45, %47, %48, %46) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(v49_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v52_backbone_layer3_0_conv2, v53_backbone_layer3_0_conv2);  /* %52, %53 = conv2d(%49, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(v42_backbone_layer2_0_bn2, P_backbone_layer3_0_downsample_0_weight, v57_backbone_layer3_0_downsample_0, v58_backbone_layer3_0_downsample_0);  /* %57, %58 = conv2d(%42, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(v57_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v58_backbone_layer3_0_downsample_0, v61_backbone_layer3_0_downsample_1, v62_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %61, %62 = batch_norm_train(%57, %59, %60, %58) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(v52_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v61_backbone_layer3_0_downsample_1, v53_backbone_layer3_0_conv2, v63_backbone_layer3_0_bn2, v64_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %63, %64 = batch_norm_train_add_relu(%52, %54, %55, %61, %53) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  global_avg_pool_fwd__backbone_avgpool(v63_backbone_layer3_0_bn2, v65_backbone_avgpool);  /* %65 = global_avg_pool(%63) : [256,128] */
+  linear_fwd__projector_0(v65_backbone_avgpool, P_projector_0_weight, v67_projector_0);  /* %67 = linear(%65, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(v67_projector_0, P_projector_1_weight, P_projector_1_bias, v70_projector_1, v71_projector_1, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %70, %71 = batch_norm_train_relu(%67, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(v70_projector_1, P_projector_3_weight, v73_projector_3);  /* %73 = linear(%70, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(v73_projector_3, P_projector_4_weight, P_projector_4_bias, v76_projector_4, v77_projector_4, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %76, %77 = batch_norm_train_relu(%73, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(v76_projector_4, P_projector_6_weight, P_projector_6_bias, v80_projector_6);  /* %80 = linear(%76, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(v80_projector_6, v81_projector_7, v82_projector_7, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %81, %82 = batch_norm_train(%80) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  conv2d_fwd__backbone_conv1(input_x2, P_backbone_conv1_weight, v83_backbone_conv1, v84_backbone_conv1);  /* %83, %84 = conv2d(%1, %2) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_bn1(v83_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v84_backbone_conv1, v85_backbone_bn1, v86_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);  /* %85, %86 = batch_norm_train_relu(%83, %5, %6, %84) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv1(v85_backbone_bn1, P_backbone_layer1_0_conv1_weight, v87_backbone_layer1_0_conv1, v88_backbone_layer1_0_conv1);  /* %87, %88 = conv2d(%85, %9) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_relu_fwd__backbone_layer1_0_bn1(v87_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v88_backbone_layer1_0_conv1, v89_backbone_layer1_0_bn1, v90_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var, NBT_backbone_layer1_0_bn1_num_batches_tracked);  /* %89, %90 = batch_norm_train_relu(%87, %12, %13, %88) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer1.0.bn1.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer1_0_conv2(v89_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v91_backbone_layer1_0_conv2, v92_backbone_layer1_0_conv2);  /* %91, %92 = conv2d(%89, %16) {stride=1, padding=1, +moments} : [256,32,28,28], [2,32] */
+  batch_norm_train_add_relu_fwd__backbone_layer1_0_bn2(v91_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v85_backbone_bn1, v92_backbone_layer1_0_conv2, v93_backbone_layer1_0_bn2, v94_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var, NBT_backbone_layer1_0_bn2_num_batches_tracked);  /* %93, %94 = batch_norm_train_add_relu(%91, %19, %20, %85, %92) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer1.0.bn2.*} : [256,32,28,28], [2,32] */
+  conv2d_fwd__backbone_layer2_0_conv1(v93_backbone_layer1_0_bn2, P_backbone_layer2_0_conv1_weight, v95_backbone_layer2_0_conv1, v96_backbone_layer2_0_conv1);  /* %95, %96 = conv2d(%93, %23) {stride=2, padding=1, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_relu_fwd__backbone_layer2_0_bn1(v95_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v96_backbone_layer2_0_conv1, v97_backbone_layer2_0_bn1, v98_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var, NBT_backbone_layer2_0_bn1_num_batches_tracked);  /* %97, %98 = batch_norm_train_relu(%95, %26, %27, %96) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer2.0.bn1.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_conv2(v97_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v99_backbone_layer2_0_conv2, v100_backbone_layer2_0_conv2);  /* %99, %100 = conv2d(%97, %30) {stride=1, padding=1, +moments} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer2_0_downsample_0(v93_backbone_layer1_0_bn2, P_backbone_layer2_0_downsample_0_weight, v101_backbone_layer2_0_downsample_0, v102_backbone_layer2_0_downsample_0);  /* %101, %102 = conv2d(%93, %35) {stride=2, padding=0, +moments} : [256,64,14,14], [2,64] */
+  batch_norm_train_fwd__backbone_layer2_0_downsample_1(v101_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v102_backbone_layer2_0_downsample_0, v103_backbone_layer2_0_downsample_1, v104_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var, NBT_backbone_layer2_0_downsample_1_num_batches_tracked);  /* %103, %104 = batch_norm_train(%101, %38, %39, %102) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14], [2,64] */
+  batch_norm_train_add_relu_fwd__backbone_layer2_0_bn2(v99_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v103_backbone_layer2_0_downsample_1, v100_backbone_layer2_0_conv2, v105_backbone_layer2_0_bn2, v106_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var, NBT_backbone_layer2_0_bn2_num_batches_tracked);  /* %105, %106 = batch_norm_train_add_relu(%99, %33, %34, %103, %100) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer2.0.bn2.*} : [256,64,14,14], [2,64] */
+  conv2d_fwd__backbone_layer3_0_conv1(v105_backbone_layer2_0_bn2, P_backbone_layer3_0_conv1_weight, v107_backbone_layer3_0_conv1, v108_backbone_layer3_0_conv1);  /* %107, %108 = conv2d(%105, %44) {stride=2, padding=1, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_relu_fwd__backbone_layer3_0_bn1(v107_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v108_backbone_layer3_0_conv1, v109_backbone_layer3_0_bn1, v110_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var, NBT_backbone_layer3_0_bn1_num_batches_tracked);  /* %109, %110 = batch_norm_train_relu(%107, %47, %48, %108) {eps=1e-05, momentum=0.1, affine=true, relu, moments from x's convolution, running=backbone.layer3.0.bn1.*} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_conv2(v109_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v111_backbone_layer3_0_conv2, v112_backbone_layer3_0_conv2);  /* %111, %112 = conv2d(%109, %51) {stride=1, padding=1, +moments} : [256,128,7,7], [2,128] */
+  conv2d_fwd__backbone_layer3_0_downsample_0(v105_backbone_layer2_0_bn2, P_backbone_layer3_0_downsample_0_weight, v113_backbone_layer3_0_downsample_0, v114_backbone_layer3_0_downsample_0);  /* %113, %114 = conv2d(%105, %56) {stride=2, padding=0, +moments} : [256,128,7,7], [2,128] */
+  batch_norm_train_fwd__backbone_layer3_0_downsample_1(v113_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v114_backbone_layer3_0_downsample_0, v115_backbone_layer3_0_downsample_1, v116_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var, NBT_backbone_layer3_0_downsample_1_num_batches_tracked);  /* %115, %116 = batch_norm_train(%113, %59, %60, %114) {eps=1e-05, momentum=0.1, affine=true, moments from x's convolution, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7], [2,128] */
+  batch_norm_train_add_relu_fwd__backbone_layer3_0_bn2(v111_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v115_backbone_layer3_0_downsample_1, v112_backbone_layer3_0_conv2, v117_backbone_layer3_0_bn2, v118_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var, NBT_backbone_layer3_0_bn2_num_batches_tracked);  /* %117, %118 = batch_norm_train_add_relu(%111, %54, %55, %115, %112) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, moments from x's convolution, running=backbone.layer3.0.bn2.*} : [256,128,7,7], [2,128] */
+  global_avg_pool_fwd__backbone_avgpool(v117_backbone_layer3_0_bn2, v119_backbone_avgpool);  /* %119 = global_avg_pool(%117) : [256,128] */
+  linear_fwd__projector_0(v119_backbone_avgpool, P_projector_0_weight, v120_projector_0);  /* %120 = linear(%119, %66) : [256,512] */
+  batch_norm_train_relu_fwd__projector_1(v120_projector_0, P_projector_1_weight, P_projector_1_bias, v121_projector_1, v122_projector_1, B_projector_1_running_mean, B_projector_1_running_var, NBT_projector_1_num_batches_tracked);  /* %121, %122 = batch_norm_train_relu(%120, %68, %69) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.1.*} : [256,512], [2,512] */
+  linear_fwd__projector_3(v121_projector_1, P_projector_3_weight, v123_projector_3);  /* %123 = linear(%121, %72) : [256,512] */
+  batch_norm_train_relu_fwd__projector_4(v123_projector_3, P_projector_4_weight, P_projector_4_bias, v124_projector_4, v125_projector_4, B_projector_4_running_mean, B_projector_4_running_var, NBT_projector_4_num_batches_tracked);  /* %124, %125 = batch_norm_train_relu(%123, %74, %75) {eps=1e-05, momentum=0.1, affine=true, relu, running=projector.4.*} : [256,512], [2,512] */
+  linear_fwd__projector_6(v124_projector_4, P_projector_6_weight, P_projector_6_bias, v126_projector_6);  /* %126 = linear(%124, %78, %79) : [256,512] */
+  batch_norm_train_fwd__projector_7(v126_projector_6, v127_projector_7, v128_projector_7, B_projector_7_running_mean, B_projector_7_running_var, NBT_projector_7_num_batches_tracked);  /* %127, %128 = batch_norm_train(%126) {eps=1e-05, momentum=0.1, affine=false, running=projector.7.*} : [256,512], [2,512] */
+  linear_fwd__predictor_0(v81_projector_7, P_predictor_0_weight, v130_predictor_0);  /* %130 = linear(%81, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(v130_predictor_0, P_predictor_1_weight, P_predictor_1_bias, v133_predictor_1, v134_predictor_1, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %133, %134 = batch_norm_train_relu(%130, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(v133_predictor_1, P_predictor_3_weight, P_predictor_3_bias, v137_predictor_3);  /* %137 = linear(%133, %135, %136) : [256,512] */
+  linear_fwd__predictor_0(v127_projector_7, P_predictor_0_weight, v138_predictor_0);  /* %138 = linear(%127, %129) : [256,128] */
+  batch_norm_train_relu_fwd__predictor_1(v138_predictor_0, P_predictor_1_weight, P_predictor_1_bias, v139_predictor_1, v140_predictor_1, B_predictor_1_running_mean, B_predictor_1_running_var, NBT_predictor_1_num_batches_tracked);  /* %139, %140 = batch_norm_train_relu(%138, %131, %132) {eps=1e-05, momentum=0.1, affine=true, relu, running=predictor.1.*} : [256,128], [2,128] */
+  linear_fwd__predictor_3(v139_predictor_1, P_predictor_3_weight, P_predictor_3_bias, v141_predictor_3);  /* %141 = linear(%139, %135, %136) : [256,512] */
+  cosine_similarity_fwd__loss_cos_p1_z2(v137_predictor_3, v143_loss_target_z2, v144_loss_cos_p1_z2);  /* %144 = cosine_similarity(%137, %143) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p1_z2(v144_loss_cos_p1_z2, v145_loss_mean_p1_z2);  /* %145 = mean(%144) : [] */
+  cosine_similarity_fwd__loss_cos_p2_z1(v141_predictor_3, v142_loss_target_z1, v146_loss_cos_p2_z1);  /* %146 = cosine_similarity(%141, %142) {eps=1e-08} : [256] */
+  mean_fwd__loss_mean_p2_z1(v146_loss_cos_p2_z1, v147_loss_mean_p2_z1);  /* %147 = mean(%146) : [] */
+  add_fwd__loss_sum(v145_loss_mean_p1_z2, v147_loss_mean_p2_z1, v148_loss_sum);  /* %148 = add(%145, %147) : [] */
+  scale_fwd__loss_negate_half(v148_loss_sum, v149_loss_negate_half);  /* %149 = scale(%148) {factor=-0.5} : [] */
   /* backward */
-  fill__loss_negate_half(ws + 124682240);  /* %150 = fill() {value=1.0} : [] */
-  scale__loss_negate_half(ws + 124682240, ws + 124980992);  /* %151 = scale(%150) {factor=-0.5} : [] */
-  mean_bwd__loss_mean_p2_z1(ws + 124980992, ws + 124980736);  /* %152 = mean_bwd(%151) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p2_z1(ws + 124980736, ws + 124551168, ws + 129105920, ws + 124682240);  /* %153 = cosine_similarity_bwd_a(%152, %141, %142) {eps=1e-08} : [256,512] */
-  mean_bwd__loss_mean_p1_z2(ws + 124980992, ws + 124980736);  /* %154 = mean_bwd(%151) : [256] */
-  cosine_similarity_bwd_a__loss_cos_p1_z2(ws + 124980736, ws + 124420096, ws + 123764736, ws + 124551168);  /* %155 = cosine_similarity_bwd_a(%154, %137, %143) {eps=1e-08} : [256,512] */
-  linear_bwd_data__predictor_3(ws + 124682240, P_predictor_3_weight, ws + 124485632);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 124682240, ws + 124944384, ws + 124420096);  /* %157 = linear_bwd_weight(%153, %139) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 124420096, G_predictor_3_weight);  /* accumulate_grad(%157) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 124682240, ws + 124420096);  /* %158 = linear_bwd_bias(%153) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 124420096, G_predictor_3_bias);  /* accumulate_grad(%158) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 124485632, ws + 124911616, ws + 124980480, P_predictor_1_weight, ws + 124944384, ws + 124747776, ws + 124420096, ws + 124420224);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 124420096, G_predictor_1_weight);  /* accumulate_grad(%160) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 124420224, G_predictor_1_bias);  /* accumulate_grad(%161) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 124747776, P_predictor_0_weight, ws + 124420096);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 124747776, ws + 123764736, ws + 124682240);  /* %163 = linear_bwd_weight(%159, %127) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 124682240, G_predictor_0_weight);  /* accumulate_grad(%163) {predictor.0.weight} */
-  linear_bwd_data__predictor_3(ws + 124551168, P_predictor_3_weight, ws + 123830272);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
-  linear_bwd_weight__predictor_3(ws + 124551168, ws + 124878848, ws + 123764736);  /* %165 = linear_bwd_weight(%155, %133) : [512,128] */
-  accumulate_grad__predictor_3_weight(ws + 123764736, G_predictor_3_weight);  /* accumulate_grad(%165) {predictor.3.weight} */
-  linear_bwd_bias__predictor_3(ws + 124551168, ws + 123764736);  /* %166 = linear_bwd_bias(%155) : [512] */
-  accumulate_grad__predictor_3_bias(ws + 123764736, G_predictor_3_bias);  /* accumulate_grad(%166) {predictor.3.bias} */
-  batch_norm_relu_bwd__predictor_1(ws + 123830272, ws + 124846080, ws + 124980224, P_predictor_1_weight, ws + 124878848, ws + 123863040, ws + 123764736, ws + 123764864);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
-  accumulate_grad__predictor_1_weight(ws + 123764736, G_predictor_1_weight);  /* accumulate_grad(%168) {predictor.1.weight} */
-  accumulate_grad__predictor_1_bias(ws + 123764864, G_predictor_1_bias);  /* accumulate_grad(%169) {predictor.1.bias} */
-  linear_bwd_data__predictor_0(ws + 123863040, P_predictor_0_weight, ws + 129236992);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
-  linear_bwd_weight__predictor_0(ws + 123863040, ws + 129105920, ws + 123764736);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
-  accumulate_grad__predictor_0_weight(ws + 123764736, G_predictor_0_weight);  /* accumulate_grad(%171) {predictor.0.weight} */
+  fill__loss_negate_half(d150_loss_negate_half);  /* %150 = fill() {value=1.0} : [] */
+  scale__loss_negate_half(d150_loss_negate_half, d151_loss_negate_half);  /* %151 = scale(%150) {factor=-0.5} : [] */
+  mean_bwd__loss_mean_p2_z1(d151_loss_negate_half, d152_loss_mean_p2_z1);  /* %152 = mean_bwd(%151) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p2_z1(d152_loss_mean_p2_z1, v141_predictor_3, v142_loss_target_z1, d153_loss_cos_p2_z1);  /* %153 = cosine_similarity_bwd_a(%152, %141, %142) {eps=1e-08} : [256,512] */
+  mean_bwd__loss_mean_p1_z2(d151_loss_negate_half, d154_loss_mean_p1_z2);  /* %154 = mean_bwd(%151) : [256] */
+  cosine_similarity_bwd_a__loss_cos_p1_z2(d154_loss_mean_p1_z2, v137_predictor_3, v143_loss_target_z2, d155_loss_cos_p1_z2);  /* %155 = cosine_similarity_bwd_a(%154, %137, %143) {eps=1e-08} : [256,512] */
+  linear_bwd_data__predictor_3(d153_loss_cos_p2_z1, P_predictor_3_weight, d156_predictor_3);  /* %156 = linear_bwd_data(%153, %135) : [256,128] */
+  linear_bwd_weight__predictor_3(d153_loss_cos_p2_z1, v139_predictor_1, d157_predictor_3);  /* %157 = linear_bwd_weight(%153, %139) : [512,128] */
+  accumulate_grad__predictor_3_weight(d157_predictor_3, G_predictor_3_weight);  /* accumulate_grad(%157) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(d153_loss_cos_p2_z1, d158_predictor_3);  /* %158 = linear_bwd_bias(%153) : [512] */
+  accumulate_grad__predictor_3_bias(d158_predictor_3, G_predictor_3_bias);  /* accumulate_grad(%158) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(d156_predictor_3, v138_predictor_0, v140_predictor_1, P_predictor_1_weight, v139_predictor_1, d159_predictor_1, d160_predictor_1, d161_predictor_1);  /* %159, %160, %161 = batch_norm_relu_bwd(%156, %138, %140, %131, %139) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(d160_predictor_1, G_predictor_1_weight);  /* accumulate_grad(%160) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(d161_predictor_1, G_predictor_1_bias);  /* accumulate_grad(%161) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(d159_predictor_1, P_predictor_0_weight, d162_predictor_0);  /* %162 = linear_bwd_data(%159, %129) : [256,512] */
+  linear_bwd_weight__predictor_0(d159_predictor_1, v127_projector_7, d163_predictor_0);  /* %163 = linear_bwd_weight(%159, %127) : [128,512] */
+  accumulate_grad__predictor_0_weight(d163_predictor_0, G_predictor_0_weight);  /* accumulate_grad(%163) {predictor.0.weight} */
+  linear_bwd_data__predictor_3(d155_loss_cos_p1_z2, P_predictor_3_weight, d164_predictor_3);  /* %164 = linear_bwd_data(%155, %135) : [256,128] */
+  linear_bwd_weight__predictor_3(d155_loss_cos_p1_z2, v133_predictor_1, d165_predictor_3);  /* %165 = linear_bwd_weight(%155, %133) : [512,128] */
+  accumulate_grad__predictor_3_weight(d165_predictor_3, G_predictor_3_weight);  /* accumulate_grad(%165) {predictor.3.weight} */
+  linear_bwd_bias__predictor_3(d155_loss_cos_p1_z2, d166_predictor_3);  /* %166 = linear_bwd_bias(%155) : [512] */
+  accumulate_grad__predictor_3_bias(d166_predictor_3, G_predictor_3_bias);  /* accumulate_grad(%166) {predictor.3.bias} */
+  batch_norm_relu_bwd__predictor_1(d164_predictor_3, v130_predictor_0, v134_predictor_1, P_predictor_1_weight, v133_predictor_1, d167_predictor_1, d168_predictor_1, d169_predictor_1);  /* %167, %168, %169 = batch_norm_relu_bwd(%164, %130, %134, %131, %133) : [256,128], [128], [128] */
+  accumulate_grad__predictor_1_weight(d168_predictor_1, G_predictor_1_weight);  /* accumulate_grad(%168) {predictor.1.weight} */
+  accumulate_grad__predictor_1_bias(d169_predictor_1, G_predictor_1_bias);  /* accumulate_grad(%169) {predictor.1.bias} */
+  linear_bwd_data__predictor_0(d167_predictor_1, P_predictor_0_weight, d170_predictor_0);  /* %170 = linear_bwd_data(%167, %129) : [256,512] */
+  linear_bwd_weight__predictor_0(d167_predictor_1, v81_projector_7, d171_predictor_0);  /* %171 = linear_bwd_weight(%167, %81) : [128,512] */
+  accumulate_grad__predictor_0_weight(d171_predictor_0, G_predictor_0_weight);  /* accumulate_grad(%171) {predictor.0.weight} */
   start_gradient_sum(G_predictor_0_weight, 131840);  /* bucket 1, group predictor: predictor.3.bias ... predictor.0.weight */
-  batch_norm_bwd_data__projector_7(ws + 124420096, ws + 123633664, ws + 124979200, ws + 124551168);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
+  batch_norm_bwd_data__projector_7(d162_predictor_0, v126_projector_6, v128_projector_7, d172_projector_7);  /* %172 = batch_norm_bwd_data(%162, %126, %128) {affine=false} : [256,512] */
   progress_gradient_sums();
-  linear_bwd_data__projector_6(ws + 124551168, P_projector_6_weight, ws + 124420096);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
+  linear_bwd_data__projector_6(d172_projector_7, P_projector_6_weight, d173_projector_6);  /* %173 = linear_bwd_data(%172, %78) : [256,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_6(ws + 124551168, ws + 124289024, ws + 123633664);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
+  linear_bwd_weight__projector_6(d172_projector_7, v124_projector_4, d174_projector_6);  /* %174 = linear_bwd_weight(%172, %124) : [512,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_6_weight(ws + 123633664, G_projector_6_weight);  /* accumulate_grad(%174) {projector.6.weight} */
+  accumulate_grad__projector_6_weight(d174_projector_6, G_projector_6_weight);  /* accumulate_grad(%174) {projector.6.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__projector_4(ws + 124420096, ws + 124157952, ws + 124978176, P_projector_4_weight, ws + 124289024, ws + 124551168, ws + 123633664, ws + 123634176);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
+  batch_norm_relu_bwd__projector_4(d173_projector_6, v123_projector_3, v125_projector_4, P_projector_4_weight, v124_projector_4, d175_projector_4, d176_projector_4, d177_projector_4);  /* %175, %176, %177 = batch_norm_relu_bwd(%173, %123, %125, %74, %124) : [256,512], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__projector_4_weight(ws + 123633664, G_projector_4_weight);  /* accumulate_grad(%176) {projector.4.weight} */
+  accumulate_grad__projector_4_weight(d176_projector_4, G_projector_4_weight);  /* accumulate_grad(%176) {projector.4.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_4_bias(ws + 123634176, G_projector_4_bias);  /* accumulate_grad(%177) {projector.4.bias} */
+  accumulate_grad__projector_4_bias(d177_projector_4, G_projector_4_bias);  /* accumulate_grad(%177) {projector.4.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_3(ws + 124551168, P_projector_3_weight, ws + 124157952);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
+  linear_bwd_data__projector_3(d175_projector_4, P_projector_3_weight, d178_projector_3);  /* %178 = linear_bwd_data(%175, %72) : [256,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_3(ws + 124551168, ws + 124026880, ws + 123633664);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
+  linear_bwd_weight__projector_3(d175_projector_4, v121_projector_1, d179_projector_3);  /* %179 = linear_bwd_weight(%175, %121) : [512,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_3_weight(ws + 123633664, G_projector_3_weight);  /* accumulate_grad(%179) {projector.3.weight} */
+  accumulate_grad__projector_3_weight(d179_projector_3, G_projector_3_weight);  /* accumulate_grad(%179) {projector.3.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__projector_1(ws + 124157952, ws + 123895808, ws + 124977152, P_projector_1_weight, ws + 124026880, ws + 123633664, ws + 123764736, ws + 123765248);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
+  batch_norm_relu_bwd__projector_1(d178_projector_3, v120_projector_0, v122_projector_1, P_projector_1_weight, v121_projector_1, d180_projector_1, d181_projector_1, d182_projector_1);  /* %180, %181, %182 = batch_norm_relu_bwd(%178, %120, %122, %68, %121) : [256,512], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__projector_1_weight(ws + 123764736, G_projector_1_weight);  /* accumulate_grad(%181) {projector.1.weight} */
+  accumulate_grad__projector_1_weight(d181_projector_1, G_projector_1_weight);  /* accumulate_grad(%181) {projector.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_1_bias(ws + 123765248, G_projector_1_bias);  /* accumulate_grad(%182) {projector.1.bias} */
+  accumulate_grad__projector_1_bias(d182_projector_1, G_projector_1_bias);  /* accumulate_grad(%182) {projector.1.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_0(ws + 123633664, P_projector_0_weight, ws + 126844928);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
+  linear_bwd_data__projector_0(d180_projector_1, P_projector_0_weight, d183_projector_0);  /* %183 = linear_bwd_data(%180, %66) : [256,128] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_0(ws + 123633664, ws + 124813312, ws + 123764736);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
+  linear_bwd_weight__projector_0(d180_projector_1, v119_backbone_avgpool, d184_projector_0);  /* %184 = linear_bwd_weight(%180, %119) : [512,128] */
   progress_gradient_sums();
-  accumulate_grad__projector_0_weight(ws + 123764736, G_projector_0_weight);  /* accumulate_grad(%184) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(d184_projector_0, G_projector_0_weight);  /* accumulate_grad(%184) {projector.0.weight} */
   progress_gradient_sums();
-  global_avg_pool_bwd__backbone_avgpool(ws + 126844928, ws + 123633664);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
+  global_avg_pool_bwd__backbone_avgpool(d183_projector_0, d185_backbone_avgpool);  /* %185 = global_avg_pool_bwd(%183) {input=7x7} : [256,128,7,7] */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 123633664, ws + 113999872, ws + 129404928, P_backbone_layer3_0_downsample_1_weight, ws + 125239296, ws + 126844928, ws + 129406208, ws + 129406336);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(d185_backbone_avgpool, v113_backbone_layer3_0_downsample_0, v116_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_1_weight, v117_backbone_layer3_0_bn2, d186_backbone_layer3_0_downsample_1, d187_backbone_layer3_0_downsample_1, d188_backbone_layer3_0_downsample_1);  /* %186, %187, %188 = batch_norm_relu_bwd(%185, %113, %116, %59, %117) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 129406208, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(d187_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%187) {backbone.layer3.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 129406336, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(d188_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%188) {backbone.layer3.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 126844928, ws + 109182976, ws + 113999872);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(d186_backbone_layer3_0_downsample_1, v105_backbone_layer2_0_bn2, d189_backbone_layer3_0_downsample_0);  /* %189 = conv2d_bwd_weight(%186, %105) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 113999872, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(d189_backbone_layer3_0_downsample_0, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%189) {backbone.layer3.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 123633664, ws + 112394240, ws + 129405184, P_backbone_layer3_0_bn2_weight, ws + 125239296, ws + 113999872, ws + 129404928, ws + 129405056);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(d185_backbone_avgpool, v111_backbone_layer3_0_conv2, v118_backbone_layer3_0_bn2, P_backbone_layer3_0_bn2_weight, v117_backbone_layer3_0_bn2, d190_backbone_layer3_0_bn2, d191_backbone_layer3_0_bn2, d192_backbone_layer3_0_bn2);  /* %190, %191, %192 = batch_norm_relu_bwd(%185, %111, %118, %54, %117) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 129404928, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_weight(d191_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%191) {backbone.layer3.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 129405056, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(d192_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%192) {backbone.layer3.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 113999872, P_backbone_layer3_0_conv2_weight, ws + 112394240);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_data__backbone_layer3_0_conv2(d190_backbone_layer3_0_bn2, P_backbone_layer3_0_conv2_weight, d193_backbone_layer3_0_conv2);  /* %193 = conv2d_bwd_data(%190, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 113999872, ws + 107577344, ws + 123633664);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(d190_backbone_layer3_0_bn2, v109_backbone_layer3_0_bn1, d194_backbone_layer3_0_conv2);  /* %194 = conv2d_bwd_weight(%190, %109) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 123633664, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
+  accumulate_grad__backbone_layer3_0_conv2_weight(d194_backbone_layer3_0_conv2, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%194) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 112394240, ws + 105971712, ws + 129404672, P_backbone_layer3_0_bn1_weight, ws + 107577344, ws + 123633664, ws + 113999872, ws + 114000000);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(d193_backbone_layer3_0_conv2, v107_backbone_layer3_0_conv1, v110_backbone_layer3_0_bn1, P_backbone_layer3_0_bn1_weight, v109_backbone_layer3_0_bn1, d195_backbone_layer3_0_bn1, d196_backbone_layer3_0_bn1, d197_backbone_layer3_0_bn1);  /* %195, %196, %197 = batch_norm_relu_bwd(%193, %107, %110, %47, %109) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 113999872, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_weight(d196_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%196) {backbone.layer3.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 114000000, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(d197_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%197) {backbone.layer3.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 123633664, P_backbone_layer3_0_conv1_weight, ws + 105971712);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data__backbone_layer3_0_conv1(d195_backbone_layer3_0_bn1, P_backbone_layer3_0_conv1_weight, d198_backbone_layer3_0_conv1);  /* %198 = conv2d_bwd_data(%195, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 126844928, P_backbone_layer3_0_downsample_0_weight, ws + 105971712, ws + 112394240);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(d186_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_0_weight, d198_backbone_layer3_0_conv1, d199_backbone_layer3_0_downsample_0);  /* %199 = conv2d_bwd_data_add(%186, %56, %198) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 123633664, ws + 109182976, ws + 105971712);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(d195_backbone_layer3_0_bn1, v105_backbone_layer2_0_bn2, d200_backbone_layer3_0_conv1);  /* %200 = conv2d_bwd_weight(%195, %105) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 105971712, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(d200_backbone_layer3_0_conv1, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%200) {backbone.layer3.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 112394240, ws + 86704128, ws + 129405952, P_backbone_layer2_0_downsample_1_weight, ws + 109182976, ws + 105971712, ws + 123633664, ws + 123633728);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(d199_backbone_layer3_0_downsample_0, v101_backbone_layer2_0_downsample_0, v104_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_1_weight, v105_backbone_layer2_0_bn2, d201_backbone_layer2_0_downsample_1, d202_backbone_layer2_0_downsample_1, d203_backbone_layer2_0_downsample_1);  /* %201, %202, %203 = batch_norm_relu_bwd(%199, %101, %104, %38, %105) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 123633664, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(d202_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%202) {backbone.layer2.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 123633728, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(d203_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%203) {backbone.layer2.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 105971712, ws + 70647808, ws + 86704128);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(d201_backbone_layer2_0_downsample_1, v93_backbone_layer1_0_bn2, d204_backbone_layer2_0_downsample_0);  /* %204 = conv2d_bwd_weight(%201, %93) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 86704128, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(d204_backbone_layer2_0_downsample_0, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%204) {backbone.layer2.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 112394240, ws + 83492864, ws + 129406080, P_backbone_layer2_0_bn2_weight, ws + 109182976, ws + 86704128, ws + 123633664, ws + 123633728);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(d199_backbone_layer3_0_downsample_0, v99_backbone_layer2_0_conv2, v106_backbone_layer2_0_bn2, P_backbone_layer2_0_bn2_weight, v105_backbone_layer2_0_bn2, d205_backbone_layer2_0_bn2, d206_backbone_layer2_0_bn2, d207_backbone_layer2_0_bn2);  /* %205, %206, %207 = batch_norm_relu_bwd(%199, %99, %106, %33, %105) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 123633664, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_weight(d206_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%206) {backbone.layer2.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 123633728, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(d207_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%207) {backbone.layer2.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 86704128, P_backbone_layer2_0_conv2_weight, ws + 83492864);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data__backbone_layer2_0_conv2(d205_backbone_layer2_0_bn2, P_backbone_layer2_0_conv2_weight, d208_backbone_layer2_0_conv2);  /* %208 = conv2d_bwd_data(%205, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 86704128, ws + 80281600, ws + 109182976);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(d205_backbone_layer2_0_bn2, v97_backbone_layer2_0_bn1, d209_backbone_layer2_0_conv2);  /* %209 = conv2d_bwd_weight(%205, %97) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 109182976, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
+  accumulate_grad__backbone_layer2_0_conv2_weight(d209_backbone_layer2_0_conv2, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%209) {backbone.layer2.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 83492864, ws + 77070336, ws + 129405824, P_backbone_layer2_0_bn1_weight, ws + 80281600, ws + 109182976, ws + 86704128, ws + 86704192);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(d208_backbone_layer2_0_conv2, v95_backbone_layer2_0_conv1, v98_backbone_layer2_0_bn1, P_backbone_layer2_0_bn1_weight, v97_backbone_layer2_0_bn1, d210_backbone_layer2_0_bn1, d211_backbone_layer2_0_bn1, d212_backbone_layer2_0_bn1);  /* %210, %211, %212 = batch_norm_relu_bwd(%208, %95, %98, %26, %97) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 86704128, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_weight(d211_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%211) {backbone.layer2.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 86704192, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(d212_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%212) {backbone.layer2.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 109182976, P_backbone_layer2_0_conv1_weight, ws + 77070336);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data__backbone_layer2_0_conv1(d210_backbone_layer2_0_bn1, P_backbone_layer2_0_conv1_weight, d213_backbone_layer2_0_conv1);  /* %213 = conv2d_bwd_data(%210, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 105971712, P_backbone_layer2_0_downsample_0_weight, ws + 77070336, ws + 83492864);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(d201_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_0_weight, d213_backbone_layer2_0_conv1, d214_backbone_layer2_0_downsample_0);  /* %214 = conv2d_bwd_data_add(%201, %35, %213) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 109182976, ws + 70647808, ws + 77070336);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(d210_backbone_layer2_0_bn1, v93_backbone_layer1_0_bn2, d215_backbone_layer2_0_conv1);  /* %215 = conv2d_bwd_weight(%210, %93) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 77070336, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(d215_backbone_layer2_0_conv1, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%215) {backbone.layer2.0.conv1.weight} */
   progress_gradient_sums();
-  relu_bwd__backbone_layer1_0_relu2(ws + 83492864, ws + 70647808, ws + 77070336);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
+  relu_bwd__backbone_layer1_0_relu2(d214_backbone_layer2_0_downsample_0, v93_backbone_layer1_0_bn2, d216_backbone_layer1_0_relu2);  /* %216 = relu_bwd(%214, %93) : [256,32,28,28] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 77070336, ws + 64225280, ws + 129406784, P_backbone_layer1_0_bn2_weight, ws + 70647808, ws + 83492864, ws + 83492896);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(d216_backbone_layer1_0_relu2, v91_backbone_layer1_0_conv2, v94_backbone_layer1_0_bn2, P_backbone_layer1_0_bn2_weight, d217_backbone_layer1_0_bn2, d218_backbone_layer1_0_bn2, d219_backbone_layer1_0_bn2);  /* %217, %218, %219 = batch_norm_bwd(%216, %91, %94, %19) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 83492864, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_weight(d218_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%218) {backbone.layer1.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 83492896, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(d219_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%219) {backbone.layer1.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 70647808, P_backbone_layer1_0_conv2_weight, ws + 64225280);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data__backbone_layer1_0_conv2(d217_backbone_layer1_0_bn2, P_backbone_layer1_0_conv2_weight, d220_backbone_layer1_0_conv2);  /* %220 = conv2d_bwd_data(%217, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 70647808, ws + 57802752, ws + 83492864);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(d217_backbone_layer1_0_bn2, v89_backbone_layer1_0_bn1, d221_backbone_layer1_0_conv2);  /* %221 = conv2d_bwd_weight(%217, %89) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 83492864, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
+  accumulate_grad__backbone_layer1_0_conv2_weight(d221_backbone_layer1_0_conv2, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%221) {backbone.layer1.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 64225280, ws + 51380224, ws + 129406720, P_backbone_layer1_0_bn1_weight, ws + 57802752, ws + 70647808, ws + 83492864, ws + 83492896);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(d220_backbone_layer1_0_conv2, v87_backbone_layer1_0_conv1, v90_backbone_layer1_0_bn1, P_backbone_layer1_0_bn1_weight, v89_backbone_layer1_0_bn1, d222_backbone_layer1_0_bn1, d223_backbone_layer1_0_bn1, d224_backbone_layer1_0_bn1);  /* %222, %223, %224 = batch_norm_relu_bwd(%220, %87, %90, %12, %89) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 83492864, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_weight(d223_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%223) {backbone.layer1.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 83492896, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(d224_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%224) {backbone.layer1.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 70647808, P_backbone_layer1_0_conv1_weight, ws + 77070336, ws + 51380224);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(d222_backbone_layer1_0_bn1, P_backbone_layer1_0_conv1_weight, d216_backbone_layer1_0_relu2, d225_backbone_layer1_0_conv1);  /* %225 = conv2d_bwd_data_add(%222, %9, %216) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 70647808, ws + 44957696, ws + 57802752);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(d222_backbone_layer1_0_bn1, v85_backbone_bn1, d226_backbone_layer1_0_conv1);  /* %226 = conv2d_bwd_weight(%222, %85) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 57802752, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(d226_backbone_layer1_0_conv1, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%226) {backbone.layer1.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_bn1(ws + 51380224, ws + 38535168, ws + 129406656, P_backbone_bn1_weight, ws + 44957696, ws + 57802752, ws + 64225280, ws + 64225312);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
+  batch_norm_relu_bwd__backbone_bn1(d225_backbone_layer1_0_conv1, v83_backbone_conv1, v86_backbone_bn1, P_backbone_bn1_weight, v85_backbone_bn1, d227_backbone_bn1, d228_backbone_bn1, d229_backbone_bn1);  /* %227, %228, %229 = batch_norm_relu_bwd(%225, %83, %86, %5, %85) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_weight(ws + 64225280, G_backbone_bn1_weight);  /* accumulate_grad(%228) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_weight(d228_backbone_bn1, G_backbone_bn1_weight);  /* accumulate_grad(%228) {backbone.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_bias(ws + 64225312, G_backbone_bn1_bias);  /* accumulate_grad(%229) {backbone.bn1.bias} */
+  accumulate_grad__backbone_bn1_bias(d229_backbone_bn1, G_backbone_bn1_bias);  /* accumulate_grad(%229) {backbone.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_conv1(ws + 57802752, input_x2, ws + 38535168);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  conv2d_bwd_weight__backbone_conv1(d227_backbone_bn1, input_x2, d230_backbone_conv1);  /* %230 = conv2d_bwd_weight(%227, %1) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_conv1_weight(ws + 38535168, G_backbone_conv1_weight);  /* accumulate_grad(%230) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(d230_backbone_conv1, G_backbone_conv1_weight);  /* accumulate_grad(%230) {backbone.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_bwd_data__projector_7(ws + 129236992, ws + 128974848, ws + 129402880, ws + 38797312);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
+  batch_norm_bwd_data__projector_7(d170_predictor_0, v80_projector_6, v82_projector_7, d231_projector_7);  /* %231 = batch_norm_bwd_data(%170, %80, %82) {affine=false} : [256,512] */
   progress_gradient_sums();
-  linear_bwd_data__projector_6(ws + 38797312, P_projector_6_weight, ws + 38928384);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
+  linear_bwd_data__projector_6(d231_projector_7, P_projector_6_weight, d232_projector_6);  /* %232 = linear_bwd_data(%231, %78) : [256,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_6(ws + 38797312, ws + 128843776, ws + 38535168);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
+  linear_bwd_weight__projector_6(d231_projector_7, v76_projector_4, d233_projector_6);  /* %233 = linear_bwd_weight(%231, %76) : [512,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_6_weight(ws + 38535168, G_projector_6_weight);  /* accumulate_grad(%233) {projector.6.weight} */
+  accumulate_grad__projector_6_weight(d233_projector_6, G_projector_6_weight);  /* accumulate_grad(%233) {projector.6.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_projector_6_weight, 262144);  /* bucket 2, group encoder: projector.6.weight */
-  batch_norm_relu_bwd__projector_4(ws + 38928384, ws + 128712704, ws + 129401856, P_projector_4_weight, ws + 128843776, ws + 38797312, ws + 38535168, ws + 38535680);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
+  batch_norm_relu_bwd__projector_4(d232_projector_6, v73_projector_3, v77_projector_4, P_projector_4_weight, v76_projector_4, d234_projector_4, d235_projector_4, d236_projector_4);  /* %234, %235, %236 = batch_norm_relu_bwd(%232, %73, %77, %74, %76) : [256,512], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__projector_4_weight(ws + 38535168, G_projector_4_weight);  /* accumulate_grad(%235) {projector.4.weight} */
+  accumulate_grad__projector_4_weight(d235_projector_4, G_projector_4_weight);  /* accumulate_grad(%235) {projector.4.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_4_bias(ws + 38535680, G_projector_4_bias);  /* accumulate_grad(%236) {projector.4.bias} */
+  accumulate_grad__projector_4_bias(d236_projector_4, G_projector_4_bias);  /* accumulate_grad(%236) {projector.4.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_3(ws + 38797312, P_projector_3_weight, ws + 38928384);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
+  linear_bwd_data__projector_3(d234_projector_4, P_projector_3_weight, d237_projector_3);  /* %237 = linear_bwd_data(%234, %72) : [256,512] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_3(ws + 38797312, ws + 128581632, ws + 38535168);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
+  linear_bwd_weight__projector_3(d234_projector_4, v70_projector_1, d238_projector_3);  /* %238 = linear_bwd_weight(%234, %70) : [512,512] */
   progress_gradient_sums();
-  accumulate_grad__projector_3_weight(ws + 38535168, G_projector_3_weight);  /* accumulate_grad(%238) {projector.3.weight} */
+  accumulate_grad__projector_3_weight(d238_projector_3, G_projector_3_weight);  /* accumulate_grad(%238) {projector.3.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_projector_3_weight, 263168);  /* bucket 3, group encoder: projector.4.bias ... projector.3.weight */
-  batch_norm_relu_bwd__projector_1(ws + 38928384, ws + 128450560, ws + 129400832, P_projector_1_weight, ws + 128581632, ws + 38535168, ws + 38666240, ws + 38666752);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
+  batch_norm_relu_bwd__projector_1(d237_projector_3, v67_projector_0, v71_projector_1, P_projector_1_weight, v70_projector_1, d239_projector_1, d240_projector_1, d241_projector_1);  /* %239, %240, %241 = batch_norm_relu_bwd(%237, %67, %71, %68, %70) : [256,512], [512], [512] */
   progress_gradient_sums();
-  accumulate_grad__projector_1_weight(ws + 38666240, G_projector_1_weight);  /* accumulate_grad(%240) {projector.1.weight} */
+  accumulate_grad__projector_1_weight(d240_projector_1, G_projector_1_weight);  /* accumulate_grad(%240) {projector.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__projector_1_bias(ws + 38666752, G_projector_1_bias);  /* accumulate_grad(%241) {projector.1.bias} */
+  accumulate_grad__projector_1_bias(d241_projector_1, G_projector_1_bias);  /* accumulate_grad(%241) {projector.1.bias} */
   progress_gradient_sums();
-  linear_bwd_data__projector_0(ws + 38535168, P_projector_0_weight, ws + 40140800);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
+  linear_bwd_data__projector_0(d239_projector_1, P_projector_0_weight, d242_projector_0);  /* %242 = linear_bwd_data(%239, %66) : [256,128] */
   progress_gradient_sums();
-  linear_bwd_weight__projector_0(ws + 38535168, ws + 129368064, ws + 38666240);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
+  linear_bwd_weight__projector_0(d239_projector_1, v65_backbone_avgpool, d243_projector_0);  /* %243 = linear_bwd_weight(%239, %65) : [512,128] */
   progress_gradient_sums();
-  accumulate_grad__projector_0_weight(ws + 38666240, G_projector_0_weight);  /* accumulate_grad(%243) {projector.0.weight} */
+  accumulate_grad__projector_0_weight(d243_projector_0, G_projector_0_weight);  /* accumulate_grad(%243) {projector.0.weight} */
   progress_gradient_sums();
-  global_avg_pool_bwd__backbone_avgpool(ws + 40140800, ws + 38535168);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
+  global_avg_pool_bwd__backbone_avgpool(d242_projector_0, d244_backbone_avgpool);  /* %244 = global_avg_pool_bwd(%242) {input=7x7} : [256,128,7,7] */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(ws + 38535168, ws + 120422400, ws + 129404160, P_backbone_layer3_0_downsample_1_weight, ws + 122028032, ws + 44957696, ws + 40140800, ws + 40140928);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_downsample_1(d244_backbone_avgpool, v57_backbone_layer3_0_downsample_0, v62_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_1_weight, v63_backbone_layer3_0_bn2, d245_backbone_layer3_0_downsample_1, d246_backbone_layer3_0_downsample_1, d247_backbone_layer3_0_downsample_1);  /* %245, %246, %247 = batch_norm_relu_bwd(%244, %57, %62, %59, %63) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_weight(ws + 40140800, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_1_weight(d246_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_weight);  /* accumulate_grad(%246) {backbone.layer3.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_1_bias(ws + 40140928, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer3_0_downsample_1_bias(d247_backbone_layer3_0_downsample_1, G_backbone_layer3_0_downsample_1_bias);  /* accumulate_grad(%247) {backbone.layer3.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_downsample_0(ws + 44957696, ws + 102760448, ws + 40140800);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
+  conv2d_bwd_weight__backbone_layer3_0_downsample_0(d245_backbone_layer3_0_downsample_1, v42_backbone_layer2_0_bn2, d248_backbone_layer3_0_downsample_0);  /* %248 = conv2d_bwd_weight(%245, %42) {stride=2, padding=0, kernel=1} : [128,64,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_downsample_0_weight(ws + 40140800, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer3_0_downsample_0_weight(d248_backbone_layer3_0_downsample_0, G_backbone_layer3_0_downsample_0_weight);  /* accumulate_grad(%248) {backbone.layer3.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer3_0_bn2(ws + 38535168, ws + 118816768, ws + 129404416, P_backbone_layer3_0_bn2_weight, ws + 122028032, ws + 40140800, ws + 41746432, ws + 41746560);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn2(d244_backbone_avgpool, v52_backbone_layer3_0_conv2, v64_backbone_layer3_0_bn2, P_backbone_layer3_0_bn2_weight, v63_backbone_layer3_0_bn2, d249_backbone_layer3_0_bn2, d250_backbone_layer3_0_bn2, d251_backbone_layer3_0_bn2);  /* %249, %250, %251 = batch_norm_relu_bwd(%244, %52, %64, %54, %63) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_weight(ws + 41746432, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
+  accumulate_grad__backbone_layer3_0_bn2_weight(d250_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_weight);  /* accumulate_grad(%250) {backbone.layer3.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn2_bias(ws + 41746560, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
+  accumulate_grad__backbone_layer3_0_bn2_bias(d251_backbone_layer3_0_bn2, G_backbone_layer3_0_bn2_bias);  /* accumulate_grad(%251) {backbone.layer3.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv2(ws + 40140800, P_backbone_layer3_0_conv2_weight, ws + 38535168);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
+  conv2d_bwd_data__backbone_layer3_0_conv2(d249_backbone_layer3_0_bn2, P_backbone_layer3_0_conv2_weight, d252_backbone_layer3_0_conv2);  /* %252 = conv2d_bwd_data(%249, %51) {stride=1, padding=1, input=7x7} : [256,128,7,7] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv2(ws + 40140800, ws + 117211136, ws + 41746432);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv2(d249_backbone_layer3_0_bn2, v49_backbone_layer3_0_bn1, d253_backbone_layer3_0_conv2);  /* %253 = conv2d_bwd_weight(%249, %49) {stride=1, padding=1, kernel=3} : [128,128,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv2_weight(ws + 41746432, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
+  accumulate_grad__backbone_layer3_0_conv2_weight(d253_backbone_layer3_0_conv2, G_backbone_layer3_0_conv2_weight);  /* accumulate_grad(%253) {backbone.layer3.0.conv2.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer3_0_conv2_weight, 222720);  /* bucket 4, group encoder: projector.1.bias ... backbone.layer3.0.conv2.weight */
-  batch_norm_relu_bwd__backbone_layer3_0_bn1(ws + 38535168, ws + 115605504, ws + 129403904, P_backbone_layer3_0_bn1_weight, ws + 117211136, ws + 46563328, ws + 40140800, ws + 40140928);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
+  batch_norm_relu_bwd__backbone_layer3_0_bn1(d252_backbone_layer3_0_conv2, v45_backbone_layer3_0_conv1, v50_backbone_layer3_0_bn1, P_backbone_layer3_0_bn1_weight, v49_backbone_layer3_0_bn1, d254_backbone_layer3_0_bn1, d255_backbone_layer3_0_bn1, d256_backbone_layer3_0_bn1);  /* %254, %255, %256 = batch_norm_relu_bwd(%252, %45, %50, %47, %49) : [256,128,7,7], [128], [128] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_weight(ws + 40140800, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
+  accumulate_grad__backbone_layer3_0_bn1_weight(d255_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_weight);  /* accumulate_grad(%255) {backbone.layer3.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_bn1_bias(ws + 40140928, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
+  accumulate_grad__backbone_layer3_0_bn1_bias(d256_backbone_layer3_0_bn1, G_backbone_layer3_0_bn1_bias);  /* accumulate_grad(%256) {backbone.layer3.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer3_0_conv1(ws + 46563328, P_backbone_layer3_0_conv1_weight, ws + 38535168);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data__backbone_layer3_0_conv1(d254_backbone_layer3_0_bn1, P_backbone_layer3_0_conv1_weight, d257_backbone_layer3_0_conv1);  /* %257 = conv2d_bwd_data(%254, %44) {stride=2, padding=1, input=14x14} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(ws + 44957696, P_backbone_layer3_0_downsample_0_weight, ws + 38535168, ws + 41746432);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
+  conv2d_bwd_data_add__backbone_layer3_0_downsample_0(d245_backbone_layer3_0_downsample_1, P_backbone_layer3_0_downsample_0_weight, d257_backbone_layer3_0_conv1, d258_backbone_layer3_0_downsample_0);  /* %258 = conv2d_bwd_data_add(%245, %56, %257) {stride=2, padding=0, input=14x14, +addend} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer3_0_conv1(ws + 46563328, ws + 102760448, ws + 38535168);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
+  conv2d_bwd_weight__backbone_layer3_0_conv1(d254_backbone_layer3_0_bn1, v42_backbone_layer2_0_bn2, d259_backbone_layer3_0_conv1);  /* %259 = conv2d_bwd_weight(%254, %42) {stride=2, padding=1, kernel=3} : [128,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer3_0_conv1_weight(ws + 38535168, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
+  accumulate_grad__backbone_layer3_0_conv1_weight(d259_backbone_layer3_0_conv1, G_backbone_layer3_0_conv1_weight);  /* accumulate_grad(%259) {backbone.layer3.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(ws + 41746432, ws + 99549184, ws + 129405568, P_backbone_layer2_0_downsample_1_weight, ws + 102760448, ws + 51380224, ws + 38535168, ws + 38535232);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_downsample_1(d258_backbone_layer3_0_downsample_0, v36_backbone_layer2_0_downsample_0, v41_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_1_weight, v42_backbone_layer2_0_bn2, d260_backbone_layer2_0_downsample_1, d261_backbone_layer2_0_downsample_1, d262_backbone_layer2_0_downsample_1);  /* %260, %261, %262 = batch_norm_relu_bwd(%258, %36, %41, %38, %42) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_weight(ws + 38535168, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_1_weight(d261_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_weight);  /* accumulate_grad(%261) {backbone.layer2.0.downsample.1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_1_bias(ws + 38535232, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
+  accumulate_grad__backbone_layer2_0_downsample_1_bias(d262_backbone_layer2_0_downsample_1, G_backbone_layer2_0_downsample_1_bias);  /* accumulate_grad(%262) {backbone.layer2.0.downsample.1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_downsample_0(ws + 51380224, ws + 32112640, ws + 38535168);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
+  conv2d_bwd_weight__backbone_layer2_0_downsample_0(d260_backbone_layer2_0_downsample_1, v21_backbone_layer1_0_bn2, d263_backbone_layer2_0_downsample_0);  /* %263 = conv2d_bwd_weight(%260, %21) {stride=2, padding=0, kernel=1} : [64,32,1,1] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_downsample_0_weight(ws + 38535168, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
+  accumulate_grad__backbone_layer2_0_downsample_0_weight(d263_backbone_layer2_0_downsample_0, G_backbone_layer2_0_downsample_0_weight);  /* accumulate_grad(%263) {backbone.layer2.0.downsample.0.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn2(ws + 41746432, ws + 96337920, ws + 129405696, P_backbone_layer2_0_bn2_weight, ws + 102760448, ws + 38535168, ws + 44957696, ws + 44957760);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn2(d258_backbone_layer3_0_downsample_0, v31_backbone_layer2_0_conv2, v43_backbone_layer2_0_bn2, P_backbone_layer2_0_bn2_weight, v42_backbone_layer2_0_bn2, d264_backbone_layer2_0_bn2, d265_backbone_layer2_0_bn2, d266_backbone_layer2_0_bn2);  /* %264, %265, %266 = batch_norm_relu_bwd(%258, %31, %43, %33, %42) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_weight(ws + 44957696, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
+  accumulate_grad__backbone_layer2_0_bn2_weight(d265_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_weight);  /* accumulate_grad(%265) {backbone.layer2.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn2_bias(ws + 44957760, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
+  accumulate_grad__backbone_layer2_0_bn2_bias(d266_backbone_layer2_0_bn2, G_backbone_layer2_0_bn2_bias);  /* accumulate_grad(%266) {backbone.layer2.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv2(ws + 38535168, P_backbone_layer2_0_conv2_weight, ws + 41746432);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
+  conv2d_bwd_data__backbone_layer2_0_conv2(d264_backbone_layer2_0_bn2, P_backbone_layer2_0_conv2_weight, d267_backbone_layer2_0_conv2);  /* %267 = conv2d_bwd_data(%264, %30) {stride=1, padding=1, input=14x14} : [256,64,14,14] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv2(ws + 38535168, ws + 93126656, ws + 44957696);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv2(d264_backbone_layer2_0_bn2, v28_backbone_layer2_0_bn1, d268_backbone_layer2_0_conv2);  /* %268 = conv2d_bwd_weight(%264, %28) {stride=1, padding=1, kernel=3} : [64,64,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv2_weight(ws + 44957696, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
+  accumulate_grad__backbone_layer2_0_conv2_weight(d268_backbone_layer2_0_conv2, G_backbone_layer2_0_conv2_weight);  /* accumulate_grad(%268) {backbone.layer2.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer2_0_bn1(ws + 41746432, ws + 89915392, ws + 129405440, P_backbone_layer2_0_bn1_weight, ws + 93126656, ws + 54591488, ws + 38535168, ws + 38535232);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
+  batch_norm_relu_bwd__backbone_layer2_0_bn1(d267_backbone_layer2_0_conv2, v24_backbone_layer2_0_conv1, v29_backbone_layer2_0_bn1, P_backbone_layer2_0_bn1_weight, v28_backbone_layer2_0_bn1, d269_backbone_layer2_0_bn1, d270_backbone_layer2_0_bn1, d271_backbone_layer2_0_bn1);  /* %269, %270, %271 = batch_norm_relu_bwd(%267, %24, %29, %26, %28) : [256,64,14,14], [64], [64] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_weight(ws + 38535168, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
+  accumulate_grad__backbone_layer2_0_bn1_weight(d270_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_weight);  /* accumulate_grad(%270) {backbone.layer2.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_bn1_bias(ws + 38535232, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
+  accumulate_grad__backbone_layer2_0_bn1_bias(d271_backbone_layer2_0_bn1, G_backbone_layer2_0_bn1_bias);  /* accumulate_grad(%271) {backbone.layer2.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer2_0_conv1(ws + 54591488, P_backbone_layer2_0_conv1_weight, ws + 38535168);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data__backbone_layer2_0_conv1(d269_backbone_layer2_0_bn1, P_backbone_layer2_0_conv1_weight, d272_backbone_layer2_0_conv1);  /* %272 = conv2d_bwd_data(%269, %23) {stride=2, padding=1, input=28x28} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(ws + 51380224, P_backbone_layer2_0_downsample_0_weight, ws + 38535168, ws + 44957696);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer2_0_downsample_0(d260_backbone_layer2_0_downsample_1, P_backbone_layer2_0_downsample_0_weight, d272_backbone_layer2_0_conv1, d273_backbone_layer2_0_downsample_0);  /* %273 = conv2d_bwd_data_add(%260, %35, %272) {stride=2, padding=0, input=28x28, +addend} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer2_0_conv1(ws + 54591488, ws + 32112640, ws + 38535168);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
+  conv2d_bwd_weight__backbone_layer2_0_conv1(d269_backbone_layer2_0_bn1, v21_backbone_layer1_0_bn2, d274_backbone_layer2_0_conv1);  /* %274 = conv2d_bwd_weight(%269, %21) {stride=2, padding=1, kernel=3} : [64,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer2_0_conv1_weight(ws + 38535168, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
+  accumulate_grad__backbone_layer2_0_conv1_weight(d274_backbone_layer2_0_conv1, G_backbone_layer2_0_conv1_weight);  /* accumulate_grad(%274) {backbone.layer2.0.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_layer2_0_conv1_weight, 131712);  /* bucket 5, group encoder: backbone.layer3.0.bn1.bias ... backbone.layer2.0.conv1.weight */
-  relu_bwd__backbone_layer1_0_relu2(ws + 44957696, ws + 32112640, ws + 38535168);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
+  relu_bwd__backbone_layer1_0_relu2(d273_backbone_layer2_0_downsample_0, v21_backbone_layer1_0_bn2, d275_backbone_layer1_0_relu2);  /* %275 = relu_bwd(%273, %21) : [256,32,28,28] */
   progress_gradient_sums();
-  batch_norm_bwd__backbone_layer1_0_bn2(ws + 38535168, ws + 25690112, ws + 129406592, P_backbone_layer1_0_bn2_weight, ws + 32112640, ws + 44957696, ws + 44957728);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
+  batch_norm_bwd__backbone_layer1_0_bn2(d275_backbone_layer1_0_relu2, v17_backbone_layer1_0_conv2, v22_backbone_layer1_0_bn2, P_backbone_layer1_0_bn2_weight, d276_backbone_layer1_0_bn2, d277_backbone_layer1_0_bn2, d278_backbone_layer1_0_bn2);  /* %276, %277, %278 = batch_norm_bwd(%275, %17, %22, %19) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_weight(ws + 44957696, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
+  accumulate_grad__backbone_layer1_0_bn2_weight(d277_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_weight);  /* accumulate_grad(%277) {backbone.layer1.0.bn2.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn2_bias(ws + 44957728, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
+  accumulate_grad__backbone_layer1_0_bn2_bias(d278_backbone_layer1_0_bn2, G_backbone_layer1_0_bn2_bias);  /* accumulate_grad(%278) {backbone.layer1.0.bn2.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data__backbone_layer1_0_conv2(ws + 32112640, P_backbone_layer1_0_conv2_weight, ws + 25690112);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
+  conv2d_bwd_data__backbone_layer1_0_conv2(d276_backbone_layer1_0_bn2, P_backbone_layer1_0_conv2_weight, d279_backbone_layer1_0_conv2);  /* %279 = conv2d_bwd_data(%276, %16) {stride=1, padding=1, input=28x28} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv2(ws + 32112640, ws + 19267584, ws + 44957696);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv2(d276_backbone_layer1_0_bn2, v14_backbone_layer1_0_bn1, d280_backbone_layer1_0_conv2);  /* %280 = conv2d_bwd_weight(%276, %14) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv2_weight(ws + 44957696, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
+  accumulate_grad__backbone_layer1_0_conv2_weight(d280_backbone_layer1_0_conv2, G_backbone_layer1_0_conv2_weight);  /* accumulate_grad(%280) {backbone.layer1.0.conv2.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_layer1_0_bn1(ws + 25690112, ws + 12845056, ws + 129406528, P_backbone_layer1_0_bn1_weight, ws + 19267584, ws + 32112640, ws + 44957696, ws + 44957728);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
+  batch_norm_relu_bwd__backbone_layer1_0_bn1(d279_backbone_layer1_0_conv2, v10_backbone_layer1_0_conv1, v15_backbone_layer1_0_bn1, P_backbone_layer1_0_bn1_weight, v14_backbone_layer1_0_bn1, d281_backbone_layer1_0_bn1, d282_backbone_layer1_0_bn1, d283_backbone_layer1_0_bn1);  /* %281, %282, %283 = batch_norm_relu_bwd(%279, %10, %15, %12, %14) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_weight(ws + 44957696, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
+  accumulate_grad__backbone_layer1_0_bn1_weight(d282_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_weight);  /* accumulate_grad(%282) {backbone.layer1.0.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_bn1_bias(ws + 44957728, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
+  accumulate_grad__backbone_layer1_0_bn1_bias(d283_backbone_layer1_0_bn1, G_backbone_layer1_0_bn1_bias);  /* accumulate_grad(%283) {backbone.layer1.0.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_data_add__backbone_layer1_0_conv1(ws + 32112640, P_backbone_layer1_0_conv1_weight, ws + 38535168, ws + 12845056);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
+  conv2d_bwd_data_add__backbone_layer1_0_conv1(d281_backbone_layer1_0_bn1, P_backbone_layer1_0_conv1_weight, d275_backbone_layer1_0_relu2, d284_backbone_layer1_0_conv1);  /* %284 = conv2d_bwd_data_add(%281, %9, %275) {stride=1, padding=1, input=28x28, +addend} : [256,32,28,28] */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_layer1_0_conv1(ws + 32112640, ws + 6422528, ws + 19267584);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
+  conv2d_bwd_weight__backbone_layer1_0_conv1(d281_backbone_layer1_0_bn1, v7_backbone_bn1, d285_backbone_layer1_0_conv1);  /* %285 = conv2d_bwd_weight(%281, %7) {stride=1, padding=1, kernel=3} : [32,32,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_layer1_0_conv1_weight(ws + 19267584, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
+  accumulate_grad__backbone_layer1_0_conv1_weight(d285_backbone_layer1_0_conv1, G_backbone_layer1_0_conv1_weight);  /* accumulate_grad(%285) {backbone.layer1.0.conv1.weight} */
   progress_gradient_sums();
-  batch_norm_relu_bwd__backbone_bn1(ws + 12845056, ws + 0, ws + 129406464, P_backbone_bn1_weight, ws + 6422528, ws + 19267584, ws + 25690112, ws + 25690144);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
+  batch_norm_relu_bwd__backbone_bn1(d284_backbone_layer1_0_conv1, v3_backbone_conv1, v8_backbone_bn1, P_backbone_bn1_weight, v7_backbone_bn1, d286_backbone_bn1, d287_backbone_bn1, d288_backbone_bn1);  /* %286, %287, %288 = batch_norm_relu_bwd(%284, %3, %8, %5, %7) : [256,32,28,28], [32], [32] */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_weight(ws + 25690112, G_backbone_bn1_weight);  /* accumulate_grad(%287) {backbone.bn1.weight} */
+  accumulate_grad__backbone_bn1_weight(d287_backbone_bn1, G_backbone_bn1_weight);  /* accumulate_grad(%287) {backbone.bn1.weight} */
   progress_gradient_sums();
-  accumulate_grad__backbone_bn1_bias(ws + 25690144, G_backbone_bn1_bias);  /* accumulate_grad(%288) {backbone.bn1.bias} */
+  accumulate_grad__backbone_bn1_bias(d288_backbone_bn1, G_backbone_bn1_bias);  /* accumulate_grad(%288) {backbone.bn1.bias} */
   progress_gradient_sums();
-  conv2d_bwd_weight__backbone_conv1(ws + 19267584, input_x1, ws + 0);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
+  conv2d_bwd_weight__backbone_conv1(d286_backbone_bn1, input_x1, d289_backbone_conv1);  /* %289 = conv2d_bwd_weight(%286, %0) {stride=1, padding=1, kernel=3} : [32,1,3,3] */
   progress_gradient_sums();
-  accumulate_grad__backbone_conv1_weight(ws + 0, G_backbone_conv1_weight);  /* accumulate_grad(%289) {backbone.conv1.weight} */
+  accumulate_grad__backbone_conv1_weight(d289_backbone_conv1, G_backbone_conv1_weight);  /* accumulate_grad(%289) {backbone.conv1.weight} */
   progress_gradient_sums();
   start_gradient_sum(G_backbone_conv1_weight, 18912);  /* bucket 6, group encoder: backbone.layer1.0.bn2.bias ... backbone.conv1.weight */
-  *loss = (double)*(ws + 129406848);
+  *loss = (double)*(v149_loss_negate_half);
   finish_gradient_sums();
   sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);
 }
@@ -4140,8 +4391,12 @@ int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < 1 ? output_table[
 /* Valid until the next call into the library (the workspace is reused). */
 void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
   float* ws = a->workspace;
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v81_projector_7 = ws + 129105920;  /* %81 batch_norm_train y [256,512] */
   switch (i) {
-    case 0: memcpy(dst, ws + 129105920, sizeof(float) * 131072); break;
+    case 0: memcpy(dst, v81_projector_7, sizeof(float) * 131072); break;
     default: (void)ws; (void)dst; break;
   }
 }
@@ -4156,27 +4411,49 @@ void simsiam_features(const simsiam_arenas_t* a, const void* x, void* features) 
   float* ws = a->workspace;
   (void)buffers;
   const float* input_x = (const float*)x;  /* [256,1,28,28] */
+  /* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.
+     Several names may share an offset, by design: a view (stop_gradient, reshape) is its
+     source's memory, and values never live at once reuse the same memory. */
+  float* const v2_backbone_conv1 = ws + 0;  /* %2 conv2d y [256,32,28,28] */
+  float* const v5_backbone_bn1 = ws + 6422528;  /* %5 batch_norm_eval_relu y [256,32,28,28] */
+  float* const v7_backbone_layer1_0_conv1 = ws + 0;  /* %7 conv2d y [256,32,28,28] */
+  float* const v10_backbone_layer1_0_bn1 = ws + 12845056;  /* %10 batch_norm_eval_relu y [256,32,28,28] */
+  float* const v12_backbone_layer1_0_conv2 = ws + 0;  /* %12 conv2d y [256,32,28,28] */
+  float* const v15_backbone_layer1_0_bn2 = ws + 12845056;  /* %15 batch_norm_eval_add_relu y [256,32,28,28] */
+  float* const v17_backbone_layer2_0_conv1 = ws + 0;  /* %17 conv2d y [256,64,14,14] */
+  float* const v20_backbone_layer2_0_bn1 = ws + 3211264;  /* %20 batch_norm_eval_relu y [256,64,14,14] */
+  float* const v22_backbone_layer2_0_conv2 = ws + 0;  /* %22 conv2d y [256,64,14,14] */
+  float* const v26_backbone_layer2_0_downsample_0 = ws + 3211264;  /* %26 conv2d y [256,64,14,14] */
+  float* const v29_backbone_layer2_0_downsample_1 = ws + 6422528;  /* %29 batch_norm_eval y [256,64,14,14] */
+  float* const v30_backbone_layer2_0_bn2 = ws + 3211264;  /* %30 batch_norm_eval_add_relu y [256,64,14,14] */
+  float* const v32_backbone_layer3_0_conv1 = ws + 0;  /* %32 conv2d y [256,128,7,7] */
+  float* const v35_backbone_layer3_0_bn1 = ws + 1605632;  /* %35 batch_norm_eval_relu y [256,128,7,7] */
+  float* const v37_backbone_layer3_0_conv2 = ws + 0;  /* %37 conv2d y [256,128,7,7] */
+  float* const v41_backbone_layer3_0_downsample_0 = ws + 1605632;  /* %41 conv2d y [256,128,7,7] */
+  float* const v44_backbone_layer3_0_downsample_1 = ws + 3211264;  /* %44 batch_norm_eval y [256,128,7,7] */
+  float* const v45_backbone_layer3_0_bn2 = ws + 1605632;  /* %45 batch_norm_eval_add_relu y [256,128,7,7] */
+  float* const v46_backbone_avgpool = ws + 0;  /* %46 global_avg_pool y [256,128] */
   /* forward */
-  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, ws + 0);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_relu_fwd__backbone_bn1(ws + 0, P_backbone_bn1_weight, P_backbone_bn1_bias, ws + 6422528, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv1_2(ws + 6422528, P_backbone_layer1_0_conv1_weight, ws + 0);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(ws + 0, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, ws + 12845056, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer1_0_conv2_2(ws + 12845056, P_backbone_layer1_0_conv2_weight, ws + 0);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [256,32,28,28] */
-  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(ws + 0, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, ws + 6422528, ws + 12845056, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
-  conv2d_fwd__backbone_layer2_0_conv1_2(ws + 12845056, P_backbone_layer2_0_conv1_weight, ws + 0);  /* %17 = conv2d(%15, %16) {stride=2, padding=1} : [256,64,14,14] */
-  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(ws + 0, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, ws + 3211264, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_conv2_2(ws + 3211264, P_backbone_layer2_0_conv2_weight, ws + 0);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer2_0_downsample_0_2(ws + 12845056, P_backbone_layer2_0_downsample_0_weight, ws + 3211264);  /* %26 = conv2d(%15, %25) {stride=2, padding=0} : [256,64,14,14] */
-  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(ws + 3211264, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, ws + 6422528, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %29 = batch_norm_eval(%26, %27, %28) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
-  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(ws + 0, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, ws + 6422528, ws + 3211264, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %30 = batch_norm_eval_add_relu(%22, %23, %24, %29) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
-  conv2d_fwd__backbone_layer3_0_conv1_2(ws + 3211264, P_backbone_layer3_0_conv1_weight, ws + 0);  /* %32 = conv2d(%30, %31) {stride=2, padding=1} : [256,128,7,7] */
-  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(ws + 0, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, ws + 1605632, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %35 = batch_norm_eval_relu(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_conv2_2(ws + 1605632, P_backbone_layer3_0_conv2_weight, ws + 0);  /* %37 = conv2d(%35, %36) {stride=1, padding=1} : [256,128,7,7] */
-  conv2d_fwd__backbone_layer3_0_downsample_0_2(ws + 3211264, P_backbone_layer3_0_downsample_0_weight, ws + 1605632);  /* %41 = conv2d(%30, %40) {stride=2, padding=0} : [256,128,7,7] */
-  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(ws + 1605632, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, ws + 3211264, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %44 = batch_norm_eval(%41, %42, %43) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
-  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(ws + 0, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, ws + 3211264, ws + 1605632, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %45 = batch_norm_eval_add_relu(%37, %38, %39, %44) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
-  global_avg_pool_fwd__backbone_avgpool(ws + 1605632, ws + 0);  /* %46 = global_avg_pool(%45) : [256,128] */
-  memcpy(features, ws + 0, sizeof(float) * 32768);
+  conv2d_fwd__backbone_conv1_2(input_x, P_backbone_conv1_weight, v2_backbone_conv1);  /* %2 = conv2d(%0, %1) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_relu_fwd__backbone_bn1(v2_backbone_conv1, P_backbone_bn1_weight, P_backbone_bn1_bias, v5_backbone_bn1, B_backbone_bn1_running_mean, B_backbone_bn1_running_var);  /* %5 = batch_norm_eval_relu(%2, %3, %4) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.bn1.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv1_2(v5_backbone_bn1, P_backbone_layer1_0_conv1_weight, v7_backbone_layer1_0_conv1);  /* %7 = conv2d(%5, %6) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(v7_backbone_layer1_0_conv1, P_backbone_layer1_0_bn1_weight, P_backbone_layer1_0_bn1_bias, v10_backbone_layer1_0_bn1, B_backbone_layer1_0_bn1_running_mean, B_backbone_layer1_0_bn1_running_var);  /* %10 = batch_norm_eval_relu(%7, %8, %9) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer1.0.bn1.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer1_0_conv2_2(v10_backbone_layer1_0_bn1, P_backbone_layer1_0_conv2_weight, v12_backbone_layer1_0_conv2);  /* %12 = conv2d(%10, %11) {stride=1, padding=1} : [256,32,28,28] */
+  batch_norm_eval_add_relu_fwd__backbone_layer1_0_bn2(v12_backbone_layer1_0_conv2, P_backbone_layer1_0_bn2_weight, P_backbone_layer1_0_bn2_bias, v5_backbone_bn1, v15_backbone_layer1_0_bn2, B_backbone_layer1_0_bn2_running_mean, B_backbone_layer1_0_bn2_running_var);  /* %15 = batch_norm_eval_add_relu(%12, %13, %14, %5) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer1.0.bn2.*} : [256,32,28,28] */
+  conv2d_fwd__backbone_layer2_0_conv1_2(v15_backbone_layer1_0_bn2, P_backbone_layer2_0_conv1_weight, v17_backbone_layer2_0_conv1);  /* %17 = conv2d(%15, %16) {stride=2, padding=1} : [256,64,14,14] */
+  batch_norm_eval_relu_fwd__backbone_layer2_0_bn1(v17_backbone_layer2_0_conv1, P_backbone_layer2_0_bn1_weight, P_backbone_layer2_0_bn1_bias, v20_backbone_layer2_0_bn1, B_backbone_layer2_0_bn1_running_mean, B_backbone_layer2_0_bn1_running_var);  /* %20 = batch_norm_eval_relu(%17, %18, %19) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer2.0.bn1.*} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_conv2_2(v20_backbone_layer2_0_bn1, P_backbone_layer2_0_conv2_weight, v22_backbone_layer2_0_conv2);  /* %22 = conv2d(%20, %21) {stride=1, padding=1} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer2_0_downsample_0_2(v15_backbone_layer1_0_bn2, P_backbone_layer2_0_downsample_0_weight, v26_backbone_layer2_0_downsample_0);  /* %26 = conv2d(%15, %25) {stride=2, padding=0} : [256,64,14,14] */
+  batch_norm_eval_fwd__backbone_layer2_0_downsample_1(v26_backbone_layer2_0_downsample_0, P_backbone_layer2_0_downsample_1_weight, P_backbone_layer2_0_downsample_1_bias, v29_backbone_layer2_0_downsample_1, B_backbone_layer2_0_downsample_1_running_mean, B_backbone_layer2_0_downsample_1_running_var);  /* %29 = batch_norm_eval(%26, %27, %28) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer2.0.downsample.1.*} : [256,64,14,14] */
+  batch_norm_eval_add_relu_fwd__backbone_layer2_0_bn2(v22_backbone_layer2_0_conv2, P_backbone_layer2_0_bn2_weight, P_backbone_layer2_0_bn2_bias, v29_backbone_layer2_0_downsample_1, v30_backbone_layer2_0_bn2, B_backbone_layer2_0_bn2_running_mean, B_backbone_layer2_0_bn2_running_var);  /* %30 = batch_norm_eval_add_relu(%22, %23, %24, %29) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer2.0.bn2.*} : [256,64,14,14] */
+  conv2d_fwd__backbone_layer3_0_conv1_2(v30_backbone_layer2_0_bn2, P_backbone_layer3_0_conv1_weight, v32_backbone_layer3_0_conv1);  /* %32 = conv2d(%30, %31) {stride=2, padding=1} : [256,128,7,7] */
+  batch_norm_eval_relu_fwd__backbone_layer3_0_bn1(v32_backbone_layer3_0_conv1, P_backbone_layer3_0_bn1_weight, P_backbone_layer3_0_bn1_bias, v35_backbone_layer3_0_bn1, B_backbone_layer3_0_bn1_running_mean, B_backbone_layer3_0_bn1_running_var);  /* %35 = batch_norm_eval_relu(%32, %33, %34) {eps=1e-05, momentum=0.1, affine=true, relu, running=backbone.layer3.0.bn1.*} : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_conv2_2(v35_backbone_layer3_0_bn1, P_backbone_layer3_0_conv2_weight, v37_backbone_layer3_0_conv2);  /* %37 = conv2d(%35, %36) {stride=1, padding=1} : [256,128,7,7] */
+  conv2d_fwd__backbone_layer3_0_downsample_0_2(v30_backbone_layer2_0_bn2, P_backbone_layer3_0_downsample_0_weight, v41_backbone_layer3_0_downsample_0);  /* %41 = conv2d(%30, %40) {stride=2, padding=0} : [256,128,7,7] */
+  batch_norm_eval_fwd__backbone_layer3_0_downsample_1(v41_backbone_layer3_0_downsample_0, P_backbone_layer3_0_downsample_1_weight, P_backbone_layer3_0_downsample_1_bias, v44_backbone_layer3_0_downsample_1, B_backbone_layer3_0_downsample_1_running_mean, B_backbone_layer3_0_downsample_1_running_var);  /* %44 = batch_norm_eval(%41, %42, %43) {eps=1e-05, momentum=0.1, affine=true, running=backbone.layer3.0.downsample.1.*} : [256,128,7,7] */
+  batch_norm_eval_add_relu_fwd__backbone_layer3_0_bn2(v37_backbone_layer3_0_conv2, P_backbone_layer3_0_bn2_weight, P_backbone_layer3_0_bn2_bias, v44_backbone_layer3_0_downsample_1, v45_backbone_layer3_0_bn2, B_backbone_layer3_0_bn2_running_mean, B_backbone_layer3_0_bn2_running_var);  /* %45 = batch_norm_eval_add_relu(%37, %38, %39, %44) {eps=1e-05, momentum=0.1, affine=true, +residual, relu, running=backbone.layer3.0.bn2.*} : [256,128,7,7] */
+  global_avg_pool_fwd__backbone_avgpool(v45_backbone_layer3_0_bn2, v46_backbone_avgpool);  /* %46 = global_avg_pool(%45) : [256,128] */
+  memcpy(features, v46_backbone_avgpool, sizeof(float) * 32768);
 }
 
 /* ===== Symbol table ===== */

@@ -62,9 +62,9 @@ import SimSiamPasses
         #expect(source.contains("#define G_backbone_conv1_weight (grads + 0)\n"))
         #expect(source.contains("#define B_backbone_bn1_running_mean (buffers + 0)  /* [4] backbone.bn1.running_mean */"))
         #expect(source.contains("#define NBT_backbone_bn1_num_batches_tracked (counters + 0)"))
-        #expect(source.contains("  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, ws + "))
+        #expect(source.contains("  conv2d_fwd__backbone_conv1(input_x1, P_backbone_conv1_weight, v3_backbone_conv1);"))
         #expect(source.contains(", B_backbone_bn1_running_mean, B_backbone_bn1_running_var, NBT_backbone_bn1_num_batches_tracked);"))
-        #expect(source.contains("  accumulate_grad__backbone_conv1_weight(ws + "))
+        #expect(source.contains("  accumulate_grad__backbone_conv1_weight(d"))
         // The entry points' calls no longer spell state offsets (the initializer and symbol table still do).
         let entryPoints = source.components(separatedBy: "/* ===== Training step ===== */").last ?? ""
         let calls = entryPoints.components(separatedBy: "/* ===== Symbol table").first ?? ""

@@ -271,7 +271,7 @@ extension KernelEmitter {
         func localSums(_ c: inout CLines) {
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
             if vectorizedReductions {
-                c.line("const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};")
+                c.line("const lanes_t mean8 = (lanes_t){0} + mean\(reluMask ? ", zero8 = {0}" : "");")
                 let mask = reluMask ? " * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */" : ""
                 let scalarGradient = reluMask ? "(yc[i] > 0 ? dyc[i] : 0)" : "dyc[i]"
                 laneLoop(&c, accumulators: ["g8", "gx8"],

@@ -13,8 +13,9 @@ struct InitializerEmitter {
     var source: String {
         let t = precision.cType
         var c = CLines()
-        c.line("\(t)* params = a->params;")
-        c.line("\(t)* buffers = a->buffers;")
+        // Bound only when used: an unused local warns, and a model may have no BN (no buffers).
+        if !state.parameters.isEmpty { c.line("\(t)* params = a->params;") }
+        if !state.buffers.isEmpty { c.line("\(t)* buffers = a->buffers;") }
         c.line("memset(a->grads, 0, sizeof(\(t)) * \(layout.parameterElements));")
         c.line("memset(a->momentum, 0, sizeof(\(t)) * \(layout.parameterElements));")
         for (index, p) in state.parameters.enumerated() {

@@ -59,16 +59,20 @@ public struct ProgramEmitter {
         let trainingInputChecks = inputChecks(training, entry: "simsiam_train_step", numerics: &numerics, onFailure: "goto non_finite")
         var buckets: GradientBuckets? = GradientBuckets(graph: training, layout: layout, names: names)
         var noBuckets: GradientBuckets? = nil
+        var trainingNames = WorkspaceNames(graph: training, plan: trainingPlan)
         let trainingCalls = calls(for: training, plan: trainingPlan, kernels: &kernels, profiler: &profiler,
-                                  numerics: &numerics, trace: &trace, onFailure: "goto non_finite", buckets: &buckets)
+                                  numerics: &numerics, trace: &trace, onFailure: "goto non_finite", buckets: &buckets,
+                                  workspace: &trainingNames)
         let updateChecks = parameterChecks(numerics: &numerics) + parameterTraces(trace: &trace)
         let featurePlan = features.map(MemoryPlan.plan)
         let featureInputChecks = features.map { inputChecks($0, entry: "simsiam_features", numerics: &numerics, onFailure: "return") } ?? []
+        var featureNames = features.map { WorkspaceNames(graph: $0, plan: featurePlan!) }
         let featureCalls = features.map {
             calls(for: $0, plan: featurePlan!, kernels: &kernels, profiler: &profiler, numerics: &numerics, trace: &trace, onFailure: "return",
-                  traceNote: ", in simsiam_features", buckets: &noBuckets)
+                  traceNote: ", in simsiam_features", buckets: &noBuckets, workspace: &featureNames!)
         } ?? []
-        let workspace = max(trainingPlan.workspaceElements, featurePlan?.workspaceElements ?? 0)
+        let outputCopies = OutputCopies(graph: training, plan: trainingPlan)
+        let workspace = max(outputCopies.end, featurePlan?.workspaceElements ?? 0)
 
         var parts: [String] = []
         parts.append("""
@@ -104,9 +108,10 @@ public struct ProgramEmitter {
         if options.checkNumerics { parts.append(numerics.source(scalar: t)) }
         parts.append(names.source)
         parts.append(optimizer())
-        parts.append(trainStep(trainingCalls, plan: trainingPlan, inputChecks: trainingInputChecks, updateChecks: updateChecks))
-        parts.append(outputTable(plan: trainingPlan))
-        parts.append(featureEntry(featureCalls, plan: featurePlan, inputChecks: featureInputChecks))
+        parts.append(trainStep(trainingCalls, plan: trainingPlan, workspace: trainingNames, outputCopies: outputCopies,
+                               inputChecks: trainingInputChecks, updateChecks: updateChecks))
+        parts.append(outputTable(plan: trainingPlan, workspace: trainingNames.unused, outputCopies: outputCopies))
+        parts.append(featureEntry(featureCalls, plan: featurePlan, workspace: featureNames, inputChecks: featureInputChecks))
         parts.append(SymbolTableEmitter(graph: training, layout: layout, precision: precision,
                                         workspaceElements: workspace, featureDimension: featureDimension).source)
         let header = HeaderEmitter.header(guardName: "SIMSIAMC_\(cIdentifier(baseName).uppercased())_H",
@@ -136,7 +141,7 @@ public struct ProgramEmitter {
     /// The C expression for where a value lives.
     func pointer(_ value: ValueID, graph: Graph, plan: MemoryPlan) -> String {
         switch plan.resolved(value) {
-        case .workspace(let offset): "ws + \(offset)"
+        case .workspace: WorkspaceNames.name(of: value, in: graph)
         case .parameter(let index): names.parameter(index)
         case .input(let index): "input_\(cIdentifier(graph.inputs[index].name))"
         case .alias, .none: preconditionFailure("\(value) has no storage")
@@ -160,7 +165,7 @@ public struct ProgramEmitter {
     /// gradients, and every call after the first start is followed by a progress poll.
     func calls(for graph: Graph, plan: MemoryPlan, kernels: inout KernelTable, profiler: inout ProfileTable,
                numerics: inout NumericsTable, trace: inout TraceTable, onFailure: String, traceNote: String = "",
-               buckets: inout GradientBuckets?) -> [String] {
+               buckets: inout GradientBuckets?, workspace: inout WorkspaceNames) -> [String] {
         var lines: [String] = []
         var phase: Phase?
         for (index, node) in graph.nodes.enumerated() {
@@ -172,6 +177,10 @@ public struct ProgramEmitter {
                 lines.append("/* \(node.phase.rawValue) */")
             }
             let name = kernels.add(kernel)
+            for (position, result) in node.results.enumerated() {
+                workspace.written(result, as: kernel.parameterNames[node.operands.count + position])
+            }
+            for value in node.operands + node.results { workspace.use(value) }
             let arguments = (node.operands + node.results).map { pointer($0, graph: graph, plan: plan) }
                 + statePointers(emitter.state)
             let invocation = "\(name)(\(arguments.joined(separator: ", ")))"
@@ -297,14 +306,24 @@ public struct ProgramEmitter {
             """
     }
 
+    /// The workspace names an entry point uses, after its `ws` (kept quiet when it uses none).
+    func workspaceBindings(_ workspace: WorkspaceNames) -> [String] {
+        workspace.isEmpty ? ["(void)ws;"] : workspace.declarations(scalar: t)
+    }
+
     func inputBindings(_ graph: Graph, source: String) -> [String] {
         graph.inputs.enumerated().map { index, input in
             "const \(t)* input_\(cIdentifier(input.name)) = (const \(t)*)\(source == "x" ? "x" : "\(source)[\(index)]");  /* \(input.shape) */"
         }
     }
 
-    func trainStep(_ calls: [String], plan: MemoryPlan, inputChecks: [String] = [], updateChecks: [String] = []) -> String {
-        let loss = training.outputs["loss"].map { pointer($0, graph: training, plan: plan) } ?? "NULL"
+    func trainStep(_ calls: [String], plan: MemoryPlan, workspace: WorkspaceNames, outputCopies: OutputCopies,
+                   inputChecks: [String] = [], updateChecks: [String] = []) -> String {
+        var workspace = workspace
+        let loss = training.outputs["loss"].map { value in
+            workspace.use(value)
+            return pointer(value, graph: training, plan: plan)
+        } ?? "NULL"
         let check = options.checkNumerics
         let body = ([
             "\(t)* params = a->params;",
@@ -313,9 +332,9 @@ public struct ProgramEmitter {
             "int64_t* counters = a->counters;",
             "\(t)* ws = a->workspace;",
             "(void)buffers; (void)counters;",
-        ] + inputBindings(training, source: "inputs") + (check ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + [
+        ] + inputBindings(training, source: "inputs") + workspaceBindings(workspace) + outputCopies.declarations(scalar: t) + (check ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + [
             "memset(grads, 0, sizeof(\(t)) * \(layout.parameterElements));",
-        ] + calls + [
+        ] + calls + outputCopies.statements(scalar: t) { pointer($0, graph: training, plan: plan) } + [
             "*loss = (double)*(\(loss));",
             "finish_gradient_sums();",
             "sgd_update(params, grads, a->momentum, group_lr, weight_decay, momentum);",
@@ -335,13 +354,17 @@ public struct ProgramEmitter {
     }
 
     /// The training graph's named results besides the loss (e.g. "z1"), readable after a step.
-    func outputTable(plan: MemoryPlan) -> String {
+    func outputTable(plan: MemoryPlan, workspace: WorkspaceNames, outputCopies: OutputCopies) -> String {
         let outputs = training.outputs.filter { $0.key != "loss" }.sorted { $0.key < $1.key }
         let rows = outputs.map { name, value in
             "  {\"\(name)\", \(training.shape(of: value).elementCount)},  /* \(training.shape(of: value)) */"
         }
+        var workspace = workspace
+        for output in outputs where outputCopies.copy(of: output.value) == nil { workspace.use(output.value) }
+        let names = (workspace.declarations(scalar: t) + outputCopies.declarations(scalar: t)).map { "\n  " + $0 }.joined()
         let copies = outputs.enumerated().map { index, output in
-            "    case \(index): memcpy(dst, \(pointer(output.value, graph: training, plan: plan)), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
+            let source = outputCopies.copy(of: output.value)?.pointer ?? pointer(output.value, graph: training, plan: plan)
+            return "    case \(index): memcpy(dst, \(source), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
         }
         return """
             /* ===== Outputs of the last training step ===== */
@@ -356,7 +379,7 @@ public struct ProgramEmitter {
 
             /* Valid until the next call into the library (the workspace is reused). */
             void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
-              \(t)* ws = a->workspace;
+              \(t)* ws = a->workspace;\(names)
               switch (i) {
             \(copies.joined(separator: "\n"))
                 default: (void)ws; (void)dst; break;
@@ -366,8 +389,8 @@ public struct ProgramEmitter {
             """
     }
 
-    func featureEntry(_ calls: [String], plan: MemoryPlan?, inputChecks: [String] = []) -> String {
-        guard let features, let plan, let output = features.outputs["features"] else {
+    func featureEntry(_ calls: [String], plan: MemoryPlan?, workspace: WorkspaceNames?, inputChecks: [String] = []) -> String {
+        guard let features, let plan, var workspace, let output = features.outputs["features"] else {
             return """
                 /* ===== Features ===== */
 
@@ -376,12 +399,13 @@ public struct ProgramEmitter {
 
                 """
         }
+        workspace.use(output)
         let body = ([
             "\(t)* params = a->params;",
             "\(t)* buffers = a->buffers;",
             "\(t)* ws = a->workspace;",
             "(void)buffers;",
-        ] + inputBindings(features, source: "x") + (options.checkNumerics ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + calls + [
+        ] + inputBindings(features, source: "x") + workspaceBindings(workspace) + (options.checkNumerics ? ["failed_check = -1;  /* no failure yet */"] : []) + inputChecks + calls + [
             "memcpy(features, \(pointer(output, graph: features, plan: plan)), sizeof(\(t)) * \(features.shape(of: output).elementCount));",
         ]).map { "  " + $0 }.joined(separator: "\n")
         return """
