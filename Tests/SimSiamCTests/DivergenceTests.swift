@@ -187,7 +187,10 @@ import Testing
         #expect(history.count == 2 && (history[0].knnTop1 ?? 0) > 0.5)
         // Constant features tie every vote: the lowest class wins, 8 of the 24 test images.
         #expect(box.warnings == ["kNN top-1 33.33% after epoch 2 is at chance (1/3 classes = 33.33%): the features carry no "
-                                 + "class information, so training diverged or collapsed (see the collapse std); lower --lr (now 0.06 per 256)"])
+                                 + "class information, so training diverged or collapsed (see the collapse std); lower --lr (now 0.06 per 256)",
+                                 // Constant features: z spans no direction at all.
+                                 "the effective rank of z is 0.0 of 16 after epoch 2: z spans only a few directions (a collapse the std "
+                                 + "can miss); kNN tends to fall from here. Lower --lr (now 0.06 per 256) or use a milder crop"])
     }
 
     @Test func boundsFlagTheTensorFurthestPastThem() throws {
@@ -201,6 +204,9 @@ import Testing
         try setElement(state, "backbone.bn1.running_mean", 0, to: .nan)
         #expect(DivergenceCheck.oversized(in: state)?.name == "backbone.bn1.running_mean")
         #expect(DivergenceCheck.isAtChance(0.104, classes: 10) && !DivergenceCheck.isAtChance(0.106, classes: 10))
+        // lr 0.24's collapse (rank 7.1 of 512 at epoch 11) warns; the default recipe's dip (23.3) does not; nor does NaN.
+        #expect(DivergenceCheck.isRankCollapsed(7.1, dim: 512) && !DivergenceCheck.isRankCollapsed(23.3, dim: 512))
+        #expect(!DivergenceCheck.isRankCollapsed(.nan, dim: 512))
     }
 
     @Test func healthyRunsAreNotFlagged() throws {

@@ -84,4 +84,13 @@ enum DivergenceCheck {
     static func isAtChance(_ knnTop1: Double, classes: Int) -> Bool {
         knnTop1 <= 1 / Double(max(classes, 1)) + 0.005
     }
+
+    /// Whether z has collapsed to a few dimensions: an effective rank under 2% of its width.
+    /// The per-dimension std misses this partial collapse (it stayed at 0.044 of 0.0442 while
+    /// W1 at lr 0.24 fell from rank 104 to 2.5 and its kNN from 79.9% to 74.7%, docs/long-runs.md);
+    /// healthy W1 runs dip to rank 23-28 of 512 and recover, the collapsing one sat under 8 from
+    /// epoch 11 on.
+    static func isRankCollapsed(_ effectiveRank: Double, dim: Int) -> Bool {
+        effectiveRank < 0.02 * Double(dim)
+    }
 }

@@ -293,12 +293,18 @@ public final class Trainer {
                                         + "lower --lr (now %g per 256)",
                                     100 * knn, epoch + 1, data.classes, 100 / Double(data.classes), configuration.baseLR)))
         }
+        let rank = CollapseMonitor.effectiveRank(of: z, count: shard.count, dim: dim)
+        if monitored, DivergenceCheck.isRankCollapsed(rank, dim: dim) {
+            onEvent(.warning(String(format: "the effective rank of z is %.1f of %d after epoch %d: z spans only a few directions "
+                                        + "(a collapse the std can miss); kNN tends to fall from here. "
+                                        + "Lower --lr (now %g per 256) or use a milder crop", rank, dim, epoch + 1, configuration.baseLR)))
+        }
         let wall = position.wallSeconds + Date().timeIntervalSince(started)
         return EpochMetrics(
             epoch: epoch, loss: position.lossSum / Double(batches.count), lr: lr, knnTop1: knn,
             collapseStd: CollapseMonitor.std(of: z, count: shard.count, dim: dim),
             collapseReference: CollapseMonitor.healthyReference(dim: dim),
-            collapseRank: CollapseMonitor.effectiveRank(of: z, count: shard.count, dim: dim), epochSeconds: wall,
+            collapseRank: rank, epochSeconds: wall,
             dataSeconds: position.dataSeconds, dataWaitSeconds: waitSeconds, computeSeconds: position.computeSeconds,
             monitorSeconds: Date().timeIntervalSince(monitorStart),
             samplesPerSecond: Double(batches.count * configuration.batch) / max(position.computeSeconds + waitSeconds, 1e-9))
