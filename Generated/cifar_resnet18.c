@@ -1767,56 +1767,18 @@ static void conv2d_fwd__backbone_layer4_0_conv2(const float* restrict x, const f
   conv_wino(&plan, w, x, y, 0, moments);
 }
 
-static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 0; left[j] = pixel % 4 * 2 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_downsample_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    x [512,256,8,8] * w [512,256,1,1] -> y [512,512,4,4], moments [2,512] = (mean, biased variance) of y per channel; stride 2, padding 0
-   GEMM: M 512, N 8192, K 256 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 256 */
 static void conv2d_fwd__backbone_layer4_0_downsample_0(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 256, &g, conv2d_fwd__backbone_layer4_0_downsample_0__pack_a, conv2d_fwd__backbone_layer4_0_downsample_0__pack_b, conv2d_fwd__backbone_layer4_0_downsample_0__store);
-  /* y's batch statistics for the BN after this convolution */
-  #pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < 512; o++) {
-    double sum = 0, squares = 0;
-    for (int64_t n = 0; n < 512; n++) {
-      const float* restrict row = y + (n * 512 + o) * 16;
-      for (int64_t i = 0; i < 16; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
-    }
-    const double mean = sum / 8192.0;
-    moments[o] = (float)mean;
-    moments[512 + o] = (float)fmax(squares / 8192.0 - mean * mean, 0.0);
-  }
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 16, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 256, .weight_channel = 1,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8}, .group = 4,
+    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, moments);
 }
 
 /* Batch norm, training mode: per channel, mean and biased var over N*HW values,
@@ -2957,47 +2919,13 @@ static void conv2d_bwd_data__backbone_layer4_1_conv2(const float* restrict dy, c
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
-    const float* restrict src = dy + n * 8192 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
-    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
-    const float* restrict image = x + n * 8192;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_1_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 4608 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
-   GEMM: M 512, N 4608, K 8192 */
+   Winograd F(2x2, 3x3): 16 GEMMs M 512, N 512, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer4_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 4608, 8192, &g, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv2__pack_b, conv2d_bwd_weight__backbone_layer4_1_conv2__store);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3121,47 +3049,13 @@ static void conv2d_bwd_data_add__backbone_layer4_1_conv1(const float* restrict d
   conv_wino(&plan, w, dy, dx, addend, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
-    const float* restrict src = dy + n * 8192 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
-    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
-    const float* restrict image = x + n * 8192;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_1_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 4608 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
-   GEMM: M 512, N 4608, K 8192 */
+   Winograd F(2x2, 3x3): 16 GEMMs M 512, N 512, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer4_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 4608, 8192, &g, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_1_conv1__pack_b, conv2d_bwd_weight__backbone_layer4_1_conv1__store);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3182,17 +3076,13 @@ static inline void accumulate_grad__backbone_layer4_0_downsample_1_bias(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,1,1]; stride 2, padding 0
-   GEMM M 512, N 256, K 512 images x 16 grid */
+   channels-last: GEMM M 256, N 512, K 512 images x 4x4 positions */
 static void conv2d_bwd_weight__backbone_layer4_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   static const int32_t shift[1] = {0};
-  int32_t offset[256];
-  for (int64_t ci = 0; ci < 256; ci++)
-    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 20 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 512, .J = 256, .offset = offset,
-    .source = {.channels = 256, .height = 8, .width = 8, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 5, .cols = 4},
-    .source_size = 5120, .length = 16, .group = 24, .image_size = 16384,
-    .dy_image = 8192, .dy_rows = 4, .dy_cols = 4};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 512, .taps = 1, .shift = shift,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8},
+    .out_rows = 4, .out_cols = 4, .stride = 2, .group = 8, .image_size = 16384, .dy_image = 8192};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3220,47 +3110,13 @@ static void conv2d_bwd_data__backbone_layer4_0_conv2(const float* restrict dy, c
   conv_wino(&plan, w, dy, dx, 0, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
-    const float* restrict src = dy + n * 8192 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 16; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
-    const int64_t top = pixel / 4 * 1, left = pixel % 4 * 1;
-    const float* restrict image = x + n * 8192;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 4 && ww >= 0 && ww < 4 ? image[plane[j] + hh * 4 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_0_conv2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 4608 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,512,4,4], x [512,512,4,4] -> dw [512,512,3,3]; stride 1, padding 1
-   GEMM: M 512, N 4608, K 8192 */
+   Winograd F(2x2, 3x3): 16 GEMMs M 512, N 512, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer4_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 4608, 8192, &g, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv2__pack_b, conv2d_bwd_weight__backbone_layer4_0_conv2__store);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 512, .m = 512, .height = 4, .width = 4,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3319,47 +3175,15 @@ static void conv2d_bwd_data_add__backbone_layer4_0_downsample_0(const float* res
   conv_cl_gemm(&plan, w, dy, dx, addend, 0);
 }
 
-static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 16, pixel = column % 16;
-    const float* restrict src = dy + n * 8192 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 16] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 9 * 64; tap_h[j] = column / 3 % 3 - 1; tap_w[j] = column % 3 - 1;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 16, pixel = row % 16;
-    const int64_t top = pixel / 4 * 2, left = pixel % 4 * 2;
-    const float* restrict image = x + n * 16384;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? image[plane[j] + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer4_0_conv1__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2304 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,512,4,4], x [512,256,8,8] -> dw [512,256,3,3]; stride 2, padding 1
-   GEMM: M 512, N 2304, K 8192 */
+   channels-last: GEMM M 2304, N 512, K 512 images x 4x4 positions */
 static void conv2d_bwd_weight__backbone_layer4_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 2304, 8192, &g, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_a, conv2d_bwd_weight__backbone_layer4_0_conv1__pack_b, conv2d_bwd_weight__backbone_layer4_0_conv1__store);
+  static const int32_t shift[9] = {0, 256, 512, 2304, 2560, 2816, 4608, 4864, 5120};
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 512, .taps = 9, .shift = shift,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 1, .pad_left = 1, .rows = 9, .cols = 9},
+    .out_rows = 4, .out_cols = 4, .stride = 2, .group = 8, .image_size = 16384, .dy_image = 8192};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer4.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3604,17 +3428,13 @@ static inline void accumulate_grad__backbone_layer3_0_downsample_1_bias(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,256,8,8], x [512,128,16,16] -> dw [256,128,1,1]; stride 2, padding 0
-   GEMM M 256, N 128, K 512 images x 64 grid */
+   channels-last: GEMM M 128, N 256, K 512 images x 8x8 positions */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   static const int32_t shift[1] = {0};
-  int32_t offset[128];
-  for (int64_t ci = 0; ci < 128; ci++)
-    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 72 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 512, .m = 256, .J = 128, .offset = offset,
-    .source = {.channels = 128, .height = 16, .width = 16, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
-    .source_size = 9216, .length = 64, .group = 12, .image_size = 32768,
-    .dy_image = 16384, .dy_rows = 8, .dy_cols = 8};
-  conv_weight_gemm(&plan, dy, x, dw);
+  const conv_cl_weight_plan_t plan = {.images = 512, .m = 256, .taps = 1, .shift = shift,
+    .source = {.channels = 128, .height = 16, .width = 16, .pad_top = 0, .pad_left = 0, .rows = 16, .cols = 16},
+    .out_rows = 8, .out_cols = 8, .stride = 2, .group = 4, .image_size = 32768, .dy_image = 16384};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3689,22 +3509,22 @@ static void conv2d_bwd_data__backbone_layer3_0_conv1(const float* restrict dy, c
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [512,256,8,8], w [256,128,1,1], addend -> dx [512,128,16,16] (+ addend); stride 2, padding 0
-   per image and phase: GEMM M 128, K 256 x taps of the phase */
+   channels-last, per phase of dx: GEMM M 512 images x the phase's pixels, N 128, K 256 x its taps */
 static void conv2d_bwd_data_add__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
   static const int32_t tap0[] = {0}, shift0[] = {0};
   static const int32_t tap1[] = {0}, shift1[] = {0};
   static const int32_t tap2[] = {0}, shift2[] = {0};
   static const int32_t tap3[] = {0}, shift3[] = {0};
-  static const conv_phase_t phases[4] = {
-    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .dest_offset = 0, .dest_row = 32, .dest_col = 2},
-    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 8, .cols = 8, .dest_offset = 1, .dest_row = 32, .dest_col = 2},
-    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 8, .cols = 8, .dest_offset = 16, .dest_row = 32, .dest_col = 2},
-    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 8, .cols = 8, .dest_offset = 17, .dest_row = 32, .dest_col = 2},
+  static const conv_cl_phase_t phases[4] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 8, .cols = 8, .row_step = 8, .col_step = 1, .dest_offset = 0, .dest_row = 32, .dest_col = 2},
+    {.taps = 0, .tap = tap1, .shift = shift1, .rows = 8, .cols = 8, .row_step = 8, .col_step = 1, .dest_offset = 1, .dest_row = 32, .dest_col = 2},
+    {.taps = 0, .tap = tap2, .shift = shift2, .rows = 8, .cols = 8, .row_step = 8, .col_step = 1, .dest_offset = 16, .dest_row = 32, .dest_col = 2},
+    {.taps = 0, .tap = tap3, .shift = shift3, .rows = 8, .cols = 8, .row_step = 8, .col_step = 1, .dest_offset = 17, .dest_row = 32, .dest_col = 2},
   };
-  const conv_plan_t plan = {.images = 512, .m = 128, .channels = 256, .weight_row = 1, .weight_channel = 128,
-    .source = {.channels = 256, .height = 8, .width = 8, .stride = 1, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 9, .cols = 8},
-    .source_size = 18432, .image_size = 16384, .out_image = 32768, .out_channel = 256, .phases = 4, .phase = phases};
-  conv_gemm(&plan, w, dy, dx, addend, 0);
+  const conv_cl_plan_t plan = {.images = 512, .m = 128, .weight_row = 1, .weight_channel = 128,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8}, .group = 2,
+    .image_size = 16384, .out_image = 32768, .out_channel = 256, .phases = 4, .phase = phases};
+  conv_cl_gemm(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4424,44 +4244,18 @@ static void conv2d_fwd__backbone_layer4_0_conv2_2(const float* restrict x, const
   conv_wino(&plan, w, x, y, 0, 0);
 }
 
-static void conv2d_fwd__backbone_layer4_0_downsample_0_2__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 256 + k0 + k] : 0;
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_downsample_0_2__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t base[GEMM_NR], top[GEMM_NR], left[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j, n = column / 16, pixel = column % 16;
-    base[j] = n * 16384; top[j] = pixel / 4 * 2 - 0; left[j] = pixel % 4 * 2 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, ci = row / 1, kh = row / 1 % 1, kw = row % 1;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top[j] + kh, ww = left[j] + kw;
-      out[j] = j < count && hh >= 0 && hh < 8 && ww >= 0 && ww < 8 ? x[base[j] + ci * 64 + hh * 8 + ww] : 0;
-    }
-  }
-}
-
-static void conv2d_fwd__backbone_layer4_0_downsample_0_2__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t j = 0; j < cols; j++) {
-    const int64_t column = j0 + j, n = column / 16, pixel = column % 16;
-    float* restrict out = g->c + n * 8192 + pixel;
-    for (int64_t i = 0; i < rows; i++) out[(i0 + i) * 16] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* conv2d (forward): layer backbone.layer4.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    x [512,256,8,8] * w [512,256,1,1] -> y [512,512,4,4]; stride 2, padding 0
-   GEMM: M 512, N 8192, K 256 */
+   channels-last: GEMM M 512 images x 4x4 positions, N 512, K 256 */
 static void conv2d_fwd__backbone_layer4_0_downsample_0_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const gemm_operands_t g = {.a = w, .b = x, .c = y};
-  gemm_column_panels(512, 8192, 256, &g, conv2d_fwd__backbone_layer4_0_downsample_0_2__pack_a, conv2d_fwd__backbone_layer4_0_downsample_0_2__pack_b, conv2d_fwd__backbone_layer4_0_downsample_0_2__store);
+  static const int32_t tap0[] = {0}, shift0[] = {0};
+  static const conv_cl_phase_t phases[1] = {
+    {.taps = 1, .tap = tap0, .shift = shift0, .rows = 4, .cols = 4, .row_step = 16, .col_step = 2, .dest_offset = 0, .dest_row = 4, .dest_col = 1},
+  };
+  const conv_cl_plan_t plan = {.images = 512, .m = 512, .weight_row = 256, .weight_channel = 1,
+    .source = {.channels = 256, .height = 8, .width = 8, .pad_top = 0, .pad_left = 0, .rows = 8, .cols = 8}, .group = 4,
+    .image_size = 16384, .out_image = 8192, .out_channel = 16, .phases = 1, .phase = phases};
+  conv_cl_gemm(&plan, w, x, y, 0, 0);
 }
 
 /* Batch norm, eval mode: per channel,

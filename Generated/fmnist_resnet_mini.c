@@ -2810,40 +2810,19 @@ static inline void accumulate_grad__backbone_layer3_0_downsample_1_weight(const 
    grad [128] += g */
 static inline void accumulate_grad__backbone_layer3_0_downsample_1_bias(const float* restrict g, float* restrict grad) { accumulate_grad(128, g, grad); }
 
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict dy = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t column = k0 + k, n = column / 49, pixel = column % 49;
-    const float* restrict src = dy + n * 6272 + pixel;
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 49] : 0;
-  }
-}
-
-static void conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict x = g->b;
-  int64_t plane[GEMM_NR], tap_h[GEMM_NR], tap_w[GEMM_NR];
-  for (int64_t j = 0; j < count; j++) {
-    const int64_t column = x0 + j;
-    plane[j] = column / 1 * 196; tap_h[j] = column / 1 % 1 - 0; tap_w[j] = column % 1 - 0;
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    const int64_t row = k0 + k, n = row / 49, pixel = row % 49;
-    const int64_t top = pixel / 7 * 2, left = pixel % 7 * 2;
-    const float* restrict image = x + n * 12544;
-    float* restrict out = panel + k * GEMM_NR;
-    for (int64_t j = 0; j < GEMM_NR; j++) {
-      const int64_t hh = top + tap_h[j], ww = left + tap_w[j];
-      out[j] = j < count && hh >= 0 && hh < 14 && ww >= 0 && ww < 14 ? image[plane[j] + hh * 14 + ww] : 0;
-    }
-  }
-}
-
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
    dy [256,128,7,7], x [256,64,14,14] -> dw [128,64,1,1]; stride 2, padding 0
-   GEMM: M 128, N 64, K 12544 */
+   GEMM M 128, N 64, K 256 images x 64 grid */
 static void conv2d_bwd_weight__backbone_layer3_0_downsample_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_reduce_over_k(128, 64, 12544, 256, &g, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_a, conv2d_bwd_weight__backbone_layer3_0_downsample_0__pack_b, g.c);
+  static const int32_t shift[1] = {0};
+  int32_t offset[64];
+  for (int64_t ci = 0; ci < 64; ci++)
+    for (int64_t t = 0; t < 1; t++) offset[ci * 1 + t] = (int32_t)(ci * 56 + shift[t]);
+  const conv_weight_plan_t plan = {.images = 256, .m = 128, .J = 64, .offset = offset,
+    .source = {.channels = 64, .height = 14, .width = 14, .stride = 2, .pad = 0, .phase_rows = 1, .phase_cols = 1, .rows = 8, .cols = 7},
+    .source_size = 3592, .length = 64, .group = 27, .image_size = 12544,
+    .dy_image = 6272, .dy_rows = 7, .dy_cols = 7};
+  conv_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.downsample.0, DSL SimSiamDSL/ResNet.swift:18
@@ -3070,17 +3049,13 @@ static void conv2d_bwd_data_add__backbone_layer2_0_downsample_0(const float* res
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [256,64,14,14], x [256,32,28,28] -> dw [64,32,3,3]; stride 2, padding 1
-   GEMM M 64, N 288, K 256 images x 224 grid */
+   channels-last: GEMM M 288, N 64, K 256 images x 14x14 positions */
 static void conv2d_bwd_weight__backbone_layer2_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  static const int32_t shift[9] = {0, 240, 1, 480, 720, 481, 15, 255, 16};
-  int32_t offset[288];
-  for (int64_t ci = 0; ci < 32; ci++)
-    for (int64_t t = 0; t < 9; t++) offset[ci * 9 + t] = (int32_t)(ci * 960 + shift[t]);
-  const conv_weight_plan_t plan = {.images = 256, .m = 64, .J = 288, .offset = offset,
-    .source = {.channels = 32, .height = 28, .width = 28, .stride = 2, .pad = 1, .phase_rows = 2, .phase_cols = 2, .rows = 16, .cols = 15},
-    .source_size = 30720, .length = 224, .group = 7, .image_size = 25088,
-    .dy_image = 12544, .dy_rows = 14, .dy_cols = 14};
-  conv_weight_gemm(&plan, dy, x, dw);
+  static const int32_t shift[9] = {0, 32, 64, 928, 960, 992, 1856, 1888, 1920};
+  const conv_cl_weight_plan_t plan = {.images = 256, .m = 64, .taps = 9, .shift = shift,
+    .source = {.channels = 32, .height = 28, .width = 28, .pad_top = 1, .pad_left = 1, .rows = 29, .cols = 29},
+    .out_rows = 14, .out_cols = 14, .stride = 2, .group = 1, .image_size = 25088, .dy_image = 12544};
+  conv_cl_weight_gemm(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv1, DSL SimSiamDSL/ResNet.swift:13

@@ -40,10 +40,11 @@ import Testing
         ]
         let bn2d = (x: p("bn2d.x", [3, 2, 4, 4]), layer: BatchNorm(m, "bn2d", 2))
         // BNs of convolutions take their batch statistics from the convolution (in place,
-        // channels-last, and packed with a pass after it).
+        // channels-last, and packed with a pass after it). conv_packed_bn's dw is the packed one
+        // summed over k (8 columns): on a 1x1 output, as a 1x1 dw with more of a grid runs in place.
         let convBNShapes: [(String, Shape, Shape, Int, Int)] = [
             ("conv_bn", [3, 2, 5, 5], [4, 2, 3, 3], 1, 1), ("conv_cl_bn", [3, 24, 6, 6], [24, 24, 3, 3], 1, 1),
-            ("conv_packed_bn", [2, 8, 4, 4], [256, 8, 1, 1], 2, 0),
+            ("conv_packed_bn", [3, 8, 2, 2], [256, 8, 1, 1], 2, 0),
             ("conv_wino_bn", [2, 32, 7, 7], [32, 32, 3, 3], 1, 1),
         ]
         let convBN = convBNShapes.map { name, x, w, stride, padding in
@@ -176,7 +177,7 @@ import Testing
                 #expect(body.prefix(1000).contains("transpose_rows(N, C,"), "\(shared) does not transpose")
             }
             #expect(gallery.contains("-> y [3,4,5,5], moments [2,4] = (mean, biased variance) of y per channel; stride 1, padding 1\n   per image"))
-            #expect(gallery.contains("-> y [2,256,2,2], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))
+            #expect(gallery.contains("-> y [3,256,1,1], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))
             // Channels-last: forward at stride 1 and 2, dx at stride 1 and per phase, with and without an
             // addend (a strided 1x1 kernel's dx reaches only phase (0, 0), the others stay zero or the
             // addend), and weight gradients at stride 1 and 2.

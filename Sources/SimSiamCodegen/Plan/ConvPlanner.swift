@@ -5,7 +5,9 @@ import SimSiamIR
 /// `TunedConvolution/` only carry out a choice; a `KernelPlan` entry replaces the derived
 /// choice of its layer and pass (`convAlgorithm()`), after `convAlgorithmProblem` has said it
 /// can apply. All the measured constants below are fractions of the FMA peak at 2 threads on
-/// AVX-512, W1 (fmnist-resnet-mini) at batch 256 and W2 (cifar-resnet18) at batch 128.
+/// AVX-512, W1 (fmnist-resnet-mini) at batch 256 and W2 (cifar-resnet18) at batch 128, or set
+/// from the per-pass times of the quiet `simsiamc tune` of W1 and W2 (batch 512) in
+/// docs/tuning.md, "W1/W2 on this machine".
 extension KernelEmitter {
     // MARK: Cost models
 
@@ -40,13 +42,27 @@ extension KernelEmitter {
     }
 
     /// Whether a weight gradient pays as Winograd: as `winogradFits`, where `conv_wino_weight` can
-    /// run, and with each thread's transformed gradient (points x O x C) within 4 MB, the limit the
-    /// channels-last weight gradients' partial sums measured well up to.
-    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
-        let n = ConvWinograd.transform.n
+    /// run, and with each thread's transformed gradient (points x O x C) paid for
+    /// (`partialSumsPay`): each of its values sums one product per tile of the `images`. Beyond 4 MB
+    /// it paid at 2048 tiles: W2's layer4 at batch 512 (16 MB), 138-141 ms per step against 204-214
+    /// packed (docs/tuning.md, "W2 on this machine").
+    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, images: Int, height: Int, width: Int) -> Bool {
+        let n = ConvWinograd.transform.n, tiles = winogradTiles(height: height, width: width)
         return winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
             && winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs) == nil
-            && n * n * outputs * channels * precision.bytes <= 4 << 20
+            && Self.partialSumsPay(bytes: n * n * outputs * channels * precision.bytes,
+                                   sums: images * tiles.rows * tiles.cols, measuredSums: 2048)
+    }
+
+    /// Whether a weight gradient's per-thread partial sums of `bytes`, zeroed and added across the
+    /// threads on every call, pay: always within 4 MB (the channels-last partial sums measured well
+    /// up to it); beyond, only where each value sums at least `measuredSums` products, as many as
+    /// where a larger one was measured to pay (at batch 512). The zeroing and the sum across threads
+    /// cost the same whatever the batch, while the products summed into each value grow with it: at
+    /// batch 128 a value of W2's layer4 sums a quarter as many, so that fixed cost weighs 4x as much
+    /// against the work. That was not measured to pay, so batch 128 keeps the choice it had.
+    static func partialSumsPay(bytes: Int, sums: Int, measuredSums: Int) -> Bool {
+        bytes <= 4 << 20 || sums >= measuredSums
     }
 
     /// Images per pass of a channels-last forward or dx whose source and output take
@@ -167,7 +183,12 @@ extension KernelEmitter {
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
         let grid = gridEfficiency(source: source, phases: [phase])
-        let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s), packed = Self.packedConvEfficiency(rows: w[0])
+        // Packing a strided x costs more than a stride-1 one (0.8, as the dw's): the quiet W1/W2 tune
+        // (docs/tuning.md) timed every stride-2 forward 1.2-3.1x as long packed as channels-last,
+        // where the stride-1 estimate said 0.47-1.28x. Packed was chosen on one, W2's
+        // layer4.0.downsample.0 (17.7 ms against 14.5); the other 1x1 go in place (the grid below).
+        let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s)
+        let packed = Self.packedConvEfficiency(rows: w[0]) * (s == 1 ? 1 : 0.8)
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
         if bf16Pays(against: max(channelsLast, inPlace, packed), rows: w[0]) { return .packed }
         if channelsLast > max(inPlace, packed) { return .channelsLast }
@@ -186,14 +207,23 @@ extension KernelEmitter {
         // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
         let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(dy[2] * dy[3]))
-        return channelsLast > Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s)
-            ? .channelsLast : .inPlace
+        var inPlace = Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s)
+        if k == 1, s > 1 {
+            // In place, a strided 1x1 dx stores its one phase to every S-th column and zeroes the
+            // others, which the grid does not count. The quiet W1/W2 tune (docs/tuning.md) timed the
+            // five downsamples' dx in place 0.60-1.63x channels-last (estimated 0.61-2.08x); capped at
+            // 0.62, between the channels-last estimates at 64 and 128 FMAs per dy value (0.57, 0.70),
+            // the estimates order all five as measured (W2's layer3.0.downsample.0: 22.9 ms in place,
+            // 18.4 channels-last).
+            inPlace = min(inPlace, 0.62)
+        }
+        return channelsLast > inPlace ? .channelsLast : .inPlace
     }
 
     private func derivedBackwardWeight(stride s: Int, padding pad: Int) -> ConvAlgorithm {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
-        if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: x[2], width: x[3]) {
+        if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, images: x[0], height: x[2], width: x[3]) {
             return bf16Pays(against: Self.winogradDirectEquivalent, rows: outputs) ? .packed : .winograd
         }
         let length = weightGrid(stride: s, padding: pad).length
@@ -203,19 +233,35 @@ extension KernelEmitter {
         // costs more than a stride-1 one (57% at M = 128 against 69-74%); channels-last copies x and
         // dy, and fits the forward's model: 74-78%, 81%, 88-92% and 87% at 192, 384, 576 and 1152
         // FMAs per copied value.
-        let inPlace = 0.88 * Double(p * q) / Double(length) * (s == 1 ? 1 : 0.85)
-        let packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
+        // Stride 2 in place: 0.8, not 0.85. The quiet W1/W2 tune (docs/tuning.md) timed the five
+        // stride-2 3x3 dws 1.07-2.66x as long in place as channels-last; 0.85 put W1's
+        // layer2.0.conv1 level (0.99x, measured 1.20x: 13.6 against 11.4 ms), 0.8 fits the five
+        // ratios better (1.05-2.48x).
+        var inPlace = 0.88 * Double(p * q) / Double(length) * (s == 1 ? 1 : 0.8)
+        var packed = Self.packedConvEfficiency(rows: outputs) * (s == 1 ? 1 : 0.8)
+        if k == 1 {
+            // A 1x1 dw copies x (the phase source; packed: the im2col panel) and dy for C and O FMAs
+            // per value, a ninth of a 3x3 layer's. On the five downsamples of W1 and W2 the same tune
+            // timed in place 0.46-1.7x channels-last (the estimates above: 0.29-0.89x) and packed
+            // 0.93-2.0x in place (0.94-1.48x). In place capped at 0.4 (channels-last is estimated 0.32
+            // at 21 FMAs per copied value, 0.47 at 43) and packed at 0.4 of its 3x3 figure order all
+            // five as measured: in place on W1 and W2's layer2, channels-last on W2's layer3 and 4.
+            inPlace = min(inPlace, 0.4)
+            packed *= 0.4
+        }
         let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
-        // Its partial sums are [C*K*K x O] per thread, zeroed and added across threads every call. At
-        // 9.4 MB (W2 layer4) it measured slower than packed: 173-181 against 188-195 GFLOP/s at 512
-        // images, 164-172 against 185-193 at 128, whatever the images per pass (8 to 64). At 2.4 MB
-        // (layer3): faster.
+        // Its partial sums are [C*K*K x O] per thread (`partialSumsPay`), each value summing the
+        // batch's P*Q products. Paid beyond 4 MB at 8192 (512 images of 4x4): W2's layer4.0.conv1
+        // (4.5 MB) took 98 ms per step against 125 packed in the quiet tune. At 9.4 MB (layer4's
+        // 3x3/1, Winograd's now) two measurements disagree at 512 images: 173-181 against 188-195
+        // GFLOP/s packed (an earlier one, whatever the images per pass, 8 to 64), and 187-194 against
+        // 204-214 ms per step (the quiet tune); at 128 images, 164-172 against 185-193 GFLOP/s.
         let partialBytes = channels * k * k * roundUp(outputs, tile.rows) * precision.bytes
-        let channelsLastFits = convAlgorithmProblem(.channelsLast) == nil && partialBytes <= 4 << 20
+        let channelsLastFits = convAlgorithmProblem(.channelsLast) == nil
+            && Self.partialSumsPay(bytes: partialBytes, sums: dy[0] * p * q, measuredSums: 8192)
         let fp32Best = max(inPlace, packed, channelsLastFits ? Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) : 0)
         if bf16Pays(against: fp32Best, rows: outputs, strided: s != 1) { return .packed }
-        if convAlgorithmProblem(.channelsLast) == nil, partialBytes <= 4 << 20,
-           Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
+        if channelsLastFits, Self.channelsLastConvEfficiency(fmasPerValue: fmasPerValue) > max(inPlace, packed) {
             return .channelsLast
         }
         return inPlace < packed ? .packed : .inPlace
@@ -276,51 +322,5 @@ extension KernelEmitter {
     func bf16Pays(against fp32: Double, rows: Int, strided: Bool = false) -> Bool {
         guard operands.isBF16, rows >= Self.bf16PackedMinimumRows else { return false }
         return Self.bf16PackedSpeedup * Self.packedConvEfficiency(rows: rows) * (strided ? 0.8 : 1) > fp32
-    }
-
-    // MARK: What can run
-
-    /// Why `conv_wino` cannot run a 3x3 convolution reading `channels` channels, or nil when it can:
-    /// F(2x2, 3x3) is written for 3x3 kernels at stride 1, padding 1, and transforms whole vectors
-    /// of input channels.
-    func winogradApplies(kernel k: Int, stride s: Int, padding pad: Int, channels: Int) -> String? {
-        if k != 3 || s != 1 || pad != 1 {
-            return "Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, padding 1 (this is \(k)x\(k), stride \(s), padding \(pad))"
-        }
-        if channels % tile.lanes != 0 {
-            return "Winograd reads input channels in whole \(tile.lanes)-lane vectors (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.lanes)"
-        }
-        return nil
-    }
-
-    /// Why `conv_wino_weight` cannot run, or nil: as `winogradApplies`, with input channels in whole
-    /// GEMM panels and output channels in whole vectors.
-    func winogradWeightApplies(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int) -> String? {
-        if let problem = winogradApplies(kernel: k, stride: s, padding: pad, channels: channels) { return problem }
-        if channels % tile.columns != 0 {
-            return "Winograd's dw needs input channels in whole \(tile.columns)-column panels; \(channels) is not a multiple of \(tile.columns)"
-        }
-        if outputs % tile.lanes != 0 {
-            return "Winograd's dw needs output channels in whole \(tile.lanes)-lane vectors; \(outputs) is not a multiple of \(tile.lanes)"
-        }
-        return nil
-    }
-
-    /// Why `algorithm` cannot run this convolution node's pass, or nil when it can.
-    func convAlgorithmProblem(_ algorithm: ConvAlgorithm) -> String? {
-        guard let pass = convPass, let (s, pad) = convGeometry else { return "\(name) is not a convolution" }
-        let w = pass == .dw ? shape(result: 0) : shape(operand: 1)
-        let (outputs, channels, k) = (w[0], w[1], w[2])
-        switch (algorithm, pass) {
-        case (.inPlace, _): return nil
-        case (.packed, .dx): return "there is no packed dx kernel (dx runs in-place, channels-last or winograd)"
-        case (.packed, _): return nil
-        case (.channelsLast, .dw) where channels % tile.columns != 0:
-            return "the channels-last dw needs input channels in whole \(tile.columns)-column tiles (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.columns)"
-        case (.channelsLast, _): return nil
-        case (.winograd, .forward): return winogradApplies(kernel: k, stride: s, padding: pad, channels: channels)
-        case (.winograd, .dx): return winogradApplies(kernel: k, stride: s, padding: pad, channels: outputs)
-        case (.winograd, .dw): return winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs)
-        }
     }
 }

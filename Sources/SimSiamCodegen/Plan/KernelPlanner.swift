@@ -1,8 +1,8 @@
 import SimSiamIR
 
 /// Derives, checks and prints the kernel plan of a program: which algorithm runs each pass
-/// of each convolution layer. The choices themselves (cost models and what can run) are in
-/// `ConvPlanner.swift`; this type walks the graphs the program emits.
+/// of each convolution layer. The choices themselves are in `ConvPlanner.swift` (cost models)
+/// and `ConvAlgorithmProblems.swift` (what can run); this type walks the graphs the program emits.
 public enum KernelPlanner {
     /// The plan the tuned code generator follows for these graphs under `options`: one entry per
     /// labelled convolution layer and pass, in the order they first run (training step, then the
