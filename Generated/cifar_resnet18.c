@@ -1929,14 +1929,14 @@ static void global_avg_pool_fwd__backbone_avgpool(const float* restrict x, float
   }
 }
 
-static void linear_fwd__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
 }
 
-static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b_transposed__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t j = 0; j < GEMM_NR; j++) {
     if (j >= count) {
@@ -1947,7 +1947,7 @@ static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0
   }
 }
 
-static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store__ld2048(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 2048 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
@@ -1959,7 +1959,7 @@ static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 512, N 2048, K 512 */
 static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
-  gemm_column_panels(512, 2048, 512, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
+  gemm_column_panels(512, 2048, 512, &g, gemm_pack_a__ld512, gemm_pack_b_transposed__ld512, gemm_store__ld2048);
 }
 
 /* Batch norm, training mode = max(bn(x), 0): per channel, mean and biased var over N*HW values,
@@ -2037,14 +2037,14 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
    x [512,2048] -> y [512,2048] = max(bn(x), 0), saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static inline void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(512, 2048, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a__ld2048(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
   }
 }
 
-static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b_transposed__ld2048(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t j = 0; j < GEMM_NR; j++) {
     if (j >= count) {
@@ -2055,7 +2055,7 @@ static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0
   }
 }
 
-static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store_bias__ld2048(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 2048 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
@@ -2067,7 +2067,7 @@ static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 512, N 2048, K 2048 */
 static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
-  gemm_column_panels(512, 2048, 2048, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
+  gemm_column_panels(512, 2048, 2048, &g, gemm_pack_a__ld2048, gemm_pack_b_transposed__ld2048, gemm_store_bias__ld2048);
 }
 
 /* Batch norm, training mode: per channel, mean and biased var over N*HW values,
@@ -2145,25 +2145,7 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
    x [512,2048] -> y [512,2048], saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
 static inline void batch_norm_train_fwd__projector_4(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_fwd_channel_major(512, 2048, 1, x, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
-  }
-}
-
-static void linear_fwd__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t j = 0; j < GEMM_NR; j++) {
-    if (j >= count) {
-      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
-      continue;
-    }
-    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 2048 + k0 + k];
-  }
-}
-
-static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store__ld512(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 512 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
@@ -2175,44 +2157,19 @@ static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 512, N 512, K 2048 */
 static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
-  gemm_column_panels(512, 512, 2048, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
+  gemm_column_panels(512, 512, 2048, &g, gemm_pack_a__ld2048, gemm_pack_b_transposed__ld2048, gemm_store__ld512);
 }
 
 /* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    x [512,512] -> y [512,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static inline void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(512, 512, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_fwd__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t j = 0; j < GEMM_NR; j++) {
-    if (j >= count) {
-      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
-      continue;
-    }
-    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
-  }
-}
-
-static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2048 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
-  }
-}
-
 /* linear (forward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    x [512,512], w [2048,512], b [2048] -> y [512,2048]
    GEMM: M 512, N 2048, K 512 */
 static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
-  gemm_column_panels(512, 2048, 512, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
+  gemm_column_panels(512, 2048, 512, &g, gemm_pack_a__ld512, gemm_pack_b_transposed__ld512, gemm_store_bias__ld2048);
 }
 
 /* Cosine similarity of each row pair: y[n] = a.b / (max(|a|, eps) max(|b|, eps)), eps 1e-08
@@ -2337,24 +2294,10 @@ static inline void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* re
    dy [512], a [512,2048], b [512,2048] -> da [512,2048] */
 static inline void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) { cosine_similarity_bwd_a(512, 2048, dy, a, b, dx); }
 
-static void linear_bwd_data__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2363,27 +2306,13 @@ static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_
    GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(512, 512, 2048, &g, linear_bwd_data__predictor_3__pack_a, linear_bwd_data__predictor_3__pack_b, linear_bwd_data__predictor_3__store);
+  gemm_column_panels(512, 512, 2048, &g, gemm_pack_a__ld2048, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
-static void linear_bwd_weight__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a_transposed__ld2048(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2392,7 +2321,7 @@ static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int6
    GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
+  gemm_column_panels(2048, 512, 512, &g, gemm_pack_a_transposed__ld2048, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* grad += g: a parameter's gradient slot sums what each use of the parameter contributes
@@ -2512,24 +2441,10 @@ static inline void accumulate_grad__predictor_1_weight(const float* restrict g, 
    grad [512] += g */
 static inline void accumulate_grad__predictor_1_bias(const float* restrict g, float* restrict grad) { accumulate_grad(512, g, grad); }
 
-static void linear_bwd_data__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b__ld2048(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2048 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2538,27 +2453,13 @@ static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_
    GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(512, 2048, 512, &g, linear_bwd_data__predictor_0__pack_a, linear_bwd_data__predictor_0__pack_b, linear_bwd_data__predictor_0__store);
+  gemm_column_panels(512, 2048, 512, &g, gemm_pack_a__ld512, gemm_pack_b__ld2048, gemm_store__ld2048);
 }
 
-static void linear_bwd_weight__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a_transposed__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2048 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2567,7 +2468,7 @@ static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int6
    GEMM: M 512, N 2048, K 512 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 2048, 512, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
+  gemm_column_panels(512, 2048, 512, &g, gemm_pack_a_transposed__ld512, gemm_pack_b__ld2048, gemm_store__ld2048);
 }
 
 /* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
@@ -2651,54 +2552,12 @@ static void batch_norm_bwd_data_channel_major(int64_t N, int64_t C, int64_t HW, 
    dy [512,2048], x [512,2048], saved [2,2048] -> dx [512,2048] */
 static inline void batch_norm_bwd_data__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) { batch_norm_bwd_data_channel_major(512, 2048, 1, dy, x, saved, dx); }
 
-static void linear_bwd_data__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2048 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    dy [512,2048], w [2048,2048] -> dx [512,2048]
    GEMM: M 512, N 2048, K 2048 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(512, 2048, 2048, &g, linear_bwd_data__projector_3__pack_a, linear_bwd_data__projector_3__pack_b, linear_bwd_data__projector_3__store);
-}
-
-static void linear_bwd_weight__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 2048 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 2048 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
+  gemm_column_panels(512, 2048, 2048, &g, gemm_pack_a__ld2048, gemm_pack_b__ld2048, gemm_store__ld2048);
 }
 
 /* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
@@ -2706,7 +2565,7 @@ static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int6
    GEMM: M 2048, N 2048, K 512 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(2048, 2048, 512, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
+  gemm_column_panels(2048, 2048, 512, &g, gemm_pack_a_transposed__ld2048, gemm_pack_b__ld2048, gemm_store__ld2048);
 }
 
 /* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
@@ -2725,54 +2584,12 @@ static inline void accumulate_grad__projector_1_weight(const float* restrict g, 
    grad [2048] += g */
 static inline void accumulate_grad__projector_1_bias(const float* restrict g, float* restrict grad) { accumulate_grad(2048, g, grad); }
 
-static void linear_bwd_data__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 2048 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [512,2048], w [2048,512] -> dx [512,512]
    GEMM: M 512, N 512, K 2048 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(512, 512, 2048, &g, linear_bwd_data__projector_0__pack_a, linear_bwd_data__projector_0__pack_b, linear_bwd_data__projector_0__store);
-}
-
-static void linear_bwd_weight__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 2048 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
+  gemm_column_panels(512, 512, 2048, &g, gemm_pack_a__ld2048, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
@@ -2780,7 +2597,7 @@ static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int6
    GEMM: M 2048, N 512, K 512 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(2048, 512, 512, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
+  gemm_column_panels(2048, 512, 512, &g, gemm_pack_a_transposed__ld2048, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35

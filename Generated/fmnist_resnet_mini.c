@@ -1622,14 +1622,14 @@ static void global_avg_pool_fwd__backbone_avgpool(const float* restrict x, float
   }
 }
 
-static void linear_fwd__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a__ld128(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
   }
 }
 
-static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b_transposed__ld128(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t j = 0; j < GEMM_NR; j++) {
     if (j >= count) {
@@ -1640,7 +1640,7 @@ static void linear_fwd__projector_0__pack_b(const gemm_operands_t* g, int64_t k0
   }
 }
 
-static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store__ld512(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 512 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
@@ -1652,7 +1652,7 @@ static void linear_fwd__projector_0__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 256, N 512, K 128 */
 static void linear_fwd__projector_0(const float* restrict x, const float* restrict w, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
-  gemm_column_panels(256, 512, 128, &g, linear_fwd__projector_0__pack_a, linear_fwd__projector_0__pack_b, linear_fwd__projector_0__store);
+  gemm_column_panels(256, 512, 128, &g, gemm_pack_a__ld128, gemm_pack_b_transposed__ld128, gemm_store__ld512);
 }
 
 /* Batch norm, training mode = max(bn(x), 0): per channel, mean and biased var over N*HW values,
@@ -1730,14 +1730,14 @@ static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static inline void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(256, 512, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
   }
 }
 
-static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b_transposed__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t j = 0; j < GEMM_NR; j++) {
     if (j >= count) {
@@ -1745,13 +1745,6 @@ static void linear_fwd__projector_3__pack_b(const gemm_operands_t* g, int64_t k0
       continue;
     }
     for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
-  }
-}
-
-static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -1760,32 +1753,14 @@ static void linear_fwd__projector_3__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 256, N 512, K 512 */
 static void linear_fwd__projector_3(const float* restrict x, const float* restrict w, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
-  gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_3__pack_a, linear_fwd__projector_3__pack_b, linear_fwd__projector_3__store);
+  gemm_column_panels(256, 512, 512, &g, gemm_pack_a__ld512, gemm_pack_b_transposed__ld512, gemm_store__ld512);
 }
 
 /* batch_norm_train_relu (forward): layer projector.4, DSL SimSiamDSL/Heads.swift:36
    x [256,512] -> y [256,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static inline void batch_norm_train_relu_fwd__projector_4(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(256, 512, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_fwd__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t j = 0; j < GEMM_NR; j++) {
-    if (j >= count) {
-      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
-      continue;
-    }
-    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
-  }
-}
-
-static void linear_fwd__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store_bias__ld512(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 512 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
@@ -1797,7 +1772,7 @@ static void linear_fwd__projector_6__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 256, N 512, K 512 */
 static void linear_fwd__projector_6(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
-  gemm_column_panels(256, 512, 512, &g, linear_fwd__projector_6__pack_a, linear_fwd__projector_6__pack_b, linear_fwd__projector_6__store);
+  gemm_column_panels(256, 512, 512, &g, gemm_pack_a__ld512, gemm_pack_b_transposed__ld512, gemm_store_bias__ld512);
 }
 
 /* Batch norm, training mode: per channel, mean and biased var over N*HW values,
@@ -1875,25 +1850,7 @@ static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW,
    x [256,512] -> y [256,512], saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
 static inline void batch_norm_train_fwd__projector_7(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_fwd_channel_major(256, 512, 1, x, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_fwd__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t j = 0; j < GEMM_NR; j++) {
-    if (j >= count) {
-      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
-      continue;
-    }
-    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 512 + k0 + k];
-  }
-}
-
-static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
+static void gemm_store__ld128(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
     float* restrict row = g->c + (i0 + i) * 128 + j0;
     for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
@@ -1905,7 +1862,7 @@ static void linear_fwd__predictor_0__store(const gemm_operands_t* g, int64_t i0,
    GEMM: M 256, N 128, K 512 */
 static void linear_fwd__predictor_0(const float* restrict x, const float* restrict w, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = 0, .c = y};
-  gemm_column_panels(256, 128, 512, &g, linear_fwd__predictor_0__pack_a, linear_fwd__predictor_0__pack_b, linear_fwd__predictor_0__store);
+  gemm_column_panels(256, 128, 512, &g, gemm_pack_a__ld512, gemm_pack_b_transposed__ld512, gemm_store__ld128);
 }
 
 /* Batch norm, training mode = max(bn(x), 0): per channel, mean and biased var over N*HW values,
@@ -1972,37 +1929,12 @@ static void batch_norm_train_relu_fwd(int64_t N, int64_t C, int64_t HW, const fl
    x [256,128] -> y [256,128] = max(bn(x), 0), saved [2,128] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
 static inline void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd(256, 128, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
-static void linear_fwd__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
-  }
-}
-
-static void linear_fwd__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t j = 0; j < GEMM_NR; j++) {
-    if (j >= count) {
-      for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = 0;
-      continue;
-    }
-    for (int64_t k = 0; k < kc; k++) panel[k * GEMM_NR + j] = src[(x0 + j) * 128 + k0 + k];
-  }
-}
-
-static void linear_fwd__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j] + g->bias[j0 + j];
-  }
-}
-
 /* linear (forward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    x [256,128], w [512,128], b [512] -> y [256,512]
    GEMM: M 256, N 512, K 128 */
 static void linear_fwd__predictor_3(const float* restrict x, const float* restrict w, const float* restrict b, float* restrict y) {
   const gemm_operands_t g = {.a = x, .b = w, .bias = b, .c = y};
-  gemm_column_panels(256, 512, 128, &g, linear_fwd__predictor_3__pack_a, linear_fwd__predictor_3__pack_b, linear_fwd__predictor_3__store);
+  gemm_column_panels(256, 512, 128, &g, gemm_pack_a__ld128, gemm_pack_b_transposed__ld128, gemm_store_bias__ld512);
 }
 
 /* Cosine similarity of each row pair: y[n] = a.b / (max(|a|, eps) max(|b|, eps)), eps 1e-08
@@ -2127,24 +2059,10 @@ static inline void mean_bwd__loss_mean_p1_z2(const float* restrict dy, float* re
    dy [256], a [256,512], b [256,512] -> da [256,512] */
 static inline void cosine_similarity_bwd_a__loss_cos_p1_z2(const float* restrict dy, const float* restrict a, const float* restrict b, float* restrict dx) { cosine_similarity_bwd_a(256, 512, dy, a, b, dx); }
 
-static void linear_bwd_data__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b__ld128(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 128 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2153,27 +2071,13 @@ static void linear_bwd_data__predictor_3__store(const gemm_operands_t* g, int64_
    GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__predictor_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(256, 128, 512, &g, linear_bwd_data__predictor_3__pack_a, linear_bwd_data__predictor_3__pack_b, linear_bwd_data__predictor_3__store);
+  gemm_column_panels(256, 128, 512, &g, gemm_pack_a__ld512, gemm_pack_b__ld128, gemm_store__ld128);
 }
 
-static void linear_bwd_weight__predictor_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a_transposed__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 128 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2182,7 +2086,7 @@ static void linear_bwd_weight__predictor_3__store(const gemm_operands_t* g, int6
    GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__predictor_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__predictor_3__pack_a, linear_bwd_weight__predictor_3__pack_b, linear_bwd_weight__predictor_3__store);
+  gemm_column_panels(512, 128, 256, &g, gemm_pack_a_transposed__ld512, gemm_pack_b__ld128, gemm_store__ld128);
 }
 
 /* grad += g: a parameter's gradient slot sums what each use of the parameter contributes
@@ -2283,24 +2187,10 @@ static inline void accumulate_grad__predictor_1_weight(const float* restrict g, 
    grad [128] += g */
 static inline void accumulate_grad__predictor_1_bias(const float* restrict g, float* restrict grad) { accumulate_grad(128, g, grad); }
 
-static void linear_bwd_data__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 128 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_b__ld512(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->b;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2309,27 +2199,13 @@ static void linear_bwd_data__predictor_0__store(const gemm_operands_t* g, int64_
    GEMM: M 256, N 512, K 128 */
 static void linear_bwd_data__predictor_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(256, 512, 128, &g, linear_bwd_data__predictor_0__pack_a, linear_bwd_data__predictor_0__pack_b, linear_bwd_data__predictor_0__store);
+  gemm_column_panels(256, 512, 128, &g, gemm_pack_a__ld128, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
-static void linear_bwd_weight__predictor_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
+static void gemm_pack_a_transposed__ld128(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
   for (int64_t k = 0; k < kc; k++) {
     for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 128 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
   }
 }
 
@@ -2338,7 +2214,7 @@ static void linear_bwd_weight__predictor_0__store(const gemm_operands_t* g, int6
    GEMM: M 128, N 512, K 256 */
 static void linear_bwd_weight__predictor_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(128, 512, 256, &g, linear_bwd_weight__predictor_0__pack_a, linear_bwd_weight__predictor_0__pack_b, linear_bwd_weight__predictor_0__store);
+  gemm_column_panels(128, 512, 256, &g, gemm_pack_a_transposed__ld128, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* accumulate_grad (backward): layer predictor.0, DSL SimSiamDSL/Heads.swift:35
@@ -2422,54 +2298,12 @@ static void batch_norm_bwd_data_channel_major(int64_t N, int64_t C, int64_t HW, 
    dy [256,512], x [256,512], saved [2,512] -> dx [256,512] */
 static inline void batch_norm_bwd_data__projector_7(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) { batch_norm_bwd_data_channel_major(256, 512, 1, dy, x, saved, dx); }
 
-static void linear_bwd_data__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* linear_bwd_data (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
    dy [256,512], w [512,512] -> dx [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_6(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(256, 512, 512, &g, linear_bwd_data__projector_6__pack_a, linear_bwd_data__projector_6__pack_b, linear_bwd_data__projector_6__store);
-}
-
-static void linear_bwd_weight__projector_6__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_6__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_6__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
+  gemm_column_panels(256, 512, 512, &g, gemm_pack_a__ld512, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* linear_bwd_weight (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
@@ -2477,7 +2311,7 @@ static void linear_bwd_weight__projector_6__store(const gemm_operands_t* g, int6
    GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_6(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_6__pack_a, linear_bwd_weight__projector_6__pack_b, linear_bwd_weight__projector_6__store);
+  gemm_column_panels(512, 512, 256, &g, gemm_pack_a_transposed__ld512, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* accumulate_grad (backward): layer projector.6, DSL SimSiamDSL/Heads.swift:13
@@ -2575,54 +2409,12 @@ static inline void accumulate_grad__projector_4_weight(const float* restrict g, 
    grad [512] += g */
 static inline void accumulate_grad__projector_4_bias(const float* restrict g, float* restrict grad) { accumulate_grad(512, g, grad); }
 
-static void linear_bwd_data__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], w [512,512] -> dx [256,512]
    GEMM: M 256, N 512, K 512 */
 static void linear_bwd_data__projector_3(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(256, 512, 512, &g, linear_bwd_data__projector_3__pack_a, linear_bwd_data__projector_3__pack_b, linear_bwd_data__projector_3__store);
-}
-
-static void linear_bwd_weight__projector_3__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_3__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 512 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 512 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
+  gemm_column_panels(256, 512, 512, &g, gemm_pack_a__ld512, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* linear_bwd_weight (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
@@ -2630,7 +2422,7 @@ static void linear_bwd_weight__projector_3__store(const gemm_operands_t* g, int6
    GEMM: M 512, N 512, K 256 */
 static void linear_bwd_weight__projector_3(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 512, 256, &g, linear_bwd_weight__projector_3__pack_a, linear_bwd_weight__projector_3__pack_b, linear_bwd_weight__projector_3__store);
+  gemm_column_panels(512, 512, 256, &g, gemm_pack_a_transposed__ld512, gemm_pack_b__ld512, gemm_store__ld512);
 }
 
 /* accumulate_grad (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:35
@@ -2649,54 +2441,12 @@ static inline void accumulate_grad__projector_1_weight(const float* restrict g, 
    grad [512] += g */
 static inline void accumulate_grad__projector_1_bias(const float* restrict g, float* restrict grad) { accumulate_grad(512, g, grad); }
 
-static void linear_bwd_data__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(x0 + i) * 512 + k0 + k] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_data__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 128 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
-}
-
 /* linear_bwd_data (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
    dy [256,512], w [512,128] -> dx [256,128]
    GEMM: M 256, N 128, K 512 */
 static void linear_bwd_data__projector_0(const float* restrict dy, const float* restrict w, float* restrict dx) {
   const gemm_operands_t g = {.a = dy, .b = w, .c = dx};
-  gemm_column_panels(256, 128, 512, &g, linear_bwd_data__projector_0__pack_a, linear_bwd_data__projector_0__pack_b, linear_bwd_data__projector_0__store);
-}
-
-static void linear_bwd_weight__projector_0__pack_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->a;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t i = 0; i < GEMM_MR; i++) panel[k * GEMM_MR + i] = i < count ? src[(k0 + k) * 512 + x0 + i] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_0__pack_b(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
-  const float* restrict src = g->b;
-  for (int64_t k = 0; k < kc; k++) {
-    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = j < count ? src[(k0 + k) * 128 + x0 + j] : 0;
-  }
-}
-
-static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* restrict row = g->c + (i0 + i) * 128 + j0;
-    for (int64_t j = 0; j < cols; j++) row[j] = tile[i * GEMM_NR + j];
-  }
+  gemm_column_panels(256, 128, 512, &g, gemm_pack_a__ld512, gemm_pack_b__ld128, gemm_store__ld128);
 }
 
 /* linear_bwd_weight (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35
@@ -2704,7 +2454,7 @@ static void linear_bwd_weight__projector_0__store(const gemm_operands_t* g, int6
    GEMM: M 512, N 128, K 256 */
 static void linear_bwd_weight__projector_0(const float* restrict dy, const float* restrict x, float* restrict dw) {
   const gemm_operands_t g = {.a = dy, .b = x, .c = dw};
-  gemm_column_panels(512, 128, 256, &g, linear_bwd_weight__projector_0__pack_a, linear_bwd_weight__projector_0__pack_b, linear_bwd_weight__projector_0__store);
+  gemm_column_panels(512, 128, 256, &g, gemm_pack_a_transposed__ld512, gemm_pack_b__ld128, gemm_store__ld128);
 }
 
 /* accumulate_grad (backward): layer projector.0, DSL SimSiamDSL/Heads.swift:35

@@ -15,6 +15,9 @@ struct Kernel: Hashable {
     /// Functions the kernel calls (GEMM packing and stores), written with
     /// `$KERNEL` where the kernel's final name goes.
     var helpers: [String] = []
+    /// Functions the kernel calls that other kernels may call too, under a name that says
+    /// what they do (`gemm_pack_a__ld128`): the program defines each once.
+    var sharedHelpers: [SharedHelper] = []
     /// Set for memory-bound kernels: many layers run the same loops on
     /// different sizes, so the body is emitted once and this kernel is a
     /// one-line wrapper that passes its sizes.
@@ -61,6 +64,12 @@ struct SharedBody: Hashable {
     /// The math and the memory layout, for the shared function's comment.
     var comment: String
     var sizes: [Size]
+}
+
+/// A helper function named after what it does, so that one name is one text.
+struct SharedHelper: Hashable {
+    var name: String
+    var definition: String
 }
 
 /// A shared body as the C file holds it: one function, called by each layer's wrapper.

@@ -435,6 +435,8 @@ struct KernelTable {
     private var sharedByName: [String: [Int]] = [:]
     /// Every function name handed out, so a shared body and a kernel never collide.
     private var taken: Set<String> = []
+    /// The definitions of the shared helpers emitted so far, by name.
+    private var helpers: [String: String] = [:]
 
     mutating func add(_ kernel: Kernel) -> String {
         var kernel = kernel
@@ -454,6 +456,15 @@ struct KernelTable {
         byName[kernel.name, default: []].append(kernels.count)
         kernels.append(unique)
         taken.insert(unique.name)
+        for helper in unique.sharedHelpers {
+            if let emitted = helpers[helper.name] {
+                precondition(emitted == helper.definition, "two different helpers are both called \(helper.name)")
+                continue
+            }
+            precondition(taken.insert(helper.name).inserted, "helper \(helper.name) takes a kernel's name")
+            helpers[helper.name] = helper.definition
+            definitions.append(helper.definition)
+        }
         definitions.append(unique.definition)
         return unique.name
     }

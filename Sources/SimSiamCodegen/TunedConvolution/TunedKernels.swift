@@ -15,6 +15,10 @@ extension KernelEmitter {
         /// Store body: where an MR x NR tile of C goes; nil: C is `g.c` (row-major M x N), summed
         /// over k by thread-private partials.
         var store: String?
+        /// Names for pack and store functions that depend only on a layout, not on the layer
+        /// (`gemm_pack_a__ld128`): every kernel that needs the same one calls one definition.
+        /// nil: the function is the kernel's own, `<kernel>__pack_a`.
+        var packAName: String? = nil, packBName: String? = nil, storeName: String? = nil
     }
 
     /// The kernel of one GEMM: its pack and store functions, named `<kernel>__pack_a` etc.,
@@ -24,21 +28,27 @@ extension KernelEmitter {
         let storeSignature = "(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const \(t)* restrict tile)"
         var c = CLines()
         c.line("const gemm_operands_t g = \(plan.operands);")
-        var helpers = [
-            "static void $KERNEL__pack_a\(packSignature) {\n\(plan.packA)}\n",
-            "static void $KERNEL__pack_b\(packSignature) {\n\(plan.packB)}\n",
-        ]
+        var helpers: [String] = [], shared: [SharedHelper] = []
+        func helper(_ sharedName: String?, _ ownName: String, _ signature: String, _ body: String) -> String {
+            let name = sharedName ?? ownName
+            let definition = "static void \(name)\(signature) {\n\(body)}\n"
+            if sharedName != nil { shared.append(SharedHelper(name: name, definition: definition)) } else { helpers.append(definition) }
+            return name
+        }
+        let packA = helper(plan.packAName, "$KERNEL__pack_a", packSignature, plan.packA)
+        let packB = helper(plan.packBName, "$KERNEL__pack_b", packSignature, plan.packB)
         // bfloat16 GEMMs take the same pack and store functions: the driver rounds the packed panels.
         let driver = runsBF16 ? "gemm_bf16_" : "gemm_"
         if let store = plan.store {
-            helpers.append("static void $KERNEL__store\(storeSignature) {\n\(store)}\n")
-            c.line("\(driver)column_panels(\(plan.m), \(plan.n), \(plan.k), &g, $KERNEL__pack_a, $KERNEL__pack_b, $KERNEL__store);")
+            let storeName = helper(plan.storeName, "$KERNEL__store", storeSignature, store)
+            c.line("\(driver)column_panels(\(plan.m), \(plan.n), \(plan.k), &g, \(packA), \(packB), \(storeName));")
         } else {
-            c.line("\(driver)reduce_over_k(\(plan.m), \(plan.n), \(plan.k), 256, &g, $KERNEL__pack_a, $KERNEL__pack_b, g.c);")
+            c.line("\(driver)reduce_over_k(\(plan.m), \(plan.n), \(plan.k), 256, &g, \(packA), \(packB), g.c);")
         }
         let arithmetic = runsBF16 ? ", bfloat16 operands rounded as packed, float32 sums" : ""
         var kernel = kernel("\(plan.summary)\nGEMM: M \(plan.m), N \(plan.n), K \(plan.k)\(arithmetic)", plan.inputs, plan.outputs, body: c)
         kernel.helpers = helpers
+        kernel.sharedHelpers = shared
         return kernel
     }
 
@@ -321,7 +331,9 @@ extension KernelEmitter {
             inputs: ["x", "w"] + (hasBias ? ["b"] : []), outputs: ["y"],
             operands: "{.a = x, .b = w, .bias = \(hasBias ? "b" : "0"), .c = y}", m: x[0], n: w[0], k: x[1],
             packA: packRows("g->a", ld: x[1]), packB: packColumnsTransposed("g->b", ld: w[1]),
-            store: storeRows(ld: w[0], bias: hasBias)))
+            store: storeRows(ld: w[0], bias: hasBias),
+            packAName: "gemm_pack_a__ld\(x[1])", packBName: "gemm_pack_b_transposed__ld\(w[1])",
+            storeName: "gemm_store\(hasBias ? "_bias" : "")__ld\(w[0])"))
     }
 
     /// dx = dy w: A = dy [N x O], B = w [O x I].
@@ -330,7 +342,8 @@ extension KernelEmitter {
         return gemmKernel(GemmPlan(
             summary: "dy \(dy), w \(w) -> dx [\(dy[0]),\(w[1])]", inputs: ["dy", "w"], outputs: ["dx"],
             operands: "{.a = dy, .b = w, .c = dx}", m: dy[0], n: w[1], k: w[0],
-            packA: packRows("g->a", ld: dy[1]), packB: packColumns("g->b", ld: w[1]), store: storeRows(ld: w[1], bias: false)))
+            packA: packRows("g->a", ld: dy[1]), packB: packColumns("g->b", ld: w[1]), store: storeRows(ld: w[1], bias: false),
+            packAName: "gemm_pack_a__ld\(dy[1])", packBName: "gemm_pack_b__ld\(w[1])", storeName: "gemm_store__ld\(w[1])"))
     }
 
     /// dw = dy^T x: A = dy^T [O x N], B = x [N x I].
@@ -339,6 +352,7 @@ extension KernelEmitter {
         return gemmKernel(GemmPlan(
             summary: "dy \(dy), x \(x) -> dw [\(dy[1]),\(x[1])]", inputs: ["dy", "x"], outputs: ["dw"],
             operands: "{.a = dy, .b = x, .c = dw}", m: dy[1], n: x[1], k: x[0],
-            packA: packRowsTransposed("g->a", ld: dy[1]), packB: packColumns("g->b", ld: x[1]), store: storeRows(ld: x[1], bias: false)))
+            packA: packRowsTransposed("g->a", ld: dy[1]), packB: packColumns("g->b", ld: x[1]), store: storeRows(ld: x[1], bias: false),
+            packAName: "gemm_pack_a_transposed__ld\(dy[1])", packBName: "gemm_pack_b__ld\(x[1])", storeName: "gemm_store__ld\(x[1])"))
     }
 }
