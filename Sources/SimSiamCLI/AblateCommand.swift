@@ -80,7 +80,7 @@ struct AblateCommand: ParsableCommand {
                                     onEvent: progress.handle)
         runner.monitorEvery = monitorEvery
         runner.precision = precision.precision
-        runner.tunedPlanDirectory = TunedPlanStore.configured()?.directory.path
+        runner.tunedPlanDirectory = storedPlans()
         guard let (report, files) = try runner.run() else {
             say("interrupted: rerun the same command to continue; finished variants are kept")
             return

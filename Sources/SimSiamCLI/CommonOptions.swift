@@ -93,7 +93,7 @@ struct CodegenArguments: ParsableArguments {
         }
         return CodegenOptions(precision: precision.scalar, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
                               plan: try plan.map(PlanFile.read), operands: precision.operands,
-                              tunedPlanDirectory: plan == nil && !untuned ? TunedPlanStore.configured()?.directory.path : nil)
+                              tunedPlanDirectory: storedPlans(unless: plan != nil || untuned))
     }
 }
 
@@ -104,6 +104,12 @@ struct TrainingPrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp("Arithmetic of training: float32; bf16 (convolution and linear operands in bfloat16, float32 sums, weights and optimizer; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly); float64 (about half float32's speed, to separate rounding from semantics).",
                                discussion: "float32 and bf16 runs write float32 checkpoints, float64 runs float64 ones; every run resumes from any of them (values convert). See docs/bf16.md."))
     var precision: TrainingPrecision = .float32
+}
+
+/// Where `simsiamc tune` stored plans for this CPU (SIMSIAMC_TUNED_PLANS, else the build cache's
+/// plans/), for a compile to follow; nil when `ignored` (`--plan` or `--untuned` given) or turned off.
+func storedPlans(unless ignored: Bool = false) -> String? {
+    ignored ? nil : TunedPlanStore.configured()?.directory.path
 }
 
 /// Prints a line to standard output unbuffered, so progress shows up as it

@@ -123,8 +123,7 @@ struct EvalCommand: ParsableCommand {
     /// The workload's library, or the --library directory's C (which must be for the same graph).
     func compile(_ workload: Workload, batch: Int, variant: SimSiamVariant, expecting expectation: TuningExpectation) throws -> CompiledModel {
         guard let directory = try library.directory() else {
-            return try Compiler.compile(workload, batch: batch, options: CodegenOptions(tunedPlanDirectory: TunedPlanStore.configured()?.directory.path),
-                                        variant: variant)
+            return try Compiler.compile(workload, batch: batch, options: CodegenOptions(tunedPlanDirectory: storedPlans()), variant: variant)
         }
         let program = try Compiler.loadEdited(directory, expecting: expectation)
         if !json { say(program.summary) }

@@ -129,7 +129,7 @@ struct TrainCommand: ParsableCommand {
             try library.load($0, workload: options, variant: configuration.variant)
         }
         try train(configuration, directory: directory, resume: resume, evaluate: !noEval, checkNumerics: checkNumerics, plan: kernelPlan,
-                  tunedPlans: plan == nil && !untuned ? TunedPlanStore.configured()?.directory.path : nil,
+                  tunedPlans: storedPlans(unless: plan != nil || untuned),
                   precision: precision.precision, edited: edited, monitorEvery: monitorEvery, ranks: ranks)
     }
 }

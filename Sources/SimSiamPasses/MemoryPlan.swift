@@ -58,7 +58,8 @@ public struct ArenaLayout: Hashable, Sendable {
         bufferElements = bufferCursor
     }
 
-    static func aligned(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
+    /// `count` rounded up to a whole number of `alignment`s.
+    public static func aligned(_ count: Int) -> Int { (count + alignment - 1) / alignment * alignment }
 }
 
 /// The storage of every value of one graph.

@@ -26,7 +26,7 @@ struct OutputCopies {
         copies = graph.outputs.filter { $0.key != "loss" }.sorted { $0.key < $1.key }.compactMap { name, value in
             if case .workspace = plan.resolved(value) { return nil }
             let elements = graph.shape(of: value).elementCount
-            defer { cursor += (elements + ArenaLayout.alignment - 1) / ArenaLayout.alignment * ArenaLayout.alignment }
+            defer { cursor += ArenaLayout.aligned(elements) }
             var pointer = "out_" + cIdentifier(name)
             while !taken.insert(pointer).inserted { pointer += "_" }
             return Copy(name: name, value: value, offset: cursor, elements: elements, pointer: pointer)
