@@ -18,12 +18,17 @@ public struct CompiledModel: @unchecked Sendable {
         return """
             \(lowered.training.name): batch \(lowered.batch) per view, \(lowered.options.trainingPrecision.rawValue), \(lowered.options.kernels.rawValue) kernels\(lowered.options.profile ? ", profiling" : "")\(numericsNote)\(variantNote)
               ops:     \(ad.forwardOps) forward, \(ad.backwardOps) backward, \(ad.prunedByStopGradient) backward ops pruned by stop-gradient
-              fusion:  \(fusionLine)
+              fusion:  \(fusionLine)\(recomputeNote)
               kernels: \(g.kernelCount) C functions (views share kernels)\(vectorNote)
               arenas:  params \(megabytes(g.parameterElements * bytes)) (x3 with grads and momentum), buffers \(megabytes(g.bufferElements * bytes)), workspace \(megabytes(g.workspaceElements * bytes)) (\(megabytes(g.peakLiveWorkspaceElements * bytes)) live at the peak, \(megabytes(g.unsharedWorkspaceElements * bytes)) without reuse)
               passes:  \(String(format: "%.2f", lowered.seconds)) s (trace, autodiff, codegen)
               clang:   \(build.summary)\(planNote)
             """
+    }
+
+    private var recomputeNote: String {
+        guard let r = lowered.rematerialization, r.recomputed > 0 else { return "" }
+        return "\n  memory:  \(r.recomputed) BN+ReLU outputs recomputed in backward, not kept (\(megabytes(r.elements * lowered.precision.bytes)))"
     }
 
     private var planNote: String { lowered.tunedPlan.map { "\n  plan:    " + $0 } ?? "" }

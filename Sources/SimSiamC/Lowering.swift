@@ -14,6 +14,8 @@ public struct LoweredProgram: Sendable {
     public let autodiff: AutodiffSummary
     /// What the fusion pass merged (nil for unfused reference builds).
     public let fusion: FusionSummary?
+    /// What rematerialization recomputes in backward (nil when off or for reference builds).
+    public let rematerialization: RematerializationSummary?
     public let generated: GeneratedC
     public let batch: Int
     public let options: CodegenOptions
@@ -71,7 +73,8 @@ public enum Lowering {
         let (differentiated, summary) = try Autodiff.differentiate(forward)
         // The reference kernels stay unfused: the plain, op-by-op oracle.
         let fuse = options.kernels == .tuned
-        let (training, fusion) = fuse ? try Fusion.fuse(differentiated) : (differentiated, nil)
+        let (fused, fusion) = fuse ? try Fusion.fuse(differentiated) : (differentiated, nil)
+        let (training, rematerialization) = fuse && options.recomputeActivations ? try Rematerialization.apply(fused) : (fused, nil)
         let fusedFeatures = try features.map { fuse ? try Fusion.fuse($0).0 : $0 }
         var options = options
         let tunedPlan = try options.plan == nil ? TunedPlanStore.lookUp(forward: forward, training: training, features: fusedFeatures,
@@ -87,7 +90,8 @@ public enum Lowering {
         }
         let generated = ProgramEmitter(training: training, features: fusedFeatures, options: options)
             .emit(baseName: cFileStem(forward.name) + options.fileSuffix)
-        return LoweredProgram(training: training, features: fusedFeatures, autodiff: summary, fusion: fusion, generated: generated,
+        return LoweredProgram(training: training, features: fusedFeatures, autodiff: summary, fusion: fusion,
+                              rematerialization: rematerialization, generated: generated,
                               batch: forward.inputs.first?.shape[0] ?? 0, options: options,
                               seconds: Date().timeIntervalSince(started), tunedPlan: tunedPlan?.note)
     }

@@ -83,6 +83,11 @@ struct CodegenArguments: ParsableArguments {
     @Flag(help: ArgumentHelp(CodegenArguments.untunedHelp))
     var untuned = false
 
+    @Flag(help: ArgumentHelp(CodegenArguments.keepActivationsHelp))
+    var keepActivations = false
+
+    static let keepActivationsHelp = "Keep every BN+ReLU output from the forward until backward instead of recomputing it there (more memory, one elementwise pass less per layer)."
+
     static let untunedHelp = "Ignore the plans `simsiamc tune` stored for this CPU; follow the cost models' choices."
 
     /// The options the flags ask for; reads `--plan`.
@@ -93,7 +98,7 @@ struct CodegenArguments: ParsableArguments {
         }
         return CodegenOptions(precision: precision.scalar, kernels: kernels, profile: profile, vectorWidth: vectorWidth, checkNumerics: checkNumerics,
                               plan: try plan.map(PlanFile.read), operands: precision.operands,
-                              tunedPlanDirectory: storedPlans(unless: plan != nil || untuned))
+                              tunedPlanDirectory: storedPlans(unless: plan != nil || untuned), recomputeActivations: !keepActivations)
     }
 }
 

@@ -55,6 +55,9 @@ extension CodegenArguments {
         if checkNumerics && !manifest.checkNumerics {
             problems.append("--check-numerics (the C was written without checks; compile the directory with --check-numerics)")
         }
+        if keepActivations {
+            problems.append("--keep-activations (the C is written; compile the directory with --keep-activations)")
+        }
         if let plan {
             problems.append("--plan \(plan) (the C follows the plan it was compiled with; compile the directory with --plan)")
         }

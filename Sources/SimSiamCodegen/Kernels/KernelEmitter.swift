@@ -149,6 +149,7 @@ struct KernelEmitter {
         case .batchNormBackward(let reluMask): batchNormBackwardFused(reluMask: reluMask)
         case .relu: relu()
         case .reluBackward: reluBackward()
+        case .batchNormRecompute(let relu): batchNormRecompute(relu: relu)
         case .add: add()
         case .scale(let factor): scale(factor)
         case .accumulateGradient: accumulateGradient()

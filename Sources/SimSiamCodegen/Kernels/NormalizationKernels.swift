@@ -182,8 +182,7 @@ extension KernelEmitter {
             c.line("const double invstd = 1.0 / sqrt(var + \(a.epsilon));")
             c.line("saved[c] = (\(t))mean;")
             c.line("saved[C + c] = (\(t))invstd;")
-            c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
-            c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")mean * invstd\(a.affine ? " * gamma[c]" : ""));")
+            scaleAndShift(&c, affine: a.affine)
             channelLoop(&c, reads: ["x"] + (a.fusedResidual ? ["residual"] : []), writes: ["y"]) { $0.line(applyLine(a)) }
             c.line("/* running estimates use the unbiased variance, as PyTorch does */")
             c.line("running_mean[c] = (\(t))(\(1 - a.momentum) * running_mean[c] + \(a.momentum) * mean);")
@@ -199,6 +198,32 @@ extension KernelEmitter {
                         + "y = (x - mean) / sqrt(var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")\(a.fusedResidual ? " + residual" : "")"
                         + "\(a.fusedReLU ? ", then max(., 0)" : ""); saved = (mean, 1/sqrt(var + eps));\n"
                         + "running stats move by \(a.momentum) towards (mean, unbiased var).")
+    }
+
+    /// Binds `scale` and `shift` of channel c from the statistics as `saved` holds them, rounded to
+    /// the scalar type, so that `batchNormRecompute` gets the forward's y again bit for bit.
+    private func scaleAndShift(_ c: inout CLines, affine: Bool) {
+        c.line("const double saved_mean = saved[c], saved_invstd = saved[C + c];")
+        c.line("const \(t) scale = (\(t))(saved_invstd\(affine ? " * gamma[c]" : ""));")
+        c.line("const \(t) shift = (\(t))(\(affine ? "beta[c] - " : "-")saved_mean * saved_invstd\(affine ? " * gamma[c]" : ""));")
+    }
+
+    /// y of a training BN (+ ReLU) again, for backward: see ``Op/batchNormRecompute(relu:)``.
+    func batchNormRecompute(relu: Bool) -> Kernel {
+        var applied = BatchNormAttributes(training: true, runningMean: 0, runningVar: 0, counter: 0, affine: true)
+        applied.fusedReLU = relu
+        var c = prologue()
+        c.block("for (int64_t c = 0; c < C; c++)") { c in
+            scaleAndShift(&c, affine: true)
+            channelLoop(&c, reads: ["x"], writes: ["y"]) { $0.line(applyLine(applied)) }
+        }
+        let x = shape(operand: 0)
+        return normalizationKernel("x \(x), saved [2,\(x[1])] -> y \(x)\(appliedFormula(applied)), recomputed for backward", ["x", "saved", "gamma", "beta"], ["y"],
+                                   body: c,
+                                   math: "Batch norm output again, from the forward's input x and saved (batch mean, 1/sqrt(var + eps)):\n"
+                                     + "y = (x - mean) * invstd * gamma + beta\(relu ? ", then max(., 0)" : ""), with the forward's arithmetic, so the\n"
+                                     + "same bits. Computing it here costs one pass over x; keeping the forward's y would hold\n"
+                                     + "it in memory from the forward to here.")
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {

@@ -101,10 +101,16 @@ public struct CodegenOptions: Hashable, Sendable {
     /// lowering uses the plan stored for this CPU, graph, batch and thread count, if there is one.
     /// nil (the library default): the cost models' plan, so results do not depend on a cache.
     public var tunedPlanDirectory: String?
+    /// Recompute BN + ReLU outputs over feature maps in backward rather than keep them from the
+    /// forward (`Rematerialization`): less memory at the peak for one elementwise pass per layer.
+    /// Tuned kernels only; the reference build keeps everything, op by op.
+    public var recomputeActivations: Bool
 
     public init(precision: Precision = .float32, kernels: KernelStrategy = .tuned, profile: Bool = false,
                 vectorWidth: VectorWidth = .host, checkNumerics: Bool = false, tuningHooks: Bool = false,
-                plan: KernelPlan? = nil, operands: MatmulOperands = .native, tunedPlanDirectory: String? = nil) {
+                plan: KernelPlan? = nil, operands: MatmulOperands = .native, tunedPlanDirectory: String? = nil,
+                recomputeActivations: Bool = true) {
+        self.recomputeActivations = recomputeActivations
         self.plan = plan
         self.operands = operands
         self.tunedPlanDirectory = tunedPlanDirectory

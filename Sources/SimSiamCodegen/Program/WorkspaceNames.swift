@@ -26,7 +26,7 @@ struct WorkspaceNames {
     /// The name of a value: unique within its graph, since it holds the value's number.
     static func name(of value: ValueID, in graph: Graph) -> String {
         let producer = graph.nodes[graph.values[value.index].producer]
-        let prefix = producer.phase == .backward ? "d" : "v"
+        let prefix = if case .batchNormRecompute = producer.op { "r" } else { producer.phase == .backward ? "d" : "v" }
         let layer = cIdentifier(producer.label).drop { $0 == "_" }
         return layer.isEmpty ? "\(prefix)\(value.index)" : "\(prefix)\(value.index)_\(layer)"
     }
@@ -63,7 +63,8 @@ struct WorkspaceNames {
             if case .alias(let target) = plan.storage[value.index] { role = " of \(target), same memory" }
             return "\(scalar)* const \(Self.name(of: value, in: graph)) = ws + \(offset);  /* \(value) \(producer.op.mnemonic)\(role) \(info.shape) */"
         }
-        return ["/* Workspace values: v forward, d gradient, then %N of the IR and the layer that made it.",
+        return ["/* Workspace values: v forward, d gradient, r a forward value recomputed in backward;",
+                "   then %N of the IR and the layer that made it.",
                 "   Several names may share an offset, by design: a view (stop_gradient, reshape) is its",
                 "   source's memory, and values never live at once reuse the same memory. */"] + lines
     }
