@@ -64,6 +64,6 @@ struct CompileCommand: ParsableCommand {
         let table = lowered.planTable.split(separator: "\n").map { "           " + $0 }.joined(separator: "\n")
         let note = lowered.options.plan == nil ? "the cost models' choices"
             : "* marks \(lowered.tunedPlan == nil ? "--plan's" : "the tuned plan's") choices where the cost models chose otherwise"
-        return "  plan:    convolutions (\(note); written to \(planFile)):\n" + table
+        return "  plan:    convolutions (\(note); xN: images per pass, /N: Winograd tiles per block; written to \(planFile)):\n" + table
     }
 }

@@ -33,12 +33,15 @@ import Testing
 
     static let options = CodegenOptions(precision: .float64, kernels: .tuned, vectorWidth: .avx512)
 
-    /// A plan for the gallery that forces an algorithm or images per pass the cost models do not
-    /// choose on every pass of every layer it lists (at batch 2 they choose one image per pass).
+    /// A plan for the gallery that forces an algorithm, images per pass, Winograd tiles per block or
+    /// thread split the cost models do not choose on every pass of every layer it lists (at batch 2
+    /// they choose one image per pass; "narrow"'s 3 x 3 tiles per image make 24 tiles per block at
+    /// 2 images, in whole 8-row register tiles; "wide"'s packed dw of 288 columns splits by columns).
     static let forced = KernelPlan(convolutions: [
         .init(layer: "wide", pass: .forward, algorithm: .inPlace), .init(layer: "wide", pass: .dx, algorithm: .channelsLast),
-        .init(layer: "wide", pass: .dw, algorithm: .packed),
-        .init(layer: "narrow", pass: .forward, algorithm: .winograd, imagesPerPass: 2), .init(layer: "narrow", pass: .dx, algorithm: .winograd),
+        .init(layer: "wide", pass: .dw, algorithm: .packed, threadSplit: .kBlocks),
+        .init(layer: "narrow", pass: .forward, algorithm: .winograd, imagesPerPass: 2, tilesPerBlock: 8),
+        .init(layer: "narrow", pass: .dx, algorithm: .winograd, tilesPerBlock: 16),
         .init(layer: "narrow", pass: .dw, algorithm: .winograd, imagesPerPass: 2),
         .init(layer: "strided", pass: .forward, algorithm: .packed), .init(layer: "strided", pass: .dw, algorithm: .packed),
         .init(layer: "pointwise", pass: .forward, algorithm: .channelsLast), .init(layer: "pointwise", pass: .dx, algorithm: .channelsLast, imagesPerPass: 2),
@@ -157,6 +160,14 @@ import Testing
                 #expect(body.contains(".group = \(images)"), "\(entry.layer) \(entry.pass) does not run \(images) images per pass")
                 #expect(lowered.plan.entry(layer: entry.layer, pass: entry.pass)?.imagesPerPass == images)
             }
+            if let tiles = entry.tilesPerBlock {
+                #expect(body.contains(".block = \(tiles)}"), "\(entry.layer) \(entry.pass) does not run \(tiles) tiles per block")
+                #expect(lowered.plan.entry(layer: entry.layer, pass: entry.pass)?.tilesPerBlock == tiles)
+            }
+            if let split = entry.threadSplit {
+                #expect(body.contains(split == .kBlocks ? "gemm_reduce_over_k(" : "gemm_column_panels("), "\(entry.layer) \(entry.pass) does not split by \(split.rawValue)")
+                #expect(lowered.plan.entry(layer: entry.layer, pass: entry.pass)?.threadSplit == split)
+            }
         }
         // Layers and passes the plan leaves out keep the derived kernel, byte for byte.
         for entry in derived.plan.convolutions where Self.forced.algorithm(layer: entry.layer, pass: entry.pass) == nil {
@@ -164,7 +175,8 @@ import Testing
                     == (try Self.kernel(entry.layer, entry.pass, in: derived.generated.source)))
         }
         let table = lowered.planTable
-        #expect(table.contains("wide") && table.contains("in-place*") && table.contains("winograd x2*") && table.contains("winograd x1*"), "\(table)")
+        #expect(table.contains("wide") && table.contains("in-place*") && table.contains("winograd x2/8*") && table.contains("winograd x1/16*")
+                && table.contains("packed k-blocks*"), "\(table)")
 
         var gradients: [[String: [Double]]] = []
         for program in [derived, lowered] {
@@ -220,6 +232,12 @@ import Testing
         #expect(inPlaceForward.contains("\"pass\": \"forward\"}: in-place has no imagesPerPass"), "\(inPlaceForward)")
         let tooMany = planError([.init(layer: "wide", pass: .dw, algorithm: .winograd, imagesPerPass: 3)])
         #expect(tooMany.contains("\"layer\": \"wide\", \"pass\": \"dw\"}: imagesPerPass 3 is outside 1...2"), "\(tooMany)")
+        let tiles = planError([.init(layer: "wide", pass: .forward, algorithm: .winograd, tilesPerBlock: 12)])
+        #expect(tiles.contains("\"pass\": \"forward\"}: tilesPerBlock 12 must be a multiple of 8"), "\(tiles)")
+        let tilesElsewhere = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, tilesPerBlock: 8)])
+        #expect(tilesElsewhere.contains("tilesPerBlock applies to Winograd passes only, not packed"), "\(tilesElsewhere)")
+        let split = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, threadSplit: .kBlocks)])
+        #expect(split.contains("threadSplit applies to packed dw passes only, not packed forward"), "\(split)")
         let twice = planError([.init(layer: "wide", pass: .dw, algorithm: .packed), .init(layer: "wide", pass: .dw, algorithm: .inPlace)])
         #expect(twice.contains("listed twice"), "\(twice)")
     }
@@ -230,7 +248,7 @@ import Testing
         let data = try Self.forced.encoded()
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"algorithm\" : \"channels-last\"") && text.contains("\"pass\" : \"dx\"") && text.contains("\"format\" : 1")
-                && text.contains("\"imagesPerPass\" : 2"))
+                && text.contains("\"imagesPerPass\" : 2") && text.contains("\"tilesPerBlock\" : 8") && text.contains("\"threadSplit\" : \"k-blocks\""))
         #expect(try KernelPlan.decode(data, file: "plan.json") == Self.forced)
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

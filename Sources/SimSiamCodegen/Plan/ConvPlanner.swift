@@ -133,6 +133,37 @@ extension KernelEmitter {
         return plan?.entry(layer: node.label, pass: convPass!)?.imagesPerPass ?? derived
     }
 
+    /// The Winograd tiles per block this node runs: its plan entry's, else the cost models'.
+    func tilesPerBlock() -> Int {
+        guard let derived = derivedTilesPerBlock(convAlgorithm()) else { preconditionFailure("\(name) does not run Winograd") }
+        return plan?.entry(layer: node.label, pass: convPass!)?.tilesPerBlock ?? derived
+    }
+
+    /// The cost models' tiles per block for `algorithm` (nil but for Winograd): a group of images'
+    /// tiles in whole register tiles, at most 48 (measured on W1 and W2 when the kernel was written).
+    func derivedTilesPerBlock(_ algorithm: ConvAlgorithm) -> Int? {
+        guard algorithm == .winograd, let pass = convPass else { return nil }
+        let map = shape(operand: pass == .dw ? 1 : 0), plane = pass == .dx ? shape(result: 0) : map
+        let tiles = winogradTiles(height: plane[2], width: plane[3])
+        let group = plan?.entry(layer: node.label, pass: pass)?.imagesPerPass ?? derivedImagesPerPass(.winograd)!
+        return min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows)
+    }
+
+    /// How the threads of this node's packed dw share it: its plan entry's, else the cost models'.
+    func threadSplit() -> ThreadSplit {
+        guard let derived = derivedThreadSplit(convAlgorithm()) else { preconditionFailure("\(name) is not a packed dw") }
+        return plan?.entry(layer: node.label, pass: convPass!)?.threadSplit ?? derived
+    }
+
+    /// The cost models' split of a packed dw (nil for other passes and algorithms): column panels,
+    /// but for a dw of two panels or fewer (a 1x1 with few inputs), which has too few panels to
+    /// share and whose long A would cost memory to pack whole (see `conv2dBackwardWeightPacked`).
+    func derivedThreadSplit(_ algorithm: ConvAlgorithm) -> ThreadSplit? {
+        guard algorithm == .packed, convPass == .dw else { return nil }
+        let dw = shape(result: 0)
+        return dw[1] * dw[2] * dw[3] <= 2 * tile.columns ? .kBlocks : .columns
+    }
+
     /// The cost models' images per pass for this node run by `algorithm`, or nil when that
     /// algorithm does not batch images (in-place forward and dx, packed).
     func derivedImagesPerPass(_ algorithm: ConvAlgorithm) -> Int? {

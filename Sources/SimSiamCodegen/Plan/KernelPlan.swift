@@ -43,14 +43,35 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     /// and runs the bfloat16 GEMM (`packed` only), or stays float32. Absent in float32 and float64
     /// builds; absent in a bfloat16 build: the cost models' choice.
     public var bf16: Bool?
+    /// Winograd only: the output tiles one block transforms and multiplies point by point, a
+    /// whole number of register tiles (8 rows on AVX-512, 4 on AVX2). A block's transformed
+    /// inputs (16 points x tiles x channels) should stay in L2; more tiles give the point GEMMs
+    /// longer runs. Absent: the cost models' number (up to 48).
+    public var tilesPerBlock: Int?
+    /// Packed dw only: how threads share the work. Absent: the cost models' choice.
+    public var threadSplit: ThreadSplit?
 
-    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm, imagesPerPass: Int? = nil, bf16: Bool? = nil) {
+    public init(layer: String, pass: ConvPass, algorithm: ConvAlgorithm, imagesPerPass: Int? = nil, bf16: Bool? = nil,
+                tilesPerBlock: Int? = nil, threadSplit: ThreadSplit? = nil) {
         self.layer = layer
         self.pass = pass
         self.algorithm = algorithm
         self.imagesPerPass = imagesPerPass
         self.bf16 = bf16
+        self.tilesPerBlock = tilesPerBlock
+        self.threadSplit = threadSplit
     }
+}
+
+/// How the threads of a packed weight-gradient GEMM (dw = dy x im2col(x), summed over the batch's
+/// pixels) share it; either way every value of dw is summed in a fixed order.
+public enum ThreadSplit: String, Codable, Sendable, CaseIterable {
+    /// Threads own column panels of dw and sum the whole batch in registers: no partial sums to
+    /// zero and add, but a dw of few columns has too few panels to share.
+    case columns
+    /// Threads take contiguous blocks of the batch's pixels (k) into private partial sums of dw,
+    /// added in thread order: any number of threads on a narrow dw, at the cost of one dw per thread.
+    case kBlocks = "k-blocks"
 }
 
 /// The kernel plan: the per-layer choices of the tuned code generator, as data. `KernelPlanner`

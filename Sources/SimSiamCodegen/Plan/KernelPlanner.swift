@@ -52,6 +52,18 @@ public enum KernelPlanner {
                         throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 \(entry.pass.rawValue) kernel; bfloat16 passes run packed or Winograd (or set \"bf16\": false)")
                     }
                 }
+                if let tiles = entry.tilesPerBlock {
+                    guard emitter.derivedTilesPerBlock(entry.algorithm) != nil else {
+                        throw KernelPlanError("\(at): tilesPerBlock applies to Winograd passes only, not \(entry.algorithm.rawValue); remove it")
+                    }
+                    let rows = emitter.tile.rows
+                    guard tiles % rows == 0, (rows...Self.maximumTilesPerBlock).contains(tiles) else {
+                        throw KernelPlanError("\(at): tilesPerBlock \(tiles) must be a multiple of \(rows) (the register tile's rows at \(options.vectorWidth.rawValue)) from \(rows) to \(Self.maximumTilesPerBlock)")
+                    }
+                }
+                if entry.threadSplit != nil, emitter.derivedThreadSplit(entry.algorithm) == nil {
+                    throw KernelPlanError("\(at): threadSplit applies to packed dw passes only, not \(entry.algorithm.rawValue) \(entry.pass.rawValue); remove it")
+                }
                 guard let images = entry.imagesPerPass else { continue }
                 guard emitter.derivedImagesPerPass(entry.algorithm) != nil else {
                     throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no imagesPerPass (the in-place forward and dx run one image at a time, packed GEMMs the whole batch); remove it")
@@ -64,9 +76,14 @@ public enum KernelPlanner {
         }
     }
 
+    /// The largest `tilesPerBlock` a plan may ask for: a block's transformed inputs and products
+    /// (16 points x tiles x channels each) are per-thread buffers.
+    public static let maximumTilesPerBlock = 512
+
     /// The plan as a compact table, one line per layer: the convolution, then the algorithm of each
-    /// pass ("-": the step has no such pass) and its images per pass ("x4"), marked `*` where
-    /// either is not the cost models' choice.
+    /// pass ("-": the step has no such pass), its images per pass ("x4"), Winograd's tiles per
+    /// block ("/48") and a packed dw's thread split ("k-blocks" when not by columns), marked `*`
+    /// where any of them is not the cost models' choice.
     public static func table(training: Graph, features: Graph?, options: CodegenOptions) -> String {
         let rows = rows(training: training, features: features, options: options)
         var layers: [String] = []
@@ -75,6 +92,7 @@ public enum KernelPlanner {
             if cells[row.entry.layer] == nil { layers.append(row.entry.layer) }
             var cell = cells[row.entry.layer] ?? (row.shape, [:])
             cell.passes[row.entry.pass] = row.entry.algorithm.rawValue + (row.entry.imagesPerPass.map { " x\($0)" } ?? "")
+                + (row.entry.tilesPerBlock.map { "/\($0)" } ?? "") + (row.entry.threadSplit == .kBlocks ? " k-blocks" : "")
                 + (row.entry.bf16 == true ? " bf16" : "")
                 + (row.derived == row.entry ? "" : "*")
             cells[row.entry.layer] = cell
@@ -110,13 +128,23 @@ public enum KernelPlanner {
             let images = emitter.derivedImagesPerPass(algorithm) != nil ? emitter.imagesPerPass() : nil
             let bf16 = options.operands.isBF16
             rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: algorithm, imagesPerPass: images,
-                                                 bf16: bf16 ? emitter.convRunsBF16() : nil),
-                            derived: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: derived,
-                                                   imagesPerPass: emitter.derivedImagesPerPass(derived),
-                                                   bf16: bf16 ? emitter.derivedConvBF16(derived) : nil),
+                                                 bf16: bf16 ? emitter.convRunsBF16() : nil,
+                                                 tilesPerBlock: algorithm == .winograd ? emitter.tilesPerBlock() : nil,
+                                                 threadSplit: emitter.derivedThreadSplit(algorithm) != nil ? emitter.threadSplit() : nil),
+                            derived: derivedEntry(emitter, algorithm: derived),
                             shape: describe(emitter)))
         }
         return rows
+    }
+
+    /// The entry the cost models would write for this node: every choice theirs.
+    private static func derivedEntry(_ emitter: KernelEmitter, algorithm: ConvAlgorithm) -> ConvPlanEntry {
+        var unplanned = emitter
+        unplanned.plan = nil
+        return ConvPlanEntry(layer: emitter.node.label, pass: emitter.convPass!, algorithm: algorithm,
+                             imagesPerPass: unplanned.derivedImagesPerPass(algorithm),
+                             bf16: emitter.operands.isBF16 ? unplanned.derivedConvBF16(algorithm) : nil,
+                             tilesPerBlock: unplanned.derivedTilesPerBlock(algorithm), threadSplit: unplanned.derivedThreadSplit(algorithm))
     }
 
     /// "32x14x14 -> 64, 3x3/2": input channels and map, output channels, kernel and stride.

@@ -91,6 +91,6 @@ extension KernelEmitter {
             summary: "dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)", inputs: ["dy", "x"], outputs: ["dw"],
             operands: "{.a = dy, .b = x, .c = dw}", m: outputs, n: channels * k * k, k: x[0] * p * q,
             packA: packA.text, packB: packB.text,
-            store: channels * k * k <= 2 * tile.columns ? nil : storeRows(ld: channels * k * k, bias: false)))
+            store: threadSplit() == .kBlocks ? nil : storeRows(ld: channels * k * k, bias: false)))
     }
 }

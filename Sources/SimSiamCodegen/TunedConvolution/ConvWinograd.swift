@@ -49,12 +49,10 @@ extension KernelEmitter {
     /// "Winograd F(2x2, 3x3)" and its GEMMs, for kernel summaries.
     private var winogradName: String { "Winograd F(\(winograd.m)x\(winograd.m), 3x3)" }
 
-    /// The images per pass (`imagesPerPass()`) and the tiles per GEMM block: up to 48, in whole
-    /// register tiles (see `KernelEmitter.winogradImagesPerPass`).
-    private func winogradBlocking(height: Int, width: Int) -> (group: Int, block: Int) {
-        let tiles = winogradTiles(height: height, width: width)
-        let group = imagesPerPass()
-        return (group, min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows))
+    /// The images per pass and the tiles per GEMM block, as the plan says (`imagesPerPass()`,
+    /// `tilesPerBlock()`).
+    private func winogradBlocking() -> (group: Int, block: Int) {
+        (imagesPerPass(), tilesPerBlock())
     }
 
     /// The kernel body of a `conv_wino` call: output `outputs` channels from `channels`, weights
@@ -63,7 +61,7 @@ extension KernelEmitter {
                               weightRow: Int, weightChannel: Int, flip: Bool,
                               operands: (w: String, input: String, output: String, addend: String, moments: String)) -> CLines {
         let tiles = winogradTiles(height: height, width: width)
-        let (group, block) = winogradBlocking(height: height, width: width)
+        let (group, block) = winogradBlocking()
         var c = CLines()
         c.line("const conv_wino_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
         c.line("  .weight_row = \(weightRow), .weight_channel = \(weightChannel), .flip = \(flip ? 1 : 0), "
@@ -106,7 +104,7 @@ extension KernelEmitter {
     func conv2dBackwardWeightWinograd() -> Kernel {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let tiles = winogradTiles(height: x[2], width: x[3])
-        let (group, block) = winogradBlocking(height: x[2], width: x[3])
+        let (group, block) = winogradBlocking()
         var c = CLines()
         c.line("const conv_wino_weight_plan_t plan = {.images = \(x[0]), .channels = \(x[1]), .m = \(dy[1]), .height = \(x[2]), .width = \(x[3]),")
         c.line("  .tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
