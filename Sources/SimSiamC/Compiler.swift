@@ -28,7 +28,7 @@ public struct CompiledModel: @unchecked Sendable {
 
     private var recomputeNote: String {
         guard let r = lowered.rematerialization, r.recomputed > 0 else { return "" }
-        return "\n  memory:  \(r.recomputed) BN+ReLU outputs recomputed in backward, not kept (\(megabytes(r.elements * lowered.precision.bytes)))"
+        return "\n  memory:  \(r.recomputed) BN+ReLU outputs recomputed by their BN backward, not kept (\(megabytes(r.elements * lowered.precision.bytes)))"
     }
 
     private var planNote: String { lowered.tunedPlan.map { "\n  plan:    " + $0 } ?? "" }

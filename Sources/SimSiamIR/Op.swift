@@ -113,11 +113,12 @@ public enum Op: Hashable, Sendable, Codable {
     case batchNormBackward(reluMask: Bool)
     /// (dy, y) -> dy where y > 0, else 0
     case reluBackward
-    /// (x [N,C,H,W], saved [2,C], gamma [C], beta [C]) -> y: a training BN's output computed
-    /// again from its input and saved batch statistics (then max(., 0) with `relu`), bit for bit
-    /// what the forward wrote. Rematerialization places it in backward so the forward's y need
-    /// not stay alive until then.
-    case batchNormRecompute(relu: Bool)
+    /// The fused BN + ReLU backward (`batchNormBackward(reluMask: true)`) of a training BN whose
+    /// output was not kept: (dy, x, saved, gamma, beta) -> (dx, dgamma, dbeta, y), where y is the
+    /// forward's output computed again from x, bit for bit, masking dy (y > 0) and written for the
+    /// other backward readers of y. Rematerialization makes it; it reads x and dy as the plain
+    /// fused op does and writes y instead of reading it twice.
+    case batchNormBackwardRecomputing
     /// dy [N,C] -> dx [N,C,H,W] = dy / (H*W)
     case globalAveragePoolBackward(height: Int, width: Int)
     /// (dy [N,O], w [O,I]) -> dx [N,I]
@@ -172,7 +173,7 @@ public enum Op: Hashable, Sendable, Codable {
         case .batchNormBackwardBeta: "batch_norm_bwd_beta"
         case .batchNormBackward(let mask): mask ? "batch_norm_relu_bwd" : "batch_norm_bwd"
         case .reluBackward: "relu_bwd"
-        case .batchNormRecompute(let relu): relu ? "batch_norm_relu_recompute" : "batch_norm_recompute"
+        case .batchNormBackwardRecomputing: "batch_norm_relu_bwd_recompute"
         case .globalAveragePoolBackward: "global_avg_pool_bwd"
         case .linearBackwardData: "linear_bwd_data"
         case .linearBackwardWeight: "linear_bwd_weight"

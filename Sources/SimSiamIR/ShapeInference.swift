@@ -167,13 +167,13 @@ public enum ShapeInference {
             try expectOperands(1...1)
             try expectRank(operands[0], [2, 4], "output gradient")
             return [[operands[0][1]]]
-        case .batchNormRecompute:
-            try expectOperands(4...4)
-            try expectRank(operands[0], [2, 4], "input")
-            try expectSame(operands[1], [2, operands[0][1]], "saved statistics and channel count")
-            try expectSame(operands[2], [operands[0][1]], "gamma and channel count")
-            try expectSame(operands[3], [operands[0][1]], "beta and channel count")
-            return [operands[0]]
+        case .batchNormBackwardRecomputing:
+            try expectOperands(5...5)
+            try expectSame(operands[0], operands[1], "output gradient and input")
+            try expectSame(operands[2], [2, operands[1][1]], "saved statistics and channel count")
+            try expectSame(operands[3], [operands[1][1]], "gamma and channel count")
+            try expectSame(operands[4], [operands[1][1]], "beta and channel count")
+            return [operands[1], [operands[1][1]], [operands[1][1]], operands[1]]
         case .reluBackward:
             try expectOperands(2...2)
             try expectSame(operands[0], operands[1], "gradient and output")

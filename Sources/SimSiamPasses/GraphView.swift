@@ -75,7 +75,7 @@ public enum GraphView {
         case .conv2d(_, _, true): "fused: BN statistics summed here"
         case .conv2dBackwardData(_, _, _, _, true): "fused: + the other gradient term"
         case .batchNormBackward(let mask): "fused: BN backward dx, dgamma, dbeta" + (mask ? " + ReLU mask" : "")
-        case .batchNormRecompute: "recomputed: the forward's output, not kept until backward"
+        case .batchNormBackwardRecomputing: "fused: BN backward dx, dgamma, dbeta + ReLU mask; recomputes the forward's output, not kept"
         default: nil
         }
     }

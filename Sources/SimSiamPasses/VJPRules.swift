@@ -28,7 +28,7 @@ enum VJPRules {
         // Ops that autodiff itself emits; the compiler takes first derivatives only.
         case .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackwardBeta,
              .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData, .linearBackwardWeight,
-             .linearBackwardBias, .batchNormRecompute, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient,
+             .linearBackwardBias, .batchNormBackwardRecomputing, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward, .accumulateGradient,
              .maxPool2dBackward, .channelBiasBackward, .softmaxCrossEntropyBackward:
             false
         }
@@ -91,7 +91,7 @@ enum VJPRules {
         case .input, .parameter, .fill, .conv2dBackwardData, .conv2dBackwardWeight, .batchNormBackwardData, .batchNormBackwardGamma,
              .batchNormBackwardBeta, .batchNormBackward, .reluBackward, .globalAveragePoolBackward, .linearBackwardData,
              .linearBackwardWeight, .linearBackwardBias, .cosineSimilarityBackward, .crossEntropySimilarityBackward, .meanBackward,
-             .accumulateGradient, .maxPool2dBackward, .channelBiasBackward, .softmaxCrossEntropyBackward, .batchNormRecompute:
+             .accumulateGradient, .maxPool2dBackward, .channelBiasBackward, .softmaxCrossEntropyBackward, .batchNormBackwardRecomputing:
             preconditionFailure("\(node.op.mnemonic) has no VJP rule; isDifferentiable excludes it")
         }
     }

@@ -167,7 +167,8 @@ import Testing
             #expect(gallery.contains(/\n  gemm_column_panels\(\d+, \d+, \d+, &g, conv2d_fwd\w*__pack_a/))
             #expect(gallery.contains(/\n  gemm_reduce_over_k\(\d+, \d+, \d+, \d+, &g, conv2d_bwd_weight\w*__pack_a/))
             #expect(gallery.contains("static void conv2d_bwd_data_add"))
-            #expect(gallery.contains("static inline void batch_norm_relu_bwd__bn_relu("))
+            // The BN + ReLU's output is not kept: its fused backward recomputes it (Rematerialization).
+            #expect(gallery.contains("static inline void batch_norm_relu_bwd_recompute__bn_relu("))
             // Wide [N, C] BNs call the channel-major bodies, which transpose around the loops.
             for wide in ["batch_norm_relu_bwd__bn_relu_wide(", "batch_norm_train_relu_fwd__bn_relu_wide(", "batch_norm_bwd_data__bn1d_wide(",
                          "batch_norm_train_fwd__bn1d_wide("] {

@@ -201,29 +201,12 @@ extension KernelEmitter {
     }
 
     /// Binds `scale` and `shift` of channel c from the statistics as `saved` holds them, rounded to
-    /// the scalar type, so that `batchNormRecompute` gets the forward's y again bit for bit.
+    /// the scalar type, so that a backward recomputing y (`batchNormBackwardRecomputing`) gets the
+    /// forward's y again bit for bit.
     private func scaleAndShift(_ c: inout CLines, affine: Bool) {
         c.line("const double saved_mean = saved[c], saved_invstd = saved[C + c];")
         c.line("const \(t) scale = (\(t))(saved_invstd\(affine ? " * gamma[c]" : ""));")
         c.line("const \(t) shift = (\(t))(\(affine ? "beta[c] - " : "-")saved_mean * saved_invstd\(affine ? " * gamma[c]" : ""));")
-    }
-
-    /// y of a training BN (+ ReLU) again, for backward: see ``Op/batchNormRecompute(relu:)``.
-    func batchNormRecompute(relu: Bool) -> Kernel {
-        var applied = BatchNormAttributes(training: true, runningMean: 0, runningVar: 0, counter: 0, affine: true)
-        applied.fusedReLU = relu
-        var c = prologue()
-        c.block("for (int64_t c = 0; c < C; c++)") { c in
-            scaleAndShift(&c, affine: true)
-            channelLoop(&c, reads: ["x"], writes: ["y"]) { $0.line(applyLine(applied)) }
-        }
-        let x = shape(operand: 0)
-        return normalizationKernel("x \(x), saved [2,\(x[1])] -> y \(x)\(appliedFormula(applied)), recomputed for backward", ["x", "saved", "gamma", "beta"], ["y"],
-                                   body: c,
-                                   math: "Batch norm output again, from the forward's input x and saved (batch mean, 1/sqrt(var + eps)):\n"
-                                     + "y = (x - mean) * invstd * gamma + beta\(relu ? ", then max(., 0)" : ""), with the forward's arithmetic, so the\n"
-                                     + "same bits. Computing it here costs one pass over x; keeping the forward's y would hold\n"
-                                     + "it in memory from the forward to here.")
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
@@ -288,40 +271,92 @@ extension KernelEmitter {
         channelLoop(&c, reads: ["dy", "x"], writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
     }
 
-    /// dx, dgamma and dbeta of an affine BN from one pair of reductions; with
-    /// `reluMask`, dy is the gradient of the fused ReLU's output y, masked by y > 0.
-    func batchNormBackwardFused(reluMask: Bool) -> Kernel {
-        let gradient = reluMask ? "(y[v] > 0 ? dy[v] : 0)" : "dy[v]"
+    /// Where the mask of a BN backward through a fused ReLU comes from.
+    enum ReLUMask {
+        /// The forward's output y, kept until backward (operand `y`).
+        case keptOutput
+        /// y computed again from x with the forward's arithmetic (the same bits), and written
+        /// (result `y`) for the other backward readers of the output.
+        case recomputedOutput
+    }
+
+    /// dx, dgamma and dbeta of an affine BN from one pair of reductions; with a `mask`, dy is
+    /// the gradient of the fused ReLU's output y, masked by y > 0.
+    func batchNormBackwardFused(mask: ReLUMask?) -> Kernel {
+        let recomputes = mask == .recomputedOutput
+        let gradient = switch mask {
+        case nil: "dy[v]"
+        case .keptOutput: "(y[v] > 0 ? dy[v] : 0)"
+        case .recomputedOutput: "(x[v] * scale + shift > 0 ? dy[v] : 0)"
+        }
+        /// `body` with the channel's scale and shift bound when the output is recomputed (in a
+        /// block of its own: both loops of the unsynchronized channel bind them).
+        func scoped(_ c: inout CLines, _ body: (inout CLines) -> Void) {
+            guard recomputes else { return body(&c) }
+            c.block("") { c in
+                scaleAndShift(&c, affine: true)
+                body(&c)
+            }
+        }
         /// This rank's sums, and dgamma, dbeta from them (each rank's share; the gradient sums add them up).
         func localSums(_ c: inout CLines) {
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
-            if vectorizedReductions {
-                c.line("const lanes_t mean8 = (lanes_t){0} + mean\(reluMask ? ", zero8 = {0}" : "");")
-                let mask = reluMask ? " * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t)  /* compare: -1 or 0 */" : ""
-                let scalarGradient = reluMask ? "(yc[i] > 0 ? dyc[i] : 0)" : "dyc[i]"
-                laneLoop(&c, accumulators: ["g8", "gx8"],
-                         vector: ["const lanes_t g = load_lanes(dyc + i)\(mask);", "g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);"],
-                         scalar: "const double g = \(scalarGradient); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean);",
-                         rows: ["dyc": "dy", "xc": "x"].merging(reluMask ? ["yc": "y"] : [:]) { a, _ in a })
-                c.line("sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;")
-            } else {
-                channelLoop(&c, reads: ["dy", "x"] + (reluMask ? ["y"] : [])) { $0.line("const double g = \(gradient); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;") }
-            }
+            scoped(&c, sums)
             c.line("dgamma[c] = (\(t))sum_dy_xhat;")
             c.line("dbeta[c] = (\(t))sum_dy;")
         }
+        func sums(_ c: inout CLines) {
+            // The recomputed output, as the forward wrote it (`applyLine`): out, then max(out, 0).
+            let output = "const \(t) out = %@ * scale + shift; const \(t) kept = out > 0 ? out : 0;"
+            if vectorizedReductions {
+                c.line("const lanes_t mean8 = (lanes_t){0} + mean\(mask != nil ? ", zero8 = {0}" : "");")
+                var vector: [String] = []
+                var scalarGradient = "dyc[i]"
+                switch mask {
+                case nil: vector = ["const lanes_t g = load_lanes(dyc + i);"]
+                case .keptOutput:
+                    vector = ["const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(yc + i) > zero8, lanes_t);  /* compare: -1 or 0 */"]
+                    scalarGradient = "(yc[i] > 0 ? dyc[i] : 0)"
+                case .recomputedOutput:
+                    vector = ["\(t) y8[8];",
+                              "for (int j = 0; j < 8; j++) { \(output.replacingOccurrences(of: "%@", with: "xc[i + j]")) y8[j] = kept; }",
+                              "memcpy(y + (n * C + c) * HW + i, y8, sizeof y8);",
+                              "const lanes_t g = load_lanes(dyc + i) * -__builtin_convertvector(load_lanes(y8) > zero8, lanes_t);  /* compare: -1 or 0 */"]
+                    scalarGradient = "kept > 0 ? dyc[i] : 0"
+                }
+                let tail = (recomputes ? output.replacingOccurrences(of: "%@", with: "xc[i]") + " y[(n * C + c) * HW + i] = kept; " : "")
+                    + "const double g = \(scalarGradient); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean);"
+                laneLoop(&c, accumulators: ["g8", "gx8"], vector: vector + ["g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);"], scalar: tail,
+                         rows: ["dyc": "dy", "xc": "x"].merging(mask == .keptOutput ? ["yc": "y"] : [:]) { a, _ in a })
+                c.line("sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;")
+            } else if recomputes {
+                channelLoop(&c, reads: ["dy", "x"], writes: ["y"]) {
+                    $0.line(output.replacingOccurrences(of: "%@", with: "x[v]") + " y[v] = kept;")
+                    $0.line("const double g = kept > 0 ? dy[v] : 0; sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;")
+                }
+            } else {
+                channelLoop(&c, reads: ["dy", "x"] + (mask == .keptOutput ? ["y"] : [])) { $0.line("const double g = \(gradient); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;") }
+            }
+        }
         func dataLoop(_ c: inout CLines) {
-            c.line("const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
-            channelLoop(&c, reads: ["dy", "x"] + (reluMask ? ["y"] : []), writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
+            scoped(&c) { c in
+                c.line("const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;")
+                channelLoop(&c, reads: ["dy", "x"] + (mask == .keptOutput ? ["y"] : []), writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
+            }
         }
         var c = CLines()
         backwardOverChannels(&c, localSums: localSums, dataLoop: dataLoop)
         let x = shape(operand: 1)
-        return normalizationKernel("dy \(x)\(reluMask ? " (of the fused ReLU's output y)" : ""), x \(x), saved, gamma -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]",
-                      ["dy", "x", "saved", "gamma"] + (reluMask ? ["y"] : []), ["dx", "dgamma", "dbeta"], body: c,
-                      math: "Batch norm backward\(reluMask ? " through a fused ReLU (g = y > 0 ? dy : 0)" : " (g = dy)"): per channel,\n"
+        let inputs = ["dy", "x", "saved", "gamma"] + [ReLUMask.keptOutput: ["y"], .recomputedOutput: ["beta"]][mask ?? .keptOutput, default: []]
+        let masked = mask == nil ? " (g = dy)" : " through a fused ReLU (g = y > 0 ? dy : 0)"
+        let recomputed = recomputes ? ",\ny = max(x * scale + shift, 0) with the forward's scale and shift (from saved, gamma, beta), so the\n"
+            + "forward's bits: written here for the other backward readers of y instead of kept from the forward" : ""
+        return normalizationKernel("dy \(x)\(mask == nil ? "" : " (of the fused ReLU's output y)"), x \(x), saved, gamma\(recomputes ? ", beta" : "")"
+                                   + " -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]\(recomputes ? ", y \(x)" : "")",
+                      mask == nil ? ["dy", "x", "saved", "gamma"] : inputs, ["dx", "dgamma", "dbeta"] + (recomputes ? ["y"] : []), body: c,
+                      math: "Batch norm backward\(masked): per channel,\n"
                         + "dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,\n"
-                        + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count).")
+                        + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count)\(recomputed).")
     }
 
     func batchNormBackwardGamma() -> Kernel {
@@ -353,7 +388,7 @@ extension KernelEmitter {
 extension Op {
     var isBatchNormBackward: Bool {
         switch self {
-        case .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackward: true
+        case .batchNormBackwardData, .batchNormBackwardGamma, .batchNormBackward, .batchNormBackwardRecomputing: true
         default: false
         }
     }

@@ -26,7 +26,8 @@ struct WorkspaceNames {
     /// The name of a value: unique within its graph, since it holds the value's number.
     static func name(of value: ValueID, in graph: Graph) -> String {
         let producer = graph.nodes[graph.values[value.index].producer]
-        let prefix = if case .batchNormRecompute = producer.op { "r" } else { producer.phase == .backward ? "d" : "v" }
+        let recomputed = producer.op == .batchNormBackwardRecomputing && graph.values[value.index].resultIndex == 3
+        let prefix = recomputed ? "r" : producer.phase == .backward ? "d" : "v"
         let layer = cIdentifier(producer.label).drop { $0 == "_" }
         return layer.isEmpty ? "\(prefix)\(value.index)" : "\(prefix)\(value.index)_\(layer)"
     }
