@@ -96,17 +96,34 @@ typedef struct {
   const conv_phase_t* phase;
 } conv_plan_t;
 
-/* dst[0 .. n) (+)= src[0 .. n), whole vectors first: clang turns the plain loop into a memmove
-   call, which measured slower than the copy itself for runs of 7 to 28 values. */
+/* Unaligned runs of 8, 4, 2 and 1 values, for the tails of conv_copy_run. */
+typedef real_t conv_run8_t __attribute__((vector_size(8 * sizeof(real_t)), aligned(sizeof(real_t))));
+typedef real_t conv_run4_t __attribute__((vector_size(4 * sizeof(real_t)), aligned(sizeof(real_t))));
+typedef real_t conv_run2_t __attribute__((vector_size(2 * sizeof(real_t)), aligned(sizeof(real_t))));
+#define CONV_COPY_PART(type, size)                                      \
+  if (n - u >= size) {                                                  \
+    if (add) *(type*)(dst + u) += *(const type*)(src + u);              \
+    else *(type*)(dst + u) = *(const type*)(src + u);                   \
+    u += size;                                                          \
+  }
+
+/* dst[0 .. n) (+)= src[0 .. n): whole vectors, then a tail of at most one run of each smaller
+   size. No loop over single values: clang turns one into a memmove call, which measured slower
+   than the copy itself for the runs of 7 to 28 values here. */
 static inline void conv_copy_run(real_t* restrict dst, const real_t* restrict src, int64_t n, int add) {
   int64_t u = 0;
-  if (add) {
-    for (; u + GEMM_LANES <= n; u += GEMM_LANES) *(vec_t*)(dst + u) += *(const vec_t*)(src + u);
-    for (; u < n; u++) dst[u] += src[u];
-  } else {
-    for (; u + GEMM_LANES <= n; u += GEMM_LANES) *(vec_t*)(dst + u) = *(const vec_t*)(src + u);
-    for (; u < n; u++) dst[u] = src[u];
+  for (; u + GEMM_LANES <= n; u += GEMM_LANES) {
+    if (add) *(vec_t*)(dst + u) += *(const vec_t*)(src + u);
+    else *(vec_t*)(dst + u) = *(const vec_t*)(src + u);
   }
+#if GEMM_LANES > 8
+  CONV_COPY_PART(conv_run8_t, 8)
+#endif
+#if GEMM_LANES > 4
+  CONV_COPY_PART(conv_run4_t, 4)
+#endif
+  CONV_COPY_PART(conv_run2_t, 2)
+  CONV_COPY_PART(real_t, 1)
 }
 
 /* Stores (or, with add, adds) an MR x NR tile of grid columns [m0, m0 + cols) of one phase,
