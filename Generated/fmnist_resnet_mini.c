@@ -797,6 +797,10 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
       const char* ahead = (const char*)(in + next * p->image_size);
       const int64_t lines = (next_count * p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
       int64_t prefetched = 0;
+      /* and this group's output lines, for writing: the transposing stores then wait less on memory */
+      const char* outward = (const char*)(out + n0 * p->out_image);
+      const int64_t out_lines = (count * p->out_image * (int64_t)sizeof(real_t) + 63) / 64, out_per_tile = tiles > 0 ? (out_lines + tiles - 1) / tiles : 0;
+      int64_t written = 0;
       for (int64_t f = 0; f < p->phases; f++) {
         const conv_cl_phase_t* ph = &p->phase[f];
         if (ph->taps == 0) continue;  /* no tap reaches it: its pixels stay zero in staged (the addend's in out) */
@@ -815,6 +819,7 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
               if (++c == ph->cols) { c = 0; if (++r == ph->rows) { r = 0; g++; } }
             }
             for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
+            for (int64_t l = 0; l < out_per_tile && written < out_lines; l++, written++) __builtin_prefetch(outward + written * 64, 1);
             conv_cl_micro_rows(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, row);
           }
         }
