@@ -437,11 +437,16 @@ static void conv_gemm(const conv_plan_t* p, const real_t* restrict w, const real
     for (int64_t f = 0; f < p->phases; f++)
       if (p->phase[f].taps > 0)
         tiles += row_panels * (((p->phase[f].rows - 1) * p->source.cols + p->phase[f].cols + GEMM_NR - 1) / GEMM_NR);
+    /* So are its output lines, for writing, when there is no addend (which the image copies
+       first; prefetching both measured slower). */
     const int64_t lines = (p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+    const int64_t out_lines = (p->out_image * (int64_t)sizeof(real_t) + 63) / 64, out_per_tile = tiles > 0 ? (out_lines + tiles - 1) / tiles : 0;
     #pragma omp for schedule(static)
     for (int64_t n = 0; n < p->images; n++) {
-      const char* next = (const char*)(in + (n + 1 < p->images ? n + 1 : n) * p->image_size);
-      int64_t prefetched = 0;
+      const int64_t after = n + 1 < p->images ? n + 1 : n;
+      const char* next = (const char*)(in + after * p->image_size);
+      const char* next_out = (const char*)(out + after * p->out_image);
+      int64_t prefetched = 0, out_prefetched = addend ? out_lines : 0;
       conv_fill_source(&p->source, in + n * p->image_size, source);
       /* With an addend, the image starts as the addend and the tiles are added to it (each pixel
          is in one phase): one pass over the image less than adding it afterwards. */
@@ -457,6 +462,7 @@ static void conv_gemm(const conv_plan_t* p, const real_t* restrict w, const real
           for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
             const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
             for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(next + prefetched * 64);
+            for (int64_t l = 0; l < out_per_tile && out_prefetched < out_lines; l++, out_prefetched++) __builtin_prefetch(next_out + out_prefetched * 64, 1);
             conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
             const int64_t at = n * p->out_image + r * GEMM_MR * p->out_channel;
             conv_store(p, ph, out + at, rows, m0, cols, tile, addend != 0);
