@@ -96,9 +96,40 @@ typedef struct {
   const conv_phase_t* phase;
 } conv_plan_t;
 
-/* Stores an MR x NR tile of grid columns [m0, m0 + cols) of one phase, dropping c >= phase cols. */
+/* Unaligned runs of 8, 4, 2 and 1 values, for the tails of conv_copy_run. */
+typedef real_t conv_run8_t __attribute__((vector_size(8 * sizeof(real_t)), aligned(sizeof(real_t))));
+typedef real_t conv_run4_t __attribute__((vector_size(4 * sizeof(real_t)), aligned(sizeof(real_t))));
+typedef real_t conv_run2_t __attribute__((vector_size(2 * sizeof(real_t)), aligned(sizeof(real_t))));
+#define CONV_COPY_PART(type, size)                                      \
+  if (n - u >= size) {                                                  \
+    if (add) *(type*)(dst + u) += *(const type*)(src + u);              \
+    else *(type*)(dst + u) = *(const type*)(src + u);                   \
+    u += size;                                                          \
+  }
+
+/* dst[0 .. n) (+)= src[0 .. n): whole vectors, then a tail of at most one run of each smaller
+   size. No loop over single values: clang turns one into a memmove call, which measured slower
+   than the copy itself for the runs of 7 to 28 values here. */
+static inline void conv_copy_run(real_t* restrict dst, const real_t* restrict src, int64_t n, int add) {
+  int64_t u = 0;
+  for (; u + GEMM_LANES <= n; u += GEMM_LANES) {
+    if (add) *(vec_t*)(dst + u) += *(const vec_t*)(src + u);
+    else *(vec_t*)(dst + u) = *(const vec_t*)(src + u);
+  }
+#if GEMM_LANES > 8
+  CONV_COPY_PART(conv_run8_t, 8)
+#endif
+#if GEMM_LANES > 4
+  CONV_COPY_PART(conv_run4_t, 4)
+#endif
+  CONV_COPY_PART(conv_run2_t, 2)
+  CONV_COPY_PART(real_t, 1)
+}
+
+/* Stores (or, with add, adds) an MR x NR tile of grid columns [m0, m0 + cols) of one phase,
+   dropping c >= phase cols. */
 static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, real_t* restrict out,
-                              int64_t rows, int64_t m0, int64_t cols, const real_t* restrict tile) {
+                              int64_t rows, int64_t m0, int64_t cols, const real_t* restrict tile, int add) {
   const int64_t width = p->source.cols, step = ph->dest_col;
   int64_t r = m0 / width, c = m0 % width;
   for (int64_t j = 0; j < cols;) {
@@ -108,8 +139,10 @@ static inline void conv_store(const conv_plan_t* p, const conv_phase_t* ph, real
     real_t* restrict dst = out + at;
     const real_t* restrict src = tile + j;
     if (step == 1) {
+      for (int64_t i = 0; i < rows; i++) conv_copy_run(dst + i * p->out_channel, src + i * GEMM_NR, run, add);
+    } else if (add) {
       for (int64_t i = 0; i < rows; i++)
-        for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u] = src[i * GEMM_NR + u];
+        for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * step] += src[i * GEMM_NR + u];
     } else {
       for (int64_t i = 0; i < rows; i++)
         for (int64_t u = 0; u < run; u++) dst[i * p->out_channel + u * step] = src[i * GEMM_NR + u];
@@ -202,16 +235,24 @@ static void conv_gemm(const conv_plan_t* p, const real_t* restrict w, const real
     for (int64_t f = 0; f < p->phases; f++)
       if (p->phase[f].taps > 0)
         tiles += row_panels * (((p->phase[f].rows - 1) * p->source.cols + p->phase[f].cols + GEMM_NR - 1) / GEMM_NR);
+    /* So are its output lines, for writing, when there is no addend (which the image copies
+       first; prefetching both measured slower). */
     const int64_t lines = (p->image_size * (int64_t)sizeof(real_t) + 63) / 64, per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : 0;
+    const int64_t out_lines = (p->out_image * (int64_t)sizeof(real_t) + 63) / 64, out_per_tile = tiles > 0 ? (out_lines + tiles - 1) / tiles : 0;
     #pragma omp for schedule(static)
     for (int64_t n = 0; n < p->images; n++) {
-      const char* next = (const char*)(in + (n + 1 < p->images ? n + 1 : n) * p->image_size);
-      int64_t prefetched = 0;
+      const int64_t after = n + 1 < p->images ? n + 1 : n;
+      const char* next = (const char*)(in + after * p->image_size);
+      const char* next_out = (const char*)(out + after * p->out_image);
+      int64_t prefetched = 0, out_prefetched = addend ? out_lines : 0;
       conv_fill_source(&p->source, in + n * p->image_size, source);
-      if (zero_phases) memset(out + n * p->out_image, 0, sizeof(real_t) * (size_t)p->out_image);
+      /* With an addend, the image starts as the addend and the tiles are added to it (each pixel
+         is in one phase): one pass over the image less than adding it afterwards. */
+      if (addend) memcpy(out + n * p->out_image, addend + n * p->out_image, sizeof(real_t) * (size_t)p->out_image);
+      else if (zero_phases) memset(out + n * p->out_image, 0, sizeof(real_t) * (size_t)p->out_image);
       for (int64_t f = 0; f < p->phases; f++) {
         const conv_phase_t* ph = &p->phase[f];
-        if (ph->taps == 0) continue;  /* no tap reaches it: zero */
+        if (ph->taps == 0) continue;  /* no tap reaches it: zero, or the addend */
         const int64_t K = p->channels * ph->taps, grid = (ph->rows - 1) * p->source.cols + ph->cols;
         /* a row panel of weights stays in L1 while the grid streams past it */
         for (int64_t r = 0; r < row_panels; r++) {
@@ -219,18 +260,12 @@ static void conv_gemm(const conv_plan_t* p, const real_t* restrict w, const real
           for (int64_t m0 = 0; m0 < grid; m0 += GEMM_NR) {
             const int64_t cols = grid - m0 < GEMM_NR ? grid - m0 : GEMM_NR;
             for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(next + prefetched * 64);
+            for (int64_t l = 0; l < out_per_tile && out_prefetched < out_lines; l++, out_prefetched++) __builtin_prefetch(next_out + out_prefetched * 64, 1);
             conv_micro_tile(K, a[f] + r * GEMM_MR * K, source + m0, offset[f], tile);
             const int64_t at = n * p->out_image + r * GEMM_MR * p->out_channel;
-            conv_store(p, ph, out + at, rows, m0, cols, tile);
+            conv_store(p, ph, out + at, rows, m0, cols, tile, addend != 0);
           }
         }
-      }
-      /* One contiguous pass while the image's output is still in L2: reading the addend tile
-         by tile in the store measured slower. */
-      if (addend) {
-        real_t* restrict image = out + n * p->out_image;
-        const real_t* restrict add = addend + n * p->out_image;
-        for (int64_t e = 0; e < p->out_image; e++) image[e] += add[e];
       }
       if (thread_sums) conv_moments_add(p->m, p->out_channel, out + n * p->out_image, thread_sums);
     }
@@ -325,11 +360,14 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict
       for (int64_t g = 0; g < count; g++) {
         conv_fill_source(&p->source, x + (n0 + g) * p->image_size, source + g * p->source_size);
         for (int64_t i = 0; i < p->m; i++)
-          for (int64_t r = 0; r < p->dy_rows; r++) {
-            const real_t* restrict in = dy + (n0 + g) * p->dy_image + (i * p->dy_rows + r) * p->dy_cols;
-            real_t* restrict o = rows + (g * p->m + i) * p->length + r * width;
-            for (int64_t c = 0; c < p->dy_cols; c++) o[c] = in[c];
-          }
+          if (p->dy_cols == width)  /* no dropped columns: the channel's rows are one run */
+            conv_copy_run(rows + (g * p->m + i) * p->length, dy + (n0 + g) * p->dy_image + i * p->dy_rows * p->dy_cols, p->dy_rows * p->dy_cols, 0);
+          else
+            for (int64_t r = 0; r < p->dy_rows; r++) {
+              const real_t* restrict in = dy + (n0 + g) * p->dy_image + (i * p->dy_rows + r) * p->dy_cols;
+              real_t* restrict o = rows + (g * p->m + i) * p->length + r * width;
+              for (int64_t c = 0; c < p->dy_cols; c++) o[c] = in[c];
+            }
       }
       for (int64_t j0 = 0; j0 < J; j0 += CONV_WEIGHT_COLS) {
         const int64_t rj = J - j0 < CONV_WEIGHT_COLS ? J - j0 : CONV_WEIGHT_COLS;
