@@ -48,6 +48,20 @@ static inline uint32_t bf16_round_bits(float x) {
   return r & 0xffff0000u;
 }
 
+/* bf16_round_bits of each lane of v, shifted down: the bfloat16 patterns of GEMM_LANES float32
+   values, for the transforms that store bf16 straight from their registers. In memory a row of
+   them is a row of pairs along the lanes (low half the even lane, high half the odd one). */
+typedef uint16_t bf16_halves_t __attribute__((vector_size(GEMM_LANES * 2), aligned(2), may_alias));  /* stored into pair rows */
+static inline bf16_halves_t bf16_round_lanes(vec_t v) {
+  const bf16_words_t b = (bf16_words_t)v;
+  const bf16_words_t rounded = b + 0x7fffu + ((b >> 16) & 1u);
+  const bf16_words_t nan = (bf16_words_t)((b & 0x7fffffffu) > 0x7f800000u);
+  bf16_words_t r = (nan & (b | 0x00400000u)) | (~nan & rounded);
+  const bf16_words_t zero = (bf16_words_t)((r & 0x7f800000u) == 0);
+  r = (zero & (r & 0x80000000u)) | (~zero & r);
+  return __builtin_convertvector(r >> 16, bf16_halves_t);
+}
+
 /* x rounded to bfloat16, as a float32. */
 static inline float bf16_round(float x) {
   const uint32_t r = bf16_round_bits(x);
@@ -73,11 +87,6 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
 /* Row i's A pair at step k. */
 #define GEMM_BF16_ROW_POINTER(i) const uint32_t* restrict a##i = rows[i];
 #define GEMM_BF16_A(i) a##i[k * step]
-
-/* Neighbours (2x, 2x + 1) of a contiguous float32 row of n values (n even), rounded: out[x]. */
-static void bf16_pack_row(int64_t n, const float* restrict row, uint32_t* restrict out) {
-  for (int64_t x = 0; x < n / 2; x++) out[x] = (bf16_round_bits(row[2 * x]) >> 16) | bf16_round_bits(row[2 * x + 1]);
-}
 
 #if GEMM_BF16_DPBF16
 /* Row i of the tile: vdpbf16ps of the broadcast pair of row i against the two B vectors. */
