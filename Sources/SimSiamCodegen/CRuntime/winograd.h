@@ -346,13 +346,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;
-              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
-                real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
-                gemm_bf16_micro_tile(pairs, rows, O, v_pairs + k * TP * C + c0, C, tile);
-                real_t* restrict sum = partial + (k * O + o0) * C + c0;
-                for (int64_t i = 0; i < GEMM_MR; i++)
-                  for (int64_t j = 0; j < GEMM_NR; j++) sum[i * C + j] += tile[i * GEMM_NR + j];
-              }
+              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)  /* summed on into du, no tile to add */
+                gemm_bf16_micro_tile_into(pairs, rows, O, v_pairs + k * TP * C + c0, C, partial + (k * O + o0) * C + c0, C, 1);
             }
           }
         } else
