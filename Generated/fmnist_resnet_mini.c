@@ -1199,6 +1199,33 @@ static inline void wino_gradient_tile(const real_t* restrict s, int64_t cols, in
   }
 }
 
+#ifdef GEMM_BF16_DPBF16
+/* The points of wino_input_tile (x, stride s_c per pixel) and of wino_gradient_tile (dy) of one
+   vector of channels, in registers, for the bf16 dw to round in pairs of tiles. */
+static inline void wino_input_points(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, vec_t* v) {
+  vec_t d[WINO_POINTS], e[WINO_POINTS];
+  for (int r = 0; r < WINO_N; r++)
+    for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO_N; q++) wino_input_1d(d + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_N; r++) wino_input_1d(e + r * WINO_N, 1, v + r * WINO_N, 1);
+}
+static inline void wino_gradient_points(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, vec_t* z) {
+  vec_t d[WINO_M * WINO_M], e[WINO_N * WINO_M];
+  for (int r = 0; r < WINO_M; r++)
+    for (int q = 0; q < WINO_M; q++) d[r * WINO_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO_M; q++) wino_gradient_1d(d + q, WINO_M, e + q, WINO_M);
+  for (int r = 0; r < WINO_N; r++) wino_gradient_1d(e + r * WINO_M, 1, z + r * WINO_N, 1);
+}
+/* Points of two tiles (b null: none, zero) rounded to pairs (a even, b odd), as bf16_pack_pairs
+   rounds two rows: out[point * point_stride] (words). */
+static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_t* restrict out, int64_t point_stride) {
+  for (int k = 0; k < WINO_POINTS; k++) {
+    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16;
+    *(bf16_words_t*)(out + k * point_stride) = b ? even | bf16_round_lane_bits(b[k]) : even;
+  }
+}
+#endif
+
 typedef struct {
   int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
   int64_t height, width;         /* of x and dy */
@@ -1229,8 +1256,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
     real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
     memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
     memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
-    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
-    real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
+    real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
     const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
@@ -1249,6 +1276,31 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* pairs of tiles transformed together and rounded to pairs as they are stored */
+          for (int64_t i = 0; i < valid; i += 2) {
+            const real_t* xs_at[2];
+            const real_t* dy_at[2];
+            for (int h = 0; h < 2 && i + h < valid; h++) {
+              const int64_t tile = t0 + i + h, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+              xs_at[h] = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+              dy_at[h] = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+            }
+            const int second = i + 1 < valid;
+            vec_t a[WINO_POINTS], b[WINO_POINTS];
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
+              wino_input_points(xs_at[0], xs.cols, C, c0, a);
+              if (second) wino_input_points(xs_at[1], xs.cols, C, c0, b);
+              wino_store_tile_pairs(a, second ? b : 0, v_pairs + i / 2 * C + c0, TP * C);
+            }
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+              wino_gradient_points(dy_at[0], ds.cols, O, o0, a);
+              if (second) wino_gradient_points(dy_at[1], ds.cols, O, o0, b);
+              wino_store_tile_pairs(a, second ? b : 0, z_pairs + i / 2 * O + o0, TP * O);
+            }
+          }
+        } else
+#endif
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
           const real_t* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
@@ -1257,13 +1309,11 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
         }
 #ifdef GEMM_BF16_DPBF16
-        if (bf16) {  /* pairs of tiles rounded to bf16, then per point du[o][c] += z^T v over the pairs */
+        if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
           const int64_t pairs = (valid + 1) / 2;
           for (int64_t k = 0; k < WINO_POINTS; k++) {
             wino_prefetch_step(&x_ahead);
             wino_prefetch_step(&dy_ahead);
-            bf16_pack_pairs(valid, C, v + k * TB * C, v_pairs + k * TP * C);
-            bf16_pack_pairs(valid, O, z + k * TB * O, z_pairs + k * TP * O);
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;

@@ -52,14 +52,17 @@ static inline uint32_t bf16_round_bits(float x) {
    values, for the transforms that store bf16 straight from their registers. In memory a row of
    them is a row of pairs along the lanes (low half the even lane, high half the odd one). */
 typedef uint16_t bf16_halves_t __attribute__((vector_size(GEMM_LANES * 2), aligned(2), may_alias));  /* stored into pair rows */
-static inline bf16_halves_t bf16_round_lanes(vec_t v) {
+static inline bf16_words_t bf16_round_lane_bits(vec_t v) {  /* bf16_round_bits per lane */
   const bf16_words_t b = (bf16_words_t)v;
   const bf16_words_t rounded = b + 0x7fffu + ((b >> 16) & 1u);
   const bf16_words_t nan = (bf16_words_t)((b & 0x7fffffffu) > 0x7f800000u);
   bf16_words_t r = (nan & (b | 0x00400000u)) | (~nan & rounded);
   const bf16_words_t zero = (bf16_words_t)((r & 0x7f800000u) == 0);
   r = (zero & (r & 0x80000000u)) | (~zero & r);
-  return __builtin_convertvector(r >> 16, bf16_halves_t);
+  return r & 0xffff0000u;
+}
+static inline bf16_halves_t bf16_round_lanes(vec_t v) {
+  return __builtin_convertvector(bf16_round_lane_bits(v) >> 16, bf16_halves_t);
 }
 
 /* x rounded to bfloat16, as a float32. */
