@@ -48,6 +48,23 @@ static inline uint32_t bf16_round_bits(float x) {
   return r & 0xffff0000u;
 }
 
+/* bf16_round_bits of each lane of v, shifted down: the bfloat16 patterns of GEMM_LANES float32
+   values, for the transforms that store bf16 straight from their registers. In memory a row of
+   them is a row of pairs along the lanes (low half the even lane, high half the odd one). */
+typedef uint16_t bf16_halves_t __attribute__((vector_size(GEMM_LANES * 2), aligned(2), may_alias));  /* stored into pair rows */
+static inline bf16_words_t bf16_round_lane_bits(vec_t v) {  /* bf16_round_bits per lane */
+  const bf16_words_t b = (bf16_words_t)v;
+  const bf16_words_t rounded = b + 0x7fffu + ((b >> 16) & 1u);
+  const bf16_words_t nan = (bf16_words_t)((b & 0x7fffffffu) > 0x7f800000u);
+  bf16_words_t r = (nan & (b | 0x00400000u)) | (~nan & rounded);
+  const bf16_words_t zero = (bf16_words_t)((r & 0x7f800000u) == 0);
+  r = (zero & (r & 0x80000000u)) | (~zero & r);
+  return r & 0xffff0000u;
+}
+static inline bf16_halves_t bf16_round_lanes(vec_t v) {
+  return __builtin_convertvector(bf16_round_lane_bits(v) >> 16, bf16_halves_t);
+}
+
 /* x rounded to bfloat16, as a float32. */
 static inline float bf16_round(float x) {
   const uint32_t r = bf16_round_bits(x);
@@ -70,14 +87,16 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
   }
 }
 
+/* Row i of the accumulators: zero, or (add) c's row i, whose values earlier calls wrote (so never
+   subnormal: vdpbf16ps and its emulation see the same operands). */
+#define GEMM_BF16_START_ROW(i) vec_t c##i##_0 = {0}, c##i##_1 = {0}; \
+  if (add) { c##i##_0 = *(const vec_t*)(c + i * ldc); c##i##_1 = *(const vec_t*)(c + i * ldc + GEMM_LANES); }
+/* Row i of the accumulators stored to c's row i. */
+#define GEMM_BF16_STORE_ROW(i) *(vec_t*)(c + i * ldc) = c##i##_0; *(vec_t*)(c + i * ldc + GEMM_LANES) = c##i##_1;
+
 /* Row i's A pair at step k. */
 #define GEMM_BF16_ROW_POINTER(i) const uint32_t* restrict a##i = rows[i];
 #define GEMM_BF16_A(i) a##i[k * step]
-
-/* Neighbours (2x, 2x + 1) of a contiguous float32 row of n values (n even), rounded: out[x]. */
-static void bf16_pack_row(int64_t n, const float* restrict row, uint32_t* restrict out) {
-  for (int64_t x = 0; x < n / 2; x++) out[x] = (bf16_round_bits(row[2 * x]) >> 16) | bf16_round_bits(row[2 * x + 1]);
-}
 
 #if GEMM_BF16_DPBF16
 /* Row i of the tile: vdpbf16ps of the broadcast pair of row i against the two B vectors. */
@@ -85,19 +104,19 @@ static void bf16_pack_row(int64_t n, const float* restrict row, uint32_t* restri
   c##i##_0 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_0, (__m512bh)ai, (__m512bh)b0); \
   c##i##_1 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_1, (__m512bh)ai, (__m512bh)b1); }
 
-/* tile = A^T B over kp pairs, with vdpbf16ps. A target attribute, not a build flag: the C
-   compiles on any x86-64 CPU, and simsiamc emits GEMM_BF16_DPBF16 1 only for CPUs that list
-   avx512_bf16. */
+/* c (rows ldc apart) = A^T B over kp pairs, plus c's own values when add, with vdpbf16ps. A
+   target attribute, not a build flag: the C compiles on any x86-64 CPU, and simsiamc emits
+   GEMM_BF16_DPBF16 1 only for CPUs that list avx512_bf16. */
 __attribute__((target("avx512f,avx512bf16")))
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
-                                 float* restrict tile) {
-  GEMM_EACH_ROW(GEMM_ZERO_ROW)
+static void gemm_bf16_micro_tile_into(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
+                                      float* restrict c, int64_t ldc, int add) {
+  GEMM_EACH_ROW(GEMM_BF16_START_ROW)
   GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
     const __m512i b0 = _mm512_loadu_si512(b + k * b_step), b1 = _mm512_loadu_si512(b + k * b_step + GEMM_LANES);
     GEMM_EACH_ROW(GEMM_BF16_DP_ROW)
   }
-  GEMM_EACH_ROW(GEMM_WRITE_ROW)
+  GEMM_EACH_ROW(GEMM_BF16_STORE_ROW)
 }
 #else
 /* Subnormal lanes of v made zero of the same sign: vdpbf16ps's flush of its results. */
@@ -113,10 +132,11 @@ static inline vec_t bf16_flush(vec_t v) {
   c##i##_0 = bf16_flush(c##i##_0 + odd * b0_odd); c##i##_0 = bf16_flush(c##i##_0 + even * b0_even); \
   c##i##_1 = bf16_flush(c##i##_1 + odd * b1_odd); c##i##_1 = bf16_flush(c##i##_1 + even * b1_even); }
 
-/* tile = A^T B over kp pairs: vdpbf16ps emulated in float32. */
-static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
-                                 float* restrict tile) {
-  GEMM_EACH_ROW(GEMM_ZERO_ROW)
+/* c (rows ldc apart) = A^T B over kp pairs, plus c's own values when add: vdpbf16ps emulated in
+   float32. */
+static void gemm_bf16_micro_tile_into(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
+                                      float* restrict c, int64_t ldc, int add) {
+  GEMM_EACH_ROW(GEMM_BF16_START_ROW)
   GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
     const bf16_words_t w0 = *(const bf16_words_t*)(b + k * b_step), w1 = *(const bf16_words_t*)(b + k * b_step + GEMM_LANES);
@@ -124,9 +144,15 @@ static void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_
     const vec_t b1_odd = (vec_t)(w1 & 0xffff0000u), b1_even = (vec_t)(w1 << 16);
     GEMM_EACH_ROW(GEMM_BF16_EMULATED_ROW)
   }
-  GEMM_EACH_ROW(GEMM_WRITE_ROW)
+  GEMM_EACH_ROW(GEMM_BF16_STORE_ROW)
 }
 #endif
+
+/* tile = A^T B over kp pairs (row-major, stride GEMM_NR). */
+static inline void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
+                                        float* restrict tile) {
+  gemm_bf16_micro_tile_into(kp, rows, step, b, b_step, tile, GEMM_NR, 0);
+}
 
 /* gemm_bf16_micro_tile on a packed A panel (pairs k-major, GEMM_MR per step). */
 static inline void gemm_bf16_panel_tile(int64_t kp, const uint32_t* a, const uint32_t* restrict b, float* restrict tile) {

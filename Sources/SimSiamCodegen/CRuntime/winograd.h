@@ -41,12 +41,17 @@ typedef struct {
   int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
 } conv_wino_plan_t;
 
-/* u = G g G^T for one 3 x 3 kernel g (row-major), in double: the kernels are transformed once
+/* u = G g G^T for GEMM_NR 3 x 3 kernels at once, in double: kernel j's tap k at g[k * GEMM_NR + j],
+   its point k at u[k * GEMM_NR + j]. Each kernel gets the operations of one kernel alone, in the
+   same order; the loop over j, innermost at every step, vectorises (one kernel at a time spent
+   ~150 ms of a W2 step in scalar double and scattered stores). The kernels are transformed once
    per call, and rounded once, at the store. */
-static void wino_kernel(const double* g, double* u) {
-  double t[WINO_N * 3];
-  for (int j = 0; j < 3; j++) wino_kernel_1d(g + j, 3, t + j, 3);
-  for (int i = 0; i < WINO_N; i++) wino_kernel_1d(t + i * 3, 1, u + i * WINO_N, 1);
+static inline void wino_kernels(const double* restrict g, double* restrict u) {
+  double t[WINO_N * 3 * GEMM_NR];
+  for (int j = 0; j < 3; j++)
+    for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(g + j * GEMM_NR + x, 3 * GEMM_NR, t + j * GEMM_NR + x, 3 * GEMM_NR);
+  for (int i = 0; i < WINO_N; i++)
+    for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(t + i * 3 * GEMM_NR + x, GEMM_NR, u + i * WINO_N * GEMM_NR + x, GEMM_NR);
 }
 
 /* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
@@ -73,6 +78,22 @@ static inline void wino_input_tile(const real_t* restrict s, int64_t cols, int64
     for (int q = 0; q < WINO_N; q++) *(vec_t*)(v + (r * WINO_N + q) * point_stride + c0) = o[q];
   }
 }
+
+#ifdef GEMM_BF16_DPBF16
+/* wino_input_tile rounded to bf16 as it is stored: v16[point][c0..] (point_stride halves apart),
+   the same bits as wino_input_tile then bf16_round_bits of each value, without the single-precision
+   pass between (which took ~5% of the bf16 Winograd forward and dx). */
+static inline void wino_input_tile_bf16(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, uint16_t* restrict v16, int64_t point_stride) {
+  vec_t d[WINO_POINTS], e[WINO_POINTS], o[WINO_N];
+  for (int r = 0; r < WINO_N; r++)
+    for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO_N; q++) wino_input_1d(d + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_N; r++) {
+    wino_input_1d(e + r * WINO_N, 1, o, 1);
+    for (int q = 0; q < WINO_N; q++) *(bf16_halves_t*)(v16 + (r * WINO_N + q) * point_stride + c0) = bf16_round_lanes(o[q]);
+  }
+}
+#endif
 
 /* The WINO_M x WINO_M output tile A^T m A of products m (point_stride apart) into y (channels-last
    rows of y_cols pixels, ld values per pixel). */
@@ -121,29 +142,42 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
   const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
   const int64_t y_rows = p->tiles_h * WINO_M, y_cols = p->tiles_w * WINO_M, y_size = y_rows * y_cols * O;
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
-  real_t* restrict u = gemm_alloc(WINO_POINTS * O * C);
+  real_t* restrict u = bf16 ? 0 : gemm_alloc(WINO_POINTS * O * C);
   uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
     double* const thread_sums = conv_moments_begin(sums, p->m);
+    /* one panel's GEMM_NR kernels of one input channel at a time; bf16: of a pair of channels,
+       rounded to pairs along c as they are stored, and u itself is not written */
+    const int64_t per_item = bf16 ? 2 : 1;
     #pragma omp for schedule(static)
-    for (int64_t e = 0; e < O * C; e++) {
-      const int64_t o = e / C, c = e % C;
-      double g[9], transformed[WINO_POINTS];
-      for (int k = 0; k < 9; k++) g[k] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
-      wino_kernel(g, transformed);
-      for (int k = 0; k < WINO_POINTS; k++) u[((k * panels + o / GEMM_NR) * C + c) * GEMM_NR + o % GEMM_NR] = (real_t)transformed[k];
-    }
+    for (int64_t e = 0; e < panels * C / per_item; e++) {
+      const int64_t jb = e / (C / per_item), c0 = e % (C / per_item) * per_item;
+      double g[9 * GEMM_NR], transformed[2][WINO_POINTS * GEMM_NR];
+      for (int64_t h = 0; h < per_item; h++) {
+        for (int k = 0; k < 9; k++)
+          for (int64_t j = 0; j < GEMM_NR; j++) {
+            const int64_t o = jb * GEMM_NR + j;
+            g[k * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + (c0 + h) * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
+          }
+        wino_kernels(g, transformed[h]);
+      }
 #ifdef GEMM_BF16_DPBF16
-    if (bf16) {  /* each (point, panel) of u rounded to pairs along c */
-      #pragma omp for schedule(static)
-      for (int64_t kb = 0; kb < WINO_POINTS * panels; kb++) bf16_pack_pairs(C, GEMM_NR, u + kb * C * GEMM_NR, u_pairs + kb * C / 2 * GEMM_NR);
-    }
+      if (bf16) {
+        for (int k = 0; k < WINO_POINTS; k++)
+          for (int64_t j = 0; j < GEMM_NR; j++)  /* as bf16_pack_pairs of the single-precision u */
+            u_pairs[((k * panels + jb) * C + c0) / 2 * GEMM_NR + j] =
+                (bf16_round_bits((real_t)transformed[0][k * GEMM_NR + j]) >> 16) | bf16_round_bits((real_t)transformed[1][k * GEMM_NR + j]);
+        continue;
+      }
 #endif
+      for (int k = 0; k < WINO_POINTS; k++)
+        for (int64_t j = 0; j < GEMM_NR; j++) u[((k * panels + jb) * C + c0) * GEMM_NR + j] = (real_t)transformed[0][k * GEMM_NR + j];
+    }
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
-    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);                 /* v[point][tile][c] */
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * C);     /* v[point][tile][c] */
     real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
     uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TB * C / 2) : 0;         /* [point][tile][c / 2] */
     real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
@@ -161,11 +195,16 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
         for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
           const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
           const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
+#ifdef GEMM_BF16_DPBF16
+          if (bf16) {  /* each transformed tile rounded to pairs along c as it is stored */
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile_bf16(s, src.cols, C, c0, (uint16_t*)v_pairs + i * C, TB * C);
+            continue;
+          }
+#endif
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
         }
 #ifdef GEMM_BF16_DPBF16
-        if (bf16) {  /* each transformed tile rounded to pairs along c; then the point GEMMs */
-          for (int64_t k = 0; k < WINO_POINTS; k++) bf16_pack_row(rows * C, v + k * TB * C, v_pairs + k * TB * C / 2);
+        if (bf16) {  /* the point GEMMs on the rounded pairs */
           for (int64_t k = 0; k < WINO_POINTS; k++) {
             wino_prefetch_step(&ahead);
             for (int64_t jb = 0; jb < panels; jb++)
@@ -239,6 +278,33 @@ static inline void wino_gradient_tile(const real_t* restrict s, int64_t cols, in
   }
 }
 
+#ifdef GEMM_BF16_DPBF16
+/* The points of wino_input_tile (x, stride s_c per pixel) and of wino_gradient_tile (dy) of one
+   vector of channels, in registers, for the bf16 dw to round in pairs of tiles. */
+static inline void wino_input_points(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, vec_t* v) {
+  vec_t d[WINO_POINTS], e[WINO_POINTS];
+  for (int r = 0; r < WINO_N; r++)
+    for (int q = 0; q < WINO_N; q++) d[r * WINO_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO_N; q++) wino_input_1d(d + q, WINO_N, e + q, WINO_N);
+  for (int r = 0; r < WINO_N; r++) wino_input_1d(e + r * WINO_N, 1, v + r * WINO_N, 1);
+}
+static inline void wino_gradient_points(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, vec_t* z) {
+  vec_t d[WINO_M * WINO_M], e[WINO_N * WINO_M];
+  for (int r = 0; r < WINO_M; r++)
+    for (int q = 0; q < WINO_M; q++) d[r * WINO_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO_M; q++) wino_gradient_1d(d + q, WINO_M, e + q, WINO_M);
+  for (int r = 0; r < WINO_N; r++) wino_gradient_1d(e + r * WINO_M, 1, z + r * WINO_N, 1);
+}
+/* Points of two tiles (b null: none, zero) rounded to pairs (a even, b odd), as bf16_pack_pairs
+   rounds two rows: out[point * point_stride] (words). */
+static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_t* restrict out, int64_t point_stride) {
+  for (int k = 0; k < WINO_POINTS; k++) {
+    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16;
+    *(bf16_words_t*)(out + k * point_stride) = b ? even | bf16_round_lane_bits(b[k]) : even;
+  }
+}
+#endif
+
 typedef struct {
   int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
   int64_t height, width;         /* of x and dy */
@@ -269,8 +335,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
     real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
     memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
     memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
-    real_t* restrict v = gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
-    real_t* restrict z = gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
+    real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
     const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
@@ -289,6 +355,31 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* pairs of tiles transformed together and rounded to pairs as they are stored */
+          for (int64_t i = 0; i < valid; i += 2) {
+            const real_t* xs_at[2];
+            const real_t* dy_at[2];
+            for (int h = 0; h < 2 && i + h < valid; h++) {
+              const int64_t tile = t0 + i + h, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+              xs_at[h] = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+              dy_at[h] = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+            }
+            const int second = i + 1 < valid;
+            vec_t a[WINO_POINTS], b[WINO_POINTS];
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
+              wino_input_points(xs_at[0], xs.cols, C, c0, a);
+              if (second) wino_input_points(xs_at[1], xs.cols, C, c0, b);
+              wino_store_tile_pairs(a, second ? b : 0, v_pairs + i / 2 * C + c0, TP * C);
+            }
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+              wino_gradient_points(dy_at[0], ds.cols, O, o0, a);
+              if (second) wino_gradient_points(dy_at[1], ds.cols, O, o0, b);
+              wino_store_tile_pairs(a, second ? b : 0, z_pairs + i / 2 * O + o0, TP * O);
+            }
+          }
+        } else
+#endif
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
           const real_t* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
@@ -297,23 +388,16 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
         }
 #ifdef GEMM_BF16_DPBF16
-        if (bf16) {  /* pairs of tiles rounded to bf16, then per point du[o][c] += z^T v over the pairs */
+        if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
           const int64_t pairs = (valid + 1) / 2;
           for (int64_t k = 0; k < WINO_POINTS; k++) {
             wino_prefetch_step(&x_ahead);
             wino_prefetch_step(&dy_ahead);
-            bf16_pack_pairs(valid, C, v + k * TB * C, v_pairs + k * TP * C);
-            bf16_pack_pairs(valid, O, z + k * TB * O, z_pairs + k * TP * O);
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;
-              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
-                real_t tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
-                gemm_bf16_micro_tile(pairs, rows, O, v_pairs + k * TP * C + c0, C, tile);
-                real_t* restrict sum = partial + (k * O + o0) * C + c0;
-                for (int64_t i = 0; i < GEMM_MR; i++)
-                  for (int64_t j = 0; j < GEMM_NR; j++) sum[i * C + j] += tile[i * GEMM_NR + j];
-              }
+              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)  /* summed on into du, no tile to add */
+                gemm_bf16_micro_tile_into(pairs, rows, O, v_pairs + k * TP * C + c0, C, partial + (k * O + o0) * C + c0, C, 1);
             }
           }
         } else
@@ -328,18 +412,23 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       }
     }
     #pragma omp barrier
+    /* GEMM_NR kernels (o, c) at a time (C is whole panels), each with the operations it would get
+       alone; the loops over x, innermost, vectorise */
     #pragma omp for schedule(static)
-    for (int64_t e = 0; e < O * C; e++) {
-      double du[WINO_POINTS], t[3 * WINO_N];
-      for (int k = 0; k < WINO_POINTS; k++) {
-        double sum = 0;
-        for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e];
-        du[k] = sum;
-      }
-      for (int r = 0; r < WINO_N; r++) wino_kernel_gradient_1d(du + r * WINO_N, 1, t + r, WINO_N);  /* t[kw][r] */
-      double g[9];
-      for (int a = 0; a < 3; a++) wino_kernel_gradient_1d(t + a * WINO_N, 1, g + a, 3);  /* g[kh][kw] */
-      for (int k = 0; k < 9; k++) dw[e * 9 + k] = (real_t)g[k];
+    for (int64_t e0 = 0; e0 < O * C; e0 += GEMM_NR) {
+      double du[WINO_POINTS * GEMM_NR], t[3 * WINO_N * GEMM_NR], g[9 * GEMM_NR];
+      for (int k = 0; k < WINO_POINTS; k++)
+        for (int64_t x = 0; x < GEMM_NR; x++) {
+          double sum = 0;
+          for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e0 + x];
+          du[k * GEMM_NR + x] = sum;
+        }
+      for (int r = 0; r < WINO_N; r++)  /* t[kw][r] */
+        for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(du + r * WINO_N * GEMM_NR + x, GEMM_NR, t + r * GEMM_NR + x, WINO_N * GEMM_NR);
+      for (int a = 0; a < 3; a++)  /* g[kh][kw] */
+        for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(t + a * WINO_N * GEMM_NR + x, GEMM_NR, g + a * GEMM_NR + x, 3 * GEMM_NR);
+      for (int64_t x = 0; x < GEMM_NR; x++)
+        for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * GEMM_NR + x];
     }
     free(z_pairs);
     free(v_pairs);

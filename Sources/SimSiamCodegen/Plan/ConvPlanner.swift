@@ -344,8 +344,12 @@ extension KernelEmitter {
     /// The fewest GEMM rows (output channels) for which a bfloat16 packed convolution is chosen.
     /// Below, packing dominates: W1's layer2.0.conv1 (M 64, stride 2, batch 256) took 2.7x as long
     /// packed in bfloat16 as in place in float32 (forward; dw 1.5x), measured as above; at M 512
-    /// (W2 layer4) bfloat16 packed beat float32 packed 1.7-2.1x and tied Winograd.
-    static let bf16PackedMinimumRows = 256
+    /// (W2 layer4) bfloat16 packed beat float32 packed 1.7-2.1x and tied Winograd. At M 256 (W2
+    /// layer3.0, batch 128, 1 thread on an AMD EPYC Zen 5, quiet core) packed bfloat16 lost to the
+    /// float32 choices: conv1 forward 53.7 against 43.0 ms (channels-last), downsample forward
+    /// 19.5 against 7.9, its dw 10.2 against 9.0, conv1 dw 45.5 against 47.0; layer4.0 (M 512)
+    /// won: conv1 forward 29.8 against 43.4, dw 32.4 against 52.2, downsample dw 6.0 against 8.3.
+    static let bf16PackedMinimumRows = 512
 
     /// Whether, in a bfloat16 build, a packed bfloat16 GEMM with `rows` rows beats the best
     /// float32 algorithm, estimated at `fp32` of the float32 FMA peak. A stride-2 packed dw packs

@@ -35,6 +35,26 @@ static void expect_round(uint32_t in, uint32_t want) {
   if (!ok) { printf("FAIL bf16_round(0x%08x) = 0x%08x, expected 0x%08x\n", in, got, want); failures++; }
 }
 
+/* bf16_round_lanes (the Winograd transforms' vector rounding) against bf16_round_bits, lane by
+   lane, on the patterns above and on random bit patterns (every exponent, NaNs, subnormals). */
+static void expect_lanes_round_as_bits(const uint32_t* special, int count) {
+  int mismatches = 0;
+  uint64_t state = 12345;  /* its own, so the GEMM cases' operands stay as they were */
+  for (int64_t round = 0; round < 200000; round++) {
+    uint32_t in[GEMM_LANES];
+    for (int l = 0; l < GEMM_LANES; l++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      in[l] = round < count ? special[round] : (uint32_t)(state >> 32);
+    }
+    vec_t v;
+    memcpy(&v, in, sizeof v);
+    const bf16_halves_t got = bf16_round_lanes(v);
+    for (int l = 0; l < GEMM_LANES; l++) mismatches += got[l] != (uint16_t)(bf16_round_bits(from_bits(in[l])) >> 16);
+  }
+  printf("%s bf16_round_lanes: %d lanes differ from bf16_round_bits\n", mismatches ? "FAIL" : "ok  ", mismatches);
+  failures += mismatches != 0;
+}
+
 /* ----- GEMM: row-major A [M x K], B [K x N], C [M x N] ----- */
 static int64_t gemm_K, gemm_N;
 static void pack_rows_of_a(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, real_t* restrict panel) {
@@ -136,6 +156,9 @@ int main(void) {
   expect_round(0x807fffffu, 0x80800000u);  /* rounds up to the smallest normal, sign kept */
   expect_round(0x00008000u, 0x00000000u);
   printf("%s bf16_round: ties to even, infinity, NaN, subnormals\n", failures ? "FAIL" : "ok  ");
+  const uint32_t special[] = {0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0xff800000u, 0x7f800001u, 0xffc00001u,
+                               0x00400000u, 0x807fffffu, 0x00008000u, 0x80000000u, 0x007fffffu};
+  expect_lanes_round_as_bits(special, (int)(sizeof special / sizeof special[0]));
 
   gemm_case("ragged", 37, 45, 67, 8);
   gemm_case("panels", 64, 96, 256, 2);
