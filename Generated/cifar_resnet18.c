@@ -2936,9 +2936,8 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -2971,9 +2970,8 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
     if (synced) {
       const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -2990,9 +2988,8 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -3016,9 +3013,8 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           const int64_t ahead = ((n + 8 < N ? n + 8 : n) * C + c) * HW;
@@ -3424,9 +3420,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -3456,9 +3451,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
     if (synced) {
       const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           for (int64_t i = 0; i < HW; i++) {
@@ -3471,9 +3465,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -3494,9 +3487,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           for (int64_t i = 0; i < HW; i++) {

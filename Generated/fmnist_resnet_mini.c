@@ -2797,9 +2797,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
       const double mean = saved[c], invstd = saved[C + c];
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -2829,9 +2828,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
     if (synced) {
       const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           for (int64_t i = 0; i < HW; i++) {
@@ -2844,9 +2842,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
     else {
       double sum_dy = 0, sum_dy_xhat = 0;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const lanes_t mean8 = (lanes_t){0} + mean, zero8 = {0};
         lanes_t g8 = {0}, gx8 = {0};
         for (int64_t n = 0; n < N; n++) {
@@ -2867,9 +2864,8 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       {
-        const double saved_mean = saved[c], saved_invstd = saved[C + c];
-        const float scale = (float)(saved_invstd * gamma[c]);
-        const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
+        const float scale = (float)(invstd * gamma[c]);
+        const float shift = (float)(beta[c] - mean * invstd * gamma[c]);
         const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
         for (int64_t n = 0; n < N; n++) {
           for (int64_t i = 0; i < HW; i++) {

@@ -86,7 +86,7 @@ struct CodegenArguments: ParsableArguments {
     @Flag(help: ArgumentHelp(CodegenArguments.keepActivationsHelp))
     var keepActivations = false
 
-    static let keepActivationsHelp = "Keep every BN+ReLU output from the forward until backward instead of recomputing it there (more memory, one elementwise pass less per layer)."
+    static let keepActivationsHelp = "Keep the BN+ReLU outputs that backward would recompute (each block's first) from the forward until backward: more memory, and their BN backward reads them instead of writing them."
 
     static let untunedHelp = "Ignore the plans `simsiamc tune` stored for this CPU; follow the cost models' choices."
 

@@ -202,11 +202,14 @@ extension KernelEmitter {
 
     /// Binds `scale` and `shift` of channel c from the statistics as `saved` holds them, rounded to
     /// the scalar type, so that a backward recomputing y (`batchNormBackwardRecomputing`) gets the
-    /// forward's y again bit for bit.
-    private func scaleAndShift(_ c: inout CLines, affine: Bool) {
-        c.line("const double saved_mean = saved[c], saved_invstd = saved[C + c];")
-        c.line("const \(t) scale = (\(t))(saved_invstd\(affine ? " * gamma[c]" : ""));")
-        c.line("const \(t) shift = (\(t))(\(affine ? "beta[c] - " : "-")saved_mean * saved_invstd\(affine ? " * gamma[c]" : ""));")
+    /// forward's y again bit for bit. `statistics` names double bindings of `saved[c]` and
+    /// `saved[C + c]` already made (BN backward's); nil binds them here (the forward's own mean and
+    /// invstd are the unrounded ones).
+    private func scaleAndShift(_ c: inout CLines, affine: Bool, statistics: (mean: String, invstd: String)? = nil) {
+        if statistics == nil { c.line("const double saved_mean = saved[c], saved_invstd = saved[C + c];") }
+        let (mean, invstd) = statistics ?? ("saved_mean", "saved_invstd")
+        c.line("const \(t) scale = (\(t))(\(invstd)\(affine ? " * gamma[c]" : ""));")
+        c.line("const \(t) shift = (\(t))(\(affine ? "beta[c] - " : "-")\(mean) * \(invstd)\(affine ? " * gamma[c]" : ""));")
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
@@ -294,7 +297,8 @@ extension KernelEmitter {
         func scoped(_ c: inout CLines, _ body: (inout CLines) -> Void) {
             guard recomputes else { return body(&c) }
             c.block("") { c in
-                scaleAndShift(&c, affine: true)
+                // BN backward has bound the saved statistics as mean and invstd.
+                scaleAndShift(&c, affine: true, statistics: ("mean", "invstd"))
                 body(&c)
             }
         }
@@ -347,13 +351,13 @@ extension KernelEmitter {
         var c = CLines()
         backwardOverChannels(&c, localSums: localSums, dataLoop: dataLoop)
         let x = shape(operand: 1)
-        let inputs = ["dy", "x", "saved", "gamma"] + [ReLUMask.keptOutput: ["y"], .recomputedOutput: ["beta"]][mask ?? .keptOutput, default: []]
+        let inputs = ["dy", "x", "saved", "gamma"] + (mask == .keptOutput ? ["y"] : recomputes ? ["beta"] : [])
         let masked = mask == nil ? " (g = dy)" : " through a fused ReLU (g = y > 0 ? dy : 0)"
         let recomputed = recomputes ? ",\ny = max(x * scale + shift, 0) with the forward's scale and shift (from saved, gamma, beta), so the\n"
             + "forward's bits: written here for the other backward readers of y instead of kept from the forward" : ""
         return normalizationKernel("dy \(x)\(mask == nil ? "" : " (of the fused ReLU's output y)"), x \(x), saved, gamma\(recomputes ? ", beta" : "")"
                                    + " -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]\(recomputes ? ", y \(x)" : "")",
-                      mask == nil ? ["dy", "x", "saved", "gamma"] : inputs, ["dx", "dgamma", "dbeta"] + (recomputes ? ["y"] : []), body: c,
+                      inputs, ["dx", "dgamma", "dbeta"] + (recomputes ? ["y"] : []), body: c,
                       math: "Batch norm backward\(masked): per channel,\n"
                         + "dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,\n"
                         + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count)\(recomputed).")

@@ -102,7 +102,7 @@ public struct CodegenOptions: Hashable, Sendable {
     /// nil (the library default): the cost models' plan, so results do not depend on a cache.
     public var tunedPlanDirectory: String?
     /// Recompute BN + ReLU outputs over feature maps in backward rather than keep them from the
-    /// forward (`Rematerialization`): less memory at the peak for one elementwise pass per layer.
+    /// forward (`Rematerialization`): less memory at the peak; their BN backward recomputes them.
     /// Tuned kernels only; the reference build keeps everything, op by op.
     public var recomputeActivations: Bool
 
