@@ -30,6 +30,33 @@ import Testing
         #expect(choices.filter { $0.derived.layer == "wide" }.allSatisfy { $0.algorithms.contains(.winograd) })
     }
 
+    /// Where Winograd can run a pass, its blockings to time: the cost models' first (what a plain
+    /// Winograd entry runs), no two alike, every one a plan entry that validates; none elsewhere.
+    /// (At the gallery's batch of 2 the images per pass stay 1, so its 9-tile maps have one
+    /// blocking; `theTunerKeepsTheFastestWinogradBlockingItTimed` tunes three.)
+    @Test func winogradPassesListBlockingsThatValidate() throws {
+        let lowered = try Lowering.lower(forward: try Self.gallery.get(), features: nil, options: Self.options)
+        for choice in KernelPlanner.choices(training: lowered.training, features: nil, options: Self.options) {
+            let at = "\(choice.derived.layer) \(choice.derived.pass)"
+            guard choice.algorithms.contains(.winograd) else {
+                #expect(choice.winogradBlockings.isEmpty, "\(at) cannot run Winograd but lists blockings")
+                continue
+            }
+            var options = Self.options
+            options.plan = KernelPlan(convolutions: [.init(layer: choice.derived.layer, pass: choice.derived.pass, algorithm: .winograd)])
+            let plain = try #require(Lowering.lower(forward: try Self.gallery.get(), features: nil, options: options).plan
+                .entry(layer: choice.derived.layer, pass: choice.derived.pass))
+            #expect(choice.winogradBlockings.first == WinogradBlocking(tilesPerBlock: plain.tilesPerBlock!, imagesPerPass: plain.imagesPerPass!), "\(at)")
+            #expect(Set(choice.winogradBlockings).count == choice.winogradBlockings.count, "\(at): \(choice.winogradBlockings)")
+            for blocking in choice.winogradBlockings {
+                let plan = KernelPlan(convolutions: [blocking.entry(layer: choice.derived.layer, pass: choice.derived.pass)])
+                #expect(throws: Never.self, "\(at) \(blocking)") {
+                    try KernelPlanner.validate(plan, training: lowered.training, features: nil, options: Self.options)
+                }
+            }
+        }
+    }
+
     @Test func aStoredPlanIsFollowedOnlyForItsGraph() throws {
         let forward = try Self.gallery.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plans-\(UUID().uuidString)")
@@ -90,6 +117,46 @@ import Testing
         }
         #expect(record.plan.convolutions == (record.tunedPlanKept ? tunedEntries : choices.map(\.derived)))
         #expect(record.tunedPlanKept == (record.tunedStepSeconds < record.derivedStepSeconds))
+    }
+
+    /// A model whose stage runs Winograd (32 channels, 8 x 8 maps): at batch 4 each 3x3 pass has
+    /// three blockings (32, 16 and 24 tiles per block, two images per pass).
+    static let winogradWorkload = Workload(name: "winograd-stage", defaultBatch: 4) { variant in
+        let m = Model()
+        let backbone = ResNet(m, inputChannels: 1, stemWidth: 32, stages: [.init(width: 32, blocks: 1, stride: 1)])
+        return SimSiam(model: m, backbone: backbone, projector: Heads.projector(m, 32, 16, layers: 2, norm: variant.headNorm),
+                       predictor: Heads.predictor(m, 16, hidden: 4, variant: variant), imageShape: [1, 8, 8], variant: variant)
+    }
+
+    /// The second stage: every pass that chose Winograd had each of its blockings timed, kept the
+    /// fastest (ties: the cost models'), and the tuned plan runs it; passes that chose another
+    /// algorithm have no blockings.
+    @Test func theTunerKeepsTheFastestWinogradBlockingItTimed() throws {
+        let tuner = PlanTuner(workload: Self.winogradWorkload, batch: 4, options: CodegenOptions(), steps: 1)
+        let record = try tuner.run { _ in }
+        let lowered = try Lowering.lower(Self.winogradWorkload, batch: 4)
+        let choices = KernelPlanner.choices(training: lowered.training, features: lowered.features, options: CodegenOptions())
+        #expect(choices.contains { $0.derived.algorithm == .winograd && $0.winogradBlockings.count == 3 })
+        var tunedBlockings = 0
+        for (layer, choice) in zip(record.layers, choices) {
+            guard layer.chosen == .winograd, choice.winogradBlockings.count > 1 else {
+                #expect(layer.blockingSeconds == nil && layer.chosenBlocking == nil, "\(layer.layer) \(layer.pass)")
+                continue
+            }
+            let timed = try #require(layer.blockingSeconds, "\(layer.layer) \(layer.pass): Winograd blockings not timed")
+            #expect(Set(timed.keys) == Set(choice.winogradBlockings.map(\.description)))
+            let chosen = try #require(layer.chosenBlocking)
+            #expect(timed[chosen.description]! == timed.values.min()!)
+            #expect(layer.derivedBlocking == choice.winogradBlockings[0])
+            #expect(chosen == choice.winogradBlockings[0] || timed[choice.winogradBlockings[0].description]! > timed[chosen.description]!)
+            if record.tunedPlanKept, chosen != choice.winogradBlockings[0] {
+                #expect(record.plan.entry(layer: layer.layer, pass: layer.pass) == chosen.entry(layer: layer.layer, pass: layer.pass))
+                tunedBlockings += 1
+            }
+        }
+        #expect(record.layers.contains { $0.blockingSeconds != nil } == record.layers.contains { $0.chosen == .winograd })
+        try KernelPlanner.validate(record.plan, training: lowered.training, features: lowered.features, options: CodegenOptions())
+        print("winograd-stage tune: \(tunedBlockings) passes reblocked, step \(record.derivedStepSeconds) -> \(record.tunedStepSeconds) s")
     }
 
     static func record(_ plan: KernelPlan) -> TunedPlanRecord {

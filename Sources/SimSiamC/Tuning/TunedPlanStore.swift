@@ -36,9 +36,23 @@ public struct TunedPlanRecord: Codable, Sendable, Equatable {
         public var derived: ConvAlgorithm
         public var chosen: ConvAlgorithm
         public var seconds: [String: Double]
+        /// Where the chosen algorithm is Winograd: seconds per step of each blocking timed (keyed
+        /// "48 tiles x3", `WinogradBlocking.description`) and the fastest. Absent otherwise, and in
+        /// records written before blockings were tuned.
+        public var blockingSeconds: [String: Double]? = nil
+        public var chosenBlocking: WinogradBlocking? = nil
+        /// The first blocking timed: the cost models' (the one `seconds` has Winograd's time at).
+        public var derivedBlocking: WinogradBlocking? = nil
 
-        /// Time saved per step by the chosen algorithm over the cost models' (0 when they agree).
-        public var gainSeconds: Double { (seconds[derived.rawValue] ?? 0) - (seconds[chosen.rawValue] ?? 0) }
+        /// Whether the tuned entry differs from the cost models': another algorithm, or Winograd
+        /// blocked otherwise.
+        public var changed: Bool { chosen != derived || chosenBlocking != derivedBlocking }
+
+        /// Time saved per step by the chosen algorithm and blocking over the cost models' choice.
+        public var gainSeconds: Double {
+            let chosenSeconds = chosenBlocking.flatMap { blockingSeconds?[$0.description] } ?? seconds[chosen.rawValue] ?? 0
+            return (seconds[derived.rawValue] ?? 0) - chosenSeconds
+        }
     }
 }
 

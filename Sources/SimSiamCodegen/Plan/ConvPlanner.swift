@@ -149,6 +149,29 @@ extension KernelEmitter {
         return min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows)
     }
 
+    /// The Winograd blockings `simsiamc tune` times for this node, the cost models' first: blocks
+    /// of 16 to 96 tiles (whole register tiles), each with the cost models' images per pass, or as
+    /// many more as fill one block (at most half the batch, so both threads get work). A block the
+    /// group's tiles would cut short is left out: it runs as a smaller one already listed. Which
+    /// pays is a matter of the CPU's caches: a block's transformed inputs and products (16 points
+    /// x tiles x channels) against L2, its point GEMMs' runs against their per-block setup.
+    func winogradBlockingCandidates() -> [WinogradBlocking] {
+        guard let pass = convPass, let derivedTiles = derivedTilesPerBlock(.winograd),
+              let derivedImages = derivedImagesPerPass(.winograd) else { return [] }
+        let map = pass == .dx ? shape(result: 0) : shape(operand: pass == .dw ? 1 : 0)
+        let tiles = winogradTiles(height: map[2], width: map[3]), perImage = tiles.rows * tiles.cols
+        var candidates = [WinogradBlocking(tilesPerBlock: derivedTiles, imagesPerPass: derivedImages)]
+        for block in Self.winogradBlockSizes where block % tile.rows == 0 {
+            let images = max(derivedImages, min((block + perImage - 1) / perImage, max(1, map[0] / 2)))
+            let candidate = WinogradBlocking(tilesPerBlock: block, imagesPerPass: images)
+            if images * perImage >= block, !candidates.contains(candidate) { candidates.append(candidate) }
+        }
+        return candidates
+    }
+
+    /// The tiles per block `winogradBlockingCandidates` tries.
+    static let winogradBlockSizes = [16, 24, 32, 48, 64, 96]
+
     /// How the threads of this node's packed dw share it: its plan entry's, else the cost models'.
     func threadSplit() -> ThreadSplit {
         guard let derived = derivedThreadSplit(convAlgorithm()) else { preconditionFailure("\(name) is not a packed dw") }

@@ -11,6 +11,28 @@ public struct PlanChoice: Sendable, Equatable {
     public var kernelNames: [String]
     /// "32x14x14 -> 64, 3x3/2": the convolution in words.
     public var shape: String
+    /// Where Winograd can run this pass: the tiles per block and images per pass to time it with,
+    /// the cost models' first. Empty otherwise.
+    public var winogradBlockings: [WinogradBlocking] = []
+}
+
+/// A Winograd pass's blocking: the `tilesPerBlock` and `imagesPerPass` of its plan entry.
+public struct WinogradBlocking: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var tilesPerBlock: Int
+    public var imagesPerPass: Int
+
+    public init(tilesPerBlock: Int, imagesPerPass: Int) {
+        self.tilesPerBlock = tilesPerBlock
+        self.imagesPerPass = imagesPerPass
+    }
+
+    /// "48 tiles x3": as the plan table writes a Winograd entry's blocking.
+    public var description: String { "\(tilesPerBlock) tiles x\(imagesPerPass)" }
+
+    /// The plan entry that runs `layer`'s `pass` with Winograd at this blocking.
+    public func entry(layer: String, pass: ConvPass) -> ConvPlanEntry {
+        ConvPlanEntry(layer: layer, pass: pass, algorithm: .winograd, imagesPerPass: imagesPerPass, tilesPerBlock: tilesPerBlock)
+    }
 }
 
 extension KernelPlanner {
@@ -30,8 +52,9 @@ extension KernelPlanner {
             for emitter in nodes where emitter.graph.name == training.name && !names.contains(emitter.name) {
                 names.append(emitter.name)
             }
+            let blockings = possible.contains(.winograd) || entry.algorithm == .winograd ? nodes[0].winogradBlockingCandidates() : []
             return PlanChoice(derived: entry, algorithms: [entry.algorithm] + possible, kernelNames: names,
-                              shape: describe(nodes[0]))
+                              shape: describe(nodes[0]), winogradBlockings: blockings)
         }
     }
 }
