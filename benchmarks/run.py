@@ -11,7 +11,9 @@ per variant):
   autocast_bf16_channels_last  the same with channels_last (oneDNN's preferred bf16 layout).
                          Slow on CPUs without AMX: W1 took ~11.5 s per step on an AVX512_BF16
                          EPYC (Zen 5), so W2's measurement takes many minutes per round.
-  simsiamc               `simsiamc bench --json`
+  simsiamc               `simsiamc bench --json`: the plan `simsiamc tune` stored for this CPU,
+                         graph and batch if there is one (SIMSIAMC_TUNED_PLANS), else the cost models'
+  simsiamc_untuned       the same with `--untuned`: the cost models' plan, whatever was tuned
   simsiamc_bf16          `simsiamc bench --precision bf16 --json` (AVX512_BF16 CPUs only; elsewhere
                          the row says why it was skipped)
 
@@ -47,10 +49,12 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 TORCH_PIN = "torch==2.13.0+cpu"
 ALL_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last", "autocast_bf16",
-                "autocast_bf16_channels_last", "simsiamc", "simsiamc_bf16"]
+                "autocast_bf16_channels_last", "simsiamc", "simsiamc_untuned", "simsiamc_bf16"]
 TORCH_VARIANTS = ["eager", "channels_last", "compile", "compile_channels_last", "autocast_bf16",
                   "autocast_bf16_channels_last"]
-SIMSIAMC_VARIANTS = {"simsiamc": "float32", "simsiamc_bf16": "bf16"}
+# variant -> (precision, extra flags of `simsiamc bench`)
+SIMSIAMC_VARIANTS = {"simsiamc": ("float32", []), "simsiamc_untuned": ("float32", ["--untuned"]),
+                     "simsiamc_bf16": ("bf16", [])}
 ALL_WORKLOADS = ["fmnist-resnet-mini", "cifar-resnet18"]
 
 
@@ -208,17 +212,18 @@ def cpu_has_flag(flag: str) -> bool:
         return False
 
 
-def run_simsiamc(workload: str, batch: int, args, precision: str = "float32") -> dict:
+def run_simsiamc(workload: str, batch: int, args, precision: str = "float32", flags: list = ()) -> dict:
     if precision == "bf16" and not cpu_has_flag("avx512_bf16"):
         return {"error": "skipped: this CPU has no avx512_bf16 (simsiamc's bf16 kernels need vdpbf16ps)"}
     cmd = [str(args.simsiamc), "bench", "--workload", workload, "--batch", str(batch), "--precision", precision,
-           "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads), "--json"]
+           "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads), "--json", *flags]
     return run_subprocess(cmd, args.threads, args.timeout)
 
 
 def run_variant(variant: str, workload: str, batch: int, args) -> dict:
     if variant in SIMSIAMC_VARIANTS:
-        return run_simsiamc(workload, batch, args, SIMSIAMC_VARIANTS[variant])
+        precision, flags = SIMSIAMC_VARIANTS[variant]
+        return run_simsiamc(workload, batch, args, precision, flags)
     return run_torch_variant(variant, workload, batch, args)
 
 
@@ -300,6 +305,10 @@ def print_table(workload: str, batch: int, variants: list, results: dict, flops:
         best = max(torch_rows, key=lambda v: torch_rows[v]["samples_per_s"])
         print(f"simsiamc / best PyTorch float32 ({best}): "
               f"{ours['samples_per_s'] / torch_rows[best]['samples_per_s']:.2f}x")
+    untuned = rows.get("simsiamc_untuned")
+    if untuned and ours:
+        print(f"simsiamc / simsiamc_untuned (stored tuned plan against the cost models'): "
+              f"{ours['samples_per_s'] / untuned['samples_per_s']:.2f}x")
     bf16 = rows.get("simsiamc_bf16")
     autocast = {v: rows[v] for v in variants if v.startswith("autocast") and rows[v] is not None}
     if bf16 and ours:
