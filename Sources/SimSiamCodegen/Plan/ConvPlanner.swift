@@ -300,11 +300,16 @@ extension KernelEmitter {
 
     // MARK: bfloat16
 
-    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`) and
+    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`),
     /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
-    /// on bfloat16 pairs). In-place and channels-last passes of a bfloat16 build stay float32.
+    /// on bfloat16 pairs) and the channels-last forward and dx (`conv_cl_gemm_bf16`: a source copy
+    /// rounded to channel pairs). In-place passes and the channels-last dw stay float32.
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
-        algorithm == .packed || algorithm == .winograd
+        switch algorithm {
+        case .packed, .winograd: true
+        case .channelsLast: pass != .dw
+        case .inPlace: false
+        }
     }
 
     /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
