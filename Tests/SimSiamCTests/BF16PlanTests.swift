@@ -8,13 +8,16 @@ extension KernelPlanTests {
     static let bf16Options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: .bf16Emulated)
 
     /// In a bfloat16 build every entry says whether its pass runs in bfloat16: exactly those with a
-    /// bfloat16 kernel (packed, Winograd, channels-last forward and dx); float32 builds write no such field, so
+    /// bfloat16 kernel (packed, Winograd, channels-last forward and dx where it pays); float32 builds write no such field, so
     /// their plan.json is unchanged.
     @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
         let plan = try lower(nil, options: Self.bf16Options).plan
         #expect(Set(plan.convolutions.map(\.pass)) == Set(ConvPass.allCases), "every pass planned")
         for entry in plan.convolutions {
-            #expect(entry.bf16 == KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass), "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
+            // channels-last passes may stay float32 where their copy outweighs the GEMM (channelsLastBF16Pays)
+            let expected = KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass)
+            #expect(entry.bf16 == expected || (entry.algorithm == .channelsLast && entry.bf16 == false),
+                    "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
         }
         #expect(plan.convolutions.contains { $0.bf16 == true } && plan.convolutions.contains { $0.bf16 == false })
         let float32 = try lower(nil, options: CodegenOptions(vectorWidth: .avx512)).plan
@@ -32,6 +35,21 @@ extension KernelPlanTests {
         #expect(wide.contains("gemm_bf16_column_panels("))
         #expect(strided.contains("gemm_column_panels(") && !strided.contains("gemm_bf16"))
         #expect(lowered.plan.entry(layer: "strided", pass: .forward)?.bf16 == false)
+    }
+
+    /// Channels-last passes without a `bf16` entry run bfloat16 where the copy is spread over
+    /// enough FMAs (`channelsLastBF16Pays`): "strided" (3x3/2, 24 -> 16 channels: 41 FMAs per
+    /// source value) does, "pointwise" (1x1/2, 16 -> 8: 2.9) stays float32 unless forced.
+    @Test func channelsLastRunsBF16WhereItsCopyIsSpreadOverEnoughFMAs() throws {
+        let derived = try lower(KernelPlan(convolutions: [.init(layer: "strided", pass: .forward, algorithm: .channelsLast),
+                                                          .init(layer: "pointwise", pass: .forward, algorithm: .channelsLast)]),
+                                options: Self.bf16Options)
+        #expect(derived.plan.entry(layer: "strided", pass: .forward)?.bf16 == true)
+        #expect(derived.plan.entry(layer: "pointwise", pass: .forward)?.bf16 == false)
+        #expect(try Self.kernel("pointwise", .forward, in: derived.generated.source).contains("conv_cl_gemm(&plan"))
+        let forced = try lower(KernelPlan(convolutions: [.init(layer: "pointwise", pass: .forward, algorithm: .channelsLast, bf16: true)]),
+                               options: Self.bf16Options)
+        #expect(try Self.kernel("pointwise", .forward, in: forced.generated.source).contains("conv_cl_gemm_bf16(&plan"))
     }
 
     /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass (in place; the
