@@ -220,7 +220,8 @@ extension KernelEmitter {
         // layer4.0.downsample.0 (17.7 ms against 14.5); the other 1x1 go in place (the grid below).
         let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s)
         let packed = Self.packedConvEfficiency(rows: w[0]) * (s == 1 ? 1 : 0.8)
-        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
+        var channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
+        if operands.isBF16, channelsLastBF16Pays(stride: s, padding: pad) { channelsLast *= Self.bf16ChannelsLastForwardSpeedup }
         if bf16Pays(against: max(channelsLast, inPlace, packed), rows: w[0]) { return .packed }
         if channelsLast > max(inPlace, packed) { return .channelsLast }
         // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
@@ -356,6 +357,18 @@ extension KernelEmitter {
     /// layer2.0.downsample.0 dx) 8.7 against 11.8, 17.6 against 28.9, 18.5 against 20.4; the 3x3
     /// stride-2 conv1s of W1 and W2 (144-1152) 0.54-0.65x the float32 time.
     static let bf16ChannelsLastMinimumFmasPerValue = 24.0
+
+    /// Speed of the bfloat16 channels-last forward over the float32 one, where it runs
+    /// (`channelsLastBF16Pays`), for the algorithm choice of a bfloat16 build. Measured as above
+    /// (forced with `--plan`, 1 thread): 1.2-1.6x at 32-128 FMAs per value (the 1x1/2 downsamples
+    /// of W1 and W2), 1.3-1.9x on the 3x3/2 conv1s, 1.15x on W2's stem (3 channels). At 1.6 a
+    /// bfloat16 build moves to channels-last where it measured faster: W2's layer4.0.conv1 (56.6 ms
+    /// against 62.6-65.6 packed bf16; estimated 1.42 against 1.34), layer3.0.downsample.0 (16.8
+    /// against 19.5-20.0 in place) and stem (16.1 against 19.4-20.3 in place), W1's
+    /// layer3.0.downsample.0 (8.7 against 12.8-13.5 in place). Not W2's layer2.0.downsample.0,
+    /// though it measured 17.6 against 28.3-31.4 in place: the float32 estimates put in place
+    /// (0.77) far above channels-last (0.41) there, where float32 measured them level.
+    static let bf16ChannelsLastForwardSpeedup = 1.6
 
     /// Whether this channels-last forward or dx runs its bfloat16 kernel in a bfloat16 build.
     func channelsLastBF16Pays(stride s: Int, padding pad: Int) -> Bool {
