@@ -8,13 +8,16 @@ extension KernelPlanTests {
     static let bf16Options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: .bf16Emulated)
 
     /// In a bfloat16 build every entry says whether its pass runs in bfloat16: exactly those with a
-    /// bfloat16 kernel (packed, Winograd); float32 builds write no such field, so
+    /// bfloat16 kernel (packed, Winograd, channels-last forward and dx where it pays); float32 builds write no such field, so
     /// their plan.json is unchanged.
     @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
         let plan = try lower(nil, options: Self.bf16Options).plan
         #expect(Set(plan.convolutions.map(\.pass)) == Set(ConvPass.allCases), "every pass planned")
         for entry in plan.convolutions {
-            #expect(entry.bf16 == KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass), "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
+            // channels-last passes may stay float32 where their copy outweighs the GEMM (channelsLastBF16Pays)
+            let expected = KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass)
+            #expect(entry.bf16 == expected || (entry.algorithm == .channelsLast && entry.bf16 == false),
+                    "\(entry.layer) \(entry.pass.rawValue): \(entry.algorithm.rawValue), bf16 \(String(describing: entry.bf16))")
         }
         #expect(plan.convolutions.contains { $0.bf16 == true } && plan.convolutions.contains { $0.bf16 == false })
         let float32 = try lower(nil, options: CodegenOptions(vectorWidth: .avx512)).plan
@@ -34,13 +37,33 @@ extension KernelPlanTests {
         #expect(lowered.plan.entry(layer: "strided", pass: .forward)?.bf16 == false)
     }
 
-    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass, or in a float32
-    /// build, is an error naming the layer and pass and what to do.
+    /// Channels-last passes without a `bf16` entry run bfloat16 where the copy is spread over
+    /// enough FMAs (`channelsLastBF16Pays`): "strided" (3x3/2, 24 -> 16 channels: 41 FMAs per
+    /// source value) does, "pointwise" (1x1/2, 16 -> 8: 2.9) stays float32 unless forced.
+    @Test func channelsLastRunsBF16WhereItsCopyIsSpreadOverEnoughFMAs() throws {
+        let derived = try lower(KernelPlan(convolutions: [.init(layer: "strided", pass: .forward, algorithm: .channelsLast),
+                                                          .init(layer: "pointwise", pass: .forward, algorithm: .channelsLast)]),
+                                options: Self.bf16Options)
+        #expect(derived.plan.entry(layer: "strided", pass: .forward)?.bf16 == true)
+        #expect(derived.plan.entry(layer: "pointwise", pass: .forward)?.bf16 == false)
+        #expect(try Self.kernel("pointwise", .forward, in: derived.generated.source).contains("conv_cl_gemm(&plan"))
+        let forced = try lower(KernelPlan(convolutions: [.init(layer: "pointwise", pass: .forward, algorithm: .channelsLast, bf16: true)]),
+                               options: Self.bf16Options)
+        #expect(try Self.kernel("pointwise", .forward, in: forced.generated.source).contains("conv_cl_gemm_bf16(&plan"))
+    }
+
+    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass (in place; the
+    /// channels-last dw), or in a float32 build, is an error naming the layer and pass and what to do.
     @Test func bf16EntriesThatCannotApplyAreErrors() throws {
         let inPlace = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
         #expect(inPlace.contains("plan entry {\"layer\": \"wide\", \"pass\": \"forward\"}") && inPlace.contains("in-place has no bfloat16 forward kernel"), "\(inPlace)")
         let channelsLast = planError([.init(layer: "wide", pass: .dw, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options)
         #expect(channelsLast.contains("\"pass\": \"dw\"") && channelsLast.contains("channels-last has no bfloat16 dw kernel"), "\(channelsLast)")
+        let inPlaceDx = planError([.init(layer: "strided", pass: .dx, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
+        #expect(inPlaceDx.contains("in-place has no bfloat16 dx kernel"), "\(inPlaceDx)")
+        // channels-last forward and dx have one (conv_cl_gemm_bf16)
+        #expect(planError([.init(layer: "strided", pass: .forward, algorithm: .channelsLast, bf16: true),
+                           .init(layer: "strided", pass: .dx, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options) == "no error")
         let float32 = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: CodegenOptions(vectorWidth: .avx512))
         #expect(float32.contains("--precision bf16"), "\(float32)")
         #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")
@@ -85,6 +108,57 @@ extension KernelPlanTests {
         #expect(differs, "the bf16 Winograd layer's gradients equal float32's: were its operands rounded?")
         guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
             print("skipped the vdpbf16ps Winograd build: this CPU has no \(BF16Support.avx512Flag)")
+            return
+        }
+        let real = try gradients(.bf16)
+        for (name, tensor) in real { #expect(tensor == emulated[name], "gradient of \(name) differs from the emulated build") }
+    }
+
+    /// The gallery's stride-2 layers run channels-last in bfloat16, forward and dx ("strided": 3x3,
+    /// 24 channels; "pointwise": 1x1, 16 channels): the vdpbf16ps build equals the emulated one bit
+    /// for bit where the CPU has the instruction, and the gradients stay within bfloat16's reach of
+    /// the float32 ones while differing from them.
+    @Test func channelsLastBF16MatchesItsEmulationAndStaysNearFloat32() throws {
+        let plan = KernelPlan(convolutions: ["strided", "pointwise"].flatMap { layer in
+            [ConvPlanEntry(layer: layer, pass: .forward, algorithm: .channelsLast, bf16: true),
+             ConvPlanEntry(layer: layer, pass: .dx, algorithm: .channelsLast, bf16: true)]
+        })
+        func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
+            var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
+            options.plan = operands.isBF16 ? plan : nil
+            let lowered = try Lowering.lower(forward: try Self.planGallery(), features: nil, options: options)
+            if operands.isBF16 {
+                for layer in ["strided", "pointwise"] {
+                    for pass in [ConvPass.forward, .dx] {
+                        let kernel = try Self.kernel(layer, pass, in: lowered.generated.source)
+                        #expect(kernel.contains("conv_cl_gemm_bf16(&plan") && kernel.contains("bfloat16 operands"), "\(layer) \(pass.rawValue):\n\(kernel)")
+                    }
+                }
+            }
+            let compiled = try Compiler.build(lowered, cache: quickTestCache)
+            let state = ModelState(library: compiled.library)
+            state.initialize(seed: 7)
+            var random = TestRandom(seed: 11)
+            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+            _ = try state.lossAndGradients(inputs)
+            return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
+                ($0.name, state.gradient(named: $0.name)!)
+            })
+        }
+        let emulated = try gradients(.bf16Emulated), float32 = try gradients(.native)
+        var differs: Set<String> = []
+        for (name, tensor) in emulated {
+            let reference = try #require(float32[name]).doubles
+            let error = relativeError(tensor.doubles, reference)
+            #expect(error < 5e-2, "gradient of \(name): \(error) of its scale from float32")
+            // x's gradient comes from the bf16 dx, w's from the float32 dw of the bf16 forward's output
+            if error > 1e-5 { differs.insert(name) }
+        }
+        for name in ["strided.x", "strided.w", "pointwise.x", "pointwise.w"] {
+            #expect(differs.contains(name), "the gradient of \(name) equals float32's: were the channels-last operands rounded?")
+        }
+        guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
+            print("skipped the vdpbf16ps channels-last build: this CPU has no \(BF16Support.avx512Flag)")
             return
         }
         let real = try gradients(.bf16)

@@ -42,6 +42,8 @@ typedef real_t vec_t __attribute__((vector_size(GEMM_LANES * sizeof(real_t)), al
 #define GEMM_ZERO_ROW(i) vec_t c##i##_0 = {0}, c##i##_1 = {0};
 /* Row i of the tile's accumulators stored to tile[i][0 .. GEMM_NR) (row-major, stride GEMM_NR). */
 #define GEMM_WRITE_ROW(i) *(vec_t*)(tile + i * GEMM_NR) = c##i##_0; *(vec_t*)(tile + i * GEMM_NR + GEMM_LANES) = c##i##_1;
+/* Row i of the tile's accumulators stored to out[i][0 .. GEMM_NR) (one pointer per row). */
+#define GEMM_WRITE_ROW_AT(i) *(vec_t*)out[i] = c##i##_0; *(vec_t*)(out[i] + GEMM_LANES) = c##i##_1;
 
 /* Eight double accumulators for per-channel sums (batch norm): the reduction
    vectorises, and the lanes are added in a fixed order, so the result does not

@@ -100,24 +100,14 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
 
 #if GEMM_BF16_DPBF16
 /* Row i of the tile: vdpbf16ps of the broadcast pair of row i against the two B vectors. */
-#define GEMM_BF16_DP_ROW(i) { const __m512i ai = _mm512_set1_epi32((int)GEMM_BF16_A(i)); \
+#define GEMM_BF16_ROW(i) { const __m512i ai = _mm512_set1_epi32((int)GEMM_BF16_A(i)); \
   c##i##_0 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_0, (__m512bh)ai, (__m512bh)b0); \
   c##i##_1 = (vec_t)_mm512_dpbf16_ps((__m512)c##i##_1, (__m512bh)ai, (__m512bh)b1); }
-
-/* c (rows ldc apart) = A^T B over kp pairs, plus c's own values when add, with vdpbf16ps. A
-   target attribute, not a build flag: the C compiles on any x86-64 CPU, and simsiamc emits
+/* The two B vectors of pairs at p (the pairs of columns 0..GEMM_NR). */
+#define GEMM_BF16_LOAD_B(p) const __m512i b0 = _mm512_loadu_si512(p), b1 = _mm512_loadu_si512((p) + GEMM_LANES);
+/* A target attribute, not a build flag: the C compiles on any x86-64 CPU, and simsiamc emits
    GEMM_BF16_DPBF16 1 only for CPUs that list avx512_bf16. */
-__attribute__((target("avx512f,avx512bf16")))
-static void gemm_bf16_micro_tile_into(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
-                                      float* restrict c, int64_t ldc, int add) {
-  GEMM_EACH_ROW(GEMM_BF16_START_ROW)
-  GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
-  for (int64_t k = 0; k < kp; k++) {
-    const __m512i b0 = _mm512_loadu_si512(b + k * b_step), b1 = _mm512_loadu_si512(b + k * b_step + GEMM_LANES);
-    GEMM_EACH_ROW(GEMM_BF16_DP_ROW)
-  }
-  GEMM_EACH_ROW(GEMM_BF16_STORE_ROW)
-}
+#define GEMM_BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 #else
 /* Subnormal lanes of v made zero of the same sign: vdpbf16ps's flush of its results. */
 static inline vec_t bf16_flush(vec_t v) {
@@ -127,26 +117,63 @@ static inline vec_t bf16_flush(vec_t v) {
 }
 /* Row i of the tile, as vdpbf16ps does it: the odd products first, then the even ones, each a
    multiply-add (exact products: two 8-bit significands) flushed to zero below the normals. */
-#define GEMM_BF16_EMULATED_ROW(i) { uint32_t odd_bits = GEMM_BF16_A(i) & 0xffff0000u, even_bits = GEMM_BF16_A(i) << 16; float odd, even; \
+#define GEMM_BF16_ROW(i) { uint32_t odd_bits = GEMM_BF16_A(i) & 0xffff0000u, even_bits = GEMM_BF16_A(i) << 16; float odd, even; \
   memcpy(&odd, &odd_bits, 4); memcpy(&even, &even_bits, 4); \
   c##i##_0 = bf16_flush(c##i##_0 + odd * b0_odd); c##i##_0 = bf16_flush(c##i##_0 + even * b0_even); \
   c##i##_1 = bf16_flush(c##i##_1 + odd * b1_odd); c##i##_1 = bf16_flush(c##i##_1 + even * b1_even); }
+/* The two B vectors of pairs at p, split into their odd and even halves as float32. */
+#define GEMM_BF16_LOAD_B(p) const bf16_words_t w0 = *(const bf16_words_t*)(p), w1 = *(const bf16_words_t*)((p) + GEMM_LANES); \
+  const vec_t b0_odd = (vec_t)(w0 & 0xffff0000u), b0_even = (vec_t)(w0 << 16); \
+  const vec_t b1_odd = (vec_t)(w1 & 0xffff0000u), b1_even = (vec_t)(w1 << 16);
+#define GEMM_BF16_TARGET
+#endif
 
-/* c (rows ldc apart) = A^T B over kp pairs, plus c's own values when add: vdpbf16ps emulated in
-   float32. */
+/* c (rows ldc apart) = A^T B over kp pairs, plus c's own values when add: one step per pair,
+   vdpbf16ps or its emulation (GEMM_BF16_ROW). */
+GEMM_BF16_TARGET
 static void gemm_bf16_micro_tile_into(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,
                                       float* restrict c, int64_t ldc, int add) {
   GEMM_EACH_ROW(GEMM_BF16_START_ROW)
   GEMM_EACH_ROW(GEMM_BF16_ROW_POINTER)
   for (int64_t k = 0; k < kp; k++) {
-    const bf16_words_t w0 = *(const bf16_words_t*)(b + k * b_step), w1 = *(const bf16_words_t*)(b + k * b_step + GEMM_LANES);
-    const vec_t b0_odd = (vec_t)(w0 & 0xffff0000u), b0_even = (vec_t)(w0 << 16);
-    const vec_t b1_odd = (vec_t)(w1 & 0xffff0000u), b1_even = (vec_t)(w1 << 16);
-    GEMM_EACH_ROW(GEMM_BF16_EMULATED_ROW)
+    GEMM_BF16_LOAD_B(b + k * b_step)
+    GEMM_EACH_ROW(GEMM_BF16_ROW)
   }
   GEMM_EACH_ROW(GEMM_BF16_STORE_ROW)
 }
-#endif
+
+/* Row i's pairs at tap t: rows[i] moved by the tap's shift (in pairs). */
+#define GEMM_BF16_TAP_POINTER(i) const uint32_t* restrict a##i = rows[i] + shift[t];
+
+/* out[i][0 .. GEMM_NR) = sum over taps t and pairs k < kp of rows[i][shift[t] + k] . b[(t, k)][j]
+   (b: [taps][kp][GEMM_NR] pairs): the channels-last convolution's tile (conv_channels_last.h),
+   the taps looped inside so the accumulators stay in registers until the one store. */
+GEMM_BF16_TARGET
+static void gemm_bf16_tap_rows(int64_t taps, int64_t kp, const int32_t* restrict shift, const uint32_t* const* rows,
+                               const uint32_t* restrict b, float* const* out) {
+  const int64_t step = 1;  /* GEMM_BF16_A: a row's pairs are consecutive */
+  GEMM_EACH_ROW(GEMM_ZERO_ROW)
+  for (int64_t t = 0; t < taps; t++) {
+    GEMM_EACH_ROW(GEMM_BF16_TAP_POINTER)
+    for (int64_t k = 0; k < kp; k++, b += GEMM_NR) {
+      GEMM_BF16_LOAD_B(b)
+      GEMM_EACH_ROW(GEMM_BF16_ROW)
+    }
+  }
+  GEMM_EACH_ROW(GEMM_WRITE_ROW_AT)
+}
+
+/* out[x * cp + c] = the bfloat16 of in[x * channels + c] (ties to even, as 16-bit halves) for
+   pixels x and channels c < channels; out's channels from `channels` to cp are left as they are
+   (zero): a channels-last copy rounded, each pixel's channels in pairs. */
+static void bf16_round_pixels(int64_t pixels, int64_t channels, int64_t cp, const float* restrict in, uint16_t* restrict out) {
+  if (cp == channels) {
+    for (int64_t e = 0; e < pixels * channels; e++) out[e] = (uint16_t)(bf16_round_bits(in[e]) >> 16);
+    return;
+  }
+  for (int64_t x = 0; x < pixels; x++)
+    for (int64_t c = 0; c < channels; c++) out[x * cp + c] = (uint16_t)(bf16_round_bits(in[x * channels + c]) >> 16);
+}
 
 /* tile = A^T B over kp pairs (row-major, stride GEMM_NR). */
 static inline void gemm_bf16_micro_tile(int64_t kp, const uint32_t* const* rows, int64_t step, const uint32_t* restrict b, int64_t b_step,

@@ -243,7 +243,8 @@ extension KernelEmitter {
         // layer4.0.downsample.0 (17.7 ms against 14.5); the other 1x1 go in place (the grid below).
         let inPlace = Self.inPlaceConvEfficiency(grid: grid, stride: s)
         let packed = Self.packedConvEfficiency(rows: w[0]) * (s == 1 ? 1 : 0.8)
-        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(w[0] * p * q * k * k) / Double(x[2] * x[3]))
+        var channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
+        if operands.isBF16, channelsLastBF16Pays(stride: s, padding: pad) { channelsLast *= Self.bf16ChannelsLastForwardSpeedup }
         if bf16Pays(against: max(channelsLast, inPlace, packed), rows: w[0]) { return .packed }
         if channelsLast > max(inPlace, packed) { return .channelsLast }
         // Against the grid fraction alone: packing 1x1 inputs (K = C) costs more than the 3x3 layers
@@ -252,15 +253,11 @@ extension KernelEmitter {
     }
 
     private func derivedBackwardData(stride s: Int, padding pad: Int) -> ConvAlgorithm {
-        let dy = shape(operand: 0), w = shape(operand: 1), dx = shape(result: 0)
+        let w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3]) { return .winograd }
-        let (source, phases, phaseTaps) = backwardDataGeometry(stride: s, padding: pad)
-        // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per phase
-        // copied it for C taps' worth: it replaced the packed dx wherever that was chosen (W2 layer3.0
-        // and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
-        let fmas = phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
-        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: Double(fmas) / Double(dy[2] * dy[3]))
+        let (source, phases, _) = backwardDataGeometry(stride: s, padding: pad)
+        let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
         var inPlace = Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s)
         if k == 1, s > 1 {
             // In place, a strided 1x1 dx stores its one phase to every S-th column and zeroes the
@@ -323,11 +320,16 @@ extension KernelEmitter {
 
     // MARK: bfloat16
 
-    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`) and
+    /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`),
     /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
-    /// on bfloat16 pairs). In-place and channels-last passes of a bfloat16 build stay float32.
+    /// on bfloat16 pairs) and the channels-last forward and dx (`conv_cl_gemm_bf16`: a source copy
+    /// rounded to channel pairs). In-place passes and the channels-last dw stay float32.
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
-        algorithm == .packed || algorithm == .winograd
+        switch algorithm {
+        case .packed, .winograd: true
+        case .channelsLast: pass != .dw
+        case .inPlace: false
+        }
     }
 
     /// Whether this convolution node runs the bfloat16 GEMM: its plan entry's `bf16`, else the
@@ -340,10 +342,62 @@ extension KernelEmitter {
     }
 
     /// The cost models' bfloat16 choice for this node run by `algorithm`: every algorithm that has
-    /// a bfloat16 kernel runs it in a bfloat16 build (the algorithm choice already weighed it).
+    /// a bfloat16 kernel runs it in a bfloat16 build (the algorithm choice already weighed it),
+    /// except channels-last passes whose copy outweighs their GEMM (`channelsLastBF16Pays`).
     func derivedConvBF16(_ algorithm: ConvAlgorithm) -> Bool {
-        guard operands.isBF16, let pass = convPass else { return false }
-        return Self.hasBF16Kernel(algorithm, pass: pass)
+        guard operands.isBF16, let pass = convPass, Self.hasBF16Kernel(algorithm, pass: pass) else { return false }
+        if algorithm == .channelsLast, let (s, pad) = convGeometry { return channelsLastBF16Pays(stride: s, padding: pad) }
+        return true
+    }
+
+    /// FMAs per value of the channels-last source (x for the forward, dy for the dx): what the
+    /// copy into it is spread over (`channelsLastConvEfficiency`).
+    func channelsLastFmasPerValue(stride s: Int, padding pad: Int) -> Double {
+        if convPass == .dx {
+            // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per
+            // phase copied it for C taps' worth: it replaced the packed dx wherever that was chosen
+            // (W2 layer3.0 and layer4.0.conv1: 57% -> 82% and 74% -> 85% of the FMA peak).
+            let dy = shape(operand: 0), channels = shape(operand: 1)[1]
+            let fmas = backwardDataGeometry(stride: s, padding: pad).phaseTaps.reduce(0) { $0 + $1.rows * $1.cols * $1.taps.count } * channels
+            return Double(fmas) / Double(dy[2] * dy[3])
+        }
+        let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
+        return Double(w[0] * y[2] * y[3] * w[2] * w[3]) / Double(x[2] * x[3])
+    }
+
+    /// The fewest source channels for which a channels-last pass runs bfloat16: one channel fills
+    /// only half of each pair (the other half is the zero padding) and gives one pair per tap.
+    /// W1's stem (1 -> 32 channels, 28x28, batch 256) forced channels-last took 9.4 ms in bfloat16
+    /// against 8.1 in float32; W2's (3 channels, batch 128) 16.1 against 18.5 (`bench --profile`,
+    /// 1 thread, AMD EPYC Zen 5, load average ~4, medians of 2).
+    static let bf16ChannelsLastMinimumChannels = 2
+
+    /// The fewest FMAs per source value for which a channels-last pass runs bfloat16: the rounded
+    /// copy costs more than the float32 one, and vdpbf16ps halves only the GEMM. Measured as above:
+    /// W1's layer2.0.downsample.0 forward (1x1/2, 32 -> 64 channels: 16 FMAs per value) forced
+    /// channels-last took 11.6 ms in bfloat16 against 10.2 in float32; at 32 FMAs per value
+    /// (W1's layer3.0.downsample.0 forward, W2's layer2.0.downsample.0 forward, W1's
+    /// layer2.0.downsample.0 dx) 8.7 against 11.8, 17.6 against 28.9, 18.5 against 20.4; the 3x3
+    /// stride-2 conv1s of W1 and W2 (144-1152) 0.54-0.65x the float32 time.
+    static let bf16ChannelsLastMinimumFmasPerValue = 24.0
+
+    /// Speed of the bfloat16 channels-last forward over the float32 one, where it runs
+    /// (`channelsLastBF16Pays`), for the algorithm choice of a bfloat16 build. Measured as above
+    /// (forced with `--plan`, 1 thread): 1.2-1.6x at 32-128 FMAs per value (the 1x1/2 downsamples
+    /// of W1 and W2), 1.3-1.9x on the 3x3/2 conv1s, 1.15x on W2's stem (3 channels). At 1.6 a
+    /// bfloat16 build moves to channels-last where it measured faster: W2's layer4.0.conv1 (56.6 ms
+    /// against 62.6-65.6 packed bf16; estimated 1.42 against 1.34), layer3.0.downsample.0 (16.8
+    /// against 19.5-20.0 in place) and stem (16.1 against 19.4-20.3 in place), W1's
+    /// layer3.0.downsample.0 (8.7 against 12.8-13.5 in place). Not W2's layer2.0.downsample.0,
+    /// though it measured 17.6 against 28.3-31.4 in place: the float32 estimates put in place
+    /// (0.77) far above channels-last (0.41) there, where float32 measured them level.
+    static let bf16ChannelsLastForwardSpeedup = 1.6
+
+    /// Whether this channels-last forward or dx runs its bfloat16 kernel in a bfloat16 build.
+    func channelsLastBF16Pays(stride s: Int, padding pad: Int) -> Bool {
+        let channels = shape(operand: 0)[1]  /* the source's: x for the forward, dy for the dx */
+        return channels >= Self.bf16ChannelsLastMinimumChannels
+            && channelsLastFmasPerValue(stride: s, padding: pad) >= Self.bf16ChannelsLastMinimumFmasPerValue
     }
 
     /// Speed of the bfloat16 packed GEMM over the float32 one at the same shape: vdpbf16ps does

@@ -60,8 +60,18 @@ extension KernelEmitter {
         c.line("  .source = \(source.c), .group = \(group),")
         c.line("  .image_size = \(source.imageSize), .out_image = \(outImage), .out_channel = \(outChannel), "
             + ".phases = \(phases.count), .phase = phases};")
-        c.line("conv_cl_gemm(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
+        if runsBF16 {
+            // A bfloat16 pass: the source copy and the weights rounded to bfloat16 pairs, float32
+            // sums, staging and output as conv_cl_gemm (CRuntime/conv_channels_last.h).
+            c.line("/* bfloat16 operands (channels in pairs), float32 sums */")
+        }
+        c.line("conv_cl_gemm\(runsBF16 ? "_bf16" : "")(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
+    }
+
+    /// ", bfloat16 operands ..." in the summary of a forward or dx that runs `conv_cl_gemm_bf16`.
+    private var channelsLastArithmetic: String {
+        runsBF16 ? ", bfloat16 operands (source and weights rounded to channel pairs), float32 sums" : ""
     }
 
     /// y = conv(x, w) with output positions as GEMM rows, read from a channels-last copy of x.
@@ -76,7 +86,7 @@ extension KernelEmitter {
                                     outImage: w[0] * p * q, outChannel: p * q, phases: [phase], group: imagesPerPass(),
                                     operands: ("w", "x", "y", "0", moments ? "moments" : "0"))
         return kernel("x \(x) * w \(w) -> y \(y)\(momentsSummary(moments)); stride \(s), padding \(pad)\n"
-                      + "channels-last: GEMM M \(x[0]) images x \(p)x\(q) positions, N \(w[0]), K \(channels * k * k)",
+                      + "channels-last: GEMM M \(x[0]) images x \(p)x\(q) positions, N \(w[0]), K \(channels * k * k)\(channelsLastArithmetic)",
                       ["x", "w"], ["y"] + (moments ? ["moments"] : []), body: body)
     }
 
@@ -117,7 +127,8 @@ extension KernelEmitter {
                                     operands: ("w", "dy", "dx", accumulates ? "addend" : "0", "0"))
         return kernel("dy \(dy), w \(w)\(accumulates ? ", addend" : "") -> dx \(dx)\(accumulates ? " (+ addend)" : ""); stride \(s), padding \(pad)\n"
                       + (s == 1 ? "channels-last: GEMM M \(dy[0]) images x \(h)x\(width) positions, N \(channels), K \(outputs * k * k)"
-                                : "channels-last, per phase of dx: GEMM M \(dy[0]) images x the phase's pixels, N \(channels), K \(outputs) x its taps"),
+                                : "channels-last, per phase of dx: GEMM M \(dy[0]) images x the phase's pixels, N \(channels), K \(outputs) x its taps")
+                        + channelsLastArithmetic,
                       ["dy", "w"] + (accumulates ? ["addend"] : []), ["dx"], body: body)
     }
 

@@ -3,17 +3,22 @@
    CPU lists avx512_bf16, and requires both builds to print the same digest. By hand:
 
      clang-14 -O3 -march=native -fopenmp -std=c11 -I Sources/SimSiamCodegen/CRuntime \
-       -DGEMM_REAL=float -DGEMM_LANES=16 -DGEMM_MR=8 -DGEMM_BF16_DPBF16=1 \
+       -DGEMM_REAL=float -DGEMM_LANES=16 -DGEMM_MR=8 -DCONV_WEIGHT_ROWS=4 -DCONV_WEIGHT_COLS=6 -DGEMM_BF16_DPBF16=1 \
        Tests/SimSiamCodegenTests/CRuntimeTests/bf16_test.c -lm -o /tmp/bf16_test && /tmp/bf16_test
 
    Checks: the rounding on ties, NaN, infinity and subnormals; both drivers bit for bit against
    a scalar statement of vdpbf16ps (per pair: fmaf of the odd halves, then of the even ones,
    subnormal results flushed), on ordinary values and on values small enough to flush; the
    products against double sums of the rounded operands (float32 accumulation) and of the
-   unrounded ones (the rounding happened). Prints a digest of every result bit; exits 1 on a
+   unrounded ones (the rounding happened); conv_cl_gemm_bf16 (the channels-last convolution)
+   likewise, bit for bit against the specified order (taps, then channel pairs) and against double
+   sums of the rounded operands, on odd channel counts, stride 2, padding, position tails off the
+   tile and several images per group. Prints a digest of every result bit; exits 1 on a
    failure. */
 #include "gemm.h"
 #include "gemm_bf16.h"
+#include "conv_gemm.h"
+#include "conv_channels_last.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -143,6 +148,76 @@ static void gemm_case(const char* name, int64_t M, int64_t N, int64_t K, double 
   free(reduced); free(a); free(b); free(c);
 }
 
+
+/* ----- the channels-last convolution: x [n][C][H][W], w [m][C][k][k], y [n][m][P][Q] ----- */
+typedef struct { int64_t images, channels, height, width, outputs, k, stride, pad, group; } cl_case_t;
+
+static void conv_cl_case(const char* name, const cl_case_t* s, int with_addend) {
+  const int64_t C = s->channels, k = s->k, st = s->stride, pad = s->pad;
+  const int64_t P = (s->height + 2 * pad - k) / st + 1, Q = (s->width + 2 * pad - k) / st + 1;
+  const int64_t rows = (P - 1) * st + k > pad + s->height ? (P - 1) * st + k : pad + s->height;
+  const int64_t cols = (Q - 1) * st + k > pad + s->width ? (Q - 1) * st + k : pad + s->width;
+  int32_t tap[k * k], shift[k * k];
+  for (int64_t t = 0; t < k * k; t++) { tap[t] = (int32_t)t; shift[t] = (int32_t)((t / k * cols + t % k) * C); }
+  const conv_cl_phase_t phase = {.taps = k * k, .tap = tap, .shift = shift, .rows = P, .cols = Q,
+                                 .row_step = st * cols, .col_step = st, .dest_offset = 0, .dest_row = Q, .dest_col = 1};
+  const conv_cl_plan_t plan = {.images = s->images, .m = s->outputs, .weight_row = C * k * k, .weight_channel = k * k,
+                               .source = {.channels = C, .height = s->height, .width = s->width, .pad_top = pad,
+                                          .pad_left = pad, .rows = rows, .cols = cols},
+                               .group = s->group, .image_size = C * s->height * s->width,
+                               .out_image = s->outputs * P * Q, .out_channel = P * Q, .phases = 1, .phase = &phase};
+  const int64_t xs = s->images * C * s->height * s->width, ws = s->outputs * C * k * k, ys = s->images * s->outputs * P * Q;
+  float* x = gemm_alloc(xs);
+  float* w = gemm_alloc(ws);
+  float* y = gemm_alloc(ys);
+  float* addend = with_addend ? gemm_alloc(ys) : 0;
+  for (int64_t e = 0; e < xs; e++) x[e] = (float)(uniform() * 4);
+  for (int64_t e = 0; e < ws; e++) w[e] = (float)(uniform() * 4);
+  for (int64_t e = 0; with_addend && e < ys; e++) addend[e] = (float)uniform();
+  conv_cl_gemm_bf16(&plan, w, x, y, addend, 0);
+  int64_t mismatches = 0;
+  double rounded_error = 0, unrounded_error = 0, magnitude = 0;
+  for (int64_t n = 0; n < s->images; n++)
+    for (int64_t o = 0; o < s->outputs; o++)
+      for (int64_t r = 0; r < P; r++)
+        for (int64_t q = 0; q < Q; q++) {
+          float specified = 0;  /* vdpbf16ps's order: taps, then channels in pairs (odd, then even) */
+          double exact_rounded = 0, exact = 0;
+          for (int64_t t = 0; t < k * k; t++) {
+            const int64_t h = r * st + t / k - pad, v = q * st + t % k - pad;
+            const int inside = h >= 0 && h < s->height && v >= 0 && v < s->width;
+            float xv[C + 1], wv[C + 1];
+            for (int64_t c = 0; c <= C; c++) {
+              xv[c] = c < C && inside ? x[((n * C + c) * s->height + h) * s->width + v] : 0;
+              wv[c] = c < C ? w[(o * C + c) * k * k + t] : 0;
+              exact_rounded += (double)bf16_round(xv[c]) * bf16_round(wv[c]);
+              exact += (double)xv[c] * wv[c];
+            }
+            for (int64_t c = 0; c < C; c += 2) {
+              specified = flush(fmaf(bf16_round(xv[c + 1]), bf16_round(wv[c + 1]), specified));
+              specified = flush(fmaf(bf16_round(xv[c]), bf16_round(wv[c]), specified));
+            }
+          }
+          const int64_t at = ((n * s->outputs + o) * P + r) * Q + q;
+          const float add = with_addend ? addend[at] : 0;
+          mismatches += to_bits(specified + add) != to_bits(y[at]);
+          rounded_error = fmax(rounded_error, fabs(y[at] - (exact_rounded + add)));
+          unrounded_error = fmax(unrounded_error, fabs(y[at] - (exact + add)));
+          magnitude = fmax(magnitude, fabs(exact + add));
+        }
+  add_to_digest(y, ys);
+  /* as in gemm_case: float32 accumulation of exact products against the bf16 rounding itself */
+  const int ok = mismatches == 0, accumulates = rounded_error <= 1e-5 * magnitude, rounds = unrounded_error > 1e-4 * magnitude;
+  printf("%s conv_cl_gemm_bf16 %s (%lld images of %lldx%lldx%lld, %lld outputs, %lldx%lld stride %lld pad %lld, %lld per group%s): "
+         "%lld of %lld results differ from the specified order; max error %.3g against double sums of rounded operands, "
+         "%.3g against unrounded ones (max |value| %.3g)\n", ok && accumulates && rounds ? "ok  " : "FAIL", name,
+         (long long)s->images, (long long)C, (long long)s->height, (long long)s->width, (long long)s->outputs, (long long)k, (long long)k,
+         (long long)st, (long long)pad, (long long)s->group, with_addend ? ", addend" : "", (long long)mismatches, (long long)ys,
+         rounded_error, unrounded_error, magnitude);
+  failures += !(ok && accumulates && rounds);
+  free(addend); free(y); free(w); free(x);
+}
+
 int main(void) {
   expect_round(0x3f800000u, 0x3f800000u);  /* 1 */
   expect_round(0x3f808000u, 0x3f800000u);  /* tie, even below */
@@ -163,6 +238,15 @@ int main(void) {
   gemm_case("ragged", 37, 45, 67, 8);
   gemm_case("panels", 64, 96, 256, 2);
   gemm_case("tiny values (flushed sums)", 16, 32, 40, 1e-19);
+  /* positions per group off GEMM_MR (5 x 6 per image, last group one image), outputs off GEMM_NR */
+  conv_cl_case("odd channels, stride 2", &(cl_case_t){.images = 5, .channels = 7, .height = 9, .width = 11, .outputs = 37,
+                                                       .k = 3, .stride = 2, .pad = 1, .group = 2}, 0);
+  conv_cl_case("one channel, stride 1", &(cl_case_t){.images = 3, .channels = 1, .height = 7, .width = 5, .outputs = 20,
+                                                      .k = 3, .stride = 1, .pad = 1, .group = 2}, 1);
+  conv_cl_case("even channels, 1x1 stride 2", &(cl_case_t){.images = 4, .channels = 18, .height = 7, .width = 7, .outputs = 33,
+                                                            .k = 1, .stride = 2, .pad = 0, .group = 3}, 1);
+  conv_cl_case("even channels, stride 2", &(cl_case_t){.images = 3, .channels = 34, .height = 8, .width = 8, .outputs = 40,
+                                                        .k = 3, .stride = 2, .pad = 1, .group = 3}, 0);
   printf("digest %016llx\n", (unsigned long long)digest);
   return failures ? 1 : 0;
 }
