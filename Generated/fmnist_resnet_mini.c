@@ -68,6 +68,8 @@ typedef real_t vec_t __attribute__((vector_size(GEMM_LANES * sizeof(real_t)), al
 #define GEMM_ZERO_ROW(i) vec_t c##i##_0 = {0}, c##i##_1 = {0};
 /* Row i of the tile's accumulators stored to tile[i][0 .. GEMM_NR) (row-major, stride GEMM_NR). */
 #define GEMM_WRITE_ROW(i) *(vec_t*)(tile + i * GEMM_NR) = c##i##_0; *(vec_t*)(tile + i * GEMM_NR + GEMM_LANES) = c##i##_1;
+/* Row i of the tile's accumulators stored to out[i][0 .. GEMM_NR) (one pointer per row). */
+#define GEMM_WRITE_ROW_AT(i) *(vec_t*)out[i] = c##i##_0; *(vec_t*)(out[i] + GEMM_LANES) = c##i##_1;
 
 /* Eight double accumulators for per-channel sums (batch norm): the reduction
    vectorises, and the lanes are added in a fixed order, so the result does not
@@ -615,13 +617,18 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict
    output. Every output value is computed by one tile of one thread, in a fixed order, so
    results do not depend on the thread count.
 
-   conv_cl_gemm: forward and backward data; conv_cl_weight_gemm: weight gradient.
-   Needs gemm.h and conv_gemm.h (the moments); no macros of its own. */
+   conv_cl_gemm: forward and backward data; conv_cl_gemm_bf16 (bfloat16 builds, GEMM_BF16_DPBF16
+   defined): the same on bfloat16 operands; conv_cl_weight_gemm: weight gradient.
+   Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bfloat16 builds; no macros of
+   its own. */
 #ifndef SIMSIAM_CONV_CHANNELS_LAST_H
 #define SIMSIAM_CONV_CHANNELS_LAST_H
 
 /* #include "gemm.h": pasted above */
 /* #include "conv_gemm.h": pasted above */
+#ifdef GEMM_BF16_DPBF16
+/* #include "gemm_bf16.h": pasted above */
+#endif
 
 typedef struct {
   int64_t taps;
@@ -714,12 +721,9 @@ static inline void conv_cl_micro_tile(int64_t taps, int64_t C, const int32_t* re
   GEMM_EACH_ROW(GEMM_WRITE_ROW)
 }
 
-/* Row i of the tile to row[i][0 .. GEMM_NR). */
-#define CONV_CL_WRITE_ROW(i) *(vec_t*)row[i] = c##i##_0; *(vec_t*)(row[i] + GEMM_LANES) = c##i##_1;
-
-/* row[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
+/* out[i][j] = sum over taps t and channels c of position[i][shift[t] + c] * b[(t, c)][j]. */
 static inline void conv_cl_micro_rows(int64_t taps, int64_t C, const int32_t* restrict shift, const real_t* const* position,
-                                      const real_t* restrict b, real_t* const* row) {
+                                      const real_t* restrict b, real_t* const* out) {
   GEMM_EACH_ROW(GEMM_ZERO_ROW)
   for (int64_t t = 0; t < taps; t++) {
     GEMM_EACH_ROW(CONV_CL_WINDOW)
@@ -728,7 +732,7 @@ static inline void conv_cl_micro_rows(int64_t taps, int64_t C, const int32_t* re
       GEMM_EACH_ROW(CONV_CL_FMA_ROW)
     }
   }
-  GEMM_EACH_ROW(CONV_CL_WRITE_ROW)
+  GEMM_EACH_ROW(GEMM_WRITE_ROW_AT)
 }
 
 /* out[o][q] = staged[q][o] (+ addend[o][q]) for o < m, q < pixels: an image's output from its
@@ -756,14 +760,25 @@ static void conv_cl_unstage(int64_t m, int64_t pixels, int64_t ld, const real_t*
 
 /* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
    addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
-   groups of images. */
-static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
-                         const real_t* restrict addend, real_t* restrict moments) {
+   groups of images. bf16 (bfloat16 builds only, conv_cl_gemm_bf16): the source is a copy rounded
+   to bfloat16 halves, each pixel's channels padded with zero to an even count cp so that channels
+   (c, c + 1) are one 32-bit pair, the weights are rounded once into pairs [t][cp / 2][GEMM_NR]
+   (bf16_pack_pairs), and the tiles run gemm_bf16_tap_rows (vdpbf16ps or its emulation); the
+   float32 sums, staging, output and moments are the float32 kernel's. */
+static inline void conv_cl_gemm_run(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                                    const real_t* restrict addend, real_t* restrict moments, int bf16) {
   const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ld = col_panels * GEMM_NR;
-  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  const int64_t cp = bf16 ? (C + 1) / 2 * 2 : C;  /* values per source pixel */
+  /* per image, in source values (bfloat16 halves: whole 64-byte lines, so pairs stay aligned) */
+  const int64_t source_size = bf16 ? (p->source.rows * p->source.cols * cp + 31) / 32 * 32 : (p->source.rows * p->source.cols * C + 15) / 16 * 16;
   const int64_t pixels = p->out_channel, staged_size = pixels * ld;  /* per image */
   real_t* b[p->phases];
-  for (int64_t f = 0; f < p->phases; f++) b[f] = gemm_alloc(col_panels * GEMM_NR * C * p->phase[f].taps);
+  int32_t* pair_shift[p->phases];  /* bf16: shift[t] in pairs of the cp-channel source */
+  for (int64_t f = 0; f < p->phases; f++) {
+    b[f] = gemm_alloc(col_panels * GEMM_NR * cp * p->phase[f].taps);  /* cp values hold cp / 2 pairs */
+    pair_shift[f] = bf16 ? malloc(sizeof(int32_t) * (size_t)(p->phase[f].taps + 1)) : 0;
+    for (int64_t t = 0; bf16 && t < p->phase[f].taps; t++) pair_shift[f][t] = (int32_t)(p->phase[f].shift[t] / C * cp / 2);
+  }
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -773,18 +788,29 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
       const int64_t K = C * ph->taps;
       #pragma omp for schedule(static) nowait
       for (int64_t jb = 0; jb < col_panels; jb++) {
-        real_t* restrict panel = b[f] + jb * GEMM_NR * K;
+        real_t* restrict panel = bf16 ? gemm_alloc(GEMM_NR * K) : b[f] + jb * GEMM_NR * K;
         for (int64_t t = 0; t < ph->taps; t++)
           for (int64_t c = 0; c < C; c++)
             for (int64_t j = 0; j < GEMM_NR; j++) {
               const int64_t o = jb * GEMM_NR + j;
               panel[(t * C + c) * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + c * p->weight_channel + ph->tap[t]] : 0;
             }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {
+          for (int64_t t = 0; t < ph->taps; t++)
+            bf16_pack_pairs(C, GEMM_NR, panel + t * C * GEMM_NR, (uint32_t*)b[f] + (jb * ph->taps + t) * (cp / 2) * GEMM_NR);
+          free(panel);
+        }
+#endif
       }
     }
     #pragma omp barrier
-    real_t* restrict source = gemm_alloc(p->group * source_size);
-    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t* restrict source = gemm_alloc(bf16 ? (p->group * source_size + 1) / 2 : p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(bf16 ? (p->group * source_size + 1) / 2 : p->group * source_size));
+    /* bf16: one image's float32 channels-last copy (conv_cl_fill), rounded from there */
+    const int64_t fill_size = bf16 ? p->source.rows * p->source.cols * C : 0;
+    real_t* restrict filled = bf16 ? gemm_alloc(fill_size) : 0;
+    if (filled) memset(filled, 0, sizeof(real_t) * (size_t)fill_size);
     /* Tiles are written channels-last (staged[g][pixel][o], whole vector rows), then each image
        is transposed into NCHW in 8 x 8 blocks: storing the tiles transposed, value by value,
        measured 10% (forward) to 25% (strided dx, half-empty rows) of the kernel. */
@@ -796,7 +822,13 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
     #pragma omp for schedule(static)
     for (int64_t gi = 0; gi < groups; gi++) {
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group;
-      for (int64_t g = 0; g < count; g++) conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size);
+      for (int64_t g = 0; g < count; g++) {
+        if (!bf16) { conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, source + g * source_size); continue; }
+#ifdef GEMM_BF16_DPBF16
+        conv_cl_fill(&p->source, in + (n0 + g) * p->image_size, filled);
+        bf16_round_pixels(p->source.rows * p->source.cols, C, cp, filled, (uint16_t*)source + g * source_size);
+#endif
+      }
       /* the next group's images are prefetched a few lines per tile: its fill then reads cache */
       const int64_t next = n0 + count < p->images ? n0 + count : n0;
       const int64_t next_count = p->images - next < p->group ? p->images - next : p->group;
@@ -810,23 +842,33 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
       for (int64_t f = 0; f < p->phases; f++) {
         const conv_cl_phase_t* ph = &p->phase[f];
         if (ph->taps == 0) continue;  /* no tap reaches it: its pixels stay zero in staged (the addend's in out) */
-        const int64_t K = C * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
+        const int64_t K = cp * ph->taps, per_image = ph->rows * ph->cols, positions = count * per_image;
         /* a column panel of weights stays in L2 while the group's positions pass it */
         for (int64_t jb = 0; jb < col_panels; jb++) {
           int64_t g = 0, r = 0, c = 0;  /* position u0 is column c of row r of image g: counted, not divided */
           for (int64_t u0 = 0; u0 < positions; u0 += GEMM_MR) {
-            const real_t* position[GEMM_MR];
+            int64_t position[GEMM_MR];  /* in source values */
             real_t* row[GEMM_MR];
             const int64_t valid = positions - u0 < GEMM_MR ? positions - u0 : GEMM_MR;
             for (int64_t i = 0; i < GEMM_MR; i++) {
               if (i >= valid) { position[i] = position[i - 1]; row[i] = row[i - 1]; continue; }  /* rows past the end repeat the last */
-              position[i] = source + g * source_size + (r * ph->row_step + c * ph->col_step) * C;
+              position[i] = g * source_size + (r * ph->row_step + c * ph->col_step) * cp;
               row[i] = staged + g * staged_size + (ph->dest_offset + r * ph->dest_row + c * ph->dest_col) * ld + jb * GEMM_NR;
               if (++c == ph->cols) { c = 0; if (++r == ph->rows) { r = 0; g++; } }
             }
             for (int64_t l = 0; l < per_tile && prefetched < lines; l++, prefetched++) __builtin_prefetch(ahead + prefetched * 64);
             for (int64_t l = 0; l < out_per_tile && written < out_lines; l++, written++) __builtin_prefetch(outward + written * 64, 1);
-            conv_cl_micro_rows(ph->taps, C, ph->shift, position, b[f] + jb * GEMM_NR * K, row);
+            if (!bf16) {
+              const real_t* window[GEMM_MR];
+              for (int i = 0; i < GEMM_MR; i++) window[i] = source + position[i];
+              conv_cl_micro_rows(ph->taps, C, ph->shift, window, b[f] + jb * GEMM_NR * K, row);
+              continue;
+            }
+#ifdef GEMM_BF16_DPBF16
+            const uint32_t* pairs[GEMM_MR];  /* base(i) is even: whole pairs */
+            for (int i = 0; i < GEMM_MR; i++) pairs[i] = (const uint32_t*)((const uint16_t*)source + position[i]);
+            gemm_bf16_tap_rows(ph->taps, cp / 2, pair_shift[f], pairs, (const uint32_t*)b[f] + jb * GEMM_NR * K / 2, row);
+#endif
           }
         }
       }
@@ -837,12 +879,27 @@ static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, cons
       }
     }
     free(staged);
+    free(filled);
     free(source);
     conv_moments_finish(p->m, (double)(p->images * p->out_channel), sums, moments);
   }
   free(sums);
-  for (int64_t f = 0; f < p->phases; f++) free(b[f]);
+  for (int64_t f = 0; f < p->phases; f++) { free(b[f]); free(pair_shift[f]); }
 }
+
+/* The float32 channels-last convolution (forward, backward data). */
+static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                         const real_t* restrict addend, real_t* restrict moments) {
+  conv_cl_gemm_run(p, w, in, out, addend, moments, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* The same convolution on bfloat16 operands with float32 sums (gemm_bf16.h): bfloat16 builds. */
+static void conv_cl_gemm_bf16(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
+                              const float* restrict addend, float* restrict moments) {
+  conv_cl_gemm_run(p, w, in, out, addend, moments, 1);
+}
+#endif
 
 /* Row i of the tile += du[i] * (b0, b1). */
 #define CONV_CL_WEIGHT_FMA_ROW(i) c##i##_0 += du[i] * b0; c##i##_1 += du[i] * b1;

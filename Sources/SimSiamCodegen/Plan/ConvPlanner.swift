@@ -369,7 +369,7 @@ extension KernelEmitter {
     /// only half of each pair (the other half is the zero padding) and gives one pair per tap.
     /// W1's stem (1 -> 32 channels, 28x28, batch 256) forced channels-last took 9.4 ms in bfloat16
     /// against 8.1 in float32; W2's (3 channels, batch 128) 16.1 against 18.5 (`bench --profile`,
-    /// 1 thread, AMD EPYC Zen 5, load average ~4, medians of 2).
+    /// 1 thread, AMD EPYC Zen 4 (family 25, model 17), load average ~4, medians of 2).
     static let bf16ChannelsLastMinimumChannels = 2
 
     /// The fewest FMAs per source value for which a channels-last pass runs bfloat16: the rounded
