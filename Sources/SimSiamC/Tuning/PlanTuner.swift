@@ -79,7 +79,8 @@ public struct PlanTuner {
         let keep = tunedStep < derivedStep
         return TunedPlanRecord(
             format: TunedPlanRecord.currentFormat, plan: keep ? tuned : derived, graph: lowered.training.name, batch: batch,
-            precision: base.precision.rawValue, vectorWidth: base.vectorWidth.rawValue, threads: TunedPlanStore.threads(),
+            precision: TrainingPrecision(scalar: base.precision, operands: base.operands).rawValue, vectorWidth: base.vectorWidth.rawValue,
+            threads: TunedPlanStore.threads(),
             cpu: Self.cpuModel, measured: ISO8601DateFormatter().string(from: started), layers: layers,
             derivedStepSeconds: derivedStep, tunedStepSeconds: tunedStep, tunedPlanKept: keep)
     }
