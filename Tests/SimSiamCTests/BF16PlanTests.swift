@@ -79,23 +79,11 @@ extension KernelPlanTests {
                                              .init(layer: "wide", pass: .dx, algorithm: .winograd, bf16: true),
                                              .init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)])
         func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
-            var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
-            options.plan = operands.isBF16 ? plan : nil
-            let lowered = try Lowering.lower(forward: try Self.planGallery(), features: nil, options: options)
-            if operands.isBF16 {
-                #expect(try Self.kernel("wide", .forward, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
-                #expect(try Self.kernel("wide", .dx, in: lowered.generated.source).contains("conv_wino_bf16(&plan"))
-                #expect(try Self.kernel("wide", .dw, in: lowered.generated.source).contains("conv_wino_weight_bf16(&plan"))
+            try Self.galleryGradients(operands, plan: plan) { source throws in
+                #expect(try Self.kernel("wide", .forward, in: source).contains("conv_wino_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dx, in: source).contains("conv_wino_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dw, in: source).contains("conv_wino_weight_bf16(&plan"))
             }
-            let compiled = try Compiler.build(lowered, cache: quickTestCache)
-            let state = ModelState(library: compiled.library)
-            state.initialize(seed: 7)
-            var random = TestRandom(seed: 11)
-            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-            _ = try state.lossAndGradients(inputs)
-            return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
-                ($0.name, state.gradient(named: $0.name)!)
-            })
         }
         let emulated = try gradients(.bf16Emulated), float32 = try gradients(.native)
         var differs = false
@@ -124,26 +112,14 @@ extension KernelPlanTests {
              ConvPlanEntry(layer: layer, pass: .dx, algorithm: .channelsLast, bf16: true)]
         })
         func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
-            var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
-            options.plan = operands.isBF16 ? plan : nil
-            let lowered = try Lowering.lower(forward: try Self.planGallery(), features: nil, options: options)
-            if operands.isBF16 {
+            try Self.galleryGradients(operands, plan: plan) { source throws in
                 for layer in ["strided", "pointwise"] {
                     for pass in [ConvPass.forward, .dx] {
-                        let kernel = try Self.kernel(layer, pass, in: lowered.generated.source)
+                        let kernel = try Self.kernel(layer, pass, in: source)
                         #expect(kernel.contains("conv_cl_gemm_bf16(&plan") && kernel.contains("bfloat16 operands"), "\(layer) \(pass.rawValue):\n\(kernel)")
                     }
                 }
             }
-            let compiled = try Compiler.build(lowered, cache: quickTestCache)
-            let state = ModelState(library: compiled.library)
-            state.initialize(seed: 7)
-            var random = TestRandom(seed: 11)
-            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-            _ = try state.lossAndGradients(inputs)
-            return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
-                ($0.name, state.gradient(named: $0.name)!)
-            })
         }
         let emulated = try gradients(.bf16Emulated), float32 = try gradients(.native)
         var differs: Set<String> = []
@@ -163,5 +139,24 @@ extension KernelPlanTests {
         }
         let real = try gradients(.bf16)
         for (name, tensor) in real { #expect(tensor == emulated[name], "gradient of \(name) differs from the emulated build") }
+    }
+
+    /// The gradients of the plan gallery's parameters after one step on fixed inputs, built with
+    /// `operands` (and `plan` where they are bfloat16, after `checkSource` has read its C).
+    static func galleryGradients(_ operands: MatmulOperands, plan: KernelPlan,
+                                 checkSource: (String) throws -> Void) throws -> [String: HostTensor] {
+        var options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: operands)
+        options.plan = operands.isBF16 ? plan : nil
+        let lowered = try Lowering.lower(forward: try planGallery(), features: nil, options: options)
+        if operands.isBF16 { try checkSource(lowered.generated.source) }
+        let compiled = try Compiler.build(lowered, cache: quickTestCache)
+        let state = ModelState(library: compiled.library)
+        state.initialize(seed: 7)
+        var random = TestRandom(seed: 11)
+        let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+        _ = try state.lossAndGradients(inputs)
+        return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
+            ($0.name, state.gradient(named: $0.name)!)
+        })
     }
 }
