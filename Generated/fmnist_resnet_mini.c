@@ -617,9 +617,9 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict
    output. Every output value is computed by one tile of one thread, in a fixed order, so
    results do not depend on the thread count.
 
-   conv_cl_gemm: forward and backward data; conv_cl_gemm_bf16 (bfloat16 builds, GEMM_BF16_DPBF16
-   defined): the same on bfloat16 operands; conv_cl_weight_gemm: weight gradient.
-   Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bfloat16 builds; no macros of
+   conv_cl_gemm: forward and backward data; conv_cl_gemm_bf16 (bf16 builds, GEMM_BF16_DPBF16
+   defined): the same on bf16 operands; conv_cl_weight_gemm: weight gradient.
+   Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bf16 builds; no macros of
    its own. */
 #ifndef SIMSIAM_CONV_CHANNELS_LAST_H
 #define SIMSIAM_CONV_CHANNELS_LAST_H
@@ -760,16 +760,16 @@ static void conv_cl_unstage(int64_t m, int64_t pixels, int64_t ld, const real_t*
 
 /* out[n][j][pixel] = sum over (t, c) of w * source_n[base + shift[t] + c], per phase, plus
    addend[n][j][pixel] if addend is not null. Weights are packed once; threads take whole
-   groups of images. bf16 (bfloat16 builds only, conv_cl_gemm_bf16): the source is a copy rounded
-   to bfloat16 halves, each pixel's channels padded with zero to an even count cp so that channels
+   groups of images. bf16 (bf16 builds only, conv_cl_gemm_bf16): the source is a copy rounded
+   to bf16 halves, each pixel's channels padded with zero to an even count cp so that channels
    (c, c + 1) are one 32-bit pair, the weights are rounded once into pairs [t][cp / 2][GEMM_NR]
    (bf16_pack_pairs), and the tiles run gemm_bf16_tap_rows (vdpbf16ps or its emulation); the
-   float32 sums, staging, output and moments are the float32 kernel's. */
+   single-precision sums, staging, output and moments are those of the unrounded kernel. */
 static inline void conv_cl_gemm_run(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
                                     const real_t* restrict addend, real_t* restrict moments, int bf16) {
   const int64_t C = p->source.channels, col_panels = (p->m + GEMM_NR - 1) / GEMM_NR, ld = col_panels * GEMM_NR;
   const int64_t cp = bf16 ? (C + 1) / 2 * 2 : C;  /* values per source pixel */
-  /* per image, in source values (bfloat16 halves: whole 64-byte lines, so pairs stay aligned) */
+  /* per image, in source values (bf16 halves: whole 64-byte lines, so pairs stay aligned) */
   const int64_t source_size = bf16 ? (p->source.rows * p->source.cols * cp + 31) / 32 * 32 : (p->source.rows * p->source.cols * C + 15) / 16 * 16;
   const int64_t pixels = p->out_channel, staged_size = pixels * ld;  /* per image */
   real_t* b[p->phases];
@@ -807,7 +807,7 @@ static inline void conv_cl_gemm_run(const conv_cl_plan_t* p, const real_t* restr
     #pragma omp barrier
     real_t* restrict source = gemm_alloc(bf16 ? (p->group * source_size + 1) / 2 : p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(bf16 ? (p->group * source_size + 1) / 2 : p->group * source_size));
-    /* bf16: one image's float32 channels-last copy (conv_cl_fill), rounded from there */
+    /* bf16: one image's single-precision channels-last copy (conv_cl_fill), rounded from there */
     const int64_t fill_size = bf16 ? p->source.rows * p->source.cols * C : 0;
     real_t* restrict filled = bf16 ? gemm_alloc(fill_size) : 0;
     if (filled) memset(filled, 0, sizeof(real_t) * (size_t)fill_size);
@@ -887,16 +887,16 @@ static inline void conv_cl_gemm_run(const conv_cl_plan_t* p, const real_t* restr
   for (int64_t f = 0; f < p->phases; f++) { free(b[f]); free(pair_shift[f]); }
 }
 
-/* The float32 channels-last convolution (forward, backward data). */
+/* The channels-last convolution in real_t (forward, backward data). */
 static void conv_cl_gemm(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
                          const real_t* restrict addend, real_t* restrict moments) {
   conv_cl_gemm_run(p, w, in, out, addend, moments, 0);
 }
 
 #ifdef GEMM_BF16_DPBF16
-/* The same convolution on bfloat16 operands with float32 sums (gemm_bf16.h): bfloat16 builds. */
-static void conv_cl_gemm_bf16(const conv_cl_plan_t* p, const float* restrict w, const float* restrict in, float* restrict out,
-                              const float* restrict addend, float* restrict moments) {
+/* The same convolution on bf16 operands with single-precision sums (gemm_bf16.h): bf16 builds. */
+static void conv_cl_gemm_bf16(const conv_cl_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                              const real_t* restrict addend, real_t* restrict moments) {
   conv_cl_gemm_run(p, w, in, out, addend, moments, 1);
 }
 #endif

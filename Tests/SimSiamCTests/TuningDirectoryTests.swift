@@ -162,7 +162,9 @@ import Testing
         #expect(verification.failures.allSatisfy { $0.point.tensor.hasSuffix(" y [4,8]") })
         let report = verification.report(all: false)
         #expect(report.contains("FAIL  global_avg_pool_fwd__backbone_avgpool  %"), "\(report)")
-        #expect(report.contains("FAILED: 3 tensors of 1 kernels depart"))
+        // Both views' pooled features depart; the eval-mode features' pooling departed too in most
+        // runs but not in one CI run (2026-12-04, cold cache, suites in parallel), so it is not required.
+        #expect(verification.failures.count >= 2 && report.contains("FAILED: \(verification.failures.count) tensors of 1 kernels depart"), "\(report)")
     }
 
     @Test func uneditedCVerifiesBitForBit() throws {
