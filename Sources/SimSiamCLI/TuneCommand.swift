@@ -40,7 +40,7 @@ struct TuneCommand: ParsableCommand {
         var base = try codegen.options()
         base.tunedPlanDirectory = nil
         let threads = TunedPlanStore.threads()
-        say("tune:    \(workload.name), batch \(batch) per view, \(TrainingPrecision(scalar: base.precision, operands: base.operands).rawValue), tiles for \(base.vectorWidth.rawValue), \(threads) threads, \(steps) steps per candidate")
+        say("tune:    \(workload.name), batch \(batch) per view, \(base.trainingPrecision.rawValue), tiles for \(base.vectorWidth.rawValue), \(threads) threads, \(steps) steps per candidate")
         let tuner = PlanTuner(workload: workload, batch: batch, options: base, steps: steps, budgetSeconds: budget)
         let record = try tuner.run { say("  " + $0) }
         let forward = try workload.trace(.standard, batch: batch).training

@@ -33,9 +33,7 @@ public struct PlanTuner {
     /// Measures, chooses and returns the record `TunedPlanStore` keeps; `progress` gets a line per build.
     public func run(progress: (String) -> Void) throws -> TunedPlanRecord {
         let started = Date()
-        var base = options
-        base.plan = nil
-        base.tunedPlanDirectory = nil
+        let base = untunedOptions
         let lowered = try Lowering.lower(workload, batch: batch, options: base)
         let choices = KernelPlanner.choices(training: lowered.training, features: lowered.features, options: base)
         guard !choices.isEmpty else {
@@ -79,10 +77,18 @@ public struct PlanTuner {
         let keep = tunedStep < derivedStep
         return TunedPlanRecord(
             format: TunedPlanRecord.currentFormat, plan: keep ? tuned : derived, graph: lowered.training.name, batch: batch,
-            precision: TrainingPrecision(scalar: base.precision, operands: base.operands).rawValue, vectorWidth: base.vectorWidth.rawValue,
+            precision: base.trainingPrecision.rawValue, vectorWidth: base.vectorWidth.rawValue,
             threads: TunedPlanStore.threads(),
             cpu: Self.cpuModel, measured: ISO8601DateFormatter().string(from: started), layers: layers,
             derivedStepSeconds: derivedStep, tunedStepSeconds: tunedStep, tunedPlanKept: keep)
+    }
+
+    /// `options` without a plan of its own or a plan store: every build here names its plan.
+    private var untunedOptions: CodegenOptions {
+        var base = options
+        base.plan = nil
+        base.tunedPlanDirectory = nil
+        return base
     }
 
     /// Second stage, for the passes that chose Winograd: times each blocking of
@@ -132,8 +138,7 @@ public struct PlanTuner {
     /// spent; returns the rounds timed at least once.
     private func profileRounds(_ count: Int, started: Date, progress: (String) -> Void, label: String,
                                plan: (Int) -> KernelPlan, record: (KernelPlan, [String: Double]) -> Void) throws -> Int {
-        var base = options
-        base.tunedPlanDirectory = nil
+        var base = untunedOptions
         base.profile = true
         let sweeps = Array(0..<count) + (0..<count).reversed()
         for (position, round) in sweeps.enumerated() {

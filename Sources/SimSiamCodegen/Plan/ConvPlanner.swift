@@ -139,12 +139,14 @@ extension KernelEmitter {
         return plan?.entry(layer: node.label, pass: convPass!)?.tilesPerBlock ?? derived
     }
 
+    /// The [N, C, H, W] map a Winograd pass of this node tiles: dx's for the dx, x's otherwise.
+    var winogradMap: Shape { convPass == .dx ? shape(result: 0) : shape(operand: convPass == .dw ? 1 : 0) }
+
     /// The cost models' tiles per block for `algorithm` (nil but for Winograd): a group of images'
     /// tiles in whole register tiles, at most 48 (measured on W1 and W2 when the kernel was written).
     func derivedTilesPerBlock(_ algorithm: ConvAlgorithm) -> Int? {
         guard algorithm == .winograd, let pass = convPass else { return nil }
-        let map = shape(operand: pass == .dw ? 1 : 0), plane = pass == .dx ? shape(result: 0) : map
-        let tiles = winogradTiles(height: plane[2], width: plane[3])
+        let tiles = winogradTiles(height: winogradMap[2], width: winogradMap[3])
         let group = plan?.entry(layer: node.label, pass: pass)?.imagesPerPass ?? derivedImagesPerPass(.winograd)!
         return min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows)
     }
@@ -156,9 +158,8 @@ extension KernelEmitter {
     /// pays is a matter of the CPU's caches: a block's transformed inputs and products (16 points
     /// x tiles x channels) against L2, its point GEMMs' runs against their per-block setup.
     func winogradBlockingCandidates() -> [WinogradBlocking] {
-        guard let pass = convPass, let derivedTiles = derivedTilesPerBlock(.winograd),
-              let derivedImages = derivedImagesPerPass(.winograd) else { return [] }
-        let map = pass == .dx ? shape(result: 0) : shape(operand: pass == .dw ? 1 : 0)
+        guard let derivedTiles = derivedTilesPerBlock(.winograd), let derivedImages = derivedImagesPerPass(.winograd) else { return [] }
+        let map = winogradMap
         let tiles = winogradTiles(height: map[2], width: map[3]), perImage = tiles.rows * tiles.cols
         var candidates = [WinogradBlocking(tilesPerBlock: derivedTiles, imagesPerPass: derivedImages)]
         for block in Self.winogradBlockSizes where block % tile.rows == 0 {
@@ -209,12 +210,8 @@ extension KernelEmitter {
         case (.channelsLast, .dw):
             let dy = shape(operand: 0)
             return Self.channelsLastWeightImagesPerPass(images: dy[0], positions: dy[2] * dy[3])
-        case (.winograd, .forward), (.winograd, .dw):
-            let x = shape(operand: pass == .dw ? 1 : 0)
-            return winogradImagesPerPass(images: x[0], height: x[2], width: x[3])
-        case (.winograd, .dx):
-            let dx = shape(result: 0)
-            return winogradImagesPerPass(images: dx[0], height: dx[2], width: dx[3])
+        case (.winograd, _):
+            return winogradImagesPerPass(images: winogradMap[0], height: winogradMap[2], width: winogradMap[3])
         }
     }
 
