@@ -175,5 +175,21 @@ import Testing
         #expect(verification.results.allSatisfy { $0.difference == 0 })
         // Every tensor has a float64 rounding scale, so no tolerance is zero by accident.
         #expect(verification.results.filter { $0.scale > 0 }.allSatisfy { $0.allowed > 0 })
+        // Every weight gradient is checked on values, not zeros: the zero-init residual's gamma 0
+        // leaves each block's branch without a gradient unless verify varies it.
+        let weightGradients = verification.results.filter { $0.point.kernel.hasPrefix("conv2d_bwd_weight__") }
+        #expect(weightGradients.count >= 10 && weightGradients.allSatisfy { $0.scale > 0 },
+                "\(weightGradients.filter { $0.scale == 0 }.map(\.point.kernel))")
+    }
+
+    /// An image dropped from the weight gradient of a residual branch's last convolution, whose
+    /// gradient the zero-init residual makes zero at init: it must fail all the same.
+    @Test func anEditInAResidualBranchsBackwardFails() throws {
+        let tuning = try copy {
+            try editKernel("conv2d_bwd_weight__backbone_layer1_0_conv2", in: $0, replacing: ".images = 4,", with: ".images = 3,")
+        }
+        let verification = try KernelVerifier.verify(tuning, cache: quickTestCache)
+        #expect(!verification.passed)
+        #expect(verification.failingKernels == ["conv2d_bwd_weight__backbone_layer1_0_conv2"], "\(verification.report(all: false))")
     }
 }

@@ -46,10 +46,11 @@ public enum KernelVerifier {
         }
 
         let workload = try directory.manifest.resolvedWorkload()
-        let reference = ModelState(library: generated.library)
-        reference.initialize(seed: seed)
+        let seeded = ModelState(library: generated.library)
+        seeded.initialize(seed: seed)
         // Every run starts from these: G's step updates its own state in place.
-        let initial = reference.exportTensors(includeGradients: false)
+        let initial = varyingConstants(seeded.exportTensors(includeGradients: false), seed: seed)
+        let reference = try copyState(initial, to: generated.library)
         var random = SplitMix64(seed: seed &+ 1)
         let inputs = generated.library.inputs.map { symbol in (0..<symbol.numel).map { _ in Float(random.nextUnit() * 2 - 1) } }
         let rates = Array(repeating: workload.baseLR * Double(generated.library.batch) / 256, count: generated.library.groupNames.count)
@@ -106,6 +107,25 @@ public enum KernelVerifier {
         let build = try cache.build(source: Instrumentation.trace.prepare(generated.source, path: nil), header: generated.header,
                                     headerName: generated.baseName + ".h", libraryName: generated.baseName + "_trace")
         return CompiledModel(lowered: lowered, build: build, library: try ModelLibrary.load(path: build.path))
+    }
+
+    /// The tensors with every constant-initialised floating tensor (BN gamma and beta, biases,
+    /// running statistics) drawn around its constant instead, +-0.5. The zero-init residual's
+    /// gamma = 0 leaves each block's branch without a gradient at init, so its backward kernels
+    /// (dx and dw of both convolutions, the BN backward) would compare zeros with zeros and pass
+    /// whatever an edit did to them.
+    static func varyingConstants(_ tensors: [(name: String, tensor: HostTensor)], seed: UInt64) -> [(name: String, tensor: HostTensor)] {
+        var random = SplitMix64(seed: seed &+ 2)
+        return tensors.map { name, tensor in
+            switch tensor.storage {
+            case .float32(let values) where values.count > 1 && values.allSatisfy({ $0 == values[0] }):
+                return (name, HostTensor(shape: tensor.shape, floats: values.map { $0 + Float(random.nextUnit() - 0.5) }))
+            case .float64(let values) where values.count > 1 && values.allSatisfy({ $0 == values[0] }):
+                return (name, HostTensor(shape: tensor.shape, doubles: values.map { $0 + random.nextUnit() - 0.5 }))
+            default:
+                return (name, tensor)
+            }
+        }
     }
 
     /// A new state of `library` holding these parameters, buffers and counters (momentum is zero after init).
