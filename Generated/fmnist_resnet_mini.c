@@ -674,13 +674,15 @@ static inline void conv_cl_transpose8(const lanes_source_t* r, lanes_source_t* o
 }
 
 /* source[((h + pad_top) * cols + w + pad_left) * channels + c] = image[c][h][w], eight channels by
-   eight pixels at a time through registers; the padding stays as zeroed at allocation. */
+   eight pixels at a time through registers; the padding stays as zeroed at allocation. The eight
+   channels are copied whole before the next eight: the reads then follow eight planes, not all C at
+   the same row, which the hardware prefetchers cannot track (4x slower on 64-channel 32x32 maps). */
 static void conv_cl_fill(const conv_cl_source_t* s, const real_t* restrict image, real_t* restrict source) {
   const int64_t C = s->channels, H = s->height, W = s->width, plane = H * W;
-  for (int64_t h = 0; h < H; h++) {
-    real_t* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
-    int64_t c0 = 0;
-    for (; c0 + 8 <= C; c0 += 8) {
+  int64_t c0 = 0;
+  for (; c0 + 8 <= C; c0 += 8)
+    for (int64_t h = 0; h < H; h++) {
+      real_t* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
       const real_t* restrict in = image + c0 * plane + h * W;
       for (int64_t w0 = 0; w0 < W; w0 += 8) {
         const int64_t pixels = W - w0 < 8 ? W - w0 : 8;
@@ -695,11 +697,12 @@ static void conv_cl_fill(const conv_cl_source_t* s, const real_t* restrict image
         for (int64_t j = 0; j < pixels; j++) *(lanes_source_t*)(row + (w0 + j) * C + c0) = out[j];
       }
     }
-    for (; c0 < C; c0++) {
+  for (; c0 < C; c0++)
+    for (int64_t h = 0; h < H; h++) {
+      real_t* restrict row = source + ((h + s->pad_top) * s->cols + s->pad_left) * C;
       const real_t* restrict in = image + c0 * plane + h * W;
       for (int64_t w = 0; w < W; w++) row[w * C + c0] = in[w];
     }
-  }
 }
 
 /* Tile row i's window: position i at tap t. */
@@ -1341,9 +1344,9 @@ static inline void wino_gradient_tile(const real_t* restrict s, int64_t cols, in
   }
 }
 
-#ifdef GEMM_BF16_DPBF16
 /* The points of wino_input_tile (x, stride s_c per pixel) and of wino_gradient_tile (dy) of one
-   vector of channels, in registers, for the bf16 dw to round in pairs of tiles. */
+   vector of channels, in registers: for the bf16 dw to round in pairs of tiles, and for the shared
+   dw to store in GEMM_MR-channel panels. */
 static inline void wino_input_points(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, vec_t* v) {
   vec_t d[WINO_POINTS], e[WINO_POINTS];
   for (int r = 0; r < WINO_N; r++)
@@ -1358,6 +1361,17 @@ static inline void wino_gradient_points(const real_t* restrict s, int64_t cols, 
   for (int q = 0; q < WINO_M; q++) wino_gradient_1d(d + q, WINO_M, e + q, WINO_M);
   for (int r = 0; r < WINO_N; r++) wino_gradient_1d(e + r * WINO_M, 1, z + r * WINO_N, 1);
 }
+
+/* Points z of one vector of output channels o0.. stored as GEMM_MR-channel panels:
+   out[(point * panels + o0 / GEMM_MR + h) * panel_stride + h'] for h' < GEMM_MR, so a GEMM's A rows
+   (GEMM_MR channels of every tile) are contiguous. */
+static inline void wino_store_point_panels(const vec_t* z, int64_t o0, int64_t panels, int64_t panel_stride, real_t* restrict out) {
+  for (int k = 0; k < WINO_POINTS; k++)
+    for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
+      memcpy(out + (k * panels + o0 / GEMM_MR + h) * panel_stride, (const real_t*)&z[k] + h * GEMM_MR, GEMM_MR * sizeof(real_t));
+}
+
+#ifdef GEMM_BF16_DPBF16
 /* Points of two tiles (b null: none, zero) rounded to pairs (a even, b odd), as bf16_pack_pairs
    rounds two rows: out[point * point_stride] (words). */
 static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_t* restrict out, int64_t point_stride) {
@@ -1366,7 +1380,43 @@ static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_
     *(bf16_words_t*)(out + k * point_stride) = b ? even | bf16_round_lane_bits(b[k]) : even;
   }
 }
+
+/* wino_store_tile_pairs into GEMM_MR-channel panels, as wino_store_point_panels stores. */
+static inline void wino_store_pair_panels(const vec_t* a, const vec_t* b, int64_t o0, int64_t panels, int64_t panel_stride, uint32_t* restrict out) {
+  for (int k = 0; k < WINO_POINTS; k++) {
+    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16, words = b ? even | bf16_round_lane_bits(b[k]) : even;
+    for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
+      memcpy(out + (k * panels + o0 / GEMM_MR + h) * panel_stride, (const uint32_t*)&words + h * GEMM_MR, GEMM_MR * sizeof(uint32_t));
+  }
+}
 #endif
+
+/* dw = G^T du G, du the sum of the threads' partials[th][point][o][c] in thread order, inside a
+   parallel region (its loop is shared among the threads). GEMM_NR kernels (o, c) at a time (C is
+   whole panels), each with the operations it would get alone; the loops over x, innermost,
+   vectorise. Each of the WINO_POINTS x threads streams is prefetched a few kernels ahead: the
+   hardware prefetchers do not follow that many (32 streams: 20% of W2's layer4 dw without). */
+static void wino_weight_finish(int64_t O, int64_t C, real_t* const* partials, int threads, real_t* restrict dw) {
+  #pragma omp for schedule(static)
+  for (int64_t e0 = 0; e0 < O * C; e0 += GEMM_NR) {
+    double du[WINO_POINTS * GEMM_NR], t[3 * WINO_N * GEMM_NR], g[9 * GEMM_NR];
+    for (int k = 0; k < WINO_POINTS; k++)
+      for (int th = 0; th < threads; th++)
+        if (e0 + 4 * GEMM_NR < O * C) __builtin_prefetch(partials[th] + k * O * C + e0 + 4 * GEMM_NR);
+    for (int k = 0; k < WINO_POINTS; k++)
+      for (int64_t x = 0; x < GEMM_NR; x++) {
+        double sum = 0;
+        for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e0 + x];
+        du[k * GEMM_NR + x] = sum;
+      }
+    for (int r = 0; r < WINO_N; r++)  /* t[kw][r] */
+      for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(du + r * WINO_N * GEMM_NR + x, GEMM_NR, t + r * GEMM_NR + x, WINO_N * GEMM_NR);
+    for (int a = 0; a < 3; a++)  /* g[kh][kw] */
+      for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(t + a * WINO_N * GEMM_NR + x, GEMM_NR, g + a * GEMM_NR + x, 3 * GEMM_NR);
+    for (int64_t x = 0; x < GEMM_NR; x++)
+      for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * GEMM_NR + x];
+  }
+}
 
 typedef struct {
   int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
@@ -1475,24 +1525,7 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       }
     }
     #pragma omp barrier
-    /* GEMM_NR kernels (o, c) at a time (C is whole panels), each with the operations it would get
-       alone; the loops over x, innermost, vectorise */
-    #pragma omp for schedule(static)
-    for (int64_t e0 = 0; e0 < O * C; e0 += GEMM_NR) {
-      double du[WINO_POINTS * GEMM_NR], t[3 * WINO_N * GEMM_NR], g[9 * GEMM_NR];
-      for (int k = 0; k < WINO_POINTS; k++)
-        for (int64_t x = 0; x < GEMM_NR; x++) {
-          double sum = 0;
-          for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e0 + x];
-          du[k * GEMM_NR + x] = sum;
-        }
-      for (int r = 0; r < WINO_N; r++)  /* t[kw][r] */
-        for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(du + r * WINO_N * GEMM_NR + x, GEMM_NR, t + r * GEMM_NR + x, WINO_N * GEMM_NR);
-      for (int a = 0; a < 3; a++)  /* g[kh][kw] */
-        for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(t + a * WINO_N * GEMM_NR + x, GEMM_NR, g + a * GEMM_NR + x, 3 * GEMM_NR);
-      for (int64_t x = 0; x < GEMM_NR; x++)
-        for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * GEMM_NR + x];
-    }
+    wino_weight_finish(O, C, partials, threads, dw);
     free(z_pairs);
     free(v_pairs);
     free(offset);
@@ -1505,14 +1538,137 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
   free(partials);
 }
 
+/* Values of one thread's du (WINO_POINTS x O x C) above which the weight gradient sums into one
+   shared du instead (conv_wino_weight_shared_run): 256 x 256 channels and up. A private du past
+   L2 was streamed from memory once per block of tiles and thread; on W2's layer4 (16 MB per
+   thread) the sums ran at ~40% of the FMA peak. At 128 x 128 the private du (1 MB) measured
+   faster. WINO_SHARED_TILE_BYTES bounds the shared strategy's transformed tiles per chunk. */
+#define WINO_SHARED_DU_VALUES (256 * 1024)
+#define WINO_SHARED_TILE_BYTES (8 * 1024 * 1024)
+
+static inline int wino_weight_shares_du(const conv_wino_weight_plan_t* p) {
+  return WINO_POINTS * p->m * p->channels > WINO_SHARED_DU_VALUES;
+}
+
+/* conv_wino_weight_run for many channels. All threads transform a chunk of images together (each
+   image by one thread) into v[point][tile][c] and z[point][tile][o], then each thread sums the
+   whole chunk into its own rows (point, GEMM_MR output channels) of one shared du: every du value
+   has one owner and sees the tiles in order, so the result does not depend on the thread count,
+   and du is read once per chunk, not once per block of tiles and thread. bf16: the tiles of an
+   image in pairs (an odd last tile paired with zero), rounded as they are stored. */
+static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x,
+                                               real_t* restrict dw, int bf16) {
+  const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, plane = p->height * p->width;
+  const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                               .rows = p->tiles_h * WINO_M + 2, .cols = p->tiles_w * WINO_M + 2};
+  const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
+                               .rows = p->tiles_h * WINO_M, .cols = p->tiles_w * WINO_M};
+  const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
+  const int64_t TI = bf16 ? (T + 1) / 2 * 2 : T;  /* tile slots per image: bf16 pads to whole pairs */
+  const int64_t per_image = WINO_POINTS * TI * (C + O) * (int64_t)sizeof(real_t);
+  const int64_t chunk = WINO_SHARED_TILE_BYTES / per_image < 1 ? 1
+                      : WINO_SHARED_TILE_BYTES / per_image < p->images ? WINO_SHARED_TILE_BYTES / per_image : p->images;
+  const int64_t TC = chunk * TI, TP = TC / 2;  /* tile slots per chunk; bf16: pairs of them */
+  real_t* restrict du = gemm_alloc(WINO_POINTS * O * C);
+  memset(du, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
+  real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TC * C);  /* v[point][tile][c] */
+  real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * TC * O);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
+  uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * C) : 0;  /* [point][tile / 2][c] */
+  uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * O) : 0;  /* [point][o / GEMM_MR][tile / 2][o % GEMM_MR] */
+  const int64_t panels = O / GEMM_MR;
+  int32_t* offset = malloc(sizeof(int32_t) * (size_t)TC);
+  for (int64_t i = 0; i < TC; i++) offset[i] = (int32_t)(i * C);
+  #pragma omp parallel
+  {
+    real_t* restrict x_source = gemm_alloc(x_size);
+    real_t* restrict dy_source = gemm_alloc(d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(real_t) * (size_t)x_size);
+    memset(dy_source, 0, sizeof(real_t) * (size_t)d_size);
+    for (int64_t n0 = 0; n0 < p->images; n0 += chunk) {
+      const int64_t count = p->images - n0 < chunk ? p->images - n0 : chunk;
+      #pragma omp for schedule(static)
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&xs, x + (n0 + g) * C * plane, x_source);
+        conv_cl_fill(&ds, dy + (n0 + g) * O * plane, dy_source);
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {
+          for (int64_t t = 0; t < T; t += 2) {
+            const real_t* xs_at[2];
+            const real_t* dy_at[2];
+            for (int h = 0; h < 2 && t + h < T; h++) {
+              const int64_t th = (t + h) / p->tiles_w, tw = (t + h) % p->tiles_w;
+              xs_at[h] = x_source + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+              dy_at[h] = dy_source + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+            }
+            const int second = t + 1 < T;
+            const int64_t pair = (g * TI + t) / 2;
+            vec_t a[WINO_POINTS], b[WINO_POINTS];
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
+              wino_input_points(xs_at[0], xs.cols, C, c0, a);
+              if (second) wino_input_points(xs_at[1], xs.cols, C, c0, b);
+              wino_store_tile_pairs(a, second ? b : 0, v_pairs + pair * C + c0, TP * C);
+            }
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+              wino_gradient_points(dy_at[0], ds.cols, O, o0, a);
+              if (second) wino_gradient_points(dy_at[1], ds.cols, O, o0, b);
+              wino_store_pair_panels(a, second ? b : 0, o0, panels, TP * GEMM_MR, z_pairs + pair * GEMM_MR);
+            }
+          }
+          continue;
+        }
+#endif
+        for (int64_t t = 0; t < T; t++) {
+          const int64_t th = t / p->tiles_w, tw = t % p->tiles_w, i = g * TI + t;
+          const real_t* restrict s = x_source + (th * WINO_M * xs.cols + tw * WINO_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, TC * C);
+          const real_t* restrict sd = dy_source + (th * WINO_M * ds.cols + tw * WINO_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+            vec_t points[WINO_POINTS];
+            wino_gradient_points(sd, ds.cols, O, o0, points);
+            wino_store_point_panels(points, o0, panels, TC * GEMM_MR, z + i * GEMM_MR);
+          }
+        }
+      }
+      const int64_t slots = count * TI;
+      #pragma omp for schedule(static)
+      for (int64_t item = 0; item < WINO_POINTS * panels; item++) {
+        const int64_t k = item / panels, o0 = item % panels * GEMM_MR;
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {
+          const uint32_t* rows[GEMM_MR];
+          for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + item * TP * GEMM_MR + i;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+            gemm_bf16_micro_tile_into(slots / 2, rows, GEMM_MR, v_pairs + k * TP * C + c0, C, du + (k * O + o0) * C + c0, C, 1);
+          continue;
+        }
+#endif
+        for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+          conv_cl_weight_tile(slots, offset, v + k * TC * C + c0, z + item * TC * GEMM_MR, GEMM_MR, du + (k * O + o0) * C + c0, C);
+      }
+    }
+    real_t* const shared[1] = {du};
+    wino_weight_finish(O, C, shared, 1, dw);
+    free(dy_source);
+    free(x_source);
+  }
+  free(offset);
+  free(z_pairs);
+  free(v_pairs);
+  free(z);
+  free(v);
+  free(du);
+}
+
 static void conv_wino_weight(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
-  conv_wino_weight_run(p, dy, x, dw, 0);
+  if (wino_weight_shares_du(p)) conv_wino_weight_shared_run(p, dy, x, dw, 0);
+  else conv_wino_weight_run(p, dy, x, dw, 0);
 }
 
 #ifdef GEMM_BF16_DPBF16
 /* conv_wino_weight with the per-point sums over tiles on bf16 operands (transforms in single precision). */
 static void conv_wino_weight_bf16(const conv_wino_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
-  conv_wino_weight_run(p, dy, x, dw, 1);
+  if (wino_weight_shares_du(p)) conv_wino_weight_shared_run(p, dy, x, dw, 1);
+  else conv_wino_weight_run(p, dy, x, dw, 1);
 }
 #endif
 
