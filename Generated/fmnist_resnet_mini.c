@@ -1025,6 +1025,7 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* re
 #define WINO_M 2         /* output tile */
 #define WINO_N 4         /* input tile, WINO_M + 2 */
 #define WINO_POINTS 16   /* WINO_N^2 */
+#define WINO_SHARED_DU_VALUES 262144   /* dw: one shared du above this many values per thread's */
 
 /* o[i * os] = (B^T d)[i] for the 4 values d[j * s]. */
 static inline void wino_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
@@ -1082,6 +1083,7 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
    Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
+     WINO_SHARED_DU_VALUES        the dw's threshold for one shared du (conv_wino_weight_shared_run)
      wino_input_1d (B^T), wino_output_1d (A^T), wino_gradient_1d (A) on vectors, and
      wino_kernel_1d (G), wino_kernel_gradient_1d (G^T) in double */
 #ifndef SIMSIAM_WINOGRAD_H
@@ -1094,8 +1096,8 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
 /* #include "gemm_bf16.h": pasted above */
 #endif
 
-#if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS)
-#error "winograd.h needs WINO_M, WINO_N and WINO_POINTS"
+#if !defined(WINO_M) || !defined(WINO_N) || !defined(WINO_POINTS) || !defined(WINO_SHARED_DU_VALUES)
+#error "winograd.h needs WINO_M, WINO_N, WINO_POINTS and WINO_SHARED_DU_VALUES"
 #endif
 
 typedef struct {
@@ -1538,12 +1540,11 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
   free(partials);
 }
 
-/* Values of one thread's du (WINO_POINTS x O x C) above which the weight gradient sums into one
-   shared du instead (conv_wino_weight_shared_run): 256 x 256 channels and up. A private du past
-   L2 was streamed from memory once per block of tiles and thread; on W2's layer4 (16 MB per
-   thread) the sums ran at ~40% of the FMA peak. At 128 x 128 the private du (1 MB) measured
-   faster. WINO_SHARED_TILE_BYTES bounds the shared strategy's transformed tiles per chunk. */
-#define WINO_SHARED_DU_VALUES (256 * 1024)
+/* Above WINO_SHARED_DU_VALUES values of one thread's du (WINO_POINTS x O x C; simsiamc defines it,
+   ConvWinograd.sharedSumValues) the weight gradient sums into one shared du instead
+   (conv_wino_weight_shared_run): a private du past L2 was streamed from memory once per block of
+   tiles and thread, and on W2's layer4 (16 MB per thread) the sums ran at ~40% of the FMA peak.
+   WINO_SHARED_TILE_BYTES bounds the shared strategy's transformed tiles per chunk. */
 #define WINO_SHARED_TILE_BYTES (8 * 1024 * 1024)
 
 static inline int wino_weight_shares_du(const conv_wino_weight_plan_t* p) {

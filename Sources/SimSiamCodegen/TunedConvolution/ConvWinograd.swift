@@ -23,6 +23,20 @@ enum ConvWinograd {
     /// on W2 at batch 8 (randomised BN affine: weight gradients off by up to 4.8e-2).
     static let transform = WinogradTransform.f2x2
 
+    /// Values of one thread's transformed weight gradient (points x O x C) above which
+    /// `conv_wino_weight` sums into one du the threads share by rows instead of one du per thread
+    /// (256 x 256 channels and up). A private du past L2 was streamed from memory once per block of
+    /// tiles and thread: W2's layer4 dw (16 MB per thread) at 128 images took 53-69 ms against 35 ms
+    /// shared, layer3's 35-38 against 31-33 (float32; bf16 48-49 against 20 and 20-25 against 15.5);
+    /// at 128 x 128 the private du (1 MB) was faster, 26 against 32 ms (C harness, 2 threads, AMD
+    /// EPYC Zen 4).
+    static let sharedSumValues = 256 * 1024
+
+    /// Whether the Winograd dw of `outputs` x `channels` sums into the shared du.
+    static func sumsShared(outputs: Int, channels: Int) -> Bool {
+        transform.n * transform.n * outputs * channels > sharedSumValues
+    }
+
     /// The transform's part of the generated C, pasted just before `CRuntime/winograd.h`:
     /// `WINO_M`, `WINO_N` and `WINO_POINTS` and the five 1D transforms, generated from the
     /// transform's matrices (`WinogradTransform.cFunctions`).
@@ -32,6 +46,7 @@ enum ConvWinograd {
         #define WINO_M \(transform.m)         /* output tile */
         #define WINO_N \(transform.n)         /* input tile, WINO_M + 2 */
         #define WINO_POINTS \(transform.n * transform.n)   /* WINO_N^2 */
+        #define WINO_SHARED_DU_VALUES \(sharedSumValues)   /* dw: one shared du above this many values per thread's */
 
         \(transform.cFunctions)
         """
