@@ -149,13 +149,8 @@ extension KernelPlanTests {
         options.plan = operands.isBF16 ? plan : nil
         let lowered = try Lowering.lower(forward: try planGallery(), features: nil, options: options)
         if operands.isBF16 { try checkSource(lowered.generated.source) }
-        let compiled = try Compiler.build(lowered, cache: quickTestCache)
-        let state = ModelState(library: compiled.library)
-        state.initialize(seed: 7)
-        var random = TestRandom(seed: 11)
-        let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-        _ = try state.lossAndGradients(inputs)
-        return Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
+        let state = try steppedState(lowered, parameterSeed: 7, inputSeed: 11)
+        return Dictionary(uniqueKeysWithValues: state.library.symbols.filter { $0.kind == .trainable }.map {
             ($0.name, state.gradient(named: $0.name)!)
         })
     }

@@ -24,6 +24,18 @@ typealias TestRandom = XorShiftRandom
 /// max|a - b| / max|b|: the relative error the tolerances are stated in.
 func relativeError(_ a: [Double], _ b: [Double]) -> Double { FiniteDifferences.relativeError(a, b) }
 
+/// The state of `lowered`'s library after one step's loss and gradients, from parameters of
+/// `parameterSeed` and inputs drawn with `TestRandom(seed: inputSeed)`.
+func steppedState(_ lowered: LoweredProgram, parameterSeed: UInt64, inputSeed: UInt64) throws -> ModelState {
+    let compiled = try Compiler.build(lowered, cache: quickTestCache)
+    let state = ModelState(library: compiled.library)
+    state.initialize(seed: parameterSeed)
+    var random = TestRandom(seed: inputSeed)
+    let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+    _ = try state.lossAndGradients(inputs)
+    return state
+}
+
 /// A fresh path under the temporary directory (not created); tests remove it when done.
 func temporaryDirectory() -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("simsiamc-test-\(UUID().uuidString)")

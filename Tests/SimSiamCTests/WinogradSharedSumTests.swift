@@ -35,12 +35,7 @@ import Testing
             #expect(dw.contains(operands.isBF16 ? "conv_wino_weight_bf16(&plan" : "conv_wino_weight(&plan") && dw.contains(".channels = 256, .m = 256"),
                     "\(dw)")
         }
-        let compiled = try Compiler.build(lowered, cache: quickTestCache)
-        let state = ModelState(library: compiled.library)
-        state.initialize(seed: 5)
-        var random = TestRandom(seed: 13)
-        let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-        _ = try state.lossAndGradients(inputs)
+        let state = try steppedState(lowered, parameterSeed: 5, inputSeed: 13)
         return try #require(state.gradient(named: "deep.w")).doubles
     }
 
