@@ -28,7 +28,7 @@ enum ConvWinograd {
     /// (256 x 256 channels and up). A private du past L2 was streamed from memory once per block of
     /// tiles and thread: W2's layer4 dw (16 MB per thread) at 128 images took 53-69 ms against 35 ms
     /// shared, layer3's 35-38 against 31-33 (float32; bf16 48-49 against 20 and 20-25 against 15.5);
-    /// at 128 x 128 the private du (1 MB) was faster, 26 against 32 ms (C harness, 2 threads, AMD
+    /// at 128 x 128 the private du (1 MB) was faster, 26 against 32-34 ms (C harness, 2 threads, AMD
     /// EPYC Zen 4).
     static let sharedSumValues = 256 * 1024
 
