@@ -47,7 +47,7 @@ extension KernelEmitter {
     /// it paid at 2048 tiles: W2's layer4 at batch 512 (16 MB), 138-141 ms per step against 204-214
     /// packed (docs/tuning.md, "W2 on this machine"). Where the threads share one du
     /// (`ConvWinograd.sumsShared`) there are no per-thread sums to pay for, in float32: `tune` at
-    /// batch 128 timed W2's layer4 dws 79.8-79.9 ms per step so against 104.3-105.1 packed. In
+    /// batch 128 timed W2's three layer4 dws at 79.8-81.9 ms per step against 104.3-106.6 packed. In
     /// bfloat16 the packed GEMM held (57.2-58.5 against 59.9-78.0 ms, the same tune, AMD EPYC Zen 4).
     func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, images: Int, height: Int, width: Int) -> Bool {
         let n = ConvWinograd.transform.n, tiles = winogradTiles(height: height, width: width)
