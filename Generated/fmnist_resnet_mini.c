@@ -618,7 +618,8 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict
    results do not depend on the thread count.
 
    conv_cl_gemm: forward and backward data; conv_cl_gemm_bf16 (bf16 builds, GEMM_BF16_DPBF16
-   defined): the same on bf16 operands; conv_cl_weight_gemm: weight gradient.
+   defined): the same on bf16 operands; conv_cl_weight_gemm: weight gradient, and
+   conv_cl_weight_gemm_bf16 on bf16 operands.
    Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bf16 builds; no macros of
    its own. */
 #ifndef SIMSIAM_CONV_CHANNELS_LAST_H
@@ -924,6 +925,29 @@ static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict of
   GEMM_EACH_ROW(CONV_CL_WEIGHT_ADD_ROW)
 }
 
+#ifdef GEMM_BF16_DPBF16
+/* panel[k][j] = the pair (s[offset[2k] + j], s[offset[2k + 1] + j]) of bf16 halves, j < GEMM_NR:
+   two positions' channels interleaved, the B panel of one tap and GEMM_NR channels. */
+static void conv_cl_interleave_positions(int64_t pairs, const int32_t* restrict offset, const uint16_t* restrict s, uint32_t* restrict panel) {
+  for (int64_t k = 0; k < pairs; k++) {
+    const uint16_t* restrict even = s + offset[2 * k];
+    const uint16_t* restrict odd = s + offset[2 * k + 1];
+    for (int64_t j = 0; j < GEMM_NR; j++) panel[k * GEMM_NR + j] = (uint32_t)even[j] | (uint32_t)odd[j] << 16;
+  }
+}
+
+/* dy[o][u] of one image rounded into pairs of positions along o's row: out[o * ld + k] holds
+   positions 2k (low half) and 2k + 1, the last pair of an odd count padded with zero. */
+static void conv_cl_round_position_pairs(int64_t m, int64_t positions, const real_t* restrict dy, uint32_t* restrict out, int64_t ld) {
+  for (int64_t o = 0; o < m; o++) {
+    const real_t* restrict row = dy + o * positions;
+    uint32_t* restrict pairs = out + o * ld;
+    for (int64_t k = 0; k < positions / 2; k++) pairs[k] = (bf16_round_bits(row[2 * k]) >> 16) | bf16_round_bits(row[2 * k + 1]);
+    if (positions % 2) pairs[positions / 2] = bf16_round_bits(row[positions - 1]) >> 16;
+  }
+}
+#endif
+
 typedef struct {
   int64_t images, m, taps;  /* dw is m x (channels x taps); channels a multiple of GEMM_NR */
   const int32_t* shift;     /* per tap: source offset, in values */
@@ -935,11 +959,22 @@ typedef struct {
 /* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
    eight output channels against 32 input channels at one tap, dy copied channels-last.
    Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
-   order, so the result repeats exactly for a fixed thread count. */
-static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+   order, so the result repeats exactly for a fixed thread count.
+   bf16 (bf16 builds only, conv_cl_weight_gemm_bf16): the sum runs over pairs of positions. The
+   source is rounded to bf16 halves, dy to pairs along each output channel's row (rows[o][k] over
+   the group's images, each image's positions padded to even with zero; the pad reads a zeroed
+   source past the group's images). Per tap and GEMM_NR channels, the two positions of each pair
+   are interleaved once into a B panel that every row panel's tile then reads
+   (gemm_bf16_micro_tile_into, adding to the partial): interleaving inside the tile, once per row
+   panel, ran W1's stride-2 dws at 13-17 ms per step against 20-22 float32. */
+static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
+                                    int bf16) {
   const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
   const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
-  const int64_t source_size = (p->source.rows * p->source.cols * C + 15) / 16 * 16;
+  const int64_t pixels = p->source.rows * p->source.cols;
+  /* per image, in source values (bf16 halves: whole 64-byte lines) */
+  const int64_t source_size = bf16 ? (pixels * C + 31) / 32 * 32 : (pixels * C + 15) / 16 * 16;
+  const int64_t pairs = (PQ + 1) / 2, positions = bf16 ? 2 * pairs : PQ;  /* per image, as summed */
   real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
   #pragma omp parallel
   {
@@ -947,24 +982,38 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* re
     real_t* restrict partial = gemm_alloc(T * ldm * C);
     memset(partial, 0, sizeof(real_t) * (size_t)(T * ldm * C));
     partials[thread] = partial;
-    real_t* restrict source = gemm_alloc(p->group * source_size);
-    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    /* bf16: one image's single-precision copy, rounded from there; a zeroed image past the group */
+    const int64_t source_values = bf16 ? ((p->group + 1) * source_size + 1) / 2 : p->group * source_size;
+    real_t* restrict source = gemm_alloc(source_values);
+    memset(source, 0, sizeof(real_t) * (size_t)source_values);
+    real_t* restrict filled = bf16 ? gemm_alloc(pixels * C) : 0;
+    if (filled) memset(filled, 0, sizeof(real_t) * (size_t)(pixels * C));
     /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
-       L1 while the source lines of every (tap, 32 channels) pass it */
-    const int64_t block = p->group * PQ * GEMM_MR;
-    real_t* restrict rows = gemm_alloc(row_panels * block);
-    memset(rows, 0, sizeof(real_t) * (size_t)(row_panels * block));
-    int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * PQ));
-    for (int64_t u = 0; u < p->group * PQ; u++) {
-      const int64_t g = u / PQ, r = u % PQ / p->out_cols, c = u % p->out_cols;
-      offset[u] = (int32_t)(g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C);
+       L1 while the source lines of every (tap, 32 channels) pass it. bf16: pair rows [o][k]. */
+    const int64_t block = p->group * PQ * GEMM_MR, pair_row = p->group * pairs;
+    const int64_t rows_values = bf16 ? ldm * pair_row : row_panels * block;
+    real_t* restrict rows = gemm_alloc(rows_values);
+    memset(rows, 0, sizeof(real_t) * (size_t)rows_values);
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)(p->group * positions));
+    uint32_t* b_panel = bf16 ? gemm_alloc(p->group * pairs * GEMM_NR) : 0;
+    for (int64_t u = 0; u < p->group * positions; u++) {
+      const int64_t g = u / positions, v = u % positions, r = v / p->out_cols, c = v % p->out_cols;
+      offset[u] = (int32_t)(v < PQ ? g * source_size + (r * p->stride * p->source.cols + c * p->stride) * C : p->group * source_size);
     }
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
     for (int64_t n0 = first; n0 < last; n0 += p->group) {
       const int64_t count = last - n0 < p->group ? last - n0 : p->group;
       for (int64_t g = 0; g < count; g++) {
-        conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
         const real_t* restrict d = dy + (n0 + g) * p->dy_image;
+        if (bf16) {
+#ifdef GEMM_BF16_DPBF16
+          conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, filled);
+          bf16_round_pixels(pixels, C, C, filled, (uint16_t*)source + g * source_size);
+          conv_cl_round_position_pairs(p->m, PQ, d, (uint32_t*)rows + g * pairs, pair_row);
+#endif
+          continue;
+        }
+        conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
         int64_t o0 = 0;
 #if GEMM_MR == 8
         /* whole 8 x 8 blocks through registers: the gathered copy measured 10-15% of the kernel */
@@ -994,7 +1043,7 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* re
       const int64_t tiles = row_panels * T * ((C + GEMM_NR - 1) / GEMM_NR);
       const int64_t x_per_tile = (x_lines + tiles - 1) / tiles, dy_per_tile = (dy_lines + tiles - 1) / tiles;
       int64_t x_done = 0, dy_done = 0;
-      for (int64_t ib = 0; ib < row_panels; ib++)
+      for (int64_t ib = 0; ib < row_panels && !bf16; ib++)
         for (int64_t t = 0; t < T; t++)
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
             for (int64_t l = 0; l < x_per_tile && x_done < x_lines; l++, x_done++) __builtin_prefetch(ahead_x + x_done * 64);
@@ -1002,6 +1051,19 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* re
             conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, GEMM_MR,
                                 partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
           }
+#ifdef GEMM_BF16_DPBF16
+      for (int64_t t = 0; t < T && bf16; t++)
+        for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
+          conv_cl_interleave_positions(count * pairs, offset, (const uint16_t*)source + p->shift[t] + c0, b_panel);
+          for (int64_t ib = 0; ib < row_panels; ib++) {
+            for (int64_t l = 0; l < x_per_tile && x_done < x_lines; l++, x_done++) __builtin_prefetch(ahead_x + x_done * 64);
+            for (int64_t l = 0; l < dy_per_tile && dy_done < dy_lines; l++, dy_done++) __builtin_prefetch(ahead_dy + dy_done * 64);
+            const uint32_t* pair_rows[GEMM_MR];
+            for (int i = 0; i < GEMM_MR; i++) pair_rows[i] = (const uint32_t*)rows + (ib * GEMM_MR + i) * pair_row;
+            gemm_bf16_micro_tile_into(count * pairs, pair_rows, 1, b_panel, GEMM_NR, partial + (t * ldm + ib * GEMM_MR) * C + c0, C, 1);
+          }
+        }
+#endif
     }
     #pragma omp barrier
     #pragma omp for schedule(static)
@@ -1011,13 +1073,27 @@ static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* re
       for (int th = 0; th < threads; th++) sum += partials[th][(t * ldm + o) * C + c];
       dw[e] = sum;
     }
+    free(b_panel);
     free(offset);
     free(rows);
+    free(filled);
     free(source);
     free(partial);
   }
   free(partials);
 }
+
+/* The channels-last weight gradient in real_t. */
+static void conv_cl_weight_gemm(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_cl_weight_gemm_run(p, dy, x, dw, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* The same weight gradient on bf16 operands with single-precision sums (gemm_bf16.h): bf16 builds. */
+static void conv_cl_weight_gemm_bf16(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  conv_cl_weight_gemm_run(p, dy, x, dw, 1);
+}
+#endif
 
 #endif /* SIMSIAM_CONV_CHANNELS_LAST_H */
 

@@ -8,7 +8,7 @@ extension KernelPlanTests {
     static let bf16Options = CodegenOptions(kernels: .tuned, vectorWidth: .avx512, operands: .bf16Emulated)
 
     /// In a bfloat16 build every entry says whether its pass runs in bfloat16: exactly those with a
-    /// bfloat16 kernel (packed, Winograd, channels-last forward and dx where it pays); float32 builds write no such field, so
+    /// bfloat16 kernel (packed, Winograd, channels-last where it pays); float32 builds write no such field, so
     /// their plan.json is unchanged.
     @Test func bf16BuildsMarkEveryEntryAndFloat32BuildsNone() throws {
         let plan = try lower(nil, options: Self.bf16Options).plan
@@ -52,18 +52,19 @@ extension KernelPlanTests {
         #expect(try Self.kernel("pointwise", .forward, in: forced.generated.source).contains("conv_cl_gemm_bf16(&plan"))
     }
 
-    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass (in place; the
-    /// channels-last dw), or in a float32 build, is an error naming the layer and pass and what to do.
+    /// A bfloat16 entry on an algorithm without a bfloat16 kernel for its pass (in place), or in a
+    /// float32 build, is an error naming the layer and pass and what to do.
     @Test func bf16EntriesThatCannotApplyAreErrors() throws {
         let inPlace = planError([.init(layer: "wide", pass: .forward, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
         #expect(inPlace.contains("plan entry {\"layer\": \"wide\", \"pass\": \"forward\"}") && inPlace.contains("in-place has no bfloat16 forward kernel"), "\(inPlace)")
-        let channelsLast = planError([.init(layer: "wide", pass: .dw, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options)
-        #expect(channelsLast.contains("\"pass\": \"dw\"") && channelsLast.contains("channels-last has no bfloat16 dw kernel"), "\(channelsLast)")
+        let inPlaceDw = planError([.init(layer: "wide", pass: .dw, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
+        #expect(inPlaceDw.contains("\"pass\": \"dw\"") && inPlaceDw.contains("in-place has no bfloat16 dw kernel"), "\(inPlaceDw)")
         let inPlaceDx = planError([.init(layer: "strided", pass: .dx, algorithm: .inPlace, bf16: true)], options: Self.bf16Options)
         #expect(inPlaceDx.contains("in-place has no bfloat16 dx kernel"), "\(inPlaceDx)")
-        // channels-last forward and dx have one (conv_cl_gemm_bf16)
+        // channels-last has one for every pass (conv_cl_gemm_bf16, conv_cl_weight_gemm_bf16)
         #expect(planError([.init(layer: "strided", pass: .forward, algorithm: .channelsLast, bf16: true),
-                           .init(layer: "strided", pass: .dx, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options) == "no error")
+                           .init(layer: "strided", pass: .dx, algorithm: .channelsLast, bf16: true),
+                           .init(layer: "wide", pass: .dw, algorithm: .channelsLast, bf16: true)], options: Self.bf16Options) == "no error")
         let float32 = planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: CodegenOptions(vectorWidth: .avx512))
         #expect(float32.contains("--precision bf16"), "\(float32)")
         #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")

@@ -2,7 +2,8 @@ import Foundation
 
 /// What `simsiamc tune` measured for one graph on one CPU, and the plan it chose.
 public struct TunedPlanRecord: Codable, Sendable, Equatable {
-    /// The version of this file's layout; other versions are ignored (tune again).
+    /// The version of this file's layout and of the kernels it was timed with; other versions are
+    /// ignored (tune again).
     public var format: Int
     /// The plan later compiles use: per layer and pass the fastest algorithm measured, or the cost
     /// models' plan when the tuned one was not faster as a whole step.
@@ -26,7 +27,10 @@ public struct TunedPlanRecord: Codable, Sendable, Equatable {
     /// Whether `plan` is the tuned one (false: the tuned plan was not faster, the cost models' stays).
     public var tunedPlanKept: Bool
 
-    public static let currentFormat = 1
+    /// 2: the channels-last dw has a bfloat16 kernel. A bfloat16 plan of format 1 says
+    /// `"bf16": false` on every channels-last dw (the cost models' only choice then), which would
+    /// keep the float32 kernel, 1.6-2x slower there.
+    public static let currentFormat = 2
 
     /// One layer and pass: what each algorithm took per training step (both views).
     public struct LayerTiming: Codable, Sendable, Equatable {

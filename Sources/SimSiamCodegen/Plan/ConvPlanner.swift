@@ -301,7 +301,7 @@ extension KernelEmitter {
             inPlace = min(inPlace, 0.4)
             packed *= 0.4
         }
-        let fmasPerValue = Double(outputs * channels * k * k * p * q) / Double(channels * x[2] * x[3] + outputs * p * q)
+        let fmasPerValue = channelsLastFmasPerValue(stride: s, padding: pad)
         // Its partial sums are [C*K*K x O] per thread (`partialSumsPay`), each value summing the
         // batch's P*Q products. Paid beyond 4 MB at 8192 (512 images of 4x4): W2's layer4.0.conv1
         // (4.5 MB) took 98 ms per step against 125 packed in the quiet tune. At 9.4 MB (layer4's
@@ -323,12 +323,11 @@ extension KernelEmitter {
 
     /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`),
     /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
-    /// on bfloat16 pairs) and the channels-last forward and dx (`conv_cl_gemm_bf16`: a source copy
-    /// rounded to channel pairs). In-place passes and the channels-last dw stay float32.
+    /// on bfloat16 pairs) and channels-last (`conv_cl_gemm_bf16`: a source copy rounded to channel
+    /// pairs; `conv_cl_weight_gemm_bf16`: pairs of positions). In-place passes stay float32.
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
         switch algorithm {
-        case .packed, .winograd: true
-        case .channelsLast: pass != .dw
+        case .packed, .winograd, .channelsLast: true
         case .inPlace: false
         }
     }
@@ -354,6 +353,11 @@ extension KernelEmitter {
     /// FMAs per value of the channels-last source (x for the forward, dy for the dx): what the
     /// copy into it is spread over (`channelsLastConvEfficiency`).
     func channelsLastFmasPerValue(stride s: Int, padding pad: Int) -> Double {
+        if convPass == .dw {
+            // x and dy are both copied (and, in bfloat16, rounded).
+            let dy = shape(operand: 0), x = shape(operand: 1), w = shape(result: 0)
+            return Double(dy[1] * x[1] * w[2] * w[3] * dy[2] * dy[3]) / Double(x[1] * x[2] * x[3] + dy[1] * dy[2] * dy[3])
+        }
         if convPass == .dx {
             // Channels-last copies each dy value once for C x (its taps) FMAs, where packing dy per
             // phase copied it for C taps' worth: it replaced the packed dx wherever that was chosen
@@ -394,9 +398,9 @@ extension KernelEmitter {
     /// (0.77) far above channels-last (0.41) there, where float32 measured them level.
     static let bf16ChannelsLastForwardSpeedup = 1.6
 
-    /// Whether this channels-last forward or dx runs its bfloat16 kernel in a bfloat16 build.
+    /// Whether this channels-last pass runs its bfloat16 kernel in a bfloat16 build.
     func channelsLastBF16Pays(stride s: Int, padding pad: Int) -> Bool {
-        let channels = shape(operand: 0)[1]  /* the source's: x for the forward, dy for the dx */
+        let channels = shape(operand: convPass == .dw ? 1 : 0)[1]  /* the source's: x for the forward and dw, dy for the dx */
         return channels >= Self.bf16ChannelsLastMinimumChannels
             && channelsLastFmasPerValue(stride: s, padding: pad) >= Self.bf16ChannelsLastMinimumFmasPerValue
     }

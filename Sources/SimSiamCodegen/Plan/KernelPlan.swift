@@ -40,7 +40,7 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     /// rounding. Absent: the cost models' number (`compile` writes it out where there is one).
     public var imagesPerPass: Int?
     /// In a bfloat16 build (`--precision bf16`): whether the pass rounds its operands to bfloat16
-    /// and runs the bfloat16 GEMM (packed, Winograd, and channels-last forward and dx), or stays
+    /// and runs the bfloat16 GEMM (packed, Winograd, channels-last), or stays
     /// float32. Absent in float32 and float64
     /// builds; absent in a bfloat16 build: the cost models' choice.
     public var bf16: Bool?

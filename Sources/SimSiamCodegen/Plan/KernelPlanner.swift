@@ -49,7 +49,7 @@ public enum KernelPlanner {
                         throw KernelPlanError("\(at): \"bf16\" applies to bfloat16 builds only; remove it or compile with --precision bf16")
                     }
                     if bf16, !KernelEmitter.hasBF16Kernel(entry.algorithm, pass: entry.pass) {
-                        throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 \(entry.pass.rawValue) kernel; bfloat16 passes run packed, Winograd or channels-last (forward and dx) (or set \"bf16\": false)")
+                        throw KernelPlanError("\(at): \(entry.algorithm.rawValue) has no bfloat16 \(entry.pass.rawValue) kernel; bfloat16 passes run packed, Winograd or channels-last (or set \"bf16\": false)")
                     }
                 }
                 if let tiles = entry.tilesPerBlock {

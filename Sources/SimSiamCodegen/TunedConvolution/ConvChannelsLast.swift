@@ -146,9 +146,11 @@ extension KernelEmitter {
         c.line("const conv_cl_weight_plan_t plan = {.images = \(x[0]), .m = \(outputs), .taps = \(k * k), .shift = shift,")
         c.line("  .source = \(source.c),")
         c.line("  .out_rows = \(p), .out_cols = \(q), .stride = \(s), .group = \(group), .image_size = \(source.imageSize), .dy_image = \(outputs * p * q)};")
-        c.line("conv_cl_weight_gemm(&plan, dy, x, dw);")
+        if runsBF16 { c.line("/* bfloat16 operands (positions in pairs), float32 sums */") }
+        c.line("conv_cl_weight_gemm\(runsBF16 ? "_bf16" : "")(&plan, dy, x, dw);")
         return kernel("dy \(dy), x \(x) -> dw \(dw); stride \(s), padding \(pad)\n"
-                      + "channels-last: GEMM M \(channels * k * k), N \(outputs), K \(x[0]) images x \(p)x\(q) positions",
+                      + "channels-last: GEMM M \(channels * k * k), N \(outputs), K \(x[0]) images x \(p)x\(q) positions"
+                      + (runsBF16 ? ", bfloat16 operands (x and dy rounded, positions in pairs), float32 sums" : ""),
                       ["dy", "x"], ["dw"], body: c)
     }
 }
