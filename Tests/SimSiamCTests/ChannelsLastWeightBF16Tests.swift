@@ -21,40 +21,15 @@ import Testing
         return try g.finish()
     }
 
-    /// The weight gradient of the layer in a build with these kernels and operands (tuned: the dw
-    /// channels-last at 2 images per pass, bfloat16 where the operands are).
-    static func weightGradient(kernels: KernelStrategy, operands: MatmulOperands = .native) throws -> [Double] {
-        var options = CodegenOptions(kernels: kernels, vectorWidth: .avx512, operands: operands)
-        if kernels == .tuned {
-            options.plan = KernelPlan(convolutions: [.init(layer: "down", pass: .dw, algorithm: .channelsLast, imagesPerPass: 2,
-                                                           bf16: operands.isBF16 ? true : nil)])
-        }
-        let lowered = try Lowering.lower(forward: try stridedLayer(), features: nil, options: options)
-        if kernels == .tuned {
-            let dw = try KernelPlanTests.kernel("down", .dw, in: lowered.generated.source)
-            #expect(dw.contains(operands.isBF16 ? "conv_cl_weight_gemm_bf16(&plan" : "conv_cl_weight_gemm(&plan") && dw.contains(".group = 2"),
-                    "\(dw)")
-        }
-        let state = try steppedState(lowered, parameterSeed: 3, inputSeed: 17)
-        return try #require(state.gradient(named: "down.w")).doubles
-    }
+    static let check = LayerWeightGradientCheck(
+        graph: stridedLayer, layer: "down", entry: .init(layer: "down", pass: .dw, algorithm: .channelsLast, imagesPerPass: 2),
+        call: "conv_cl_weight_gemm", detail: ".group = 2", parameterSeed: 3, inputSeed: 17)
 
     @Test func float32EqualsTheReferenceKernels() throws {
-        let tuned = try Self.weightGradient(kernels: .tuned), reference = try Self.weightGradient(kernels: .reference)
-        let error = relativeError(tuned, reference)
-        #expect(error < 1e-5, "down.w gradient: \(error) of its scale from the reference kernels")
-        #expect(reference.contains { $0 != 0 })
+        try Self.check.expectFloat32EqualsTheReferenceKernels()
     }
 
     @Test func bf16MatchesItsEmulationAndStaysNearFloat32() throws {
-        let emulated = try Self.weightGradient(kernels: .tuned, operands: .bf16Emulated)
-        let float32 = try Self.weightGradient(kernels: .reference)
-        let error = relativeError(emulated, float32)
-        #expect(error < 1e-2 && error > 1e-5, "down.w gradient: \(error) of its scale from float32's reference kernels")
-        guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
-            print("skipped the vdpbf16ps build: this CPU has no \(BF16Support.avx512Flag)")
-            return
-        }
-        #expect(try Self.weightGradient(kernels: .tuned, operands: .bf16) == emulated, "vdpbf16ps differs from the emulation")
+        try Self.check.expectBF16MatchesItsEmulationAndStaysNearFloat32(tolerance: 1e-2)
     }
 }

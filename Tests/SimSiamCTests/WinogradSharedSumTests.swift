@@ -19,42 +19,15 @@ import Testing
         return try g.finish()
     }
 
-    static let plan = KernelPlan(convolutions: [.init(layer: "deep", pass: .dw, algorithm: .winograd)])
-
-    /// The weight gradient of the layer in a build with these kernels and operands.
-    static func weightGradient(kernels: KernelStrategy, operands: MatmulOperands = .native) throws -> [Double] {
-        var options = CodegenOptions(kernels: kernels, vectorWidth: .avx512, operands: operands)
-        if kernels == .tuned {
-            options.plan = operands.isBF16
-                ? KernelPlan(convolutions: plan.convolutions.map { .init(layer: $0.layer, pass: $0.pass, algorithm: $0.algorithm, bf16: true) })
-                : plan
-        }
-        let lowered = try Lowering.lower(forward: try deepLayer(), features: nil, options: options)
-        if kernels == .tuned {
-            let dw = try KernelPlanTests.kernel("deep", .dw, in: lowered.generated.source)
-            #expect(dw.contains(operands.isBF16 ? "conv_wino_weight_bf16(&plan" : "conv_wino_weight(&plan") && dw.contains(".channels = 256, .m = 256"),
-                    "\(dw)")
-        }
-        let state = try steppedState(lowered, parameterSeed: 5, inputSeed: 13)
-        return try #require(state.gradient(named: "deep.w")).doubles
-    }
+    static let check = LayerWeightGradientCheck(
+        graph: deepLayer, layer: "deep", entry: .init(layer: "deep", pass: .dw, algorithm: .winograd),
+        call: "conv_wino_weight", detail: ".channels = 256, .m = 256", parameterSeed: 5, inputSeed: 13)
 
     @Test func sharedSumsEqualTheReferenceKernels() throws {
-        let tuned = try Self.weightGradient(kernels: .tuned), reference = try Self.weightGradient(kernels: .reference)
-        let error = relativeError(tuned, reference)
-        #expect(error < 1e-5, "deep.w gradient: \(error) of its scale from the reference kernels")
-        #expect(reference.contains { $0 != 0 })
+        try Self.check.expectFloat32EqualsTheReferenceKernels()
     }
 
     @Test func bf16SharedSumsMatchTheirEmulationAndStayNearFloat32() throws {
-        let emulated = try Self.weightGradient(kernels: .tuned, operands: .bf16Emulated)
-        let float32 = try Self.weightGradient(kernels: .reference)
-        let error = relativeError(emulated, float32)
-        #expect(error < 5e-2 && error > 1e-5, "deep.w gradient: \(error) of its scale from float32's reference kernels")
-        guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
-            print("skipped the vdpbf16ps build: this CPU has no \(BF16Support.avx512Flag)")
-            return
-        }
-        #expect(try Self.weightGradient(kernels: .tuned, operands: .bf16) == emulated, "vdpbf16ps differs from the emulation")
+        try Self.check.expectBF16MatchesItsEmulationAndStaysNearFloat32(tolerance: 5e-2)
     }
 }
