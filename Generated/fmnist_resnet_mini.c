@@ -965,8 +965,9 @@ typedef struct {
    the group's images, each image's positions padded to even with zero; the pad reads a zeroed
    source past the group's images). Per tap and GEMM_NR channels, the two positions of each pair
    are interleaved once into a B panel that every row panel's tile then reads
-   (gemm_bf16_micro_tile_into, adding to the partial): interleaving inside the tile, once per row
-   panel, ran W1's stride-2 dws at 13-17 ms per step against 20-22 float32. */
+   (gemm_bf16_micro_tile_into, adding to the partial). Interleaving inside the tile, once per row
+   panel, was slower: W1's stride-2 dws took 12.7-16.1 ms per step against 11.2-14.6 (19.6-21.3 in
+   single precision). */
 static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
                                     int bf16) {
   const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
