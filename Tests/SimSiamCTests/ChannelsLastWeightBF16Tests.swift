@@ -11,18 +11,9 @@ import Testing
 /// emulation and the float32 reference kernels (measured 2.0e-3 of the gradient's scale from them;
 /// dropping one pair of positions per pass measured 0.14).
 @Suite struct ChannelsLastWeightBF16Tests {
-    static func stridedLayer() throws -> Graph {
-        let m = Model()
-        let x = m.declareParameter("down.x", [3, 64, 9, 9], .uniformFanIn(fanIn: 1))
-        let w = m.declareParameter("down.w", [16, 64, 3, 3], .uniformFanIn(fanIn: 576))
-        let g = GraphBuilder(name: "channels-last-dw", model: m, training: true)
-        let y = g.parameter(x).conv2d(g.parameter(w), stride: 2, padding: 1, label: "down").flattened()
-        g.output("loss", y.cosineSimilarity(g.input("t_down", y.shape), label: "down.cos").mean())
-        return try g.finish()
-    }
-
     static let check = LayerWeightGradientCheck(
-        graph: stridedLayer, layer: "down", entry: .init(layer: "down", pass: .dw, algorithm: .channelsLast, imagesPerPass: 2),
+        layer: "down", x: [3, 64, 9, 9], w: [16, 64, 3, 3], stride: 2, padding: 1,
+        entry: .init(layer: "down", pass: .dw, algorithm: .channelsLast, imagesPerPass: 2),
         call: "conv_cl_weight_gemm", detail: ".group = 2", parameterSeed: 3, inputSeed: 17)
 
     @Test func float32EqualsTheReferenceKernels() throws {

@@ -7,8 +7,12 @@ import Testing
 /// (`<layer>.x` and `<layer>.w` parameters, a cosine loss): in float32 against the reference
 /// kernels, and in bfloat16 against its emulation and the float32 reference kernels.
 struct LayerWeightGradientCheck: Sendable {
-    var graph: @Sendable () throws -> Graph
     var layer: String
+    /// The shapes of the layer's input and weights (x is a parameter: its batch is x[0]).
+    var x: Shape
+    var w: Shape
+    var stride: Int
+    var padding: Int
     /// The dw's plan entry in float32; bfloat16 builds run it with `"bf16": true`.
     var entry: ConvPlanEntry
     /// The C call of its float32 kernel (`conv_wino_weight`); bfloat16 builds call `<call>_bf16`.
@@ -17,6 +21,17 @@ struct LayerWeightGradientCheck: Sendable {
     var detail: String
     var parameterSeed: UInt64
     var inputSeed: UInt64
+
+    /// The layer alone: y = conv(x, w), flattened, and the mean cosine of y against an input.
+    func graph() throws -> Graph {
+        let m = Model()
+        let xp = m.declareParameter(layer + ".x", x, .uniformFanIn(fanIn: 1))
+        let wp = m.declareParameter(layer + ".w", w, .uniformFanIn(fanIn: w[1] * w[2] * w[3]))
+        let g = GraphBuilder(name: layer + "-layer", model: m, training: true)
+        let y = g.parameter(xp).conv2d(g.parameter(wp), stride: stride, padding: padding, label: layer).flattened()
+        g.output("loss", y.cosineSimilarity(g.input("t_" + layer, y.shape), label: layer + ".cos").mean())
+        return try g.finish()
+    }
 
     /// The gradient of `<layer>.w` after one step in a build with these kernels and operands.
     func weightGradient(kernels: KernelStrategy, operands: MatmulOperands = .native) throws -> [Double] {

@@ -9,18 +9,9 @@ import Testing
 /// odd, so bfloat16 pads each image's last pair) against the reference kernels, and in bfloat16
 /// against its emulation and the float32 reference kernels.
 @Suite struct WinogradSharedSumTests {
-    static func deepLayer() throws -> Graph {
-        let m = Model()
-        let x = m.declareParameter("deep.x", [3, 256, 6, 6], .uniformFanIn(fanIn: 1))
-        let w = m.declareParameter("deep.w", [256, 256, 3, 3], .uniformFanIn(fanIn: 2304))
-        let g = GraphBuilder(name: "winograd-shared-sum", model: m, training: true)
-        let y = g.parameter(x).conv2d(g.parameter(w), stride: 1, padding: 1, label: "deep").flattened()
-        g.output("loss", y.cosineSimilarity(g.input("t_deep", y.shape), label: "deep.cos").mean())
-        return try g.finish()
-    }
-
     static let check = LayerWeightGradientCheck(
-        graph: deepLayer, layer: "deep", entry: .init(layer: "deep", pass: .dw, algorithm: .winograd),
+        layer: "deep", x: [3, 256, 6, 6], w: [256, 256, 3, 3], stride: 1, padding: 1,
+        entry: .init(layer: "deep", pass: .dw, algorithm: .winograd),
         call: "conv_wino_weight", detail: ".channels = 256, .m = 256", parameterSeed: 5, inputSeed: 13)
 
     @Test func sharedSumsEqualTheReferenceKernels() throws {
