@@ -350,8 +350,8 @@ extension KernelEmitter {
         return true
     }
 
-    /// FMAs per value of the channels-last source (x for the forward, dy for the dx): what the
-    /// copy into it is spread over (`channelsLastConvEfficiency`).
+    /// FMAs per copied value of a channels-last pass (x for the forward, dy for the dx, both for
+    /// the dw): what the copy is spread over (`channelsLastConvEfficiency`).
     func channelsLastFmasPerValue(stride s: Int, padding pad: Int) -> Double {
         if convPass == .dw {
             // x and dy are both copied (and, in bfloat16, rounded).
