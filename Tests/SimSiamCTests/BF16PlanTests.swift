@@ -70,6 +70,19 @@ extension KernelPlanTests {
         #expect(planError([.init(layer: "wide", pass: .forward, algorithm: .packed, bf16: true)], options: Self.bf16Options) == "no error")
     }
 
+    /// W2's layer4 weight gradients at its benchmark batch of 128 run Winograd with one shared du
+    /// in bfloat16 as in float32 (`winogradWeightFits`: 39.6-53.0 ms per layer and step against
+    /// 52.7-62.2 packed, alternating bf16 builds on an AMD EPYC Zen 4); the stride-2 conv1 stays packed.
+    @Test func sharedSumWinogradWeightGradientsRunBF16() throws {
+        let lowered = try Lowering.lower(.cifarResNet18, batch: 128, options: Self.bf16Options)
+        let plan = KernelPlanner.derived(training: lowered.training, features: lowered.features, options: lowered.options)
+        for layer in ["layer4.0.conv2", "layer4.1.conv1", "layer4.1.conv2"] {
+            let entry = plan.entry(layer: "backbone." + layer, pass: .dw)
+            #expect(entry?.algorithm == .winograd && entry?.bf16 == true, "\(layer) dw: \(String(describing: entry))")
+        }
+        #expect(plan.algorithm(layer: "backbone.layer4.0.conv1", pass: .dw) == .packed)
+    }
+
     /// The gallery's "wide" layer (32 channels) with all three Winograd passes in bfloat16 (the
     /// tiny workload is too narrow for Winograd): the vdpbf16ps build equals the emulated one bit
     /// for bit where the CPU has the instruction, and the bfloat16 gradients stay within bfloat16's

@@ -46,14 +46,17 @@ extension KernelEmitter {
     /// (`partialSumsPay`): each of its values sums one product per tile of the `images`. Beyond 4 MB
     /// it paid at 2048 tiles: W2's layer4 at batch 512 (16 MB), 138-141 ms per step against 204-214
     /// packed (docs/tuning.md, "W2 on this machine"). Where the threads share one du
-    /// (`ConvWinograd.sumsShared`) there are no per-thread sums to pay for, in float32: `tune` at
-    /// batch 128 timed W2's three layer4 dws at 79.8-81.9 ms per step against 104.3-106.6 packed. In
-    /// bfloat16 the packed GEMM held (57.2-58.5 against 59.9-78.0 ms, the same tune, AMD EPYC Zen 4).
+    /// (`ConvWinograd.sumsShared`) there are no per-thread sums to pay for: `tune` at batch 128
+    /// timed W2's three layer4 dws at 79.8-81.9 ms per step against 104.3-106.6 packed in float32.
+    /// In bfloat16 that tune (a busy host) kept packed, 57.2-58.5 against 59.9-78.0 ms; four
+    /// alternating rounds of the two whole bf16 builds later (`bench --library --profile`, AMD EPYC
+    /// Zen 4) timed Winograd at 39.6-53.0 ms per layer and step against 52.7-62.2 packed, so shared
+    /// sums pay in bfloat16 too.
     func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, images: Int, height: Int, width: Int) -> Bool {
         let n = ConvWinograd.transform.n, tiles = winogradTiles(height: height, width: width)
         return winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
             && winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs) == nil
-            && ((ConvWinograd.sumsShared(outputs: outputs, channels: channels) && !operands.isBF16)
+            && (ConvWinograd.sumsShared(outputs: outputs, channels: channels)
                 || Self.partialSumsPay(bytes: n * n * outputs * channels * precision.bytes,
                                        sums: images * tiles.rows * tiles.cols, measuredSums: 2048))
     }
