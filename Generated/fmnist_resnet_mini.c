@@ -1222,6 +1222,16 @@ static inline void wino_prefetch_step(wino_prefetch_t* f) {
   for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
 }
 
+/* The stride between the points of a transformed block of `elements` per point (each of `size`
+   bytes): one cache line more, so that the WINO_POINTS values of a tile, written or read together,
+   fall into different L1 sets. Unpadded, the strides are multiples of 2 KB (W1's 32 channels x 48
+   tiles: 6 KB; W2's shared dw chunks: 256 KB and up), which put a tile's points into one or two
+   sets, evicting each other. Padded, in a C harness (2 threads, best of 7, AMD EPYC Zen 4, three
+   alternating rounds): W1's Winograd forwards 2-6% faster, W2's 3-5% (forwards) and 6-8% (dws). */
+static inline int64_t wino_point_stride(int64_t elements, int64_t size) {
+  return elements + 64 / size;
+}
+
 /* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
    then rows. */
 static inline void wino_input_tile(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, real_t* restrict v, int64_t point_stride) {
@@ -1300,6 +1310,9 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
   real_t* restrict u = bf16 ? 0 : gemm_alloc(WINO_POINTS * O * C);
   uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
+  /* point strides of v (v_pairs) and products (wino_point_stride) */
+  const int64_t vs = bf16 ? wino_point_stride(TB * C / 2, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
+  const int64_t ps = wino_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -1333,9 +1346,9 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
     }
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
-    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * C);     /* v[point][tile][c] */
-    real_t* restrict products = gemm_alloc(WINO_POINTS * panels * TB * GEMM_NR);  /* [point][panel][tile][j] */
-    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TB * C / 2) : 0;         /* [point][tile][c / 2] */
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);     /* v[point][tile][c] */
+    real_t* restrict products = gemm_alloc(WINO_POINTS * ps);          /* [point][panel][tile][j] */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * vs) : 0;      /* [point][tile][c / 2] */
     real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
     const int32_t no_shift = 0;
     const int64_t groups = (p->images + p->group - 1) / p->group;
@@ -1353,11 +1366,11 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
           const real_t* restrict s = source + g * source_size + (th * WINO_M * src.cols + tw * WINO_M) * C;
 #ifdef GEMM_BF16_DPBF16
           if (bf16) {  /* each transformed tile rounded to pairs along c as it is stored */
-            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile_bf16(s, src.cols, C, c0, (uint16_t*)v_pairs + i * C, TB * C);
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile_bf16(s, src.cols, C, c0, (uint16_t*)v_pairs + i * C, 2 * vs);
             continue;
           }
 #endif
-          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, TB * C);
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, src.cols, C, c0, v + i * C, vs);
         }
 #ifdef GEMM_BF16_DPBF16
         if (bf16) {  /* the point GEMMs on the rounded pairs */
@@ -1366,9 +1379,9 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
             for (int64_t jb = 0; jb < panels; jb++)
               for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
                 const uint32_t* pairs[GEMM_MR];
-                for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + (k * TB + i0 + i) * C / 2;
+                for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + k * vs + (i0 + i) * C / 2;
                 gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR, GEMM_NR,
-                                     products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+                                     products + k * ps + (jb * TB + i0) * GEMM_NR);
               }
           }
         } else
@@ -1378,16 +1391,16 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
           for (int64_t jb = 0; jb < panels; jb++)
             for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
               const real_t* position[GEMM_MR];
-              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + (k * TB + i0 + i) * C;
+              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + k * vs + (i0 + i) * C;
               conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
-                                 products + ((k * panels + jb) * TB + i0) * GEMM_NR);
+                                 products + k * ps + (jb * TB + i0) * GEMM_NR);
             }
         }
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
           real_t* restrict yt = y + g * y_size + (th * WINO_M * y_cols + tw * WINO_M) * O;
           for (int64_t j0 = 0; j0 < O; j0 += GEMM_LANES)
-            wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, panels * TB * GEMM_NR, yt + j0, y_cols, O);
+            wino_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, ps, yt + j0, y_cols, O);
         }
       }
       for (int64_t g = 0; g < count; g++) {
@@ -1453,12 +1466,12 @@ static inline void wino_gradient_points(const real_t* restrict s, int64_t cols, 
 }
 
 /* Points z of one vector of output channels o0.. stored as GEMM_MR-channel panels:
-   out[(point * panels + o0 / GEMM_MR + h) * panel_stride + h'] for h' < GEMM_MR, so a GEMM's A rows
-   (GEMM_MR channels of every tile) are contiguous. */
-static inline void wino_store_point_panels(const vec_t* z, int64_t o0, int64_t panels, int64_t panel_stride, real_t* restrict out) {
+   out[point * point_stride + (o0 / GEMM_MR + h) * panel_stride + h'] for h' < GEMM_MR, so a GEMM's
+   A rows (GEMM_MR channels of every tile) are contiguous. */
+static inline void wino_store_point_panels(const vec_t* z, int64_t o0, int64_t point_stride, int64_t panel_stride, real_t* restrict out) {
   for (int k = 0; k < WINO_POINTS; k++)
     for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
-      memcpy(out + (k * panels + o0 / GEMM_MR + h) * panel_stride, (const real_t*)&z[k] + h * GEMM_MR, GEMM_MR * sizeof(real_t));
+      memcpy(out + k * point_stride + (o0 / GEMM_MR + h) * panel_stride, (const real_t*)&z[k] + h * GEMM_MR, GEMM_MR * sizeof(real_t));
 }
 
 #ifdef GEMM_BF16_DPBF16
@@ -1472,11 +1485,11 @@ static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_
 }
 
 /* wino_store_tile_pairs into GEMM_MR-channel panels, as wino_store_point_panels stores. */
-static inline void wino_store_pair_panels(const vec_t* a, const vec_t* b, int64_t o0, int64_t panels, int64_t panel_stride, uint32_t* restrict out) {
+static inline void wino_store_pair_panels(const vec_t* a, const vec_t* b, int64_t o0, int64_t point_stride, int64_t panel_stride, uint32_t* restrict out) {
   for (int k = 0; k < WINO_POINTS; k++) {
     const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16, words = b ? even | bf16_round_lane_bits(b[k]) : even;
     for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
-      memcpy(out + (k * panels + o0 / GEMM_MR + h) * panel_stride, (const uint32_t*)&words + h * GEMM_MR, GEMM_MR * sizeof(uint32_t));
+      memcpy(out + k * point_stride + (o0 / GEMM_MR + h) * panel_stride, (const uint32_t*)&words + h * GEMM_MR, GEMM_MR * sizeof(uint32_t));
   }
 }
 #endif
@@ -1540,13 +1553,16 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
     real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
     memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
     memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
-    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * C);  /* v[point][tile][c] */
-    real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * TB * O);  /* z[point][tile][o] */
+    const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
+    /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
+    const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
+    const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TB * O, sizeof(real_t));
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
+    real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
     for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
-    const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
-    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * C) : 0;  /* [point][tile / 2][c] */
-    uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * O) : 0;  /* [point][tile / 2][o] */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * vs) : 0;  /* [point][tile / 2][c] */
+    uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * zs) : 0;  /* [point][tile / 2][o] */
     const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
     for (int64_t n0 = first; n0 < last; n0 += p->group) {
       const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
@@ -1575,12 +1591,12 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
             for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
               wino_input_points(xs_at[0], xs.cols, C, c0, a);
               if (second) wino_input_points(xs_at[1], xs.cols, C, c0, b);
-              wino_store_tile_pairs(a, second ? b : 0, v_pairs + i / 2 * C + c0, TP * C);
+              wino_store_tile_pairs(a, second ? b : 0, v_pairs + i / 2 * C + c0, vs);
             }
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
               wino_gradient_points(dy_at[0], ds.cols, O, o0, a);
               if (second) wino_gradient_points(dy_at[1], ds.cols, O, o0, b);
-              wino_store_tile_pairs(a, second ? b : 0, z_pairs + i / 2 * O + o0, TP * O);
+              wino_store_tile_pairs(a, second ? b : 0, z_pairs + i / 2 * O + o0, zs);
             }
           }
         } else
@@ -1588,9 +1604,9 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
         for (int64_t i = 0; i < valid; i++) {
           const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
           const real_t* restrict s = x_source + g * x_size + (th * WINO_M * xs.cols + tw * WINO_M) * C;
-          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, TB * C);
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, vs);
           const real_t* restrict sd = dy_source + g * d_size + (th * WINO_M * ds.cols + tw * WINO_M) * O;
-          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, TB * O);
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino_gradient_tile(sd, ds.cols, O, o0, z + i * O, zs);
         }
 #ifdef GEMM_BF16_DPBF16
         if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
@@ -1600,9 +1616,9 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
             wino_prefetch_step(&dy_ahead);
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
-              for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * TP * O + o0 + i;
+              for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 + i;
               for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)  /* summed on into du, no tile to add */
-                gemm_bf16_micro_tile_into(pairs, rows, O, v_pairs + k * TP * C + c0, C, partial + (k * O + o0) * C + c0, C, 1);
+                gemm_bf16_micro_tile_into(pairs, rows, O, v_pairs + k * vs + c0, C, partial + (k * O + o0) * C + c0, C, 1);
             }
           }
         } else
@@ -1612,7 +1628,7 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
           wino_prefetch_step(&dy_ahead);
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
             for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
-              conv_cl_weight_tile(valid, offset, v + k * TB * C + c0, z + k * TB * O + o0, O, partial + (k * O + o0) * C + c0, C);
+              conv_cl_weight_tile(valid, offset, v + k * vs + c0, z + k * zs + o0, O, partial + (k * O + o0) * C + c0, C);
         }
       }
     }
@@ -1662,10 +1678,13 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
   const int64_t TC = chunk * TI, TP = TC / 2;  /* tile slots per chunk; bf16: pairs of them */
   real_t* restrict du = gemm_alloc(WINO_POINTS * O * C);
   memset(du, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
-  real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * TC * C);  /* v[point][tile][c] */
-  real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * TC * O);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
-  uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * C) : 0;  /* [point][tile / 2][c] */
-  uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * TP * O) : 0;  /* [point][o / GEMM_MR][tile / 2][o % GEMM_MR] */
+  /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
+  const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TC * C, sizeof(real_t));
+  const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TC * O, sizeof(real_t));
+  real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
+  real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
+  uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * vs) : 0;  /* [point][tile / 2][c] */
+  uint32_t* z_pairs = bf16 ? gemm_alloc(WINO_POINTS * zs) : 0;  /* [point][o / GEMM_MR][tile / 2][o % GEMM_MR] */
   const int64_t panels = O / GEMM_MR;
   int32_t* offset = malloc(sizeof(int32_t) * (size_t)TC);
   for (int64_t i = 0; i < TC; i++) offset[i] = (int32_t)(i * C);
@@ -1697,12 +1716,12 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
             for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
               wino_input_points(xs_at[0], xs.cols, C, c0, a);
               if (second) wino_input_points(xs_at[1], xs.cols, C, c0, b);
-              wino_store_tile_pairs(a, second ? b : 0, v_pairs + pair * C + c0, TP * C);
+              wino_store_tile_pairs(a, second ? b : 0, v_pairs + pair * C + c0, vs);
             }
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
               wino_gradient_points(dy_at[0], ds.cols, O, o0, a);
               if (second) wino_gradient_points(dy_at[1], ds.cols, O, o0, b);
-              wino_store_pair_panels(a, second ? b : 0, o0, panels, TP * GEMM_MR, z_pairs + pair * GEMM_MR);
+              wino_store_pair_panels(a, second ? b : 0, o0, zs, TP * GEMM_MR, z_pairs + pair * GEMM_MR);
             }
           }
           continue;
@@ -1711,12 +1730,12 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
         for (int64_t t = 0; t < T; t++) {
           const int64_t th = t / p->tiles_w, tw = t % p->tiles_w, i = g * TI + t;
           const real_t* restrict s = x_source + (th * WINO_M * xs.cols + tw * WINO_M) * C;
-          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, TC * C);
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino_input_tile(s, xs.cols, C, c0, v + i * C, vs);
           const real_t* restrict sd = dy_source + (th * WINO_M * ds.cols + tw * WINO_M) * O;
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
             vec_t points[WINO_POINTS];
             wino_gradient_points(sd, ds.cols, O, o0, points);
-            wino_store_point_panels(points, o0, panels, TC * GEMM_MR, z + i * GEMM_MR);
+            wino_store_point_panels(points, o0, zs, TC * GEMM_MR, z + i * GEMM_MR);
           }
         }
       }
@@ -1727,14 +1746,14 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
 #ifdef GEMM_BF16_DPBF16
         if (bf16) {
           const uint32_t* rows[GEMM_MR];
-          for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + item * TP * GEMM_MR + i;
+          for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 / GEMM_MR * TP * GEMM_MR + i;
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
-            gemm_bf16_micro_tile_into(slots / 2, rows, GEMM_MR, v_pairs + k * TP * C + c0, C, du + (k * O + o0) * C + c0, C, 1);
+            gemm_bf16_micro_tile_into(slots / 2, rows, GEMM_MR, v_pairs + k * vs + c0, C, du + (k * O + o0) * C + c0, C, 1);
           continue;
         }
 #endif
         for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
-          conv_cl_weight_tile(slots, offset, v + k * TC * C + c0, z + item * TC * GEMM_MR, GEMM_MR, du + (k * O + o0) * C + c0, C);
+          conv_cl_weight_tile(slots, offset, v + k * vs + c0, z + k * zs + o0 / GEMM_MR * TC * GEMM_MR, GEMM_MR, du + (k * O + o0) * C + c0, C);
       }
     }
     real_t* const shared[1] = {du};
