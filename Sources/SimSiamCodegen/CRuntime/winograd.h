@@ -71,8 +71,9 @@ static inline void wino_prefetch_step(wino_prefetch_t* f) {
    bytes): one cache line more, so that the WINO_POINTS values of a tile, written or read together,
    fall into different L1 sets. Unpadded, the strides are multiples of 2 KB (W1's 32 channels x 48
    tiles: 6 KB; W2's shared dw chunks: 256 KB and up), which put a tile's points into one or two
-   sets, evicting each other. Padded, in a C harness (2 threads, best of 7, AMD EPYC Zen 4, three
-   alternating rounds): W1's Winograd forwards 2-6% faster, W2's 3-5% (forwards) and 6-8% (dws). */
+   sets, evicting each other. Padded, in a C harness (2 threads, best of 7 calls, AMD EPYC Zen 4,
+   best of three alternating rounds): W1's Winograd forwards 2-7% faster, W2's 4-5% (forwards) and
+   6-9% (dws). */
 static inline int64_t wino_point_stride(int64_t elements, int64_t size) {
   return elements + 64 / size;
 }
