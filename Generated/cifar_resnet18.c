@@ -1109,6 +1109,68 @@ static void conv_cl_weight_gemm_bf16(const conv_cl_weight_plan_t* p, const real_
 
 #endif /* SIMSIAM_CONV_CHANNELS_LAST_H */
 
+/* ===== from CRuntime/winograd_common.h ===== */
+/* winograd_common.h: the parts of the Winograd convolutions (winograd.h) that do not depend on
+   the transform, so that a program running both F(2x2, 3x3) and F(4x4, 3x3) (two copies of
+   winograd.h, the second with its names carrying the tile) holds them once: prefetches of the
+   next images, the padded stride between the points of a transformed block, and the store of
+   channels-last outputs into NCHW.
+
+   Needs gemm.h and conv_channels_last.h (lanes_source_t, conv_cl_transpose8). */
+#ifndef SIMSIAM_WINOGRAD_COMMON_H
+#define SIMSIAM_WINOGRAD_COMMON_H
+
+/* #include "gemm.h": pasted above */
+/* #include "conv_channels_last.h": pasted above */
+
+/* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
+typedef struct { const char* next; int64_t lines, per_step, done; } winograd_prefetch_t;
+
+static inline winograd_prefetch_t winograd_prefetch_plan(const void* next, int64_t bytes, int64_t steps) {
+  const int64_t lines = (bytes + 63) / 64;
+  return (winograd_prefetch_t){.next = next, .lines = lines, .per_step = (lines + steps - 1) / steps, .done = 0};
+}
+
+static inline void winograd_prefetch_step(winograd_prefetch_t* f) {
+  for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
+}
+
+/* The stride between the points of a transformed block of `elements` per point (each of `size`
+   bytes): one cache line more, so that the values of a tile's points, written or read together,
+   fall into different L1 sets. Unpadded, the strides are multiples of 2 KB (W1's 32 channels x 48
+   tiles: 6 KB; W2's shared dw chunks: 256 KB and up), which put a tile's points into one or two
+   sets, evicting each other. Padded, in a C harness (2 threads, best of 7 calls, AMD EPYC Zen 4,
+   best of three alternating rounds): W1's Winograd forwards 2-7% faster, W2's 4-5% (forwards) and
+   6-9% (dws). */
+static inline int64_t winograd_point_stride(int64_t elements, int64_t size) {
+  return elements + 64 / size;
+}
+
+/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
+   registers; y holds ld values per pixel and at least seven pixels past each row's end. Eight
+   channels at a time, whole planes: eight write streams instead of one per channel. */
+static void winograd_store(int64_t m, int64_t height, int64_t width, const real_t* restrict y, int64_t y_cols, int64_t ld,
+                       real_t* restrict out, const real_t* restrict addend) {
+  const int64_t plane = height * width;
+  for (int64_t j0 = 0; j0 < m; j0 += 8)
+    for (int64_t h = 0; h < height; h++)
+      for (int64_t w0 = 0; w0 < width; w0 += 8) {
+        lanes_source_t r[8], c[8];
+        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
+        conv_cl_transpose8(r, c);
+        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
+        for (int64_t j = 0; j < channels; j++) {
+          real_t* restrict dst = out + (j0 + j) * plane + h * width + w0;
+          const real_t* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
+          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
+          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
+          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
+        }
+      }
+}
+
+#endif /* SIMSIAM_WINOGRAD_COMMON_H */
+
 /* ===== Winograd transform F(2x2, 3x3), for CRuntime/winograd.h ===== */
 #define WINO_M 2         /* output tile */
 #define WINO_N 4         /* input tile, WINO_M + 2 */
@@ -1168,7 +1230,7 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
    inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
    gemm_bf16_micro_tile sums in single precision.
 
-   Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
+   Needs gemm.h, conv_gemm.h, conv_channels_last.h and winograd_common.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
      WINO_SHARED_DU_VALUES        the dw's threshold for one shared du (conv_wino_weight_shared_run)
@@ -1180,6 +1242,7 @@ static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g
 /* #include "gemm.h": pasted above */
 /* #include "conv_gemm.h": pasted above */
 /* #include "conv_channels_last.h": pasted above */
+/* #include "winograd_common.h": pasted above */
 #ifdef GEMM_BF16_DPBF16
 /* #include "gemm_bf16.h": pasted above */
 #endif
@@ -1208,29 +1271,6 @@ static inline void wino_kernels(const double* restrict g, double* restrict u) {
     for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(g + j * GEMM_NR + x, 3 * GEMM_NR, t + j * GEMM_NR + x, 3 * GEMM_NR);
   for (int i = 0; i < WINO_N; i++)
     for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(t + i * 3 * GEMM_NR + x, GEMM_NR, u + i * WINO_N * GEMM_NR + x, GEMM_NR);
-}
-
-/* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
-typedef struct { const char* next; int64_t lines, per_step, done; } wino_prefetch_t;
-
-static inline wino_prefetch_t wino_prefetch_plan(const void* next, int64_t bytes, int64_t steps) {
-  const int64_t lines = (bytes + 63) / 64;
-  return (wino_prefetch_t){.next = next, .lines = lines, .per_step = (lines + steps - 1) / steps, .done = 0};
-}
-
-static inline void wino_prefetch_step(wino_prefetch_t* f) {
-  for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
-}
-
-/* The stride between the points of a transformed block of `elements` per point (each of `size`
-   bytes): one cache line more, so that the WINO_POINTS values of a tile, written or read together,
-   fall into different L1 sets. Unpadded, the strides are multiples of 2 KB (W1's 32 channels x 48
-   tiles: 6 KB; W2's shared dw chunks: 256 KB and up), which put a tile's points into one or two
-   sets, evicting each other. Padded, in a C harness (2 threads, best of 7 calls, AMD EPYC Zen 4,
-   best of three alternating rounds): W1's Winograd forwards 2-7% faster, W2's 4-5% (forwards) and
-   6-9% (dws). */
-static inline int64_t wino_point_stride(int64_t elements, int64_t size) {
-  return elements + 64 / size;
 }
 
 /* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
@@ -1274,29 +1314,6 @@ static inline void wino_output_tile(const real_t* restrict m, int64_t point_stri
   }
 }
 
-/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
-   registers; y holds ld values per pixel and at least seven pixels past each row's end. Eight
-   channels at a time, whole planes: eight write streams instead of one per channel. */
-static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* restrict y, int64_t y_cols, int64_t ld,
-                       real_t* restrict out, const real_t* restrict addend) {
-  const int64_t plane = height * width;
-  for (int64_t j0 = 0; j0 < m; j0 += 8)
-    for (int64_t h = 0; h < height; h++)
-      for (int64_t w0 = 0; w0 < width; w0 += 8) {
-        lanes_source_t r[8], c[8];
-        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
-        conv_cl_transpose8(r, c);
-        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
-        for (int64_t j = 0; j < channels; j++) {
-          real_t* restrict dst = out + (j0 + j) * plane + h * width + w0;
-          const real_t* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
-          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
-          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
-          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
-        }
-      }
-}
-
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
    null. Threads take whole groups of images. bf16: the point GEMMs on bf16 operands (bf16
    builds only). */
@@ -1311,9 +1328,9 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
   real_t* restrict u = bf16 ? 0 : gemm_alloc(WINO_POINTS * O * C);
   uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
-  /* point strides of v (v_pairs) and products (wino_point_stride) */
-  const int64_t vs = bf16 ? wino_point_stride(TB * C / 2, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
-  const int64_t ps = wino_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
+  /* point strides of v (v_pairs) and products (winograd_point_stride) */
+  const int64_t vs = bf16 ? winograd_point_stride(TB * C / 2, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+  const int64_t ps = winograd_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -1358,7 +1375,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
       for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
       const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
-      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
+      winograd_prefetch_t ahead = winograd_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
                                                  WINO_POINTS * ((tiles + TB - 1) / TB));
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
@@ -1376,7 +1393,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
 #ifdef GEMM_BF16_DPBF16
         if (bf16) {  /* the point GEMMs on the rounded pairs */
           for (int64_t k = 0; k < WINO_POINTS; k++) {
-            wino_prefetch_step(&ahead);
+            winograd_prefetch_step(&ahead);
             for (int64_t jb = 0; jb < panels; jb++)
               for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
                 const uint32_t* pairs[GEMM_MR];
@@ -1388,7 +1405,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
         } else
 #endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
-          wino_prefetch_step(&ahead);
+          winograd_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
             for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
               const real_t* position[GEMM_MR];
@@ -1406,7 +1423,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
       }
       for (int64_t g = 0; g < count; g++) {
         real_t* restrict o = out + (n0 + g) * p->m * plane;
-        wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        winograd_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
         if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
       }
     }
@@ -1555,9 +1572,9 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
     memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
     memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
     const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
-    /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
-    const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
-    const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TB * O, sizeof(real_t));
+    /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+    const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+    const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TB * O, sizeof(real_t));
     real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
     real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
@@ -1573,8 +1590,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       }
       const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
       const int64_t steps = WINO_POINTS * ((tiles + TB - 1) / TB);
-      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
-      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
+      winograd_prefetch_t x_ahead = winograd_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
+      winograd_prefetch_t dy_ahead = winograd_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
 #ifdef GEMM_BF16_DPBF16
@@ -1613,8 +1630,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
         if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
           const int64_t pairs = (valid + 1) / 2;
           for (int64_t k = 0; k < WINO_POINTS; k++) {
-            wino_prefetch_step(&x_ahead);
-            wino_prefetch_step(&dy_ahead);
+            winograd_prefetch_step(&x_ahead);
+            winograd_prefetch_step(&dy_ahead);
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 + i;
@@ -1625,8 +1642,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
         } else
 #endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
-          wino_prefetch_step(&x_ahead);
-          wino_prefetch_step(&dy_ahead);
+          winograd_prefetch_step(&x_ahead);
+          winograd_prefetch_step(&dy_ahead);
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
             for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
               conv_cl_weight_tile(valid, offset, v + k * vs + c0, z + k * zs + o0, O, partial + (k * O + o0) * C + c0, C);
@@ -1679,9 +1696,9 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
   const int64_t TC = chunk * TI, TP = TC / 2;  /* tile slots per chunk; bf16: pairs of them */
   real_t* restrict du = gemm_alloc(WINO_POINTS * O * C);
   memset(du, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
-  /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
-  const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TC * C, sizeof(real_t));
-  const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TC * O, sizeof(real_t));
+  /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+  const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TC * C, sizeof(real_t));
+  const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TC * O, sizeof(real_t));
   real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
   real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
   uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * vs) : 0;  /* [point][tile / 2][c] */
@@ -1784,6 +1801,645 @@ static void conv_wino_weight_bf16(const conv_wino_weight_plan_t* p, const real_t
 #endif
 
 #endif /* SIMSIAM_WINOGRAD_H */
+
+/* ===== Winograd transform F(4x4, 3x3), for CRuntime/winograd.h ===== */
+#define WINO4_M 4         /* output tile */
+#define WINO4_N 6         /* input tile, WINO4_M + 2 */
+#define WINO4_POINTS 36   /* WINO4_N^2 */
+#define WINO4_SHARED_DU_VALUES 262144   /* dw: one shared du above this many values per thread's */
+
+/* o[i * os] = (B^T d)[i] for the 6 values d[j * s]. */
+static inline void wino4_input_1d(const vec_t* d, int64_t s, vec_t* o, int64_t os) {
+  o[0] = 2 * d[0] - 3 * d[s] - 4 * d[2 * s] + 3 * d[3 * s] + 2 * d[4 * s];
+  o[os] = -2 * d[s] + d[2 * s] + 5 * d[3 * s] + 2 * d[4 * s];
+  o[2 * os] = 2 * d[s] - 5 * d[2 * s] + d[3 * s] + 2 * d[4 * s];
+  o[3 * os] = -2 * d[s] - d[2 * s] + 2 * d[3 * s] + d[4 * s];
+  o[4 * os] = d[s] - 2 * d[2 * s] - d[3 * s] + 2 * d[4 * s];
+  o[5 * os] = 2 * d[s] - 3 * d[2 * s] - 4 * d[3 * s] + 3 * d[4 * s] + 2 * d[5 * s];
+}
+
+/* y[i * ys] = (A^T m)[i] for the 6 values m[j * s]. */
+static inline void wino4_output_1d(const vec_t* m, int64_t s, vec_t* y, int64_t ys) {
+  y[0] = m[0] + m[s] + m[2 * s] + 8 * m[3 * s] + m[4 * s];
+  y[ys] = m[s] - m[2 * s] + 4 * m[3 * s] - 2 * m[4 * s];
+  y[2 * ys] = m[s] + m[2 * s] + 2 * m[3 * s] + 4 * m[4 * s];
+  y[3 * ys] = m[s] - m[2 * s] + m[3 * s] - 8 * m[4 * s] + m[5 * s];
+}
+
+/* z[j * zs] = (A y)[j] for the 4 values y[i * s]: the output transform, transposed. */
+static inline void wino4_gradient_1d(const vec_t* y, int64_t s, vec_t* z, int64_t zs) {
+  z[0] = y[0];
+  z[zs] = y[0] + y[s] + y[2 * s] + y[3 * s];
+  z[2 * zs] = y[0] - y[s] + y[2 * s] - y[3 * s];
+  z[3 * zs] = 8 * y[0] + 4 * y[s] + 2 * y[2 * s] + y[3 * s];
+  z[4 * zs] = y[0] - 2 * y[s] + 4 * y[2 * s] - 8 * y[3 * s];
+  z[5 * zs] = y[3 * s];
+}
+
+/* u[i * us] = (G g)[i] for the 3 values g[j * s]. */
+static inline void wino4_kernel_1d(const double* g, int64_t s, double* u, int64_t us) {
+  u[0] = g[0] / 2;
+  u[us] = (g[0] + g[s] + g[2 * s]) / 6;
+  u[2 * us] = (-g[0] + g[s] - g[2 * s]) / 6;
+  u[3 * us] = (-4 * g[0] - 2 * g[s] - g[2 * s]) / 30;
+  u[4 * us] = (g[0] - 2 * g[s] + 4 * g[2 * s]) / 30;
+  u[5 * us] = g[2 * s] / 2;
+}
+
+/* g[a * gs] = (G^T u)[a] for the 6 values u[i * s]. */
+static inline void wino4_kernel_gradient_1d(const double* u, int64_t s, double* g, int64_t gs) {
+  g[0] = u[0] / 2 + u[s] / 6 - u[2 * s] / 6 - 4 * u[3 * s] / 30 + u[4 * s] / 30;
+  g[gs] = u[s] / 6 + u[2 * s] / 6 - 2 * u[3 * s] / 30 - 2 * u[4 * s] / 30;
+  g[2 * gs] = u[s] / 6 - u[2 * s] / 6 - u[3 * s] / 30 + 4 * u[4 * s] / 30 + u[5 * s] / 2;
+}
+
+/* ===== from CRuntime/winograd.h, its names for F(4x4, 3x3) ===== */
+/* winograd.h: the Winograd convolution F(WINO4_M x WINO4_M, 3x3) (Lavin & Gray, 2016).
+
+   Stride 1, padding 1. Per WINO4_N x WINO4_N input window d: v = B^T d B (WINO4_POINTS points), per
+   point a GEMM over input channels with u = G g G^T, and the WINO4_M x WINO4_M output tile A^T m A.
+   Each thread copies a few images into channels-last sources, transforms a block of tiles into
+   v[point][tile][c], runs one GEMM per point against u[point][c][o] (conv_cl_micro_tile), and
+   transforms the products back. Weight gradients run the transforms backwards:
+   G^T [sum over tiles of (A dy A^T) . (B^T x B)] G. Every output value is computed by one
+   thread in a fixed order, so results do not depend on the thread count.
+
+   In bf16 builds (GEMM_BF16_DPBF16 defined, gemm_bf16.h pasted before) conv_wino4_bf16 runs the
+   point GEMMs on bf16 operands: the transforms stay single precision, the transformed kernels and
+   inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
+   gemm_bf16_micro_tile sums in single precision.
+
+   Needs gemm.h, conv_gemm.h, conv_channels_last.h and winograd_common.h, and, defined before it (simsiamc
+   generates them from the transform's matrices):
+     WINO4_M, WINO4_N, WINO4_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
+     WINO4_SHARED_DU_VALUES        the dw's threshold for one shared du (conv_wino4_weight_shared_run)
+     wino4_input_1d (B^T), wino4_output_1d (A^T), wino4_gradient_1d (A) on vectors, and
+     wino4_kernel_1d (G), wino4_kernel_gradient_1d (G^T) in double */
+#ifndef SIMSIAM_WINOGRAD4_H
+#define SIMSIAM_WINOGRAD4_H
+
+/* #include "gemm.h": pasted above */
+/* #include "conv_gemm.h": pasted above */
+/* #include "conv_channels_last.h": pasted above */
+/* #include "winograd_common.h": pasted above */
+#ifdef GEMM_BF16_DPBF16
+/* #include "gemm_bf16.h": pasted above */
+#endif
+
+#if !defined(WINO4_M) || !defined(WINO4_N) || !defined(WINO4_POINTS) || !defined(WINO4_SHARED_DU_VALUES)
+#error "winograd.h needs WINO4_M, WINO4_N, WINO4_POINTS and WINO4_SHARED_DU_VALUES"
+#endif
+
+typedef struct {
+  int64_t images, channels, m;         /* input channels (whole vectors), output channels */
+  int64_t height, width;               /* of input and output */
+  int64_t weight_row, weight_channel;  /* g[o][c][tap] = w[o * weight_row + c * weight_channel + tap] */
+  int64_t flip;                        /* 1: tap 8 - t, the kernel rotated by 180 degrees (dx) */
+  int64_t tiles_h, tiles_w;            /* WINO4_M x WINO4_M output tiles per image */
+  int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
+} conv_wino4_plan_t;
+
+/* u = G g G^T for GEMM_NR 3 x 3 kernels at once, in double: kernel j's tap k at g[k * GEMM_NR + j],
+   its point k at u[k * GEMM_NR + j]. Each kernel gets the operations of one kernel alone, in the
+   same order; the loop over j, innermost at every step, vectorises (one kernel at a time spent
+   ~150 ms of a W2 step in scalar double and scattered stores). The kernels are transformed once
+   per call, and rounded once, at the store. */
+static inline void wino4_kernels(const double* restrict g, double* restrict u) {
+  double t[WINO4_N * 3 * GEMM_NR];
+  for (int j = 0; j < 3; j++)
+    for (int x = 0; x < GEMM_NR; x++) wino4_kernel_1d(g + j * GEMM_NR + x, 3 * GEMM_NR, t + j * GEMM_NR + x, 3 * GEMM_NR);
+  for (int i = 0; i < WINO4_N; i++)
+    for (int x = 0; x < GEMM_NR; x++) wino4_kernel_1d(t + i * 3 * GEMM_NR + x, GEMM_NR, u + i * WINO4_N * GEMM_NR + x, GEMM_NR);
+}
+
+/* v[point][c0..] = B^T d B for the WINO4_N x WINO4_N window d at s (channels-last): columns,
+   then rows. */
+static inline void wino4_input_tile(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, real_t* restrict v, int64_t point_stride) {
+  vec_t d[WINO4_POINTS], e[WINO4_POINTS], o[WINO4_N];
+  for (int r = 0; r < WINO4_N; r++)
+    for (int q = 0; q < WINO4_N; q++) d[r * WINO4_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO4_N; q++) wino4_input_1d(d + q, WINO4_N, e + q, WINO4_N);
+  for (int r = 0; r < WINO4_N; r++) {
+    wino4_input_1d(e + r * WINO4_N, 1, o, 1);
+    for (int q = 0; q < WINO4_N; q++) *(vec_t*)(v + (r * WINO4_N + q) * point_stride + c0) = o[q];
+  }
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* wino4_input_tile rounded to bf16 as it is stored: v16[point][c0..] (point_stride halves apart),
+   the same bits as wino4_input_tile then bf16_round_bits of each value, without the single-precision
+   pass between (which took ~5% of the bf16 Winograd forward and dx). */
+static inline void wino4_input_tile_bf16(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, uint16_t* restrict v16, int64_t point_stride) {
+  vec_t d[WINO4_POINTS], e[WINO4_POINTS], o[WINO4_N];
+  for (int r = 0; r < WINO4_N; r++)
+    for (int q = 0; q < WINO4_N; q++) d[r * WINO4_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO4_N; q++) wino4_input_1d(d + q, WINO4_N, e + q, WINO4_N);
+  for (int r = 0; r < WINO4_N; r++) {
+    wino4_input_1d(e + r * WINO4_N, 1, o, 1);
+    for (int q = 0; q < WINO4_N; q++) *(bf16_halves_t*)(v16 + (r * WINO4_N + q) * point_stride + c0) = bf16_round_lanes(o[q]);
+  }
+}
+#endif
+
+/* The WINO4_M x WINO4_M output tile A^T m A of products m (point_stride apart) into y (channels-last
+   rows of y_cols pixels, ld values per pixel). */
+static inline void wino4_output_tile(const real_t* restrict m, int64_t point_stride, real_t* restrict y, int64_t y_cols, int64_t ld) {
+  vec_t p[WINO4_POINTS], e[WINO4_M * WINO4_N], o[WINO4_M];
+  for (int k = 0; k < WINO4_POINTS; k++) p[k] = *(const vec_t*)(m + k * point_stride);
+  for (int q = 0; q < WINO4_N; q++) wino4_output_1d(p + q, WINO4_N, e + q, WINO4_N);
+  for (int r = 0; r < WINO4_M; r++) {
+    wino4_output_1d(e + r * WINO4_N, 1, o, 1);
+    for (int q = 0; q < WINO4_M; q++) *(vec_t*)(y + (r * y_cols + q) * ld) = o[q];
+  }
+}
+
+/* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
+   null. Threads take whole groups of images. bf16: the point GEMMs on bf16 operands (bf16
+   builds only). */
+static inline void conv_wino4_run(const conv_wino4_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                                 const real_t* restrict addend, real_t* restrict moments, int bf16) {
+  const int64_t C = p->channels, panels = (p->m + GEMM_NR - 1) / GEMM_NR, O = panels * GEMM_NR;
+  const int64_t T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t src = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                                .rows = p->tiles_h * WINO4_M + 2, .cols = p->tiles_w * WINO4_M + 2};
+  const int64_t source_size = (src.rows * src.cols * C + 15) / 16 * 16;
+  const int64_t y_rows = p->tiles_h * WINO4_M, y_cols = p->tiles_w * WINO4_M, y_size = y_rows * y_cols * O;
+  /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
+  real_t* restrict u = bf16 ? 0 : gemm_alloc(WINO4_POINTS * O * C);
+  uint32_t* u_pairs = bf16 ? gemm_alloc(WINO4_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
+  /* point strides of v (v_pairs) and products (winograd_point_stride) */
+  const int64_t vs = bf16 ? winograd_point_stride(TB * C / 2, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+  const int64_t ps = winograd_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
+  double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
+  #pragma omp parallel
+  {
+    double* const thread_sums = conv_moments_begin(sums, p->m);
+    /* one panel's GEMM_NR kernels of one input channel at a time; bf16: of a pair of channels,
+       rounded to pairs along c as they are stored, and u itself is not written */
+    const int64_t per_item = bf16 ? 2 : 1;
+    #pragma omp for schedule(static)
+    for (int64_t e = 0; e < panels * C / per_item; e++) {
+      const int64_t jb = e / (C / per_item), c0 = e % (C / per_item) * per_item;
+      double g[9 * GEMM_NR], transformed[2][WINO4_POINTS * GEMM_NR];
+      for (int64_t h = 0; h < per_item; h++) {
+        for (int k = 0; k < 9; k++)
+          for (int64_t j = 0; j < GEMM_NR; j++) {
+            const int64_t o = jb * GEMM_NR + j;
+            g[k * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + (c0 + h) * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
+          }
+        wino4_kernels(g, transformed[h]);
+      }
+#ifdef GEMM_BF16_DPBF16
+      if (bf16) {
+        for (int k = 0; k < WINO4_POINTS; k++)
+          for (int64_t j = 0; j < GEMM_NR; j++)  /* as bf16_pack_pairs of the single-precision u */
+            u_pairs[((k * panels + jb) * C + c0) / 2 * GEMM_NR + j] =
+                (bf16_round_bits((real_t)transformed[0][k * GEMM_NR + j]) >> 16) | bf16_round_bits((real_t)transformed[1][k * GEMM_NR + j]);
+        continue;
+      }
+#endif
+      for (int k = 0; k < WINO4_POINTS; k++)
+        for (int64_t j = 0; j < GEMM_NR; j++) u[((k * panels + jb) * C + c0) * GEMM_NR + j] = (real_t)transformed[0][k * GEMM_NR + j];
+    }
+    real_t* restrict source = gemm_alloc(p->group * source_size);
+    memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO4_POINTS * vs);     /* v[point][tile][c] */
+    real_t* restrict products = gemm_alloc(WINO4_POINTS * ps);          /* [point][panel][tile][j] */
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO4_POINTS * vs) : 0;      /* [point][tile][c / 2] */
+    real_t* restrict y = gemm_alloc(p->group * y_size + 8 * O);   /* channels-last outputs, 8 pixels of slack */
+    const int32_t no_shift = 0;
+    const int64_t groups = (p->images + p->group - 1) / p->group;
+    #pragma omp for schedule(static)
+    for (int64_t gi = 0; gi < groups; gi++) {
+      const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
+      const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
+      winograd_prefetch_t ahead = winograd_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
+                                                 WINO4_POINTS * ((tiles + TB - 1) / TB));
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+        for (int64_t i = 0; i < rows; i++) {  /* rows past the end repeat the last tile */
+          const int64_t tile = t0 + (i < valid ? i : valid - 1), g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const real_t* restrict s = source + g * source_size + (th * WINO4_M * src.cols + tw * WINO4_M) * C;
+#ifdef GEMM_BF16_DPBF16
+          if (bf16) {  /* each transformed tile rounded to pairs along c as it is stored */
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino4_input_tile_bf16(s, src.cols, C, c0, (uint16_t*)v_pairs + i * C, 2 * vs);
+            continue;
+          }
+#endif
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino4_input_tile(s, src.cols, C, c0, v + i * C, vs);
+        }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* the point GEMMs on the rounded pairs */
+          for (int64_t k = 0; k < WINO4_POINTS; k++) {
+            winograd_prefetch_step(&ahead);
+            for (int64_t jb = 0; jb < panels; jb++)
+              for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+                const uint32_t* pairs[GEMM_MR];
+                for (int64_t i = 0; i < GEMM_MR; i++) pairs[i] = v_pairs + k * vs + (i0 + i) * C / 2;
+                gemm_bf16_micro_tile(C / 2, pairs, 1, u_pairs + (k * panels + jb) * C / 2 * GEMM_NR, GEMM_NR,
+                                     products + k * ps + (jb * TB + i0) * GEMM_NR);
+              }
+          }
+        } else
+#endif
+        for (int64_t k = 0; k < WINO4_POINTS; k++) {
+          winograd_prefetch_step(&ahead);
+          for (int64_t jb = 0; jb < panels; jb++)
+            for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
+              const real_t* position[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) position[i] = v + k * vs + (i0 + i) * C;
+              conv_cl_micro_tile(1, C, &no_shift, position, u + (k * panels + jb) * C * GEMM_NR,
+                                 products + k * ps + (jb * TB + i0) * GEMM_NR);
+            }
+        }
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          real_t* restrict yt = y + g * y_size + (th * WINO4_M * y_cols + tw * WINO4_M) * O;
+          for (int64_t j0 = 0; j0 < O; j0 += GEMM_LANES)
+            wino4_output_tile(products + ((j0 / GEMM_NR) * TB + i) * GEMM_NR + j0 % GEMM_NR, ps, yt + j0, y_cols, O);
+        }
+      }
+      for (int64_t g = 0; g < count; g++) {
+        real_t* restrict o = out + (n0 + g) * p->m * plane;
+        winograd_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
+      }
+    }
+    free(y);
+    free(v_pairs);
+    free(products);
+    free(v);
+    free(source);
+    conv_moments_finish(p->m, (double)(p->images * plane), sums, moments);
+  }
+  free(sums);
+  free(u_pairs);
+  free(u);
+}
+
+static void conv_wino4(const conv_wino4_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                      const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino4_run(p, w, in, out, addend, moments, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino4 with the point GEMMs on bf16 operands (transforms in single precision). */
+static void conv_wino4_bf16(const conv_wino4_plan_t* p, const real_t* restrict w, const real_t* restrict in, real_t* restrict out,
+                           const real_t* restrict addend, real_t* restrict moments) {
+  conv_wino4_run(p, w, in, out, addend, moments, 1);
+}
+#endif
+
+/* z[point][o0..] = A dy A^T for the WINO4_M x WINO4_M tile of dy at s (channels-last, ld values
+   per pixel). */
+static inline void wino4_gradient_tile(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, real_t* restrict z, int64_t point_stride) {
+  vec_t d[WINO4_M * WINO4_M], e[WINO4_N * WINO4_M], o[WINO4_N];
+  for (int r = 0; r < WINO4_M; r++)
+    for (int q = 0; q < WINO4_M; q++) d[r * WINO4_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO4_M; q++) wino4_gradient_1d(d + q, WINO4_M, e + q, WINO4_M);
+  for (int r = 0; r < WINO4_N; r++) {
+    wino4_gradient_1d(e + r * WINO4_M, 1, o, 1);
+    for (int q = 0; q < WINO4_N; q++) *(vec_t*)(z + (r * WINO4_N + q) * point_stride + o0) = o[q];
+  }
+}
+
+/* The points of wino4_input_tile (x, stride s_c per pixel) and of wino4_gradient_tile (dy) of one
+   vector of channels, in registers: for the bf16 dw to round in pairs of tiles, and for the shared
+   dw to store in GEMM_MR-channel panels. */
+static inline void wino4_input_points(const real_t* restrict s, int64_t cols, int64_t C, int64_t c0, vec_t* v) {
+  vec_t d[WINO4_POINTS], e[WINO4_POINTS];
+  for (int r = 0; r < WINO4_N; r++)
+    for (int q = 0; q < WINO4_N; q++) d[r * WINO4_N + q] = *(const vec_t*)(s + (r * cols + q) * C + c0);
+  for (int q = 0; q < WINO4_N; q++) wino4_input_1d(d + q, WINO4_N, e + q, WINO4_N);
+  for (int r = 0; r < WINO4_N; r++) wino4_input_1d(e + r * WINO4_N, 1, v + r * WINO4_N, 1);
+}
+static inline void wino4_gradient_points(const real_t* restrict s, int64_t cols, int64_t ld, int64_t o0, vec_t* z) {
+  vec_t d[WINO4_M * WINO4_M], e[WINO4_N * WINO4_M];
+  for (int r = 0; r < WINO4_M; r++)
+    for (int q = 0; q < WINO4_M; q++) d[r * WINO4_M + q] = *(const vec_t*)(s + (r * cols + q) * ld + o0);
+  for (int q = 0; q < WINO4_M; q++) wino4_gradient_1d(d + q, WINO4_M, e + q, WINO4_M);
+  for (int r = 0; r < WINO4_N; r++) wino4_gradient_1d(e + r * WINO4_M, 1, z + r * WINO4_N, 1);
+}
+
+/* Points z of one vector of output channels o0.. stored as GEMM_MR-channel panels:
+   out[point * point_stride + (o0 / GEMM_MR + h) * panel_stride + h'] for h' < GEMM_MR, so a GEMM's
+   A rows (GEMM_MR channels of every tile) are contiguous. */
+static inline void wino4_store_point_panels(const vec_t* z, int64_t o0, int64_t point_stride, int64_t panel_stride, real_t* restrict out) {
+  for (int k = 0; k < WINO4_POINTS; k++)
+    for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
+      memcpy(out + k * point_stride + (o0 / GEMM_MR + h) * panel_stride, (const real_t*)&z[k] + h * GEMM_MR, GEMM_MR * sizeof(real_t));
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* Points of two tiles (b null: none, zero) rounded to pairs (a even, b odd), as bf16_pack_pairs
+   rounds two rows: out[point * point_stride] (words). */
+static inline void wino4_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_t* restrict out, int64_t point_stride) {
+  for (int k = 0; k < WINO4_POINTS; k++) {
+    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16;
+    *(bf16_words_t*)(out + k * point_stride) = b ? even | bf16_round_lane_bits(b[k]) : even;
+  }
+}
+
+/* wino4_store_tile_pairs into GEMM_MR-channel panels, as wino4_store_point_panels stores. */
+static inline void wino4_store_pair_panels(const vec_t* a, const vec_t* b, int64_t o0, int64_t point_stride, int64_t panel_stride, uint32_t* restrict out) {
+  for (int k = 0; k < WINO4_POINTS; k++) {
+    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16, words = b ? even | bf16_round_lane_bits(b[k]) : even;
+    for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
+      memcpy(out + k * point_stride + (o0 / GEMM_MR + h) * panel_stride, (const uint32_t*)&words + h * GEMM_MR, GEMM_MR * sizeof(uint32_t));
+  }
+}
+#endif
+
+/* dw = G^T du G, du the sum of the threads' partials[th][point][o][c] in thread order, inside a
+   parallel region (its loop is shared among the threads). GEMM_NR kernels (o, c) at a time (C is
+   whole panels), each with the operations it would get alone; the loops over x, innermost,
+   vectorise. It reads WINO4_POINTS x threads streams at once, more than the hardware prefetchers
+   follow, so each is prefetched four steps ahead (this loop took ~20% of W2's layer4 dw with
+   private partials, C harness; the prefetch's own gain was not measured apart). */
+static void wino4_weight_finish(int64_t O, int64_t C, real_t* const* partials, int threads, real_t* restrict dw) {
+  #pragma omp for schedule(static)
+  for (int64_t e0 = 0; e0 < O * C; e0 += GEMM_NR) {
+    double du[WINO4_POINTS * GEMM_NR], t[3 * WINO4_N * GEMM_NR], g[9 * GEMM_NR];
+    for (int k = 0; k < WINO4_POINTS && e0 + 4 * GEMM_NR < O * C; k++)
+      for (int th = 0; th < threads; th++)
+        for (int64_t line = 0; line < GEMM_NR * (int64_t)sizeof(real_t); line += 64)
+          __builtin_prefetch((const char*)(partials[th] + k * O * C + e0 + 4 * GEMM_NR) + line);
+    for (int k = 0; k < WINO4_POINTS; k++)
+      for (int64_t x = 0; x < GEMM_NR; x++) {
+        double sum = 0;
+        for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e0 + x];
+        du[k * GEMM_NR + x] = sum;
+      }
+    for (int r = 0; r < WINO4_N; r++)  /* t[kw][r] */
+      for (int64_t x = 0; x < GEMM_NR; x++) wino4_kernel_gradient_1d(du + r * WINO4_N * GEMM_NR + x, GEMM_NR, t + r * GEMM_NR + x, WINO4_N * GEMM_NR);
+    for (int a = 0; a < 3; a++)  /* g[kh][kw] */
+      for (int64_t x = 0; x < GEMM_NR; x++) wino4_kernel_gradient_1d(t + a * WINO4_N * GEMM_NR + x, GEMM_NR, g + a * GEMM_NR + x, 3 * GEMM_NR);
+    for (int64_t x = 0; x < GEMM_NR; x++)
+      for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * GEMM_NR + x];
+  }
+}
+
+typedef struct {
+  int64_t images, channels, m;   /* x channels (whole GEMM panels), dy channels (whole vectors) */
+  int64_t height, width;         /* of x and dy */
+  int64_t tiles_h, tiles_w, group, block;
+} conv_wino4_weight_plan_t;
+
+/* dw[o][c] = G^T du G with du[point][o][c] = sum over tiles of (A dy A^T)[point][o] (B^T x B)[point][c]:
+   the gradient of the forward's products, summed per point by the channels-last weight tile.
+   Threads take contiguous ranges of images into private du, added in thread order, so the
+   result repeats exactly for a fixed thread count. bf16: the per-point sums over tiles on bf16
+   operands, pairs of tiles rounded per block (bf16 builds only). */
+static inline void conv_wino4_weight_run(const conv_wino4_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
+                                        int bf16) {
+  const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, TB = p->block, plane = p->height * p->width;
+  const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                               .rows = p->tiles_h * WINO4_M + 2, .cols = p->tiles_w * WINO4_M + 2};
+  const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
+                               .rows = p->tiles_h * WINO4_M, .cols = p->tiles_w * WINO4_M};
+  const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
+  real_t** partials = calloc((size_t)omp_get_max_threads(), sizeof(real_t*));
+  #pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    real_t* restrict partial = gemm_alloc(WINO4_POINTS * O * C);  /* du[point][o][c] */
+    memset(partial, 0, sizeof(real_t) * (size_t)(WINO4_POINTS * O * C));
+    partials[thread] = partial;
+    real_t* restrict x_source = gemm_alloc(p->group * x_size);
+    real_t* restrict dy_source = gemm_alloc(p->group * d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
+    memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
+    const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
+    /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+    const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+    const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TB * O, sizeof(real_t));
+    real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO4_POINTS * vs);  /* v[point][tile][c] */
+    real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO4_POINTS * zs);  /* z[point][tile][o] */
+    int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
+    for (int64_t i = 0; i < TB; i++) offset[i] = (int32_t)(i * C);
+    uint32_t* v_pairs = bf16 ? gemm_alloc(WINO4_POINTS * vs) : 0;  /* [point][tile / 2][c] */
+    uint32_t* z_pairs = bf16 ? gemm_alloc(WINO4_POINTS * zs) : 0;  /* [point][tile / 2][o] */
+    const int64_t first = p->images * thread / threads, last = p->images * (thread + 1) / threads;
+    for (int64_t n0 = first; n0 < last; n0 += p->group) {
+      const int64_t count = last - n0 < p->group ? last - n0 : p->group, tiles = count * T;
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&xs, x + (n0 + g) * C * plane, x_source + g * x_size);
+        conv_cl_fill(&ds, dy + (n0 + g) * O * plane, dy_source + g * d_size);
+      }
+      const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
+      const int64_t steps = WINO4_POINTS * ((tiles + TB - 1) / TB);
+      winograd_prefetch_t x_ahead = winograd_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
+      winograd_prefetch_t dy_ahead = winograd_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
+      for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* pairs of tiles transformed together and rounded to pairs as they are stored */
+          for (int64_t i = 0; i < valid; i += 2) {
+            const real_t* xs_at[2];
+            const real_t* dy_at[2];
+            for (int h = 0; h < 2 && i + h < valid; h++) {
+              const int64_t tile = t0 + i + h, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+              xs_at[h] = x_source + g * x_size + (th * WINO4_M * xs.cols + tw * WINO4_M) * C;
+              dy_at[h] = dy_source + g * d_size + (th * WINO4_M * ds.cols + tw * WINO4_M) * O;
+            }
+            const int second = i + 1 < valid;
+            vec_t a[WINO4_POINTS], b[WINO4_POINTS];
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
+              wino4_input_points(xs_at[0], xs.cols, C, c0, a);
+              if (second) wino4_input_points(xs_at[1], xs.cols, C, c0, b);
+              wino4_store_tile_pairs(a, second ? b : 0, v_pairs + i / 2 * C + c0, vs);
+            }
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+              wino4_gradient_points(dy_at[0], ds.cols, O, o0, a);
+              if (second) wino4_gradient_points(dy_at[1], ds.cols, O, o0, b);
+              wino4_store_tile_pairs(a, second ? b : 0, z_pairs + i / 2 * O + o0, zs);
+            }
+          }
+        } else
+#endif
+        for (int64_t i = 0; i < valid; i++) {
+          const int64_t tile = t0 + i, g = tile / T, th = tile % T / p->tiles_w, tw = tile % p->tiles_w;
+          const real_t* restrict s = x_source + g * x_size + (th * WINO4_M * xs.cols + tw * WINO4_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino4_input_tile(s, xs.cols, C, c0, v + i * C, vs);
+          const real_t* restrict sd = dy_source + g * d_size + (th * WINO4_M * ds.cols + tw * WINO4_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) wino4_gradient_tile(sd, ds.cols, O, o0, z + i * O, zs);
+        }
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
+          const int64_t pairs = (valid + 1) / 2;
+          for (int64_t k = 0; k < WINO4_POINTS; k++) {
+            winograd_prefetch_step(&x_ahead);
+            winograd_prefetch_step(&dy_ahead);
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
+              const uint32_t* rows[GEMM_MR];
+              for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 + i;
+              for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)  /* summed on into du, no tile to add */
+                gemm_bf16_micro_tile_into(pairs, rows, O, v_pairs + k * vs + c0, C, partial + (k * O + o0) * C + c0, C, 1);
+            }
+          }
+        } else
+#endif
+        for (int64_t k = 0; k < WINO4_POINTS; k++) {
+          winograd_prefetch_step(&x_ahead);
+          winograd_prefetch_step(&dy_ahead);
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+              conv_cl_weight_tile(valid, offset, v + k * vs + c0, z + k * zs + o0, O, partial + (k * O + o0) * C + c0, C);
+        }
+      }
+    }
+    #pragma omp barrier
+    wino4_weight_finish(O, C, partials, threads, dw);
+    free(z_pairs);
+    free(v_pairs);
+    free(offset);
+    free(z);
+    free(v);
+    free(dy_source);
+    free(x_source);
+    free(partial);
+  }
+  free(partials);
+}
+
+/* Above WINO4_SHARED_DU_VALUES values of one thread's du (WINO4_POINTS x O x C; simsiamc defines it,
+   ConvWinograd.sharedSumValues) the weight gradient sums into one shared du instead
+   (conv_wino4_weight_shared_run): a private du past L2 was streamed from memory once per block of
+   tiles and thread, and on W2's layer4 (16 MB per thread) the sums ran at ~40% of the FMA peak.
+   WINO4_SHARED_TILE_BYTES bounds the shared strategy's transformed tiles per chunk. */
+#define WINO4_SHARED_TILE_BYTES (8 * 1024 * 1024)
+
+static inline int wino4_weight_shares_du(const conv_wino4_weight_plan_t* p) {
+  return WINO4_POINTS * p->m * p->channels > WINO4_SHARED_DU_VALUES;
+}
+
+/* conv_wino4_weight_run for many channels. All threads transform a chunk of images together (each
+   image by one thread) into v[point][tile][c] and z[point][tile][o], then each thread sums the
+   whole chunk into its own rows (point, GEMM_MR output channels) of one shared du: every du value
+   has one owner and sees the tiles in order, so the result does not depend on the thread count,
+   and du is read once per chunk, not once per block of tiles and thread. bf16: the tiles of an
+   image in pairs (an odd last tile paired with zero), rounded as they are stored. */
+static inline void conv_wino4_weight_shared_run(const conv_wino4_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x,
+                                               real_t* restrict dw, int bf16) {
+  const int64_t C = p->channels, O = p->m, T = p->tiles_h * p->tiles_w, plane = p->height * p->width;
+  const conv_cl_source_t xs = {.channels = C, .height = p->height, .width = p->width, .pad_top = 1, .pad_left = 1,
+                               .rows = p->tiles_h * WINO4_M + 2, .cols = p->tiles_w * WINO4_M + 2};
+  const conv_cl_source_t ds = {.channels = O, .height = p->height, .width = p->width, .pad_top = 0, .pad_left = 0,
+                               .rows = p->tiles_h * WINO4_M, .cols = p->tiles_w * WINO4_M};
+  const int64_t x_size = (xs.rows * xs.cols * C + 15) / 16 * 16, d_size = (ds.rows * ds.cols * O + 15) / 16 * 16;
+  const int64_t TI = bf16 ? (T + 1) / 2 * 2 : T;  /* tile slots per image: bf16 pads to whole pairs */
+  const int64_t per_image = WINO4_POINTS * TI * (C + O) * (int64_t)sizeof(real_t);
+  const int64_t chunk = WINO4_SHARED_TILE_BYTES / per_image < 1 ? 1
+                      : WINO4_SHARED_TILE_BYTES / per_image < p->images ? WINO4_SHARED_TILE_BYTES / per_image : p->images;
+  const int64_t TC = chunk * TI, TP = TC / 2;  /* tile slots per chunk; bf16: pairs of them */
+  real_t* restrict du = gemm_alloc(WINO4_POINTS * O * C);
+  memset(du, 0, sizeof(real_t) * (size_t)(WINO4_POINTS * O * C));
+  /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+  const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TC * C, sizeof(real_t));
+  const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TC * O, sizeof(real_t));
+  real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO4_POINTS * vs);  /* v[point][tile][c] */
+  real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO4_POINTS * zs);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
+  uint32_t* v_pairs = bf16 ? gemm_alloc(WINO4_POINTS * vs) : 0;  /* [point][tile / 2][c] */
+  uint32_t* z_pairs = bf16 ? gemm_alloc(WINO4_POINTS * zs) : 0;  /* [point][o / GEMM_MR][tile / 2][o % GEMM_MR] */
+  const int64_t panels = O / GEMM_MR;
+  int32_t* offset = malloc(sizeof(int32_t) * (size_t)TC);
+  for (int64_t i = 0; i < TC; i++) offset[i] = (int32_t)(i * C);
+  #pragma omp parallel
+  {
+    real_t* restrict x_source = gemm_alloc(x_size);
+    real_t* restrict dy_source = gemm_alloc(d_size);  /* zero past the map: no gradient there */
+    memset(x_source, 0, sizeof(real_t) * (size_t)x_size);
+    memset(dy_source, 0, sizeof(real_t) * (size_t)d_size);
+    for (int64_t n0 = 0; n0 < p->images; n0 += chunk) {
+      const int64_t count = p->images - n0 < chunk ? p->images - n0 : chunk;
+      #pragma omp for schedule(static)
+      for (int64_t g = 0; g < count; g++) {
+        conv_cl_fill(&xs, x + (n0 + g) * C * plane, x_source);
+        conv_cl_fill(&ds, dy + (n0 + g) * O * plane, dy_source);
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {
+          for (int64_t t = 0; t < T; t += 2) {
+            const real_t* xs_at[2];
+            const real_t* dy_at[2];
+            for (int h = 0; h < 2 && t + h < T; h++) {
+              const int64_t th = (t + h) / p->tiles_w, tw = (t + h) % p->tiles_w;
+              xs_at[h] = x_source + (th * WINO4_M * xs.cols + tw * WINO4_M) * C;
+              dy_at[h] = dy_source + (th * WINO4_M * ds.cols + tw * WINO4_M) * O;
+            }
+            const int second = t + 1 < T;
+            const int64_t pair = (g * TI + t) / 2;
+            vec_t a[WINO4_POINTS], b[WINO4_POINTS];
+            for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) {
+              wino4_input_points(xs_at[0], xs.cols, C, c0, a);
+              if (second) wino4_input_points(xs_at[1], xs.cols, C, c0, b);
+              wino4_store_tile_pairs(a, second ? b : 0, v_pairs + pair * C + c0, vs);
+            }
+            for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+              wino4_gradient_points(dy_at[0], ds.cols, O, o0, a);
+              if (second) wino4_gradient_points(dy_at[1], ds.cols, O, o0, b);
+              wino4_store_pair_panels(a, second ? b : 0, o0, zs, TP * GEMM_MR, z_pairs + pair * GEMM_MR);
+            }
+          }
+          continue;
+        }
+#endif
+        for (int64_t t = 0; t < T; t++) {
+          const int64_t th = t / p->tiles_w, tw = t % p->tiles_w, i = g * TI + t;
+          const real_t* restrict s = x_source + (th * WINO4_M * xs.cols + tw * WINO4_M) * C;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_LANES) wino4_input_tile(s, xs.cols, C, c0, v + i * C, vs);
+          const real_t* restrict sd = dy_source + (th * WINO4_M * ds.cols + tw * WINO4_M) * O;
+          for (int64_t o0 = 0; o0 < O; o0 += GEMM_LANES) {
+            vec_t points[WINO4_POINTS];
+            wino4_gradient_points(sd, ds.cols, O, o0, points);
+            wino4_store_point_panels(points, o0, zs, TC * GEMM_MR, z + i * GEMM_MR);
+          }
+        }
+      }
+      const int64_t slots = count * TI;
+      #pragma omp for schedule(static)
+      for (int64_t item = 0; item < WINO4_POINTS * panels; item++) {
+        const int64_t k = item / panels, o0 = item % panels * GEMM_MR;
+#ifdef GEMM_BF16_DPBF16
+        if (bf16) {
+          const uint32_t* rows[GEMM_MR];
+          for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 / GEMM_MR * TP * GEMM_MR + i;
+          for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+            gemm_bf16_micro_tile_into(slots / 2, rows, GEMM_MR, v_pairs + k * vs + c0, C, du + (k * O + o0) * C + c0, C, 1);
+          continue;
+        }
+#endif
+        for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
+          conv_cl_weight_tile(slots, offset, v + k * vs + c0, z + k * zs + o0 / GEMM_MR * TC * GEMM_MR, GEMM_MR, du + (k * O + o0) * C + c0, C);
+      }
+    }
+    real_t* const shared[1] = {du};
+    wino4_weight_finish(O, C, shared, 1, dw);
+    free(dy_source);
+    free(x_source);
+  }
+  free(offset);
+  free(z_pairs);
+  free(v_pairs);
+  free(z);
+  free(v);
+  free(du);
+}
+
+static void conv_wino4_weight(const conv_wino4_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  if (wino4_weight_shares_du(p)) conv_wino4_weight_shared_run(p, dy, x, dw, 0);
+  else conv_wino4_weight_run(p, dy, x, dw, 0);
+}
+
+#ifdef GEMM_BF16_DPBF16
+/* conv_wino4_weight with the per-point sums over tiles on bf16 operands (transforms in single precision). */
+static void conv_wino4_weight_bf16(const conv_wino4_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw) {
+  if (wino4_weight_shares_du(p)) conv_wino4_weight_shared_run(p, dy, x, dw, 1);
+  else conv_wino4_weight_run(p, dy, x, dw, 1);
+}
+#endif
+
+#endif /* SIMSIAM_WINOGRAD4_H */
 
 /* ===== Collectives (data-parallel runs, docs/mpi.md) ===== */
 
@@ -3720,11 +4376,11 @@ static inline void accumulate_grad__backbone_layer3_1_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* Batch norm backward through a fused ReLU (g = y > 0 ? dy : 0): per channel,
@@ -3832,11 +4488,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer3_1_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 256, N 256, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer3_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -3853,20 +4509,20 @@ static inline void accumulate_grad__backbone_layer3_1_bn1_bias(const float* rest
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], w [256,256,3,3], addend -> dx [512,256,8,8] (+ addend); stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data_add__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino(&plan, w, dy, dx, addend, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 256, N 256, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer3_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -3991,11 +4647,11 @@ static inline void accumulate_grad__backbone_layer3_0_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], w [256,256,3,3] -> dx [512,256,8,8]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 16 tiles, 16 GEMMs N 256, K 256 */
+   Winograd F(4x4, 3x3): 512 images x 4 tiles, 36 GEMMs N 256, K 256 */
 static void conv2d_bwd_data__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .weight_row = 9, .weight_channel = 2304, .flip = 1, .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.layer3.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4004,11 +4660,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer3_0_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,256,8,8], x [512,256,8,8] -> dw [256,256,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 256, N 256, K 512 images x 16 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 256, N 256, K 512 images x 4 tiles */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 256, .m = 256, .height = 8, .width = 8,
+    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4096,11 +4752,11 @@ static inline void accumulate_grad__backbone_layer2_1_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.layer2.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4109,11 +4765,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer2_1_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4130,20 +4786,20 @@ static inline void accumulate_grad__backbone_layer2_1_bn1_bias(const float* rest
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], w [128,128,3,3], addend -> dx [512,128,16,16] (+ addend); stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, addend, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4195,11 +4851,11 @@ static inline void accumulate_grad__backbone_layer2_0_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], w [128,128,3,3] -> dx [512,128,16,16]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 64 tiles, 16 GEMMs N 128, K 128 */
+   Winograd F(4x4, 3x3): 512 images x 16 tiles, 36 GEMMs N 128, K 128 */
 static void conv2d_bwd_data__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .weight_row = 9, .weight_channel = 1152, .flip = 1, .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.layer2.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4208,11 +4864,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer2_0_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4300,11 +4956,11 @@ static inline void accumulate_grad__backbone_layer1_1_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.layer1.1.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4313,11 +4969,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer1_1_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 64, N 64, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer1_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4334,20 +4990,20 @@ static inline void accumulate_grad__backbone_layer1_1_bn1_bias(const float* rest
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, addend, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4(&plan, w, dy, dx, addend, 0);
 }
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 64, N 64, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer1_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4372,11 +5028,11 @@ static inline void accumulate_grad__backbone_layer1_0_bn2_bias(const float* rest
 
 /* conv2d_bwd_data (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], w [64,64,3,3] -> dx [512,64,32,32]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict w, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4(&plan, w, dy, dx, 0, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4385,11 +5041,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer1_0_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 64, N 64, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer1_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4406,11 +5062,11 @@ static inline void accumulate_grad__backbone_layer1_0_bn1_bias(const float* rest
 
 /* conv2d_bwd_data_add (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], w [64,64,3,3], addend -> dx [512,64,32,32] (+ addend); stride 1, padding 1
-   Winograd F(2x2, 3x3): 512 images x 256 tiles, 16 GEMMs N 64, K 64 */
+   Winograd F(4x4, 3x3): 512 images x 64 tiles, 36 GEMMs N 64, K 64 */
 static void conv2d_bwd_data_add__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict w, const float* restrict addend, float* restrict dx) {
-  const conv_wino_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino(&plan, w, dy, dx, addend, 0);
+  const conv_wino4_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .weight_row = 9, .weight_channel = 576, .flip = 1, .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4(&plan, w, dy, dx, addend, 0);
 }
 
 /* batch_norm_relu_bwd_recompute (backward): layer backbone.bn1, DSL SimSiamDSL/ResNet.swift:50
@@ -4419,11 +5075,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_bn1(const float* rest
 
 /* conv2d_bwd_weight (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,64,32,32], x [512,64,32,32] -> dw [64,64,3,3]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 16 GEMMs M 64, N 64, K 512 images x 256 tiles */
+   Winograd F(4x4, 3x3): 36 GEMMs M 64, N 64, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer1_0_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
-    .tiles_h = 16, .tiles_w = 16, .group = 1, .block = 48};
-  conv_wino_weight(&plan, dy, x, dw);
+  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 64, .m = 64, .height = 32, .width = 32,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino4_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13

@@ -58,6 +58,8 @@ import Testing
         case (.packed, _): "&g, conv2d_"
         case (.winograd, .dw): "conv_wino_weight(&plan"
         case (.winograd, _): "conv_wino(&plan"
+        case (.winograd4x4, .dw): "conv_wino4_weight(&plan"
+        case (.winograd4x4, _): "conv_wino4(&plan"
         }
     }
 

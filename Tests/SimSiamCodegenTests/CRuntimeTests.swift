@@ -38,7 +38,7 @@ import Testing
             // gemm_bf16.h is for float tiles, with its micro-kernel's switch.
             if file == "gemm_bf16.h" && tile.precision != .float32 { continue }
             let unit = file == "winograd.h"
-                ? "#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+                ? "#include \"gemm.h\"\n\(ConvWinograd.transformSource(.f2x2))\n#include \"winograd.h\"\n"
                 : file == "gemm_bf16.h" ? "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm_bf16.h\"\n"
                 : "#include \"\(file)\"\n"
             let path = try scratch.write("lint_\(file).c", unit)
@@ -49,7 +49,7 @@ import Testing
         }
         // winograd.h's bfloat16 path (conv_wino_bf16), compiled only in bfloat16 builds.
         guard tile.precision == .float32 else { return }
-        let unit = "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm.h\"\n\(ConvWinograd.transformSource)\n#include \"winograd.h\"\n"
+        let unit = "#define GEMM_BF16_DPBF16 \(tile.width == .avx512 ? 1 : 0)\n#include \"gemm.h\"\n\(ConvWinograd.transformSource(.f2x2))\n#include \"winograd.h\"\n"
         let path = try scratch.write("lint_winograd_bf16.c", unit)
         let result = try run(compiler.path, ["-std=c11", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror",
                                              "-Wno-unused-function", "-fsyntax-only", "-I", CRuntimeFiles.directory.path]

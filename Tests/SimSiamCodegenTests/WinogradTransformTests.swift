@@ -31,11 +31,20 @@ struct WinogradTransformTests {
         }
     }
 
+    /// F(4x4, 3x3)'s copy of the runtime carries the tile in every name, so that it and
+    /// F(2x2, 3x3)'s can sit in one C file; F(2x2, 3x3)'s names stay as `winograd.h` writes them.
+    @Test func runtimeNamesCarryTheTile() {
+        let text = "#ifndef SIMSIAM_WINOGRAD_H\nstatic void conv_wino(const conv_wino_plan_t* p) { wino_input_1d(v, WINO_N); } /* winograd.h */"
+        #expect(WinogradTransform.f4x4.named(text)
+                == "#ifndef SIMSIAM_WINOGRAD4_H\nstatic void conv_wino4(const conv_wino4_plan_t* p) { wino4_input_1d(v, WINO4_N); } /* winograd.h */")
+        #expect(WinogradTransform.f2x2.named(text) == text)
+    }
+
     @Test func emittedTransformsUseEveryCoefficient() {
         let c = WinogradTransform.f4x4.cFunctions
-        #expect(c.contains("o[0] = 4 * d[0] - 5 * d[2 * s] + d[4 * s];"))
-        #expect(c.contains("y[3 * ys] = m[s] - m[2 * s] + 8 * m[3 * s] - 8 * m[4 * s] + m[5 * s];"))
-        #expect(c.contains("u[3 * us] = (g[0] + 2 * g[s] + 4 * g[2 * s]) / 24;"))
-        #expect(c.contains("g[0] = u[0] / 4 - u[s] / 6 - u[2 * s] / 6 + u[3 * s] / 24 + u[4 * s] / 24;"))
+        #expect(c.contains("o[0] = 2 * d[0] - 3 * d[s] - 4 * d[2 * s] + 3 * d[3 * s] + 2 * d[4 * s];"))
+        #expect(c.contains("y[3 * ys] = m[s] - m[2 * s] + m[3 * s] - 8 * m[4 * s] + m[5 * s];"))
+        #expect(c.contains("u[3 * us] = (-4 * g[0] - 2 * g[s] - g[2 * s]) / 30;"))
+        #expect(c.contains("g[0] = u[0] / 2 + u[s] / 6 - u[2 * s] / 6 - 4 * u[3 * s] / 30 + u[4 * s] / 30;"))
     }
 }

@@ -96,12 +96,14 @@ public struct PlanTuner {
     /// other passes as chosen, and keeps each pass's fastest.
     private func tuneWinogradBlockings(_ choices: [PlanChoice], _ layers: inout [TunedPlanRecord.LayerTiming],
                                        _ tuned: inout [ConvPlanEntry], started: Date, progress: (String) -> Void) throws {
-        let winograd = choices.indices.filter { layers[$0].chosen == .winograd && choices[$0].winogradBlockings.count > 1 }
+        let winograd = choices.indices.filter {
+            layers[$0].chosen == choices[$0].winogradBlockingAlgorithm && choices[$0].winogradBlockings.count > 1
+        }
         guard let rounds = winograd.map({ choices[$0].winogradBlockings.count }).max() else { return }
         var seconds = [Int: [WinogradBlocking: [Double]]]()
         for index in winograd {
             let first = choices[index].winogradBlockings[0]
-            seconds[index] = [first: [layers[index].seconds[ConvAlgorithm.winograd.rawValue]].compactMap { $0 }]
+            seconds[index] = [first: [layers[index].seconds[choices[index].winogradBlockingAlgorithm.rawValue]].compactMap { $0 }]
         }
         let blockingAt = { (index: Int, round: Int) -> WinogradBlocking in
             let blockings = choices[index].winogradBlockings
@@ -109,7 +111,8 @@ public struct PlanTuner {
         }
         _ = try profileRounds(rounds - 1, started: started, progress: progress, label: "Winograd blockings") { round in
             var entries = tuned
-            for index in winograd { entries[index] = blockingAt(index, round + 1).entry(layer: tuned[index].layer, pass: tuned[index].pass) }
+            for index in winograd { entries[index] = blockingAt(index, round + 1).entry(layer: tuned[index].layer, pass: tuned[index].pass,
+                                                                algorithm: choices[index].winogradBlockingAlgorithm) }
             return KernelPlan(convolutions: entries)
         } record: { plan, perKernel in
             for index in winograd where !choices[index].kernelNames.isEmpty {
@@ -126,7 +129,8 @@ public struct PlanTuner {
             layers[index].blockingSeconds = Dictionary(uniqueKeysWithValues: timed.map { ($0.key.description, $0.value) })
             layers[index].derivedBlocking = first
             layers[index].chosenBlocking = best
-            if best != first { tuned[index] = best.entry(layer: tuned[index].layer, pass: tuned[index].pass) }
+            if best != first { tuned[index] = best.entry(layer: tuned[index].layer, pass: tuned[index].pass,
+                                                                algorithm: choices[index].winogradBlockingAlgorithm) }
         }
     }
 

@@ -13,7 +13,7 @@
    inputs are rounded to pairs along c (u_pairs once per call, v_pairs per block of tiles), and
    gemm_bf16_micro_tile sums in single precision.
 
-   Needs gemm.h, conv_gemm.h and conv_channels_last.h, and, defined before it (simsiamc
+   Needs gemm.h, conv_gemm.h, conv_channels_last.h and winograd_common.h, and, defined before it (simsiamc
    generates them from the transform's matrices):
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
      WINO_SHARED_DU_VALUES        the dw's threshold for one shared du (conv_wino_weight_shared_run)
@@ -25,6 +25,7 @@
 #include "gemm.h"
 #include "conv_gemm.h"
 #include "conv_channels_last.h"
+#include "winograd_common.h"
 #ifdef GEMM_BF16_DPBF16
 #include "gemm_bf16.h"
 #endif
@@ -53,29 +54,6 @@ static inline void wino_kernels(const double* restrict g, double* restrict u) {
     for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(g + j * GEMM_NR + x, 3 * GEMM_NR, t + j * GEMM_NR + x, 3 * GEMM_NR);
   for (int i = 0; i < WINO_N; i++)
     for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(t + i * 3 * GEMM_NR + x, GEMM_NR, u + i * WINO_N * GEMM_NR + x, GEMM_NR);
-}
-
-/* Prefetches of the next images, a few lines per GEMM point: their copies then read cache. */
-typedef struct { const char* next; int64_t lines, per_step, done; } wino_prefetch_t;
-
-static inline wino_prefetch_t wino_prefetch_plan(const void* next, int64_t bytes, int64_t steps) {
-  const int64_t lines = (bytes + 63) / 64;
-  return (wino_prefetch_t){.next = next, .lines = lines, .per_step = (lines + steps - 1) / steps, .done = 0};
-}
-
-static inline void wino_prefetch_step(wino_prefetch_t* f) {
-  for (int64_t l = 0; l < f->per_step && f->done < f->lines; l++, f->done++) __builtin_prefetch(f->next + f->done * 64);
-}
-
-/* The stride between the points of a transformed block of `elements` per point (each of `size`
-   bytes): one cache line more, so that the WINO_POINTS values of a tile, written or read together,
-   fall into different L1 sets. Unpadded, the strides are multiples of 2 KB (W1's 32 channels x 48
-   tiles: 6 KB; W2's shared dw chunks: 256 KB and up), which put a tile's points into one or two
-   sets, evicting each other. Padded, in a C harness (2 threads, best of 7 calls, AMD EPYC Zen 4,
-   best of three alternating rounds): W1's Winograd forwards 2-7% faster, W2's 4-5% (forwards) and
-   6-9% (dws). */
-static inline int64_t wino_point_stride(int64_t elements, int64_t size) {
-  return elements + 64 / size;
 }
 
 /* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
@@ -119,29 +97,6 @@ static inline void wino_output_tile(const real_t* restrict m, int64_t point_stri
   }
 }
 
-/* out[n][o][h][w] = channels-last y[h][w][o] (+ addend), eight channels by eight pixels through
-   registers; y holds ld values per pixel and at least seven pixels past each row's end. Eight
-   channels at a time, whole planes: eight write streams instead of one per channel. */
-static void wino_store(int64_t m, int64_t height, int64_t width, const real_t* restrict y, int64_t y_cols, int64_t ld,
-                       real_t* restrict out, const real_t* restrict addend) {
-  const int64_t plane = height * width;
-  for (int64_t j0 = 0; j0 < m; j0 += 8)
-    for (int64_t h = 0; h < height; h++)
-      for (int64_t w0 = 0; w0 < width; w0 += 8) {
-        lanes_source_t r[8], c[8];
-        for (int q = 0; q < 8; q++) r[q] = *(const lanes_source_t*)(y + (h * y_cols + w0 + q) * ld + j0);
-        conv_cl_transpose8(r, c);
-        const int64_t pixels = width - w0 < 8 ? width - w0 : 8, channels = m - j0 < 8 ? m - j0 : 8;
-        for (int64_t j = 0; j < channels; j++) {
-          real_t* restrict dst = out + (j0 + j) * plane + h * width + w0;
-          const real_t* restrict add = addend ? addend + (j0 + j) * plane + h * width + w0 : 0;
-          if (pixels == 8 && add) *(lanes_source_t*)dst = c[j] + *(const lanes_source_t*)add;
-          else if (pixels == 8) *(lanes_source_t*)dst = c[j];
-          else for (int64_t q = 0; q < pixels; q++) dst[q] = c[j][q] + (add ? add[q] : 0);
-        }
-      }
-}
-
 /* out = conv(in, w) (+ addend), and out's batch statistics into moments [2][m] when moments is not
    null. Threads take whole groups of images. bf16: the point GEMMs on bf16 operands (bf16
    builds only). */
@@ -156,9 +111,9 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
   /* u[point][panel][c][j]: the transformed kernels as the GEMMs' B panels, zero past m */
   real_t* restrict u = bf16 ? 0 : gemm_alloc(WINO_POINTS * O * C);
   uint32_t* u_pairs = bf16 ? gemm_alloc(WINO_POINTS * O * C / 2) : 0;  /* [point][panel][c / 2][j] */
-  /* point strides of v (v_pairs) and products (wino_point_stride) */
-  const int64_t vs = bf16 ? wino_point_stride(TB * C / 2, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
-  const int64_t ps = wino_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
+  /* point strides of v (v_pairs) and products (winograd_point_stride) */
+  const int64_t vs = bf16 ? winograd_point_stride(TB * C / 2, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+  const int64_t ps = winograd_point_stride(panels * TB * GEMM_NR, sizeof(real_t));
   double** sums = moments ? calloc((size_t)omp_get_max_threads(), sizeof(double*)) : 0;
   #pragma omp parallel
   {
@@ -203,7 +158,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
       const int64_t n0 = gi * p->group, count = p->images - n0 < p->group ? p->images - n0 : p->group, tiles = count * T;
       for (int64_t g = 0; g < count; g++) conv_cl_fill(&src, in + (n0 + g) * C * plane, source + g * source_size);
       const int64_t next = n0 + count < p->images ? n0 + count : n0, next_count = p->images - next < p->group ? p->images - next : p->group;
-      wino_prefetch_t ahead = wino_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
+      winograd_prefetch_t ahead = winograd_prefetch_plan(in + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t),
                                                  WINO_POINTS * ((tiles + TB - 1) / TB));
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB, rows = (valid + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
@@ -221,7 +176,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
 #ifdef GEMM_BF16_DPBF16
         if (bf16) {  /* the point GEMMs on the rounded pairs */
           for (int64_t k = 0; k < WINO_POINTS; k++) {
-            wino_prefetch_step(&ahead);
+            winograd_prefetch_step(&ahead);
             for (int64_t jb = 0; jb < panels; jb++)
               for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
                 const uint32_t* pairs[GEMM_MR];
@@ -233,7 +188,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
         } else
 #endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
-          wino_prefetch_step(&ahead);
+          winograd_prefetch_step(&ahead);
           for (int64_t jb = 0; jb < panels; jb++)
             for (int64_t i0 = 0; i0 < rows; i0 += GEMM_MR) {
               const real_t* position[GEMM_MR];
@@ -251,7 +206,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
       }
       for (int64_t g = 0; g < count; g++) {
         real_t* restrict o = out + (n0 + g) * p->m * plane;
-        wino_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
+        winograd_store(p->m, p->height, p->width, y + g * y_size, y_cols, O, o, addend ? addend + (n0 + g) * p->m * plane : 0);
         if (thread_sums) conv_moments_add(p->m, plane, o, thread_sums);
       }
     }
@@ -400,9 +355,9 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
     memset(x_source, 0, sizeof(real_t) * (size_t)(p->group * x_size));
     memset(dy_source, 0, sizeof(real_t) * (size_t)(p->group * d_size));
     const int64_t TP = (TB + 1) / 2;  /* pairs of tiles per block */
-    /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
-    const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TB * C, sizeof(real_t));
-    const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TB * O, sizeof(real_t));
+    /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+    const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TB * C, sizeof(real_t));
+    const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TB * O, sizeof(real_t));
     real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
     real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][tile][o] */
     int32_t* offset = malloc(sizeof(int32_t) * (size_t)TB);
@@ -418,8 +373,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
       }
       const int64_t next = n0 + count < last ? n0 + count : n0, next_count = last - next < p->group ? last - next : p->group;
       const int64_t steps = WINO_POINTS * ((tiles + TB - 1) / TB);
-      wino_prefetch_t x_ahead = wino_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
-      wino_prefetch_t dy_ahead = wino_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
+      winograd_prefetch_t x_ahead = winograd_prefetch_plan(x + next * C * plane, next_count * C * plane * (int64_t)sizeof(real_t), steps);
+      winograd_prefetch_t dy_ahead = winograd_prefetch_plan(dy + next * O * plane, next_count * O * plane * (int64_t)sizeof(real_t), steps);
       for (int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const int64_t valid = tiles - t0 < TB ? tiles - t0 : TB;
 #ifdef GEMM_BF16_DPBF16
@@ -458,8 +413,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
         if (bf16) {  /* per point du[o][c] += z^T v over the pairs of tiles */
           const int64_t pairs = (valid + 1) / 2;
           for (int64_t k = 0; k < WINO_POINTS; k++) {
-            wino_prefetch_step(&x_ahead);
-            wino_prefetch_step(&dy_ahead);
+            winograd_prefetch_step(&x_ahead);
+            winograd_prefetch_step(&dy_ahead);
             for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR) {
               const uint32_t* rows[GEMM_MR];
               for (int64_t i = 0; i < GEMM_MR; i++) rows[i] = z_pairs + k * zs + o0 + i;
@@ -470,8 +425,8 @@ static inline void conv_wino_weight_run(const conv_wino_weight_plan_t* p, const 
         } else
 #endif
         for (int64_t k = 0; k < WINO_POINTS; k++) {
-          wino_prefetch_step(&x_ahead);
-          wino_prefetch_step(&dy_ahead);
+          winograd_prefetch_step(&x_ahead);
+          winograd_prefetch_step(&dy_ahead);
           for (int64_t o0 = 0; o0 < O; o0 += GEMM_MR)
             for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR)
               conv_cl_weight_tile(valid, offset, v + k * vs + c0, z + k * zs + o0, O, partial + (k * O + o0) * C + c0, C);
@@ -524,9 +479,9 @@ static inline void conv_wino_weight_shared_run(const conv_wino_weight_plan_t* p,
   const int64_t TC = chunk * TI, TP = TC / 2;  /* tile slots per chunk; bf16: pairs of them */
   real_t* restrict du = gemm_alloc(WINO_POINTS * O * C);
   memset(du, 0, sizeof(real_t) * (size_t)(WINO_POINTS * O * C));
-  /* point strides of v and z (v_pairs and z_pairs: words), wino_point_stride */
-  const int64_t vs = bf16 ? wino_point_stride(TP * C, sizeof(uint32_t)) : wino_point_stride(TC * C, sizeof(real_t));
-  const int64_t zs = bf16 ? wino_point_stride(TP * O, sizeof(uint32_t)) : wino_point_stride(TC * O, sizeof(real_t));
+  /* point strides of v and z (v_pairs and z_pairs: words), winograd_point_stride */
+  const int64_t vs = bf16 ? winograd_point_stride(TP * C, sizeof(uint32_t)) : winograd_point_stride(TC * C, sizeof(real_t));
+  const int64_t zs = bf16 ? winograd_point_stride(TP * O, sizeof(uint32_t)) : winograd_point_stride(TC * O, sizeof(real_t));
   real_t* restrict v = bf16 ? 0 : gemm_alloc(WINO_POINTS * vs);  /* v[point][tile][c] */
   real_t* restrict z = bf16 ? 0 : gemm_alloc(WINO_POINTS * zs);  /* z[point][o / GEMM_MR][tile][o % GEMM_MR] */
   uint32_t* v_pairs = bf16 ? gemm_alloc(WINO_POINTS * vs) : 0;  /* [point][tile / 2][c] */

@@ -5,11 +5,11 @@ import SimSiamIR
 /// accepts and `simsiamc tune` times.
 extension KernelEmitter {
     /// Why `conv_wino` cannot run a 3x3 convolution reading `channels` channels, or nil when it can:
-    /// F(2x2, 3x3) is written for 3x3 kernels at stride 1, padding 1, and transforms whole vectors
-    /// of input channels.
+    /// F(2x2, 3x3) and F(4x4, 3x3) are written for 3x3 kernels at stride 1, padding 1, and transform
+    /// whole vectors of input channels.
     func winogradApplies(kernel k: Int, stride s: Int, padding pad: Int, channels: Int) -> String? {
         if k != 3 || s != 1 || pad != 1 {
-            return "Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, padding 1 (this is \(k)x\(k), stride \(s), padding \(pad))"
+            return "Winograd needs a 3x3 kernel at stride 1, padding 1 (this is \(k)x\(k), stride \(s), padding \(pad))"
         }
         if channels % tile.lanes != 0 {
             return "Winograd reads input channels in whole \(tile.lanes)-lane vectors (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.lanes)"
@@ -42,9 +42,10 @@ extension KernelEmitter {
         case (.channelsLast, .dw) where channels % tile.columns != 0:
             return "the channels-last dw needs input channels in whole \(tile.columns)-column tiles (\(tile.width.rawValue), \(precision.rawValue)); \(channels) is not a multiple of \(tile.columns)"
         case (.channelsLast, _): return nil
-        case (.winograd, .forward): return winogradApplies(kernel: k, stride: s, padding: pad, channels: channels)
-        case (.winograd, .dx): return winogradApplies(kernel: k, stride: s, padding: pad, channels: outputs)
-        case (.winograd, .dw): return winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs)
+        case (.winograd, .forward), (.winograd4x4, .forward): return winogradApplies(kernel: k, stride: s, padding: pad, channels: channels)
+        case (.winograd, .dx), (.winograd4x4, .dx): return winogradApplies(kernel: k, stride: s, padding: pad, channels: outputs)
+        case (.winograd, .dw), (.winograd4x4, .dw):
+            return winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs)
         }
     }
 }

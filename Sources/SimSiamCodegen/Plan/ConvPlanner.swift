@@ -31,14 +31,35 @@ extension KernelEmitter {
     /// layer4.0.conv1 forward at batch 128, 83% at M = 512 (channels-last: 87-89%).
     static func packedConvEfficiency(rows m: Int) -> Double { min(0.84, 1 / (1 + 50 / Double(m))) }
 
-    /// Whether a convolution pays as Winograd: where it can run (`winogradApplies`), at least 32
-    /// input and output channels (narrower GEMMs were not measured), and at least 3/4 of the
-    /// tiles' outputs kept (49 of 64 at 7x7).
-    func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int) -> Bool {
+    /// Whether a convolution pays as Winograd at `transform`: where it can run (`winogradApplies`),
+    /// at least 32 input and output channels (narrower GEMMs were not measured), and at least 3/4
+    /// of the tiles' outputs kept (49 of 64 at 7x7).
+    func winogradFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, height: Int, width: Int,
+                      transform: WinogradTransform = .f2x2) -> Bool {
         guard winogradApplies(kernel: k, stride: s, padding: pad, channels: channels) == nil, channels >= 32, outputs >= 32 else { return false }
-        let tiles = winogradTiles(height: height, width: width)
-        let m = ConvWinograd.transform.m
-        return 4 * height * width >= 3 * tiles.rows * tiles.cols * m * m
+        let tiles = winogradTiles(height: height, width: width, transform: transform)
+        return 4 * height * width >= 3 * tiles.rows * tiles.cols * transform.m * transform.m
+    }
+
+    /// Whether a dx or dw that fits Winograd (`winogradFits`, `winogradWeightFits`) runs F(4x4, 3x3)
+    /// rather than F(2x2, 3x3): in float32 builds (float64 keeps the transform that rounds like the
+    /// direct kernels; bfloat16 has no F(4x4) kernel), where that fits too and the map holds at
+    /// least 2x2 of its tiles. Measured with every Winograd pass of W1 and W2 on F(4x4) (`bench
+    /// --library --profile`, 2 rounds each, AMD EPYC Zen 4, 2 threads): W1 at batch 256 (28x28 to
+    /// 7x7 maps) 0.69-0.93x the F(2x2) time per pass; W2 at batch 128 0.65-0.71x on 32x32,
+    /// 0.69-0.79x on 16x16, 0.82-0.87x on 8x8, but 1.24-1.33x (forward, dx) and 2.0-2.1x (dw) on
+    /// layer4's 4x4 maps, one tile per image.
+    ///
+    /// Forwards keep F(2x2, 3x3): their rounding decides which ReLU inputs near zero fall on which
+    /// side, and F(4x4)'s larger error there moved W2's gradients beyond PyTorch float32's own
+    /// distance to float64 (`scripts/check_step.py`, as accurate as PyTorch, randomised BN: at
+    /// batch 8, seed 1, 25 tensors 1e-2 to 1.7e-1 off, layer2 to the projector; at batch 16
+    /// layer4.0's BN weight gradients, 9.4e-3 and 1.4e-2). With F(4x4) on the dx and dw alone both
+    /// pass, and so does W1 at batch 32.
+    func winograd4x4Fits(height: Int, width: Int) -> Bool {
+        guard tunesWinograd4x4 else { return false }
+        let tiles = winogradTiles(height: height, width: width, transform: .f4x4)
+        return tiles.rows >= 2 && tiles.cols >= 2
     }
 
     /// Whether a weight gradient pays as Winograd: as `winogradFits`, where `conv_wino_weight` can
@@ -52,11 +73,12 @@ extension KernelEmitter {
     /// alternating rounds of the two whole bf16 builds later (`bench --library --profile`, AMD EPYC
     /// Zen 4) timed Winograd at 39.6-53.0 ms per layer and step against 52.7-62.2 packed, so shared
     /// sums pay in bfloat16 too.
-    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, images: Int, height: Int, width: Int) -> Bool {
-        let n = ConvWinograd.transform.n, tiles = winogradTiles(height: height, width: width)
-        return winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width)
+    func winogradWeightFits(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int, images: Int, height: Int, width: Int,
+                            transform: WinogradTransform = .f2x2) -> Bool {
+        let n = transform.n, tiles = winogradTiles(height: height, width: width, transform: transform)
+        return winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width, transform: transform)
             && winogradWeightApplies(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs) == nil
-            && (ConvWinograd.sumsShared(outputs: outputs, channels: channels)
+            && (ConvWinograd.sumsShared(outputs: outputs, channels: channels, transform: transform)
                 || Self.partialSumsPay(bytes: n * n * outputs * channels * precision.bytes,
                                        sums: images * tiles.rows * tiles.cols, measuredSums: 2048))
     }
@@ -71,6 +93,10 @@ extension KernelEmitter {
     static func partialSumsPay(bytes: Int, sums: Int, measuredSums: Int) -> Bool {
         bytes <= 4 << 20 || sums >= measuredSums
     }
+
+    /// Whether `simsiamc tune` times F(4x4, 3x3) on this pass, as the cost models may choose it: a
+    /// float32 dx or dw (`winograd4x4Fits`). A plan may still ask for it anywhere it can run.
+    var tunesWinograd4x4: Bool { convPass != .forward && precision == .float32 && !operands.isBF16 }
 
     /// Images per pass of a channels-last forward or dx whose source and output take
     /// `bytesPerImage`: up to four (fewer tiles straddle a short tail), while their sources and
@@ -94,11 +120,11 @@ extension KernelEmitter {
         max(1, min(images / 2, 1280 * 1024 / bytes))
     }
 
-    /// Images per pass of a Winograd convolution on an H x W map: blocks of up to ~48 tiles, from as
-    /// many images as that takes: each point's GEMM then reuses its kernels for six row tiles, and
-    /// the block's transforms stay within L2.
-    func winogradImagesPerPass(images: Int, height: Int, width: Int) -> Int {
-        let tiles = winogradTiles(height: height, width: width)
+    /// Images per pass of a Winograd convolution on an H x W map at `transform`: blocks of up to
+    /// ~48 tiles, from as many images as that takes: each point's GEMM then reuses its kernels for
+    /// six row tiles, and the block's transforms stay within L2.
+    func winogradImagesPerPass(images: Int, height: Int, width: Int, transform: WinogradTransform) -> Int {
+        let tiles = winogradTiles(height: height, width: width, transform: transform)
         return max(1, min(48 / (tiles.rows * tiles.cols), images / 2))
     }
 
@@ -152,9 +178,9 @@ extension KernelEmitter {
     /// The cost models' tiles per block for `algorithm` (nil but for Winograd): a group of images'
     /// tiles in whole register tiles, at most 48 (measured on W1 and W2 when the kernel was written).
     func derivedTilesPerBlock(_ algorithm: ConvAlgorithm) -> Int? {
-        guard algorithm == .winograd, let pass = convPass else { return nil }
-        let tiles = winogradTiles(height: winogradMap[2], width: winogradMap[3])
-        let group = plan?.entry(layer: node.label, pass: pass)?.imagesPerPass ?? derivedImagesPerPass(.winograd)!
+        guard algorithm.isWinograd, let pass = convPass else { return nil }
+        let tiles = winogradTiles(height: winogradMap[2], width: winogradMap[3], transform: ConvWinograd.transform(algorithm))
+        let group = plan?.entry(layer: node.label, pass: pass)?.imagesPerPass ?? derivedImagesPerPass(algorithm)!
         return min(48, (group * tiles.rows * tiles.cols + tile.rows - 1) / tile.rows * tile.rows)
     }
 
@@ -164,10 +190,10 @@ extension KernelEmitter {
     /// group's tiles would cut short is left out: it runs as a smaller one already listed. Which
     /// pays is a matter of the CPU's caches: a block's transformed inputs and products (16 points
     /// x tiles x channels) against L2, its point GEMMs' runs against their per-block setup.
-    func winogradBlockingCandidates() -> [WinogradBlocking] {
-        guard let derivedTiles = derivedTilesPerBlock(.winograd), let derivedImages = derivedImagesPerPass(.winograd) else { return [] }
+    func winogradBlockingCandidates(_ algorithm: ConvAlgorithm) -> [WinogradBlocking] {
+        guard let derivedTiles = derivedTilesPerBlock(algorithm), let derivedImages = derivedImagesPerPass(algorithm) else { return [] }
         let map = winogradMap
-        let tiles = winogradTiles(height: map[2], width: map[3]), perImage = tiles.rows * tiles.cols
+        let tiles = winogradTiles(height: map[2], width: map[3], transform: ConvWinograd.transform(algorithm)), perImage = tiles.rows * tiles.cols
         var candidates = [WinogradBlocking(tilesPerBlock: derivedTiles, imagesPerPass: derivedImages)]
         for block in Self.winogradBlockSizes where block % tile.rows == 0 {
             let images = max(derivedImages, min((block + perImage - 1) / perImage, max(1, map[0] / 2)))
@@ -217,8 +243,9 @@ extension KernelEmitter {
         case (.channelsLast, .dw):
             let dy = shape(operand: 0)
             return Self.channelsLastWeightImagesPerPass(images: dy[0], positions: dy[2] * dy[3])
-        case (.winograd, _):
-            return winogradImagesPerPass(images: winogradMap[0], height: winogradMap[2], width: winogradMap[3])
+        case (.winograd, _), (.winograd4x4, _):
+            return winogradImagesPerPass(images: winogradMap[0], height: winogradMap[2], width: winogradMap[3],
+                                         transform: ConvWinograd.transform(algorithm))
         }
     }
 
@@ -259,7 +286,11 @@ extension KernelEmitter {
     private func derivedBackwardData(stride s: Int, padding pad: Int) -> ConvAlgorithm {
         let w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
-        if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3]) { return .winograd }
+        if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3]) {
+            let f4 = winograd4x4Fits(height: dx[2], width: dx[3])
+                && winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3], transform: .f4x4)
+            return f4 ? .winograd4x4 : .winograd
+        }
         let (source, phases, _) = backwardDataGeometry(stride: s, padding: pad)
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
         var inPlace = Self.inPlaceConvEfficiency(grid: gridEfficiency(source: source, phases: phases), stride: s)
@@ -278,6 +309,10 @@ extension KernelEmitter {
     private func derivedBackwardWeight(stride s: Int, padding pad: Int) -> ConvAlgorithm {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
+        if winograd4x4Fits(height: x[2], width: x[3]),
+           winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, images: x[0], height: x[2], width: x[3], transform: .f4x4) {
+            return .winograd4x4
+        }
         if winogradWeightFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, images: x[0], height: x[2], width: x[3]) {
             return bf16Pays(against: Self.winogradDirectEquivalent, rows: outputs) ? .packed : .winograd
         }
@@ -325,13 +360,15 @@ extension KernelEmitter {
     // MARK: bfloat16
 
     /// Whether `algorithm` has a bfloat16 kernel for `pass`: the packed GEMM (`gemm_bf16.h`),
-    /// Winograd (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the point GEMMs
-    /// on bfloat16 pairs) and channels-last (`conv_cl_gemm_bf16`: a source copy rounded to channel
-    /// pairs; `conv_cl_weight_gemm_bf16`: pairs of positions). In-place passes stay float32.
+    /// Winograd F(2x2, 3x3) (`conv_wino_bf16`, `conv_wino_weight_bf16`: transforms in float32, the
+    /// point GEMMs on bfloat16 pairs) and channels-last (`conv_cl_gemm_bf16`: a source copy rounded
+    /// to channel pairs; `conv_cl_weight_gemm_bf16`: pairs of positions). In-place and F(4x4, 3x3)
+    /// passes stay float32: F(4x4) already rounds 4x as far as F(2x2) in float32, and was not
+    /// measured with bfloat16 operands.
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
         switch algorithm {
         case .packed, .winograd, .channelsLast: true
-        case .inPlace: false
+        case .inPlace, .winograd4x4: false
         }
     }
 

@@ -22,6 +22,13 @@ public enum ConvAlgorithm: String, Codable, Sendable, CaseIterable {
     case packed
     /// `conv_wino` / `conv_wino_weight`: Winograd F(2x2, 3x3). 3x3 kernels at stride 1, padding 1 only.
     case winograd
+    /// `conv_wino4` / `conv_wino4_weight`: Winograd F(4x4, 3x3), 44% fewer multiplies than F(2x2, 3x3)
+    /// and about 4x its rounding error (still within PyTorch float32's distance to float64 on a
+    /// whole step). As `winograd`, float32 only (no bfloat16 kernel; float64 builds keep F(2x2, 3x3)).
+    case winograd4x4 = "winograd-4x4"
+
+    /// Whether this is one of the Winograd convolutions.
+    public var isWinograd: Bool { self == .winograd || self == .winograd4x4 }
 }
 
 /// One entry of a kernel plan: which algorithm runs one pass of one convolution layer.
@@ -31,7 +38,7 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     public var layer: String
     /// `forward`, `dx` or `dw`.
     public var pass: ConvPass
-    /// `in-place`, `channels-last`, `packed` or `winograd`.
+    /// `in-place`, `channels-last`, `packed`, `winograd` or `winograd-4x4`.
     public var algorithm: ConvAlgorithm
     /// Images each thread copies and computes in one pass, for the algorithms that batch images:
     /// channels-last, Winograd and the in-place dw (the in-place forward and dx run one image at a
@@ -46,7 +53,7 @@ public struct ConvPlanEntry: Codable, Hashable, Sendable {
     public var bf16: Bool?
     /// Winograd only: the output tiles one block transforms and multiplies point by point, a
     /// whole number of register tiles (8 rows on AVX-512, 4 on AVX2). A block's transformed
-    /// inputs (16 points x tiles x channels) should stay in L2; more tiles give the point GEMMs
+    /// inputs (16 or 36 points x tiles x channels) should stay in L2; more tiles give the point GEMMs
     /// longer runs. Absent: the cost models' number (up to 48).
     public var tilesPerBlock: Int?
     /// Packed dw only: how threads share the work. Absent: the cost models' choice.

@@ -129,7 +129,7 @@ public enum KernelPlanner {
             let bf16 = options.operands.isBF16
             rows.append(Row(entry: ConvPlanEntry(layer: emitter.node.label, pass: pass, algorithm: algorithm, imagesPerPass: images,
                                                  bf16: bf16 ? emitter.convRunsBF16() : nil,
-                                                 tilesPerBlock: algorithm == .winograd ? emitter.tilesPerBlock() : nil,
+                                                 tilesPerBlock: algorithm.isWinograd ? emitter.tilesPerBlock() : nil,
                                                  threadSplit: emitter.derivedThreadSplit(algorithm) != nil ? emitter.threadSplit() : nil),
                             derived: derivedEntry(emitter, algorithm: derived),
                             shape: describe(emitter)))

@@ -94,7 +94,8 @@ public struct ProgramEmitter {
 
             """)
         if options.kernels == .tuned {
-            parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth), operands: options.operands))
+            parts.append(GemmSupport.source(RegisterTile(precision: precision, width: options.vectorWidth), operands: options.operands,
+                                            winograd: ConvWinograd.transforms(training: training, features: features, options: options)))
         }
         parts.append(CollectivesSource.source(scalar: t))
         parts.append("/* ===== Kernels ===== */\n")

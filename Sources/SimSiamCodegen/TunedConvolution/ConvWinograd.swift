@@ -1,3 +1,5 @@
+import SimSiamIR
+
 /// The Winograd convolution F(m x m, 3x3) (Lavin & Gray, "Fast Algorithms for
 /// Convolutional Neural Networks", 2016), for 3x3 kernels at stride 1, padding 1: its C is
 /// `CRuntime/winograd.h`; this file picks the transform and plans the calls.
@@ -16,49 +18,78 @@
 /// Every output value is computed by one thread in a fixed order, so results do
 /// not depend on the thread count.
 enum ConvWinograd {
-    /// The tile size in use. F(2x2, 3x3) rounds like the direct convolution (max
-    /// error 2.3e-7 to 3.8e-7 of max|y| against float64 on W1's 3x3 layers, direct
-    /// 4.3e-7 to 9.1e-7). F(4x4, 3x3) does 44% fewer FMAs but rounds 5-10x worse than
-    /// the direct kernels (3.8e-6 to 4.3e-6), and with it `scripts/check_step.py` failed
-    /// on W2 at batch 8 (randomised BN affine: weight gradients off by up to 4.8e-2).
-    static let transform = WinogradTransform.f2x2
+    /// The transform `algorithm` runs: F(2x2, 3x3) rounds like the direct convolution (max error
+    /// 2.3e-7 to 3.8e-7 of max|y| against float64 on W1's 3x3 layers, direct 4.3e-7 to 9.1e-7).
+    /// F(4x4, 3x3) does 44% fewer FMAs and, with the points 0, +-1, 1/2, -2, rounds about 4x worse
+    /// than F(2x2, 3x3); Lavin & Gray's 0, +-1, +-2 twice that again (a float32 simulation of one
+    /// tile summed over 128 channels: 1.6e-6, 3.0e-6 and 3.8e-7 of max|y|, mostly from the point
+    /// GEMMs' sums). The planner runs it on float32 dx and dw only (`winograd4x4Fits` says why).
+    static func transform(_ algorithm: ConvAlgorithm) -> WinogradTransform {
+        algorithm == .winograd4x4 ? .f4x4 : .f2x2
+    }
 
     /// Values of one thread's transformed weight gradient (points x O x C) above which
     /// `conv_wino_weight` sums into one du the threads share by rows instead of one du per thread
-    /// (256 x 256 channels and up). A private du past L2 was streamed from memory once per block of
-    /// tiles and thread: W2's layer4 dw (16 MB per thread) at 128 images took 53-69 ms against 35 ms
-    /// shared, layer3's 35-38 against 31-33 (float32; bf16 48-49 against 20 and 20-25 against 15.5);
-    /// at 128 x 128 the private du (1 MB) was faster, 26 against 32-34 ms (C harness, 2 threads, AMD
-    /// EPYC Zen 4).
+    /// (256 x 256 channels and up at F(2x2, 3x3)). A private du past L2 was streamed from memory once
+    /// per block of tiles and thread: W2's layer4 dw (16 MB per thread) at 128 images took 53-69 ms
+    /// against 35 ms shared, layer3's 35-38 against 31-33 (float32; bf16 48-49 against 20 and 20-25
+    /// against 15.5); at 128 x 128 the private du (1 MB) was faster, 26 against 32-34 ms (C harness,
+    /// 2 threads, AMD EPYC Zen 4).
     static let sharedSumValues = 256 * 1024
 
     /// Whether the Winograd dw of `outputs` x `channels` sums into the shared du.
-    static func sumsShared(outputs: Int, channels: Int) -> Bool {
+    static func sumsShared(outputs: Int, channels: Int, transform: WinogradTransform) -> Bool {
         transform.n * transform.n * outputs * channels > sharedSumValues
     }
 
-    /// The transform's part of the generated C, pasted just before `CRuntime/winograd.h`:
-    /// `WINO_M`, `WINO_N` and `WINO_POINTS` and the five 1D transforms, generated from the
-    /// transform's matrices (`WinogradTransform.cFunctions`).
-    static var transformSource: String {
-        """
-        /* ===== Winograd transform F(\(transform.m)x\(transform.m), 3x3), for CRuntime/winograd.h ===== */
-        #define WINO_M \(transform.m)         /* output tile */
-        #define WINO_N \(transform.n)         /* input tile, WINO_M + 2 */
-        #define WINO_POINTS \(transform.n * transform.n)   /* WINO_N^2 */
-        #define WINO_SHARED_DU_VALUES \(sharedSumValues)   /* dw: one shared du above this many values per thread's */
+    /// The transforms the convolutions of these graphs run (labelled or not), each once.
+    static func transforms(training: Graph, features: Graph?, options: CodegenOptions) -> [WinogradTransform] {
+        guard options.kernels == .tuned else { return [] }
+        var tiles = Set<Int>()
+        return ([training] + (features.map { [$0] } ?? [])).flatMap { graph in
+            graph.nodes.compactMap { node -> WinogradTransform? in
+                let emitter = KernelEmitter(node: node, graph: graph, precision: options.precision, strategy: options.kernels,
+                                            vectorWidth: options.vectorWidth, plan: options.plan, operands: options.operands)
+                guard emitter.convPass != nil, case let algorithm = emitter.convAlgorithm(), algorithm.isWinograd else { return nil }
+                let transform = transform(algorithm)
+                return tiles.insert(transform.m).inserted ? transform : nil
+            }
+        }
+    }
 
-        \(transform.cFunctions)
-        """
+    /// `transform`'s part of the C before `CRuntime/winograd.h`: `WINO_M`, `WINO_N`, `WINO_POINTS`
+    /// and the five 1D transforms, generated from its matrices (`WinogradTransform.cFunctions`),
+    /// under its names (`WinogradTransform.named`).
+    static func transformSource(_ transform: WinogradTransform) -> String {
+        transform.named("""
+            /* ===== Winograd transform F(\(transform.m)x\(transform.m), 3x3), for CRuntime/winograd.h ===== */
+            #define WINO_M \(transform.m)         /* output tile */
+            #define WINO_N \(transform.n)         /* input tile, WINO_M + 2 */
+            #define WINO_POINTS \(transform.n * transform.n)   /* WINO_N^2 */
+            #define WINO_SHARED_DU_VALUES \(sharedSumValues)   /* dw: one shared du above this many values per thread's */
+
+            \(transform.cFunctions)
+            """)
+    }
+
+    /// The Winograd runtime for `transform` as the generated C holds it: `transformSource`, then
+    /// `CRuntime/winograd.h` (`pasted`: the file's text, its includes as comments). F(4x4, 3x3)
+    /// gets its own copy with every name carrying the tile (`conv_wino4`, `wino4_input_1d`,
+    /// `WINO4_M`), so that both can run in one program.
+    static func source(_ transform: WinogradTransform, pasted: String) -> String {
+        let banner = "/* ===== from CRuntime/winograd.h\(transform.cSuffix.isEmpty ? "" : ", its names for F(\(transform.m)x\(transform.m), 3x3)") ===== */\n"
+        return transformSource(transform) + "\n" + banner + transform.named(pasted)
     }
 }
 
 extension KernelEmitter {
-    private var winograd: WinogradTransform { ConvWinograd.transform }
+    /// The transform this node runs (its plan entry's or the cost models' algorithm).
+    private var winograd: WinogradTransform { ConvWinograd.transform(convAlgorithm()) }
 
-    /// Output tiles of an H x W map, per row and column.
-    func winogradTiles(height: Int, width: Int) -> (rows: Int, cols: Int) {
-        ((height + winograd.m - 1) / winograd.m, (width + winograd.m - 1) / winograd.m)
+    /// Output tiles of an H x W map, per row and column, at `transform` (this node's when nil).
+    func winogradTiles(height: Int, width: Int, transform: WinogradTransform? = nil) -> (rows: Int, cols: Int) {
+        let m = (transform ?? winograd).m
+        return ((height + m - 1) / m, (width + m - 1) / m)
     }
 
     /// "Winograd F(2x2, 3x3)" and its GEMMs, for kernel summaries.
@@ -78,11 +109,11 @@ extension KernelEmitter {
         let tiles = winogradTiles(height: height, width: width)
         let (group, block) = winogradBlocking()
         var c = CLines()
-        c.line("const conv_wino_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
+        c.line("const conv_wino\(winograd.cSuffix)_plan_t plan = {.images = \(images), .channels = \(channels), .m = \(outputs), .height = \(height), .width = \(width),")
         c.line("  .weight_row = \(weightRow), .weight_channel = \(weightChannel), .flip = \(flip ? 1 : 0), "
             + ".tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
         // A bfloat16 pass: the same transforms, the point GEMMs on bfloat16 pairs (CRuntime/winograd.h).
-        c.line("conv_wino\(runsBF16 ? "_bf16" : "")(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
+        c.line("conv_wino\(winograd.cSuffix)\(runsBF16 ? "_bf16" : "")(&plan, \(operands.w), \(operands.input), \(operands.output), \(operands.addend), \(operands.moments));")
         return c
     }
 
@@ -121,9 +152,9 @@ extension KernelEmitter {
         let tiles = winogradTiles(height: x[2], width: x[3])
         let (group, block) = winogradBlocking()
         var c = CLines()
-        c.line("const conv_wino_weight_plan_t plan = {.images = \(x[0]), .channels = \(x[1]), .m = \(dy[1]), .height = \(x[2]), .width = \(x[3]),")
+        c.line("const conv_wino\(winograd.cSuffix)_weight_plan_t plan = {.images = \(x[0]), .channels = \(x[1]), .m = \(dy[1]), .height = \(x[2]), .width = \(x[3]),")
         c.line("  .tiles_h = \(tiles.rows), .tiles_w = \(tiles.cols), .group = \(group), .block = \(block)};")
-        c.line("conv_wino_weight\(runsBF16 ? "_bf16" : "")(&plan, dy, x, dw);")
+        c.line("conv_wino\(winograd.cSuffix)_weight\(runsBF16 ? "_bf16" : "")(&plan, dy, x, dw);")
         return kernel("dy \(dy), x \(x) -> dw \(dw); stride 1, padding 1\n"
                       + "\(winogradName): \(winograd.n * winograd.n) GEMMs M \(dy[1]), N \(x[1]), K \(x[0]) images x \(tiles.rows * tiles.cols) tiles",
                       ["dy", "x"], ["dw"], body: c)

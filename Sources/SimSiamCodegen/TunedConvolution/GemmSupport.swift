@@ -16,14 +16,15 @@ import Foundation
 /// comments: the file they name is pasted earlier.
 enum GemmSupport {
     /// The runtime files in paste order: each needs only the ones before it.
-    static let files = ["gemm.h", "gemm_bf16.h", "conv_gemm.h", "conv_channels_last.h", "winograd.h"]
+    static let files = ["gemm.h", "gemm_bf16.h", "conv_gemm.h", "conv_channels_last.h", "winograd_common.h", "winograd.h"]
     /// The files only bfloat16 builds paste.
     static let bf16Files: Set<String> = ["gemm_bf16.h"]
 
-    /// The shared C for `tile`: its macros, the runtime files, and the Winograd transform
-    /// functions (generated from the transform's matrices) just before `winograd.h`. Builds with
-    /// bfloat16 operands also get `gemm_bf16.h`, its micro-kernel `vdpbf16ps` or the emulation.
-    static func source(_ tile: RegisterTile, operands: MatmulOperands = .native) -> String {
+    /// The shared C for `tile`: its macros, the runtime files, and `winograd.h` once per transform
+    /// of `winograd` (F(2x2, 3x3) always), each after its transform functions (generated from the
+    /// transform's matrices, `ConvWinograd.source`). Builds with bfloat16 operands also get
+    /// `gemm_bf16.h`, its micro-kernel `vdpbf16ps` or the emulation.
+    static func source(_ tile: RegisterTile, operands: MatmulOperands = .native, winograd: [WinogradTransform] = []) -> String {
         var parts = [macros(tile)]
         if operands.isBF16 {
             parts.append("""
@@ -32,8 +33,13 @@ enum GemmSupport {
                 """)
         }
         for file in files where operands.isBF16 || !bf16Files.contains(file) {
-            if file == "winograd.h" { parts.append(ConvWinograd.transformSource) }
-            parts.append("/* ===== from CRuntime/\(file) ===== */\n" + pasted(file))
+            guard file == "winograd.h" else {
+                parts.append("/* ===== from CRuntime/\(file) ===== */\n" + pasted(file))
+                continue
+            }
+            for transform in [WinogradTransform.f2x2] + Dictionary(grouping: winograd.filter { $0.m != 2 }, by: \.m).sorted { $0.key < $1.key }.map(\.value[0]) {
+                parts.append(ConvWinograd.source(transform, pasted: pasted(file)))
+            }
         }
         return parts.joined(separator: "\n")
     }

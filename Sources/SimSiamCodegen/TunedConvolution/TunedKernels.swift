@@ -203,7 +203,7 @@ extension KernelEmitter {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         switch convAlgorithm() {
-        case .winograd: return conv2dForwardWinograd(moments: moments)
+        case .winograd, .winograd4x4: return conv2dForwardWinograd(moments: moments)
         case .channelsLast: return conv2dForwardChannelsLast(stride: s, padding: pad, moments: moments)
         case .packed:
             let kernel = conv2dForwardPacked(stride: s, padding: pad)
@@ -269,7 +269,7 @@ extension KernelEmitter {
         let (outputs, channels, k) = (w[0], w[1], w[2])
         let (p, q, h, width) = (dy[2], dy[3], dx[2], dx[3])
         let algorithm = convAlgorithm()
-        if algorithm == .winograd { return conv2dBackwardDataWinograd(accumulates: accumulates) }
+        if algorithm.isWinograd { return conv2dBackwardDataWinograd(accumulates: accumulates) }
         let (source, phases, phaseTaps) = backwardDataGeometry(stride: s, padding: pad)
         if algorithm == .channelsLast {
             return conv2dBackwardDataChannelsLast(stride: s, padding: pad, phases: phaseTaps, accumulates: accumulates)
@@ -300,7 +300,7 @@ extension KernelEmitter {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         switch convAlgorithm() {
-        case .winograd: return conv2dBackwardWeightWinograd()
+        case .winograd, .winograd4x4: return conv2dBackwardWeightWinograd()
         case .channelsLast: return conv2dBackwardWeightChannelsLast(stride: s, padding: pad)
         case .packed: return conv2dBackwardWeightPacked(stride: s, padding: pad)
         case .inPlace: break

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The matrices of a Winograd convolution F(m x m, 3x3), and the C of their 1D
 /// transforms. An n = m + 2 window d and a 3x3 kernel g give the m x m output
 /// tile `A^T [(G g G^T) . (B^T d B)] A`; every transform is separable, so the C
@@ -16,6 +18,21 @@ struct WinogradTransform {
     /// Input tile size.
     var n: Int { m + 2 }
 
+    /// What the C names of this transform's runtime carry after `wino` (`conv_wino4_run`,
+    /// `wino4_input_1d`, `WINO4_M`): nothing for F(2x2, 3x3), the tile for the others.
+    var cSuffix: String { m == 2 ? "" : "\(m)" }
+
+    /// `text` (C written for F(2x2, 3x3)'s names) with this transform's names: `conv_wino`,
+    /// `wino_`, `WINO_` and the include guard `SIMSIAM_WINOGRAD_H` gain `cSuffix`.
+    func named(_ text: String) -> String {
+        guard !cSuffix.isEmpty else { return text }
+        return text
+            .replacingOccurrences(of: #"\b(conv_)?wino_"#, with: "$1wino\(cSuffix)_", options: .regularExpression)
+            .replacingOccurrences(of: #"\bconv_wino\b"#, with: "conv_wino\(cSuffix)", options: .regularExpression)
+            .replacingOccurrences(of: #"\bWINO_"#, with: "WINO\(cSuffix)_", options: .regularExpression)
+            .replacingOccurrences(of: "SIMSIAM_WINOGRAD_H", with: "SIMSIAM_WINOGRAD\(cSuffix)_H")
+    }
+
     /// Points 0, 1, -1 and infinity.
     static let f2x2 = WinogradTransform(
         m: 2,
@@ -23,14 +40,17 @@ struct WinogradTransform {
         at: [[1, 1, 1, 0], [0, 1, -1, -1]],
         gNumerators: [[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]], gDenominators: [1, 2, 2, 1])
 
-    /// Points 0, 1, -1, 2, -2 and infinity (Lavin & Gray).
+    /// Points 0, 1, -1, 1/2, -2 and infinity: in float32 about half the rounding error of Lavin &
+    /// Gray's 0, +-1, +-2 (Barabasz et al., "Error analysis and improving the accuracy of Winograd
+    /// convolution for deep neural networks", 2020); A^T and B^T scaled to integers, G takes the
+    /// scale.
     static let f4x4 = WinogradTransform(
         m: 4,
-        bt: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-             [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
-        at: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
-        gNumerators: [[1, 0, 0], [-1, -1, -1], [-1, 1, -1], [1, 2, 4], [1, -2, 4], [0, 0, 1]],
-        gDenominators: [4, 6, 6, 24, 24, 1])
+        bt: [[2, -3, -4, 3, 2, 0], [0, -2, 1, 5, 2, 0], [0, 2, -5, 1, 2, 0],
+             [0, -2, -1, 2, 1, 0], [0, 1, -2, -1, 2, 0], [0, 2, -3, -4, 3, 2]],
+        at: [[1, 1, 1, 8, 1, 0], [0, 1, -1, 4, -2, 0], [0, 1, 1, 2, 4, 0], [0, 1, -1, 1, -8, 1]],
+        gNumerators: [[1, 0, 0], [1, 1, 1], [-1, 1, -1], [-4, -2, -1], [1, -2, 4], [0, 0, 1]],
+        gDenominators: [2, 6, 6, 30, 30, 2])
 
     /// The five 1D transforms: `wino_input_1d` (B^T), `wino_output_1d` (A^T) and
     /// `wino_gradient_1d` (A) on vectors; `wino_kernel_1d` (G) and

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import SimSiamC
+@testable import SimSiamCodegen
+@testable import SimSiamDSL
+
+/// Winograd F(4x4, 3x3) (`winograd-4x4`, `conv_wino4` in the generated C): forced on every pass of
+/// a layer, its gradients equal F(2x2, 3x3)'s in float64 and pass finite differences; in float32
+/// its weight gradients stay within 1e-5 of the reference kernels, with a private du per thread and
+/// with the shared one; and only float32 builds choose it, on maps of 2x2 of its tiles or more.
+@Suite(.serialized) struct Winograd4x4Tests {
+    /// "wide" (32 -> 32 channels, 6x6 maps: 2x2 tiles of 4x4, two thirds of them padding) and
+    /// "narrow" (16 channels) of the plan gallery, every pass F(4x4, 3x3).
+    static let plan = KernelPlan(convolutions: [ConvPass.forward, .dx, .dw].flatMap { pass in
+        ["wide", "narrow"].map { ConvPlanEntry(layer: $0, pass: pass, algorithm: .winograd4x4) }
+    })
+
+    @Test func float64GradientsEqualF2x2AndFiniteDifferences() throws {
+        let derived = try KernelPlanTests().lower(nil)
+        let forced = try KernelPlanTests().lower(Self.plan)
+        for entry in Self.plan.convolutions {
+            let body = try KernelPlanTests.kernel(entry.layer, entry.pass, in: forced.generated.source)
+            #expect(body.contains(entry.pass == .dw ? "conv_wino4_weight(&plan" : "conv_wino4(&plan"), "\(entry.layer) \(entry.pass):\n\(body.prefix(400))")
+        }
+        #expect(derived.plan.algorithm(layer: "wide", pass: .forward) == .winograd, "float64 builds keep F(2x2, 3x3)")
+        #expect(!derived.generated.source.contains("conv_wino4"), "a program without F(4x4, 3x3) passes pastes its runtime")
+
+        var gradients: [[String: [Double]]] = []
+        for program in [derived, forced] {
+            let compiled = try Compiler.build(program, cache: quickTestCache)
+            let state = ModelState(library: compiled.library)
+            state.initialize(seed: 7)
+            var random = TestRandom(seed: 11)
+            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
+            if program.options.plan != nil {
+                let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 8, directionsPerTensor: 4))
+                #expect(errors.count == 8)
+                for error in errors {
+                    #expect(error.error < 1e-6, "gradient of \(error.name) differs from finite differences by \(error.error) (relative)")
+                }
+            }
+            _ = try state.lossAndGradients(inputs)
+            gradients.append(Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
+                ($0.name, state.gradient(named: $0.name)!.doubles)
+            }))
+        }
+        for (name, expected) in gradients[0] {
+            let error = relativeError(try #require(gradients[1][name]), expected)
+            #expect(error < 1e-10, "gradient of \(name): F(4x4, 3x3) differs from F(2x2, 3x3) by \(error) (relative)")
+        }
+    }
+
+    /// 32 x 32 channels: 36 x 32 x 32 values of du, one per thread.
+    static let privateSum = LayerWeightGradientCheck(
+        layer: "f4", x: [3, 32, 10, 10], w: [32, 32, 3, 3], stride: 1, padding: 1,
+        entry: .init(layer: "f4", pass: .dw, algorithm: .winograd4x4),
+        call: "conv_wino4_weight", detail: ".tiles_h = 3, .tiles_w = 3", parameterSeed: 3, inputSeed: 9)
+
+    /// 96 x 96 channels: 36 x 96 x 96 values (over 256K), one du the threads share by rows.
+    static let sharedSum = LayerWeightGradientCheck(
+        layer: "f4shared", x: [3, 96, 8, 8], w: [96, 96, 3, 3], stride: 1, padding: 1,
+        entry: .init(layer: "f4shared", pass: .dw, algorithm: .winograd4x4),
+        call: "conv_wino4_weight", detail: ".channels = 96, .m = 96", parameterSeed: 5, inputSeed: 13)
+
+    @Test func float32WeightGradientsEqualTheReferenceKernels() throws {
+        #expect(!ConvWinograd.sumsShared(outputs: 32, channels: 32, transform: .f4x4))
+        #expect(ConvWinograd.sumsShared(outputs: 96, channels: 96, transform: .f4x4))
+        try Self.privateSum.expectFloat32EqualsTheReferenceKernels()
+        try Self.sharedSum.expectFloat32EqualsTheReferenceKernels()
+    }
+
+    @Test func bf16PassesCannotRunF4x4() {
+        var options = KernelPlanTests.options
+        options.precision = .float32
+        options.operands = .bf16Emulated
+        let error = KernelPlanTests().planError([.init(layer: "wide", pass: .forward, algorithm: .winograd4x4, bf16: true)], options: options)
+        #expect(error.contains("winograd-4x4 has no bfloat16 forward kernel"), "\(error)")
+    }
+}
