@@ -4765,11 +4765,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer2_1_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino4_weight(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv2, DSL SimSiamDSL/ResNet.swift:15
@@ -4795,11 +4795,11 @@ static void conv2d_bwd_data_add__backbone_layer2_1_conv1(const float* restrict d
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_1_conv1(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino4_weight(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.1.conv1, DSL SimSiamDSL/ResNet.swift:13
@@ -4864,11 +4864,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer2_0_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [512,128,16,16], x [512,128,16,16] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 512 images x 16 tiles */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 512 images x 64 tiles */
 static void conv2d_bwd_weight__backbone_layer2_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino4_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
-    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
-  conv_wino4_weight(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 512, .channels = 128, .m = 128, .height = 16, .width = 16,
+    .tiles_h = 8, .tiles_w = 8, .group = 1, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer2.0.conv2, DSL SimSiamDSL/ResNet.swift:15

@@ -3865,11 +3865,11 @@ static inline void batch_norm_relu_bwd_recompute__backbone_layer3_0_bn1(const fl
 
 /* conv2d_bwd_weight (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    dy [256,128,7,7], x [256,128,7,7] -> dw [128,128,3,3]; stride 1, padding 1
-   Winograd F(4x4, 3x3): 36 GEMMs M 128, N 128, K 256 images x 4 tiles */
+   Winograd F(2x2, 3x3): 16 GEMMs M 128, N 128, K 256 images x 16 tiles */
 static void conv2d_bwd_weight__backbone_layer3_0_conv2(const float* restrict dy, const float* restrict x, float* restrict dw) {
-  const conv_wino4_weight_plan_t plan = {.images = 256, .channels = 128, .m = 128, .height = 7, .width = 7,
-    .tiles_h = 2, .tiles_w = 2, .group = 12, .block = 48};
-  conv_wino4_weight(&plan, dy, x, dw);
+  const conv_wino_weight_plan_t plan = {.images = 256, .channels = 128, .m = 128, .height = 7, .width = 7,
+    .tiles_h = 4, .tiles_w = 4, .group = 3, .block = 48};
+  conv_wino_weight(&plan, dy, x, dw);
 }
 
 /* accumulate_grad (backward): layer backbone.layer3.0.conv2, DSL SimSiamDSL/ResNet.swift:15

@@ -69,6 +69,41 @@ import Testing
         try Self.sharedSum.expectFloat32EqualsTheReferenceKernels()
     }
 
+    /// The cost models' transform on W1 and W2 (float32, AVX-512): F(4x4) on the dx and dw of maps
+    /// of 7x7 and up, F(2x2) on every forward, on W2's 4x4 maps, and on the 128 x 128 dws whose du
+    /// only F(4x4) would share; float64 F(2x2) throughout.
+    @Test func theCostModelsChooseF4x4ForFloat32BackwardPassesOfLargerMaps() throws {
+        let expected: [(Workload, Int, String, ConvPass, ConvAlgorithm)] = [
+            (.fmnistResNetMini, 256, "layer1.0.conv1", .forward, .winograd),
+            (.fmnistResNetMini, 256, "layer1.0.conv1", .dx, .winograd4x4),
+            (.fmnistResNetMini, 256, "layer1.0.conv1", .dw, .winograd4x4),
+            (.fmnistResNetMini, 256, "layer3.0.conv2", .dx, .winograd4x4),
+            (.fmnistResNetMini, 256, "layer3.0.conv2", .dw, .winograd),
+            (.cifarResNet18, 128, "layer1.1.conv2", .forward, .winograd),
+            (.cifarResNet18, 128, "layer1.1.conv2", .dw, .winograd4x4),
+            (.cifarResNet18, 128, "layer2.0.conv2", .dx, .winograd4x4),
+            (.cifarResNet18, 128, "layer2.0.conv2", .dw, .winograd),
+            (.cifarResNet18, 128, "layer3.1.conv1", .dw, .winograd4x4),
+            (.cifarResNet18, 128, "layer4.0.conv2", .dx, .winograd),
+            (.cifarResNet18, 128, "layer4.0.conv2", .dw, .winograd),
+        ]
+        for precision in [Precision.float32, .float64] {
+            var options = ReferenceSources.options
+            options.precision = precision
+            var plans: [String: KernelPlan] = [:]
+            for (workload, batch, layer, pass, algorithm) in expected {
+                let key = "\(workload.name)@\(batch)"
+                if plans[key] == nil {
+                    let lowered = try Lowering.lower(workload, batch: batch, options: options)
+                    plans[key] = KernelPlanner.derived(training: lowered.training, features: lowered.features, options: lowered.options)
+                }
+                let chosen = plans[key]!.algorithm(layer: "backbone." + layer, pass: pass)
+                let wanted = precision == .float32 ? algorithm : .winograd
+                #expect(chosen == wanted, "\(precision) \(key) \(layer) \(pass.rawValue): \(chosen?.rawValue ?? "not planned"), expected \(wanted.rawValue)")
+            }
+        }
+    }
+
     @Test func bf16PassesCannotRunF4x4() {
         var options = KernelPlanTests.options
         options.precision = .float32

@@ -23,8 +23,8 @@ public enum ConvAlgorithm: String, Codable, Sendable, CaseIterable {
     /// `conv_wino` / `conv_wino_weight`: Winograd F(2x2, 3x3). 3x3 kernels at stride 1, padding 1 only.
     case winograd
     /// `conv_wino4` / `conv_wino4_weight`: Winograd F(4x4, 3x3), 44% fewer multiplies than F(2x2, 3x3)
-    /// and about 4x its rounding error (still within PyTorch float32's distance to float64 on a
-    /// whole step). As `winograd`, float32 only (no bfloat16 kernel; float64 builds keep F(2x2, 3x3)).
+    /// and about 4x its rounding error. Where it runs is the planner's choice (`winograd4x4Fits`:
+    /// float32 dx and dw); a plan may ask for it on any pass `winograd` can run but in bfloat16.
     case winograd4x4 = "winograd-4x4"
 
     /// Whether this is one of the Winograd convolutions.
