@@ -310,9 +310,10 @@ extension KernelEmitter {
         let dy = shape(operand: 0), x = shape(operand: 1), dw = shape(result: 0)
         let (outputs, channels, k, p, q) = (dy[1], x[1], dw[2], dy[2], dy[3])
         // F(4x4)'s du is 36/16 of F(2x2)'s: where only it passes the shared-du threshold (128 x 128
-        // channels), it traded F(2x2)'s private du for the shared one and lost: W1's layer3.0.conv2
-        // dw (7x7 maps) 29.6 against 25.9 ms per step, W2's layer2 dws (16x16) 0.97-0.98x (`bench
-        // --library --profile`, 2 alternating rounds, AMD EPYC Zen 4).
+        // channels) it trades F(2x2)'s private du for the shared one, and gained little or lost:
+        // W2's layer2 dws (16x16) 0.97-0.98x, W1's layer3.0.conv2 dw (7x7) 29.6 against 25.9 ms per
+        // step (`bench --library --profile`, 2 alternating rounds, AMD EPYC Zen 4). A quiet `tune`
+        // later timed that W1 dw the other way, 23.5 against 26.1: close enough that `tune` decides.
         if winograd4x4Fits(height: x[2], width: x[3]),
            ConvWinograd.sumsShared(outputs: outputs, channels: channels, transform: .f4x4)
             == ConvWinograd.sumsShared(outputs: outputs, channels: channels, transform: .f2x2),
