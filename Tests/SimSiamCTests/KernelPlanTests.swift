@@ -180,8 +180,14 @@ import Testing
         #expect(table.contains("wide") && table.contains("in-place*") && table.contains("winograd x2/8*") && table.contains("winograd x1/16*")
                 && table.contains("packed k-blocks*"), "\(table)")
 
+        try Self.expectForcedGradientsMatch(derived: derived, forced: lowered, what: "the forced plan's kernels")
+    }
+
+    /// One float64 step of the gallery built with `derived` and with `forced`: the forced build's
+    /// gradients pass finite differences and equal the derived build's to 1e-10 (relative).
+    static func expectForcedGradientsMatch(derived: LoweredProgram, forced: LoweredProgram, what: String) throws {
         var gradients: [[String: [Double]]] = []
-        for program in [derived, lowered] {
+        for program in [derived, forced] {
             let compiled = try Compiler.build(program, cache: quickTestCache)
             let state = ModelState(library: compiled.library)
             state.initialize(seed: 7)
@@ -201,7 +207,7 @@ import Testing
         }
         for (name, expected) in gradients[0] {
             let error = relativeError(try #require(gradients[1][name]), expected)
-            #expect(error < 1e-10, "gradient of \(name): the forced plan's kernels differ from the derived ones by \(error) (relative)")
+            #expect(error < 1e-10, "gradient of \(name): \(what) differ from the derived ones by \(error) (relative)")
         }
     }
 

@@ -25,29 +25,7 @@ import Testing
         #expect(derived.plan.algorithm(layer: "wide", pass: .forward) == .winograd, "float64 builds keep F(2x2, 3x3)")
         #expect(!derived.generated.source.contains("conv_wino4"), "a program without F(4x4, 3x3) passes pastes its runtime")
 
-        var gradients: [[String: [Double]]] = []
-        for program in [derived, forced] {
-            let compiled = try Compiler.build(program, cache: quickTestCache)
-            let state = ModelState(library: compiled.library)
-            state.initialize(seed: 7)
-            var random = TestRandom(seed: 11)
-            let inputs = compiled.library.inputs.map { random.array($0.numel).map(Float.init) }
-            if program.options.plan != nil {
-                let errors = try FiniteDifferences.check(state, inputs: inputs, probes: GradientProbes(elementsPerTensor: 8, directionsPerTensor: 4))
-                #expect(errors.count == 8)
-                for error in errors {
-                    #expect(error.error < 1e-6, "gradient of \(error.name) differs from finite differences by \(error.error) (relative)")
-                }
-            }
-            _ = try state.lossAndGradients(inputs)
-            gradients.append(Dictionary(uniqueKeysWithValues: compiled.library.symbols.filter { $0.kind == .trainable }.map {
-                ($0.name, state.gradient(named: $0.name)!.doubles)
-            }))
-        }
-        for (name, expected) in gradients[0] {
-            let error = relativeError(try #require(gradients[1][name]), expected)
-            #expect(error < 1e-10, "gradient of \(name): F(4x4, 3x3) differs from F(2x2, 3x3) by \(error) (relative)")
-        }
+        try KernelPlanTests.expectForcedGradientsMatch(derived: derived, forced: forced, what: "F(4x4, 3x3)'s kernels")
     }
 
     /// 32 x 32 channels: 36 x 32 x 32 values of du, one per thread.
