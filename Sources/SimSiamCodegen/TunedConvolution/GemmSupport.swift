@@ -21,7 +21,8 @@ enum GemmSupport {
     static let bf16Files: Set<String> = ["gemm_bf16.h"]
 
     /// The shared C for `tile`: its macros, the runtime files, and `winograd.h` once per transform
-    /// of `winograd` (F(2x2, 3x3) always), each after its transform functions (generated from the
+    /// of `winograd` (each listed once, as `ConvWinograd.transforms` gives them; F(2x2, 3x3)
+    /// always), each after its transform functions (generated from the
     /// transform's matrices, `ConvWinograd.source`). Builds with bfloat16 operands also get
     /// `gemm_bf16.h`, its micro-kernel `vdpbf16ps` or the emulation.
     static func source(_ tile: RegisterTile, operands: MatmulOperands = .native, winograd: [WinogradTransform] = []) -> String {
@@ -37,7 +38,7 @@ enum GemmSupport {
                 parts.append("/* ===== from CRuntime/\(file) ===== */\n" + pasted(file))
                 continue
             }
-            for transform in [WinogradTransform.f2x2] + Dictionary(grouping: winograd.filter { $0.m != 2 }, by: \.m).sorted { $0.key < $1.key }.map(\.value[0]) {
+            for transform in [WinogradTransform.f2x2] + winograd.filter({ $0.m != 2 }) {
                 parts.append(ConvWinograd.source(transform, pasted: pasted(file)))
             }
         }
