@@ -49,8 +49,8 @@ extension KernelEmitter {
     /// W1 at batch 256 (28x28 to 7x7 maps) 0.69-0.93x the F(2x2) time per pass; W2 at batch 128
     /// 0.65-0.71x on 32x32, 0.69-0.79x on 16x16, 0.82-0.87x on 8x8, but 1.24-1.33x (forward, dx)
     /// and 2.0-2.1x (dw) on layer4's 4x4 maps, one tile per image. The points in use (more non-zero
-    /// coefficients in B^T) timed the same on forwards and dx and 2-7% slower on W2's dws, side by
-    /// side.
+    /// coefficients in B^T), side by side with those on W2: forwards and dx 0.99-1.04x their time,
+    /// layer1's dws 0.98-1.00x, layer2's and layer3's 1.02-1.08x.
     ///
     /// Forwards keep F(2x2, 3x3): their rounding decides which ReLU inputs near zero fall on which
     /// side, and F(4x4)'s larger error there moved W2's gradients beyond PyTorch float32's own

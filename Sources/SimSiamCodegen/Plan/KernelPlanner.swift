@@ -159,12 +159,18 @@ public enum KernelPlanner {
 
     /// The emitters of the labelled convolution nodes of both graphs, as `ProgramEmitter` makes them.
     static func convolutions(training: Graph, features: Graph?, options: CodegenOptions) -> [KernelEmitter] {
+        allConvolutions(training: training, features: features, options: options).filter { !$0.node.label.isEmpty }
+    }
+
+    /// The emitters of every convolution node of both graphs, labelled or not (unlabelled ones follow
+    /// the cost models), as `ProgramEmitter` makes them; none unless the kernels are tuned.
+    static func allConvolutions(training: Graph, features: Graph?, options: CodegenOptions) -> [KernelEmitter] {
         guard options.kernels == .tuned else { return [] }
         return ([training] + (features.map { [$0] } ?? [])).flatMap { graph in
             graph.nodes.compactMap { node -> KernelEmitter? in
                 let emitter = KernelEmitter(node: node, graph: graph, precision: options.precision, strategy: options.kernels,
                                             vectorWidth: options.vectorWidth, plan: options.plan, operands: options.operands)
-                return emitter.convPass != nil && !node.label.isEmpty ? emitter : nil
+                return emitter.convPass != nil ? emitter : nil
             }
         }
     }

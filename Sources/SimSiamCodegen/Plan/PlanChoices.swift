@@ -59,10 +59,11 @@ extension KernelPlanner {
             for emitter in nodes where emitter.graph.name == training.name && !names.contains(emitter.name) {
                 names.append(emitter.name)
             }
-            let blockings = entry.algorithm.isWinograd || possible.contains(.winograd)
-                ? nodes[0].winogradBlockingCandidates(entry.algorithm.isWinograd ? entry.algorithm : .winograd) : []
-            return PlanChoice(derived: entry, algorithms: [entry.algorithm] + possible, kernelNames: names,
-                              shape: describe(nodes[0]), winogradBlockings: blockings)
+            var choice = PlanChoice(derived: entry, algorithms: [entry.algorithm] + possible, kernelNames: names, shape: describe(nodes[0]))
+            if entry.algorithm.isWinograd || possible.contains(.winograd) {
+                choice.winogradBlockings = nodes[0].winogradBlockingCandidates(choice.winogradBlockingAlgorithm)
+            }
+            return choice
         }
     }
 }

@@ -44,16 +44,11 @@ enum ConvWinograd {
 
     /// The transforms the convolutions of these graphs run (labelled or not), each once.
     static func transforms(training: Graph, features: Graph?, options: CodegenOptions) -> [WinogradTransform] {
-        guard options.kernels == .tuned else { return [] }
         var tiles = Set<Int>()
-        return ([training] + (features.map { [$0] } ?? [])).flatMap { graph in
-            graph.nodes.compactMap { node -> WinogradTransform? in
-                let emitter = KernelEmitter(node: node, graph: graph, precision: options.precision, strategy: options.kernels,
-                                            vectorWidth: options.vectorWidth, plan: options.plan, operands: options.operands)
-                guard emitter.convPass != nil, case let algorithm = emitter.convAlgorithm(), algorithm.isWinograd else { return nil }
-                let transform = transform(algorithm)
-                return tiles.insert(transform.m).inserted ? transform : nil
-            }
+        return KernelPlanner.allConvolutions(training: training, features: features, options: options).compactMap { emitter in
+            let algorithm = emitter.convAlgorithm()
+            guard algorithm.isWinograd, tiles.insert(transform(algorithm).m).inserted else { return nil }
+            return transform(algorithm)
         }
     }
 
