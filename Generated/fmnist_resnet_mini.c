@@ -2550,11 +2550,11 @@ static inline void batch_norm_train_relu_fwd__backbone_bn1(const float* restrict
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(2x2, 3x3): 256 images x 196 tiles, 16 GEMMs N 32, K 32 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv1(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
-    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 14, .tiles_w = 14, .group = 1, .block = 48};
-  conv_wino(&plan, w, x, y, 0, moments);
+  const conv_wino4_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino4(&plan, w, x, y, 0, moments);
 }
 
 /* batch_norm_train_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -2563,11 +2563,11 @@ static inline void batch_norm_train_relu_fwd__backbone_layer1_0_bn1(const float*
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28], moments [2,32] = (mean, biased variance) of y per channel; stride 1, padding 1
-   Winograd F(2x2, 3x3): 256 images x 196 tiles, 16 GEMMs N 32, K 32 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv2(const float* restrict x, const float* restrict w, float* restrict y, float* restrict moments) {
-  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
-    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 14, .tiles_w = 14, .group = 1, .block = 48};
-  conv_wino(&plan, w, x, y, 0, moments);
+  const conv_wino4_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino4(&plan, w, x, y, 0, moments);
 }
 
 /* Batch norm, training mode = max(bn(x) + residual, 0): per channel, mean and biased var over N*HW values,
@@ -4294,11 +4294,11 @@ static inline void batch_norm_eval_relu_fwd__backbone_bn1(const float* restrict 
 
 /* conv2d (forward): layer backbone.layer1.0.conv1, DSL SimSiamDSL/ResNet.swift:13
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 256 images x 196 tiles, 16 GEMMs N 32, K 32 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv1_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
-    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 14, .tiles_w = 14, .group = 1, .block = 48};
-  conv_wino(&plan, w, x, y, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino4(&plan, w, x, y, 0, 0);
 }
 
 /* batch_norm_eval_relu (forward): layer backbone.layer1.0.bn1, DSL SimSiamDSL/ResNet.swift:14
@@ -4307,11 +4307,11 @@ static inline void batch_norm_eval_relu_fwd__backbone_layer1_0_bn1(const float* 
 
 /* conv2d (forward): layer backbone.layer1.0.conv2, DSL SimSiamDSL/ResNet.swift:15
    x [256,32,28,28] * w [32,32,3,3] -> y [256,32,28,28]; stride 1, padding 1
-   Winograd F(2x2, 3x3): 256 images x 196 tiles, 16 GEMMs N 32, K 32 */
+   Winograd F(4x4, 3x3): 256 images x 49 tiles, 36 GEMMs N 32, K 32 */
 static void conv2d_fwd__backbone_layer1_0_conv2_2(const float* restrict x, const float* restrict w, float* restrict y) {
-  const conv_wino_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
-    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 14, .tiles_w = 14, .group = 1, .block = 48};
-  conv_wino(&plan, w, x, y, 0, 0);
+  const conv_wino4_plan_t plan = {.images = 256, .channels = 32, .m = 32, .height = 28, .width = 28,
+    .weight_row = 288, .weight_channel = 9, .flip = 0, .tiles_h = 7, .tiles_w = 7, .group = 1, .block = 48};
+  conv_wino4(&plan, w, x, y, 0, 0);
 }
 
 /* Batch norm, eval mode = max(bn(x) + residual, 0): per channel,

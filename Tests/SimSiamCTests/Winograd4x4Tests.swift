@@ -48,11 +48,15 @@ import Testing
     }
 
     /// The cost models' transform on W1 and W2 (float32, AVX-512): F(4x4) on the dx and dw of maps
-    /// of 7x7 and up, F(2x2) on every forward, on W2's 4x4 maps, and on the 128 x 128 dws whose du
-    /// only F(4x4) would share; float64 F(2x2) throughout.
+    /// of 7x7 and up and on the forwards that sum 32 channels (W1's layer1), F(2x2) on wider
+    /// forwards, on W2's 4x4 maps, and on the 128 x 128 dws whose du only F(4x4) would share;
+    /// float64 F(2x2) throughout.
     @Test func theCostModelsChooseF4x4ForFloat32BackwardPassesOfLargerMaps() throws {
         let expected: [(Workload, Int, String, ConvPass, ConvAlgorithm)] = [
-            (.fmnistResNetMini, 256, "layer1.0.conv1", .forward, .winograd),
+            (.fmnistResNetMini, 256, "layer1.0.conv1", .forward, .winograd4x4),
+            (.fmnistResNetMini, 256, "layer1.0.conv2", .forward, .winograd4x4),
+            (.fmnistResNetMini, 256, "layer2.0.conv2", .forward, .winograd),
+            (.fmnistResNetMini, 256, "layer3.0.conv2", .forward, .winograd),
             (.fmnistResNetMini, 256, "layer1.0.conv1", .dx, .winograd4x4),
             (.fmnistResNetMini, 256, "layer1.0.conv1", .dw, .winograd4x4),
             (.fmnistResNetMini, 256, "layer3.0.conv2", .dx, .winograd4x4),
@@ -80,6 +84,20 @@ import Testing
                 #expect(chosen == wanted, "\(precision) \(key) \(layer) \(pass.rawValue): \(chosen?.rawValue ?? "not planned"), expected \(wanted.rawValue)")
             }
         }
+    }
+
+    /// `tune` times F(4x4, 3x3) where the cost models may choose it: on W1's forwards of 32 channels
+    /// (layer1), not on those of 64 and 128, and on its Winograd dx.
+    @Test func tuneTimesF4x4OnForwardsOf32ChannelsOnly() throws {
+        let lowered = try Lowering.lower(.fmnistResNetMini, batch: 256, options: ReferenceSources.options)
+        let choices = KernelPlanner.choices(training: lowered.training, features: nil, options: lowered.options)
+        func timesF4(_ layer: String, _ pass: ConvPass) -> Bool? {
+            choices.first { $0.derived.layer == "backbone." + layer && $0.derived.pass == pass }?.algorithms.contains(.winograd4x4)
+        }
+        #expect(timesF4("layer1.0.conv2", .forward) == true)
+        #expect(timesF4("layer2.0.conv2", .forward) == false)
+        #expect(timesF4("layer3.0.conv2", .forward) == false)
+        #expect(timesF4("layer3.0.conv2", .dx) == true)
     }
 
     @Test func bf16PassesCannotRunF4x4() {

@@ -52,12 +52,17 @@ extension KernelEmitter {
     /// coefficients in B^T), side by side with those on W2: forwards and dx 0.99-1.04x their time,
     /// layer1's dws 0.98-1.00x, layer2's and layer3's 1.02-1.08x.
     ///
-    /// Forwards keep F(2x2, 3x3): their rounding decides which ReLU inputs near zero fall on which
-    /// side, and F(4x4)'s larger error there moved W2's gradients beyond PyTorch float32's own
-    /// distance to float64 (`scripts/check_step.py`, as accurate as PyTorch, randomised BN: at
-    /// batch 8, seed 1, 25 tensors 1e-2 to 1.7e-1 off, layer2 to the projector; at batch 16
-    /// layer4.0's BN weight gradients, 9.4e-3 and 1.4e-2). With F(4x4) on the dx and dw alone both
-    /// pass, and so does W1 at batch 32.
+    /// Forwards run F(4x4) only where they sum at most 32 input channels
+    /// (`winograd4x4ForwardChannels`): a forward's rounding decides which ReLU inputs near zero fall
+    /// on which side, and F(4x4)'s error, about 4x F(2x2)'s and growing with the channels summed,
+    /// moved W2's gradients beyond PyTorch float32's own distance to float64 (`scripts/check_step.py`,
+    /// as accurate as PyTorch, randomised BN). F(4x4) on the forwards of up to 64 channels (W2's
+    /// layer1): batch 8, seed 1 failed (layer4.1 and projector gradients 1.0e-2 to 1.7e-1 off,
+    /// against PyTorch's 5.8e-6 to 1.6e-5), batch 16 passed; up to 128 channels: batch 16 failed
+    /// too (layer4.0's BN weight gradients 9.4e-3 and 1.4e-2); on every forward: both failed. W1 at batch 32 (seeds 0 and 1) passed with F(4x4) on the forwards of up
+    /// to 128 channels. W2 has no forward of 32 channels, so it keeps F(2x2) on all of them. W1's
+    /// two 32-channel 28x28 forwards took 18.5-18.9 ms per step on F(4x4) against 24.2-25.3 on
+    /// F(2x2) (`bench --library --profile`, 2 rounds, AMD EPYC Zen 4, 2 threads).
     func winograd4x4Fits(height: Int, width: Int) -> Bool {
         guard tunesWinograd4x4 else { return false }
         let tiles = winogradTiles(height: height, width: width, transform: .f4x4)
@@ -97,8 +102,15 @@ extension KernelEmitter {
     }
 
     /// Whether `simsiamc tune` times F(4x4, 3x3) on this pass, as the cost models may choose it: a
-    /// float32 dx or dw (`winograd4x4Fits`). A plan may still ask for it anywhere it can run.
-    var tunesWinograd4x4: Bool { convPass != .forward && precision == .float32 && !operands.isBF16 }
+    /// float32 dx or dw, or a float32 forward of at most 32 input channels (`winograd4x4Fits`). A
+    /// plan may still ask for it anywhere it can run.
+    var tunesWinograd4x4: Bool {
+        guard precision == .float32, !operands.isBF16 else { return false }
+        return convPass != .forward || shape(operand: 0)[1] <= Self.winograd4x4ForwardChannels
+    }
+
+    /// Input channels up to which a float32 forward may run F(4x4, 3x3) (`winograd4x4Fits`).
+    static let winograd4x4ForwardChannels = 32
 
     /// Images per pass of a channels-last forward or dx whose source and output take
     /// `bytesPerImage`: up to four (fewer tiles straddle a short tail), while their sources and
@@ -265,7 +277,10 @@ extension KernelEmitter {
         let x = shape(operand: 0), w = shape(operand: 1), y = shape(result: 0)
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
-            return bf16Pays(against: Self.winogradDirectEquivalent, rows: w[0]) ? .packed : .winograd
+            if bf16Pays(against: Self.winogradDirectEquivalent, rows: w[0]) { return .packed }
+            let f4 = winograd4x4Fits(height: p, width: q)
+                && winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q, transform: .f4x4)
+            return f4 ? .winograd4x4 : .winograd
         }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)

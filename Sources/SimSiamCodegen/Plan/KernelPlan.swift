@@ -24,7 +24,8 @@ public enum ConvAlgorithm: String, Codable, Sendable, CaseIterable {
     case winograd
     /// `conv_wino4` / `conv_wino4_weight`: Winograd F(4x4, 3x3), 44% fewer multiplies than F(2x2, 3x3)
     /// and about 4x its rounding error. Where it runs is the planner's choice (`winograd4x4Fits`:
-    /// float32 dx and dw); a plan may ask for it on any pass `winograd` can run but in bfloat16.
+    /// float32 dx and dw, forwards of up to 32 channels); a plan may ask for it on any pass `winograd`
+    /// can run but in bfloat16.
     case winograd4x4 = "winograd-4x4"
 
     /// Whether this is one of the Winograd convolutions.

@@ -23,7 +23,8 @@ enum ConvWinograd {
     /// F(4x4, 3x3) does 44% fewer FMAs and, with the points 0, +-1, 1/2, -2, rounds about 4x worse
     /// than F(2x2, 3x3); Lavin & Gray's 0, +-1, +-2 twice that again (a float32 simulation of one
     /// tile summed over 128 channels: 1.6e-6, 3.0e-6 and 3.8e-7 of max|y|, mostly from the point
-    /// GEMMs' sums). The planner runs it on float32 dx and dw only (`winograd4x4Fits` says why).
+    /// GEMMs' sums). The planner runs it on float32 dx and dw, and on float32 forwards of at most
+    /// 32 input channels (`winograd4x4Fits` says why).
     static func transform(_ algorithm: ConvAlgorithm) -> WinogradTransform {
         algorithm == .winograd4x4 ? .f4x4 : .f2x2
     }
