@@ -21,10 +21,12 @@ public final class NativeLibrary: @unchecked Sendable {
         self.handle = handle
     }
 
-    /// Opens the library at `path`, or returns the already opened one.
+    /// Opens the library at `path`, or returns the already opened one. The first load sets how
+    /// the heap keeps the kernels' scratch (`KernelHeap`).
     /// - Throws: `RuntimeError` carrying `dlerror()` when `dlopen` fails.
     public static func load(path: String) throws -> NativeLibrary {
-        try registry.withLock { libraries in
+        _ = KernelHeap.configured
+        return try registry.withLock { libraries in
             if let library = libraries[path] { return library }
             guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
                 throw RuntimeError("cannot load library \(path): \(lastDynamicLinkerError())")

@@ -35,6 +35,14 @@ import Testing
         #expect(library.scalarBytes == 8)
     }
 
+    /// Loading a library sets glibc's thresholds so that the kernels' scratch stays in the heap.
+    @Test func loadingKeepsKernelScratchInTheHeap() throws {
+        _ = try NativeLibrary.load(path: ToyLibraryFixture.libraryPath(.float32))
+        let tunables = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] ?? ""
+        let userSetsThresholds = tunables.contains("mmap_threshold") || tunables.contains("trim_threshold")
+        #expect(KernelHeap.configured == !userSetsThresholds)
+    }
+
     @Test func loadingTheSamePathReturnsTheSameLibrary() throws {
         let path = try ToyLibraryFixture.libraryPath(.float32)
         #expect(try NativeLibrary.load(path: path) === NativeLibrary.load(path: path))
