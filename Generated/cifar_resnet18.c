@@ -3125,78 +3125,82 @@ static void linear_fwd__projector_0(const float* restrict x, const float* restri
 /* Batch norm, training mode = max(bn(x), 0): per channel, mean and biased var over N*HW values,
    y = (x - mean) / sqrt(var + 1e-05) * gamma + beta, then max(., 0); saved = (mean, 1/sqrt(var + eps));
    running stats move by 0.1 towards (mean, unbiased var).
-   x is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies. */
-static void batch_norm_train_relu_fwd_channel_major(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
-  float* restrict x_t = gemm_alloc(N * C);
-  float* restrict y_t = gemm_alloc(N * C);
-  transpose_rows(N, C, x, x_t);
-  {
-    const float* restrict x = x_t;
-    float* restrict y = y_t;
-    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
-    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
-    if (ranks_share_batch()) {
-      synced = malloc(sizeof(double) * (2 * C + 1));
-      #pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < C; c++) {
-        double sum = 0, squares = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum += x[v]; squares += (double)x[v] * x[v];
-          }
-        }
-        synced[c] = sum; synced[C + c] = squares;
-      }
-      count = sum_channels_over_ranks(synced, C, count);
-    }
+   x is [N, C] (HW = 1): a thread takes blocks of 16 channels and reads the batch row by row. */
+static void batch_norm_train_relu_fwd_rows(int64_t N, int64_t C, int64_t HW, const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
+  double count = (double)N;  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
     #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < C; c++) {
-      double mean, var;  /* var biased: what the batch is normalised with */
-      if (synced) {
-        mean = synced[c] / count;
-        var = fmax(synced[C + c] / count - mean * mean, 0.0);
-      }
-      else {
-        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-        double sum = 0, squares = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum += x[v]; squares += (double)x[v] * x[v];
-          }
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+      double sum[16] = {0}, squares[16] = {0};
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          sum[j] += x[v]; squares[j] += (double)x[v] * x[v];
         }
-        mean = sum / count;
-        var = fmax(squares / count - mean * mean, 0.0);
       }
-      const double invstd = 1.0 / sqrt(var + 1e-05);
-      saved[c] = (float)mean;
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        synced[c] = sum[j]; synced[C + c] = squares[j];
+      }
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
+  #pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+    double mean[16], var[16];  /* var biased: what the batch is normalised with */
+    float scales[16], shifts[16];
+    if (synced) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        mean[j] = synced[c] / count;
+        var[j] = fmax(synced[C + c] / count - mean[j] * mean[j], 0.0);
+      }
+    }
+    else {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum[16] = {0}, squares[16] = {0};
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          sum[j] += x[v]; squares[j] += (double)x[v] * x[v];
+        }
+      }
+      for (int64_t j = 0; j < cb; j++) {
+        mean[j] = sum[j] / count;
+        var[j] = fmax(squares[j] / count - mean[j] * mean[j], 0.0);
+      }
+    }
+    for (int64_t j = 0; j < cb; j++) {
+      const int64_t c = c0 + j;
+      const double invstd = 1.0 / sqrt(var[j] + 1e-05);
+      saved[c] = (float)mean[j];
       saved[C + c] = (float)invstd;
       const double saved_mean = saved[c], saved_invstd = saved[C + c];
-      const float scale = (float)(saved_invstd * gamma[c]);
-      const float shift = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
-        }
-      }
+      scales[j] = (float)(saved_invstd * gamma[c]);
+      shifts[j] = (float)(beta[c] - saved_mean * saved_invstd * gamma[c]);
       /* running estimates use the unbiased variance, as PyTorch does */
-      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
-      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
+      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean[j]);
+      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var[j] * count / (count - 1));
     }
-    free(synced);
-    *num_batches_tracked += 1;
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t v = n * C + c0 + j;
+        const float scale = scales[j], shift = shifts[j];
+        const float out = x[v] * scale + shift; y[v] = out > 0 ? out : 0;
+      }
+    }
   }
-  transpose_rows(C, N, y_t, y);
-  free(x_t);
-  free(y_t);
+  free(synced);
+  *num_batches_tracked += 1;
 }
 
 /* batch_norm_train_relu (forward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    x [512,2048] -> y [512,2048] = max(bn(x), 0), saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
-static inline void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(512, 2048, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
+static inline void batch_norm_train_relu_fwd__projector_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_rows(512, 2048, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
 static void gemm_pack_a__ld2048(const gemm_operands_t* g, int64_t k0, int64_t kc, int64_t x0, int64_t count, float* restrict panel) {
   const float* restrict src = g->a;
@@ -3234,78 +3238,82 @@ static void linear_fwd__projector_3(const float* restrict x, const float* restri
 /* Batch norm, training mode: per channel, mean and biased var over N*HW values,
    y = (x - mean) / sqrt(var + 1e-05); saved = (mean, 1/sqrt(var + eps));
    running stats move by 0.1 towards (mean, unbiased var).
-   x is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies. */
-static void batch_norm_train_fwd_channel_major(int64_t N, int64_t C, int64_t HW, const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
-  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
-  float* restrict x_t = gemm_alloc(N * C);
-  float* restrict y_t = gemm_alloc(N * C);
-  transpose_rows(N, C, x, x_t);
-  {
-    const float* restrict x = x_t;
-    float* restrict y = y_t;
-    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
-    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
-    if (ranks_share_batch()) {
-      synced = malloc(sizeof(double) * (2 * C + 1));
-      #pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < C; c++) {
-        double sum = 0, squares = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum += x[v]; squares += (double)x[v] * x[v];
-          }
-        }
-        synced[c] = sum; synced[C + c] = squares;
-      }
-      count = sum_channels_over_ranks(synced, C, count);
-    }
+   x is [N, C] (HW = 1): a thread takes blocks of 16 channels and reads the batch row by row. */
+static void batch_norm_train_fwd_rows(int64_t N, int64_t C, int64_t HW, const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) {
+  double count = (double)N;  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
     #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < C; c++) {
-      double mean, var;  /* var biased: what the batch is normalised with */
-      if (synced) {
-        mean = synced[c] / count;
-        var = fmax(synced[C + c] / count - mean * mean, 0.0);
-      }
-      else {
-        /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
-        double sum = 0, squares = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum += x[v]; squares += (double)x[v] * x[v];
-          }
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+      double sum[16] = {0}, squares[16] = {0};
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          sum[j] += x[v]; squares[j] += (double)x[v] * x[v];
         }
-        mean = sum / count;
-        var = fmax(squares / count - mean * mean, 0.0);
       }
-      const double invstd = 1.0 / sqrt(var + 1e-05);
-      saved[c] = (float)mean;
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        synced[c] = sum[j]; synced[C + c] = squares[j];
+      }
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
+  #pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+    double mean[16], var[16];  /* var biased: what the batch is normalised with */
+    float scales[16], shifts[16];
+    if (synced) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        mean[j] = synced[c] / count;
+        var[j] = fmax(synced[C + c] / count - mean[j] * mean[j], 0.0);
+      }
+    }
+    else {
+      /* one pass for both moments: double sums keep sum(x^2) - n mean^2 exact enough */
+      double sum[16] = {0}, squares[16] = {0};
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          sum[j] += x[v]; squares[j] += (double)x[v] * x[v];
+        }
+      }
+      for (int64_t j = 0; j < cb; j++) {
+        mean[j] = sum[j] / count;
+        var[j] = fmax(squares[j] / count - mean[j] * mean[j], 0.0);
+      }
+    }
+    for (int64_t j = 0; j < cb; j++) {
+      const int64_t c = c0 + j;
+      const double invstd = 1.0 / sqrt(var[j] + 1e-05);
+      saved[c] = (float)mean[j];
       saved[C + c] = (float)invstd;
       const double saved_mean = saved[c], saved_invstd = saved[C + c];
-      const float scale = (float)(saved_invstd);
-      const float shift = (float)(-saved_mean * saved_invstd);
-      for (int64_t n = 0; n < N; n++) {
-        for (int64_t i = 0; i < HW; i++) {
-          const int64_t v = c * N + n;
-          y[v] = x[v] * scale + shift;
-        }
-      }
+      scales[j] = (float)(saved_invstd);
+      shifts[j] = (float)(-saved_mean * saved_invstd);
       /* running estimates use the unbiased variance, as PyTorch does */
-      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean);
-      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var * count / (count - 1));
+      running_mean[c] = (float)(0.9 * running_mean[c] + 0.1 * mean[j]);
+      running_var[c] = (float)(0.9 * running_var[c] + 0.1 * var[j] * count / (count - 1));
     }
-    free(synced);
-    *num_batches_tracked += 1;
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t v = n * C + c0 + j;
+        const float scale = scales[j], shift = shifts[j];
+        y[v] = x[v] * scale + shift;
+      }
+    }
   }
-  transpose_rows(C, N, y_t, y);
-  free(x_t);
-  free(y_t);
+  free(synced);
+  *num_batches_tracked += 1;
 }
 
 /* batch_norm_train (forward): layer projector.4, DSL SimSiamDSL/Heads.swift:14
    x [512,2048] -> y [512,2048], saved [2,2048] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1, no affine */
-static inline void batch_norm_train_fwd__projector_4(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_fwd_channel_major(512, 2048, 1, x, y, saved, running_mean, running_var, num_batches_tracked); }
+static inline void batch_norm_train_fwd__projector_4(const float* restrict x, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_fwd_rows(512, 2048, 1, x, y, saved, running_mean, running_var, num_batches_tracked); }
 
 static void gemm_store__ld512(const gemm_operands_t* g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* restrict tile) {
   for (int64_t i = 0; i < rows; i++) {
@@ -3324,7 +3332,7 @@ static void linear_fwd__predictor_0(const float* restrict x, const float* restri
 
 /* batch_norm_train_relu (forward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    x [512,512] -> y [512,512] = max(bn(x), 0), saved [2,512] = (batch mean, 1/sqrt(var + 1e-05)); momentum 0.1 */
-static inline void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_channel_major(512, 512, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
+static inline void batch_norm_train_relu_fwd__predictor_1(const float* restrict x, const float* restrict gamma, const float* restrict beta, float* restrict y, float* restrict saved, float* restrict running_mean, float* restrict running_var, int64_t* restrict num_batches_tracked) { batch_norm_train_relu_fwd_rows(512, 512, 1, x, gamma, beta, y, saved, running_mean, running_var, num_batches_tracked); }
 
 /* linear (forward): layer predictor.3, DSL SimSiamDSL/Heads.swift:25
    x [512,512], w [2048,512], b [2048] -> y [512,2048]
@@ -3515,85 +3523,86 @@ static inline void accumulate_grad__predictor_3_bias(const float* restrict g, fl
 /* Batch norm backward through a fused ReLU (g = y > 0 ? dy : 0): per channel,
    dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,
    dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count).
-   x is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies. */
-static void batch_norm_relu_bwd_channel_major(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
-  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
-  float* restrict dy_t = gemm_alloc(N * C);
-  float* restrict x_t = gemm_alloc(N * C);
-  float* restrict y_t = gemm_alloc(N * C);
-  float* restrict dx_t = gemm_alloc(N * C);
-  transpose_rows(N, C, dy, dy_t);
-  transpose_rows(N, C, x, x_t);
-  transpose_rows(N, C, y, y_t);
-  {
-    const float* restrict dy = dy_t;
-    const float* restrict x = x_t;
-    const float* restrict y = y_t;
-    float* restrict dx = dx_t;
-    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
-    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
-    if (ranks_share_batch()) {
-      synced = malloc(sizeof(double) * (2 * C + 1));
-      #pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < C; c++) {
-        const double mean = saved[c], invstd = saved[C + c];
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
-          }
-        }
-        dgamma[c] = (float)sum_dy_xhat;
-        dbeta[c] = (float)sum_dy;
-        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
-      }
-      count = sum_channels_over_ranks(synced, C, count);
-    }
+   x is [N, C] (HW = 1): a thread takes blocks of 16 channels and reads the batch row by row. */
+static void batch_norm_relu_bwd_rows(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) {
+  double count = (double)N;  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
     #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < C; c++) {
-      const double mean = saved[c], invstd = saved[C + c];
-      if (synced) {
-        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
-        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
-          }
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+      double sum_dy[16] = {0}, sum_dy_xhat[16] = {0};
+      double mean[16], invstd[16];
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        mean[j] = saved[c];
+        invstd[j] = saved[C + c];
+      }
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy[j] += g; sum_dy_xhat[j] += g * (x[v] - mean[j]) * invstd[j];
         }
       }
-      else {
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            const double g = (y[v] > 0 ? dy[v] : 0); sum_dy += g; sum_dy_xhat += g * (x[v] - mean) * invstd;
-          }
-        }
-        dgamma[c] = (float)sum_dy_xhat;
-        dbeta[c] = (float)sum_dy;
-        const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            dx[v] = (float)(a * ((y[v] > 0 ? dy[v] : 0) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
-          }
-        }
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        dgamma[c] = (float)sum_dy_xhat[j];
+        dbeta[c] = (float)sum_dy[j];
+        synced[c] = sum_dy[j]; synced[C + c] = sum_dy_xhat[j];
       }
     }
-    free(synced);
+    count = sum_channels_over_ranks(synced, C, count);
   }
-  transpose_rows(C, N, dx_t, dx);
-  free(dy_t);
-  free(x_t);
-  free(y_t);
-  free(dx_t);
+  #pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+    double mean[16], invstd[16], sum_dy[16], sum_dy_xhat[16], a[16], mean_dy[16], mean_dy_xhat[16];
+    for (int64_t j = 0; j < cb; j++) {
+      const int64_t c = c0 + j;
+      mean[j] = saved[c];
+      invstd[j] = saved[C + c];
+    }
+    if (synced) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        sum_dy[j] = synced[c]; sum_dy_xhat[j] = synced[C + c];
+      }
+    }
+    else {
+      for (int64_t j = 0; j < cb; j++) {
+        sum_dy[j] = 0; sum_dy_xhat[j] = 0;
+      }
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          const double g = (y[v] > 0 ? dy[v] : 0); sum_dy[j] += g; sum_dy_xhat[j] += g * (x[v] - mean[j]) * invstd[j];
+        }
+      }
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        dgamma[c] = (float)sum_dy_xhat[j];
+        dbeta[c] = (float)sum_dy[j];
+      }
+    }
+    for (int64_t j = 0; j < cb; j++) {
+      const int64_t c = c0 + j;
+      a[j] = gamma[c] * invstd[j];
+      mean_dy[j] = sum_dy[j] / count; mean_dy_xhat[j] = sum_dy_xhat[j] / count;
+    }
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t v = n * C + c0 + j;
+        dx[v] = (float)(a[j] * ((y[v] > 0 ? dy[v] : 0) - mean_dy[j] - (x[v] - mean[j]) * invstd[j] * mean_dy_xhat[j]));
+      }
+    }
+  }
+  free(synced);
 }
 
 /* batch_norm_relu_bwd (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    dy [512,512] (of the fused ReLU's output y), x [512,512], saved, gamma -> dx [512,512], dgamma [512], dbeta [512] */
-static inline void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) { batch_norm_relu_bwd_channel_major(512, 512, 1, dy, x, saved, gamma, y, dx, dgamma, dbeta); }
+static inline void batch_norm_relu_bwd__predictor_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) { batch_norm_relu_bwd_rows(512, 512, 1, dy, x, saved, gamma, y, dx, dgamma, dbeta); }
 
 /* accumulate_grad (backward): layer predictor.1, DSL SimSiamDSL/Heads.swift:36
    grad [512] += g */
@@ -3640,79 +3649,78 @@ static inline void accumulate_grad__predictor_0_weight(const float* restrict g, 
 /* Batch norm backward to x (training mode): per channel, with xhat = (x - mean) * invstd,
    dx = invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),
    the gradient through the batch statistics as well as the normalisation.
-   x is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies. */
-static void batch_norm_bwd_data_channel_major(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) {
-  /* [N, C] tensors are read and written channel-major, from and to transposed copies */
-  float* restrict dy_t = gemm_alloc(N * C);
-  float* restrict x_t = gemm_alloc(N * C);
-  float* restrict dx_t = gemm_alloc(N * C);
-  transpose_rows(N, C, dy, dy_t);
-  transpose_rows(N, C, x, x_t);
-  {
-    const float* restrict dy = dy_t;
-    const float* restrict x = x_t;
-    float* restrict dx = dx_t;
-    double count = (double)(N * HW);  /* values per channel (over all ranks' batches when synced) */
-    double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
-    if (ranks_share_batch()) {
-      synced = malloc(sizeof(double) * (2 * C + 1));
-      #pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < C; c++) {
-        const double mean = saved[c], invstd = saved[C + c];
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
-          }
-        }
-        synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
-      }
-      count = sum_channels_over_ranks(synced, C, count);
-    }
+   x is [N, C] (HW = 1): a thread takes blocks of 16 channels and reads the batch row by row. */
+static void batch_norm_bwd_data_rows(int64_t N, int64_t C, int64_t HW, const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) {
+  double count = (double)N;  /* values per channel (over all ranks' batches when synced) */
+  double* synced = NULL;  /* per-channel sums over every rank's batch (SyncBN), or null */
+  if (ranks_share_batch()) {
+    synced = malloc(sizeof(double) * (2 * C + 1));
     #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < C; c++) {
-      const double mean = saved[c], invstd = saved[C + c];
-      if (synced) {
-        const double sum_dy = synced[c], sum_dy_xhat = synced[C + c];
-        const double a = invstd;
-        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
-          }
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+      double sum_dy[16] = {0}, sum_dy_xhat[16] = {0};
+      double mean[16], invstd[16];
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        mean[j] = saved[c];
+        invstd[j] = saved[C + c];
+      }
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          const double g = dy[v]; sum_dy[j] += g; sum_dy_xhat[j] += g * (x[v] - mean[j]) * invstd[j];
         }
       }
-      else {
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;
-          }
-        }
-        const double a = invstd;
-        const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
-        for (int64_t n = 0; n < N; n++) {
-          for (int64_t i = 0; i < HW; i++) {
-            const int64_t v = c * N + n;
-            dx[v] = (float)(a * (dy[v] - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));
-          }
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        synced[c] = sum_dy[j]; synced[C + c] = sum_dy_xhat[j];
+      }
+    }
+    count = sum_channels_over_ranks(synced, C, count);
+  }
+  #pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const int64_t cb = C - c0 < 16 ? C - c0 : 16;
+    double mean[16], invstd[16], sum_dy[16], sum_dy_xhat[16], a[16], mean_dy[16], mean_dy_xhat[16];
+    for (int64_t j = 0; j < cb; j++) {
+      const int64_t c = c0 + j;
+      mean[j] = saved[c];
+      invstd[j] = saved[C + c];
+    }
+    if (synced) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t c = c0 + j;
+        sum_dy[j] = synced[c]; sum_dy_xhat[j] = synced[C + c];
+      }
+    }
+    else {
+      for (int64_t j = 0; j < cb; j++) {
+        sum_dy[j] = 0; sum_dy_xhat[j] = 0;
+      }
+      for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < cb; j++) {
+          const int64_t v = n * C + c0 + j;
+          const double g = dy[v]; sum_dy[j] += g; sum_dy_xhat[j] += g * (x[v] - mean[j]) * invstd[j];
         }
       }
     }
-    free(synced);
+    for (int64_t j = 0; j < cb; j++) {
+      a[j] = invstd[j];
+      mean_dy[j] = sum_dy[j] / count; mean_dy_xhat[j] = sum_dy_xhat[j] / count;
+    }
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t j = 0; j < cb; j++) {
+        const int64_t v = n * C + c0 + j;
+        dx[v] = (float)(a[j] * (dy[v] - mean_dy[j] - (x[v] - mean[j]) * invstd[j] * mean_dy_xhat[j]));
+      }
+    }
   }
-  transpose_rows(C, N, dx_t, dx);
-  free(dy_t);
-  free(x_t);
-  free(dx_t);
+  free(synced);
 }
 
 /* batch_norm_bwd_data (backward): layer projector.4, DSL SimSiamDSL/Heads.swift:14
    dy [512,2048], x [512,2048], saved [2,2048] -> dx [512,2048] */
-static inline void batch_norm_bwd_data__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) { batch_norm_bwd_data_channel_major(512, 2048, 1, dy, x, saved, dx); }
+static inline void batch_norm_bwd_data__projector_4(const float* restrict dy, const float* restrict x, const float* restrict saved, float* restrict dx) { batch_norm_bwd_data_rows(512, 2048, 1, dy, x, saved, dx); }
 
 /* linear_bwd_data (backward): layer projector.3, DSL SimSiamDSL/Heads.swift:13
    dy [512,2048], w [2048,2048] -> dx [512,2048]
@@ -3736,7 +3744,7 @@ static inline void accumulate_grad__projector_3_weight(const float* restrict g, 
 
 /* batch_norm_relu_bwd (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    dy [512,2048] (of the fused ReLU's output y), x [512,2048], saved, gamma -> dx [512,2048], dgamma [2048], dbeta [2048] */
-static inline void batch_norm_relu_bwd__projector_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) { batch_norm_relu_bwd_channel_major(512, 2048, 1, dy, x, saved, gamma, y, dx, dgamma, dbeta); }
+static inline void batch_norm_relu_bwd__projector_1(const float* restrict dy, const float* restrict x, const float* restrict saved, const float* restrict gamma, const float* restrict y, float* restrict dx, float* restrict dgamma, float* restrict dbeta) { batch_norm_relu_bwd_rows(512, 2048, 1, dy, x, saved, gamma, y, dx, dgamma, dbeta); }
 
 /* accumulate_grad (backward): layer projector.1, DSL SimSiamDSL/Heads.swift:36
    grad [2048] += g */

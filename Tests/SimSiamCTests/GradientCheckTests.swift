@@ -169,13 +169,15 @@ import Testing
             #expect(gallery.contains("static void conv2d_bwd_data_add"))
             // The BN + ReLU's output is not kept: its fused backward recomputes it (Rematerialization).
             #expect(gallery.contains("static inline void batch_norm_relu_bwd_recompute__bn_relu("))
-            // Wide [N, C] BNs call the channel-major bodies, which transpose around the loops.
-            for wide in ["batch_norm_relu_bwd__bn_relu_wide(", "batch_norm_train_relu_fwd__bn_relu_wide(", "batch_norm_bwd_data__bn1d_wide(",
-                         "batch_norm_train_fwd__bn1d_wide("] {
-                let wrapper = gallery.components(separatedBy: "static inline void " + wide).dropFirst().first?.prefix { $0 != "\n" } ?? ""
-                let shared = try #require(wrapper.firstMatch(of: #/\{ (\w+_channel_major)\(16, 128, 1, /#), "\(wide) does not run channel-major").1
-                let body = gallery.components(separatedBy: "static void \(shared)(").dropFirst().first ?? ""
-                #expect(body.prefix(1000).contains("transpose_rows(N, C,"), "\(shared) does not transpose")
+            // [N, C] BNs, wide (8 blocks of 16 channels) and narrow (5 channels, one partial block), call
+            // the bodies that walk the batch row by row over blocks of channels.
+            for (bn, size) in [("batch_norm_relu_bwd__bn_relu_wide(", "16, 128"), ("batch_norm_train_relu_fwd__bn_relu_wide(", "16, 128"),
+                               ("batch_norm_bwd_data__bn1d_wide(", "16, 128"), ("batch_norm_train_fwd__bn1d_wide(", "16, 128"),
+                               ("batch_norm_bwd_data__bn1d(", "4, 5"), ("batch_norm_train_fwd__bn1d(", "4, 5")] {
+                let wrapper = gallery.components(separatedBy: "static inline void " + bn).dropFirst().first?.prefix { $0 != "\n" } ?? ""
+                let shared = try #require(wrapper.firstMatch(of: try Regex("\\{ (\\w+_rows)\\(\(size), 1, ")), "\(bn) does not run on channel blocks").output[1].substring
+                let body = gallery.components(separatedBy: "static void \(shared ?? "")(").dropFirst().first ?? ""
+                #expect(body.prefix(1500).contains("for (int64_t c0 = 0; c0 < C; c0 += 16)"), "\(shared ?? "") does not walk channel blocks")
             }
             #expect(gallery.contains("-> y [3,4,5,5], moments [2,4] = (mean, biased variance) of y per channel; stride 1, padding 1\n   per image"))
             #expect(gallery.contains("-> y [3,256,1,1], moments [2,256] = (mean, biased variance) of y per channel; stride 2, padding 0\n   GEMM"))

@@ -6,20 +6,12 @@ import SimSiamIR
 /// HW = H*W are parameters; epsilon and momentum stay literals), so every
 /// layer with the same fusion shares one.
 extension KernelEmitter {
-    private var layout: (n: Int, c: Int, plane: Int) {
+    var layout: (n: Int, c: Int, plane: Int) {
         let x = shape(operand: node.op.isBatchNormBackward ? 1 : 0)
         return (x[0], x[1], x.rank == 4 ? x[2] * x[3] : 1)
     }
 
-    /// A BN over [N, C] with wide rows reads each channel C values apart; at C = 2048 (8 KB) a
-    /// channel's rows all fall into a few cache sets and evict each other (W2's projector.1
-    /// backward: 5.7 ms a call for 1 MB of data). Such kernels run on channel-major copies.
-    private var channelMajor: Bool {
-        strategy == .tuned && layout.plane == 1 && layout.n >= 16 && layout.c * precision.bytes >= 1024
-    }
-
-    /// The kernel, with its [N, C] tensors transposed to [C, N] around the body when
-    /// `channelMajor` (the body then indexes them channel-major, see `channelLoop`).
+    /// The kernel of a BN over [N, C, HW], its body shared by every layer of the same shape of fusion.
     private func normalizationKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines, math: String) -> Kernel {
         let (batch, channels, plane) = layout
         let sizes = [SharedBody.Size(name: "N", value: batch), SharedBody.Size(name: "C", value: channels), SharedBody.Size(name: "HW", value: plane)]
@@ -31,24 +23,7 @@ extension KernelEmitter {
             + (given ? "\nThe convolution that wrote x summed its moments (mean, biased var) per channel." : "")
             + (lanes ? "\nReductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one." : "")
             + (prefetch ? "\nRows of at most 128 bytes are prefetched \(Self.prefetchImages) images ahead (the hardware prefetcher misses them)." : "")
-        guard channelMajor else { return sharedKernel(summary, inputs, outputs, body: body, math: math + layoutNote, sizes: sizes, variant: variant) }
-        let rows: Shape = [batch, channels]
-        let read = inputs.indices.filter { shape(operand: $0) == rows }.map { inputs[$0] }
-        let written = outputs.indices.filter { shape(result: $0) == rows }.map { outputs[$0] }
-        var c = CLines()
-        c.line("/* [N, C] tensors are read and written channel-major, from and to transposed copies */")
-        for name in read + written { c.line("\(t)* restrict \(name)_t = gemm_alloc(N * C);") }
-        for name in read { c.line("transpose_rows(N, C, \(name), \(name)_t);") }
-        c.block("") { c in
-            for name in read { c.line("const \(t)* restrict \(name) = \(name)_t;") }
-            for name in written { c.line("\(t)* restrict \(name) = \(name)_t;") }
-            c.append(body)
-        }
-        for name in written { c.line("transpose_rows(C, N, \(name)_t, \(name));") }
-        for name in read + written { c.line("free(\(name)_t);") }
-        return sharedKernel(summary, inputs, outputs, body: c,
-                            math: math + "\nx is [N, C] with C wide (HW = 1); the body works on channel-major [C, N] copies.",
-                            sizes: sizes, variant: "_channel_major")
+        return sharedKernel(summary, inputs, outputs, body: body, math: math + layoutNote, sizes: sizes, variant: variant)
     }
 
     /// `for n, i` over the elements of channel `c`, binding `v` to the flat index.
@@ -57,7 +32,7 @@ extension KernelEmitter {
         c.block("for (int64_t n = 0; n < N; n++)") { c in
             prefetchRows(&c, reads: reads, writes: writes)
             c.block("for (int64_t i = 0; i < HW; i++)") { c in
-                c.line(channelMajor ? "const int64_t v = c * N + n;" : "const int64_t v = (n * C + c) * HW + i;")
+                c.line("const int64_t v = (n * C + c) * HW + i;")
                 body(&c)
             }
         }
@@ -109,12 +84,12 @@ extension KernelEmitter {
     }
 
     /// The operands of a forward BN, in the IR's order.
-    private func forwardInputs(_ a: BatchNormAttributes) -> [String] {
+    func forwardInputs(_ a: BatchNormAttributes) -> [String] {
         ["x"] + (a.affine ? ["gamma", "beta"] : []) + (a.fusedResidual ? ["residual"] : []) + (a.momentsOperand ? ["moments"] : [])
     }
 
     /// y from x at flat index v, with what fusion folded in after the normalisation.
-    private func applyLine(_ a: BatchNormAttributes) -> String {
+    func applyLine(_ a: BatchNormAttributes) -> String {
         let value = "x[v] * scale + shift" + (a.fusedResidual ? " + residual[v]" : "")
         return a.fusedReLU ? "const \(t) out = \(value); y[v] = out > 0 ? out : 0;" : "y[v] = \(value);"
     }
@@ -160,6 +135,14 @@ extension KernelEmitter {
     }
 
     func batchNormTrainForward(_ a: BatchNormAttributes) -> Kernel {
+        let x = shape(operand: 0)
+        let summary = "x \(x) -> y \(x)\(appliedFormula(a)), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
+            + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")"
+        let math = "Batch norm, training mode\(appliedFormula(a)): per channel, mean and biased var over N*HW values,\n"
+            + "y = (x - mean) / sqrt(var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")\(a.fusedResidual ? " + residual" : "")"
+            + "\(a.fusedReLU ? ", then max(., 0)" : ""); saved = (mean, 1/sqrt(var + eps));\n"
+            + "running stats move by \(a.momentum) towards (mean, unbiased var)."
+        if rowBlocked { return batchNormTrainForwardRows(a, summary: summary, math: math) }
         var c = CLines()
         syncPrologue(&c, sums: ("sum", "squares")) { forwardSums(&$0, a) }
         c.block("for (int64_t c = 0; c < C; c++)") { c in
@@ -190,14 +173,7 @@ extension KernelEmitter {
         }
         c.line("free(synced);")
         c.line("*num_batches_tracked += 1;")
-        let x = shape(operand: 0)
-        return normalizationKernel("x \(x) -> y \(x)\(appliedFormula(a)), saved [2,\(x[1])] = (batch mean, 1/sqrt(var + \(a.epsilon))); "
-                      + "momentum \(a.momentum)\(a.affine ? "" : ", no affine")",
-                      forwardInputs(a), ["y", "saved"], body: c,
-                      math: "Batch norm, training mode\(appliedFormula(a)): per channel, mean and biased var over N*HW values,\n"
-                        + "y = (x - mean) / sqrt(var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")\(a.fusedResidual ? " + residual" : "")"
-                        + "\(a.fusedReLU ? ", then max(., 0)" : ""); saved = (mean, 1/sqrt(var + eps));\n"
-                        + "running stats move by \(a.momentum) towards (mean, unbiased var).")
+        return normalizationKernel(summary, forwardInputs(a), ["y", "saved"], body: c, math: math)
     }
 
     /// Binds `scale` and `shift` of channel c from the statistics as `saved` holds them, rounded to
@@ -208,41 +184,51 @@ extension KernelEmitter {
     private func scaleAndShift(_ c: inout CLines, affine: Bool, statistics: (mean: String, invstd: String)? = nil) {
         if statistics == nil { c.line("const double saved_mean = saved[c], saved_invstd = saved[C + c];") }
         let (mean, invstd) = statistics ?? ("saved_mean", "saved_invstd")
-        c.line("const \(t) scale = (\(t))(\(invstd)\(affine ? " * gamma[c]" : ""));")
-        c.line("const \(t) shift = (\(t))(\(affine ? "beta[c] - " : "-")\(mean) * \(invstd)\(affine ? " * gamma[c]" : ""));")
+        let (scale, shift) = scaleAndShiftValues(affine: affine, mean: mean, invstd: invstd)
+        c.line("const \(t) scale = \(scale);")
+        c.line("const \(t) shift = \(shift);")
+    }
+
+    /// Channel c's scale and shift from `mean` and `invstd`, rounded to the scalar type.
+    func scaleAndShiftValues(affine: Bool, mean: String, invstd: String) -> (scale: String, shift: String) {
+        ("(\(t))(\(invstd)\(affine ? " * gamma[c]" : ""))", "(\(t))(\(affine ? "beta[c] - " : "-")\(mean) * \(invstd)\(affine ? " * gamma[c]" : ""))")
     }
 
     func batchNormEvalForward(_ a: BatchNormAttributes) -> Kernel {
+        let x = shape(operand: 0)
+        let summary = "x \(x) -> y \(x)\(appliedFormula(a)) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")"
+        let math = "Batch norm, eval mode\(appliedFormula(a)): per channel,\n"
+            + "y = (x - running_mean) / sqrt(running_var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")"
+            + "\(a.fusedResidual ? " + residual" : "")\(a.fusedReLU ? ", then max(., 0)" : "")."
+        if rowBlocked { return batchNormEvalForwardRows(a, summary: summary, math: math) }
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double invstd = 1.0 / sqrt((double)running_var[c] + \(a.epsilon));")
-            c.line("const \(t) scale = (\(t))(invstd\(a.affine ? " * gamma[c]" : ""));")
-            c.line("const \(t) shift = (\(t))(\(a.affine ? "beta[c] - " : "-")running_mean[c] * invstd\(a.affine ? " * gamma[c]" : ""));")
+            scaleAndShift(&c, affine: a.affine, statistics: ("running_mean[c]", "invstd"))
             channelLoop(&c, reads: ["x"] + (a.fusedResidual ? ["residual"] : []), writes: ["y"]) { $0.line(applyLine(a)) }
         }
-        let x = shape(operand: 0)
-        return normalizationKernel("x \(x) -> y \(x)\(appliedFormula(a)) with the running statistics (eval mode)\(a.affine ? "" : ", no affine")",
-                      forwardInputs(a), ["y"], body: c,
-                      math: "Batch norm, eval mode\(appliedFormula(a)): per channel,\n"
-                        + "y = (x - running_mean) / sqrt(running_var + \(a.epsilon))\(a.affine ? " * gamma + beta" : "")"
-                        + "\(a.fusedResidual ? " + residual" : "")\(a.fusedReLU ? ", then max(., 0)" : "").")
+        return normalizationKernel(summary, forwardInputs(a), ["y"], body: c, math: math)
     }
 
     /// dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)): the
     /// gradient through the batch statistics as well as the normalisation.
     func batchNormBackwardData(affine: Bool) -> Kernel {
+        let x = shape(operand: 1)
+        let summary = "dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)"
+        let inputs = ["dy", "x", "saved"] + (affine ? ["gamma"] : [])
+        let math = "Batch norm backward to x (training mode): per channel, with xhat = (x - mean) * invstd,\n"
+            + "dx = \(affine ? "gamma * " : "")invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),\n"
+            + "the gradient through the batch statistics as well as the normalisation."
+        if rowBlocked {
+            return batchNormBackwardRows(gradient: "dy[v]", affine: affine, parameters: false, summary: summary, inputs: inputs, outputs: ["dx"], math: math)
+        }
         func localSums(_ c: inout CLines) {
             c.line("double sum_dy = 0, sum_dy_xhat = 0;")
             channelLoop(&c, reads: ["dy", "x"]) { $0.line("sum_dy += dy[v]; sum_dy_xhat += dy[v] * (x[v] - mean) * invstd;") }
         }
         var c = CLines()
         backwardOverChannels(&c, localSums: localSums) { dataLoop(&$0, affine: affine) }
-        let x = shape(operand: 1)
-        return normalizationKernel("dy \(x), x \(x), saved [2,\(x[1])]\(affine ? ", gamma" : "") -> dx \(x)",
-                      ["dy", "x", "saved"] + (affine ? ["gamma"] : []), ["dx"], body: c,
-                      math: "Batch norm backward to x (training mode): per channel, with xhat = (x - mean) * invstd,\n"
-                        + "dx = \(affine ? "gamma * " : "")invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),\n"
-                        + "the gradient through the batch statistics as well as the normalisation.")
+        return normalizationKernel(summary, inputs, ["dx"], body: c, math: math)
     }
 
     /// The channel loop of a BN backward: this rank's sums of dy and dy * xhat (`localSums`),
@@ -348,22 +334,30 @@ extension KernelEmitter {
                 channelLoop(&c, reads: ["dy", "x"] + (mask == .keptOutput ? ["y"] : []), writes: ["dx"]) { $0.line("dx[v] = (\(t))(a * (\(gradient) - mean_dy - (x[v] - mean) * invstd * mean_dy_xhat));") }
             }
         }
-        var c = CLines()
-        backwardOverChannels(&c, localSums: localSums, dataLoop: dataLoop)
         let x = shape(operand: 1)
         let inputs = ["dy", "x", "saved", "gamma"] + (mask == .keptOutput ? ["y"] : recomputes ? ["beta"] : [])
+        let outputs = ["dx", "dgamma", "dbeta"] + (recomputes ? ["y"] : [])
         let masked = mask == nil ? " (g = dy)" : " through a fused ReLU (g = y > 0 ? dy : 0)"
         let recomputed = recomputes ? ",\ny = max(x * scale + shift, 0) with the forward's scale and shift (from saved, gamma, beta), so the\n"
             + "forward's bits: written here for the other backward readers of y instead of kept from the forward" : ""
-        return normalizationKernel("dy \(x)\(mask == nil ? "" : " (of the fused ReLU's output y)"), x \(x), saved, gamma\(recomputes ? ", beta" : "")"
-                                   + " -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]\(recomputes ? ", y \(x)" : "")",
-                      inputs, ["dx", "dgamma", "dbeta"] + (recomputes ? ["y"] : []), body: c,
-                      math: "Batch norm backward\(masked): per channel,\n"
-                        + "dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,\n"
-                        + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count)\(recomputed).")
+        let summary = "dy \(x)\(mask == nil ? "" : " (of the fused ReLU's output y)"), x \(x), saved, gamma\(recomputes ? ", beta" : "")"
+            + " -> dx \(x), dgamma [\(x[1])], dbeta [\(x[1])]\(recomputes ? ", y \(x)" : "")"
+        let math = "Batch norm backward\(masked): per channel,\n"
+            + "dbeta = sum(g), dgamma = sum(g * xhat) with xhat = (x - mean) * invstd,\n"
+            + "dx = gamma * invstd * (g - dbeta / count - xhat * dgamma / count)\(recomputed)."
+        if rowBlocked {
+            return batchNormBackwardRows(gradient: gradient, affine: true, parameters: true, summary: summary, inputs: inputs, outputs: outputs, math: math)
+        }
+        var c = CLines()
+        backwardOverChannels(&c, localSums: localSums, dataLoop: dataLoop)
+        return normalizationKernel(summary, inputs, outputs, body: c, math: math)
     }
 
     func batchNormBackwardGamma() -> Kernel {
+        let x = shape(operand: 1)
+        let summary = "dy \(x), x \(x), saved -> dgamma [\(x[1])] = sum(dy * xhat)"
+        let math = "Batch norm backward to gamma: dgamma[c] = sum over n, i of dy * xhat, xhat = (x - mean) * invstd."
+        if rowBlocked { return batchNormParameterGradientRows(gamma: true, summary: summary, inputs: ["dy", "x", "saved"], math: math) }
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("const double mean = saved[c], invstd = saved[C + c];")
@@ -371,21 +365,21 @@ extension KernelEmitter {
             channelLoop(&c, reads: ["dy", "x"]) { $0.line("sum += dy[v] * (x[v] - mean) * invstd;") }
             c.line("dgamma[c] = (\(t))sum;")
         }
-        let x = shape(operand: 1)
-        return normalizationKernel("dy \(x), x \(x), saved -> dgamma [\(x[1])] = sum(dy * xhat)", ["dy", "x", "saved"], ["dgamma"], body: c,
-                                   math: "Batch norm backward to gamma: dgamma[c] = sum over n, i of dy * xhat, xhat = (x - mean) * invstd.")
+        return normalizationKernel(summary, ["dy", "x", "saved"], ["dgamma"], body: c, math: math)
     }
 
     func batchNormBackwardBeta() -> Kernel {
+        let dy = shape(operand: 0)
+        let summary = "dy \(dy) -> dbeta [\(dy[1])] = sum(dy)"
+        let math = "Batch norm backward to beta: dbeta[c] = sum over n, i of dy."
+        if rowBlocked { return batchNormParameterGradientRows(gamma: false, summary: summary, inputs: ["dy"], math: math) }
         var c = prologue()
         c.block("for (int64_t c = 0; c < C; c++)") { c in
             c.line("double sum = 0;")
             channelLoop(&c, reads: ["dy"]) { $0.line("sum += dy[v];") }
             c.line("dbeta[c] = (\(t))sum;")
         }
-        let dy = shape(operand: 0)
-        return normalizationKernel("dy \(dy) -> dbeta [\(dy[1])] = sum(dy)", ["dy"], ["dbeta"], body: c,
-                                   math: "Batch norm backward to beta: dbeta[c] = sum over n, i of dy.")
+        return normalizationKernel(summary, ["dy"], ["dbeta"], body: c, math: math)
     }
 }
 
