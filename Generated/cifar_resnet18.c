@@ -94,15 +94,6 @@ static void* gemm_alloc(int64_t elements) {
   return aligned_alloc(64, bytes > 0 ? bytes : 64);
 }
 
-/* out[c][r] = in[r][c] for an R x C matrix, in 16 x 16 blocks; threads own column blocks. */
-static void transpose_rows(int64_t R, int64_t C, const real_t* restrict in, real_t* restrict out) {
-  #pragma omp parallel for schedule(static)
-  for (int64_t c0 = 0; c0 < C; c0 += 16)
-    for (int64_t r0 = 0; r0 < R; r0 += 16)
-      for (int64_t c = c0; c < c0 + 16 && c < C; c++)
-        for (int64_t r = r0; r < r0 + 16 && r < R; r++) out[c * R + r] = in[r * C + c];
-}
-
 /* Row i of the tile += a[i] * (b0, b1): a broadcast FMA per accumulator. */
 #define GEMM_FMA_ROW(i) c##i##_0 += ak[i] * b0; c##i##_1 += ak[i] * b1;
 
