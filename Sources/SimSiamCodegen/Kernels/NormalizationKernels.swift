@@ -11,10 +11,13 @@ extension KernelEmitter {
         return (x[0], x[1], x.rank == 4 ? x[2] * x[3] : 1)
     }
 
+    /// N, C and HW, the parameters of a shared BN body.
+    var layoutSizes: [SharedBody.Size] {
+        [SharedBody.Size(name: "N", value: layout.n), SharedBody.Size(name: "C", value: layout.c), SharedBody.Size(name: "HW", value: layout.plane)]
+    }
+
     /// The kernel of a BN over [N, C, HW], its body shared by every layer of the same shape of fusion.
     private func normalizationKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines, math: String) -> Kernel {
-        let (batch, channels, plane) = layout
-        let sizes = [SharedBody.Size(name: "N", value: batch), SharedBody.Size(name: "C", value: channels), SharedBody.Size(name: "HW", value: plane)]
         // Bodies differ by what the shape switched on; the name says which, so equal bodies keep one name.
         let lanes = body.text.contains("lanes_t"), prefetch = body.text.contains("__builtin_prefetch")
         let given = inputs.contains("moments")
@@ -23,7 +26,7 @@ extension KernelEmitter {
             + (given ? "\nThe convolution that wrote x summed its moments (mean, biased var) per channel." : "")
             + (lanes ? "\nReductions take 8 pixels at a time into 8 double lanes (fixed order), the row's tail one by one." : "")
             + (prefetch ? "\nRows of at most 128 bytes are prefetched \(Self.prefetchImages) images ahead (the hardware prefetcher misses them)." : "")
-        return sharedKernel(summary, inputs, outputs, body: body, math: math + layoutNote, sizes: sizes, variant: variant)
+        return sharedKernel(summary, inputs, outputs, body: body, math: math + layoutNote, sizes: layoutSizes, variant: variant)
     }
 
     /// `for n, i` over the elements of channel `c`, binding `v` to the flat index.

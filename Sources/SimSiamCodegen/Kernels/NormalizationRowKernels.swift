@@ -70,10 +70,9 @@ extension KernelEmitter {
     }
 
     private func rowKernel(_ summary: String, _ inputs: [String], _ outputs: [String], body: CLines, math: String) -> Kernel {
-        let sizes = [SharedBody.Size(name: "N", value: layout.n), SharedBody.Size(name: "C", value: layout.c), SharedBody.Size(name: "HW", value: 1)]
-        return sharedKernel(summary, inputs, outputs, body: body,
-                            math: math + "\nx is [N, C] (HW = 1): a thread takes blocks of \(Self.rowBlock) channels and reads the batch row by row.",
-                            sizes: sizes, variant: "_rows")
+        sharedKernel(summary, inputs, outputs, body: body,
+                     math: math + "\nx is [N, C] (HW = 1): a thread takes blocks of \(Self.rowBlock) channels and reads the batch row by row.",
+                     sizes: layoutSizes, variant: "_rows")
     }
 
     func batchNormTrainForwardRows(_ a: BatchNormAttributes, summary: String, math: String) -> Kernel {

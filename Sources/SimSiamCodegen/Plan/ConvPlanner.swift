@@ -71,6 +71,15 @@ extension KernelEmitter {
         return tiles.rows >= 2 && tiles.cols >= 2
     }
 
+    /// The transform of a forward or dx that fits Winograd (`winogradFits`): F(4x4, 3x3) where
+    /// `winograd4x4Fits` and F(4x4)'s tiles fit the map too, else F(2x2, 3x3).
+    func winogradTransformAlgorithm(kernel k: Int, stride s: Int, padding pad: Int, channels: Int, outputs: Int,
+                                    height: Int, width: Int) -> ConvAlgorithm {
+        let f4 = winograd4x4Fits(height: height, width: width)
+            && winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: outputs, height: height, width: width, transform: .f4x4)
+        return f4 ? .winograd4x4 : .winograd
+    }
+
     /// Whether a weight gradient pays as Winograd: as `winogradFits`, where `conv_wino_weight` can
     /// run, and with each thread's transformed gradient (points x O x C) paid for
     /// (`partialSumsPay`): each of its values sums one product per tile of the `images`. Beyond 4 MB
@@ -280,9 +289,7 @@ extension KernelEmitter {
         let (channels, k, p, q) = (x[1], w[2], y[2], y[3])
         if winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q) {
             if bf16Pays(against: Self.winogradDirectEquivalent, rows: w[0]) { return .packed }
-            let f4 = winograd4x4Fits(height: p, width: q)
-                && winogradFits(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q, transform: .f4x4)
-            return f4 ? .winograd4x4 : .winograd
+            return winogradTransformAlgorithm(kernel: k, stride: s, padding: pad, channels: channels, outputs: w[0], height: p, width: q)
         }
         let (source, shifts) = forwardSource(x: x, k: k, stride: s, padding: pad, p: p, q: q)
         let phase = ConvPhase(taps: Array(0..<k * k), shifts: shifts, rows: p, cols: q, destOffset: 0, destRow: q, destCol: 1)
@@ -306,9 +313,7 @@ extension KernelEmitter {
         let w = shape(operand: 1), dx = shape(result: 0)
         let (outputs, channels, k) = (w[0], w[1], w[2])
         if winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3]) {
-            let f4 = winograd4x4Fits(height: dx[2], width: dx[3])
-                && winogradFits(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3], transform: .f4x4)
-            return f4 ? .winograd4x4 : .winograd
+            return winogradTransformAlgorithm(kernel: k, stride: s, padding: pad, channels: outputs, outputs: channels, height: dx[2], width: dx[3])
         }
         let (source, phases, _) = backwardDataGeometry(stride: s, padding: pad)
         let channelsLast = Self.channelsLastConvEfficiency(fmasPerValue: channelsLastFmasPerValue(stride: s, padding: pad))
