@@ -83,20 +83,25 @@ extension KernelPlanTests {
         #expect(plan.algorithm(layer: "backbone.layer4.0.conv1", pass: .dw) == .packed)
     }
 
-    /// The gallery's "wide" layer (32 channels) with all three Winograd passes in bfloat16 (the
-    /// tiny workload is too narrow for Winograd): the vdpbf16ps build equals the emulated one bit
-    /// for bit where the CPU has the instruction, and the bfloat16 gradients stay within bfloat16's
-    /// reach of the float32 ones (5e-2 of each gradient's scale: a Winograd F(2x2, 3x3) layer and a
-    /// cosine) while differing from them (the operands were rounded).
-    @Test func winogradBF16MatchesItsEmulationAndStaysNearFloat32() throws {
-        let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: .winograd, bf16: true),
-                                             .init(layer: "wide", pass: .dx, algorithm: .winograd, bf16: true),
-                                             .init(layer: "wide", pass: .dw, algorithm: .winograd, bf16: true)])
+    /// The gallery's "wide" layer (32 channels) with its Winograd passes in bfloat16 (the tiny
+    /// workload is too narrow for Winograd): F(2x2) all three, F(4x4) the dx and dw (its forward
+    /// runs float32). The vdpbf16ps build equals the emulated one bit for bit where the CPU has the
+    /// instruction, and the bfloat16 gradients stay within bfloat16's reach of the float32 ones
+    /// (5e-2 of each gradient's scale: a Winograd layer and a cosine) while differing from them
+    /// (the operands were rounded).
+    @Test(arguments: [ConvAlgorithm.winograd, .winograd4x4])
+    func winogradBF16MatchesItsEmulationAndStaysNearFloat32(_ algorithm: ConvAlgorithm) throws {
+        let forwardBF16 = KernelEmitter.hasBF16Kernel(algorithm, pass: .forward)
+        #expect(forwardBF16 == (algorithm == .winograd))
+        let plan = KernelPlan(convolutions: [.init(layer: "wide", pass: .forward, algorithm: algorithm, bf16: forwardBF16),
+                                             .init(layer: "wide", pass: .dx, algorithm: algorithm, bf16: true),
+                                             .init(layer: "wide", pass: .dw, algorithm: algorithm, bf16: true)])
+        let call = algorithm == .winograd4x4 ? "conv_wino4" : "conv_wino"
         func gradients(_ operands: MatmulOperands) throws -> [String: HostTensor] {
             try Self.galleryGradients(operands, plan: plan) { source throws in
-                #expect(try Self.kernel("wide", .forward, in: source).contains("conv_wino_bf16(&plan"))
-                #expect(try Self.kernel("wide", .dx, in: source).contains("conv_wino_bf16(&plan"))
-                #expect(try Self.kernel("wide", .dw, in: source).contains("conv_wino_weight_bf16(&plan"))
+                #expect(try Self.kernel("wide", .forward, in: source).contains("\(call)\(forwardBF16 ? "_bf16" : "")(&plan"))
+                #expect(try Self.kernel("wide", .dx, in: source).contains("\(call)_bf16(&plan"))
+                #expect(try Self.kernel("wide", .dw, in: source).contains("\(call)_weight_bf16(&plan"))
             }
         }
         let emulated = try gradients(.bf16Emulated), float32 = try gradients(.native)
@@ -104,10 +109,10 @@ extension KernelPlanTests {
         for (name, tensor) in emulated {
             let reference = try #require(float32[name]).doubles
             let error = relativeError(tensor.doubles, reference)
-            #expect(error < 5e-2, "gradient of \(name): \(error) of its scale from float32")
+            #expect(error < 5e-2, "\(algorithm.rawValue): gradient of \(name): \(error) of its scale from float32")
             differs = differs || (name.hasPrefix("wide") && error > 1e-5)
         }
-        #expect(differs, "the bf16 Winograd layer's gradients equal float32's: were its operands rounded?")
+        #expect(differs, "the bf16 \(algorithm.rawValue) layer's gradients equal float32's: were its operands rounded?")
         guard BF16Support.hasDPBF16(flags: BF16Support.hostFlags) else {
             print("skipped the vdpbf16ps Winograd build: this CPU has no \(BF16Support.avx512Flag)")
             return

@@ -50,7 +50,8 @@ import Testing
     /// The cost models' transform on W1 and W2 (float32, AVX-512): F(4x4) on the dx and dw of maps
     /// of 7x7 and up and on the forwards that sum 32 channels (W1's layer1), F(2x2) on wider
     /// forwards, on W2's 4x4 maps, and on the 128 x 128 dws whose du only F(4x4) would share;
-    /// float64 F(2x2) throughout.
+    /// float64 F(2x2) throughout. bfloat16 builds choose the float32 transforms, and run every one
+    /// in bfloat16 but F(4x4)'s forwards, which stay float32 (`hasBF16Kernel`).
     @Test func theCostModelsChooseF4x4ForFloat32BackwardPassesOfLargerMaps() throws {
         let expected: [(Workload, Int, String, ConvPass, ConvAlgorithm)] = [
             (.fmnistResNetMini, 256, "layer1.0.conv1", .forward, .winograd4x4),
@@ -69,9 +70,10 @@ import Testing
             (.cifarResNet18, 128, "layer4.0.conv2", .dx, .winograd),
             (.cifarResNet18, 128, "layer4.0.conv2", .dw, .winograd),
         ]
-        for precision in [Precision.float32, .float64] {
+        for (precision, operands) in [(Precision.float32, MatmulOperands.native), (.float64, .native), (.float32, .bf16Emulated)] {
             var options = ReferenceSources.options
             options.precision = precision
+            options.operands = operands
             var plans: [String: KernelPlan] = [:]
             for (workload, batch, layer, pass, algorithm) in expected {
                 let key = "\(workload.name)@\(batch)"
@@ -79,9 +81,13 @@ import Testing
                     let lowered = try Lowering.lower(workload, batch: batch, options: options)
                     plans[key] = KernelPlanner.derived(training: lowered.training, features: lowered.features, options: lowered.options)
                 }
-                let chosen = plans[key]!.algorithm(layer: "backbone." + layer, pass: pass)
+                let entry = plans[key]!.entry(layer: "backbone." + layer, pass: pass)
                 let wanted = precision == .float32 ? algorithm : .winograd
-                #expect(chosen == wanted, "\(precision) \(key) \(layer) \(pass.rawValue): \(chosen?.rawValue ?? "not planned"), expected \(wanted.rawValue)")
+                let build = "\(precision) \(operands) \(key) \(layer) \(pass.rawValue)"
+                #expect(entry?.algorithm == wanted, "\(build): \(entry?.algorithm.rawValue ?? "not planned"), expected \(wanted.rawValue)")
+                if operands.isBF16 {
+                    #expect(entry?.bf16 == (algorithm != .winograd4x4 || pass != .forward), "\(build): bf16 \(String(describing: entry?.bf16))")
+                }
             }
         }
     }
@@ -100,11 +106,14 @@ import Testing
         #expect(timesF4("layer3.0.conv2", .dx) == true)
     }
 
-    @Test func bf16PassesCannotRunF4x4() {
+    /// A plan may run F(4x4)'s dx and dw in bfloat16, not its forward (`hasBF16Kernel`).
+    @Test func bf16ForwardsCannotRunF4x4() {
         var options = KernelPlanTests.options
         options.precision = .float32
         options.operands = .bf16Emulated
         let error = KernelPlanTests().planError([.init(layer: "wide", pass: .forward, algorithm: .winograd4x4, bf16: true)], options: options)
         #expect(error.contains("winograd-4x4 has no bfloat16 forward kernel"), "\(error)")
+        #expect(KernelPlanTests().planError([.init(layer: "wide", pass: .dx, algorithm: .winograd4x4, bf16: true),
+                                             .init(layer: "wide", pass: .dw, algorithm: .winograd4x4, bf16: true)], options: options) == "no error")
     }
 }
