@@ -42,8 +42,9 @@ extension KernelEmitter {
     }
 
     /// Whether a dx or dw that fits Winograd (`winogradFits`, `winogradWeightFits`) runs F(4x4, 3x3)
-    /// rather than F(2x2, 3x3): in float32 builds (float64 keeps the transform that rounds like the
-    /// direct kernels; bfloat16 has no F(4x4) kernel), where that fits too and the map holds at
+    /// rather than F(2x2, 3x3): in float32 and bfloat16 builds (float64 keeps the transform that
+    /// rounds like the direct kernels; bfloat16 runs F(4x4)'s forwards in float32, `hasBF16Kernel`),
+    /// where that fits too and the map holds at
     /// least 2x2 of its tiles. Measured with every Winograd pass of W1 and W2 on F(4x4) with Lavin
     /// and Gray's points (`bench --library --profile`, 2 rounds each, AMD EPYC Zen 4, 2 threads):
     /// W1 at batch 256 (28x28 to 7x7 maps) 0.69-0.93x the F(2x2) time per pass; W2 at batch 128
@@ -113,8 +114,8 @@ extension KernelEmitter {
     }
 
     /// Whether `simsiamc tune` times F(4x4, 3x3) on this pass, as the cost models may choose it: a
-    /// float32 dx or dw, or a float32 forward of at most 32 input channels (`winograd4x4Fits`). A
-    /// plan may still ask for it anywhere it can run.
+    /// dx or dw, or a forward of at most 32 input channels (`winograd4x4Fits`), of a float32 or
+    /// bfloat16 build. A plan may still ask for it anywhere it can run.
     var tunesWinograd4x4: Bool {
         guard precision == .float32 else { return false }
         return convPass != .forward || shape(operand: 0)[1] <= Self.winograd4x4ForwardChannels
