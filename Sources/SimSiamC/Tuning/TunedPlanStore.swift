@@ -146,8 +146,15 @@ extension TunedPlanStore {
             return (nil, "the plan `simsiamc tune` stored in \(url.path) no longer applies (\(error.description)); the cost models' plan is used: run `simsiamc tune` again")
         }
         let derived = KernelPlanner.derived(training: training, features: features, options: options)
-        let differing = zip(record.plan.convolutions, derived.convolutions).filter { $0.algorithm != $1.algorithm }.count
-        let source = record.tunedPlanKept ? "tuned by `simsiamc tune` on \(record.measured.prefix(10)), \(differing) of \(derived.convolutions.count) passes differ from the cost models"
+        // As `tune` counts its changes: another algorithm, or the same one with another blocking.
+        let pairs = zip(record.plan.convolutions, derived.convolutions)
+        let algorithms = pairs.filter { $0.algorithm != $1.algorithm }.count
+        let blockings = pairs.filter { stored, derived in
+            stored.algorithm == derived.algorithm
+                && (stored.tilesPerBlock.map { $0 != derived.tilesPerBlock } ?? false || stored.imagesPerPass.map { $0 != derived.imagesPerPass } ?? false)
+        }.count
+        let differing = "\(algorithms + blockings) of \(derived.convolutions.count) passes differ from the cost models (\(algorithms) in algorithm, \(blockings) in blocking only)"
+        let source = record.tunedPlanKept ? "tuned by `simsiamc tune` on \(record.measured.prefix(10)), \(differing)"
                                           : "the cost models' (`simsiamc tune` on \(record.measured.prefix(10)) found nothing faster)"
         return (record.plan, source + ": " + url.path)
     }
