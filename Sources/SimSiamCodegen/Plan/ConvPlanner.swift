@@ -44,8 +44,9 @@ extension KernelEmitter {
     /// Whether a dx or dw that fits Winograd (`winogradFits`, `winogradWeightFits`) runs F(4x4, 3x3)
     /// rather than F(2x2, 3x3): in float32 and bfloat16 builds (float64 keeps the transform that
     /// rounds like the direct kernels; bfloat16 runs F(4x4)'s forwards in float32, `hasBF16Kernel`),
-    /// where that fits too and the map holds at least 2x2 of its tiles. Measured with every Winograd pass of W1 and W2 on F(4x4) with Lavin
-    /// and Gray's points (`bench --library --profile`, 2 rounds each, AMD EPYC Zen 4, 2 threads):
+    /// where that fits too and the map holds at least 2x2 of its tiles. Measured with every
+    /// Winograd pass of W1 and W2 on F(4x4) with Lavin and Gray's points (`bench --library
+    /// --profile`, 2 rounds each, AMD EPYC Zen 4, 2 threads):
     /// W1 at batch 256 (28x28 to 7x7 maps) 0.69-0.93x the F(2x2) time per pass; W2 at batch 128
     /// 0.65-0.71x on 32x32, 0.69-0.79x on 16x16, 0.82-0.87x on 8x8, but 1.24-1.33x (forward, dx)
     /// and 2.0-2.1x (dw) on layer4's 4x4 maps, one tile per image. The points in use (more non-zero
