@@ -404,8 +404,9 @@ extension KernelEmitter {
     /// failed, the loss 8.9e-3 from float64 against autocast's 9.6e-4 and 11 tensors past twice
     /// autocast's distance; with those forwards on F(4x4) float32 it passed (median 0.75 and 0.73
     /// of autocast's distance, loss 1.4e-3 and 4.7e-4 against 8.5e-4 and 9.6e-4), and on F(2x2)
-    /// bfloat16 too (0.77 and 0.94). F(4x4) float32 took those forwards 18.3-18.5 ms per step
-    /// against 19.0-19.1 on F(2x2) bfloat16 (`bench --library --profile`, AMD EPYC Zen 4, 2 threads).
+    /// bfloat16 too (0.77 and 0.94). F(4x4) float32 took those forwards 18.5-21.7 ms per step,
+    /// F(2x2) bfloat16 18.6-19.8: level (`bench --library --profile`, 3 alternating rounds, AMD
+    /// EPYC Zen 4, 2 threads).
     static func hasBF16Kernel(_ algorithm: ConvAlgorithm, pass: ConvPass) -> Bool {
         switch algorithm {
         case .packed, .winograd, .channelsLast: true

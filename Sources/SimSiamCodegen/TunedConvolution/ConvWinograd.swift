@@ -23,8 +23,9 @@ enum ConvWinograd {
     /// F(4x4, 3x3) does 44% fewer FMAs and, with the points 0, +-1, 1/2, -2, rounds about 4x worse
     /// than F(2x2, 3x3); Lavin & Gray's 0, +-1, +-2 twice that again (a float32 simulation of one
     /// tile summed over 128 channels: 1.6e-6, 3.0e-6 and 3.8e-7 of max|y|, mostly from the point
-    /// GEMMs' sums). The planner runs it on float32 dx and dw, and on float32 forwards of at most
-    /// 32 input channels (`winograd4x4Fits` says why).
+    /// GEMMs' sums). The planner runs it on the dx and dw, and on forwards of at most 32 input
+    /// channels, of float32 and bfloat16 builds, bfloat16's forwards in float32 (`winograd4x4Fits`
+    /// and `hasBF16Kernel` say why).
     static func transform(_ algorithm: ConvAlgorithm) -> WinogradTransform {
         algorithm == .winograd4x4 ? .f4x4 : .f2x2
     }
