@@ -36,33 +36,65 @@
 /* Bit patterns of GEMM_LANES float32 values, or of GEMM_LANES bfloat16 pairs. */
 typedef uint32_t bf16_words_t __attribute__((vector_size(GEMM_LANES * 4), aligned(4)));
 
-/* The bfloat16 nearest to x (ties to even) as the high half of a float32 pattern. NaN stays a
-   (quiet) NaN; a result below the smallest normal bfloat16 becomes zero of the same sign.
-   Branch-free, so packing loops vectorise. */
+/* The bfloat16 nearest to x (ties to even) as the high half of a float32 pattern, as
+   vcvtneps2bf16 computes it (Intel SDM, convert_fp32_to_bfloat16; equal on all 2^32 patterns on
+   an AMD EPYC Zen 4): NaN stays a (quiet) NaN, a subnormal x becomes zero of the same sign (DAZ),
+   and a normal x rounds to nearest even (past the largest bfloat16: infinity). Branch-free, so
+   packing loops vectorise. */
 static inline uint32_t bf16_round_bits(float x) {
   uint32_t b;
   memcpy(&b, &x, sizeof b);
   const uint32_t rounded = b + 0x7fffu + ((b >> 16) & 1u);
   uint32_t r = (b & 0x7fffffffu) > 0x7f800000u ? (b | 0x00400000u) : rounded;
-  r = (r & 0x7f800000u) == 0 ? (r & 0x80000000u) : r;
+  r = (b & 0x7f800000u) == 0 ? (b & 0x80000000u) : r;
   return r & 0xffff0000u;
 }
 
-/* bf16_round_bits of each lane of v, shifted down: the bfloat16 patterns of GEMM_LANES float32
-   values, for the transforms that store bf16 straight from their registers. In memory a row of
-   them is a row of pairs along the lanes (low half the even lane, high half the odd one). */
+/* bf16_round_bits of each lane of v, for the transforms and packings that round whole registers:
+   bf16_round_lanes gives the GEMM_LANES bfloat16 patterns (in memory, a row of pairs along the
+   lanes: low half the even lane, high half the odd one), bf16_round_lane_bits the same patterns
+   as high halves. With AVX512_BF16 one vcvtneps2bf16 (the software rounding below took ~40% of
+   W1's layer1 Winograd input transform in bf16, C harness); otherwise its statement in vector
+   code. bf16_test.c checks both against bf16_round_bits lane by lane. */
 typedef uint16_t bf16_halves_t __attribute__((vector_size(GEMM_LANES * 2), aligned(2), may_alias));  /* stored into pair rows */
-static inline bf16_words_t bf16_round_lane_bits(vec_t v) {  /* bf16_round_bits per lane */
+#if GEMM_BF16_DPBF16
+__attribute__((target("avx512f,avx512bf16")))
+static inline bf16_halves_t bf16_round_lanes(vec_t v) {
+  return (bf16_halves_t)_mm512_cvtneps_pbh((__m512)v);
+}
+static inline bf16_words_t bf16_round_lane_bits(vec_t v) {
+  return __builtin_convertvector(bf16_round_lanes(v), bf16_words_t) << 16;
+}
+#else
+static inline bf16_words_t bf16_round_lane_bits(vec_t v) {
   const bf16_words_t b = (bf16_words_t)v;
   const bf16_words_t rounded = b + 0x7fffu + ((b >> 16) & 1u);
   const bf16_words_t nan = (bf16_words_t)((b & 0x7fffffffu) > 0x7f800000u);
   bf16_words_t r = (nan & (b | 0x00400000u)) | (~nan & rounded);
-  const bf16_words_t zero = (bf16_words_t)((r & 0x7f800000u) == 0);
-  r = (zero & (r & 0x80000000u)) | (~zero & r);
+  const bf16_words_t subnormal = (bf16_words_t)((b & 0x7f800000u) == 0);
+  r = (subnormal & (b & 0x80000000u)) | (~subnormal & r);
   return r & 0xffff0000u;
 }
 static inline bf16_halves_t bf16_round_lanes(vec_t v) {
   return __builtin_convertvector(bf16_round_lane_bits(v) >> 16, bf16_halves_t);
+}
+#endif
+
+/* bf16_round_bits of count consecutive values, as halves into out (any memory: every store is a
+   memcpy): the vector rounding on whole registers, scalar on the tail. */
+static inline void bf16_round_run(int64_t count, const float* restrict in, void* restrict out_bytes) {
+  uint16_t* out = out_bytes;
+  int64_t e = 0;
+  for (; e + GEMM_LANES <= count; e += GEMM_LANES) {
+    vec_t v;
+    memcpy(&v, in + e, sizeof v);
+    const bf16_halves_t h = bf16_round_lanes(v);
+    memcpy(out + e, &h, sizeof h);
+  }
+  for (; e < count; e++) {
+    const uint16_t h = (uint16_t)(bf16_round_bits(in[e]) >> 16);
+    memcpy(out + e, &h, sizeof h);  /* out may be a row of pairs (words): memcpy, not a uint16_t store */
+  }
 }
 
 /* x rounded to bfloat16, as a float32. */
@@ -80,9 +112,17 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
     const float* restrict even = panel + k * width;
     const float* restrict odd = panel + (k + 1) * width;
     uint32_t* restrict o = out + k / 2 * width;
-    if (k + 1 < kc)
-      for (int64_t x = 0; x < width; x++) o[x] = (bf16_round_bits(even[x]) >> 16) | bf16_round_bits(odd[x]);
-    else
+    if (k + 1 < kc) {
+      int64_t x = 0;
+      for (; x + GEMM_LANES <= width; x += GEMM_LANES) {  /* whole registers: bf16_round_lane_bits */
+        vec_t e, d;
+        memcpy(&e, even + x, sizeof e);
+        memcpy(&d, odd + x, sizeof d);
+        const bf16_words_t words = bf16_round_lane_bits(e) >> 16 | bf16_round_lane_bits(d);
+        memcpy(o + x, &words, sizeof words);
+      }
+      for (; x < width; x++) o[x] = (bf16_round_bits(even[x]) >> 16) | bf16_round_bits(odd[x]);
+    } else
       for (int64_t x = 0; x < width; x++) o[x] = bf16_round_bits(even[x]) >> 16;
   }
 }
@@ -168,11 +208,10 @@ static void gemm_bf16_tap_rows(int64_t taps, int64_t kp, const int32_t* restrict
    (zero): a channels-last copy rounded, each pixel's channels in pairs. */
 static void bf16_round_pixels(int64_t pixels, int64_t channels, int64_t cp, const float* restrict in, uint16_t* restrict out) {
   if (cp == channels) {
-    for (int64_t e = 0; e < pixels * channels; e++) out[e] = (uint16_t)(bf16_round_bits(in[e]) >> 16);
+    bf16_round_run(pixels * channels, in, out);
     return;
   }
-  for (int64_t x = 0; x < pixels; x++)
-    for (int64_t c = 0; c < channels; c++) out[x * cp + c] = (uint16_t)(bf16_round_bits(in[x * channels + c]) >> 16);
+  for (int64_t x = 0; x < pixels; x++) bf16_round_run(channels, in + x * channels, out + x * cp);
 }
 
 /* tile = A^T B over kp pairs (row-major, stride GEMM_NR). */

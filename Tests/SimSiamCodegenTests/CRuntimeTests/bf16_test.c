@@ -228,11 +228,14 @@ int main(void) {
   expect_round(0xff800000u, 0xff800000u);  /* -infinity */
   expect_round(0x7f800001u, 0x7fc00000u);  /* a signalling NaN stays a NaN */
   expect_round(0x00400000u, 0x00000000u);  /* float subnormal: zero */
-  expect_round(0x807fffffu, 0x80800000u);  /* rounds up to the smallest normal, sign kept */
+  expect_round(0x807fffffu, 0x80000000u);  /* subnormal: zero, sign kept, though it would round to a normal */
+  expect_round(0x007f8000u, 0x00000000u);  /* likewise (vcvtneps2bf16 reads subnormals as zero) */
+  expect_round(0x00800000u, 0x00800000u);  /* the smallest normal stays */
   expect_round(0x00008000u, 0x00000000u);
   printf("%s bf16_round: ties to even, infinity, NaN, subnormals\n", failures ? "FAIL" : "ok  ");
   const uint32_t special[] = {0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0xff800000u, 0x7f800001u, 0xffc00001u,
-                               0x00400000u, 0x807fffffu, 0x00008000u, 0x80000000u, 0x007fffffu};
+                               0x00400000u, 0x807fffffu, 0x00008000u, 0x80000000u, 0x007fffffu, 0x007f8000u,
+                               0x00800000u, 0x807f7fffu};
   expect_lanes_round_as_bits(special, (int)(sizeof special / sizeof special[0]));
 
   gemm_case("ragged", 37, 45, 67, 8);
