@@ -338,8 +338,9 @@ static void conv_cl_interleave_positions(int64_t pairs, const int32_t* restrict 
 
 /* dy[o][u] of one image rounded into pairs of positions along o's row: out[o * ld + k] holds
    positions 2k (low half) and 2k + 1, the last pair of an odd count padded with zero. The pairs
-   bf16_pack_pairs makes of a one-column panel, rounded as one run of halves (bf16_round_run): bf16_pack_pairs(PQ, 1, ...)
-   per row ran W1's layer2.0.conv1 dw at 15.9-18.2 ms per step against 12.7-14.2 (2 rounds, busy host). */
+   bf16_pack_pairs makes of a one-column panel, rounded as one run of halves (bf16_round_run):
+   bf16_pack_pairs(PQ, 1, ...) per row ran W1's layer2.0.conv1 dw at 15.9-18.2 ms per step against
+   12.7-14.2 for a loop that vectorised (2 rounds, busy host). */
 static void conv_cl_round_position_pairs(int64_t m, int64_t positions, const real_t* restrict dy, uint32_t* restrict out, int64_t ld) {
   for (int64_t o = 0; o < m; o++) {
     const real_t* restrict row = dy + o * positions;
