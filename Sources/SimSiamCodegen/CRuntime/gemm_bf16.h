@@ -97,6 +97,15 @@ static inline void bf16_round_run(int64_t count, const float* restrict in, void*
   }
 }
 
+/* One pair word of two values rounded: the low half even's bfloat16, the high half odd's (the
+   layout vdpbf16ps reads); bf16_pair_lanes makes GEMM_LANES such words from two registers. */
+static inline uint32_t bf16_pair(float even, float odd) {
+  return bf16_round_bits(even) >> 16 | bf16_round_bits(odd);
+}
+static inline bf16_words_t bf16_pair_lanes(vec_t even, vec_t odd) {
+  return bf16_round_lane_bits(even) >> 16 | bf16_round_lane_bits(odd);
+}
+
 /* x rounded to bfloat16, as a float32. */
 static inline float bf16_round(float x) {
   const uint32_t r = bf16_round_bits(x);
@@ -114,14 +123,14 @@ static void bf16_pack_pairs(int64_t kc, int64_t width, const float* restrict pan
     uint32_t* restrict o = out + k / 2 * width;
     if (k + 1 < kc) {
       int64_t x = 0;
-      for (; x + GEMM_LANES <= width; x += GEMM_LANES) {  /* whole registers: bf16_round_lane_bits */
+      for (; x + GEMM_LANES <= width; x += GEMM_LANES) {  /* whole registers */
         vec_t e, d;
         memcpy(&e, even + x, sizeof e);
         memcpy(&d, odd + x, sizeof d);
-        const bf16_words_t words = bf16_round_lane_bits(e) >> 16 | bf16_round_lane_bits(d);
+        const bf16_words_t words = bf16_pair_lanes(e, d);
         memcpy(o + x, &words, sizeof words);
       }
-      for (; x < width; x++) o[x] = (bf16_round_bits(even[x]) >> 16) | bf16_round_bits(odd[x]);
+      for (; x < width; x++) o[x] = bf16_pair(even[x], odd[x]);
     } else
       for (int64_t x = 0; x < width; x++) o[x] = bf16_round_bits(even[x]) >> 16;
   }

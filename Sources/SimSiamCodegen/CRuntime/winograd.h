@@ -138,7 +138,7 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
         for (int k = 0; k < WINO_POINTS; k++)
           for (int64_t j = 0; j < GEMM_NR; j++)  /* as bf16_pack_pairs of the single-precision u */
             u_pairs[((k * panels + jb) * C + c0) / 2 * GEMM_NR + j] =
-                (bf16_round_bits((real_t)transformed[0][k * GEMM_NR + j]) >> 16) | bf16_round_bits((real_t)transformed[1][k * GEMM_NR + j]);
+                bf16_pair((real_t)transformed[0][k * GEMM_NR + j], (real_t)transformed[1][k * GEMM_NR + j]);
         continue;
       }
 #endif
@@ -279,16 +279,14 @@ static inline void wino_store_point_panels(const vec_t* z, int64_t o0, int64_t p
 /* Points of two tiles (b null: none, zero) rounded to pairs (a even, b odd), as bf16_pack_pairs
    rounds two rows: out[point * point_stride] (words). */
 static inline void wino_store_tile_pairs(const vec_t* a, const vec_t* b, uint32_t* restrict out, int64_t point_stride) {
-  for (int k = 0; k < WINO_POINTS; k++) {
-    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16;
-    *(bf16_words_t*)(out + k * point_stride) = b ? even | bf16_round_lane_bits(b[k]) : even;
-  }
+  for (int k = 0; k < WINO_POINTS; k++)
+    *(bf16_words_t*)(out + k * point_stride) = b ? bf16_pair_lanes(a[k], b[k]) : bf16_round_lane_bits(a[k]) >> 16;
 }
 
 /* wino_store_tile_pairs into GEMM_MR-channel panels, as wino_store_point_panels stores. */
 static inline void wino_store_pair_panels(const vec_t* a, const vec_t* b, int64_t o0, int64_t point_stride, int64_t panel_stride, uint32_t* restrict out) {
   for (int k = 0; k < WINO_POINTS; k++) {
-    const bf16_words_t even = bf16_round_lane_bits(a[k]) >> 16, words = b ? even | bf16_round_lane_bits(b[k]) : even;
+    const bf16_words_t words = b ? bf16_pair_lanes(a[k], b[k]) : bf16_round_lane_bits(a[k]) >> 16;
     for (int h = 0; h < GEMM_LANES / GEMM_MR; h++)
       memcpy(out + k * point_stride + (o0 / GEMM_MR + h) * panel_stride, (const uint32_t*)&words + h * GEMM_MR, GEMM_MR * sizeof(uint32_t));
   }
