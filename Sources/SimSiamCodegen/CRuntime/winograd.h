@@ -18,7 +18,7 @@
      WINO_M, WINO_N, WINO_POINTS  output tile size m, input tile size m + 2, and (m + 2)^2
      WINO_SHARED_DU_VALUES        the dw's threshold for one shared du (conv_wino_weight_shared_run)
      wino_input_1d (B^T), wino_output_1d (A^T), wino_gradient_1d (A) on vectors, and
-     wino_kernel_1d (G), wino_kernel_gradient_1d (G^T) in double */
+     wino_kernel_1d (G), wino_kernel_gradient_1d (G^T) on eight doubles (lanes_t) */
 #ifndef SIMSIAM_WINOGRAD_H
 #define SIMSIAM_WINOGRAD_H
 
@@ -43,17 +43,37 @@ typedef struct {
   int64_t group, block;                /* images per pass; tiles per GEMM block (a multiple of GEMM_MR) */
 } conv_wino_plan_t;
 
-/* u = G g G^T for GEMM_NR 3 x 3 kernels at once, in double: kernel j's tap k at g[k * GEMM_NR + j],
-   its point k at u[k * GEMM_NR + j]. Each kernel gets the operations of one kernel alone, in the
-   same order; the loop over j, innermost at every step, vectorises (one kernel at a time spent
-   ~150 ms of a W2 step in scalar double and scattered stores). The kernels are transformed once
-   per call, and rounded once, at the store. */
-static inline void wino_kernels(const double* restrict g, double* restrict u) {
-  double t[WINO_N * 3 * GEMM_NR];
+#if GEMM_NR % 8
+#error "winograd.h transforms kernels eight at a time (lanes_t): GEMM_NR must be a multiple of 8"
+#endif
+#define WINO_KERNEL_VECTORS (GEMM_NR / 8)  /* lanes_t (eight doubles) per GEMM_NR kernels */
+
+/* u = G g G^T for GEMM_NR 3 x 3 kernels at once, in double, eight to a register: kernel j's tap k
+   at g[k * WINO_KERNEL_VECTORS + j / 8][j % 8], its point k at u[k * WINO_KERNEL_VECTORS + ...].
+   Each kernel gets the operations of one kernel alone, in the same order, so the results are
+   those of scalar double. (Written as loops over scalars, the loop over kernels did not
+   vectorise.) The kernels are transformed once per call, and rounded once, at the store. */
+static inline void wino_kernels(const lanes_t* restrict g, lanes_t* restrict u) {
+  const int64_t x_count = WINO_KERNEL_VECTORS;
+  lanes_t t[WINO_N * 3 * WINO_KERNEL_VECTORS];
   for (int j = 0; j < 3; j++)
-    for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(g + j * GEMM_NR + x, 3 * GEMM_NR, t + j * GEMM_NR + x, 3 * GEMM_NR);
+    for (int64_t x = 0; x < x_count; x++) wino_kernel_1d(g + j * x_count + x, 3 * x_count, t + j * x_count + x, 3 * x_count);
   for (int i = 0; i < WINO_N; i++)
-    for (int x = 0; x < GEMM_NR; x++) wino_kernel_1d(t + i * 3 * GEMM_NR + x, GEMM_NR, u + i * WINO_N * GEMM_NR + x, GEMM_NR);
+    for (int64_t x = 0; x < x_count; x++) wino_kernel_1d(t + i * 3 * x_count + x, x_count, u + i * WINO_N * x_count + x, x_count);
+}
+
+/* The GEMM_NR kernels of panel jb and input channel c, as wino_kernels reads them (zero past m):
+   each kernel's nine taps are adjacent in w, so they are read together, and the kernels eight
+   channels on are prefetched: the calls walk GEMM_NR rows of w at once, more streams than the
+   hardware prefetchers follow (W2's 512-channel kernels from a cold cache, C harness: 1.9-2.2 ms
+   without, 1.5-1.7 ms with, against 3.3-4.0 ms for the scalar loops before). */
+static inline void wino_gather_kernels(const conv_wino_plan_t* p, const real_t* restrict w, int64_t jb, int64_t c, lanes_t* restrict g) {
+  for (int64_t j = 0; j < GEMM_NR; j++) {
+    const int64_t o = jb * GEMM_NR + j;
+    const real_t* restrict kernel = w + o * p->weight_row + c * p->weight_channel;
+    if (o < p->m) __builtin_prefetch(kernel + 8 * p->weight_channel);
+    for (int k = 0; k < 9; k++) g[k * WINO_KERNEL_VECTORS + j / 8][j % 8] = o < p->m ? kernel[p->flip ? 8 - k : k] : 0;
+  }
 }
 
 /* v[point][c0..] = B^T d B for the WINO_N x WINO_N window d at s (channels-last): columns,
@@ -124,26 +144,32 @@ static inline void conv_wino_run(const conv_wino_plan_t* p, const real_t* restri
     #pragma omp for schedule(static)
     for (int64_t e = 0; e < panels * C / per_item; e++) {
       const int64_t jb = e / (C / per_item), c0 = e % (C / per_item) * per_item;
-      double g[9 * GEMM_NR], transformed[2][WINO_POINTS * GEMM_NR];
+      lanes_t g[9 * WINO_KERNEL_VECTORS], transformed[2][WINO_POINTS * WINO_KERNEL_VECTORS];
       for (int64_t h = 0; h < per_item; h++) {
-        for (int k = 0; k < 9; k++)
-          for (int64_t j = 0; j < GEMM_NR; j++) {
-            const int64_t o = jb * GEMM_NR + j;
-            g[k * GEMM_NR + j] = o < p->m ? w[o * p->weight_row + (c0 + h) * p->weight_channel + (p->flip ? 8 - k : k)] : 0;
-          }
+        wino_gather_kernels(p, w, jb, c0 + h, g);
         wino_kernels(g, transformed[h]);
       }
+      const lanes_t* even = transformed[0];
 #ifdef GEMM_BF16_DPBF16
-      if (bf16) {
-        for (int k = 0; k < WINO_POINTS; k++)
-          for (int64_t j = 0; j < GEMM_NR; j++)  /* as bf16_pack_pairs of the single-precision u */
-            u_pairs[((k * panels + jb) * C + c0) / 2 * GEMM_NR + j] =
-                bf16_pair((real_t)transformed[0][k * GEMM_NR + j], (real_t)transformed[1][k * GEMM_NR + j]);
+      if (bf16) {  /* as bf16_pack_pairs of the single-precision u */
+        const lanes_t* odd = transformed[1];
+        for (int k = 0; k < WINO_POINTS; k++) {
+          uint32_t* restrict pairs = u_pairs + ((k * panels + jb) * C + c0) / 2 * GEMM_NR;
+          for (int64_t x = 0; x < GEMM_NR; x += GEMM_LANES) {
+            vec_t a, b;
+            for (int64_t l = x; l < x + GEMM_LANES; l++) {
+              a[l - x] = (real_t)even[k * WINO_KERNEL_VECTORS + l / 8][l % 8];
+              b[l - x] = (real_t)odd[k * WINO_KERNEL_VECTORS + l / 8][l % 8];
+            }
+            const bf16_words_t words = bf16_pair_lanes(a, b);
+            memcpy(pairs + x, &words, sizeof words);
+          }
+        }
         continue;
       }
 #endif
       for (int k = 0; k < WINO_POINTS; k++)
-        for (int64_t j = 0; j < GEMM_NR; j++) u[((k * panels + jb) * C + c0) * GEMM_NR + j] = (real_t)transformed[0][k * GEMM_NR + j];
+        for (int64_t j = 0; j < GEMM_NR; j++) u[((k * panels + jb) * C + c0) * GEMM_NR + j] = (real_t)even[k * WINO_KERNEL_VECTORS + j / 8][j % 8];
     }
     real_t* restrict source = gemm_alloc(p->group * source_size);
     memset(source, 0, sizeof(real_t) * (size_t)(p->group * source_size));
@@ -295,14 +321,15 @@ static inline void wino_store_pair_panels(const vec_t* a, const vec_t* b, int64_
 
 /* dw = G^T du G, du the sum of the threads' partials[th][point][o][c] in thread order, inside a
    parallel region (its loop is shared among the threads). GEMM_NR kernels (o, c) at a time (C is
-   whole panels), each with the operations it would get alone; the loops over x, innermost,
-   vectorise. It reads WINO_POINTS x threads streams at once, more than the hardware prefetchers
+   whole panels), each with the operations it would get alone, eight to a register (lanes_t, as in
+   wino_kernels). It reads WINO_POINTS x threads streams at once, more than the hardware prefetchers
    follow, so each is prefetched four steps ahead (this loop took ~20% of W2's layer4 dw with
    private partials, C harness; the prefetch's own gain was not measured apart). */
 static void wino_weight_finish(int64_t O, int64_t C, real_t* const* partials, int threads, real_t* restrict dw) {
   #pragma omp for schedule(static)
   for (int64_t e0 = 0; e0 < O * C; e0 += GEMM_NR) {
-    double du[WINO_POINTS * GEMM_NR], t[3 * WINO_N * GEMM_NR], g[9 * GEMM_NR];
+    const int64_t x_count = WINO_KERNEL_VECTORS;
+    lanes_t du[WINO_POINTS * WINO_KERNEL_VECTORS], t[3 * WINO_N * WINO_KERNEL_VECTORS], g[9 * WINO_KERNEL_VECTORS];
     for (int k = 0; k < WINO_POINTS && e0 + 4 * GEMM_NR < O * C; k++)
       for (int th = 0; th < threads; th++)
         for (int64_t line = 0; line < GEMM_NR * (int64_t)sizeof(real_t); line += 64)
@@ -311,14 +338,14 @@ static void wino_weight_finish(int64_t O, int64_t C, real_t* const* partials, in
       for (int64_t x = 0; x < GEMM_NR; x++) {
         double sum = 0;
         for (int th = 0; th < threads; th++) sum += partials[th][k * O * C + e0 + x];
-        du[k * GEMM_NR + x] = sum;
+        du[k * x_count + x / 8][x % 8] = sum;
       }
     for (int r = 0; r < WINO_N; r++)  /* t[kw][r] */
-      for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(du + r * WINO_N * GEMM_NR + x, GEMM_NR, t + r * GEMM_NR + x, WINO_N * GEMM_NR);
+      for (int64_t x = 0; x < x_count; x++) wino_kernel_gradient_1d(du + r * WINO_N * x_count + x, x_count, t + r * x_count + x, WINO_N * x_count);
     for (int a = 0; a < 3; a++)  /* g[kh][kw] */
-      for (int64_t x = 0; x < GEMM_NR; x++) wino_kernel_gradient_1d(t + a * WINO_N * GEMM_NR + x, GEMM_NR, g + a * GEMM_NR + x, 3 * GEMM_NR);
+      for (int64_t x = 0; x < x_count; x++) wino_kernel_gradient_1d(t + a * WINO_N * x_count + x, x_count, g + a * x_count + x, 3 * x_count);
     for (int64_t x = 0; x < GEMM_NR; x++)
-      for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * GEMM_NR + x];
+      for (int k = 0; k < 9; k++) dw[(e0 + x) * 9 + k] = (real_t)g[k * x_count + x / 8][x % 8];
   }
 }
 

@@ -53,8 +53,8 @@ struct WinogradTransform {
         gDenominators: [2, 6, 6, 30, 30, 2])
 
     /// The five 1D transforms: `wino_input_1d` (B^T), `wino_output_1d` (A^T) and
-    /// `wino_gradient_1d` (A) on vectors; `wino_kernel_1d` (G) and
-    /// `wino_kernel_gradient_1d` (G^T) in double.
+    /// `wino_gradient_1d` (A) on vectors of the tensors' scalars; `wino_kernel_1d` (G) and
+    /// `wino_kernel_gradient_1d` (G^T) on vectors of eight doubles (`lanes_t`).
     var cFunctions: String {
         let g = gNumerators
         let input = (0..<n).map { i in assignment("o", i, "os", (0..<n).map { (bt[i][$0], "d", $0) }) }
@@ -91,13 +91,13 @@ struct WinogradTransform {
             \(gradient.joined(separator: "\n"))
             }
 
-            /* u[i * us] = (G g)[i] for the 3 values g[j * s]. */
-            static inline void wino_kernel_1d(const double* g, int64_t s, double* u, int64_t us) {
+            /* u[i * us] = (G g)[i] for the 3 values g[j * s] (eight kernels, in double). */
+            static inline void wino_kernel_1d(const lanes_t* g, int64_t s, lanes_t* u, int64_t us) {
             \(kernel.joined(separator: "\n"))
             }
 
-            /* g[a * gs] = (G^T u)[a] for the \(n) values u[i * s]. */
-            static inline void wino_kernel_gradient_1d(const double* u, int64_t s, double* g, int64_t gs) {
+            /* g[a * gs] = (G^T u)[a] for the \(n) values u[i * s] (eight kernels, in double). */
+            static inline void wino_kernel_gradient_1d(const lanes_t* u, int64_t s, lanes_t* g, int64_t gs) {
             \(kernelGradient.joined(separator: "\n"))
             }
 
