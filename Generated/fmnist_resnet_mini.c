@@ -1274,8 +1274,8 @@ static inline void wino_kernels(const lanes_t* restrict g, lanes_t* restrict u) 
 /* The GEMM_NR kernels of panel jb and input channel c, as wino_kernels reads them (zero past m):
    each kernel's nine taps are adjacent in w, so they are read together, and the kernels eight
    channels on are prefetched: the calls walk GEMM_NR rows of w at once, more streams than the
-   hardware prefetchers follow (W2's 512-channel kernels from a cold cache, C harness: 1.9-2.2 ms
-   without, 1.5-1.7 ms with, against 3.3-4.0 ms for the scalar loops before). */
+   hardware prefetchers follow (W2's 512-channel kernels from a cold cache, C harness: 1.9-2.7 ms
+   without, 1.5-1.7 ms with, against 3.0-4.0 ms for the scalar loops before). */
 static inline void wino_gather_kernels(const conv_wino_plan_t* p, const real_t* restrict w, int64_t jb, int64_t c, lanes_t* restrict g) {
   for (int64_t j = 0; j < GEMM_NR; j++) {
     const int64_t o = jb * GEMM_NR + j;
@@ -1938,8 +1938,8 @@ static inline void wino4_kernels(const lanes_t* restrict g, lanes_t* restrict u)
 /* The GEMM_NR kernels of panel jb and input channel c, as wino4_kernels reads them (zero past m):
    each kernel's nine taps are adjacent in w, so they are read together, and the kernels eight
    channels on are prefetched: the calls walk GEMM_NR rows of w at once, more streams than the
-   hardware prefetchers follow (W2's 512-channel kernels from a cold cache, C harness: 1.9-2.2 ms
-   without, 1.5-1.7 ms with, against 3.3-4.0 ms for the scalar loops before). */
+   hardware prefetchers follow (W2's 512-channel kernels from a cold cache, C harness: 1.9-2.7 ms
+   without, 1.5-1.7 ms with, against 3.0-4.0 ms for the scalar loops before). */
 static inline void wino4_gather_kernels(const conv_wino4_plan_t* p, const real_t* restrict w, int64_t jb, int64_t c, lanes_t* restrict g) {
   for (int64_t j = 0; j < GEMM_NR; j++) {
     const int64_t o = jb * GEMM_NR + j;
