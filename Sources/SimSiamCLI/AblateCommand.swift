@@ -60,6 +60,7 @@ struct AblateCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        try precision.checkThisCPU()
         let model = try options.load()
         var base = TrainConfiguration(workload: model.workload, epochs: epochs, batch: options.batch(for: model.workload), baseLR: baseLR,
                                       dataDirectory: try data.resolvedData(for: model.workload))

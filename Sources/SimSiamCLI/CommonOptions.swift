@@ -109,6 +109,12 @@ struct TrainingPrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp("Arithmetic of training: float32; bf16 (convolution and linear operands in bfloat16, float32 sums, weights and optimizer; needs AVX512_BF16); bf16-emulated (bf16's numbers without the instruction, slowly); float64 (about half float32's speed, to separate rounding from semantics).",
                                discussion: "float32 and bf16 runs write float32 checkpoints, float64 runs float64 ones; every run resumes from any of them (values convert). See docs/bf16.md."))
     var precision: TrainingPrecision = .float32
+
+    /// Refuses a precision this CPU cannot run (bf16 without AVX512_BF16) before any data is read,
+    /// so the user learns it before fetching a dataset or waiting for it to load.
+    func checkThisCPU() throws {
+        if let problem = BF16Support.problem(CodegenOptions(operands: precision.operands)) { throw CompileError(problem) }
+    }
 }
 
 /// Where `simsiamc tune` stored plans for this CPU (SIMSIAMC_TUNED_PLANS, else the build cache's

@@ -90,6 +90,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        try precision.checkThisCPU()
         let ranks = try MPIRanks.join()
         let tuning = try library.directory()
         if ranks != nil, tuning != nil {

@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import SimSiamCLI
+@testable import SimSiamC
 
 /// Every numeric flag is checked before any work starts, with a message
 /// saying what is allowed (issue 18, item 6).
@@ -73,5 +75,27 @@ struct FlagCheckTests {
         #expect(refusal(["eval", "--init", "i.safetensors", "--workload", "W1", "--labels", "l.npy", "--mean", "0.5", "--std", "0.2"]) == nil)
         #expect(refusal(["train", "--init", "i.safetensors", "--resume"]) == nil)
         #expect(refusal(["finetune", "--checkpoint", "c", "--label-fraction", "1", "--epochs", "3", "--no-augment", "--data", "d"]) == nil)
+    }
+
+    /// `train` and `ablate` with `--precision bf16` on a CPU without AVX512_BF16 say so before they
+    /// read the data, so a user does not fetch a dataset to learn that the CPU cannot run the
+    /// precision. Where the CPU has the flag, the same run reaches the data and names the missing folder.
+    @Test(arguments: [["train"], ["ablate", "--study", "bn"]])
+    func precisionTheCPUCannotRunIsRefusedBeforeTheData(command name: [String]) throws {
+        let missing = "/nonexistent-simsiamc-data-\(UUID().uuidString)"
+        var command = try SimSiamCommand.parseAsRoot(name + ["--precision", "bf16", "--epochs", "1", "--data", missing,
+                                                             "--run-dir", missing + "/run"])
+        let message: String
+        do {
+            try command.run()
+            message = "no error"
+        } catch {
+            message = SimSiamCommand.message(for: error)
+        }
+        if BF16Support.hasDPBF16(flags: BF16Support.hostFlags) {
+            #expect(message.contains(missing) && !message.contains("AVX512_BF16"), "\(message)")
+        } else {
+            #expect(message.contains("--precision bf16 needs a CPU with AVX512_BF16") && !message.contains(missing), "\(message)")
+        }
     }
 }
