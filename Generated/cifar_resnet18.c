@@ -22,6 +22,7 @@
 #define GEMM_MR 8            /* register tile: GEMM_MR x GEMM_NR = 2 * GEMM_LANES */
 #define CONV_WEIGHT_ROWS 4   /* conv_weight_gemm's tile of vector accumulators */
 #define CONV_WEIGHT_COLS 6
+#define CONV_CL_WEIGHT_MR 8   /* conv_cl_weight_gemm's tile rows */
 
 /* ===== from CRuntime/gemm.h ===== */
 /* gemm.h: the register-tiled GEMM every tuned kernel shares.
@@ -611,8 +612,9 @@ static void conv_weight_gemm(const conv_weight_plan_t* p, const real_t* restrict
    conv_cl_gemm: forward and backward data; conv_cl_gemm_bf16 (bf16 builds, GEMM_BF16_DPBF16
    defined): the same on bf16 operands; conv_cl_weight_gemm: weight gradient, and
    conv_cl_weight_gemm_bf16 on bf16 operands.
-   Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bf16 builds; no macros of
-   its own. */
+   Needs gemm.h and conv_gemm.h (the moments), and gemm_bf16.h in bf16 builds. Its one macro,
+   CONV_CL_WEIGHT_MR (the rows of conv_cl_weight_gemm's single-precision tile: 8, 6 or 4), is
+   GEMM_MR unless defined before it. */
 #ifndef SIMSIAM_CONV_CHANNELS_LAST_H
 #define SIMSIAM_CONV_CHANNELS_LAST_H
 
@@ -906,25 +908,47 @@ static void conv_cl_gemm_bf16(const conv_cl_plan_t* p, const real_t* restrict w,
 }
 #endif
 
+#ifndef CONV_CL_WEIGHT_MR
+#define CONV_CL_WEIGHT_MR GEMM_MR
+#endif
+/* CONV_CL_WEIGHT_EACH_ROW(X) is X(0) ... X(CONV_CL_WEIGHT_MR - 1), as GEMM_EACH_ROW. AVX2 builds
+   take 6 rows (12 accumulators of 16) where GEMM_MR is 4: each 64-byte line of the source then
+   feeds 12 FMAs, not 8. W1's stride-2 dws took 4-16% less time (layer3.0.conv1 15.5-15.7 ms a
+   call against 13.0-13.1; AMD EPYC Zen 3, 2 threads, best of 6 calls in two rounds). */
+#if CONV_CL_WEIGHT_MR == 8
+#define CONV_CL_WEIGHT_EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#elif CONV_CL_WEIGHT_MR == 6
+#define CONV_CL_WEIGHT_EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif CONV_CL_WEIGHT_MR == 4
+#define CONV_CL_WEIGHT_EACH_ROW(X) X(0) X(1) X(2) X(3)
+#else
+#error "CONV_CL_WEIGHT_MR must be 8, 6 or 4"
+#endif
+
 /* Row i of the tile += du[i] * (b0, b1). */
 #define CONV_CL_WEIGHT_FMA_ROW(i) c##i##_0 += du[i] * b0; c##i##_1 += du[i] * b1;
 /* Row i of the tile added to sum[i][0 .. GEMM_NR) (stride ld). */
 #define CONV_CL_WEIGHT_ADD_ROW(i) *(vec_t*)(sum + i * ld) += c##i##_0; *(vec_t*)(sum + i * ld + GEMM_LANES) += c##i##_1;
 
 /* sum[i][j] += sum over positions u < count of d[u * d_stride + i] * s[offset[u] + j], for the
-   GEMM_MR rows i (output channels, dy copied channels-last) and GEMM_NR columns j (input
-   channels, whole lines of the source) of a tile. */
-static inline void conv_cl_weight_tile(int64_t count, const int32_t* restrict offset, const real_t* restrict s,
-                                       const real_t* restrict d, int64_t d_stride, real_t* restrict sum, int64_t ld) {
-  GEMM_EACH_ROW(GEMM_ZERO_ROW)
-  for (int64_t u = 0; u < count; u++) {
-    const real_t* restrict su = s + offset[u];
-    const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + GEMM_LANES);
-    const real_t* restrict du = d + u * d_stride;
-    GEMM_EACH_ROW(CONV_CL_WEIGHT_FMA_ROW)
+   rows i that EACH_ROW lists (output channels, dy copied channels-last) and the GEMM_NR columns j
+   (input channels, whole lines of the source) of a tile: conv_cl_weight_tile has GEMM_MR rows (the
+   Winograd weight gradients' per-point GEMMs step over output channels by GEMM_MR),
+   conv_cl_weight_tall_tile CONV_CL_WEIGHT_MR (conv_cl_weight_gemm's single-precision tiles). */
+#define CONV_CL_WEIGHT_TILE_FUNCTION(name, EACH_ROW)                                                    \
+  static inline void name(int64_t count, const int32_t* restrict offset, const real_t* restrict s,     \
+                          const real_t* restrict d, int64_t d_stride, real_t* restrict sum, int64_t ld) { \
+    EACH_ROW(GEMM_ZERO_ROW)                                                                             \
+    for (int64_t u = 0; u < count; u++) {                                                               \
+      const real_t* restrict su = s + offset[u];                                                        \
+      const vec_t b0 = *(const vec_t*)su, b1 = *(const vec_t*)(su + GEMM_LANES);                        \
+      const real_t* restrict du = d + u * d_stride;                                                     \
+      EACH_ROW(CONV_CL_WEIGHT_FMA_ROW)                                                                  \
+    }                                                                                                   \
+    EACH_ROW(CONV_CL_WEIGHT_ADD_ROW)                                                                    \
   }
-  GEMM_EACH_ROW(CONV_CL_WEIGHT_ADD_ROW)
-}
+CONV_CL_WEIGHT_TILE_FUNCTION(conv_cl_weight_tile, GEMM_EACH_ROW)
+CONV_CL_WEIGHT_TILE_FUNCTION(conv_cl_weight_tall_tile, CONV_CL_WEIGHT_EACH_ROW)
 
 #ifdef GEMM_BF16_DPBF16
 /* panel[k][j] = the pair (s[offset[2k] + j], s[offset[2k + 1] + j]) of bf16 halves, j < GEMM_NR:
@@ -961,7 +985,8 @@ typedef struct {
 } conv_cl_weight_plan_t;
 
 /* dw[o][c][t] = sum over images and positions u of dy[o][u] * source[base(u) + shift[t] + c]:
-   eight output channels against 32 input channels at one tap, dy copied channels-last.
+   a tile is CONV_CL_WEIGHT_MR output channels against GEMM_NR input channels at one tap (GEMM_MR
+   in bf16), dy copied channels-last.
    Threads take contiguous ranges of images into private partials ([t][o][c]), added in thread
    order, so the result repeats exactly for a fixed thread count.
    bf16 (bf16 builds only, conv_cl_weight_gemm_bf16): the sum runs over pairs of positions. The
@@ -975,7 +1000,8 @@ typedef struct {
 static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t* restrict dy, const real_t* restrict x, real_t* restrict dw,
                                     int bf16) {
   const int64_t C = p->source.channels, T = p->taps, J = C * T, PQ = p->out_rows * p->out_cols;
-  const int64_t row_panels = (p->m + GEMM_MR - 1) / GEMM_MR, ldm = row_panels * GEMM_MR;
+  const int64_t mr = bf16 ? GEMM_MR : CONV_CL_WEIGHT_MR;  /* rows of the tile: output channels */
+  const int64_t row_panels = (p->m + mr - 1) / mr, ldm = row_panels * mr;
   const int64_t pixels = p->source.rows * p->source.cols;
   /* per image, in source values (bf16 halves: whole 64-byte lines) */
   const int64_t source_size = bf16 ? (pixels * C + 31) / 32 * 32 : (pixels * C + 15) / 16 * 16;
@@ -995,7 +1021,7 @@ static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t
     if (filled) memset(filled, 0, sizeof(real_t) * (size_t)(pixels * C));
     /* dy channels-last, one contiguous block per row panel (rows[ib][u][i]): the block stays in
        L1 while the source lines of every (tap, 32 channels) pass it. bf16: pair rows [o][k]. */
-    const int64_t block = p->group * PQ * GEMM_MR, pair_row = p->group * pairs;
+    const int64_t block = p->group * PQ * mr, pair_row = p->group * pairs;
     const int64_t rows_values = bf16 ? ldm * pair_row : row_panels * block;
     real_t* restrict rows = gemm_alloc(rows_values);
     memset(rows, 0, sizeof(real_t) * (size_t)rows_values);
@@ -1019,23 +1045,23 @@ static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t
         }
         conv_cl_fill(&p->source, x + (n0 + g) * p->image_size, source + g * source_size);
         int64_t o0 = 0;
-#if GEMM_MR == 8
+#if CONV_CL_WEIGHT_MR == 8
         /* whole 8 x 8 blocks through registers: the gathered copy measured 10-15% of the kernel */
         for (; o0 + 8 <= p->m; o0 += 8) {
-          real_t* restrict panel = rows + o0 / GEMM_MR * block + g * PQ * GEMM_MR;
+          real_t* restrict panel = rows + o0 / mr * block + g * PQ * mr;
           int64_t u0 = 0;
           for (; u0 + 8 <= PQ; u0 += 8) {
             lanes_source_t r[8], out[8];
             for (int i = 0; i < 8; i++) r[i] = *(const lanes_source_t*)(d + (o0 + i) * PQ + u0);
             conv_cl_transpose8(r, out);
-            for (int j = 0; j < 8; j++) *(lanes_source_t*)(panel + (u0 + j) * GEMM_MR) = out[j];
+            for (int j = 0; j < 8; j++) *(lanes_source_t*)(panel + (u0 + j) * mr) = out[j];
           }
           for (int64_t u = u0; u < PQ; u++)
-            for (int64_t i = 0; i < 8; i++) panel[u * GEMM_MR + i] = d[(o0 + i) * PQ + u];
+            for (int64_t i = 0; i < 8; i++) panel[u * mr + i] = d[(o0 + i) * PQ + u];
         }
 #endif
         for (int64_t o = o0; o < p->m; o++)
-          for (int64_t u = 0; u < PQ; u++) rows[o / GEMM_MR * block + (g * PQ + u) * GEMM_MR + o % GEMM_MR] = d[o * PQ + u];
+          for (int64_t u = 0; u < PQ; u++) rows[o / mr * block + (g * PQ + u) * mr + o % mr] = d[o * PQ + u];
       }
       /* The thread's next images (x and dy) are prefetched a few lines per tile: copying them
          in then reads cache, not memory (the copies measured 15-20% of the kernel without). */
@@ -1052,8 +1078,8 @@ static void conv_cl_weight_gemm_run(const conv_cl_weight_plan_t* p, const real_t
           for (int64_t c0 = 0; c0 < C; c0 += GEMM_NR) {
             for (int64_t l = 0; l < x_per_tile && x_done < x_lines; l++, x_done++) __builtin_prefetch(ahead_x + x_done * 64);
             for (int64_t l = 0; l < dy_per_tile && dy_done < dy_lines; l++, dy_done++) __builtin_prefetch(ahead_dy + dy_done * 64);
-            conv_cl_weight_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, GEMM_MR,
-                                partial + (t * ldm + ib * GEMM_MR) * C + c0, C);
+            conv_cl_weight_tall_tile(count * PQ, offset, source + p->shift[t] + c0, rows + ib * block, mr,
+                                partial + (t * ldm + ib * mr) * C + c0, C);
           }
 #ifdef GEMM_BF16_DPBF16
       for (int64_t t = 0; t < T && bf16; t++)

@@ -15,6 +15,9 @@ import Testing
         layer: "down", x: [3, 64, 9, 9], w: [16, 64, 3, 3], stride: 2, padding: 1,
         entry: .init(layer: "down", pass: .dw, algorithm: .channelsLast, imagesPerPass: 2),
         call: "conv_cl_weight_gemm", detail: ".group = 2", parameterSeed: 3, inputSeed: 17)
+    /// The same layer with AVX2 tiles: in float32 the tile is 6 output channels tall
+    /// (`CONV_CL_WEIGHT_MR`), so 16 outputs end in a partial row panel; bfloat16 keeps GEMM_MR's 4.
+    static let avx2Check = { var check = Self.check; check.width = .avx2; return check }()
 
     @Test func float32EqualsTheReferenceKernels() throws {
         try Self.check.expectFloat32EqualsTheReferenceKernels()
@@ -22,5 +25,13 @@ import Testing
 
     @Test func bf16MatchesItsEmulationAndStaysNearFloat32() throws {
         try Self.check.expectBF16MatchesItsEmulationAndStaysNearFloat32(tolerance: 1e-2)
+    }
+
+    @Test func avx2TilesInFloat32EqualTheReferenceKernels() throws {
+        try Self.avx2Check.expectFloat32EqualsTheReferenceKernels()
+    }
+
+    @Test func avx2TilesInEmulatedBF16StayNearFloat32() throws {
+        try Self.avx2Check.expectBF16MatchesItsEmulationAndStaysNearFloat32(tolerance: 1e-2)
     }
 }

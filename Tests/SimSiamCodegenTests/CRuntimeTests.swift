@@ -22,7 +22,8 @@ import Testing
     /// properties rather than taken from `GemmSupport.macros`.
     static func defines(_ tile: RegisterTile) -> [String] {
         ["-DGEMM_REAL=\(tile.precision.cType)", "-DGEMM_LANES=\(tile.lanes)", "-DGEMM_MR=\(tile.rows)",
-         "-DCONV_WEIGHT_ROWS=\(tile.weightRows)", "-DCONV_WEIGHT_COLS=\(tile.weightColumns)"]
+         "-DCONV_WEIGHT_ROWS=\(tile.weightRows)", "-DCONV_WEIGHT_COLS=\(tile.weightColumns)",
+         "-DCONV_CL_WEIGHT_MR=\(tile.channelsLastWeightRows)"]
     }
 
     static func name(_ tile: RegisterTile) -> String { "\(tile.precision.cType) \(tile.width.rawValue)" }

@@ -51,7 +51,9 @@ enum GemmSupport {
     ///   register, and the micro-kernels' tile is `GEMM_MR` x `GEMM_NR` = 2 * `GEMM_LANES`;
     /// - `GEMM_MR`: register tile rows (`RegisterTile.rows`: 8 on AVX-512, 4 on AVX2);
     /// - `CONV_WEIGHT_ROWS`, `CONV_WEIGHT_COLS`: the vector accumulators of `conv_weight_gemm`
-    ///   (`RegisterTile.weightRows` x `weightColumns`).
+    ///   (`RegisterTile.weightRows` x `weightColumns`);
+    /// - `CONV_CL_WEIGHT_MR`: the rows of `conv_cl_weight_gemm`'s tile
+    ///   (`RegisterTile.channelsLastWeightRows`).
     static func macros(_ tile: RegisterTile) -> String {
         """
         /* ===== C runtime configuration: \(tile.width.rawValue) register tiles of \(tile.precision.cType) ===== */
@@ -60,6 +62,7 @@ enum GemmSupport {
         #define GEMM_MR \(tile.rows)            /* register tile: GEMM_MR x GEMM_NR = 2 * GEMM_LANES */
         #define CONV_WEIGHT_ROWS \(tile.weightRows)   /* conv_weight_gemm's tile of vector accumulators */
         #define CONV_WEIGHT_COLS \(tile.weightColumns)
+        #define CONV_CL_WEIGHT_MR \(tile.channelsLastWeightRows)   /* conv_cl_weight_gemm's tile rows */
 
         """
     }

@@ -3,7 +3,7 @@
    runs it for every tile simsiamc emits; by hand, from the package root:
 
      clang-14 -O3 -march=native -fopenmp -std=c11 -I Sources/SimSiamCodegen/CRuntime \
-       -DGEMM_REAL=float -DGEMM_LANES=16 -DGEMM_MR=8 -DCONV_WEIGHT_ROWS=4 -DCONV_WEIGHT_COLS=6 \
+       -DGEMM_REAL=float -DGEMM_LANES=16 -DGEMM_MR=8 -DCONV_WEIGHT_ROWS=4 -DCONV_WEIGHT_COLS=6 -DCONV_CL_WEIGHT_MR=8 \
        Tests/SimSiamCodegenTests/CRuntimeTests/runtime_test.c -lm -o /tmp/runtime_test && /tmp/runtime_test
 
    Prints one line per check and exits with 1 if any result differs from the naive sum (in
@@ -238,6 +238,49 @@ static void run_conv_cl_gemm(const conv_shape_t* s, const real_t* w, const real_
   conv_cl_gemm(&plan, w, x, y, addend, moments);
 }
 
+/* dw[o][c][kh][kw] = sum over images and output positions of dy[n][o][r][q] * x at that tap. */
+static double* naive_conv_weight(const conv_shape_t* s, const real_t* x, const real_t* dy) {
+  double* dw = zeros(s->outputs * s->channels * s->k * s->k);
+  for (int64_t n = 0; n < s->images; n++)
+    for (int64_t o = 0; o < s->outputs; o++)
+      for (int64_t ci = 0; ci < s->channels; ci++)
+        for (int64_t kh = 0; kh < s->k; kh++)
+          for (int64_t kw = 0; kw < s->k; kw++)
+            for (int64_t r = 0; r < s->p; r++)
+              for (int64_t c = 0; c < s->q; c++) {
+                const int64_t h = r * s->stride - s->pad + kh, v = c * s->stride - s->pad + kw;
+                if (h < 0 || h >= s->height || v < 0 || v >= s->width) continue;
+                dw[((o * s->channels + ci) * s->k + kh) * s->k + kw] +=
+                  (double)dy[((n * s->outputs + o) * s->p + r) * s->q + c] * x[((n * s->channels + ci) * s->height + h) * s->width + v];
+              }
+  return dw;
+}
+
+/* conv_cl_weight_gemm, planned as simsiamc plans it (channels a multiple of GEMM_NR), on random
+   x and dy: output channels off every tile height (CONV_CL_WEIGHT_MR rows), images off the group. */
+static void test_conv_cl_weight(const conv_shape_t* s, int64_t group) {
+  const int64_t k = s->k, st = s->stride, C = s->channels;
+  const int64_t rows = (s->p - 1) * st + k > s->pad + s->height ? (s->p - 1) * st + k : s->pad + s->height;
+  const int64_t cols = (s->q - 1) * st + k > s->pad + s->width ? (s->q - 1) * st + k : s->pad + s->width;
+  int32_t shift[k * k];
+  for (int64_t t = 0; t < k * k; t++) shift[t] = (int32_t)((t / k * cols + t % k) * C);
+  const conv_cl_weight_plan_t plan = {.images = s->images, .m = s->outputs, .taps = k * k, .shift = shift,
+                                      .source = {.channels = C, .height = s->height, .width = s->width, .pad_top = s->pad,
+                                                 .pad_left = s->pad, .rows = rows, .cols = cols},
+                                      .out_rows = s->p, .out_cols = s->q, .stride = st, .group = group,
+                                      .image_size = C * s->height * s->width, .dy_image = s->outputs * s->p * s->q};
+  real_t* x = random_values(s->images * plan.image_size);
+  real_t* dy = random_values(s->images * plan.dy_image);
+  real_t* dw = random_values(s->outputs * C * k * k);
+  conv_cl_weight_gemm(&plan, dy, x, dw);
+  double* want = naive_conv_weight(s, x, dy);
+  char label[160];
+  snprintf(label, sizeof label, "conv_cl_weight_gemm %lldx%lld stride %lld, %lld outputs, %d-row tile", (long long)k, (long long)k,
+           (long long)st, (long long)s->outputs, CONV_CL_WEIGHT_MR);
+  check(label, dw, want, s->outputs * C * k * k);
+  free(x); free(dy); free(dw); free(want);
+}
+
 int main(void) {
   printf("tile %d x %d of %s, %d-lane vectors\n", GEMM_MR, GEMM_NR, sizeof(real_t) == 4 ? "float" : "double", GEMM_LANES);
   test_micro_tile();
@@ -248,6 +291,10 @@ int main(void) {
   test_conv("conv_gemm", run_conv_gemm, &strided, 0, 1);
   test_conv("conv_cl_gemm", run_conv_cl_gemm, &same, 0, 1);
   test_conv("conv_cl_gemm", run_conv_cl_gemm, &strided, 1, 0);
+  /* 2 * 8 + 3 outputs: a partial row panel for tiles of 8, 6 and 4 rows; odd positions per image */
+  const conv_shape_t weight_strided = conv_shape(5, GEMM_NR, 9, 19, 3, 2, 1), weight_pointwise = conv_shape(3, 2 * GEMM_NR, 7, 19, 1, 2, 0);
+  test_conv_cl_weight(&weight_strided, 2);
+  test_conv_cl_weight(&weight_pointwise, 1);
   printf("%d failed\n", failures);
   return failures > 0;
 }
