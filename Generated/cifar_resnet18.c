@@ -74,13 +74,16 @@ typedef real_t vec_t __attribute__((vector_size(GEMM_LANES * sizeof(real_t)), al
 
 /* Eight double accumulators for per-channel sums (batch norm): the reduction
    vectorises, and the lanes are added in a fixed order, so the result does not
-   depend on the thread count. */
+   depend on the thread count. A lanes_t is 64 bytes, so it never passes by value
+   through a function: without AVX-512 that changes the calling convention, and
+   clang warns (-Wpsabi) on every AVX2 build. load_lanes(p) is the eight values at
+   p widened to double; lane_total(&v) their sum. */
 typedef double lanes_t __attribute__((vector_size(64)));
 typedef real_t lanes_source_t __attribute__((vector_size(8 * sizeof(real_t)), aligned(sizeof(real_t))));
-static inline lanes_t load_lanes(const real_t* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
-static inline double lane_total(lanes_t v) {
+#define load_lanes(p) __builtin_convertvector(*(const lanes_source_t*)(p), lanes_t)
+static inline double lane_total(const lanes_t* v) {
   double total = 0;
-  for (int l = 0; l < 8; l++) total += v[l];
+  for (int l = 0; l < 8; l++) total += (*v)[l];
   return total;
 }
 
@@ -357,8 +360,8 @@ static void conv_moments_add(int64_t m, int64_t plane, const real_t* restrict y,
     int64_t i = 0;
     for (; i + 8 <= plane; i += 8) { const lanes_t v = load_lanes(row + i); sum8 += v; squares8 += v * v; }
     for (; i < plane; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
-    sums[o] += sum + lane_total(sum8);
-    sums[m + o] += squares + lane_total(squares8);
+    sums[o] += sum + lane_total(&sum8);
+    sums[m + o] += squares + lane_total(&squares8);
   }
 }
 
@@ -3893,7 +3896,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
         }
         for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
@@ -3934,7 +3937,7 @@ static void batch_norm_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW, cons
         }
         for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4012,7 +4015,7 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
           }
           for (; i < HW; i++) { const float out = xc[i] * scale + shift; const float kept = out > 0 ? out : 0; y[(n * C + c) * HW + i] = kept; const double g = kept > 0 ? dyc[i] : 0; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
         }
-        sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+        sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       }
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
@@ -4064,7 +4067,7 @@ static void batch_norm_relu_bwd_recompute_lanes_prefetch(int64_t N, int64_t C, i
           }
           for (; i < HW; i++) { const float out = xc[i] * scale + shift; const float kept = out > 0 ? out : 0; y[(n * C + c) * HW + i] = kept; const double g = kept > 0 ? dyc[i] : 0; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
         }
-        sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+        sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       }
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
@@ -4167,7 +4170,7 @@ static void batch_norm_relu_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW,
         }
         for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
@@ -4211,7 +4214,7 @@ static void batch_norm_relu_bwd_lanes_prefetch(int64_t N, int64_t C, int64_t HW,
         }
         for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4389,7 +4392,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
         }
         for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
@@ -4423,7 +4426,7 @@ static void batch_norm_bwd_lanes(int64_t N, int64_t C, int64_t HW, const float* 
         }
         for (; i < HW; i++) { const double g = dyc[i]; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
@@ -4493,7 +4496,7 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
           }
           for (; i < HW; i++) { const float out = xc[i] * scale + shift; const float kept = out > 0 ? out : 0; y[(n * C + c) * HW + i] = kept; const double g = kept > 0 ? dyc[i] : 0; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
         }
-        sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+        sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       }
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
@@ -4538,7 +4541,7 @@ static void batch_norm_relu_bwd_recompute_lanes(int64_t N, int64_t C, int64_t HW
           }
           for (; i < HW; i++) { const float out = xc[i] * scale + shift; const float kept = out > 0 ? out : 0; y[(n * C + c) * HW + i] = kept; const double g = kept > 0 ? dyc[i] : 0; sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
         }
-        sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+        sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       }
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
@@ -4632,7 +4635,7 @@ static void batch_norm_relu_bwd_lanes(int64_t N, int64_t C, int64_t HW, const fl
         }
         for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       synced[c] = sum_dy; synced[C + c] = sum_dy_xhat;
@@ -4667,7 +4670,7 @@ static void batch_norm_relu_bwd_lanes(int64_t N, int64_t C, int64_t HW, const fl
         }
         for (; i < HW; i++) { const double g = (yc[i] > 0 ? dyc[i] : 0); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean); }
       }
-      sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;
+      sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;
       dgamma[c] = (float)sum_dy_xhat;
       dbeta[c] = (float)sum_dy;
       const double a = gamma[c] * invstd, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;

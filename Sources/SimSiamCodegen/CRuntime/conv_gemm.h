@@ -161,8 +161,8 @@ static void conv_moments_add(int64_t m, int64_t plane, const real_t* restrict y,
     int64_t i = 0;
     for (; i + 8 <= plane; i += 8) { const lanes_t v = load_lanes(row + i); sum8 += v; squares8 += v * v; }
     for (; i < plane; i++) { sum += row[i]; squares += (double)row[i] * row[i]; }
-    sums[o] += sum + lane_total(sum8);
-    sums[m + o] += squares + lane_total(squares8);
+    sums[o] += sum + lane_total(&sum8);
+    sums[m + o] += squares + lane_total(&squares8);
   }
 }
 

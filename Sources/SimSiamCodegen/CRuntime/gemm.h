@@ -47,13 +47,16 @@ typedef real_t vec_t __attribute__((vector_size(GEMM_LANES * sizeof(real_t)), al
 
 /* Eight double accumulators for per-channel sums (batch norm): the reduction
    vectorises, and the lanes are added in a fixed order, so the result does not
-   depend on the thread count. */
+   depend on the thread count. A lanes_t is 64 bytes, so it never passes by value
+   through a function: without AVX-512 that changes the calling convention, and
+   clang warns (-Wpsabi) on every AVX2 build. load_lanes(p) is the eight values at
+   p widened to double; lane_total(&v) their sum. */
 typedef double lanes_t __attribute__((vector_size(64)));
 typedef real_t lanes_source_t __attribute__((vector_size(8 * sizeof(real_t)), aligned(sizeof(real_t))));
-static inline lanes_t load_lanes(const real_t* p) { return __builtin_convertvector(*(const lanes_source_t*)p, lanes_t); }
-static inline double lane_total(lanes_t v) {
+#define load_lanes(p) __builtin_convertvector(*(const lanes_source_t*)(p), lanes_t)
+static inline double lane_total(const lanes_t* v) {
   double total = 0;
-  for (int l = 0; l < 8; l++) total += v[l];
+  for (int l = 0; l < 8; l++) total += (*v)[l];
   return total;
 }
 

@@ -111,7 +111,7 @@ extension KernelEmitter {
         if vectorizedReductions {
             laneLoop(&c, accumulators: ["sum8", "squares8"], vector: ["const lanes_t xv = load_lanes(xc + i);", "sum8 += xv; squares8 += xv * xv;"],
                      scalar: "sum += xc[i]; squares += (double)xc[i] * xc[i];", rows: ["xc": "x"])
-            c.line("sum += lane_total(sum8); squares += lane_total(squares8);")
+            c.line("sum += lane_total(&sum8); squares += lane_total(&squares8);")
         } else {
             channelLoop(&c, reads: ["x"]) { $0.line("sum += x[v]; squares += (double)x[v] * x[v];") }
         }
@@ -321,7 +321,7 @@ extension KernelEmitter {
                     + "const double g = \(scalarGradient); sum_dy += g; sum_dy_xhat += g * (xc[i] - mean);"
                 laneLoop(&c, accumulators: ["g8", "gx8"], vector: vector + ["g8 += g; gx8 += g * (load_lanes(xc + i) - mean8);"], scalar: tail,
                          rows: ["dyc": "dy", "xc": "x"].merging(mask == .keptOutput ? ["yc": "y"] : [:]) { a, _ in a })
-                c.line("sum_dy += lane_total(g8); sum_dy_xhat = (sum_dy_xhat + lane_total(gx8)) * invstd;")
+                c.line("sum_dy += lane_total(&g8); sum_dy_xhat = (sum_dy_xhat + lane_total(&gx8)) * invstd;")
             } else if recomputes {
                 channelLoop(&c, reads: ["dy", "x"], writes: ["y"]) {
                     $0.line(output.replacingOccurrences(of: "%@", with: "x[v]") + " y[v] = kept;")

@@ -367,16 +367,23 @@ public struct ProgramEmitter {
             let source = outputCopies.copy(of: output.value)?.pointer ?? pointer(output.value, graph: training, plan: plan)
             return "    case \(index): memcpy(dst, \(source), sizeof(\(t)) * \(training.shape(of: output.value).elementCount)); break;"
         }
+        // No outputs, no table: clang -Wall warns about an unused one and about `i >= 0 && i < 0`.
+        let table = outputs.isEmpty ? "" : """
+            static const struct { const char* name; int64_t numel; } output_table[\(outputs.count)] = {
+            \(rows.joined(separator: "\n"))
+            };
+
+
+            """
+        let entry = { (field: String) in
+            outputs.isEmpty ? "(void)i; return 0;" : "return i >= 0 && i < \(outputs.count) ? output_table[i].\(field) : 0;"
+        }
         return """
             /* ===== Outputs of the last training step ===== */
 
-            static const struct { const char* name; int64_t numel; } output_table[\(max(outputs.count, 1))] = {
-            \(rows.isEmpty ? "  {0, 0}" : rows.joined(separator: "\n"))
-            };
-
-            int64_t simsiam_output_count(void) { return \(outputs.count); }
-            const char* simsiam_output_name(int64_t i) { return i >= 0 && i < \(outputs.count) ? output_table[i].name : 0; }
-            int64_t simsiam_output_numel(int64_t i) { return i >= 0 && i < \(outputs.count) ? output_table[i].numel : 0; }
+            \(table)int64_t simsiam_output_count(void) { return \(outputs.count); }
+            const char* simsiam_output_name(int64_t i) { \(entry("name")) }
+            int64_t simsiam_output_numel(int64_t i) { \(entry("numel")) }
 
             /* Valid until the next call into the library (the workspace is reused). */
             void simsiam_read_output(const simsiam_arenas_t* a, int64_t i, void* dst) {
