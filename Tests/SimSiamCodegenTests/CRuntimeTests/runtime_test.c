@@ -291,6 +291,10 @@ int main(void) {
   test_conv("conv_gemm", run_conv_gemm, &strided, 0, 1);
   test_conv("conv_cl_gemm", run_conv_cl_gemm, &same, 0, 1);
   test_conv("conv_cl_gemm", run_conv_cl_gemm, &strided, 1, 0);
+  /* 1x1 without padding, as the downsamples run in the cost models' plans: the grid is the output, row for row */
+  const conv_shape_t pointwise = conv_shape(3, 12, 9, GEMM_MR + 3, 1, 1, 0), pointwise_strided = conv_shape(3, 12, 9, GEMM_MR + 3, 1, 2, 0);
+  test_conv("conv_gemm", run_conv_gemm, &pointwise, 1, 1);
+  test_conv("conv_gemm", run_conv_gemm, &pointwise_strided, 0, 1);
   /* 2 * 8 + 3 outputs: a partial row panel for tiles of 8, 6 and 4 rows; odd positions per image */
   const conv_shape_t weight_strided = conv_shape(5, GEMM_NR, 9, 19, 3, 2, 1), weight_pointwise = conv_shape(3, 2 * GEMM_NR, 7, 19, 1, 2, 0);
   test_conv_cl_weight(&weight_strided, 2);
