@@ -8,11 +8,12 @@ struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile", abstract: "Compile a workload to C and a native library, in a directory for tuning the C by hand.",
         discussion: """
-            Writes <stem>.c and <stem>.h (the C, written for editing), <stem>.so (the library simsiamc built from it),
-            build.sh (the exact compiler command of simsiamc's build cache), manifest.json (the graph: workload,
-            batch, variant, precision, kernels, vector width, hash of the C, ABI version) and plan.json (the kernel
+            Writes <stem>.c and <stem>.h (the C, written for editing), <stem>.so (the library simsiamc built from it), \
+            build.sh (the exact compiler command of simsiamc's build cache), manifest.json (the graph: workload, \
+            batch, variant, precision, kernels, vector width, hash of the C, ABI version) and plan.json (the kernel \
             plan: the algorithm of each convolution layer and pass, printed as a table; edit it and compile with --plan).
-            After editing a kernel: `simsiamc verify --library DIR` checks the math kernel by kernel, and
+
+            After editing a kernel: `simsiamc verify --library DIR` checks the math kernel by kernel, and \
             `simsiamc bench --library DIR --profile` times it; train, step and eval take --library DIR too.
             """)
 

@@ -9,11 +9,12 @@ struct StepCommand: ParsableCommand {
         commandName: "step",
         abstract: "Run one training step on x1/x2 and write the loss, every gradient and the updated state.",
         discussion: """
-            Reads parameters and BN buffers (PyTorch state_dict names) from --params, or initialises them
-            with --seed when --params is absent; reads `x1` and `x2` (augmented, normalised, NCHW float32)
-            from --views. Writes `loss`, `grad.<name>` for every trainable parameter, and the updated
+            Reads parameters and BN buffers (PyTorch state_dict names) from --params, or initialises them \
+            with --seed when --params is absent; reads `x1` and `x2` (augmented, normalised, NCHW float32) \
+            from --views. Writes `loss`, `grad.<name>` for every trainable parameter, and the updated \
             parameters, BN running statistics and num_batches_tracked to --out.
-            Under `mpirun -np N` each rank steps on its shard of the views (the gradients are the
+
+            Under `mpirun -np N` each rank steps on its shard of the views (the gradients are the \
             sums over all ranks) and rank 0 writes --out.
             """)
 
