@@ -75,10 +75,8 @@ struct FinetuneCommand: ParsableCommand {
 
     func run() throws {
         if let threads { setenv("OMP_NUM_THREADS", String(threads), 1) }
+        try FlagCheck.existingFile(checkpoint, "--checkpoint", FlagCheck.trainCheckpoint)
         let url = URL(fileURLWithPath: checkpoint)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw CompileError("--checkpoint \(checkpoint): no such file; give the checkpoint.safetensors of a `simsiamc train` run")
-        }
         var (saved, _) = try Checkpoint.read(url)
         try data.override(&saved.configuration)
         let model = try LoadedModel.restore(name: saved.configuration.workload, record: saved.configuration.model).workload

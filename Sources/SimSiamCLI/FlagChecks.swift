@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SimSiamC
 
 /// Range checks for numeric flags, so that a bad value is refused before any
 /// work starts, with a message saying what is allowed.
@@ -25,6 +27,18 @@ enum FlagCheck {
             throw ValidationError("\(flag) \(value): must lie in [\(range.lowerBound), \(range.upperBound)] (\(meaning))")
         }
     }
+
+    /// A file that exists (`path` nil: the flag was not given), checked first thing in `run()`, before
+    /// a command compiles or loads anything, so that a mistyped path is the first thing said, with the
+    /// flag and what it takes. (Not a `ValidationError`: thrown from `run()`, that prints the root
+    /// command's usage.)
+    static func existingFile(_ path: String?, _ flag: String, _ expected: String) throws {
+        guard let path else { return }
+        guard FileManager.default.fileExists(atPath: path) else { throw CompileError("\(flag) \(path): no such file; give \(expected)") }
+    }
+
+    /// What `--checkpoint` takes.
+    static let trainCheckpoint = "the checkpoint.safetensors of a `simsiamc train` run"
 
     /// A count of at least `minimum`.
     static func atLeast(_ value: Int?, _ minimum: Int, _ flag: String, _ why: String = "") throws {

@@ -52,6 +52,8 @@ struct StepCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        try FlagCheck.existingFile(params, "--params", "a safetensors file of parameters and BN buffers, or leave --params out to initialise with --seed")
+        try FlagCheck.existingFile(views, "--views", "a safetensors file with tensors x1 and x2")
         let ranks = try MPIRanks.join()
         let workload: Workload
         let compiled: CompiledModel

@@ -77,6 +77,30 @@ struct FlagCheckTests {
         #expect(refusal(["finetune", "--checkpoint", "c", "--label-fraction", "1", "--epochs", "3", "--no-augment", "--data", "d"]) == nil)
     }
 
+    /// A file flag that names no file is refused first, with the flag and what it takes: before `step`
+    /// compiles, `train` reads data or `eval` loads a model.
+    @Test(arguments: [
+        (["step", "--workload", "tiny", "--views", "MISSING", "--out", "o"], "--views MISSING: no such file; give a safetensors file with tensors x1 and x2"),
+        (["step", "--workload", "tiny", "--params", "MISSING", "--views", "MISSING2", "--out", "o"], "--params MISSING: no such file"),
+        (["eval", "--checkpoint", "MISSING"], "--checkpoint MISSING: no such file; give the checkpoint.safetensors of a `simsiamc train` run"),
+        (["eval", "--init", "MISSING", "--workload", "tiny"], "--init MISSING: no such file; give a PyTorch state_dict"),
+        (["finetune", "--checkpoint", "MISSING", "--labels-per-class", "1"], "--checkpoint MISSING: no such file"),
+        (["train", "--init", "MISSING", "--data", "MISSING2", "--epochs", "1"], "--init MISSING: no such file"),
+    ])
+    func missingFileIsNamedWithItsFlag(arguments: [String], expected: String) throws {
+        let missing = "/nonexistent-simsiamc-\(UUID().uuidString)"
+        let resolved = arguments.map { $0.replacingOccurrences(of: "MISSING", with: missing) }
+        var command = try SimSiamCommand.parseAsRoot(resolved)
+        let message: String
+        do {
+            try command.run()
+            message = "no error"
+        } catch {
+            message = SimSiamCommand.message(for: error)
+        }
+        #expect(message.contains(expected.replacingOccurrences(of: "MISSING", with: missing)), "\(message)")
+    }
+
     /// `train` and `ablate` with `--precision bf16` on a CPU without AVX512_BF16 say so before they
     /// read the data, so a user does not fetch a dataset to learn that the CPU cannot run the
     /// precision. Where the CPU has the flag, the same run reaches the data and names the missing folder.
