@@ -31,8 +31,9 @@ public enum DatasetSource: Sendable, Equatable {
 
     /// The source `path` holds, or nil when the path does not exist or holds
     /// nothing recognised (the caller then says what it expected).
+    /// - Parameter flag: the flag that gave the path, for the error (`--data`, `--eval-data`).
     /// - Throws: `DatasetError` for a file that is neither .npy nor .npz.
-    public static func detect(_ path: URL) throws -> DatasetSource? {
+    public static func detect(_ path: URL, flag: String = "--data") throws -> DatasetSource? {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path.path, isDirectory: &isDirectory) else { return nil }
@@ -46,7 +47,7 @@ public enum DatasetSource: Sendable, Equatable {
             {
                 return .numpy(path)
             }
-            throw DatasetError("--data \(path.path) is a file but not a NumPy .npy or .npz file; "
+            throw DatasetError("\(flag) \(path.path) is a file but not a NumPy .npy or .npz file; "
                 + "pass a folder of images, a .npy/.npz file, or a directory of Fashion-MNIST or CIFAR-10 files")
         }
         func exists(_ name: String, in directory: URL = path) -> Bool {

@@ -101,6 +101,18 @@ struct FlagCheckTests {
         #expect(message.contains(expected.replacingOccurrences(of: "MISSING", with: missing)), "\(message)")
     }
 
+    /// The executable prints an error a command's run() raises as the message alone, with the usage
+    /// exit status (64), not under the root command's usage as if no subcommand had been given; a
+    /// flag refused while parsing still gets its subcommand's usage.
+    @Test func errorsFromARunAreNotFollowedByTheRootUsage() throws {
+        let missing = "/nonexistent-simsiamc-\(UUID().uuidString)"
+        let plot = try CommandLineRun(arguments: ["plot", missing]).run()
+        #expect(plot.status == 64 && plot.output.contains("Error: \(missing)/metrics.jsonl does not exist"), "\(plot.output)")
+        #expect(!plot.output.contains("Usage:"), "\(plot.output)")
+        let bench = try CommandLineRun(arguments: ["bench", "--batch", "0"]).run()
+        #expect(bench.status == 64 && bench.output.contains("Usage: simsiamc bench"), "\(bench.output)")
+    }
+
     /// `train` and `ablate` with `--precision bf16` on a CPU without AVX512_BF16 say so before they
     /// read the data, so a user does not fetch a dataset to learn that the CPU cannot run the
     /// precision. Where the CPU has the flag, the same run reaches the data and names the missing folder.

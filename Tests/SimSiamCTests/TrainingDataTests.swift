@@ -75,6 +75,10 @@ import Testing
         configuration.evalData = directory.appendingPathComponent("test").path
         let data = try TrainingData.load(for: .tiny, configuration: configuration)
         #expect(data.evaluationUnavailable == nil && data.test?.count == 3)
+        // A mistyped --eval-data is named as that flag, not as --data.
+        configuration.evalData = directory.appendingPathComponent("tset").path
+        let message = failure { _ = try TrainingData.load(for: .tiny, configuration: configuration) }
+        #expect(message.hasPrefix("--eval-data \(configuration.evalData!) does not exist: pass a folder"), "\(message)")
     }
 
     @Test func aHeldOutClassWithoutATrainingFolderIsNamed() throws {

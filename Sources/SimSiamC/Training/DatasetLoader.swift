@@ -29,8 +29,8 @@ enum DatasetLoader {
     /// - Throws: `DatasetError` naming the file and field at fault; for a path
     ///   holding nothing recognised, the message of the workload's own dataset
     ///   (where to get Fashion-MNIST or CIFAR-10) or a list of what is read.
-    static func load(_ path: URL, shape: ImageShape, labels: URL?, skipBadImages: Bool) throws -> LoadedDataset {
-        guard let source = try DatasetSource.detect(path) else { return try fallback(path, shape: shape) }
+    static func load(_ path: URL, flag: String = "--data", shape: ImageShape, labels: URL?, skipBadImages: Bool) throws -> LoadedDataset {
+        guard let source = try DatasetSource.detect(path, flag: flag) else { return try fallback(path, flag: flag, shape: shape) }
         switch source {
         case .fashionMNIST(let directory):
             return try builtin(source, shape: shape, native: AugmentationConfiguration.fashionMNIST, names: FashionMNIST.classNames,
@@ -96,7 +96,7 @@ enum DatasetLoader {
     /// Fashion-MNIST location) gets the workload's own dataset reader's word
     /// on which file is missing and where to get it; a path that does not
     /// exist, or another workload, the list of formats read.
-    private static func fallback(_ path: URL, shape: ImageShape) throws -> LoadedDataset {
+    private static func fallback(_ path: URL, flag: String, shape: ImageShape) throws -> LoadedDataset {
         let exists = FileManager.default.fileExists(atPath: path.path)
         if exists || path.standardizedFileURL == FashionMNIST.defaultDirectory.standardizedFileURL {
             if shape == ImageShape(channels: 1, height: 28, width: 28) {
@@ -105,7 +105,7 @@ enum DatasetLoader {
                 _ = try CIFAR10.load(directory: path, split: .train)
             }
         }
-        throw DatasetError("--data \(path.path) \(exists ? "holds no dataset" : "does not exist"): pass a folder of .png/.jpg images "
+        throw DatasetError("\(flag) \(path.path) \(exists ? "holds no dataset" : "does not exist"): pass a folder of .png/.jpg images "
             + "(one subfolder per class, optionally under train/ and test/), a .npy or .npz file, "
             + "or a directory of Fashion-MNIST IDX or CIFAR-10 binary files")
     }

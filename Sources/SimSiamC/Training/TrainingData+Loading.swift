@@ -16,7 +16,7 @@ extension TrainingData {
         var notes = dataset.notes
         var heldOut = test.map { _ in "its held-out split" }
         if let evalPath = configuration.evalData {
-            let evaluation = try DatasetLoader.load(URL(fileURLWithPath: evalPath), shape: shape,
+            let evaluation = try DatasetLoader.load(URL(fileURLWithPath: evalPath), flag: "--eval-data", shape: shape,
                                                     labels: configuration.evalLabelsFile.map(URL.init(fileURLWithPath:)),
                                                     skipBadImages: skip)
             // A dataset with its own split contributes that; otherwise all of it is held out.
