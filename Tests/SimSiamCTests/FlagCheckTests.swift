@@ -16,6 +16,17 @@ struct FlagCheckTests {
         }
     }
 
+    /// The message of the error running the command for these arguments raises, or "no error".
+    func runMessage(_ arguments: [String]) throws -> String {
+        var command = try SimSiamCommand.parseAsRoot(arguments)
+        do {
+            try command.run()
+            return "no error"
+        } catch {
+            return SimSiamCommand.message(for: error)
+        }
+    }
+
     @Test(arguments: [
         (["train", "--batch", "0"], "--batch 0: must be at least 2 (training-mode batch norm"),
         (["train", "--batch", "1"], "--batch 1: must be at least 2"),
@@ -89,15 +100,7 @@ struct FlagCheckTests {
     ])
     func missingFileIsNamedWithItsFlag(arguments: [String], expected: String) throws {
         let missing = "/nonexistent-simsiamc-\(UUID().uuidString)"
-        let resolved = arguments.map { $0.replacingOccurrences(of: "MISSING", with: missing) }
-        var command = try SimSiamCommand.parseAsRoot(resolved)
-        let message: String
-        do {
-            try command.run()
-            message = "no error"
-        } catch {
-            message = SimSiamCommand.message(for: error)
-        }
+        let message = try runMessage(arguments.map { $0.replacingOccurrences(of: "MISSING", with: missing) })
         #expect(message.contains(expected.replacingOccurrences(of: "MISSING", with: missing)), "\(message)")
     }
 
@@ -119,15 +122,7 @@ struct FlagCheckTests {
     @Test(arguments: [["train"], ["ablate", "--study", "bn"]])
     func precisionTheCPUCannotRunIsRefusedBeforeTheData(command name: [String]) throws {
         let missing = "/nonexistent-simsiamc-data-\(UUID().uuidString)"
-        var command = try SimSiamCommand.parseAsRoot(name + ["--precision", "bf16", "--epochs", "1", "--data", missing,
-                                                             "--run-dir", missing + "/run"])
-        let message: String
-        do {
-            try command.run()
-            message = "no error"
-        } catch {
-            message = SimSiamCommand.message(for: error)
-        }
+        let message = try runMessage(name + ["--precision", "bf16", "--epochs", "1", "--data", missing, "--run-dir", missing + "/run"])
         if BF16Support.hasDPBF16(flags: BF16Support.hostFlags) {
             #expect(message.contains(missing) && !message.contains("AVX512_BF16"), "\(message)")
         } else {
