@@ -916,8 +916,9 @@ static void conv_cl_gemm_bf16(const conv_cl_plan_t* p, const real_t* restrict w,
 #endif
 /* CONV_CL_WEIGHT_EACH_ROW(X) is X(0) ... X(CONV_CL_WEIGHT_MR - 1), as GEMM_EACH_ROW. AVX2 builds
    take 6 rows (12 accumulators of 16) where GEMM_MR is 4: each 64-byte line of the source then
-   feeds 12 FMAs, not 8. W1's stride-2 dws took 4-16% less time (layer3.0.conv1 15.5-15.7 ms a
-   call against 13.0-13.1; AMD EPYC Zen 3, 2 threads, best of 6 calls in two rounds). */
+   feeds 12 FMAs, not 8. In a harness W1's stride-2 dws took 4-18% less time (layer3.0.conv1
+   15.5-15.7 ms a call against 13.0-13.1; AMD EPYC Zen 3, 2 threads, best of 6 calls in two
+   rounds); in the step, layer3.0.conv1's 31.4-35.0 ms against 27.7-28.6. */
 #if CONV_CL_WEIGHT_MR == 8
 #define CONV_CL_WEIGHT_EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #elif CONV_CL_WEIGHT_MR == 6

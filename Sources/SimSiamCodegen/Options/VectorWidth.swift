@@ -52,7 +52,8 @@ public struct RegisterTile: Sendable {
     public var columns: Int { 2 * lanes }
     /// The rows of the channels-last weight gradient's single-precision tile
     /// (`CONV_CL_WEIGHT_MR`): 6 on AVX2, where 12 accumulators let each source line feed
-    /// 12 FMAs (W1's stride-2 dws 4-16% faster on a Zen 3 than with 4 rows); `rows` otherwise.
+    /// 12 FMAs (in a harness W1's stride-2 dws ran 4-18% faster than with 4 rows, Zen 3); `rows`
+    /// otherwise.
     public var channelsLastWeightRows: Int { width == .avx2 && precision == .float32 ? 6 : rows }
     /// The in-place weight-gradient kernel's tile: weightRows x weightColumns vector
     /// accumulators plus weightRows operand vectors and one source vector.
