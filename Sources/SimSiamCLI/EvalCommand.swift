@@ -49,7 +49,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         options.applyThreads()
         try FlagCheck.existingFile(checkpoint, "--checkpoint", FlagCheck.trainCheckpoint)
-        try FlagCheck.existingFile(initFile, "--init", "a PyTorch state_dict saved as safetensors")
+        try FlagCheck.existingFile(initFile, "--init", FlagCheck.stateDict)
         let subject = try checkpoint.map(checkpointSubject) ?? initSubject(initFile!)
         let data = try TrainingData.load(for: subject.workload, configuration: subject.configuration)
         if let reason = data.evaluationUnavailable {

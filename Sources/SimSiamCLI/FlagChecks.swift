@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SimSiamC
 
-/// Range checks for numeric flags, so that a bad value is refused before any
-/// work starts, with a message saying what is allowed.
+/// Checks of flag values, so that a bad value is refused before any work starts, with a
+/// message saying what is allowed: ranges of numeric flags, and files that must exist.
 ///
 /// Numeric options parse with `.unconditional`, so `--lr -1` reaches these
 /// checks instead of being taken for a flag named `-1`.
@@ -30,8 +30,7 @@ enum FlagCheck {
 
     /// A file that exists (`path` nil: the flag was not given), checked first thing in `run()`, before
     /// a command compiles or loads anything, so that a mistyped path is the first thing said, with the
-    /// flag and what it takes. (Not a `ValidationError`: thrown from `run()`, that prints the root
-    /// command's usage.)
+    /// flag and what it takes. Exit status 1, as `finetune --checkpoint`'s check always had.
     static func existingFile(_ path: String?, _ flag: String, _ expected: String) throws {
         guard let path else { return }
         guard FileManager.default.fileExists(atPath: path) else { throw CompileError("\(flag) \(path): no such file; give \(expected)") }
@@ -39,6 +38,8 @@ enum FlagCheck {
 
     /// What `--checkpoint` takes.
     static let trainCheckpoint = "the checkpoint.safetensors of a `simsiamc train` run"
+    /// What `--init` takes.
+    static let stateDict = "a PyTorch state_dict saved as safetensors"
 
     /// A count of at least `minimum`.
     static func atLeast(_ value: Int?, _ minimum: Int, _ flag: String, _ why: String = "") throws {

@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         options.applyThreads()
         try precision.checkThisCPU()
-        try FlagCheck.existingFile(initFile, "--init", "a PyTorch state_dict saved as safetensors")
+        try FlagCheck.existingFile(initFile, "--init", FlagCheck.stateDict)
         let ranks = try MPIRanks.join()
         let tuning = try library.directory()
         if ranks != nil, tuning != nil {
